@@ -1,0 +1,341 @@
+//! The error model of the contract (§2): one enum, each variant telling the
+//! caller whether resubmitting the same recharge is safe.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Longest body excerpt kept on an error, in bytes: enough to diagnose, never
+/// a whole (possibly huge or personal) body.
+pub const BODY_EXCERPT_LIMIT: usize = 512;
+
+/// An input broke one of the rules of the contract (§3). Nothing was sent.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {field}: {rule}")]
+pub struct ValidationError {
+    field: &'static str,
+    rule: String,
+}
+
+impl ValidationError {
+    /// A failure of `rule` on `field`.
+    pub fn new(field: &'static str, rule: impl Into<String>) -> Self {
+        Self { field, rule: rule.into() }
+    }
+
+    /// The value had the wrong type (used by the bindings, whose users can
+    /// pass anything): `got` is the type name as the user's language says it.
+    pub fn wrong_type(field: &'static str, expected: &str, got: &str) -> Self {
+        Self::new(field, format!("must be {expected}, not {got}"))
+    }
+
+    /// The input field, as the contract names it (`amount`, `customer_number`, …).
+    pub fn field(&self) -> &'static str {
+        self.field
+    }
+
+    /// The rule that was broken, in words.
+    pub fn rule(&self) -> &str {
+        &self.rule
+    }
+}
+
+impl fmt::Debug for ValidationError {
+    // The rule text never holds the offending value, so this is safe to show.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValidationError")
+            .field("field", &self.field)
+            .field("rule", &self.rule)
+            .finish()
+    }
+}
+
+/// What the SDK knows about a failed call besides its kind.
+#[derive(Default)]
+pub struct ErrorDetails {
+    pub(crate) message: String,
+    pub(crate) http_status: Option<u16>,
+    pub(crate) api_code: Option<i64>,
+    pub(crate) body_excerpt: Option<String>,
+    pub(crate) retry_after: Option<Duration>,
+    pub(crate) reference_id: Option<String>,
+    pub(crate) source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl ErrorDetails {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), ..Self::default() }
+    }
+
+    pub(crate) fn http_status(mut self, status: u16) -> Self {
+        self.http_status = Some(status);
+        self
+    }
+
+    pub(crate) fn api_code(mut self, code: Option<i64>) -> Self {
+        self.api_code = code;
+        self
+    }
+
+    pub(crate) fn body(mut self, body: &[u8]) -> Self {
+        if !body.is_empty() {
+            self.body_excerpt = Some(excerpt(body));
+        }
+        self
+    }
+
+    pub(crate) fn retry_after(mut self, after: Option<Duration>) -> Self {
+        self.retry_after = after;
+        self
+    }
+
+    pub(crate) fn reference_id(mut self, reference: Option<String>) -> Self {
+        self.reference_id = reference;
+        self
+    }
+
+    pub(crate) fn source(mut self, err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(err));
+        self
+    }
+}
+
+impl fmt::Debug for ErrorDetails {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ErrorDetails")
+            .field("message", &self.message)
+            .field("http_status", &self.http_status)
+            .field("api_code", &self.api_code)
+            .field("body_excerpt", &self.body_excerpt)
+            .field("retry_after", &self.retry_after)
+            .field("reference_id", &self.reference_id)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+/// Cut a body to [`BODY_EXCERPT_LIMIT`] bytes on a character boundary.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    if text.len() <= BODY_EXCERPT_LIMIT {
+        return text.into_owned();
+    }
+    let mut end = BODY_EXCERPT_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// Every way a call can fail. Match on [`Error::kind`] or the variant; ask
+/// [`Error::retry_safe`] before ever resubmitting a recharge.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input is invalid; nothing was sent.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// No connection could be made; nothing was sent.
+    #[error("connect error: {}", .0.message)]
+    Connect(Box<ErrorDetails>),
+    /// HTTP 401/403: the API refused the credentials.
+    #[error("authentication failed (HTTP {}): {}", fmt_opt(.0.http_status), .0.message)]
+    Authentication(Box<ErrorDetails>),
+    /// HTTP 429: slow down; see [`Error::retry_after`].
+    #[error("rate limited (HTTP 429): {}", .0.message)]
+    RateLimit(Box<ErrorDetails>),
+    /// Another 4xx, or a refusal (`status: false`) that names no transaction.
+    #[error("API error{}: {}", fmt_status(.0.http_status), .0.message)]
+    Api(Box<ErrorDetails>),
+    /// The recharge may have been processed. Never resubmit: reconcile with
+    /// `recharge_status`/`wait_for_final` (or your AOPay statement) first.
+    #[error("outcome unknown: {}", .0.message)]
+    OutcomeUnknown(Box<ErrorDetails>),
+    /// HTTP 5xx on a status call, after its retries.
+    #[error("server error{}: {}", fmt_status(.0.http_status), .0.message)]
+    Server(Box<ErrorDetails>),
+    /// An unreadable answer to a status call.
+    #[error("protocol error: {}", .0.message)]
+    Protocol(Box<ErrorDetails>),
+    /// An idempotency key was reused with a different request; nothing was sent.
+    #[error("idempotency conflict: {}", .0.message)]
+    IdempotencyConflict(Box<ErrorDetails>),
+}
+
+fn fmt_opt(v: Option<u16>) -> String {
+    v.map_or_else(|| "?".to_owned(), |s| s.to_string())
+}
+
+fn fmt_status(v: Option<u16>) -> String {
+    v.map_or_else(String::new, |s| format!(" (HTTP {s})"))
+}
+
+/// The kind of an [`Error`], without its data; stable across versions.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    Validation,
+    Connect,
+    Authentication,
+    RateLimit,
+    Api,
+    OutcomeUnknown,
+    Server,
+    Protocol,
+    IdempotencyConflict,
+}
+
+impl ErrorKind {
+    /// The stable code both bindings expose (`AOPAY_…`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Validation => "AOPAY_VALIDATION",
+            Self::Connect => "AOPAY_CONNECT",
+            Self::Authentication => "AOPAY_AUTHENTICATION",
+            Self::RateLimit => "AOPAY_RATE_LIMIT",
+            Self::Api => "AOPAY_API",
+            Self::OutcomeUnknown => "AOPAY_OUTCOME_UNKNOWN",
+            Self::Server => "AOPAY_SERVER",
+            Self::Protocol => "AOPAY_PROTOCOL",
+            Self::IdempotencyConflict => "AOPAY_IDEMPOTENCY_CONFLICT",
+        }
+    }
+
+    /// The class name both bindings use (`ValidationError`, …).
+    pub fn class_name(self) -> &'static str {
+        match self {
+            Self::Validation => "ValidationError",
+            Self::Connect => "ConnectError",
+            Self::Authentication => "AuthenticationError",
+            Self::RateLimit => "RateLimitError",
+            Self::Api => "ApiError",
+            Self::OutcomeUnknown => "OutcomeUnknownError",
+            Self::Server => "ServerError",
+            Self::Protocol => "ProtocolError",
+            Self::IdempotencyConflict => "IdempotencyConflictError",
+        }
+    }
+
+    /// Whether submitting the same recharge again is safe (§2).
+    pub fn retry_safe(self) -> bool {
+        !matches!(self, Self::OutcomeUnknown | Self::IdempotencyConflict)
+    }
+}
+
+impl Error {
+    pub(crate) fn connect(d: ErrorDetails) -> Self {
+        Self::Connect(Box::new(d))
+    }
+    pub(crate) fn outcome_unknown(d: ErrorDetails) -> Self {
+        Self::OutcomeUnknown(Box::new(d))
+    }
+    pub(crate) fn protocol(d: ErrorDetails) -> Self {
+        Self::Protocol(Box::new(d))
+    }
+
+    /// The kind of error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Validation(_) => ErrorKind::Validation,
+            Self::Connect(_) => ErrorKind::Connect,
+            Self::Authentication(_) => ErrorKind::Authentication,
+            Self::RateLimit(_) => ErrorKind::RateLimit,
+            Self::Api(_) => ErrorKind::Api,
+            Self::OutcomeUnknown(_) => ErrorKind::OutcomeUnknown,
+            Self::Server(_) => ErrorKind::Server,
+            Self::Protocol(_) => ErrorKind::Protocol,
+            Self::IdempotencyConflict(_) => ErrorKind::IdempotencyConflict,
+        }
+    }
+
+    /// Stable code, e.g. `AOPAY_OUTCOME_UNKNOWN`.
+    pub fn code(&self) -> &'static str {
+        self.kind().code()
+    }
+
+    /// Whether resubmitting the same recharge is safe. `false` means it may
+    /// already have been processed: reconcile before anything else.
+    pub fn retry_safe(&self) -> bool {
+        self.kind().retry_safe()
+    }
+
+    fn details(&self) -> Option<&ErrorDetails> {
+        match self {
+            Self::Validation(_) => None,
+            Self::Connect(d)
+            | Self::Authentication(d)
+            | Self::RateLimit(d)
+            | Self::Api(d)
+            | Self::OutcomeUnknown(d)
+            | Self::Server(d)
+            | Self::Protocol(d)
+            | Self::IdempotencyConflict(d) => Some(d),
+        }
+    }
+
+    /// The HTTP status of the answer, if one was read.
+    pub fn http_status(&self) -> Option<u16> {
+        self.details().and_then(|d| d.http_status)
+    }
+
+    /// `statusCode` / `response_code` from the body, if any.
+    pub fn api_code(&self) -> Option<i64> {
+        self.details().and_then(|d| d.api_code)
+    }
+
+    /// The invalid input field, for validation errors.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Validation(v) => Some(v.field()),
+            _ => None,
+        }
+    }
+
+    /// The message without the kind prefix: the API's own words where it gave
+    /// some, else the SDK's.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Validation(v) => v.to_string(),
+            _ => self.details().map(|d| d.message.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// At most [`BODY_EXCERPT_LIMIT`] bytes of the response body.
+    pub fn body_excerpt(&self) -> Option<&str> {
+        self.details().and_then(|d| d.body_excerpt.as_deref())
+    }
+
+    /// For rate limits: how long the API asked to wait.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.details().and_then(|d| d.retry_after)
+    }
+
+    /// The API's reference for the transaction, when the error concerns one
+    /// (e.g. `wait_for_final` running out of time while it is pending).
+    pub fn reference_id(&self) -> Option<&str> {
+        self.details().and_then(|d| d.reference_id.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_is_bounded_and_char_safe() {
+        let body = "é".repeat(1000);
+        let e = excerpt(body.as_bytes());
+        assert!(e.len() <= BODY_EXCERPT_LIMIT + "…".len());
+        assert!(e.ends_with('…'));
+        assert_eq!(excerpt(b"short"), "short");
+    }
+
+    #[test]
+    fn retry_safety_follows_the_contract() {
+        use ErrorKind::*;
+        for k in [Validation, Connect, Authentication, RateLimit, Api, Server, Protocol] {
+            assert!(k.retry_safe(), "{k:?}");
+        }
+        assert!(!OutcomeUnknown.retry_safe());
+        assert!(!IdempotencyConflict.retry_safe());
+    }
+}

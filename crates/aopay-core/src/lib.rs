@@ -1,0 +1,44 @@
+//! # aopay-core
+//!
+//! A typed, validated client for the AOPay recharge API (MobileRecharge and
+//! RechargeStatus). Every call ends in a [`Recharge`] (the API answered about
+//! a transaction, whatever its fate) or an [`Error`] that says whether
+//! resubmitting is safe ([`Error::retry_safe`]).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), aopay_core::Error> {
+//! use std::time::Duration;
+//! use aopay_core::{Client, MobileRecharge, WaitOptions};
+//!
+//! let client = Client::builder()
+//!     .registration_id("AOP-554")
+//!     .timeout(Duration::from_secs(30))
+//!     .build()?;
+//! let req = MobileRecharge::new(518, 10, "9876543210", "23.6784,76.8764")?;
+//! match client.mobile_recharge(&req).await {
+//!     Ok(r) if r.is_final() => println!("{}", r.status),
+//!     Ok(r) => {
+//!         let reference = r.reference_id.as_deref().unwrap_or_default();
+//!         let r = client.wait_for_final(reference, WaitOptions::default()).await?;
+//!         println!("{}", r.status);
+//!     }
+//!     Err(e) if !e.retry_safe() => eprintln!("do NOT resubmit; reconcile: {e}"),
+//!     Err(e) => eprintln!("safe to fix and resubmit: {e}"),
+//! }
+//! # Ok(()) }
+//! ```
+
+mod client;
+mod error;
+mod models;
+mod parse;
+mod validate;
+
+pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT, WaitOptions, parse_base_url};
+pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
+pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};
+pub use parse::{Call, interpret};
+pub use validate::{
+    Amount, CustomerNumber, Geocode, MAX_SAFE_INTEGER, ProductId, ReferenceId, RegistrationId,
+    integer_from_f64, mask_digits,
+};

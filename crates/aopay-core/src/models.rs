@@ -1,0 +1,230 @@
+//! Request models (serialized byte-for-byte as the wire protocol, §1) and
+//! the `Recharge` outcome (§2).
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::error::ValidationError;
+use crate::validate::{Amount, CustomerNumber, Geocode, ProductId, ReferenceId, RegistrationId};
+
+/// A validated MobileRecharge request (the registration id comes from the
+/// client). Build it with [`MobileRecharge::new`] or [`MobileRecharge::from_parts`].
+#[derive(Clone, PartialEq)]
+pub struct MobileRecharge {
+    product_id: ProductId,
+    amount: Amount,
+    customer_number: CustomerNumber,
+    geocode: Geocode,
+    geocode_wire: String,
+}
+
+impl MobileRecharge {
+    /// Validate every field (§3): `customer_number` as people write it
+    /// (`"98765 43210"`, `"+919876543210"`), `geocode` as `"lat,long"`.
+    ///
+    /// ```
+    /// let req = aopay_core::MobileRecharge::new(518, 10, "9876543210", "23.6784,76.8764")?;
+    /// assert_eq!(req.amount().get(), 10);
+    /// assert!(aopay_core::MobileRecharge::new(518, 0, "9876543210", "23.6784,76.8764").is_err());
+    /// # Ok::<(), aopay_core::ValidationError>(())
+    /// ```
+    pub fn new(
+        product_id: i64,
+        amount: i64,
+        customer_number: &str,
+        geocode: &str,
+    ) -> Result<Self, ValidationError> {
+        Ok(Self::from_parts(
+            ProductId::new(product_id)?,
+            Amount::new(amount)?,
+            CustomerNumber::parse(customer_number)?,
+            Geocode::parse(geocode)?,
+        ))
+    }
+
+    /// From already validated parts.
+    pub fn from_parts(
+        product_id: ProductId,
+        amount: Amount,
+        customer_number: CustomerNumber,
+        geocode: Geocode,
+    ) -> Self {
+        let geocode_wire = geocode.to_wire();
+        Self { product_id, amount, customer_number, geocode, geocode_wire }
+    }
+
+    pub fn product_id(&self) -> ProductId {
+        self.product_id
+    }
+    pub fn amount(&self) -> Amount {
+        self.amount
+    }
+    pub fn customer_number(&self) -> CustomerNumber {
+        self.customer_number
+    }
+    pub fn geocode(&self) -> Geocode {
+        self.geocode
+    }
+
+    /// The exact JSON body sent to `MobileRecharge`.
+    ///
+    /// ```
+    /// use aopay_core::{MobileRecharge, RegistrationId};
+    /// let req = MobileRecharge::new(518, 10, "9876543210", "23.6784,76.8764")?;
+    /// let body = req.to_json(&RegistrationId::new("AOP-554")?);
+    /// assert_eq!(
+    ///     String::from_utf8(body).unwrap(),
+    ///     r#"{"RegistrationID":"AOP-554","ProductID":518,"Amount":10,"Geocode":"23.6784,76.8764","CustomerNumber":9876543210}"#
+    /// );
+    /// # Ok::<(), aopay_core::ValidationError>(())
+    /// ```
+    pub fn to_json(&self, registration_id: &RegistrationId) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            #[serde(rename = "RegistrationID")]
+            registration_id: &'a str,
+            #[serde(rename = "ProductID")]
+            product_id: u32,
+            #[serde(rename = "Amount")]
+            amount: u32,
+            #[serde(rename = "Geocode")]
+            geocode: &'a str,
+            #[serde(rename = "CustomerNumber")]
+            customer_number: u64,
+        }
+        to_vec(&Wire {
+            registration_id: registration_id.as_str(),
+            product_id: self.product_id.get(),
+            amount: self.amount.get(),
+            geocode: &self.geocode_wire,
+            customer_number: self.customer_number.get(),
+        })
+    }
+}
+
+/// The exact JSON body sent to `RechargeStatus` (the key is spelled
+/// `ReferanceId`, as the API has it).
+pub fn recharge_status_json(registration_id: &RegistrationId, reference: &ReferenceId) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Wire<'a> {
+        #[serde(rename = "RegistrationID")]
+        registration_id: &'a str,
+        #[serde(rename = "ReferanceId")]
+        reference_id: &'a str,
+    }
+    to_vec(&Wire { registration_id: registration_id.as_str(), reference_id: reference.as_str() })
+}
+
+fn to_vec(value: &impl Serialize) -> Vec<u8> {
+    // Strings, integers and derived structs cannot fail to serialize.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+impl fmt::Debug for MobileRecharge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MobileRecharge")
+            .field("product_id", &self.product_id.get())
+            .field("amount", &self.amount.get())
+            .field("customer_number", &self.customer_number)
+            .field("geocode", &self.geocode_wire)
+            .finish()
+    }
+}
+
+/// The fate of a transaction (§2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Success,
+    Pending,
+    Failed,
+    Unknown,
+}
+
+impl Status {
+    /// Map `data.status`, case-insensitively.
+    pub fn from_api(text: &str) -> Self {
+        match text.trim().to_ascii_uppercase().as_str() {
+            "SUCCESS" | "SUCCESSFUL" => Self::Success,
+            "FAILED" | "FAILURE" => Self::Failed,
+            "PENDING" | "PROCESSING" | "INITIATED" => Self::Pending,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// `SUCCESS`, `PENDING`, `FAILED` or `UNKNOWN`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "SUCCESS",
+            Self::Pending => "PENDING",
+            Self::Failed => "FAILED",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// `SUCCESS` and `FAILED` are final; the others must be resolved with
+    /// RechargeStatus.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Success | Self::Failed)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A readable answer about a transaction, whatever its fate.
+#[derive(Clone, PartialEq)]
+pub struct Recharge {
+    pub status: Status,
+    /// The API's reference (`ReferanceID`), to track the transaction.
+    pub reference_id: Option<String>,
+    pub txn_id: Option<String>,
+    pub ackno: Option<String>,
+    /// The most specific non-empty message in the body.
+    pub message: Option<String>,
+    /// `statusCode` / `response_code` from the body.
+    pub api_code: Option<i64>,
+    pub http_status: u16,
+    /// The whole JSON body, untouched.
+    pub raw: serde_json::Value,
+}
+
+impl Recharge {
+    pub fn is_final(&self) -> bool {
+        self.status.is_final()
+    }
+
+    /// The outcome as one JSON object (the CLI's `--json`, and what a
+    /// caller would store): every field, `raw` included.
+    pub fn to_json_value(&self) -> serde_json::Value {
+        serde_json::json!({
+            "status": self.status.as_str(),
+            "reference_id": self.reference_id,
+            "txn_id": self.txn_id,
+            "ackno": self.ackno,
+            "message": self.message,
+            "api_code": self.api_code,
+            "http_status": self.http_status,
+            "is_final": self.is_final(),
+            "raw": self.raw,
+        })
+    }
+}
+
+impl fmt::Debug for Recharge {
+    // `raw` is left out: it is large and may hold personal data.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recharge")
+            .field("status", &self.status)
+            .field("reference_id", &self.reference_id)
+            .field("txn_id", &self.txn_id)
+            .field("ackno", &self.ackno)
+            .field("message", &self.message)
+            .field("api_code", &self.api_code)
+            .field("http_status", &self.http_status)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,297 @@
+//! Turning an HTTP answer into a [`Recharge`] or an [`Error`] (§2). Pure
+//! functions of (call, status, body): testable and fuzzable without HTTP.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorDetails};
+use crate::models::{Recharge, Status};
+
+/// Which endpoint answered: the same answer means different things for a
+/// recharge (money may have moved) and for a status read (safe to repeat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    MobileRecharge,
+    RechargeStatus,
+}
+
+impl Call {
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::MobileRecharge => "/api/AOP/V2/MobileRecharge",
+            Self::RechargeStatus => "/api/AOP/V2/RechargeStatus",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::MobileRecharge => "MobileRecharge",
+            Self::RechargeStatus => "RechargeStatus",
+        }
+    }
+
+    /// The error for an answer that cannot be trusted: on a recharge the
+    /// money may have moved, on a read nothing happened.
+    fn unreadable(self, d: ErrorDetails) -> Error {
+        match self {
+            Self::MobileRecharge => Error::outcome_unknown(d),
+            Self::RechargeStatus => Error::protocol(d),
+        }
+    }
+}
+
+/// Lenient key match: case-insensitive, `_` ignored (`ReferanceID`,
+/// `referance_id`, `REFERANCEID` are one key). `name` is lowercase.
+fn key_is(key: &str, name: &str) -> bool {
+    key.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).eq(name.chars())
+}
+
+/// Every value whose key matches one of `names`, in `names` order.
+fn lookup<'a>(
+    obj: &'a Map<String, Value>,
+    names: &'a [&'a str],
+) -> impl Iterator<Item = &'a Value> + 'a {
+    names.iter().flat_map(move |n| obj.iter().filter(move |(k, _)| key_is(k, n)).map(|(_, v)| v))
+}
+
+/// A non-empty string, or a number written as text.
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn first_text(obj: &Map<String, Value>, names: &[&str]) -> Option<String> {
+    lookup(obj, names).find_map(text)
+}
+
+fn integer(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// What a JSON object body says, leniently read.
+struct Fields {
+    status: Option<Status>,
+    reference_id: Option<String>,
+    txn_id: Option<String>,
+    ackno: Option<String>,
+    message: Option<String>,
+    api_code: Option<i64>,
+    refused: bool,
+}
+
+fn read_fields(obj: &Map<String, Value>) -> Fields {
+    let data = lookup(obj, &["data"]).find_map(Value::as_object);
+    let from_data = |names: &[&str]| data.and_then(|d| first_text(d, names));
+    let status = from_data(&["status"]).map(|s| Status::from_api(&s)).or_else(|| {
+        // Some answers carry the transaction status at the top level.
+        lookup(obj, &["status"])
+            .filter_map(Value::as_str)
+            .map(Status::from_api)
+            .find(|s| *s != Status::Unknown)
+    });
+    let reference_names = ["referanceid", "referenceid"];
+    let reference_id = first_text(obj, &reference_names).or_else(|| from_data(&reference_names));
+    let message = from_data(&["message"]).or_else(|| first_text(obj, &["error", "message", "msg"]));
+    let api_code = lookup(obj, &["statuscode", "responsecode"]).find_map(integer);
+    let refused = lookup(obj, &["status"]).any(|v| match v {
+        Value::Bool(b) => !b,
+        Value::String(s) => s.trim().eq_ignore_ascii_case("false"),
+        _ => false,
+    });
+    Fields {
+        status,
+        reference_id,
+        txn_id: from_data(&["txnid", "transactionid"]),
+        ackno: from_data(&["ackno"]),
+        message,
+        api_code,
+        refused,
+    }
+}
+
+/// Interpret one HTTP answer of `call`.
+pub fn interpret(
+    call: Call,
+    http_status: u16,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> Result<Recharge, Error> {
+    let json: Option<Value> = serde_json::from_slice(body).ok();
+    let fields = json.as_ref().and_then(Value::as_object).map(read_fields);
+    let api_code = fields.as_ref().and_then(|f| f.api_code);
+    let reason = http_reason(http_status);
+    let message = fields
+        .as_ref()
+        .and_then(|f| f.message.clone())
+        .unwrap_or_else(|| format!("HTTP {http_status} {reason}"));
+    let details = || ErrorDetails::new(message.clone()).http_status(http_status).api_code(api_code).body(body);
+
+    match http_status {
+        200..=299 => {
+            let (Some(json), Some(f)) = (json.as_ref(), fields) else {
+                let what = if json.is_some() { "not a JSON object" } else { "not valid JSON" };
+                let d = ErrorDetails::new(format!("HTTP {http_status} answer is {what}"))
+                    .http_status(http_status)
+                    .body(body);
+                return Err(call.unreadable(d));
+            };
+            let has_transaction = f.status.is_some() || f.txn_id.is_some() || f.reference_id.is_some();
+            if has_transaction {
+                return Ok(Recharge {
+                    status: f.status.unwrap_or(Status::Unknown),
+                    reference_id: f.reference_id,
+                    txn_id: f.txn_id,
+                    ackno: f.ackno,
+                    message: f.message,
+                    api_code: f.api_code,
+                    http_status,
+                    raw: json.clone(),
+                });
+            }
+            if f.refused {
+                return Err(Error::Api(Box::new(details())));
+            }
+            let d = ErrorDetails::new(format!(
+                "HTTP {http_status} answer names no transaction and no refusal"
+            ))
+            .http_status(http_status)
+            .api_code(api_code)
+            .body(body);
+            Err(call.unreadable(d))
+        }
+        401 | 403 => Err(Error::Authentication(Box::new(details()))),
+        429 => Err(Error::RateLimit(Box::new(details().retry_after(retry_after)))),
+        400..=499 => Err(Error::Api(Box::new(details()))),
+        500..=599 => match call {
+            Call::MobileRecharge => Err(Error::outcome_unknown(details())),
+            Call::RechargeStatus => Err(Error::Server(Box::new(details()))),
+        },
+        // 1xx/3xx (redirects are not followed: a POST must not turn into a GET).
+        _ => Err(call.unreadable(details())),
+    }
+}
+
+fn http_reason(status: u16) -> &'static str {
+    reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    /// The two bodies documented in the seed.
+    pub const SEED_FAILED: &str = r#"{
+        "status": false, "msg": "error", "error": "Transaction failed", "statusCode": 401,
+        "ReferanceID": null,
+        "data": {"message": "Your payment for Reliance Jio Bill Payment Prepaid failed | Transaction failed",
+                 "txnId": "DGFIN4c31cf793a", "status": "FAILED", "ackno": "0"},
+        "Status": "FALSE", "message": "", "Value": ""}"#;
+    pub const SEED_401: &str =
+        r#"{"status": false, "response_code": 5, "message": "Invalid signature encoding"}"#;
+
+    #[test]
+    fn seed_failed_body_parses_exactly() {
+        let r = interpret(Call::MobileRecharge, 200, None, SEED_FAILED.as_bytes()).unwrap();
+        assert_eq!(r.status, Status::Failed);
+        assert_eq!(r.reference_id, None);
+        assert_eq!(r.txn_id.as_deref(), Some("DGFIN4c31cf793a"));
+        assert_eq!(r.ackno.as_deref(), Some("0"));
+        assert_eq!(
+            r.message.as_deref(),
+            Some("Your payment for Reliance Jio Bill Payment Prepaid failed | Transaction failed")
+        );
+        assert_eq!(r.api_code, Some(401));
+        assert_eq!(r.http_status, 200);
+        assert_eq!(r.raw, serde_json::from_str::<Value>(SEED_FAILED).unwrap());
+        assert!(r.is_final());
+    }
+
+    #[test]
+    fn seed_401_body_is_authentication_error() {
+        for call in [Call::MobileRecharge, Call::RechargeStatus] {
+            let e = interpret(call, 401, None, SEED_401.as_bytes()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Authentication);
+            assert_eq!(e.api_code(), Some(5));
+            assert_eq!(e.http_status(), Some(401));
+            assert_eq!(e.message(), "Invalid signature encoding");
+            assert!(e.retry_safe());
+            assert!(e.body_excerpt().unwrap().contains("signature"));
+        }
+    }
+
+    #[test]
+    fn status_mapping_and_key_variants() {
+        for (word, status) in [
+            ("success", Status::Success),
+            ("Successful", Status::Success),
+            ("FAILURE", Status::Failed),
+            ("processing", Status::Pending),
+            ("INITIATED", Status::Pending),
+            ("weird", Status::Unknown),
+        ] {
+            let body = format!(r#"{{"referenceId":"R1","DATA":{{"Status":"{word}","TxnID":"T"}}}}"#);
+            let r = interpret(Call::RechargeStatus, 200, None, body.as_bytes()).unwrap();
+            assert_eq!(r.status, status, "{word}");
+            assert_eq!(r.reference_id.as_deref(), Some("R1"));
+            assert_eq!(r.txn_id.as_deref(), Some("T"));
+        }
+    }
+
+    #[test]
+    fn message_precedence() {
+        let body = r#"{"ReferanceID":"R","data":{"status":"PENDING","message":""},"error":"","message":"m","msg":"x"}"#;
+        let r = interpret(Call::MobileRecharge, 200, None, body.as_bytes()).unwrap();
+        assert_eq!(r.message.as_deref(), Some("m"));
+        let body = r#"{"ReferanceID":"R","data":{"status":"PENDING"},"msg":"x"}"#;
+        let r = interpret(Call::MobileRecharge, 200, None, body.as_bytes()).unwrap();
+        assert_eq!(r.message.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn refusal_without_transaction_is_api_error() {
+        let body = r#"{"status": false, "message": "Insufficient balance", "statusCode": 402}"#;
+        let e = interpret(Call::MobileRecharge, 200, None, body.as_bytes()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Api);
+        assert_eq!(e.api_code(), Some(402));
+        assert!(e.retry_safe());
+    }
+
+    #[test]
+    fn unreadable_answers_depend_on_the_call() {
+        for body in ["<html>", "[1,2]", "{}", ""] {
+            let e = interpret(Call::MobileRecharge, 200, None, body.as_bytes()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::OutcomeUnknown, "{body}");
+            assert!(!e.retry_safe());
+            let e = interpret(Call::RechargeStatus, 200, None, body.as_bytes()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Protocol, "{body}");
+        }
+        let e = interpret(Call::MobileRecharge, 502, None, b"<html>502</html>").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::OutcomeUnknown);
+        assert_eq!(e.http_status(), Some(502));
+        let e = interpret(Call::RechargeStatus, 503, None, b"").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Server);
+        let e = interpret(Call::MobileRecharge, 302, None, b"").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::OutcomeUnknown);
+    }
+
+    #[test]
+    fn http_errors() {
+        let e = interpret(Call::RechargeStatus, 429, Some(Duration::from_secs(3)), b"{}").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::RateLimit);
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
+        let e = interpret(Call::MobileRecharge, 403, None, b"nope").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Authentication);
+        assert_eq!(e.message(), "HTTP 403 Forbidden");
+        let e = interpret(Call::MobileRecharge, 400, None, br#"{"message":"bad"}"#).unwrap_err();
+        assert_eq!((e.kind(), e.message().as_str()), (ErrorKind::Api, "bad"));
+    }
+}

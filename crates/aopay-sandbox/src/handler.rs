@@ -1,0 +1,360 @@
+//! Request handling: strict body checks, the transaction store, magic
+//! scenarios, and answers shaped like the real API's.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::{Method, Request, Response, StatusCode};
+use serde_json::{Map, Value, json};
+
+use crate::magic::{Scenario, scenario_for};
+use crate::{SandboxConfig, Stats};
+
+pub(crate) const RECHARGE_PATH: &str = "/api/AOP/V2/MobileRecharge";
+pub(crate) const STATUS_PATH: &str = "/api/AOP/V2/RechargeStatus";
+
+/// Returned by the handler to make hyper close the connection unanswered.
+#[derive(Debug)]
+pub(crate) struct DropConnection;
+
+impl std::fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped on purpose (magic scenario)")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TxnState {
+    Success,
+    Failed,
+    Pending { then_success: bool },
+}
+
+#[derive(Debug)]
+struct Txn {
+    state: TxnState,
+    scenario: Scenario,
+    txn_id: String,
+    amount: u64,
+    customer_number: u64,
+    status_checks: u32,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) config: SandboxConfig,
+    txns: Mutex<HashMap<String, Txn>>,
+    by_number: Mutex<HashMap<u64, u64>>,
+    next_ref: AtomicU64,
+    recharge_requests: AtomicU64,
+    status_requests: AtomicU64,
+    rejected_requests: AtomicU64,
+}
+
+type Answer = Response<Full<Bytes>>;
+
+impl State {
+    pub(crate) fn new(config: SandboxConfig) -> Self {
+        Self { config, next_ref: AtomicU64::new(318_820), ..Self::default() }
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        Stats {
+            recharge_requests: self.recharge_requests.load(Ordering::SeqCst),
+            status_requests: self.status_requests.load(Ordering::SeqCst),
+            rejected_requests: self.rejected_requests.load(Ordering::SeqCst),
+            transactions: lock(&self.txns).len() as u64,
+        }
+    }
+
+    pub(crate) fn recharges_for(&self, customer_number: u64) -> u64 {
+        lock(&self.by_number).get(&customer_number).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn reset(&self) {
+        lock(&self.txns).clear();
+        lock(&self.by_number).clear();
+        for c in [&self.recharge_requests, &self.status_requests, &self.rejected_requests] {
+            c.store(0, Ordering::SeqCst);
+        }
+    }
+
+    pub(crate) async fn handle(&self, req: Request<Incoming>) -> Result<Answer, DropConnection> {
+        let path = req.uri().path().to_owned();
+        if path != RECHARGE_PATH && path != STATUS_PATH {
+            return Ok(self.reject(StatusCode::NOT_FOUND, 404, &format!("no such endpoint: {path}")));
+        }
+        if req.method() != Method::POST {
+            return Ok(self.reject(StatusCode::METHOD_NOT_ALLOWED, 405, "use POST"));
+        }
+        let json_type = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/json"));
+        if !json_type {
+            return Ok(self.reject(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                415,
+                "Content-Type must be application/json",
+            ));
+        }
+        let body = match Limited::new(req.into_body(), self.config.max_body_bytes).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return Ok(self.reject(StatusCode::PAYLOAD_TOO_LARGE, 413, "request body too large"));
+            }
+            Err(_) => return Err(DropConnection),
+        };
+        let obj = match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(o)) => o,
+            _ => return Ok(self.reject(StatusCode::BAD_REQUEST, 1, "body must be a JSON object")),
+        };
+        let result = if path == RECHARGE_PATH {
+            self.recharge(&obj).await
+        } else {
+            self.status(&obj)
+        };
+        result.or_else(|rejection| match rejection {
+            Rejection::Drop => Err(DropConnection),
+            Rejection::Bad(msg) => Ok(self.reject(StatusCode::BAD_REQUEST, 1, &msg)),
+        })
+    }
+
+    fn reject(&self, status: StatusCode, code: i64, message: &str) -> Answer {
+        self.rejected_requests.fetch_add(1, Ordering::SeqCst);
+        answer(status, &json!({"status": false, "response_code": code, "message": message}))
+    }
+
+    async fn recharge(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
+        let registration = required_str(obj, "RegistrationID")?;
+        required_int(obj, "ProductID")?;
+        let amount = required_int(obj, "Amount")?;
+        let geocode = required_str(obj, "Geocode")?;
+        let customer_number = required_int(obj, "CustomerNumber")?;
+        if !valid_geocode(geocode) {
+            return Err(Rejection::Bad("Geocode must be \"lat,long\"".to_owned()));
+        }
+        self.recharge_requests.fetch_add(1, Ordering::SeqCst);
+        *lock(&self.by_number).entry(customer_number).or_default() += 1;
+        tracing::debug!(target: "aopay_sandbox", customer_number = %mask(customer_number), amount, "recharge received");
+
+        let scenario = scenario_for(customer_number);
+        let state = match scenario {
+            Scenario::Unauthorized => {
+                return Ok(answer(
+                    StatusCode::UNAUTHORIZED,
+                    &json!({"status": false, "response_code": 5, "message": "Invalid signature encoding"}),
+                ));
+            }
+            Scenario::RateLimited => {
+                let mut a = answer(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &json!({"status": false, "response_code": 429, "message": "Too many requests"}),
+                );
+                a.headers_mut().insert(RETRY_AFTER, HeaderValue::from(self.config.retry_after_secs));
+                return Ok(a);
+            }
+            Scenario::BadGatewayHtml => return Ok(html_502()),
+            Scenario::Refused => {
+                return Ok(answer(
+                    StatusCode::OK,
+                    &json!({"status": false, "msg": "error", "error": "Insufficient balance in wallet",
+                            "statusCode": 402, "ReferanceID": null, "data": null,
+                            "Status": "FALSE", "message": "", "Value": ""}),
+                ));
+            }
+            Scenario::Failed => TxnState::Failed,
+            Scenario::PendingThenSuccess => TxnState::Pending { then_success: true },
+            Scenario::PendingThenFailed => TxnState::Pending { then_success: false },
+            _ => TxnState::Success,
+        };
+        let n = self.next_ref.fetch_add(1, Ordering::SeqCst);
+        let reference = format!("{}R{n}", reference_prefix(registration));
+        let txn = Txn {
+            state,
+            scenario,
+            txn_id: format!("SBX{n:010}"),
+            amount,
+            customer_number,
+            status_checks: 0,
+        };
+        let body = txn_body(&reference, &txn);
+        lock(&self.txns).insert(reference, txn);
+
+        match scenario {
+            Scenario::ServerErrorAfterRecording => Ok(answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &json!({"status": false, "response_code": 500, "message": "Internal server error"}),
+            )),
+            Scenario::DropAfterRecording => Err(Rejection::Drop),
+            Scenario::TruncatedBody => {
+                let text = body.to_string();
+                Ok(raw_answer(StatusCode::OK, "application/json", text[..text.len() / 2].to_owned()))
+            }
+            Scenario::Slow => {
+                tokio::time::sleep(self.config.slow_delay).await;
+                Ok(answer(StatusCode::OK, &body))
+            }
+            _ => Ok(answer(StatusCode::OK, &body)),
+        }
+    }
+
+    fn status(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
+        required_str(obj, "RegistrationID")?;
+        let reference = required_str(obj, "ReferanceId")?;
+        self.status_requests.fetch_add(1, Ordering::SeqCst);
+        let mut txns = lock(&self.txns);
+        let Some(txn) = txns.get_mut(reference) else {
+            return Ok(answer(
+                StatusCode::OK,
+                &json!({"status": false, "msg": "error", "error": format!("No transaction found for reference {reference}"),
+                        "statusCode": 404, "ReferanceID": null, "data": null,
+                        "Status": "FALSE", "message": "", "Value": ""}),
+            ));
+        };
+        txn.status_checks += 1;
+        let checks = txn.status_checks;
+        match txn.scenario {
+            Scenario::StatusUnavailableTwice if checks <= 2 => {
+                return Ok(answer(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &json!({"status": false, "response_code": 503, "message": "Service temporarily unavailable"}),
+                ));
+            }
+            Scenario::StatusRateLimitedOnce if checks <= 1 => {
+                let mut a = answer(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &json!({"status": false, "response_code": 429, "message": "Too many requests"}),
+                );
+                a.headers_mut().insert(RETRY_AFTER, HeaderValue::from(self.config.retry_after_secs));
+                return Ok(a);
+            }
+            _ => {}
+        }
+        if let TxnState::Pending { then_success } = txn.state {
+            if checks >= self.config.pending_checks {
+                txn.state = if then_success { TxnState::Success } else { TxnState::Failed };
+            }
+        }
+        Ok(answer(StatusCode::OK, &txn_body(reference, txn)))
+    }
+}
+
+enum Rejection {
+    Bad(String),
+    Drop,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave these maps inconsistent.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn required_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<&'a str, Rejection> {
+    match obj.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s),
+        Some(Value::String(_)) => Err(Rejection::Bad(format!("{key} must not be empty"))),
+        Some(_) => Err(Rejection::Bad(format!("{key} must be a string"))),
+        None => Err(Rejection::Bad(format!("{key} is required"))),
+    }
+}
+
+fn required_int(obj: &Map<String, Value>, key: &str) -> Result<u64, Rejection> {
+    match obj.get(key) {
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(v) if v > 0 => Ok(v),
+            _ => Err(Rejection::Bad(format!("{key} must be a positive integer"))),
+        },
+        Some(_) => Err(Rejection::Bad(format!("{key} must be an integer"))),
+        None => Err(Rejection::Bad(format!("{key} is required"))),
+    }
+}
+
+fn valid_geocode(text: &str) -> bool {
+    let Some((lat, long)) = text.split_once(',') else { return false };
+    match (lat.trim().parse::<f64>(), long.trim().parse::<f64>()) {
+        (Ok(a), Ok(b)) => a.is_finite() && b.is_finite() && a.abs() <= 90.0 && b.abs() <= 180.0,
+        _ => false,
+    }
+}
+
+/// `AOP-554` → `AOP554`, as the API's references look (`AOP554R318820`).
+fn reference_prefix(registration: &str) -> String {
+    let p: String = registration
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(16)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if p.is_empty() { "SBX".to_owned() } else { p }
+}
+
+fn mask(n: u64) -> String {
+    let s = n.to_string();
+    let len = s.len();
+    s.chars().enumerate().map(|(i, c)| if i < 2 || i + 2 >= len { c } else { 'X' }).collect()
+}
+
+/// The body the real API sends about a transaction (the seed's shape).
+fn txn_body(reference: &str, txn: &Txn) -> Value {
+    let number = mask(txn.customer_number);
+    let (ok, status, api_code, message) = match txn.state {
+        TxnState::Success => (
+            true,
+            "SUCCESS",
+            200,
+            format!("Recharge of Rs {} for {number} successful", txn.amount),
+        ),
+        TxnState::Failed => (
+            false,
+            "FAILED",
+            401,
+            format!("Your payment for {number} failed | Transaction failed"),
+        ),
+        TxnState::Pending { .. } => (
+            true,
+            "PENDING",
+            200,
+            format!("Recharge of Rs {} for {number} is being processed", txn.amount),
+        ),
+    };
+    json!({
+        "status": ok,
+        "msg": if ok { "success" } else { "error" },
+        "error": if ok { "" } else { "Transaction failed" },
+        "statusCode": api_code,
+        "ReferanceID": reference,
+        "data": {"message": message, "txnId": txn.txn_id, "status": status,
+                 "ackno": if status == "SUCCESS" { (txn.txn_id.len() as u64 * 1000 + txn.amount).to_string() } else { "0".to_owned() }},
+        "Status": if ok { "TRUE" } else { "FALSE" },
+        "message": "",
+        "Value": ""
+    })
+}
+
+fn answer(status: StatusCode, body: &Value) -> Answer {
+    raw_answer(status, "application/json", body.to_string())
+}
+
+fn raw_answer(status: StatusCode, content_type: &'static str, body: String) -> Answer {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+fn html_502() -> Answer {
+    raw_answer(
+        StatusCode::BAD_GATEWAY,
+        "text/html",
+        "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>".to_owned(),
+    )
+}

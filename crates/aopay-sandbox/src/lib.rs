@@ -1,0 +1,197 @@
+//! # aopay-sandbox
+//!
+//! An AOPay-compatible server for offline tests: both endpoints with the
+//! documented shapes, transactions kept in memory, strict request checks,
+//! and magic customer numbers ([`MAGIC_NUMBERS`]) for every outcome and fault.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let sandbox = aopay_sandbox::Sandbox::start().await?;
+//! println!("listening on {}", sandbox.url());
+//! assert_eq!(sandbox.stats().recharge_requests, 0);
+//! sandbox.stop().await;
+//! # Ok(()) }
+//! ```
+
+mod handler;
+mod magic;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use magic::{MAGIC_NUMBERS, Scenario, scenario_for};
+
+/// Tunables of the sandbox's behaviour.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SandboxConfig {
+    /// How long the slow scenario waits before answering (default 3 s).
+    pub slow_delay: Duration,
+    /// Status checks a pending transaction takes to become final (default 2).
+    pub pending_checks: u32,
+    /// `Retry-After` seconds on 429 answers (default 1).
+    pub retry_after_secs: u64,
+    /// Largest request body accepted; larger ones get HTTP 413 (default 64 KiB).
+    pub max_body_bytes: usize,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            slow_delay: Duration::from_secs(3),
+            pending_checks: 2,
+            retry_after_secs: 1,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl SandboxConfig {
+    /// Set the delay of the slow scenario.
+    pub fn slow_delay(mut self, delay: Duration) -> Self {
+        self.slow_delay = delay;
+        self
+    }
+
+    /// Set how many status checks a pending transaction stays pending.
+    pub fn pending_checks(mut self, checks: u32) -> Self {
+        self.pending_checks = checks;
+        self
+    }
+}
+
+/// What the sandbox has received so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    /// Well-formed MobileRecharge requests received (every one counts,
+    /// whatever its scenario).
+    pub recharge_requests: u64,
+    /// Well-formed RechargeStatus requests received.
+    pub status_requests: u64,
+    /// Requests refused as malformed (400, 404, 405, 413, 415).
+    pub rejected_requests: u64,
+    /// Transactions recorded.
+    pub transactions: u64,
+}
+
+/// A running sandbox. Dropping it stops it too (without waiting).
+#[derive(Debug)]
+pub struct Sandbox {
+    addr: SocketAddr,
+    url: String,
+    state: Arc<handler::State>,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Start on a free loopback port with the default configuration. Needs
+    /// a tokio runtime (it spawns its server task on the current one).
+    pub async fn start() -> std::io::Result<Self> {
+        Self::start_with(SandboxConfig::default(), SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Start on `addr` (port 0 picks a free one).
+    pub async fn start_with(config: SandboxConfig, addr: SocketAddr) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(handler::State::new(config));
+        let (shutdown, rx) = watch::channel(false);
+        let task = tokio::spawn(serve(listener, Arc::clone(&state), rx));
+        let url = format!("http://{addr}");
+        tracing::info!(target: "aopay_sandbox", %url, "sandbox listening");
+        Ok(Self { addr, url, state, shutdown, task: Some(task) })
+    }
+
+    /// `http://127.0.0.1:PORT`: pass it as the client's base URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Counts of what was received.
+    pub fn stats(&self) -> Stats {
+        self.state.stats()
+    }
+
+    /// How many well-formed recharge requests named this customer number.
+    pub fn recharges_for(&self, customer_number: u64) -> u64 {
+        self.state.recharges_for(customer_number)
+    }
+
+    /// Forget every transaction and zero the counts.
+    pub fn reset(&self) {
+        self.state.reset();
+    }
+
+    /// Stop accepting, let requests in flight finish (up to 2 s), and wait
+    /// for the server task to end.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Run until `stop` is signalled: for a process that only serves.
+    pub async fn wait(mut self) {
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+async fn serve(listener: TcpListener, state: Arc<handler::State>, mut stop: watch::Receiver<bool>) {
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of descriptors and the like: back off, keep serving.
+                        tracing::warn!(target: "aopay_sandbox", error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let state = Arc::clone(&state);
+                let service = service_fn(move |req| {
+                    let state = Arc::clone(&state);
+                    async move { state.handle(req).await }
+                });
+                let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            _ = stop.changed() => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(Duration::from_secs(2)) => {}
+    }
+}

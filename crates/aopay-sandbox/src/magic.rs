@@ -1,0 +1,64 @@
+//! The sandbox's magic customer numbers: like a payment provider's test
+//! cards, each one produces one documented outcome or fault. Any other
+//! valid number succeeds at once.
+
+/// What a magic customer number makes the sandbox do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Scenario {
+    /// 200, `SUCCESS`.
+    Success,
+    /// 200, `FAILED` (the seed's documented body, with a reference).
+    Failed,
+    /// 200, `PENDING`; `SUCCESS` after `pending_checks` status checks.
+    PendingThenSuccess,
+    /// 200, `PENDING`; `FAILED` after `pending_checks` status checks.
+    PendingThenFailed,
+    /// 401 with `response_code` 5; nothing recorded.
+    Unauthorized,
+    /// 429 with `Retry-After`; nothing recorded.
+    RateLimited,
+    /// Recorded as `SUCCESS`, then answered with HTTP 500.
+    ServerErrorAfterRecording,
+    /// Recorded as `SUCCESS`, answered only after `slow_delay`.
+    Slow,
+    /// Recorded as `SUCCESS`, then the connection is dropped unanswered.
+    DropAfterRecording,
+    /// An HTML 502 page from a "gateway"; nothing recorded.
+    BadGatewayHtml,
+    /// 200 `SUCCESS`; its first two status checks get HTTP 503.
+    StatusUnavailableTwice,
+    /// 200, `status: false` without a transaction (insufficient balance);
+    /// nothing recorded.
+    Refused,
+    /// Recorded as `SUCCESS`, answered 200 with a body cut short.
+    TruncatedBody,
+    /// 200 `SUCCESS`; its first status check gets 429 with `Retry-After`.
+    StatusRateLimitedOnce,
+}
+
+/// Every magic number, its scenario and a one-line description (the
+/// sandbox README's table is this list).
+pub const MAGIC_NUMBERS: &[(u64, Scenario, &str)] = &[
+    (9_000_000_001, Scenario::Failed, "FAILED (200, the documented failure body)"),
+    (9_000_000_002, Scenario::PendingThenSuccess, "PENDING, then SUCCESS after 2 status checks"),
+    (9_000_000_003, Scenario::PendingThenFailed, "PENDING, then FAILED after 2 status checks"),
+    (9_000_000_004, Scenario::Unauthorized, "HTTP 401, response_code 5; not recorded"),
+    (9_000_000_005, Scenario::RateLimited, "HTTP 429 with Retry-After: 1; not recorded"),
+    (9_000_000_006, Scenario::ServerErrorAfterRecording, "recorded as SUCCESS, then HTTP 500"),
+    (9_000_000_007, Scenario::Slow, "recorded as SUCCESS, answered after 3 s (slow_delay)"),
+    (9_000_000_008, Scenario::DropAfterRecording, "recorded as SUCCESS, connection dropped"),
+    (9_000_000_009, Scenario::BadGatewayHtml, "HTML 502 page from a gateway; not recorded"),
+    (9_000_000_010, Scenario::StatusUnavailableTwice, "SUCCESS; first 2 status checks get 503"),
+    (9_000_000_011, Scenario::Refused, "200 status:false, no transaction; not recorded"),
+    (9_000_000_012, Scenario::TruncatedBody, "recorded as SUCCESS, 200 with a cut-off body"),
+    (9_000_000_013, Scenario::StatusRateLimitedOnce, "SUCCESS; first status check gets 429"),
+];
+
+/// The scenario a customer number triggers.
+pub fn scenario_for(customer_number: u64) -> Scenario {
+    MAGIC_NUMBERS
+        .iter()
+        .find(|(n, _, _)| *n == customer_number)
+        .map_or(Scenario::Success, |(_, s, _)| *s)
+}
