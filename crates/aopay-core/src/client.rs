@@ -437,7 +437,7 @@ impl Client {
                 .body(body)
                 .send()
                 .await
-                .map_err(|e| transport_error(call, &e, "sending the request"))?;
+                .map_err(|e| transport_error(call, e, "sending the request"))?;
             let status = resp.status().as_u16();
             let retry_after = resp
                 .headers()
@@ -490,12 +490,12 @@ fn is_transient(e: &Error) -> bool {
 /// Classify a transport failure. Only a failed connect is known to have
 /// sent nothing (hyper itself resends a request whose pooled connection
 /// was found closed before any byte was written).
-fn transport_error(call: Call, e: &reqwest::Error, during: &str) -> Error {
-    let text = error_chain(e);
+fn transport_error(call: Call, e: reqwest::Error, during: &str) -> Error {
+    let text = error_chain(&e);
     if e.is_connect() {
-        return Error::connect(ErrorDetails::new(text));
+        return Error::connect(ErrorDetails::new(text).source(e));
     }
-    let d = ErrorDetails::new(format!("connection failed while {during}: {text}"));
+    let d = ErrorDetails::new(format!("connection failed while {during}: {text}")).source(e);
     match call {
         Call::MobileRecharge => Error::outcome_unknown(d),
         Call::RechargeStatus => Error::Server(Box::new(d)),
@@ -525,7 +525,7 @@ async fn read_capped(call: Call, mut resp: reqwest::Response, max: usize) -> Res
     while let Some(chunk) = resp
         .chunk()
         .await
-        .map_err(|e| transport_error(call, &e, "reading the answer"))?
+        .map_err(|e| transport_error(call, e, "reading the answer"))?
     {
         if buf.len() + chunk.len() > max {
             let room = max - buf.len();

@@ -1,0 +1,355 @@
+//! `aopay`: recharges, status checks and a local sandbox from the shell.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use aopay_core::{Client, Error, MobileRecharge, Recharge, Status, ValidationError, WaitOptions};
+use aopay_sandbox::{MAGIC_NUMBERS, Sandbox, SandboxConfig};
+use clap::{Args, Parser, Subcommand};
+
+/// Exit codes (documented in the README and `aopay --help`).
+mod exit {
+    pub const SUCCESS: u8 = 0;
+    pub const OTHER_ERROR: u8 = 1;
+    pub const INVALID_INPUT: u8 = 2;
+    pub const FAILED: u8 = 3;
+    pub const NOT_FINAL: u8 = 4;
+    pub const OUTCOME_UNKNOWN: u8 = 5;
+}
+
+/// Geocode used against the sandbox when none is given.
+const SANDBOX_GEOCODE: &str = "23.6784,76.8764";
+const SANDBOX_REGISTRATION_ID: &str = "AOP-554";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "aopay",
+    version,
+    about = "Mobile and DTH recharges through the AOPay API",
+    after_help = "Exit codes: 0 SUCCESS, 3 FAILED, 4 PENDING or UNKNOWN (not final yet), \
+5 outcome unknown (do NOT resubmit: check the status first), 2 invalid input, 1 any other error."
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug)]
+struct Global {
+    /// Your AOPay registration id (e.g. AOP-554).
+    #[arg(long, env = "AOPAY_REGISTRATION_ID", global = true)]
+    registration_id: Option<String>,
+    /// API base URL (default https://api.aopay.co.in).
+    #[arg(long, env = "AOPAY_BASE_URL", global = true)]
+    base_url: Option<String>,
+    /// Run against an embedded sandbox instead of the API.
+    #[arg(long, global = true)]
+    sandbox: bool,
+    /// Print the outcome (or error) as JSON on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Whole-call timeout in seconds.
+    #[arg(long, default_value_t = 30.0, global = true)]
+    timeout: f64,
+    /// Extra header for every request, as NAME:VALUE (repeatable). Values are never printed.
+    #[arg(long = "header", value_name = "NAME:VALUE", global = true)]
+    headers: Vec<String>,
+    /// More diagnostics on stderr (-v: calls, -vv: everything). AOPAY_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Recharge a prepaid mobile number or a DTH account.
+    Recharge {
+        /// Operator/product code (518 is Airtel).
+        #[arg(long)]
+        product: String,
+        /// Whole rupees.
+        #[arg(long)]
+        amount: String,
+        /// Mobile or DTH customer number.
+        #[arg(long)]
+        number: String,
+        /// Where the request originates, "lat,long".
+        #[arg(long, env = "AOPAY_GEOCODE")]
+        geocode: Option<String>,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Look up a transaction by its reference id.
+    Status {
+        /// The reference id a recharge returned.
+        reference_id: String,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Run the sandbox server until Ctrl-C.
+    Sandbox {
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+    },
+}
+
+#[derive(Args, Debug)]
+struct WaitArgs {
+    /// Poll the status until SUCCESS or FAILED.
+    #[arg(long)]
+    wait: bool,
+    /// Longest wait, in seconds.
+    #[arg(long, default_value_t = 120.0)]
+    wait_timeout: f64,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose);
+    let json = cli.global.json;
+    match run(cli).await {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            report_error(&e, json);
+            ExitCode::from(exit_code_for(&e))
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "aopay=debug,aopay_sandbox=debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AOPAY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+async fn run(cli: Cli) -> Result<u8, Failure> {
+    let g = cli.global;
+    if let Command::Sandbox { port, host } = cli.command {
+        return serve_sandbox(SocketAddr::new(host, port)).await;
+    }
+    // The embedded sandbox lives as long as this command.
+    let sandbox = if g.sandbox {
+        Some(Sandbox::start().await.map_err(|e| other(format!("cannot start the sandbox: {e}")))?)
+    } else {
+        None
+    };
+    let client = build_client(&g, sandbox.as_ref())?;
+    let outcome = match cli.command {
+        Command::Recharge { product, amount, number, geocode, wait } => {
+            let geocode = match (geocode, &sandbox) {
+                (Some(g), _) => g,
+                (None, Some(_)) => SANDBOX_GEOCODE.to_owned(),
+                (None, None) => {
+                    return Err(ValidationError::new(
+                        "geocode",
+                        "is required (use --geocode LAT,LONG or AOPAY_GEOCODE)",
+                    )
+                    .into());
+                }
+            };
+            let req = MobileRecharge::new(
+                parse_int("product_id", &product)?,
+                parse_int("amount", &amount)?,
+                &number,
+                &geocode,
+            )?;
+            let r = client.mobile_recharge(&req).await?;
+            match (&r.reference_id, wait.wait && !r.is_final()) {
+                (Some(reference), true) => {
+                    if !g.json {
+                        print_recharge(&r);
+                        println!("waiting for the final status of {reference}…");
+                    }
+                    client.wait_for_final(reference, wait_options(&wait)?).await?
+                }
+                _ => r,
+            }
+        }
+        Command::Status { reference_id, wait } => {
+            if wait.wait {
+                client.wait_for_final(&reference_id, wait_options(&wait)?).await?
+            } else {
+                client.recharge_status(&reference_id).await?
+            }
+        }
+        Command::Sandbox { .. } => unreachable!("handled above"),
+    };
+    if g.json {
+        println!("{}", outcome.to_json_value());
+    } else {
+        print_recharge(&outcome);
+    }
+    if let Some(sb) = sandbox {
+        sb.stop().await;
+    }
+    Ok(match outcome.status {
+        Status::Success => exit::SUCCESS,
+        Status::Failed => exit::FAILED,
+        Status::Pending | Status::Unknown => exit::NOT_FINAL,
+    })
+}
+
+fn build_client(g: &Global, sandbox: Option<&Sandbox>) -> Result<Client, Error> {
+    let registration_id = match (&g.registration_id, sandbox) {
+        (Some(id), _) => id.clone(),
+        (None, Some(_)) => SANDBOX_REGISTRATION_ID.to_owned(),
+        (None, None) => {
+            return Err(ValidationError::new(
+                "registration_id",
+                "is required (use --registration-id or AOPAY_REGISTRATION_ID)",
+            )
+            .into());
+        }
+    };
+    let mut b = Client::builder()
+        .registration_id(registration_id)
+        .timeout(seconds("timeout", g.timeout)?)
+        .user_agent(concat!("aopay-cli/", env!("CARGO_PKG_VERSION")));
+    match (sandbox, &g.base_url) {
+        (Some(sb), _) => b = b.base_url(sb.url()),
+        (None, Some(url)) => b = b.base_url(url),
+        (None, None) => {}
+    }
+    for h in &g.headers {
+        let (name, value) = h
+            .split_once(':')
+            .ok_or_else(|| ValidationError::new("headers", "each --header must be NAME:VALUE"))?;
+        b = b.header(name.trim(), value.trim());
+    }
+    b.build()
+}
+
+fn wait_options(w: &WaitArgs) -> Result<WaitOptions, Error> {
+    Ok(WaitOptions::with_timeout(seconds("wait_timeout", w.wait_timeout)?))
+}
+
+fn seconds(field: &'static str, s: f64) -> Result<Duration, ValidationError> {
+    Duration::try_from_secs_f64(s)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| ValidationError::new(field, "must be a positive number of seconds"))
+}
+
+/// The CLI reads text; the typed APIs never accept numeric strings.
+fn parse_int(field: &'static str, text: &str) -> Result<i64, ValidationError> {
+    text.trim()
+        .parse::<i64>()
+        .map_err(|_| ValidationError::new(field, format!("must be a whole number (got {text:?})")))
+}
+
+/// A failure of the command: from the SDK, or local (the sandbox could not start).
+#[derive(Debug)]
+enum Failure {
+    Sdk(Error),
+    Local(String),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Self::Sdk(e)
+    }
+}
+
+impl From<ValidationError> for Failure {
+    fn from(e: ValidationError) -> Self {
+        Self::Sdk(e.into())
+    }
+}
+
+fn other(message: String) -> Failure {
+    Failure::Local(message)
+}
+
+fn print_recharge(r: &Recharge) {
+    let mut line = r.status.as_str().to_owned();
+    for (label, value) in [("reference", &r.reference_id), ("txn", &r.txn_id), ("ackno", &r.ackno)] {
+        if let Some(v) = value {
+            line.push_str(&format!("  {label} {v}"));
+        }
+    }
+    println!("{line}");
+    if let Some(m) = &r.message {
+        println!("{m}");
+    }
+    if !r.is_final() {
+        match &r.reference_id {
+            Some(reference) => println!("not final yet: run `aopay status {reference} --wait`"),
+            None => println!("not final yet, and the API gave no reference to check"),
+        }
+    }
+}
+
+fn report_error(f: &Failure, json: bool) {
+    let e = match f {
+        Failure::Sdk(e) => e,
+        Failure::Local(m) => {
+            if json {
+                println!("{}", serde_json::json!({"error": {"code": "AOPAY_LOCAL", "message": m}}));
+            } else {
+                eprintln!("error: {m}");
+            }
+            return;
+        }
+    };
+    if json {
+        let v = serde_json::json!({"error": {
+            "code": e.code(),
+            "message": e.to_string(),
+            "retry_safe": e.retry_safe(),
+            "http_status": e.http_status(),
+            "api_code": e.api_code(),
+            "field": e.field(),
+            "reference_id": e.reference_id(),
+        }});
+        println!("{v}");
+        return;
+    }
+    eprintln!("error: {e}");
+    if !e.retry_safe() {
+        eprintln!(
+            "       do NOT resubmit this recharge: it may have been processed. Check its status \
+(your AOPay statement, or `aopay status REF --wait` if you have a reference)."
+        );
+    }
+}
+
+fn exit_code_for(f: &Failure) -> u8 {
+    match f {
+        Failure::Sdk(Error::Validation(_)) => exit::INVALID_INPUT,
+        Failure::Sdk(e) if !e.retry_safe() => exit::OUTCOME_UNKNOWN,
+        _ => exit::OTHER_ERROR,
+    }
+}
+
+async fn serve_sandbox(addr: SocketAddr) -> Result<u8, Failure> {
+    let sb = Sandbox::start_with(SandboxConfig::default(), addr)
+        .await
+        .map_err(|e| other(format!("cannot listen on {addr}: {e}")))?;
+    println!("aopay sandbox listening on {}", sb.url());
+    println!("  export AOPAY_BASE_URL={} AOPAY_REGISTRATION_ID=AOP-554", sb.url());
+    println!("magic customer numbers (any other number succeeds):");
+    for (number, _, what) in MAGIC_NUMBERS {
+        println!("  {number}  {what}");
+    }
+    println!("Ctrl-C to stop");
+    let _ = tokio::signal::ctrl_c().await;
+    let stats = sb.stats();
+    sb.stop().await;
+    eprintln!(
+        "stopped: {} recharge and {} status requests received",
+        stats.recharge_requests, stats.status_requests
+    );
+    Ok(exit::SUCCESS)
+}
