@@ -131,7 +131,10 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AOPAY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 async fn run(cli: Cli) -> Result<u8, Failure> {
@@ -141,13 +144,23 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
     }
     // The embedded sandbox lives as long as this command.
     let sandbox = if g.sandbox {
-        Some(Sandbox::start().await.map_err(|e| other(format!("cannot start the sandbox: {e}")))?)
+        Some(
+            Sandbox::start()
+                .await
+                .map_err(|e| other(format!("cannot start the sandbox: {e}")))?,
+        )
     } else {
         None
     };
     let client = build_client(&g, sandbox.as_ref())?;
     let outcome = match cli.command {
-        Command::Recharge { product, amount, number, geocode, wait } => {
+        Command::Recharge {
+            product,
+            amount,
+            number,
+            geocode,
+            wait,
+        } => {
             let geocode = match (geocode, &sandbox) {
                 (Some(g), _) => g,
                 (None, Some(_)) => SANDBOX_GEOCODE.to_owned(),
@@ -172,14 +185,18 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                         print_recharge(&r);
                         println!("waiting for the final status of {reference}…");
                     }
-                    client.wait_for_final(reference, wait_options(&wait)?).await?
+                    client
+                        .wait_for_final(reference, wait_options(&wait)?)
+                        .await?
                 }
                 _ => r,
             }
         }
         Command::Status { reference_id, wait } => {
             if wait.wait {
-                client.wait_for_final(&reference_id, wait_options(&wait)?).await?
+                client
+                    .wait_for_final(&reference_id, wait_options(&wait)?)
+                    .await?
             } else {
                 client.recharge_status(&reference_id).await?
             }
@@ -232,7 +249,10 @@ fn build_client(g: &Global, sandbox: Option<&Sandbox>) -> Result<Client, Error> 
 }
 
 fn wait_options(w: &WaitArgs) -> Result<WaitOptions, Error> {
-    Ok(WaitOptions::with_timeout(seconds("wait_timeout", w.wait_timeout)?))
+    Ok(WaitOptions::with_timeout(seconds(
+        "wait_timeout",
+        w.wait_timeout,
+    )?))
 }
 
 fn seconds(field: &'static str, s: f64) -> Result<Duration, ValidationError> {
@@ -274,7 +294,11 @@ fn other(message: String) -> Failure {
 
 fn print_recharge(r: &Recharge) {
     let mut line = r.status.as_str().to_owned();
-    for (label, value) in [("reference", &r.reference_id), ("txn", &r.txn_id), ("ackno", &r.ackno)] {
+    for (label, value) in [
+        ("reference", &r.reference_id),
+        ("txn", &r.txn_id),
+        ("ackno", &r.ackno),
+    ] {
         if let Some(v) = value {
             line.push_str(&format!("  {label} {v}"));
         }
@@ -296,7 +320,10 @@ fn report_error(f: &Failure, json: bool) {
         Failure::Sdk(e) => e,
         Failure::Local(m) => {
             if json {
-                println!("{}", serde_json::json!({"error": {"code": "AOPAY_LOCAL", "message": m}}));
+                println!(
+                    "{}",
+                    serde_json::json!({"error": {"code": "AOPAY_LOCAL", "message": m}})
+                );
             } else {
                 eprintln!("error: {m}");
             }
@@ -338,7 +365,10 @@ async fn serve_sandbox(addr: SocketAddr) -> Result<u8, Failure> {
         .await
         .map_err(|e| other(format!("cannot listen on {addr}: {e}")))?;
     println!("aopay sandbox listening on {}", sb.url());
-    println!("  export AOPAY_BASE_URL={} AOPAY_REGISTRATION_ID=AOP-554", sb.url());
+    println!(
+        "  export AOPAY_BASE_URL={} AOPAY_REGISTRATION_ID=AOP-554",
+        sb.url()
+    );
     println!("magic customer numbers (any other number succeeds):");
     for (number, _, what) in MAGIC_NUMBERS {
         println!("  {number}  {what}");

@@ -47,7 +47,10 @@ impl Default for WaitOptions {
 impl WaitOptions {
     /// Default options with another overall deadline.
     pub fn with_timeout(timeout: Duration) -> Self {
-        Self { timeout, ..Self::default() }
+        Self {
+            timeout,
+            ..Self::default()
+        }
     }
 
     /// Set the first and the longest pause between status checks.
@@ -97,7 +100,10 @@ impl fmt::Debug for ClientBuilder {
             .field("registration_id", &self.registration_id)
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
-            .field("headers", &RedactedHeaders(self.headers.iter().map(|(k, _)| k.as_str())))
+            .field(
+                "headers",
+                &RedactedHeaders(self.headers.iter().map(|(k, _)| k.as_str())),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -107,7 +113,9 @@ struct RedactedHeaders<I>(I);
 
 impl<'a, I: Iterator<Item = &'a str> + Clone> fmt::Debug for RedactedHeaders<I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.0.clone().map(|k| (k, "<redacted>"))).finish()
+        f.debug_map()
+            .entries(self.0.clone().map(|k| (k, "<redacted>")))
+            .finish()
     }
 }
 
@@ -181,20 +189,28 @@ impl ClientBuilder {
     /// Validate everything and build the client (and its connection pool).
     pub fn build(self) -> Result<Client, Error> {
         let registration_id = RegistrationId::new(
-            self.registration_id.ok_or_else(|| ValidationError::new("registration_id", "is required"))?,
+            self.registration_id
+                .ok_or_else(|| ValidationError::new("registration_id", "is required"))?,
         )?;
         let base = parse_base_url(&self.base_url, self.allow_insecure_http)?;
-        for (name, d) in [("timeout", self.timeout), ("connect_timeout", self.connect_timeout)] {
+        for (name, d) in [
+            ("timeout", self.timeout),
+            ("connect_timeout", self.connect_timeout),
+        ] {
             if d.is_zero() {
                 return Err(ValidationError::new(name, "must be greater than zero").into());
             }
         }
         let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         for (name, value) in &self.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| ValidationError::new("headers", "header name is not a valid HTTP token"))?;
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                ValidationError::new("headers", "header name is not a valid HTTP token")
+            })?;
             let mut value = HeaderValue::from_str(value).map_err(|_| {
                 ValidationError::new("headers", format!("value of {name} must be visible ASCII"))
             })?;
@@ -217,11 +233,17 @@ impl ClientBuilder {
             // replays one whose pooled connection closed before any byte left.
             .retry(reqwest::retry::never())
             .build()
-            .map_err(|e| Error::connect(ErrorDetails::new(format!("cannot build HTTP client: {e}"))))?;
+            .map_err(|e| {
+                Error::connect(ErrorDetails::new(format!("cannot build HTTP client: {e}")))
+            })?;
 
         let endpoint = |call: Call| {
             let mut url = base.clone();
-            url.set_path(&format!("{}{}", base.path().trim_end_matches('/'), call.path()));
+            url.set_path(&format!(
+                "{}{}",
+                base.path().trim_end_matches('/'),
+                call.path()
+            ));
             url
         };
         Ok(Client {
@@ -260,10 +282,16 @@ pub fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url, Vali
         return Err(ValidationError::new(FIELD, "must have a host"));
     };
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(ValidationError::new(FIELD, "must not contain credentials; use headers"));
+        return Err(ValidationError::new(
+            FIELD,
+            "must not contain credentials; use headers",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(ValidationError::new(FIELD, "must not have a query or fragment"));
+        return Err(ValidationError::new(
+            FIELD,
+            "must not have a query or fragment",
+        ));
     }
     let loopback = host.eq_ignore_ascii_case("localhost")
         || host
@@ -278,7 +306,10 @@ pub fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url, Vali
             FIELD,
             "must use https:// (plain http is allowed only for loopback hosts, or when insecure http is explicitly allowed)",
         )),
-        other => Err(ValidationError::new(FIELD, format!("scheme must be https, not {other}"))),
+        other => Err(ValidationError::new(
+            FIELD,
+            format!("scheme must be https, not {other}"),
+        )),
     }
 }
 
@@ -308,7 +339,10 @@ impl fmt::Debug for Client {
             .field("registration_id", &i.registration_id)
             .field("recharge_url", &i.recharge_url.as_str())
             .field("timeout", &i.timeout)
-            .field("headers", &RedactedHeaders(i.header_names.iter().map(String::as_str)))
+            .field(
+                "headers",
+                &RedactedHeaders(i.header_names.iter().map(String::as_str)),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -334,7 +368,12 @@ impl Client {
         let started = Instant::now();
         let body = req.to_json(&self.inner.registration_id);
         let result = self
-            .attempt(Call::MobileRecharge, &self.inner.recharge_url, body, started + self.inner.timeout)
+            .attempt(
+                Call::MobileRecharge,
+                &self.inner.recharge_url,
+                body,
+                started + self.inner.timeout,
+            )
             .await;
         trace_call(Call::MobileRecharge, started, &result, Some(req));
         result
@@ -345,7 +384,9 @@ impl Client {
     pub async fn recharge_status(&self, reference_id: &str) -> Result<Recharge, Error> {
         let reference = ReferenceId::new(reference_id)?;
         let started = Instant::now();
-        let result = self.status_until(&reference, started + self.inner.timeout).await;
+        let result = self
+            .status_until(&reference, started + self.inner.timeout)
+            .await;
         trace_call(Call::RechargeStatus, started, &result, None);
         result
     }
@@ -400,14 +441,23 @@ impl Client {
         Err(Error::outcome_unknown(d))
     }
 
-    async fn status_until(&self, reference: &ReferenceId, deadline: Instant) -> Result<Recharge, Error> {
+    async fn status_until(
+        &self,
+        reference: &ReferenceId,
+        deadline: Instant,
+    ) -> Result<Recharge, Error> {
         let body = recharge_status_json(&self.inner.registration_id, reference);
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             let attempt_deadline = deadline.min(Instant::now() + self.inner.status_attempt_timeout);
             let err = match self
-                .attempt(Call::RechargeStatus, &self.inner.status_url, body.clone(), attempt_deadline)
+                .attempt(
+                    Call::RechargeStatus,
+                    &self.inner.status_url,
+                    body.clone(),
+                    attempt_deadline,
+                )
                 .await
             {
                 Ok(r) => return Ok(r),
@@ -428,7 +478,13 @@ impl Client {
     }
 
     /// One HTTP exchange, bounded by `deadline`.
-    async fn attempt(&self, call: Call, url: &Url, body: Vec<u8>, deadline: Instant) -> Result<Recharge, Error> {
+    async fn attempt(
+        &self,
+        call: Call,
+        url: &Url,
+        body: Vec<u8>,
+        deadline: Instant,
+    ) -> Result<Recharge, Error> {
         let exchange = async {
             let resp = self
                 .inner
@@ -478,13 +534,18 @@ fn timeout_error(call: Call) -> Error {
         Call::MobileRecharge => Error::outcome_unknown(ErrorDetails::new(
             "no answer before the deadline; the recharge may have been processed",
         )),
-        Call::RechargeStatus => Error::Server(Box::new(ErrorDetails::new("no answer before the deadline"))),
+        Call::RechargeStatus => {
+            Error::Server(Box::new(ErrorDetails::new("no answer before the deadline")))
+        }
     }
 }
 
 /// Errors a status read may retry, and `wait_for_final` may poll through.
 fn is_transient(e: &Error) -> bool {
-    matches!(e.kind(), ErrorKind::Connect | ErrorKind::Server | ErrorKind::RateLimit | ErrorKind::Protocol)
+    matches!(
+        e.kind(),
+        ErrorKind::Connect | ErrorKind::Server | ErrorKind::RateLimit | ErrorKind::Protocol
+    )
 }
 
 /// Classify a transport failure. Only a failed connect is known to have
@@ -517,7 +578,11 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Read at most `max` bytes of the body; `complete` is false if it was cut.
-async fn read_capped(call: Call, mut resp: reqwest::Response, max: usize) -> Result<(Vec<u8>, bool), Error> {
+async fn read_capped(
+    call: Call,
+    mut resp: reqwest::Response,
+    max: usize,
+) -> Result<(Vec<u8>, bool), Error> {
     if resp.content_length().is_some_and(|n| n > max as u64) {
         return Ok((Vec::new(), false));
     }
@@ -539,14 +604,17 @@ async fn read_capped(call: Call, mut resp: reqwest::Response, max: usize) -> Res
 
 fn backoff_cap(attempt: u32) -> Duration {
     let base = Duration::from_millis(100);
-    base.saturating_mul(1 << attempt.min(10)).min(Duration::from_secs(2))
+    base.saturating_mul(1 << attempt.min(10))
+        .min(Duration::from_secs(2))
 }
 
 /// A duration drawn uniformly from `lo..=hi` (full jitter). Not for
 /// cryptography: it only spreads retries apart.
 fn jitter_between(lo: Duration, hi: Duration) -> Duration {
     static STATE: AtomicU64 = AtomicU64::new(0);
-    let seed = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
     let mut x = seed ^ STATE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
     x ^= x << 13;
     x ^= x >> 7;
@@ -558,7 +626,12 @@ fn jitter_between(lo: Duration, hi: Duration) -> Duration {
     lo + Duration::from_nanos(x % (span + 1))
 }
 
-fn trace_call(call: Call, started: Instant, result: &Result<Recharge, Error>, req: Option<&MobileRecharge>) {
+fn trace_call(
+    call: Call,
+    started: Instant,
+    result: &Result<Recharge, Error>,
+    req: Option<&MobileRecharge>,
+) {
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     let number = req.map(|r| r.customer_number().masked());
     match result {
@@ -604,7 +677,12 @@ mod tests {
         assert!(parse_base_url("https://u:p@x", false).is_err());
         assert!(parse_base_url("https://x/?a=1", false).is_err());
         assert!(parse_base_url("not a url", false).is_err());
-        assert_eq!(parse_base_url("http://api.aopay.co.in", false).unwrap_err().field(), "base_url");
+        assert_eq!(
+            parse_base_url("http://api.aopay.co.in", false)
+                .unwrap_err()
+                .field(),
+            "base_url"
+        );
     }
 
     #[test]
@@ -619,10 +697,15 @@ mod tests {
 
     #[test]
     fn debug_redacts_header_values() {
-        let b = Client::builder().registration_id("AOP-554").header("X-Api-Key", "s3cr3t-value");
+        let b = Client::builder()
+            .registration_id("AOP-554")
+            .header("X-Api-Key", "s3cr3t-value");
         assert!(!format!("{b:?}").contains("s3cr3t"));
         let c = b.base_url("http://127.0.0.1:9").build().unwrap();
         let shown = format!("{c:?}");
-        assert!(shown.contains("X-Api-Key") && !shown.contains("s3cr3t"), "{shown}");
+        assert!(
+            shown.contains("X-Api-Key") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
     }
 }

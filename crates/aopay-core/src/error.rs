@@ -19,7 +19,10 @@ pub struct ValidationError {
 impl ValidationError {
     /// A failure of `rule` on `field`.
     pub fn new(field: &'static str, rule: impl Into<String>) -> Self {
-        Self { field, rule: rule.into() }
+        Self {
+            field,
+            rule: rule.into(),
+        }
     }
 
     /// The value had the wrong type (used by the bindings, whose users can
@@ -63,7 +66,10 @@ pub struct ErrorDetails {
 
 impl ErrorDetails {
     pub(crate) fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), ..Self::default() }
+        Self {
+            message: message.into(),
+            ..Self::default()
+        }
     }
 
     pub(crate) fn http_status(mut self, status: u16) -> Self {
@@ -295,7 +301,10 @@ impl Error {
     pub fn message(&self) -> String {
         match self {
             Self::Validation(v) => v.to_string(),
-            _ => self.details().map(|d| d.message.clone()).unwrap_or_default(),
+            _ => self
+                .details()
+                .map(|d| d.message.clone())
+                .unwrap_or_default(),
         }
     }
 
@@ -332,7 +341,15 @@ mod tests {
     #[test]
     fn retry_safety_follows_the_contract() {
         use ErrorKind::*;
-        for k in [Validation, Connect, Authentication, RateLimit, Api, Server, Protocol] {
+        for k in [
+            Validation,
+            Connect,
+            Authentication,
+            RateLimit,
+            Api,
+            Server,
+            Protocol,
+        ] {
             assert!(k.retry_safe(), "{k:?}");
         }
         assert!(!OutcomeUnknown.retry_safe());

@@ -34,7 +34,9 @@ mod models;
 mod parse;
 mod validate;
 
-pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT, WaitOptions, parse_base_url};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT, WaitOptions, parse_base_url,
+};
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
 pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};
 pub use parse::{Call, interpret};

@@ -51,7 +51,13 @@ impl MobileRecharge {
         geocode: Geocode,
     ) -> Self {
         let geocode_wire = geocode.to_wire();
-        Self { product_id, amount, customer_number, geocode, geocode_wire }
+        Self {
+            product_id,
+            amount,
+            customer_number,
+            geocode,
+            geocode_wire,
+        }
     }
 
     pub fn product_id(&self) -> ProductId {
@@ -113,7 +119,10 @@ pub fn recharge_status_json(registration_id: &RegistrationId, reference: &Refere
         #[serde(rename = "ReferanceId")]
         reference_id: &'a str,
     }
-    to_vec(&Wire { registration_id: registration_id.as_str(), reference_id: reference.as_str() })
+    to_vec(&Wire {
+        registration_id: registration_id.as_str(),
+        reference_id: reference.as_str(),
+    })
 }
 
 fn to_vec(value: &impl Serialize) -> Vec<u8> {

@@ -44,7 +44,10 @@ impl Call {
 /// Lenient key match: case-insensitive, `_` ignored (`ReferanceID`,
 /// `referance_id`, `REFERANCEID` are one key). `name` is lowercase.
 fn key_is(key: &str, name: &str) -> bool {
-    key.chars().filter(|c| *c != '_').flat_map(char::to_lowercase).eq(name.chars())
+    key.chars()
+        .filter(|c| *c != '_')
+        .flat_map(char::to_lowercase)
+        .eq(name.chars())
 }
 
 /// Every value whose key matches one of `names`, in `names` order.
@@ -52,7 +55,11 @@ fn lookup<'a>(
     obj: &'a Map<String, Value>,
     names: &'a [&'a str],
 ) -> impl Iterator<Item = &'a Value> + 'a {
-    names.iter().flat_map(move |n| obj.iter().filter(move |(k, _)| key_is(k, n)).map(|(_, v)| v))
+    names.iter().flat_map(move |n| {
+        obj.iter()
+            .filter(move |(k, _)| key_is(k, n))
+            .map(|(_, v)| v)
+    })
 }
 
 /// A non-empty string, or a number written as text.
@@ -90,13 +97,15 @@ struct Fields {
 fn read_fields(obj: &Map<String, Value>) -> Fields {
     let data = lookup(obj, &["data"]).find_map(Value::as_object);
     let from_data = |names: &[&str]| data.and_then(|d| first_text(d, names));
-    let status = from_data(&["status"]).map(|s| Status::from_api(&s)).or_else(|| {
-        // Some answers carry the transaction status at the top level.
-        lookup(obj, &["status"])
-            .filter_map(Value::as_str)
-            .map(Status::from_api)
-            .find(|s| *s != Status::Unknown)
-    });
+    let status = from_data(&["status"])
+        .map(|s| Status::from_api(&s))
+        .or_else(|| {
+            // Some answers carry the transaction status at the top level.
+            lookup(obj, &["status"])
+                .filter_map(Value::as_str)
+                .map(Status::from_api)
+                .find(|s| *s != Status::Unknown)
+        });
     let reference_names = ["referanceid", "referenceid"];
     let reference_id = first_text(obj, &reference_names).or_else(|| from_data(&reference_names));
     let message = from_data(&["message"]).or_else(|| first_text(obj, &["error", "message", "msg"]));
@@ -132,18 +141,28 @@ pub fn interpret(
         .as_ref()
         .and_then(|f| f.message.clone())
         .unwrap_or_else(|| format!("HTTP {http_status} {reason}"));
-    let details = || ErrorDetails::new(message.clone()).http_status(http_status).api_code(api_code).body(body);
+    let details = || {
+        ErrorDetails::new(message.clone())
+            .http_status(http_status)
+            .api_code(api_code)
+            .body(body)
+    };
 
     match http_status {
         200..=299 => {
             let (Some(json), Some(f)) = (json.as_ref(), fields) else {
-                let what = if json.is_some() { "not a JSON object" } else { "not valid JSON" };
+                let what = if json.is_some() {
+                    "not a JSON object"
+                } else {
+                    "not valid JSON"
+                };
                 let d = ErrorDetails::new(format!("HTTP {http_status} answer is {what}"))
                     .http_status(http_status)
                     .body(body);
                 return Err(call.unreadable(d));
             };
-            let has_transaction = f.status.is_some() || f.txn_id.is_some() || f.reference_id.is_some();
+            let has_transaction =
+                f.status.is_some() || f.txn_id.is_some() || f.reference_id.is_some();
             if has_transaction {
                 return Ok(Recharge {
                     status: f.status.unwrap_or(Status::Unknown),
@@ -168,7 +187,9 @@ pub fn interpret(
             Err(call.unreadable(d))
         }
         401 | 403 => Err(Error::Authentication(Box::new(details()))),
-        429 => Err(Error::RateLimit(Box::new(details().retry_after(retry_after)))),
+        429 => Err(Error::RateLimit(Box::new(
+            details().retry_after(retry_after),
+        ))),
         400..=499 => Err(Error::Api(Box::new(details()))),
         500..=599 => match call {
             Call::MobileRecharge => Err(Error::outcome_unknown(details())),
@@ -180,7 +201,10 @@ pub fn interpret(
 }
 
 fn http_reason(status: u16) -> &'static str {
-    reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("")
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
 }
 
 #[cfg(test)]
@@ -238,7 +262,8 @@ mod tests {
             ("INITIATED", Status::Pending),
             ("weird", Status::Unknown),
         ] {
-            let body = format!(r#"{{"referenceId":"R1","DATA":{{"Status":"{word}","TxnID":"T"}}}}"#);
+            let body =
+                format!(r#"{{"referenceId":"R1","DATA":{{"Status":"{word}","TxnID":"T"}}}}"#);
             let r = interpret(Call::RechargeStatus, 200, None, body.as_bytes()).unwrap();
             assert_eq!(r.status, status, "{word}");
             assert_eq!(r.reference_id.as_deref(), Some("R1"));
@@ -285,7 +310,13 @@ mod tests {
 
     #[test]
     fn http_errors() {
-        let e = interpret(Call::RechargeStatus, 429, Some(Duration::from_secs(3)), b"{}").unwrap_err();
+        let e = interpret(
+            Call::RechargeStatus,
+            429,
+            Some(Duration::from_secs(3)),
+            b"{}",
+        )
+        .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::RateLimit);
         assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
         let e = interpret(Call::MobileRecharge, 403, None, b"nope").unwrap_err();

@@ -14,7 +14,10 @@ fn check_text(field: &'static str, value: &str, max_chars: usize) -> Result<(), 
         return Err(ValidationError::new(field, "must not be empty"));
     }
     if value.chars().any(char::is_control) {
-        return Err(ValidationError::new(field, "must not contain control characters"));
+        return Err(ValidationError::new(
+            field,
+            "must not contain control characters",
+        ));
     }
     let n = value.chars().count();
     if n > max_chars {
@@ -116,7 +119,10 @@ impl Amount {
         if !(1..=Self::MAX).contains(&value) {
             return Err(ValidationError::new(
                 "amount",
-                format!("must be whole rupees between 1 and {} (got {value})", Self::MAX),
+                format!(
+                    "must be whole rupees between 1 and {} (got {value})",
+                    Self::MAX
+                ),
             ));
         }
         Ok(Self(value as u32))
@@ -147,8 +153,14 @@ impl CustomerNumber {
         if compact.is_empty() {
             return Err(ValidationError::new(FIELD, "must not be empty"));
         }
-        if compact.chars().any(|c| !c.is_ascii_digit() && c.is_numeric()) {
-            return Err(ValidationError::new(FIELD, "must use ASCII digits 0-9 only"));
+        if compact
+            .chars()
+            .any(|c| !c.is_ascii_digit() && c.is_numeric())
+        {
+            return Err(ValidationError::new(
+                FIELD,
+                "must use ASCII digits 0-9 only",
+            ));
         }
         let digits = match compact.strip_prefix("+91") {
             Some(rest) if rest.len() == 10 => rest,
@@ -176,7 +188,11 @@ impl CustomerNumber {
         if digits.len() > Self::MAX_DIGITS {
             return Err(ValidationError::new(
                 FIELD,
-                format!("must have at most {} digits (got {})", Self::MAX_DIGITS, digits.len()),
+                format!(
+                    "must have at most {} digits (got {})",
+                    Self::MAX_DIGITS,
+                    digits.len()
+                ),
             ));
         }
         // At most 18 digits always fits.
@@ -191,7 +207,10 @@ impl CustomerNumber {
         if !(1..=999_999_999_999_999_999).contains(&value) {
             return Err(ValidationError::new(
                 "customer_number",
-                format!("must be a positive number of at most {} digits", Self::MAX_DIGITS),
+                format!(
+                    "must be a positive number of at most {} digits",
+                    Self::MAX_DIGITS
+                ),
             ));
         }
         Ok(Self(value as u64))
@@ -244,7 +263,10 @@ impl Geocode {
     /// From a pair: finite, lat in -90..=90, long in -180..=180.
     pub fn new(lat: f64, long: f64) -> Result<Self, ValidationError> {
         if !lat.is_finite() || !long.is_finite() {
-            return Err(ValidationError::new("geocode", "latitude and longitude must be finite"));
+            return Err(ValidationError::new(
+                "geocode",
+                "latitude and longitude must be finite",
+            ));
         }
         if !(-90.0..=90.0).contains(&lat) {
             return Err(ValidationError::new(
@@ -264,17 +286,20 @@ impl Geocode {
     /// From `"lat,long"` (spaces around either number are allowed).
     pub fn parse(text: &str) -> Result<Self, ValidationError> {
         let rule = "must be \"lat,long\", e.g. \"23.6784,76.8764\"";
-        let (lat, long) =
-            text.split_once(',').ok_or_else(|| ValidationError::new("geocode", rule))?;
+        let (lat, long) = text
+            .split_once(',')
+            .ok_or_else(|| ValidationError::new("geocode", rule))?;
         let num = |s: &str| -> Result<f64, ValidationError> {
             let s = s.trim();
             // Only plain decimal notation: no "inf", "NaN", hex or exponents.
             let plain = !s.is_empty()
-                && s.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+');
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+');
             if !plain {
                 return Err(ValidationError::new("geocode", rule));
             }
-            s.parse::<f64>().map_err(|_| ValidationError::new("geocode", rule))
+            s.parse::<f64>()
+                .map_err(|_| ValidationError::new("geocode", rule))
         };
         Self::new(num(lat)?, num(long)?)
     }
@@ -297,7 +322,11 @@ impl Geocode {
 fn fmt_coord(v: f64) -> String {
     let s = format!("{v:.6}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".to_owned() } else { s.to_owned() }
+    if s == "-0" {
+        "0".to_owned()
+    } else {
+        s.to_owned()
+    }
 }
 
 impl fmt::Display for Geocode {
@@ -334,8 +363,18 @@ mod tests {
             let e = CustomerNumber::parse(bad).expect_err(bad);
             assert_eq!(e.field(), "customer_number");
         }
-        assert!(CustomerNumber::parse("९८७६५४३२१०").unwrap_err().rule().contains("ASCII"));
-        assert!(CustomerNumber::parse("0123").unwrap_err().rule().contains("start with 0"));
+        assert!(
+            CustomerNumber::parse("९८७६५४३२१०")
+                .unwrap_err()
+                .rule()
+                .contains("ASCII")
+        );
+        assert!(
+            CustomerNumber::parse("0123")
+                .unwrap_err()
+                .rule()
+                .contains("start with 0")
+        );
     }
 
     #[test]
@@ -348,11 +387,19 @@ mod tests {
 
     #[test]
     fn geocode_rules_and_wire_form() {
-        assert_eq!(Geocode::parse("23.6784,76.8764").unwrap().to_wire(), "23.6784,76.8764");
-        assert_eq!(Geocode::parse(" 23.1234567 , -76 ").unwrap().to_wire(), "23.123457,-76");
+        assert_eq!(
+            Geocode::parse("23.6784,76.8764").unwrap().to_wire(),
+            "23.6784,76.8764"
+        );
+        assert_eq!(
+            Geocode::parse(" 23.1234567 , -76 ").unwrap().to_wire(),
+            "23.123457,-76"
+        );
         assert_eq!(Geocode::new(-0.0, 0.0).unwrap().to_wire(), "0,0");
         assert_eq!(Geocode::new(90.0, -180.0).unwrap().to_wire(), "90,-180");
-        for bad in ["", "23.6", "a,b", "91,0", "0,181", "NaN,0", "inf,0", "1e1,2", "1,2,3"] {
+        for bad in [
+            "", "23.6", "a,b", "91,0", "0,181", "NaN,0", "inf,0", "1e1,2", "1,2,3",
+        ] {
             assert_eq!(Geocode::parse(bad).expect_err(bad).field(), "geocode");
         }
         assert!(Geocode::new(f64::NAN, 0.0).is_err());

@@ -62,7 +62,11 @@ type Answer = Response<Full<Bytes>>;
 
 impl State {
     pub(crate) fn new(config: SandboxConfig) -> Self {
-        Self { config, next_ref: AtomicU64::new(318_820), ..Self::default() }
+        Self {
+            config,
+            next_ref: AtomicU64::new(318_820),
+            ..Self::default()
+        }
     }
 
     pub(crate) fn stats(&self) -> Stats {
@@ -75,13 +79,20 @@ impl State {
     }
 
     pub(crate) fn recharges_for(&self, customer_number: u64) -> u64 {
-        lock(&self.by_number).get(&customer_number).copied().unwrap_or(0)
+        lock(&self.by_number)
+            .get(&customer_number)
+            .copied()
+            .unwrap_or(0)
     }
 
     pub(crate) fn reset(&self) {
         lock(&self.txns).clear();
         lock(&self.by_number).clear();
-        for c in [&self.recharge_requests, &self.status_requests, &self.rejected_requests] {
+        for c in [
+            &self.recharge_requests,
+            &self.status_requests,
+            &self.rejected_requests,
+        ] {
             c.store(0, Ordering::SeqCst);
         }
     }
@@ -89,7 +100,11 @@ impl State {
     pub(crate) async fn handle(&self, req: Request<Incoming>) -> Result<Answer, DropConnection> {
         let path = req.uri().path().to_owned();
         if path != RECHARGE_PATH && path != STATUS_PATH {
-            return Ok(self.reject(StatusCode::NOT_FOUND, 404, &format!("no such endpoint: {path}")));
+            return Ok(self.reject(
+                StatusCode::NOT_FOUND,
+                404,
+                &format!("no such endpoint: {path}"),
+            ));
         }
         if req.method() != Method::POST {
             return Ok(self.reject(StatusCode::METHOD_NOT_ALLOWED, 405, "use POST"));
@@ -98,7 +113,11 @@ impl State {
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("application/json"));
+            .is_some_and(|v| {
+                v.trim()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            });
         if !json_type {
             return Ok(self.reject(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -106,10 +125,17 @@ impl State {
                 "Content-Type must be application/json",
             ));
         }
-        let body = match Limited::new(req.into_body(), self.config.max_body_bytes).collect().await {
+        let body = match Limited::new(req.into_body(), self.config.max_body_bytes)
+            .collect()
+            .await
+        {
             Ok(b) => b.to_bytes(),
             Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                return Ok(self.reject(StatusCode::PAYLOAD_TOO_LARGE, 413, "request body too large"));
+                return Ok(self.reject(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    413,
+                    "request body too large",
+                ));
             }
             Err(_) => return Err(DropConnection),
         };
@@ -130,7 +156,10 @@ impl State {
 
     fn reject(&self, status: StatusCode, code: i64, message: &str) -> Answer {
         self.rejected_requests.fetch_add(1, Ordering::SeqCst);
-        answer(status, &json!({"status": false, "response_code": code, "message": message}))
+        answer(
+            status,
+            &json!({"status": false, "response_code": code, "message": message}),
+        )
     }
 
     async fn recharge(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
@@ -159,7 +188,8 @@ impl State {
                     StatusCode::TOO_MANY_REQUESTS,
                     &json!({"status": false, "response_code": 429, "message": "Too many requests"}),
                 );
-                a.headers_mut().insert(RETRY_AFTER, HeaderValue::from(self.config.retry_after_secs));
+                a.headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(self.config.retry_after_secs));
                 return Ok(a);
             }
             Scenario::BadGatewayHtml => return Ok(html_502()),
@@ -173,7 +203,9 @@ impl State {
             }
             Scenario::Failed => TxnState::Failed,
             Scenario::PendingThenSuccess => TxnState::Pending { then_success: true },
-            Scenario::PendingThenFailed => TxnState::Pending { then_success: false },
+            Scenario::PendingThenFailed => TxnState::Pending {
+                then_success: false,
+            },
             _ => TxnState::Success,
         };
         let n = self.next_ref.fetch_add(1, Ordering::SeqCst);
@@ -197,7 +229,11 @@ impl State {
             Scenario::DropAfterRecording => Err(Rejection::Drop),
             Scenario::TruncatedBody => {
                 let text = body.to_string();
-                Ok(raw_answer(StatusCode::OK, "application/json", text[..text.len() / 2].to_owned()))
+                Ok(raw_answer(
+                    StatusCode::OK,
+                    "application/json",
+                    text[..text.len() / 2].to_owned(),
+                ))
             }
             Scenario::Slow => {
                 tokio::time::sleep(self.config.slow_delay).await;
@@ -234,14 +270,19 @@ impl State {
                     StatusCode::TOO_MANY_REQUESTS,
                     &json!({"status": false, "response_code": 429, "message": "Too many requests"}),
                 );
-                a.headers_mut().insert(RETRY_AFTER, HeaderValue::from(self.config.retry_after_secs));
+                a.headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(self.config.retry_after_secs));
                 return Ok(a);
             }
             _ => {}
         }
         if let TxnState::Pending { then_success } = txn.state {
             if checks >= self.config.pending_checks {
-                txn.state = if then_success { TxnState::Success } else { TxnState::Failed };
+                txn.state = if then_success {
+                    TxnState::Success
+                } else {
+                    TxnState::Failed
+                };
             }
         }
         Ok(answer(StatusCode::OK, &txn_body(reference, txn)))
@@ -279,7 +320,9 @@ fn required_int(obj: &Map<String, Value>, key: &str) -> Result<u64, Rejection> {
 }
 
 fn valid_geocode(text: &str) -> bool {
-    let Some((lat, long)) = text.split_once(',') else { return false };
+    let Some((lat, long)) = text.split_once(',') else {
+        return false;
+    };
     match (lat.trim().parse::<f64>(), long.trim().parse::<f64>()) {
         (Ok(a), Ok(b)) => a.is_finite() && b.is_finite() && a.abs() <= 90.0 && b.abs() <= 180.0,
         _ => false,
@@ -300,7 +343,10 @@ fn reference_prefix(registration: &str) -> String {
 fn mask(n: u64) -> String {
     let s = n.to_string();
     let len = s.len();
-    s.chars().enumerate().map(|(i, c)| if i < 2 || i + 2 >= len { c } else { 'X' }).collect()
+    s.chars()
+        .enumerate()
+        .map(|(i, c)| if i < 2 || i + 2 >= len { c } else { 'X' })
+        .collect()
 }
 
 /// The body the real API sends about a transaction (the seed's shape).
@@ -323,7 +369,10 @@ fn txn_body(reference: &str, txn: &Txn) -> Value {
             true,
             "PENDING",
             200,
-            format!("Recharge of Rs {} for {number} is being processed", txn.amount),
+            format!(
+                "Recharge of Rs {} for {number} is being processed",
+                txn.amount
+            ),
         ),
     };
     json!({
@@ -347,7 +396,8 @@ fn answer(status: StatusCode, body: &Value) -> Answer {
 fn raw_answer(status: StatusCode, content_type: &'static str, body: String) -> Answer {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
-    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
 }
 

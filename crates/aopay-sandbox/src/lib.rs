@@ -98,7 +98,11 @@ impl Sandbox {
     /// Start on a free loopback port with the default configuration. Needs
     /// a tokio runtime (it spawns its server task on the current one).
     pub async fn start() -> std::io::Result<Self> {
-        Self::start_with(SandboxConfig::default(), SocketAddr::from(([127, 0, 0, 1], 0))).await
+        Self::start_with(
+            SandboxConfig::default(),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+        )
+        .await
     }
 
     /// Start on `addr` (port 0 picks a free one).
@@ -110,7 +114,13 @@ impl Sandbox {
         let task = tokio::spawn(serve(listener, Arc::clone(&state), rx));
         let url = format!("http://{addr}");
         tracing::info!(target: "aopay_sandbox", %url, "sandbox listening");
-        Ok(Self { addr, url, state, shutdown, task: Some(task) })
+        Ok(Self {
+            addr,
+            url,
+            state,
+            shutdown,
+            task: Some(task),
+        })
     }
 
     /// `http://127.0.0.1:PORT`: pass it as the client's base URL.

@@ -40,19 +40,71 @@ pub enum Scenario {
 /// Every magic number, its scenario and a one-line description (the
 /// sandbox README's table is this list).
 pub const MAGIC_NUMBERS: &[(u64, Scenario, &str)] = &[
-    (9_000_000_001, Scenario::Failed, "FAILED (200, the documented failure body)"),
-    (9_000_000_002, Scenario::PendingThenSuccess, "PENDING, then SUCCESS after 2 status checks"),
-    (9_000_000_003, Scenario::PendingThenFailed, "PENDING, then FAILED after 2 status checks"),
-    (9_000_000_004, Scenario::Unauthorized, "HTTP 401, response_code 5; not recorded"),
-    (9_000_000_005, Scenario::RateLimited, "HTTP 429 with Retry-After: 1; not recorded"),
-    (9_000_000_006, Scenario::ServerErrorAfterRecording, "recorded as SUCCESS, then HTTP 500"),
-    (9_000_000_007, Scenario::Slow, "recorded as SUCCESS, answered after 3 s (slow_delay)"),
-    (9_000_000_008, Scenario::DropAfterRecording, "recorded as SUCCESS, connection dropped"),
-    (9_000_000_009, Scenario::BadGatewayHtml, "HTML 502 page from a gateway; not recorded"),
-    (9_000_000_010, Scenario::StatusUnavailableTwice, "SUCCESS; first 2 status checks get 503"),
-    (9_000_000_011, Scenario::Refused, "200 status:false, no transaction; not recorded"),
-    (9_000_000_012, Scenario::TruncatedBody, "recorded as SUCCESS, 200 with a cut-off body"),
-    (9_000_000_013, Scenario::StatusRateLimitedOnce, "SUCCESS; first status check gets 429"),
+    (
+        9_000_000_001,
+        Scenario::Failed,
+        "FAILED (200, the documented failure body)",
+    ),
+    (
+        9_000_000_002,
+        Scenario::PendingThenSuccess,
+        "PENDING, then SUCCESS after 2 status checks",
+    ),
+    (
+        9_000_000_003,
+        Scenario::PendingThenFailed,
+        "PENDING, then FAILED after 2 status checks",
+    ),
+    (
+        9_000_000_004,
+        Scenario::Unauthorized,
+        "HTTP 401, response_code 5; not recorded",
+    ),
+    (
+        9_000_000_005,
+        Scenario::RateLimited,
+        "HTTP 429 with Retry-After: 1; not recorded",
+    ),
+    (
+        9_000_000_006,
+        Scenario::ServerErrorAfterRecording,
+        "recorded as SUCCESS, then HTTP 500",
+    ),
+    (
+        9_000_000_007,
+        Scenario::Slow,
+        "recorded as SUCCESS, answered after 3 s (slow_delay)",
+    ),
+    (
+        9_000_000_008,
+        Scenario::DropAfterRecording,
+        "recorded as SUCCESS, connection dropped",
+    ),
+    (
+        9_000_000_009,
+        Scenario::BadGatewayHtml,
+        "HTML 502 page from a gateway; not recorded",
+    ),
+    (
+        9_000_000_010,
+        Scenario::StatusUnavailableTwice,
+        "SUCCESS; first 2 status checks get 503",
+    ),
+    (
+        9_000_000_011,
+        Scenario::Refused,
+        "200 status:false, no transaction; not recorded",
+    ),
+    (
+        9_000_000_012,
+        Scenario::TruncatedBody,
+        "recorded as SUCCESS, 200 with a cut-off body",
+    ),
+    (
+        9_000_000_013,
+        Scenario::StatusRateLimitedOnce,
+        "SUCCESS; first status check gets 429",
+    ),
 ];
 
 /// The scenario a customer number triggers.

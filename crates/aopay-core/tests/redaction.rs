@@ -1,0 +1,69 @@
+//! Secrets never reach Debug output, error messages or trace events (at the
+//! most verbose level); customer numbers appear only masked.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aopay_core::{Client, MobileRecharge};
+use aopay_sandbox::Sandbox;
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn secrets_stay_out_of_debug_errors_and_traces() {
+    const SECRET: &str = "tok-7f3a9c-SECRET";
+    let capture = Capture::default();
+    let sink = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let sb = Sandbox::start().await.unwrap();
+        let c = Client::builder()
+            .registration_id("AOP-554")
+            .base_url(sb.url())
+            .header("Authorization", format!("Bearer {SECRET}"))
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        let mut shown = format!("{c:?}");
+        for number in ["9876543210", "9000000004", "9000000008", "9000000009"] {
+            let req = MobileRecharge::new(518, 10, number, "23.6784,76.8764").unwrap();
+            shown.push_str(&format!("{req:?}"));
+            match c.mobile_recharge(&req).await {
+                Ok(r) => shown.push_str(&format!("{r:?}")),
+                Err(e) => shown.push_str(&format!("{e} {e:?}")),
+            }
+        }
+        let traces = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            traces.contains("98XXXXXX10"),
+            "calls are traced with masked numbers: {traces}"
+        );
+        for text in [&shown, &traces] {
+            assert!(!text.contains(SECRET), "secret leaked: {text}");
+            assert!(!text.contains("9876543210"), "unmasked number: {text}");
+        }
+        assert!(shown.contains("Authorization"), "header names stay visible");
+    });
+}
