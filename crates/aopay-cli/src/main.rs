@@ -1,5 +1,6 @@
 //! `aopay`: recharges, status checks and a local sandbox from the shell.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -52,7 +53,7 @@ struct Global {
     #[arg(long, global = true)]
     json: bool,
     /// Whole-call timeout in seconds.
-    #[arg(long, default_value_t = 30.0, global = true)]
+    #[arg(long, default_value_t = 30.0, global = true, allow_hyphen_values = true)]
     timeout: f64,
     /// Extra header for every request, as NAME:VALUE (repeatable). Values are never printed.
     #[arg(long = "header", value_name = "NAME:VALUE", global = true)]
@@ -67,10 +68,10 @@ enum Command {
     /// Recharge a prepaid mobile number or a DTH account.
     Recharge {
         /// Operator/product code (518 is Airtel).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         product: String,
         /// Whole rupees.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         amount: String,
         /// Mobile or DTH customer number.
         #[arg(long)]
@@ -105,7 +106,7 @@ struct WaitArgs {
     #[arg(long)]
     wait: bool,
     /// Longest wait, in seconds.
-    #[arg(long, default_value_t = 120.0)]
+    #[arg(long, default_value_t = 120.0, allow_hyphen_values = true)]
     wait_timeout: f64,
 }
 
@@ -364,16 +365,20 @@ async fn serve_sandbox(addr: SocketAddr) -> Result<u8, Failure> {
     let sb = Sandbox::start_with(SandboxConfig::default(), addr)
         .await
         .map_err(|e| other(format!("cannot listen on {addr}: {e}")))?;
-    println!("aopay sandbox listening on {}", sb.url());
-    println!(
-        "  export AOPAY_BASE_URL={} AOPAY_REGISTRATION_ID=AOP-554",
+    // A closed stdout (a parent that read only the URL) must not stop the server.
+    let mut banner = format!("aopay sandbox listening on {}\n", sb.url());
+    banner.push_str(&format!(
+        "  export AOPAY_BASE_URL={} AOPAY_REGISTRATION_ID=AOP-554\n",
         sb.url()
-    );
-    println!("magic customer numbers (any other number succeeds):");
+    ));
+    banner.push_str("magic customer numbers (any other number succeeds):\n");
     for (number, _, what) in MAGIC_NUMBERS {
-        println!("  {number}  {what}");
+        banner.push_str(&format!("  {number}  {what}\n"));
     }
-    println!("Ctrl-C to stop");
+    banner.push_str("Ctrl-C to stop\n");
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(banner.as_bytes()).and_then(|()| stdout.flush());
+    drop(stdout);
     let _ = tokio::signal::ctrl_c().await;
     let stats = sb.stats();
     sb.stop().await;

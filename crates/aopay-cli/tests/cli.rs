@@ -1,0 +1,148 @@
+//! The `aopay` binary as a user runs it: every magic input's documented
+//! exit code, JSON output, bad input, and a separate sandbox process.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+fn aopay(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aopay"))
+        .args(args)
+        .env_remove("AOPAY_REGISTRATION_ID")
+        .env_remove("AOPAY_BASE_URL")
+        .env_remove("AOPAY_GEOCODE")
+        .output()
+        .unwrap()
+}
+
+fn recharge(number: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["recharge", "--sandbox", "--product", "518", "--amount", "10", "--number", number];
+    args.extend_from_slice(extra);
+    aopay(&args)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn every_magic_number_has_its_documented_exit_code() {
+    let cases: &[(&str, &[&str], i32, &str)] = &[
+        ("9876543210", &[], 0, "SUCCESS"),
+        ("9000000001", &[], 3, "FAILED"),
+        ("9000000002", &[], 4, "PENDING"),
+        ("9000000002", &["--wait"], 0, "SUCCESS"),
+        ("9000000003", &["--wait"], 3, "FAILED"),
+        ("9000000004", &[], 1, "authentication failed"),
+        ("9000000005", &[], 1, "rate limited"),
+        ("9000000006", &[], 5, "outcome unknown"),
+        ("9000000007", &["--timeout", "0.5"], 5, "outcome unknown"),
+        ("9000000008", &[], 5, "outcome unknown"),
+        ("9000000009", &[], 5, "502"),
+        ("9000000010", &["--wait"], 0, "SUCCESS"),
+        ("9000000011", &[], 1, "Insufficient balance"),
+        ("9000000012", &[], 5, "outcome unknown"),
+        ("9000000013", &["--wait"], 0, "SUCCESS"),
+    ];
+    for (number, extra, code, needle) in cases {
+        let out = recharge(number, extra);
+        let all = text(&out.stdout) + &text(&out.stderr);
+        assert_eq!(out.status.code(), Some(*code), "{number} {extra:?}: {all}");
+        assert!(all.contains(needle), "{number}: {all}");
+        if *code == 5 {
+            assert!(all.contains("do NOT resubmit"), "{all}");
+        }
+    }
+}
+
+#[test]
+fn json_output_is_the_recharge() {
+    let out = recharge("9876543210", &["--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "SUCCESS");
+    assert_eq!(v["http_status"], 200);
+    assert!(v["reference_id"].as_str().unwrap().starts_with("AOP554R"));
+    assert_eq!(v["raw"]["data"]["status"], "SUCCESS");
+    let out = recharge("9000000006", &["--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["code"], "AOPAY_OUTCOME_UNKNOWN");
+    assert_eq!(v["error"]["retry_safe"], false);
+    assert_eq!(v["error"]["http_status"], 500);
+}
+
+#[test]
+fn bad_input_is_one_line_naming_the_field() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["recharge", "--sandbox", "--product", "518", "--amount", "ten", "--number", "9876543210"], "amount"),
+        (&["recharge", "--sandbox", "--product", "518", "--amount", "0", "--number", "9876543210"], "amount"),
+        (&["recharge", "--sandbox", "--product", "-1", "--amount", "10", "--number", "9876543210"], "product_id"),
+        (&["recharge", "--sandbox", "--product", "518", "--amount", "10", "--number", "0123"], "customer_number"),
+        (&["recharge", "--sandbox", "--product", "518", "--amount", "10", "--number", "98765", "--geocode", "91,0"], "geocode"),
+        (&["recharge", "--product", "518", "--amount", "10", "--number", "9876543210"], "registration_id"),
+        (&["recharge", "--registration-id", "AOP-554", "--product", "518", "--amount", "10", "--number", "9876543210"], "geocode"),
+        (&["status", "AOP554R1", "--registration-id", "AOP-554", "--base-url", "http://api.aopay.co.in"], "base_url"),
+        (&["status", "", "--sandbox"], "reference_id"),
+        (&["status", "R1", "--sandbox", "--header", "nocolon"], "headers"),
+        (&["status", "R1", "--sandbox", "--timeout", "-3"], "timeout"),
+    ];
+    for (args, field) in cases {
+        let out = aopay(args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(&format!("invalid {field}")), "{err}");
+        assert!(!err.contains("panicked"));
+    }
+}
+
+struct SandboxProcess(Child, String);
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn sandbox_process() -> SandboxProcess {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_aopay"))
+        .args(["sandbox", "--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    reader.read_line(&mut line).unwrap();
+    // Keep draining, as a terminal would.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    SandboxProcess(child, url)
+}
+
+#[test]
+fn a_user_session_against_a_sandbox_process() {
+    let sb = sandbox_process();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_aopay"))
+            .args(args)
+            .env("AOPAY_BASE_URL", &sb.1)
+            .env("AOPAY_REGISTRATION_ID", "AOP-554")
+            .env("AOPAY_GEOCODE", "23.6784,76.8764")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["recharge", "--product", "518", "--amount", "10", "--number", "9000000002", "--json"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reference = v["reference_id"].as_str().unwrap().to_owned();
+    let out = run(&["status", &reference]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(text(&out.stdout).starts_with("PENDING"), "{}", text(&out.stdout));
+    let out = run(&["status", &reference, "--wait"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("SUCCESS"));
+    let out = run(&["status", "NOPE1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("No transaction found"));
+}

@@ -1,0 +1,151 @@
+//! The sandbox spoken to in raw HTTP over loopback, as a strict server.
+
+use aopay_sandbox::{MAGIC_NUMBERS, Sandbox, Scenario, scenario_for};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const RECHARGE: &str = "/api/AOP/V2/MobileRecharge";
+const STATUS: &str = "/api/AOP/V2/RechargeStatus";
+
+/// Send one request (Connection: close) and return (status, body).
+async fn send(sb: &Sandbox, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(sb.addr()).await.unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: x\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(body).await.unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    let text = String::from_utf8_lossy(&out);
+    let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let start = out.windows(4).position(|w| w == b"\r\n\r\n").map_or(out.len(), |p| p + 4);
+    (status, out[start..].to_vec())
+}
+
+async fn post(sb: &Sandbox, path: &str, body: &Value) -> (u16, Value) {
+    let (status, bytes) = send(sb, "POST", path, "application/json", body.to_string().as_bytes()).await;
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+fn recharge(number: Value) -> Value {
+    json!({"RegistrationID": "AOP-554", "ProductID": 518, "Amount": 10,
+           "Geocode": "23.6784,76.8764", "CustomerNumber": number})
+}
+
+#[tokio::test]
+async fn success_and_status_have_the_documented_shape() {
+    let sb = Sandbox::start().await.unwrap();
+    let (status, body) = post(&sb, RECHARGE, &recharge(json!(9_876_543_210u64))).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], true);
+    assert_eq!(body["data"]["status"], "SUCCESS");
+    let reference = body["ReferanceID"].as_str().unwrap().to_owned();
+    assert!(reference.starts_with("AOP554R"));
+    for key in ["msg", "error", "statusCode", "Status", "message", "Value"] {
+        assert!(body.get(key).is_some(), "{key} missing");
+    }
+    assert!(!body.to_string().contains("9876543210"), "the number is masked in messages");
+    let (status, s) = post(&sb, STATUS, &json!({"RegistrationID": "AOP-554", "ReferanceId": reference})).await;
+    assert_eq!(status, 200);
+    assert_eq!(s["ReferanceID"], body["ReferanceID"]);
+    assert_eq!(s["data"]["txnId"], body["data"]["txnId"]);
+    let stats = sb.stats();
+    assert_eq!((stats.recharge_requests, stats.status_requests, stats.transactions), (1, 1, 1));
+}
+
+#[tokio::test]
+async fn malformed_requests_get_the_documented_error_shape() {
+    let sb = Sandbox::start().await.unwrap();
+    let mut cases: Vec<(Value, &str)> = vec![
+        (json!([1, 2]), "JSON object"),
+        (json!({}), "RegistrationID is required"),
+    ];
+    for (key, bad, rule) in [
+        ("ProductID", json!("518"), "ProductID must be an integer"),
+        ("Amount", json!(10.5), "Amount must be a positive integer"),
+        ("Amount", json!(-1), "Amount must be a positive integer"),
+        ("CustomerNumber", json!("9876543210"), "CustomerNumber must be an integer"),
+        ("Geocode", json!("north"), "Geocode must be"),
+        ("Geocode", json!([23.6, 76.8]), "Geocode must be a string"),
+        ("RegistrationID", json!(""), "RegistrationID must not be empty"),
+    ] {
+        let mut body = recharge(json!(9_876_543_210u64));
+        body[key] = bad;
+        cases.push((body, rule));
+    }
+    for (body, rule) in cases {
+        let (status, answer) = post(&sb, RECHARGE, &body).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(answer["status"], false);
+        assert!(answer["response_code"].is_i64());
+        assert!(answer["message"].as_str().unwrap().contains(rule), "{answer} vs {rule}");
+    }
+    let (status, _) = send(&sb, "POST", RECHARGE, "application/json", b"{not json").await;
+    assert_eq!(status, 400);
+    let (status, _) = post(&sb, STATUS, &json!({"RegistrationID": "AOP-554"})).await;
+    assert_eq!(status, 400);
+    let (status, _) = send(&sb, "POST", RECHARGE, "text/plain", b"{}").await;
+    assert_eq!(status, 415);
+    let (status, _) = send(&sb, "GET", RECHARGE, "application/json", b"").await;
+    assert_eq!(status, 405);
+    let (status, _) = send(&sb, "POST", "/nope", "application/json", b"{}").await;
+    assert_eq!(status, 404);
+    let big = vec![b' '; 100 * 1024];
+    let (status, _) = send(&sb, "POST", RECHARGE, "application/json", &big).await;
+    assert_eq!(status, 413);
+    let stats = sb.stats();
+    assert_eq!(stats.recharge_requests, 0, "malformed requests are not recharges");
+    assert_eq!(stats.rejected_requests, 15);
+}
+
+#[tokio::test]
+async fn magic_numbers_map_to_their_scenarios() {
+    assert_eq!(scenario_for(9_876_543_210), Scenario::Success);
+    let mut seen = std::collections::HashSet::new();
+    for (n, s, doc) in MAGIC_NUMBERS {
+        assert_eq!(scenario_for(*n), *s);
+        assert!(seen.insert(*n) && !doc.is_empty());
+    }
+    let sb = Sandbox::start().await.unwrap();
+    let expect = [
+        (9_000_000_001u64, 200u16),
+        (9_000_000_004, 401),
+        (9_000_000_005, 429),
+        (9_000_000_006, 500),
+        (9_000_000_009, 502),
+        (9_000_000_011, 200),
+    ];
+    for (n, code) in expect {
+        let (status, _) = post(&sb, RECHARGE, &recharge(json!(n))).await;
+        assert_eq!(status, code, "{n}");
+        assert_eq!(sb.recharges_for(n), 1);
+    }
+    // The dropped connection: no status line at all, but the recharge is recorded.
+    let (status, body) = send(&sb, "POST", RECHARGE, "application/json", recharge(json!(9_000_000_008u64)).to_string().as_bytes()).await;
+    assert_eq!((status, body.len()), (0, 0));
+    assert_eq!(sb.recharges_for(9_000_000_008), 1);
+    // Recorded: FAILED (1), 500 (6), dropped (8). Not recorded: 401, 429, 502, refused.
+    assert_eq!(sb.stats().transactions, 3);
+    sb.reset();
+    assert_eq!(sb.stats(), aopay_sandbox::Stats::default());
+}
+
+#[tokio::test]
+async fn unknown_reference_is_a_refusal_without_transaction() {
+    let sb = Sandbox::start().await.unwrap();
+    let (status, body) = post(&sb, STATUS, &json!({"RegistrationID": "AOP-554", "ReferanceId": "X1"})).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], false);
+    assert_eq!(body["data"], Value::Null);
+}
+
+#[tokio::test]
+async fn stop_is_graceful_and_closes_the_port() {
+    let sb = Sandbox::start().await.unwrap();
+    let addr = sb.addr();
+    sb.stop().await;
+    assert!(TcpStream::connect(addr).await.is_err());
+}
