@@ -257,10 +257,7 @@ fn wait_options(w: &WaitArgs) -> Result<WaitOptions, Error> {
 }
 
 fn seconds(field: &'static str, s: f64) -> Result<Duration, ValidationError> {
-    Duration::try_from_secs_f64(s)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| ValidationError::new(field, "must be a positive number of seconds"))
+    aopay_core::duration_from_secs(field, s)
 }
 
 /// The CLI reads text; the typed APIs never accept numeric strings.

@@ -357,6 +357,17 @@ impl Client {
         &self.inner.registration_id
     }
 
+    /// The base URL calls go to.
+    pub fn base_url(&self) -> &str {
+        let url = self.inner.recharge_url.as_str();
+        url.strip_suffix(Call::MobileRecharge.path()).unwrap_or(url)
+    }
+
+    /// Names of the extra headers (their values are never exposed).
+    pub fn header_names(&self) -> impl Iterator<Item = &str> {
+        self.inner.header_names.iter().map(String::as_str)
+    }
+
     /// The whole-call deadline this client applies.
     pub fn timeout(&self) -> Duration {
         self.inner.timeout

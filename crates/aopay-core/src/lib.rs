@@ -42,5 +42,5 @@ pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};
 pub use parse::{Call, interpret};
 pub use validate::{
     Amount, CustomerNumber, Geocode, MAX_SAFE_INTEGER, ProductId, ReferenceId, RegistrationId,
-    integer_from_f64, mask_digits,
+    duration_from_secs, integer_from_f64, mask_digits,
 };

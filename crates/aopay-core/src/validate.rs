@@ -2,6 +2,7 @@
 //! anything is sent. Each constructor names the field and the rule it broke.
 
 use std::fmt;
+use std::time::Duration;
 
 use crate::error::ValidationError;
 
@@ -44,6 +45,15 @@ pub fn integer_from_f64(field: &'static str, value: f64) -> Result<i64, Validati
     // Exact: |value| <= 2^53 and whole.
     #[allow(clippy::cast_possible_truncation)]
     Ok(value as i64)
+}
+
+/// A timeout given in seconds (as the bindings and the CLI take them):
+/// finite and greater than zero.
+pub fn duration_from_secs(field: &'static str, secs: f64) -> Result<Duration, ValidationError> {
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| ValidationError::new(field, "must be a positive number of seconds"))
 }
 
 /// The account's registration id, e.g. `AOP-554`.
@@ -416,6 +426,10 @@ mod tests {
         assert!(integer_from_f64("amount", 10.5).is_err());
         assert!(integer_from_f64("amount", f64::NAN).is_err());
         assert!(integer_from_f64("amount", 2f64.powi(60)).is_err());
+        assert_eq!(duration_from_secs("timeout", 1.5), Ok(Duration::from_millis(1500)));
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(duration_from_secs("timeout", bad).unwrap_err().field(), "timeout");
+        }
     }
 
     #[test]

@@ -1,0 +1,125 @@
+//! Python values ⇄ core types. Type checks only (a `bool` is not an int
+//! here, a `float` is not an amount); the rules themselves are the core's.
+
+use aopay_core::{
+    Amount, CustomerNumber, Geocode, MobileRecharge, ProductId, ValidationError,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+
+use crate::errors::to_py_err;
+
+fn invalid(e: ValidationError) -> PyErr {
+    to_py_err(e.into())
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type().name().map_or_else(|_| "object".to_owned(), |n| n.to_string())
+}
+
+fn wrong_type(field: &'static str, expected: &str, obj: &Bound<'_, PyAny>) -> PyErr {
+    invalid(ValidationError::wrong_type(field, expected, &type_name(obj)))
+}
+
+/// An `int` (never a `bool` or `float`), saturated to i64 so that the core
+/// reports an out-of-range value with its own rule.
+fn int_from_py(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<i64> {
+    if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
+        return Err(wrong_type(field, "an int", obj));
+    }
+    match obj.extract::<i64>() {
+        Ok(v) => Ok(v),
+        Err(_) if obj.lt(0)? => Ok(i64::MIN),
+        Err(_) => Ok(i64::MAX),
+    }
+}
+
+pub(crate) fn customer_number_from_py(obj: &Bound<'_, PyAny>) -> PyResult<CustomerNumber> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return CustomerNumber::parse(&s.to_cow()?).map_err(invalid);
+    }
+    if obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>() {
+        let n = int_from_py("customer_number", obj)?;
+        return CustomerNumber::from_integer(n).map_err(invalid);
+    }
+    Err(wrong_type("customer_number", "a str or an int", obj))
+}
+
+fn coordinate(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
+    let number = (obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyFloat>())
+        && !obj.is_instance_of::<PyBool>();
+    if !number {
+        return Err(wrong_type("geocode", "a pair of numbers", obj));
+    }
+    obj.extract::<f64>()
+        .map_err(|_| invalid(ValidationError::new("geocode", "coordinates must be finite numbers")))
+}
+
+fn geocode_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Geocode> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Geocode::parse(&s.to_cow()?).map_err(invalid);
+    }
+    if obj.is_instance_of::<PyTuple>() || obj.is_instance_of::<PyList>() {
+        if obj.len()? != 2 {
+            return Err(invalid(ValidationError::new("geocode", "must be a (lat, long) pair")));
+        }
+        let lat = coordinate(&obj.get_item(0)?)?;
+        let long = coordinate(&obj.get_item(1)?)?;
+        return Geocode::new(lat, long).map_err(invalid);
+    }
+    Err(wrong_type("geocode", "a \"lat,long\" str or a (lat, long) tuple", obj))
+}
+
+pub(crate) fn mobile_recharge_from_py(
+    product_id: &Bound<'_, PyAny>,
+    amount: &Bound<'_, PyAny>,
+    customer_number: &Bound<'_, PyAny>,
+    geocode: &Bound<'_, PyAny>,
+) -> PyResult<MobileRecharge> {
+    Ok(MobileRecharge::from_parts(
+        ProductId::new(int_from_py("product_id", product_id)?).map_err(invalid)?,
+        Amount::new(int_from_py("amount", amount)?).map_err(invalid)?,
+        customer_number_from_py(customer_number)?,
+        geocode_from_py(geocode)?,
+    ))
+}
+
+pub(crate) fn headers_from_py(headers: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String, String)>> {
+    let Some(headers) = headers else { return Ok(Vec::new()) };
+    headers
+        .iter()
+        .map(|(k, v)| match (k.cast::<PyString>(), v.cast::<PyString>()) {
+            (Ok(k), Ok(v)) => Ok((k.to_cow()?.into_owned(), v.to_cow()?.into_owned())),
+            _ => Err(invalid(ValidationError::new("headers", "names and values must be str"))),
+        })
+        .collect()
+}
+
+/// JSON → Python: dict, list, str, int, float, bool, None.
+pub(crate) fn json_to_py<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
+    use serde_json::Value;
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_pyobject(py)?.into_any(),
+            (None, Some(u)) => u.into_pyobject(py)?.into_any(),
+            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any(),
+        },
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(json_to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (k, item) in map {
+                dict.set_item(k, json_to_py(py, item)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}

@@ -1,0 +1,429 @@
+//! Python bindings: conversion of values and errors only. Every rule lives
+//! in aopay-core.
+
+mod convert;
+mod errors;
+mod runtime;
+
+use std::time::Duration;
+
+use aopay_core::{MobileRecharge, WaitOptions};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+
+use crate::convert::{json_to_py, mobile_recharge_from_py};
+use crate::errors::to_py_err;
+use crate::runtime::{block_on_interruptibly, runtime};
+
+/// The outcome of a call that reached the API and got a readable answer.
+#[pyclass(frozen, module = "aopay", name = "Recharge")]
+#[derive(Debug)]
+pub struct PyRecharge {
+    inner: aopay_core::Recharge,
+}
+
+#[pymethods]
+impl PyRecharge {
+    /// "SUCCESS", "PENDING", "FAILED" or "UNKNOWN".
+    #[getter]
+    fn status(&self) -> &'static str {
+        self.inner.status.as_str()
+    }
+    #[getter]
+    fn reference_id(&self) -> Option<&str> {
+        self.inner.reference_id.as_deref()
+    }
+    #[getter]
+    fn txn_id(&self) -> Option<&str> {
+        self.inner.txn_id.as_deref()
+    }
+    #[getter]
+    fn ackno(&self) -> Option<&str> {
+        self.inner.ackno.as_deref()
+    }
+    #[getter]
+    fn message(&self) -> Option<&str> {
+        self.inner.message.as_deref()
+    }
+    #[getter]
+    fn api_code(&self) -> Option<i64> {
+        self.inner.api_code
+    }
+    #[getter]
+    fn http_status(&self) -> u16 {
+        self.inner.http_status
+    }
+    #[getter]
+    fn is_final(&self) -> bool {
+        self.inner.is_final()
+    }
+    /// The whole JSON body (a new dict on every access: the Recharge itself
+    /// stays immutable).
+    #[getter]
+    fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.inner.raw)
+    }
+    /// Every field as a dict (`raw` included), e.g. to store it.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.inner.to_json_value())
+    }
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let r = &self.inner;
+        format!(
+            "Recharge(status={}, reference_id={}, txn_id={}, message={}, api_code={}, http_status={})",
+            py_repr(py, Some(r.status.as_str())),
+            py_repr(py, r.reference_id.as_deref()),
+            py_repr(py, r.txn_id.as_deref()),
+            py_repr(py, r.message.as_deref()),
+            r.api_code.map_or_else(|| "None".to_owned(), |c| c.to_string()),
+            r.http_status
+        )
+    }
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other.cast::<PyRecharge>().is_ok_and(|o| o.get().inner == self.inner)
+    }
+}
+
+fn wrap(r: aopay_core::Recharge) -> PyRecharge {
+    PyRecharge { inner: r }
+}
+
+/// Build the core client from the keyword arguments both clients take.
+#[allow(clippy::too_many_arguments)]
+fn build_client(
+    registration_id: &str,
+    base_url: Option<&str>,
+    timeout: f64,
+    connect_timeout: f64,
+    headers: Option<&Bound<'_, PyDict>>,
+    allow_insecure_http: bool,
+    max_response_bytes: Option<usize>,
+    flavour: &str,
+) -> PyResult<aopay_core::Client> {
+    let mut b = aopay_core::Client::builder()
+        .registration_id(registration_id)
+        .timeout(aopay_core::duration_from_secs("timeout", timeout).map_err(|e| to_py_err(e.into()))?)
+        .connect_timeout(
+            aopay_core::duration_from_secs("connect_timeout", connect_timeout)
+                .map_err(|e| to_py_err(e.into()))?,
+        )
+        .allow_insecure_http(allow_insecure_http)
+        .user_agent(format!("aopay-python/{} ({flavour})", env!("CARGO_PKG_VERSION")));
+    if let Some(url) = base_url {
+        b = b.base_url(url);
+    }
+    if let Some(max) = max_response_bytes {
+        b = b.max_response_bytes(max);
+    }
+    for (k, v) in convert::headers_from_py(headers)? {
+        b = b.header(k, v);
+    }
+    b.build().map_err(to_py_err)
+}
+
+fn wait_options(timeout: f64, initial_interval: f64, max_interval: f64) -> PyResult<WaitOptions> {
+    let secs = |field, v| aopay_core::duration_from_secs(field, v).map_err(|e| to_py_err(e.into()));
+    Ok(WaitOptions::with_timeout(secs("timeout", timeout)?)
+        .intervals(secs("initial_interval", initial_interval)?, secs("max_interval", max_interval)?))
+}
+
+/// `repr(s)` as Python writes it.
+fn py_repr(py: Python<'_>, s: Option<&str>) -> String {
+    s.and_then(|s| PyString::new(py, s).repr().ok().map(|r| r.to_string()))
+        .unwrap_or_else(|| "None".to_owned())
+}
+
+fn client_repr(py: Python<'_>, name: &str, c: &aopay_core::Client) -> String {
+    // Header names only: values are credentials.
+    let headers: Vec<String> = c.header_names().map(|h| py_repr(py, Some(h))).collect();
+    format!(
+        "{name}(registration_id={}, base_url={}, timeout={}, headers=[{}])",
+        py_repr(py, Some(c.registration_id().as_str())),
+        py_repr(py, Some(c.base_url())),
+        c.timeout().as_secs_f64(),
+        headers.join(", ")
+    )
+}
+
+/// A blocking client. Share one per process: it is thread-safe, and every
+/// call releases the GIL.
+#[pyclass(frozen, module = "aopay", name = "Client")]
+#[derive(Debug)]
+pub struct PyClient {
+    inner: aopay_core::Client,
+}
+
+#[pymethods]
+impl PyClient {
+    #[new]
+    #[pyo3(signature = (registration_id, base_url=None, timeout=30.0, connect_timeout=10.0, headers=None, *, allow_insecure_http=false, max_response_bytes=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        registration_id: &str,
+        base_url: Option<&str>,
+        timeout: f64,
+        connect_timeout: f64,
+        headers: Option<&Bound<'_, PyDict>>,
+        allow_insecure_http: bool,
+        max_response_bytes: Option<usize>,
+    ) -> PyResult<Self> {
+        let inner = build_client(
+            registration_id,
+            base_url,
+            timeout,
+            connect_timeout,
+            headers,
+            allow_insecure_http,
+            max_response_bytes,
+            "sync",
+        )?;
+        Ok(Self { inner })
+    }
+
+    #[pyo3(signature = (*, product_id, amount, customer_number, geocode))]
+    fn mobile_recharge(
+        &self,
+        py: Python<'_>,
+        product_id: &Bound<'_, PyAny>,
+        amount: &Bound<'_, PyAny>,
+        customer_number: &Bound<'_, PyAny>,
+        geocode: &Bound<'_, PyAny>,
+    ) -> PyResult<PyRecharge> {
+        let req = mobile_recharge_from_py(product_id, amount, customer_number, geocode)?;
+        let client = self.inner.clone();
+        block_on_interruptibly(py, async move { client.mobile_recharge(&req).await }).map(wrap)
+    }
+
+    fn recharge_status(&self, py: Python<'_>, reference_id: &str) -> PyResult<PyRecharge> {
+        let client = self.inner.clone();
+        let reference = reference_id.to_owned();
+        block_on_interruptibly(py, async move { client.recharge_status(&reference).await }).map(wrap)
+    }
+
+    #[pyo3(signature = (reference_id, timeout=120.0, *, initial_interval=1.0, max_interval=10.0))]
+    fn wait_for_final(
+        &self,
+        py: Python<'_>,
+        reference_id: &str,
+        timeout: f64,
+        initial_interval: f64,
+        max_interval: f64,
+    ) -> PyResult<PyRecharge> {
+        let opts = wait_options(timeout, initial_interval, max_interval)?;
+        let client = self.inner.clone();
+        let reference = reference_id.to_owned();
+        block_on_interruptibly(py, async move { client.wait_for_final(&reference, opts).await })
+            .map(wrap)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        client_repr(py, "Client", &self.inner)
+    }
+}
+
+/// An asyncio client: the same methods as coroutines; many calls may be in
+/// flight at once on one client.
+#[pyclass(frozen, module = "aopay", name = "AsyncClient")]
+#[derive(Debug)]
+pub struct PyAsyncClient {
+    inner: aopay_core::Client,
+}
+
+#[pymethods]
+impl PyAsyncClient {
+    #[new]
+    #[pyo3(signature = (registration_id, base_url=None, timeout=30.0, connect_timeout=10.0, headers=None, *, allow_insecure_http=false, max_response_bytes=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        registration_id: &str,
+        base_url: Option<&str>,
+        timeout: f64,
+        connect_timeout: f64,
+        headers: Option<&Bound<'_, PyDict>>,
+        allow_insecure_http: bool,
+        max_response_bytes: Option<usize>,
+    ) -> PyResult<Self> {
+        let inner = build_client(
+            registration_id,
+            base_url,
+            timeout,
+            connect_timeout,
+            headers,
+            allow_insecure_http,
+            max_response_bytes,
+            "async",
+        )?;
+        Ok(Self { inner })
+    }
+
+    #[pyo3(signature = (*, product_id, amount, customer_number, geocode))]
+    fn mobile_recharge<'py>(
+        &self,
+        py: Python<'py>,
+        product_id: &Bound<'py, PyAny>,
+        amount: &Bound<'py, PyAny>,
+        customer_number: &Bound<'py, PyAny>,
+        geocode: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let req: MobileRecharge = mobile_recharge_from_py(product_id, amount, customer_number, geocode)?;
+        let client = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            client.mobile_recharge(&req).await.map(wrap).map_err(to_py_err)
+        })
+    }
+
+    fn recharge_status<'py>(&self, py: Python<'py>, reference_id: &str) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        let reference = reference_id.to_owned();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            client.recharge_status(&reference).await.map(wrap).map_err(to_py_err)
+        })
+    }
+
+    #[pyo3(signature = (reference_id, timeout=120.0, *, initial_interval=1.0, max_interval=10.0))]
+    fn wait_for_final<'py>(
+        &self,
+        py: Python<'py>,
+        reference_id: &str,
+        timeout: f64,
+        initial_interval: f64,
+        max_interval: f64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let opts = wait_options(timeout, initial_interval, max_interval)?;
+        let client = self.inner.clone();
+        let reference = reference_id.to_owned();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            client.wait_for_final(&reference, opts).await.map(wrap).map_err(to_py_err)
+        })
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        client_repr(py, "AsyncClient", &self.inner)
+    }
+}
+
+/// The AOPay-compatible sandbox, running in this process on a free
+/// loopback port until `stop()` (or the end of a `with` block).
+#[pyclass(module = "aopay", name = "Sandbox")]
+#[derive(Debug)]
+pub struct PySandbox {
+    inner: Option<aopay_sandbox::Sandbox>,
+    url: String,
+}
+
+impl PySandbox {
+    fn running(&self) -> PyResult<&aopay_sandbox::Sandbox> {
+        self.inner
+            .as_ref()
+            .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("the sandbox is stopped"))
+    }
+}
+
+#[pymethods]
+impl PySandbox {
+    #[new]
+    #[pyo3(signature = (*, slow_delay=3.0, pending_checks=2))]
+    fn new(py: Python<'_>, slow_delay: f64, pending_checks: u32) -> PyResult<Self> {
+        let delay = Duration::try_from_secs_f64(slow_delay)
+            .map_err(|_| to_py_err(aopay_core::ValidationError::new("slow_delay", "must be a non-negative number of seconds").into()))?;
+        let config = aopay_sandbox::SandboxConfig::default().slow_delay(delay).pending_checks(pending_checks);
+        let rt = runtime();
+        let sb = py
+            .detach(|| {
+                rt.block_on(aopay_sandbox::Sandbox::start_with(
+                    config,
+                    std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                ))
+            })
+            .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("cannot start the sandbox: {e}")))?;
+        Ok(Self { url: sb.url().to_owned(), inner: Some(sb) })
+    }
+
+    /// `http://127.0.0.1:PORT`: pass it as the client's `base_url`.
+    #[getter]
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Counts of what was received so far.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.running()?.stats();
+        let d = PyDict::new(py);
+        d.set_item("recharge_requests", s.recharge_requests)?;
+        d.set_item("status_requests", s.status_requests)?;
+        d.set_item("rejected_requests", s.rejected_requests)?;
+        d.set_item("transactions", s.transactions)?;
+        Ok(d)
+    }
+
+    /// How many recharge requests named this customer number.
+    fn recharges_for(&self, customer_number: &Bound<'_, PyAny>) -> PyResult<u64> {
+        let n = convert::customer_number_from_py(customer_number)?;
+        Ok(self.running()?.recharges_for(n.get()))
+    }
+
+    /// Forget every transaction and zero the counts.
+    fn reset(&self) -> PyResult<()> {
+        self.running()?.reset();
+        Ok(())
+    }
+
+    /// Stop serving (idempotent).
+    fn stop(&mut self, py: Python<'_>) {
+        if let Some(sb) = self.inner.take() {
+            let rt = runtime();
+            py.detach(|| rt.block_on(sb.stop()));
+        }
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&mut self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) {
+        self.stop(py);
+    }
+
+    fn __aenter__<'py>(slf: Bound<'py, Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let obj: Py<PyAny> = slf.into_any().unbind();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move { Ok(obj) })
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __aexit__<'py>(
+        &mut self,
+        py: Python<'py>,
+        _args: &Bound<'py, pyo3::types::PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let sb = self.inner.take();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            if let Some(sb) = sb {
+                sb.stop().await;
+            }
+            Ok(())
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        let state = if self.inner.is_some() { "running" } else { "stopped" };
+        format!("Sandbox(url={:?}, {state})", self.url)
+    }
+}
+
+#[pymodule]
+fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyRecharge>()?;
+    m.add_class::<PyClient>()?;
+    m.add_class::<PyAsyncClient>()?;
+    m.add_class::<PySandbox>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("MAGIC_NUMBERS", {
+        let d = PyDict::new(m.py());
+        for (n, _, what) in aopay_sandbox::MAGIC_NUMBERS {
+            d.set_item(n, what)?;
+        }
+        d
+    })?;
+    Ok(())
+}

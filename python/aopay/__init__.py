@@ -1,0 +1,43 @@
+"""aopay: prepaid mobile and DTH recharges through the AOPay API.
+
+>>> import aopay
+>>> with aopay.Sandbox() as sb:
+...     client = aopay.Client(registration_id="AOP-554", base_url=sb.url)
+...     r = client.mobile_recharge(product_id=518, amount=10,
+...                                customer_number="9876543210", geocode="23.6784,76.8764")
+...     r.status
+'SUCCESS'
+"""
+
+from ._aopay import MAGIC_NUMBERS, AsyncClient, Client, Recharge, Sandbox, __version__
+from .errors import (
+    AopayError,
+    ApiError,
+    AuthenticationError,
+    ConnectError,
+    IdempotencyConflictError,
+    OutcomeUnknownError,
+    ProtocolError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+)
+
+__all__ = [
+    "MAGIC_NUMBERS",
+    "AsyncClient",
+    "Client",
+    "Recharge",
+    "Sandbox",
+    "__version__",
+    "AopayError",
+    "ApiError",
+    "AuthenticationError",
+    "ConnectError",
+    "IdempotencyConflictError",
+    "OutcomeUnknownError",
+    "ProtocolError",
+    "RateLimitError",
+    "ServerError",
+    "ValidationError",
+]

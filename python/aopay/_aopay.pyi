@@ -1,0 +1,128 @@
+"""Type stubs of the compiled module (checked by mypy.stubtest in scripts/test)."""
+
+from types import TracebackType
+from typing import Any, Literal, Mapping, Optional, Sequence, Tuple, Union, final
+
+__version__: str
+MAGIC_NUMBERS: dict[int, str]
+
+Status = Literal["SUCCESS", "PENDING", "FAILED", "UNKNOWN"]
+CustomerNumber = Union[str, int]
+GeocodeInput = Union[str, Tuple[float, float], Sequence[float]]
+
+@final
+class Recharge:
+    """The outcome of a call that reached the API and got a readable answer."""
+
+    @property
+    def status(self) -> Status: ...
+    @property
+    def reference_id(self) -> Optional[str]: ...
+    @property
+    def txn_id(self) -> Optional[str]: ...
+    @property
+    def ackno(self) -> Optional[str]: ...
+    @property
+    def message(self) -> Optional[str]: ...
+    @property
+    def api_code(self) -> Optional[int]: ...
+    @property
+    def http_status(self) -> int: ...
+    @property
+    def is_final(self) -> bool: ...
+    @property
+    def raw(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, other: object) -> bool: ...
+
+@final
+class Client:
+    """A blocking client; thread-safe, releases the GIL during every call."""
+
+    def __new__(
+        cls,
+        registration_id: str,
+        base_url: Optional[str] = None,
+        timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        headers: Optional[Mapping[str, str]] = None,
+        *,
+        allow_insecure_http: bool = False,
+        max_response_bytes: Optional[int] = None,
+    ) -> Client: ...
+    def mobile_recharge(
+        self,
+        *,
+        product_id: int,
+        amount: int,
+        customer_number: CustomerNumber,
+        geocode: GeocodeInput,
+    ) -> Recharge: ...
+    def recharge_status(self, reference_id: str) -> Recharge: ...
+    def wait_for_final(
+        self,
+        reference_id: str,
+        timeout: float = 120.0,
+        *,
+        initial_interval: float = 1.0,
+        max_interval: float = 10.0,
+    ) -> Recharge: ...
+
+@final
+class AsyncClient:
+    """An asyncio client; many calls may be in flight at once."""
+
+    def __new__(
+        cls,
+        registration_id: str,
+        base_url: Optional[str] = None,
+        timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        headers: Optional[Mapping[str, str]] = None,
+        *,
+        allow_insecure_http: bool = False,
+        max_response_bytes: Optional[int] = None,
+    ) -> AsyncClient: ...
+    async def mobile_recharge(
+        self,
+        *,
+        product_id: int,
+        amount: int,
+        customer_number: CustomerNumber,
+        geocode: GeocodeInput,
+    ) -> Recharge: ...
+    async def recharge_status(self, reference_id: str) -> Recharge: ...
+    async def wait_for_final(
+        self,
+        reference_id: str,
+        timeout: float = 120.0,
+        *,
+        initial_interval: float = 1.0,
+        max_interval: float = 10.0,
+    ) -> Recharge: ...
+
+@final
+class Sandbox:
+    """The AOPay-compatible sandbox, in this process on a free loopback port."""
+
+    def __new__(cls, *, slow_delay: float = 3.0, pending_checks: int = 2) -> Sandbox: ...
+    @property
+    def url(self) -> str: ...
+    def stats(self) -> dict[str, int]: ...
+    def recharges_for(self, customer_number: CustomerNumber) -> int: ...
+    def reset(self) -> None: ...
+    def stop(self) -> None: ...
+    def __enter__(self) -> Sandbox: ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None: ...
+    async def __aenter__(self) -> Sandbox: ...
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None: ...
