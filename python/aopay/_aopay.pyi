@@ -3,19 +3,20 @@
 from types import TracebackType
 from typing import Any, Literal, Mapping, Optional, Sequence, Tuple, Union, final
 
+__all__ = ["AsyncClient", "Client", "MAGIC_NUMBERS", "Recharge", "Sandbox", "__version__"]
 __version__: str
 MAGIC_NUMBERS: dict[int, str]
 
-Status = Literal["SUCCESS", "PENDING", "FAILED", "UNKNOWN"]
-CustomerNumber = Union[str, int]
-GeocodeInput = Union[str, Tuple[float, float], Sequence[float]]
+_Status = Literal["SUCCESS", "PENDING", "FAILED", "UNKNOWN"]
+_CustomerNumber = Union[str, int]
+_Geocode = Union[str, Tuple[float, float], Sequence[float]]
 
 @final
 class Recharge:
     """The outcome of a call that reached the API and got a readable answer."""
 
     @property
-    def status(self) -> Status: ...
+    def status(self) -> _Status: ...
     @property
     def reference_id(self) -> Optional[str]: ...
     @property
@@ -33,7 +34,7 @@ class Recharge:
     @property
     def raw(self) -> dict[str, Any]: ...
     def to_dict(self) -> dict[str, Any]: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
 @final
 class Client:
@@ -55,8 +56,8 @@ class Client:
         *,
         product_id: int,
         amount: int,
-        customer_number: CustomerNumber,
-        geocode: GeocodeInput,
+        customer_number: _CustomerNumber,
+        geocode: _Geocode,
     ) -> Recharge: ...
     def recharge_status(self, reference_id: str) -> Recharge: ...
     def wait_for_final(
@@ -88,8 +89,8 @@ class AsyncClient:
         *,
         product_id: int,
         amount: int,
-        customer_number: CustomerNumber,
-        geocode: GeocodeInput,
+        customer_number: _CustomerNumber,
+        geocode: _Geocode,
     ) -> Recharge: ...
     async def recharge_status(self, reference_id: str) -> Recharge: ...
     async def wait_for_final(
@@ -109,7 +110,7 @@ class Sandbox:
     @property
     def url(self) -> str: ...
     def stats(self) -> dict[str, int]: ...
-    def recharges_for(self, customer_number: CustomerNumber) -> int: ...
+    def recharges_for(self, customer_number: _CustomerNumber) -> int: ...
     def reset(self) -> None: ...
     def stop(self) -> None: ...
     def __enter__(self) -> Sandbox: ...

@@ -1,9 +1,7 @@
 //! Python values ⇄ core types. Type checks only (a `bool` is not an int
 //! here, a `float` is not an amount); the rules themselves are the core's.
 
-use aopay_core::{
-    Amount, CustomerNumber, Geocode, MobileRecharge, ProductId, ValidationError,
-};
+use aopay_core::{Amount, CustomerNumber, Geocode, MobileRecharge, ProductId, ValidationError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
@@ -14,11 +12,17 @@ fn invalid(e: ValidationError) -> PyErr {
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type().name().map_or_else(|_| "object".to_owned(), |n| n.to_string())
+    obj.get_type()
+        .name()
+        .map_or_else(|_| "object".to_owned(), |n| n.to_string())
 }
 
 fn wrong_type(field: &'static str, expected: &str, obj: &Bound<'_, PyAny>) -> PyErr {
-    invalid(ValidationError::wrong_type(field, expected, &type_name(obj)))
+    invalid(ValidationError::wrong_type(
+        field,
+        expected,
+        &type_name(obj),
+    ))
 }
 
 /// An `int` (never a `bool` or `float`), saturated to i64 so that the core
@@ -51,8 +55,12 @@ fn coordinate(obj: &Bound<'_, PyAny>) -> PyResult<f64> {
     if !number {
         return Err(wrong_type("geocode", "a pair of numbers", obj));
     }
-    obj.extract::<f64>()
-        .map_err(|_| invalid(ValidationError::new("geocode", "coordinates must be finite numbers")))
+    obj.extract::<f64>().map_err(|_| {
+        invalid(ValidationError::new(
+            "geocode",
+            "coordinates must be finite numbers",
+        ))
+    })
 }
 
 fn geocode_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Geocode> {
@@ -61,13 +69,20 @@ fn geocode_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Geocode> {
     }
     if obj.is_instance_of::<PyTuple>() || obj.is_instance_of::<PyList>() {
         if obj.len()? != 2 {
-            return Err(invalid(ValidationError::new("geocode", "must be a (lat, long) pair")));
+            return Err(invalid(ValidationError::new(
+                "geocode",
+                "must be a (lat, long) pair",
+            )));
         }
         let lat = coordinate(&obj.get_item(0)?)?;
         let long = coordinate(&obj.get_item(1)?)?;
         return Geocode::new(lat, long).map_err(invalid);
     }
-    Err(wrong_type("geocode", "a \"lat,long\" str or a (lat, long) tuple", obj))
+    Err(wrong_type(
+        "geocode",
+        "a \"lat,long\" str or a (lat, long) tuple",
+        obj,
+    ))
 }
 
 pub(crate) fn mobile_recharge_from_py(
@@ -84,19 +99,31 @@ pub(crate) fn mobile_recharge_from_py(
     ))
 }
 
-pub(crate) fn headers_from_py(headers: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String, String)>> {
-    let Some(headers) = headers else { return Ok(Vec::new()) };
+pub(crate) fn headers_from_py(
+    headers: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Vec<(String, String)>> {
+    let Some(headers) = headers else {
+        return Ok(Vec::new());
+    };
     headers
         .iter()
-        .map(|(k, v)| match (k.cast::<PyString>(), v.cast::<PyString>()) {
-            (Ok(k), Ok(v)) => Ok((k.to_cow()?.into_owned(), v.to_cow()?.into_owned())),
-            _ => Err(invalid(ValidationError::new("headers", "names and values must be str"))),
-        })
+        .map(
+            |(k, v)| match (k.cast::<PyString>(), v.cast::<PyString>()) {
+                (Ok(k), Ok(v)) => Ok((k.to_cow()?.into_owned(), v.to_cow()?.into_owned())),
+                _ => Err(invalid(ValidationError::new(
+                    "headers",
+                    "names and values must be str",
+                ))),
+            },
+        )
         .collect()
 }
 
 /// JSON → Python: dict, list, str, int, float, bool, None.
-pub(crate) fn json_to_py<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn json_to_py<'py>(
+    py: Python<'py>,
+    v: &serde_json::Value,
+) -> PyResult<Bound<'py, PyAny>> {
     use serde_json::Value;
     Ok(match v {
         Value::Null => py.None().into_bound(py),

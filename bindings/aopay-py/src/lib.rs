@@ -75,12 +75,15 @@ impl PyRecharge {
             py_repr(py, r.reference_id.as_deref()),
             py_repr(py, r.txn_id.as_deref()),
             py_repr(py, r.message.as_deref()),
-            r.api_code.map_or_else(|| "None".to_owned(), |c| c.to_string()),
+            r.api_code
+                .map_or_else(|| "None".to_owned(), |c| c.to_string()),
             r.http_status
         )
     }
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other.cast::<PyRecharge>().is_ok_and(|o| o.get().inner == self.inner)
+        other
+            .cast::<PyRecharge>()
+            .is_ok_and(|o| o.get().inner == self.inner)
     }
 }
 
@@ -102,13 +105,18 @@ fn build_client(
 ) -> PyResult<aopay_core::Client> {
     let mut b = aopay_core::Client::builder()
         .registration_id(registration_id)
-        .timeout(aopay_core::duration_from_secs("timeout", timeout).map_err(|e| to_py_err(e.into()))?)
+        .timeout(
+            aopay_core::duration_from_secs("timeout", timeout).map_err(|e| to_py_err(e.into()))?,
+        )
         .connect_timeout(
             aopay_core::duration_from_secs("connect_timeout", connect_timeout)
                 .map_err(|e| to_py_err(e.into()))?,
         )
         .allow_insecure_http(allow_insecure_http)
-        .user_agent(format!("aopay-python/{} ({flavour})", env!("CARGO_PKG_VERSION")));
+        .user_agent(format!(
+            "aopay-python/{} ({flavour})",
+            env!("CARGO_PKG_VERSION")
+        ));
     if let Some(url) = base_url {
         b = b.base_url(url);
     }
@@ -123,8 +131,12 @@ fn build_client(
 
 fn wait_options(timeout: f64, initial_interval: f64, max_interval: f64) -> PyResult<WaitOptions> {
     let secs = |field, v| aopay_core::duration_from_secs(field, v).map_err(|e| to_py_err(e.into()));
-    Ok(WaitOptions::with_timeout(secs("timeout", timeout)?)
-        .intervals(secs("initial_interval", initial_interval)?, secs("max_interval", max_interval)?))
+    Ok(
+        WaitOptions::with_timeout(secs("timeout", timeout)?).intervals(
+            secs("initial_interval", initial_interval)?,
+            secs("max_interval", max_interval)?,
+        ),
+    )
 }
 
 /// `repr(s)` as Python writes it.
@@ -197,7 +209,8 @@ impl PyClient {
     fn recharge_status(&self, py: Python<'_>, reference_id: &str) -> PyResult<PyRecharge> {
         let client = self.inner.clone();
         let reference = reference_id.to_owned();
-        block_on_interruptibly(py, async move { client.recharge_status(&reference).await }).map(wrap)
+        block_on_interruptibly(py, async move { client.recharge_status(&reference).await })
+            .map(wrap)
     }
 
     #[pyo3(signature = (reference_id, timeout=120.0, *, initial_interval=1.0, max_interval=10.0))]
@@ -212,8 +225,11 @@ impl PyClient {
         let opts = wait_options(timeout, initial_interval, max_interval)?;
         let client = self.inner.clone();
         let reference = reference_id.to_owned();
-        block_on_interruptibly(py, async move { client.wait_for_final(&reference, opts).await })
-            .map(wrap)
+        block_on_interruptibly(
+            py,
+            async move { client.wait_for_final(&reference, opts).await },
+        )
+        .map(wrap)
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
@@ -265,18 +281,31 @@ impl PyAsyncClient {
         customer_number: &Bound<'py, PyAny>,
         geocode: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let req: MobileRecharge = mobile_recharge_from_py(product_id, amount, customer_number, geocode)?;
+        let req: MobileRecharge =
+            mobile_recharge_from_py(product_id, amount, customer_number, geocode)?;
         let client = self.inner.clone();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            client.mobile_recharge(&req).await.map(wrap).map_err(to_py_err)
+            client
+                .mobile_recharge(&req)
+                .await
+                .map(wrap)
+                .map_err(to_py_err)
         })
     }
 
-    fn recharge_status<'py>(&self, py: Python<'py>, reference_id: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn recharge_status<'py>(
+        &self,
+        py: Python<'py>,
+        reference_id: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
         let reference = reference_id.to_owned();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            client.recharge_status(&reference).await.map(wrap).map_err(to_py_err)
+            client
+                .recharge_status(&reference)
+                .await
+                .map(wrap)
+                .map_err(to_py_err)
         })
     }
 
@@ -293,7 +322,11 @@ impl PyAsyncClient {
         let client = self.inner.clone();
         let reference = reference_id.to_owned();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            client.wait_for_final(&reference, opts).await.map(wrap).map_err(to_py_err)
+            client
+                .wait_for_final(&reference, opts)
+                .await
+                .map(wrap)
+                .map_err(to_py_err)
         })
     }
 
@@ -324,9 +357,18 @@ impl PySandbox {
     #[new]
     #[pyo3(signature = (*, slow_delay=3.0, pending_checks=2))]
     fn new(py: Python<'_>, slow_delay: f64, pending_checks: u32) -> PyResult<Self> {
-        let delay = Duration::try_from_secs_f64(slow_delay)
-            .map_err(|_| to_py_err(aopay_core::ValidationError::new("slow_delay", "must be a non-negative number of seconds").into()))?;
-        let config = aopay_sandbox::SandboxConfig::default().slow_delay(delay).pending_checks(pending_checks);
+        let delay = Duration::try_from_secs_f64(slow_delay).map_err(|_| {
+            to_py_err(
+                aopay_core::ValidationError::new(
+                    "slow_delay",
+                    "must be a non-negative number of seconds",
+                )
+                .into(),
+            )
+        })?;
+        let config = aopay_sandbox::SandboxConfig::default()
+            .slow_delay(delay)
+            .pending_checks(pending_checks);
         let rt = runtime();
         let sb = py
             .detach(|| {
@@ -335,8 +377,13 @@ impl PySandbox {
                     std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
                 ))
             })
-            .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("cannot start the sandbox: {e}")))?;
-        Ok(Self { url: sb.url().to_owned(), inner: Some(sb) })
+            .map_err(|e| {
+                pyo3::exceptions::PyOSError::new_err(format!("cannot start the sandbox: {e}"))
+            })?;
+        Ok(Self {
+            url: sb.url().to_owned(),
+            inner: Some(sb),
+        })
     }
 
     /// `http://127.0.0.1:PORT`: pass it as the client's `base_url`.
@@ -406,7 +453,11 @@ impl PySandbox {
     }
 
     fn __repr__(&self) -> String {
-        let state = if self.inner.is_some() { "running" } else { "stopped" };
+        let state = if self.inner.is_some() {
+            "running"
+        } else {
+            "stopped"
+        };
         format!("Sandbox(url={:?}, {state})", self.url)
     }
 }

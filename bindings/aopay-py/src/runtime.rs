@@ -25,7 +25,8 @@ where
     let rt = runtime();
     let mut fut = std::pin::pin!(fut);
     loop {
-        let polled = py.detach(|| rt.block_on(async { tokio::time::timeout(SIGNAL_POLL, &mut fut).await }));
+        let polled =
+            py.detach(|| rt.block_on(async { tokio::time::timeout(SIGNAL_POLL, &mut fut).await }));
         match polled {
             Ok(result) => return result.map_err(to_py_err),
             Err(_elapsed) => py.check_signals()?,

@@ -53,7 +53,12 @@ struct Global {
     #[arg(long, global = true)]
     json: bool,
     /// Whole-call timeout in seconds.
-    #[arg(long, default_value_t = 30.0, global = true, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        default_value_t = 30.0,
+        global = true,
+        allow_hyphen_values = true
+    )]
     timeout: f64,
     /// Extra header for every request, as NAME:VALUE (repeatable). Values are never printed.
     #[arg(long = "header", value_name = "NAME:VALUE", global = true)]
@@ -374,7 +379,9 @@ async fn serve_sandbox(addr: SocketAddr) -> Result<u8, Failure> {
     }
     banner.push_str("Ctrl-C to stop\n");
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(banner.as_bytes()).and_then(|()| stdout.flush());
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
     drop(stdout);
     let _ = tokio::signal::ctrl_c().await;
     let stats = sb.stats();

@@ -15,7 +15,16 @@ fn aopay(args: &[&str]) -> Output {
 }
 
 fn recharge(number: &str, extra: &[&str]) -> Output {
-    let mut args = vec!["recharge", "--sandbox", "--product", "518", "--amount", "10", "--number", number];
+    let mut args = vec![
+        "recharge",
+        "--sandbox",
+        "--product",
+        "518",
+        "--amount",
+        "10",
+        "--number",
+        number,
+    ];
     args.extend_from_slice(extra);
     aopay(&args)
 }
@@ -73,16 +82,115 @@ fn json_output_is_the_recharge() {
 #[test]
 fn bad_input_is_one_line_naming_the_field() {
     let cases: &[(&[&str], &str)] = &[
-        (&["recharge", "--sandbox", "--product", "518", "--amount", "ten", "--number", "9876543210"], "amount"),
-        (&["recharge", "--sandbox", "--product", "518", "--amount", "0", "--number", "9876543210"], "amount"),
-        (&["recharge", "--sandbox", "--product", "-1", "--amount", "10", "--number", "9876543210"], "product_id"),
-        (&["recharge", "--sandbox", "--product", "518", "--amount", "10", "--number", "0123"], "customer_number"),
-        (&["recharge", "--sandbox", "--product", "518", "--amount", "10", "--number", "98765", "--geocode", "91,0"], "geocode"),
-        (&["recharge", "--product", "518", "--amount", "10", "--number", "9876543210"], "registration_id"),
-        (&["recharge", "--registration-id", "AOP-554", "--product", "518", "--amount", "10", "--number", "9876543210"], "geocode"),
-        (&["status", "AOP554R1", "--registration-id", "AOP-554", "--base-url", "http://api.aopay.co.in"], "base_url"),
+        (
+            &[
+                "recharge",
+                "--sandbox",
+                "--product",
+                "518",
+                "--amount",
+                "ten",
+                "--number",
+                "9876543210",
+            ],
+            "amount",
+        ),
+        (
+            &[
+                "recharge",
+                "--sandbox",
+                "--product",
+                "518",
+                "--amount",
+                "0",
+                "--number",
+                "9876543210",
+            ],
+            "amount",
+        ),
+        (
+            &[
+                "recharge",
+                "--sandbox",
+                "--product",
+                "-1",
+                "--amount",
+                "10",
+                "--number",
+                "9876543210",
+            ],
+            "product_id",
+        ),
+        (
+            &[
+                "recharge",
+                "--sandbox",
+                "--product",
+                "518",
+                "--amount",
+                "10",
+                "--number",
+                "0123",
+            ],
+            "customer_number",
+        ),
+        (
+            &[
+                "recharge",
+                "--sandbox",
+                "--product",
+                "518",
+                "--amount",
+                "10",
+                "--number",
+                "98765",
+                "--geocode",
+                "91,0",
+            ],
+            "geocode",
+        ),
+        (
+            &[
+                "recharge",
+                "--product",
+                "518",
+                "--amount",
+                "10",
+                "--number",
+                "9876543210",
+            ],
+            "registration_id",
+        ),
+        (
+            &[
+                "recharge",
+                "--registration-id",
+                "AOP-554",
+                "--product",
+                "518",
+                "--amount",
+                "10",
+                "--number",
+                "9876543210",
+            ],
+            "geocode",
+        ),
+        (
+            &[
+                "status",
+                "AOP554R1",
+                "--registration-id",
+                "AOP-554",
+                "--base-url",
+                "http://api.aopay.co.in",
+            ],
+            "base_url",
+        ),
         (&["status", "", "--sandbox"], "reference_id"),
-        (&["status", "R1", "--sandbox", "--header", "nocolon"], "headers"),
+        (
+            &["status", "R1", "--sandbox", "--header", "nocolon"],
+            "headers",
+        ),
         (&["status", "R1", "--sandbox", "--timeout", "-3"], "timeout"),
     ];
     for (args, field) in cases {
@@ -132,13 +240,26 @@ fn a_user_session_against_a_sandbox_process() {
             .output()
             .unwrap()
     };
-    let out = run(&["recharge", "--product", "518", "--amount", "10", "--number", "9000000002", "--json"]);
+    let out = run(&[
+        "recharge",
+        "--product",
+        "518",
+        "--amount",
+        "10",
+        "--number",
+        "9000000002",
+        "--json",
+    ]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let reference = v["reference_id"].as_str().unwrap().to_owned();
     let out = run(&["status", &reference]);
     assert_eq!(out.status.code(), Some(4));
-    assert!(text(&out.stdout).starts_with("PENDING"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).starts_with("PENDING"),
+        "{}",
+        text(&out.stdout)
+    );
     let out = run(&["status", &reference, "--wait"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).starts_with("SUCCESS"));

@@ -426,9 +426,15 @@ mod tests {
         assert!(integer_from_f64("amount", 10.5).is_err());
         assert!(integer_from_f64("amount", f64::NAN).is_err());
         assert!(integer_from_f64("amount", 2f64.powi(60)).is_err());
-        assert_eq!(duration_from_secs("timeout", 1.5), Ok(Duration::from_millis(1500)));
+        assert_eq!(
+            duration_from_secs("timeout", 1.5),
+            Ok(Duration::from_millis(1500))
+        );
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            assert_eq!(duration_from_secs("timeout", bad).unwrap_err().field(), "timeout");
+            assert_eq!(
+                duration_from_secs("timeout", bad).unwrap_err().field(),
+                "timeout"
+            );
         }
     }
 

@@ -9,7 +9,13 @@ const RECHARGE: &str = "/api/AOP/V2/MobileRecharge";
 const STATUS: &str = "/api/AOP/V2/RechargeStatus";
 
 /// Send one request (Connection: close) and return (status, body).
-async fn send(sb: &Sandbox, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, Vec<u8>) {
+async fn send(
+    sb: &Sandbox,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> (u16, Vec<u8>) {
     let mut s = TcpStream::connect(sb.addr()).await.unwrap();
     let head = format!(
         "{method} {path} HTTP/1.1\r\nhost: x\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
@@ -21,13 +27,26 @@ async fn send(sb: &Sandbox, method: &str, path: &str, content_type: &str, body: 
     let _ = s.read_to_end(&mut out).await;
     let text = String::from_utf8_lossy(&out);
     let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let start = out.windows(4).position(|w| w == b"\r\n\r\n").map_or(out.len(), |p| p + 4);
+    let start = out
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(out.len(), |p| p + 4);
     (status, out[start..].to_vec())
 }
 
 async fn post(sb: &Sandbox, path: &str, body: &Value) -> (u16, Value) {
-    let (status, bytes) = send(sb, "POST", path, "application/json", body.to_string().as_bytes()).await;
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    let (status, bytes) = send(
+        sb,
+        "POST",
+        path,
+        "application/json",
+        body.to_string().as_bytes(),
+    )
+    .await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 fn recharge(number: Value) -> Value {
@@ -47,13 +66,28 @@ async fn success_and_status_have_the_documented_shape() {
     for key in ["msg", "error", "statusCode", "Status", "message", "Value"] {
         assert!(body.get(key).is_some(), "{key} missing");
     }
-    assert!(!body.to_string().contains("9876543210"), "the number is masked in messages");
-    let (status, s) = post(&sb, STATUS, &json!({"RegistrationID": "AOP-554", "ReferanceId": reference})).await;
+    assert!(
+        !body.to_string().contains("9876543210"),
+        "the number is masked in messages"
+    );
+    let (status, s) = post(
+        &sb,
+        STATUS,
+        &json!({"RegistrationID": "AOP-554", "ReferanceId": reference}),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(s["ReferanceID"], body["ReferanceID"]);
     assert_eq!(s["data"]["txnId"], body["data"]["txnId"]);
     let stats = sb.stats();
-    assert_eq!((stats.recharge_requests, stats.status_requests, stats.transactions), (1, 1, 1));
+    assert_eq!(
+        (
+            stats.recharge_requests,
+            stats.status_requests,
+            stats.transactions
+        ),
+        (1, 1, 1)
+    );
 }
 
 #[tokio::test]
@@ -67,10 +101,18 @@ async fn malformed_requests_get_the_documented_error_shape() {
         ("ProductID", json!("518"), "ProductID must be an integer"),
         ("Amount", json!(10.5), "Amount must be a positive integer"),
         ("Amount", json!(-1), "Amount must be a positive integer"),
-        ("CustomerNumber", json!("9876543210"), "CustomerNumber must be an integer"),
+        (
+            "CustomerNumber",
+            json!("9876543210"),
+            "CustomerNumber must be an integer",
+        ),
         ("Geocode", json!("north"), "Geocode must be"),
         ("Geocode", json!([23.6, 76.8]), "Geocode must be a string"),
-        ("RegistrationID", json!(""), "RegistrationID must not be empty"),
+        (
+            "RegistrationID",
+            json!(""),
+            "RegistrationID must not be empty",
+        ),
     ] {
         let mut body = recharge(json!(9_876_543_210u64));
         body[key] = bad;
@@ -81,7 +123,10 @@ async fn malformed_requests_get_the_documented_error_shape() {
         assert_eq!(status, 400, "{body}");
         assert_eq!(answer["status"], false);
         assert!(answer["response_code"].is_i64());
-        assert!(answer["message"].as_str().unwrap().contains(rule), "{answer} vs {rule}");
+        assert!(
+            answer["message"].as_str().unwrap().contains(rule),
+            "{answer} vs {rule}"
+        );
     }
     let (status, _) = send(&sb, "POST", RECHARGE, "application/json", b"{not json").await;
     assert_eq!(status, 400);
@@ -97,7 +142,10 @@ async fn malformed_requests_get_the_documented_error_shape() {
     let (status, _) = send(&sb, "POST", RECHARGE, "application/json", &big).await;
     assert_eq!(status, 413);
     let stats = sb.stats();
-    assert_eq!(stats.recharge_requests, 0, "malformed requests are not recharges");
+    assert_eq!(
+        stats.recharge_requests, 0,
+        "malformed requests are not recharges"
+    );
     assert_eq!(stats.rejected_requests, 15);
 }
 
@@ -124,7 +172,14 @@ async fn magic_numbers_map_to_their_scenarios() {
         assert_eq!(sb.recharges_for(n), 1);
     }
     // The dropped connection: no status line at all, but the recharge is recorded.
-    let (status, body) = send(&sb, "POST", RECHARGE, "application/json", recharge(json!(9_000_000_008u64)).to_string().as_bytes()).await;
+    let (status, body) = send(
+        &sb,
+        "POST",
+        RECHARGE,
+        "application/json",
+        recharge(json!(9_000_000_008u64)).to_string().as_bytes(),
+    )
+    .await;
     assert_eq!((status, body.len()), (0, 0));
     assert_eq!(sb.recharges_for(9_000_000_008), 1);
     // Recorded: FAILED (1), 500 (6), dropped (8). Not recorded: 401, 429, 502, refused.
@@ -136,7 +191,12 @@ async fn magic_numbers_map_to_their_scenarios() {
 #[tokio::test]
 async fn unknown_reference_is_a_refusal_without_transaction() {
     let sb = Sandbox::start().await.unwrap();
-    let (status, body) = post(&sb, STATUS, &json!({"RegistrationID": "AOP-554", "ReferanceId": "X1"})).await;
+    let (status, body) = post(
+        &sb,
+        STATUS,
+        &json!({"RegistrationID": "AOP-554", "ReferanceId": "X1"}),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(body["status"], false);
     assert_eq!(body["data"], Value::Null);
