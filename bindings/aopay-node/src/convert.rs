@@ -1,0 +1,241 @@
+//! JS values ⇄ core types. Type checks only (a string is not an amount);
+//! the rules themselves are the core's.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aopay_core::{
+    Amount, CustomerNumber, Geocode, MobileRecharge, ProductId, ValidationError, WaitOptions,
+};
+use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
+use napi::{Env, JsValue, Status, ValueType};
+
+/// Rejections carry this prefix and a JSON payload; `node/errors.js` turns
+/// them into `AopayError` subclasses.
+pub(crate) const MARKER: &str = "\u{1}AOPAY\u{1}";
+
+pub(crate) fn js_error(e: aopay_core::Error) -> napi::Error {
+    let payload = serde_json::json!({
+        "code": e.code(),
+        "name": e.kind().class_name(),
+        "message": e.to_string(),
+        "detail": e.message(),
+        "retrySafe": e.retry_safe(),
+        "httpStatus": e.http_status(),
+        "apiCode": e.api_code(),
+        "field": e.field(),
+        "retryAfterMs": e.retry_after().map(|d| d.as_millis() as u64),
+        "referenceId": e.reference_id(),
+        "bodyExcerpt": e.body_excerpt(),
+    });
+    napi::Error::new(Status::GenericFailure, format!("{MARKER}{payload}"))
+}
+
+/// A failure of the binding itself (not of a call): aborted, stopped sandbox.
+pub(crate) fn local_error(code: &str, message: &str) -> napi::Error {
+    let payload = serde_json::json!({"code": code, "local": true, "message": message});
+    napi::Error::new(Status::GenericFailure, format!("{MARKER}{payload}"))
+}
+
+fn invalid(e: ValidationError) -> napi::Error {
+    js_error(e.into())
+}
+
+/// `typeof`, as a JS user would name it (with `array` and `null`).
+fn type_name(v: &Unknown<'_>) -> napi::Result<&'static str> {
+    Ok(match v.get_type()? {
+        ValueType::Undefined => "undefined",
+        ValueType::Null => "null",
+        ValueType::Boolean => "boolean",
+        ValueType::Number => "number",
+        ValueType::String => "string",
+        ValueType::Symbol => "symbol",
+        ValueType::Object if v.is_array()? => "array",
+        ValueType::Object | ValueType::External => "object",
+        ValueType::Function => "function",
+        ValueType::BigInt => "bigint",
+        _ => "unknown",
+    })
+}
+
+fn wrong_type(field: &'static str, expected: &str, v: &Unknown<'_>) -> napi::Error {
+    match type_name(v) {
+        Ok(got) => invalid(ValidationError::wrong_type(field, expected, got)),
+        Err(e) => e,
+    }
+}
+
+/// A property, `None` when absent, `undefined` or `null`.
+fn property<'a>(obj: &Object<'a>, name: &str) -> napi::Result<Option<Unknown<'a>>> {
+    let v: Unknown<'a> = obj.get_named_property(name)?;
+    Ok(match v.get_type()? {
+        ValueType::Undefined | ValueType::Null => None,
+        _ => Some(v),
+    })
+}
+
+fn required<'a>(obj: &Object<'a>, name: &str, field: &'static str) -> napi::Result<Unknown<'a>> {
+    property(obj, name)?.ok_or_else(|| invalid(ValidationError::new(field, "is required")))
+}
+
+fn number(v: &Unknown<'_>) -> napi::Result<f64> {
+    v.coerce_to_number()?.get_double()
+}
+
+fn string(v: &Unknown<'_>) -> napi::Result<String> {
+    v.coerce_to_string()?.into_utf8()?.into_owned()
+}
+
+/// A safe integer; floats, NaN, strings and the rest are refused.
+fn integer(field: &'static str, v: &Unknown<'_>) -> napi::Result<i64> {
+    if v.get_type()? != ValueType::Number {
+        return Err(wrong_type(field, "a number", v));
+    }
+    aopay_core::integer_from_f64(field, number(v)?).map_err(invalid)
+}
+
+fn customer_number(v: &Unknown<'_>) -> napi::Result<CustomerNumber> {
+    match v.get_type()? {
+        ValueType::String => CustomerNumber::parse(&string(v)?).map_err(invalid),
+        ValueType::Number => {
+            let n = aopay_core::integer_from_f64("customer_number", number(v)?).map_err(invalid)?;
+            CustomerNumber::from_integer(n).map_err(invalid)
+        }
+        _ => Err(wrong_type("customer_number", "a string or a number", v)),
+    }
+}
+
+pub(crate) fn customer_number_from_either(
+    v: napi::Either<String, f64>,
+) -> napi::Result<CustomerNumber> {
+    match v {
+        napi::Either::A(s) => CustomerNumber::parse(&s),
+        napi::Either::B(n) => aopay_core::integer_from_f64("customer_number", n)
+            .and_then(CustomerNumber::from_integer),
+    }
+    .map_err(invalid)
+}
+
+fn geocode(env: &Env, v: &Unknown<'_>) -> napi::Result<Geocode> {
+    if v.get_type()? == ValueType::String {
+        return Geocode::parse(&string(v)?).map_err(invalid);
+    }
+    if !v.is_array()? {
+        return Err(wrong_type(
+            "geocode",
+            "a 'lat,long' string or a [lat, long] array",
+            v,
+        ));
+    }
+    let items: Vec<serde_json::Value> = env.from_js_value(*v)?;
+    let [lat, long] = items.as_slice() else {
+        return Err(invalid(ValidationError::new(
+            "geocode",
+            "must be a [lat, long] pair",
+        )));
+    };
+    // NaN and ±Infinity arrive as null: JSON cannot hold them.
+    let coordinate = |c: &serde_json::Value| match c {
+        serde_json::Value::Number(n) => n.as_f64().ok_or(()),
+        _ => Err(()),
+    };
+    match (coordinate(lat), coordinate(long)) {
+        (Ok(a), Ok(b)) => Geocode::new(a, b).map_err(invalid),
+        _ => Err(invalid(ValidationError::new(
+            "geocode",
+            "coordinates must be finite numbers",
+        ))),
+    }
+}
+
+pub(crate) fn mobile_recharge_from_js(
+    env: &Env,
+    input: &Object<'_>,
+) -> napi::Result<MobileRecharge> {
+    let product_id = integer("product_id", &required(input, "productId", "product_id")?)?;
+    let amount = integer("amount", &required(input, "amount", "amount")?)?;
+    let number = customer_number(&required(input, "customerNumber", "customer_number")?)?;
+    let geo = geocode(env, &required(input, "geocode", "geocode")?)?;
+    Ok(MobileRecharge::from_parts(
+        ProductId::new(product_id).map_err(invalid)?,
+        Amount::new(amount).map_err(invalid)?,
+        number,
+        geo,
+    ))
+}
+
+/// Milliseconds as a positive duration.
+fn millis(obj: &Object<'_>, name: &str, field: &'static str) -> napi::Result<Option<Duration>> {
+    let Some(v) = property(obj, name)? else {
+        return Ok(None);
+    };
+    if v.get_type()? != ValueType::Number {
+        return Err(wrong_type(field, "a number of milliseconds", &v));
+    }
+    aopay_core::duration_from_secs(field, number(&v)? / 1000.0)
+        .map(Some)
+        .map_err(invalid)
+}
+
+fn text(obj: &Object<'_>, name: &str, field: &'static str) -> napi::Result<Option<String>> {
+    let Some(v) = property(obj, name)? else {
+        return Ok(None);
+    };
+    if v.get_type()? != ValueType::String {
+        return Err(wrong_type(field, "a string", &v));
+    }
+    string(&v).map(Some)
+}
+
+pub(crate) fn client_from_js(env: &Env, options: &Object<'_>) -> napi::Result<aopay_core::Client> {
+    let mut b =
+        aopay_core::Client::builder().user_agent(concat!("aopay-node/", env!("CARGO_PKG_VERSION")));
+    if let Some(id) = text(options, "registrationId", "registration_id")? {
+        b = b.registration_id(id);
+    }
+    if let Some(url) = text(options, "baseUrl", "base_url")? {
+        b = b.base_url(url);
+    }
+    if let Some(d) = millis(options, "timeoutMs", "timeout")? {
+        b = b.timeout(d);
+    }
+    if let Some(d) = millis(options, "connectTimeoutMs", "connect_timeout")? {
+        b = b.connect_timeout(d);
+    }
+    if let Some(v) = property(options, "allowInsecureHttp")? {
+        if v.get_type()? != ValueType::Boolean {
+            return Err(wrong_type("allow_insecure_http", "a boolean", &v));
+        }
+        b = b.allow_insecure_http(v.coerce_to_bool()?);
+    }
+    if let Some(v) = property(options, "headers")? {
+        if v.get_type()? != ValueType::Object || v.is_array()? {
+            return Err(wrong_type("headers", "an object of strings", &v));
+        }
+        let headers: HashMap<String, serde_json::Value> = env.from_js_value(v)?;
+        for (name, value) in headers {
+            match value {
+                serde_json::Value::String(s) => b = b.header(name, s),
+                _ => {
+                    return Err(invalid(ValidationError::new(
+                        "headers",
+                        "values must be strings",
+                    )));
+                }
+            }
+        }
+    }
+    b.build().map_err(js_error)
+}
+
+pub(crate) fn wait_options_from_js(options: Option<&Object<'_>>) -> napi::Result<WaitOptions> {
+    let mut opts = WaitOptions::default();
+    let Some(o) = options else { return Ok(opts) };
+    if let Some(t) = millis(o, "timeoutMs", "timeout")? {
+        opts = WaitOptions::with_timeout(t);
+    }
+    let initial =
+        millis(o, "initialIntervalMs", "initial_interval")?.unwrap_or(opts.initial_interval);
+    let max = millis(o, "maxIntervalMs", "max_interval")?.unwrap_or(opts.max_interval);
+    Ok(opts.intervals(initial, max))
+}

@@ -1,0 +1,86 @@
+'use strict'
+// The aopay error hierarchy. One module, loaded by both entry points, so
+// `instanceof` works whichever way the package was imported.
+
+const MARKER = '\u0001AOPAY\u0001'
+
+class AopayError extends Error {
+  constructor(message, details = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause })
+    this.name = new.target.name
+    this.code = details.code ?? new.target.code
+    this.retrySafe = details.retrySafe ?? false
+    this.httpStatus = details.httpStatus ?? null
+    this.apiCode = details.apiCode ?? null
+    this.field = details.field ?? null
+    this.retryAfterMs = details.retryAfterMs ?? null
+    this.referenceId = details.referenceId ?? null
+    this.bodyExcerpt = details.bodyExcerpt ?? null
+    this.detail = details.detail ?? message
+  }
+}
+AopayError.code = 'AOPAY_ERROR'
+
+function define(name, code) {
+  const cls = { [name]: class extends AopayError {} }[name]
+  cls.code = code
+  return cls
+}
+
+const ValidationError = define('ValidationError', 'AOPAY_VALIDATION')
+const ConnectError = define('ConnectError', 'AOPAY_CONNECT')
+const AuthenticationError = define('AuthenticationError', 'AOPAY_AUTHENTICATION')
+const RateLimitError = define('RateLimitError', 'AOPAY_RATE_LIMIT')
+const ApiError = define('ApiError', 'AOPAY_API')
+const OutcomeUnknownError = define('OutcomeUnknownError', 'AOPAY_OUTCOME_UNKNOWN')
+const ServerError = define('ServerError', 'AOPAY_SERVER')
+const ProtocolError = define('ProtocolError', 'AOPAY_PROTOCOL')
+const IdempotencyConflictError = define('IdempotencyConflictError', 'AOPAY_IDEMPOTENCY_CONFLICT')
+
+const BY_CODE = Object.fromEntries(
+  [
+    ValidationError,
+    ConnectError,
+    AuthenticationError,
+    RateLimitError,
+    ApiError,
+    OutcomeUnknownError,
+    ServerError,
+    ProtocolError,
+    IdempotencyConflictError,
+  ].map((cls) => [cls.code, cls]),
+)
+
+/** The payload of a native rejection, or null for any other error. */
+function nativePayload(err) {
+  const message = err && typeof err.message === 'string' ? err.message : ''
+  if (!message.startsWith(MARKER)) return null
+  try {
+    return JSON.parse(message.slice(MARKER.length))
+  } catch {
+    return null
+  }
+}
+
+/** Turn a native rejection into its AopayError subclass; pass others through. */
+function fromNative(err) {
+  const p = nativePayload(err)
+  if (p === null || p.local) return err
+  const cls = BY_CODE[p.code] ?? AopayError
+  return new cls(p.message, p)
+}
+
+module.exports = {
+  AopayError,
+  ValidationError,
+  ConnectError,
+  AuthenticationError,
+  RateLimitError,
+  ApiError,
+  OutcomeUnknownError,
+  ServerError,
+  ProtocolError,
+  IdempotencyConflictError,
+  fromNative,
+  nativePayload,
+}

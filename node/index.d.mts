@@ -1,0 +1,3 @@
+export * from './index.js'
+import * as aopay from './index.js'
+export default aopay

@@ -1,0 +1,158 @@
+// Types of the aopay package (hand-written for the JS wrapper; the native
+// layer's generated types are in native.d.cts).
+
+/** The fate of a transaction. SUCCESS and FAILED are final. */
+export type RechargeStatus = 'SUCCESS' | 'PENDING' | 'FAILED' | 'UNKNOWN'
+
+/** A readable answer about a transaction, whatever its fate. */
+export interface Recharge {
+  readonly status: RechargeStatus
+  /** The API's reference (`ReferanceID`), to check the status later. */
+  readonly referenceId: string | null
+  readonly txnId: string | null
+  readonly ackno: string | null
+  /** The most specific non-empty message in the body. */
+  readonly message: string | null
+  /** `statusCode` / `response_code` from the body. */
+  readonly apiCode: number | null
+  readonly httpStatus: number
+  /** `status` is SUCCESS or FAILED. */
+  readonly isFinal: boolean
+  /** The whole JSON body. */
+  readonly raw: Record<string, unknown>
+}
+
+export interface ClientOptions {
+  /** Your AOPay registration id, e.g. `AOP-554`. */
+  registrationId: string
+  /** Default `https://api.aopay.co.in`; `http://` only for loopback hosts. */
+  baseUrl?: string
+  /** One deadline for a whole call (default 30000). */
+  timeoutMs?: number
+  /** Longest time to connect (default 10000). */
+  connectTimeoutMs?: number
+  /** Extra headers for every request (credentials); never printed. */
+  headers?: Record<string, string>
+  /** Allow plain http:// to a non-loopback host (never in production). */
+  allowInsecureHttp?: boolean
+}
+
+export interface MobileRechargeInput {
+  /** Operator/product code, e.g. 518 (Airtel). A safe integer. */
+  productId: number
+  /** Whole rupees, 1..=1,000,000. A safe integer. */
+  amount: number
+  /** Mobile or DTH customer number, e.g. '9876543210' or '+91 98765-43210'. */
+  customerNumber: string | number
+  /** Where the request originated: 'lat,long' or [lat, long]. */
+  geocode: string | readonly [number, number]
+}
+
+export interface WaitOptions {
+  /** One deadline for the whole wait (default 120000). */
+  timeoutMs?: number
+  /** First pause between status checks (default 1000). */
+  initialIntervalMs?: number
+  /** Longest pause between status checks (default 10000). */
+  maxIntervalMs?: number
+  /** Stops waiting (rejects with `signal.reason`); it cannot undo a recharge already sent. */
+  signal?: AbortSignal
+}
+
+export declare class Client {
+  constructor(options: ClientOptions)
+  /** Submit a recharge; sent at most once. */
+  mobileRecharge(input: MobileRechargeInput): Promise<Recharge>
+  /** Look a transaction up (a read: retried with backoff). */
+  rechargeStatus(referenceId: string): Promise<Recharge>
+  /** Poll until SUCCESS or FAILED; running out of time is an OutcomeUnknownError. */
+  waitForFinal(referenceId: string, options?: WaitOptions): Promise<Recharge>
+}
+
+export interface SandboxStats {
+  rechargeRequests: number
+  statusRequests: number
+  rejectedRequests: number
+  transactions: number
+}
+
+export interface SandboxOptions {
+  /** How long the slow magic number waits (default 3000). */
+  slowDelayMs?: number
+  /** Status checks a pending transaction takes to become final (default 2). */
+  pendingChecks?: number
+}
+
+export declare class Sandbox {
+  private constructor()
+  /** Start the AOPay-compatible sandbox in-process on a free loopback port. */
+  static start(options?: SandboxOptions): Promise<Sandbox>
+  /** `http://127.0.0.1:PORT`: pass it as `baseUrl`. */
+  readonly url: string
+  stats(): SandboxStats
+  /** How many recharge requests named this customer number. */
+  rechargesFor(customerNumber: string | number): number
+  reset(): void
+  stop(): Promise<void>
+}
+
+export type ErrorCode =
+  | 'AOPAY_VALIDATION'
+  | 'AOPAY_CONNECT'
+  | 'AOPAY_AUTHENTICATION'
+  | 'AOPAY_RATE_LIMIT'
+  | 'AOPAY_API'
+  | 'AOPAY_OUTCOME_UNKNOWN'
+  | 'AOPAY_SERVER'
+  | 'AOPAY_PROTOCOL'
+  | 'AOPAY_IDEMPOTENCY_CONFLICT'
+
+export interface ErrorDetails {
+  code?: ErrorCode
+  retrySafe?: boolean
+  httpStatus?: number | null
+  apiCode?: number | null
+  field?: string | null
+  retryAfterMs?: number | null
+  referenceId?: string | null
+  bodyExcerpt?: string | null
+  detail?: string
+}
+
+/** Base of every aopay error. `retrySafe` says whether resubmitting is safe. */
+export declare class AopayError extends Error {
+  constructor(message: string, details?: ErrorDetails)
+  readonly code: ErrorCode | 'AOPAY_ERROR'
+  readonly retrySafe: boolean
+  readonly httpStatus: number | null
+  readonly apiCode: number | null
+  readonly field: string | null
+  readonly retryAfterMs: number | null
+  readonly referenceId: string | null
+  readonly bodyExcerpt: string | null
+  /** The message without the kind prefix. */
+  readonly detail: string
+}
+/** Input broke a rule (`field` names it); nothing was sent. */
+export declare class ValidationError extends AopayError {}
+/** No connection could be made; nothing was sent. */
+export declare class ConnectError extends AopayError {}
+/** HTTP 401/403 (see `apiCode`). */
+export declare class AuthenticationError extends AopayError {}
+/** HTTP 429; see `retryAfterMs`. */
+export declare class RateLimitError extends AopayError {}
+/** Another 4xx, or a refusal that names no transaction. */
+export declare class ApiError extends AopayError {}
+/** The recharge may have been processed: never resubmit, reconcile first. */
+export declare class OutcomeUnknownError extends AopayError {}
+/** A status call got 5xx (or no answer) after its retries. */
+export declare class ServerError extends AopayError {}
+/** A status call got an unreadable answer after its retries. */
+export declare class ProtocolError extends AopayError {}
+/** An idempotency key reused with a different request; nothing was sent. */
+export declare class IdempotencyConflictError extends AopayError {}
+
+/** The sandbox's magic customer numbers and what each does. */
+export declare const MAGIC_NUMBERS: Readonly<Record<string, string>>
+/** The SDK version. */
+export declare const VERSION: string

@@ -1,0 +1,21 @@
+// ESM entry: the very same objects as the CommonJS entry (one copy of each
+// class), so `instanceof` holds across both.
+import aopay from './index.cjs'
+
+export const {
+  Client,
+  Sandbox,
+  MAGIC_NUMBERS,
+  VERSION,
+  AopayError,
+  ValidationError,
+  ConnectError,
+  AuthenticationError,
+  RateLimitError,
+  ApiError,
+  OutcomeUnknownError,
+  ServerError,
+  ProtocolError,
+  IdempotencyConflictError,
+} = aopay
+export default aopay
