@@ -1,0 +1,112 @@
+//! `aopay-bench URL CLIENT MODE SECONDS RUNS`: calls per second of `aopay`
+//! (aopay-core) or `reqwest` (raw, same JSON, parsed into a Value), either
+//! `seq` (one call at a time) or `c64` (64 in flight). Prints one JSON line
+//! per run.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use aopay_core::{Client, MobileRecharge, RegistrationId};
+
+const NUMBER: &str = "9876543210";
+const GEO: &str = "23.6784,76.8764";
+
+#[derive(Clone)]
+enum Driver {
+    Aopay(Client, Arc<MobileRecharge>),
+    Reqwest(reqwest::Client, String, Arc<Vec<u8>>),
+}
+
+impl Driver {
+    async fn call(&self) -> bool {
+        match self {
+            Self::Aopay(c, req) => c.mobile_recharge(req).await.is_ok(),
+            Self::Reqwest(c, url, body) => {
+                let Ok(resp) = c
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .header("accept", "application/json")
+                    .body(body.as_ref().clone())
+                    .send()
+                    .await
+                else {
+                    return false;
+                };
+                let Ok(bytes) = resp.bytes().await else {
+                    return false;
+                };
+                serde_json::from_slice::<serde_json::Value>(&bytes).is_ok()
+            }
+        }
+    }
+}
+
+async fn measure(driver: &Driver, in_flight: usize, seconds: f64) -> f64 {
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..in_flight)
+        .map(|_| {
+            let (d, done) = (driver.clone(), Arc::clone(&done));
+            tokio::spawn(async move {
+                while Instant::now() < deadline {
+                    if d.call().await {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.await;
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, url, client, mode, seconds, runs] = args.as_slice() else {
+        eprintln!("usage: aopay-bench URL aopay|reqwest seq|c64 SECONDS RUNS");
+        std::process::exit(2);
+    };
+    let seconds: f64 = seconds.parse().expect("SECONDS");
+    let runs: usize = runs.parse().expect("RUNS");
+    let in_flight = if mode == "seq" { 1 } else { 64 };
+    let req = MobileRecharge::new(518, 10, NUMBER, GEO).expect("valid request");
+    let driver = match client.as_str() {
+        "aopay" => Driver::Aopay(
+            Client::builder()
+                .registration_id("AOP-554")
+                .base_url(url.as_str())
+                .build()
+                .expect("client"),
+            Arc::new(req),
+        ),
+        _ => {
+            let body = req.to_json(&RegistrationId::new("AOP-554").expect("id"));
+            Driver::Reqwest(
+                reqwest::Client::builder()
+                    .tls_backend_preconfigured(
+                        rustls::ClientConfig::builder_with_provider(Arc::new(
+                            rustls::crypto::ring::default_provider(),
+                        ))
+                        .with_safe_default_protocol_versions()
+                        .expect("tls")
+                        .with_root_certificates(rustls::RootCertStore::empty())
+                        .with_no_client_auth(),
+                    )
+                    .build()
+                    .expect("reqwest"),
+                format!("{url}/api/AOP/V2/MobileRecharge"),
+                Arc::new(body),
+            )
+        }
+    };
+    measure(&driver, in_flight, 0.3).await; // warm-up: connections, allocator
+    for _ in 0..runs {
+        let cps = measure(&driver, in_flight, seconds).await;
+        println!("{{\"client\":\"{client}\",\"mode\":\"{mode}\",\"calls_per_sec\":{cps:.1}}}");
+    }
+}
