@@ -62,12 +62,22 @@ function nativePayload(err) {
   }
 }
 
-/** Turn a native rejection into its AopayError subclass; pass others through. */
-function fromNative(err) {
-  const p = nativePayload(err)
-  if (p === null || p.local) return err
+/** The AopayError subclass for a native error payload. */
+function fromPayload(p) {
   const cls = BY_CODE[p.code] ?? AopayError
   return new cls(p.message, p)
+}
+
+/** Turn a native exception into its AopayError subclass; pass others through. */
+function fromNative(err) {
+  const p = nativePayload(err)
+  if (p === null) return err
+  if (p.local) {
+    const e = new Error(p.message)
+    e.code = p.code
+    return e
+  }
+  return fromPayload(p)
 }
 
 module.exports = {
@@ -82,5 +92,6 @@ module.exports = {
   ProtocolError,
   IdempotencyConflictError,
   fromNative,
+  fromPayload,
   nativePayload,
 }

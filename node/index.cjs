@@ -6,7 +6,7 @@
 const native = require('./native.cjs')
 const errors = require('./errors.cjs')
 
-const { fromNative, nativePayload } = errors
+const { fromNative } = errors
 
 function rethrow(err) {
   throw fromNative(err)
@@ -20,44 +20,79 @@ function abortReason(signal) {
 }
 
 const nativeKey = Symbol('aopay.native')
+const callKey = Symbol('aopay.call')
+
+/** Settles the promises of one client; native results arrive in batches. */
+function makeDispatch(pending, keepAlive) {
+  return (batch) => {
+    for (const [id, ok, value] of JSON.parse(batch)) {
+      const settle = pending.get(id)
+      if (settle === undefined) continue
+      pending.delete(id)
+      if (ok) settle.resolve(value)
+      else settle.reject(fromPayload(value))
+    }
+    if (pending.size === 0) keepAlive.unref()
+  }
+}
+
+function fromPayload(p) {
+  if (p.local) {
+    const e = new Error(p.message)
+    e.code = p.code
+    return e
+  }
+  return errors.fromPayload(p)
+}
 
 class Client {
+  #pending = new Map()
+  #nextId = 1
+  // Referenced only while calls are in flight: an idle client never keeps
+  // the process alive, a busy one does.
+  #keepAlive = setInterval(() => {}, 1 << 30)
+
   /**
    * @param {{registrationId: string, baseUrl?: string, timeoutMs?: number,
    *          connectTimeoutMs?: number, headers?: Record<string, string>,
    *          allowInsecureHttp?: boolean}} options
    */
   constructor(options) {
+    this.#keepAlive.unref()
     if (options === null || typeof options !== 'object') {
-      throw new errors.ValidationError('invalid options: must be an object', {
-        field: 'options',
-        retrySafe: true,
-      })
+      throw new errors.ValidationError('invalid options: must be an object', { field: 'options', retrySafe: true })
     }
     try {
-      this[nativeKey] = new native.NativeClient(options)
+      this[nativeKey] = new native.NativeClient(options, makeDispatch(this.#pending, this.#keepAlive))
     } catch (err) {
       rethrow(err)
     }
   }
 
-  mobileRecharge(input) {
+  /** Start a native call under a fresh id; its promise settles from a batch. */
+  [callKey](start) {
+    const id = this.#nextId
+    this.#nextId = id >= 0x7fffffff ? 1 : id + 1
     try {
-      if (input === null || typeof input !== 'object') {
-        throw new errors.ValidationError('invalid input: must be an object', { field: 'input', retrySafe: true })
-      }
-      return this[nativeKey].mobileRecharge(input).catch(rethrow)
+      start(id)
     } catch (err) {
       return Promise.reject(fromNative(err))
     }
+    if (this.#pending.size === 0) this.#keepAlive.ref()
+    return new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject }))
+  }
+
+  mobileRecharge(input) {
+    if (input === null || typeof input !== 'object') {
+      return Promise.reject(
+        new errors.ValidationError('invalid input: must be an object', { field: 'input', retrySafe: true }),
+      )
+    }
+    return this[callKey]((id) => this[nativeKey].mobileRecharge(id, input))
   }
 
   rechargeStatus(referenceId) {
-    try {
-      return this[nativeKey].rechargeStatus(referenceId).catch(rethrow)
-    } catch (err) {
-      return Promise.reject(fromNative(err))
-    }
+    return this[callKey]((id) => this[nativeKey].rechargeStatus(id, referenceId))
   }
 
   /**
@@ -71,10 +106,10 @@ class Client {
     const onAbort = () => token.cancel()
     signal?.addEventListener('abort', onAbort, { once: true })
     try {
-      return await this[nativeKey].waitForFinal(referenceId, rest, token)
+      return await this[callKey]((id) => this[nativeKey].waitForFinal(id, referenceId, rest, token))
     } catch (err) {
-      if (signal?.aborted && nativePayload(err)?.code === 'ABORTED') throw abortReason(signal)
-      rethrow(err)
+      if (signal?.aborted && err?.code === 'ABORTED') throw abortReason(signal)
+      throw err
     } finally {
       signal?.removeEventListener('abort', onAbort)
     }

@@ -15,15 +15,24 @@ export declare class CancelToken {
   cancel(): void
 }
 
-/** The native client behind the JS `Client`. */
+/**
+ * The native client behind the JS `Client`. Calls take an id and return
+ * at once; results arrive through `onComplete` (see `Dispatcher`).
+ */
 export declare class NativeClient {
-  /** `options`: `{ registrationId, baseUrl?, timeoutMs?, connectTimeoutMs?, headers?, allowInsecureHttp? }`. */
-  constructor(options: object)
-  /** `input`: `{ productId, amount, customerNumber, geocode }`. */
-  mobileRecharge(input: object): Promise<Recharge>
-  rechargeStatus(referenceId: string): Promise<Recharge>
+  /**
+   * `options`: `{ registrationId, baseUrl?, timeoutMs?, connectTimeoutMs?, headers?, allowInsecureHttp? }`;
+   * `onComplete` receives batches: a JSON array of `[id, ok, value]`.
+   */
+  constructor(options: object, onComplete: (arg: string) => void)
+  /**
+   * `input`: `{ productId, amount, customerNumber, geocode }`. Invalid
+   * input throws here, before anything is sent.
+   */
+  mobileRecharge(id: number, input: object): void
+  rechargeStatus(id: number, referenceId: string): void
   /** `options`: `{ timeoutMs?, initialIntervalMs?, maxIntervalMs? }`. */
-  waitForFinal(referenceId: string, options?: object | undefined | null, cancel?: CancelToken | undefined | null): Promise<Recharge>
+  waitForFinal(id: number, referenceId: string, options?: object | undefined | null, cancel?: CancelToken | undefined | null): void
   /** A description without secrets (header names only). */
   describe(): string
 }
@@ -46,25 +55,6 @@ export interface MagicNumber {
 
 /** The sandbox's magic customer numbers and what each does. */
 export declare function magicNumbers(): Array<MagicNumber>
-
-/** The outcome of a call that reached the API and got a readable answer. */
-export interface Recharge {
-  /** `SUCCESS`, `PENDING`, `FAILED` or `UNKNOWN`. */
-  status: string
-  /** The API's reference (`ReferanceID`), to check the status later. */
-  referenceId?: string
-  txnId?: string
-  ackno?: string
-  /** The most specific non-empty message in the body. */
-  message?: string
-  /** `statusCode` / `response_code` from the body. */
-  apiCode?: number
-  httpStatus: number
-  /** `SUCCESS` and `FAILED` are final. */
-  isFinal: boolean
-  /** The whole JSON body. */
-  raw: any
-}
 
 /** What the sandbox has received so far. */
 export interface SandboxStats {

@@ -14,8 +14,9 @@ use napi::{Env, JsValue, Status, ValueType};
 /// them into `AopayError` subclasses.
 pub(crate) const MARKER: &str = "\u{1}AOPAY\u{1}";
 
-pub(crate) fn js_error(e: aopay_core::Error) -> napi::Error {
-    let payload = serde_json::json!({
+/// An error as the JSON object the JS side builds its error class from.
+pub(crate) fn error_json(e: &aopay_core::Error) -> String {
+    serde_json::json!({
         "code": e.code(),
         "name": e.kind().class_name(),
         "message": e.to_string(),
@@ -27,14 +28,21 @@ pub(crate) fn js_error(e: aopay_core::Error) -> napi::Error {
         "retryAfterMs": e.retry_after().map(|d| d.as_millis() as u64),
         "referenceId": e.reference_id(),
         "bodyExcerpt": e.body_excerpt(),
-    });
-    napi::Error::new(Status::GenericFailure, format!("{MARKER}{payload}"))
+    })
+    .to_string()
+}
+
+pub(crate) fn js_error(e: aopay_core::Error) -> napi::Error {
+    napi::Error::new(Status::GenericFailure, format!("{MARKER}{}", error_json(&e)))
+}
+
+pub(crate) fn local_error_json(code: &str, message: &str) -> String {
+    serde_json::json!({"code": code, "local": true, "message": message}).to_string()
 }
 
 /// A failure of the binding itself (not of a call): aborted, stopped sandbox.
 pub(crate) fn local_error(code: &str, message: &str) -> napi::Error {
-    let payload = serde_json::json!({"code": code, "local": true, "message": message});
-    napi::Error::new(Status::GenericFailure, format!("{MARKER}{payload}"))
+    napi::Error::new(Status::GenericFailure, format!("{MARKER}{}", local_error_json(code, message)))
 }
 
 fn invalid(e: ValidationError) -> napi::Error {
