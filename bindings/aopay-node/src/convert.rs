@@ -33,7 +33,10 @@ pub(crate) fn error_json(e: &aopay_core::Error) -> String {
 }
 
 pub(crate) fn js_error(e: aopay_core::Error) -> napi::Error {
-    napi::Error::new(Status::GenericFailure, format!("{MARKER}{}", error_json(&e)))
+    napi::Error::new(
+        Status::GenericFailure,
+        format!("{MARKER}{}", error_json(&e)),
+    )
 }
 
 pub(crate) fn local_error_json(code: &str, message: &str) -> String {
@@ -42,7 +45,10 @@ pub(crate) fn local_error_json(code: &str, message: &str) -> String {
 
 /// A failure of the binding itself (not of a call): aborted, stopped sandbox.
 pub(crate) fn local_error(code: &str, message: &str) -> napi::Error {
-    napi::Error::new(Status::GenericFailure, format!("{MARKER}{}", local_error_json(code, message)))
+    napi::Error::new(
+        Status::GenericFailure,
+        format!("{MARKER}{}", local_error_json(code, message)),
+    )
 }
 
 fn invalid(e: ValidationError) -> napi::Error {

@@ -75,7 +75,11 @@ impl Dispatcher {
             Ok(v) => (1, v),
             Err(e) => (0, e),
         };
-        let mut buf = self.completions.buf.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut buf = self
+            .completions
+            .buf
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let wake = buf.is_empty();
         if !wake {
             buf.push(',');
@@ -83,7 +87,8 @@ impl Dispatcher {
         buf.push_str(&format!("[{id},{ok},{value}]"));
         drop(buf);
         if wake {
-            self.notify.call((), ThreadsafeFunctionCallMode::NonBlocking);
+            self.notify
+                .call((), ThreadsafeFunctionCallMode::NonBlocking);
         }
     }
 
@@ -91,7 +96,12 @@ impl Dispatcher {
         let this = Arc::clone(self);
         napi::bindgen_prelude::spawn(async move {
             let outcome = fut.await;
-            this.complete(id, outcome.map(|r| recharge_json(&r)).map_err(|e| error_json(&e)));
+            this.complete(
+                id,
+                outcome
+                    .map(|r| recharge_json(&r))
+                    .map_err(|e| error_json(&e)),
+            );
         });
     }
 }
@@ -105,7 +115,9 @@ pub struct CancelToken {
 
 impl Default for CancelToken {
     fn default() -> Self {
-        Self { tx: Arc::new(watch::channel(false).0) }
+        Self {
+            tx: Arc::new(watch::channel(false).0),
+        }
     }
 }
 
@@ -132,7 +144,9 @@ pub struct NativeClient {
 
 impl std::fmt::Debug for NativeClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NativeClient").field("inner", &self.inner).finish_non_exhaustive()
+        f.debug_struct("NativeClient")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
     }
 }
 
@@ -141,7 +155,11 @@ impl NativeClient {
     /// `options`: `{ registrationId, baseUrl?, timeoutMs?, connectTimeoutMs?, headers?, allowInsecureHttp? }`;
     /// `onComplete` receives batches: a JSON array of `[id, ok, value]`.
     #[napi(constructor)]
-    pub fn new(env: &Env, options: Object<'_>, on_complete: Function<'_, String, ()>) -> Result<Self> {
+    pub fn new(
+        env: &Env,
+        options: Object<'_>,
+        on_complete: Function<'_, String, ()>,
+    ) -> Result<Self> {
         let inner = client_from_js(env, &options)?;
         let completions = Arc::new(Completions::default());
         let queued = Arc::clone(&completions);
@@ -150,12 +168,21 @@ impl NativeClient {
             .callee_handled::<false>()
             .weak::<true>()
             .build_callback(move |_ctx| {
-                let mut buf = queued.buf.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut buf = queued
+                    .buf
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 let batch = format!("[{}]", *buf);
                 buf.clear();
                 Ok(batch)
             })?;
-        Ok(Self { inner, dispatcher: Arc::new(Dispatcher { completions, notify }) })
+        Ok(Self {
+            inner,
+            dispatcher: Arc::new(Dispatcher {
+                completions,
+                notify,
+            }),
+        })
     }
 
     /// `input`: `{ productId, amount, customerNumber, geocode }`. Invalid
@@ -164,7 +191,8 @@ impl NativeClient {
     pub fn mobile_recharge(&self, env: &Env, id: u32, input: Object<'_>) -> Result<()> {
         let req = mobile_recharge_from_js(env, &input)?;
         let client = self.inner.clone();
-        self.dispatcher.spawn(id, async move { client.mobile_recharge(&req).await });
+        self.dispatcher
+            .spawn(id, async move { client.mobile_recharge(&req).await });
         Ok(())
     }
 
@@ -172,7 +200,10 @@ impl NativeClient {
     pub fn recharge_status(&self, id: u32, reference_id: String) -> Result<()> {
         aopay_core::ReferenceId::new(reference_id.as_str()).map_err(|e| js_error(e.into()))?;
         let client = self.inner.clone();
-        self.dispatcher.spawn(id, async move { client.recharge_status(&reference_id).await });
+        self.dispatcher.spawn(
+            id,
+            async move { client.recharge_status(&reference_id).await },
+        );
         Ok(())
     }
 

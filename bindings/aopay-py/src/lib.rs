@@ -1,6 +1,7 @@
 //! Python bindings: conversion of values and errors only. Every rule lives
 //! in aopay-core.
 
+mod asyncio;
 mod convert;
 mod errors;
 mod runtime;
@@ -13,7 +14,7 @@ use pyo3::types::{PyDict, PyString};
 
 use crate::convert::{json_to_py, mobile_recharge_from_py};
 use crate::errors::to_py_err;
-use crate::runtime::{block_on_interruptibly, runtime};
+use crate::runtime::{block_on_interruptibly, blocking_runtime, runtime};
 
 /// The outcome of a call that reached the API and got a readable answer.
 #[pyclass(frozen, module = "aopay", name = "Recharge")]
@@ -91,6 +92,12 @@ fn wrap(r: aopay_core::Recharge) -> PyRecharge {
     PyRecharge { inner: r }
 }
 
+impl From<aopay_core::Recharge> for PyRecharge {
+    fn from(inner: aopay_core::Recharge) -> Self {
+        Self { inner }
+    }
+}
+
 /// Build the core client from the keyword arguments both clients take.
 #[allow(clippy::too_many_arguments)]
 fn build_client(
@@ -163,6 +170,7 @@ fn client_repr(py: Python<'_>, name: &str, c: &aopay_core::Client) -> String {
 #[derive(Debug)]
 pub struct PyClient {
     inner: aopay_core::Client,
+    rt: tokio::runtime::Runtime,
 }
 
 #[pymethods]
@@ -189,7 +197,10 @@ impl PyClient {
             max_response_bytes,
             "sync",
         )?;
-        Ok(Self { inner })
+        Ok(Self {
+            inner,
+            rt: blocking_runtime()?,
+        })
     }
 
     #[pyo3(signature = (*, product_id, amount, customer_number, geocode))]
@@ -203,14 +214,21 @@ impl PyClient {
     ) -> PyResult<PyRecharge> {
         let req = mobile_recharge_from_py(product_id, amount, customer_number, geocode)?;
         let client = self.inner.clone();
-        block_on_interruptibly(py, async move { client.mobile_recharge(&req).await }).map(wrap)
+        block_on_interruptibly(
+            py,
+            &self.rt,
+            async move { client.mobile_recharge(&req).await },
+        )
+        .map(wrap)
     }
 
     fn recharge_status(&self, py: Python<'_>, reference_id: &str) -> PyResult<PyRecharge> {
         let client = self.inner.clone();
         let reference = reference_id.to_owned();
-        block_on_interruptibly(py, async move { client.recharge_status(&reference).await })
-            .map(wrap)
+        block_on_interruptibly(py, &self.rt, async move {
+            client.recharge_status(&reference).await
+        })
+        .map(wrap)
     }
 
     #[pyo3(signature = (reference_id, timeout=120.0, *, initial_interval=1.0, max_interval=10.0))]
@@ -225,10 +243,9 @@ impl PyClient {
         let opts = wait_options(timeout, initial_interval, max_interval)?;
         let client = self.inner.clone();
         let reference = reference_id.to_owned();
-        block_on_interruptibly(
-            py,
-            async move { client.wait_for_final(&reference, opts).await },
-        )
+        block_on_interruptibly(py, &self.rt, async move {
+            client.wait_for_final(&reference, opts).await
+        })
         .map(wrap)
     }
 
@@ -243,6 +260,7 @@ impl PyClient {
 #[derive(Debug)]
 pub struct PyAsyncClient {
     inner: aopay_core::Client,
+    batches: asyncio::Batches,
 }
 
 #[pymethods]
@@ -269,7 +287,10 @@ impl PyAsyncClient {
             max_response_bytes,
             "async",
         )?;
-        Ok(Self { inner })
+        Ok(Self {
+            inner,
+            batches: asyncio::Batches::default(),
+        })
     }
 
     #[pyo3(signature = (*, product_id, amount, customer_number, geocode))]
@@ -284,13 +305,8 @@ impl PyAsyncClient {
         let req: MobileRecharge =
             mobile_recharge_from_py(product_id, amount, customer_number, geocode)?;
         let client = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            client
-                .mobile_recharge(&req)
-                .await
-                .map(wrap)
-                .map_err(to_py_err)
-        })
+        self.batches
+            .spawn(py, async move { client.mobile_recharge(&req).await }, false)
     }
 
     fn recharge_status<'py>(
@@ -300,13 +316,12 @@ impl PyAsyncClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
         let reference = reference_id.to_owned();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            client
-                .recharge_status(&reference)
-                .await
-                .map(wrap)
-                .map_err(to_py_err)
-        })
+        aopay_core::ReferenceId::new(reference.as_str()).map_err(|e| to_py_err(e.into()))?;
+        self.batches.spawn(
+            py,
+            async move { client.recharge_status(&reference).await },
+            true,
+        )
     }
 
     #[pyo3(signature = (reference_id, timeout=120.0, *, initial_interval=1.0, max_interval=10.0))]
@@ -321,13 +336,12 @@ impl PyAsyncClient {
         let opts = wait_options(timeout, initial_interval, max_interval)?;
         let client = self.inner.clone();
         let reference = reference_id.to_owned();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            client
-                .wait_for_final(&reference, opts)
-                .await
-                .map(wrap)
-                .map_err(to_py_err)
-        })
+        aopay_core::ReferenceId::new(reference.as_str()).map_err(|e| to_py_err(e.into()))?;
+        self.batches.spawn(
+            py,
+            async move { client.wait_for_final(&reference, opts).await },
+            true,
+        )
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {

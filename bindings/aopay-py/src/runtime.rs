@@ -15,21 +15,62 @@ pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
     pyo3_async_runtimes::tokio::get_runtime()
 }
 
-/// Run `fut` with the GIL released, waking every 100 ms to run Python's
-/// signal handlers: Ctrl-C raises KeyboardInterrupt and drops the call.
-pub(crate) fn block_on_interruptibly<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
+/// The blocking client's own runtime: a current-thread one, driven by
+/// whichever calling thread holds it, so a call costs no hand-off to a
+/// worker thread (measured: the difference between 0.6x and ~1x of raw
+/// reqwest). Its connections live on it, so it is one per `Client`.
+pub(crate) fn blocking_runtime() -> PyResult<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start a runtime: {e}"))
+        })
+}
+
+/// Run `fut` on `rt` with the GIL released, waking every 100 ms to run
+/// Python's signal handlers: Ctrl-C raises KeyboardInterrupt and drops the call.
+pub(crate) fn block_on_interruptibly<T, F>(
+    py: Python<'_>,
+    rt: &tokio::runtime::Runtime,
+    fut: F,
+) -> PyResult<T>
 where
     T: Send,
     F: Future<Output = Result<T, aopay_core::Error>> + Send,
 {
-    let rt = runtime();
-    let mut fut = std::pin::pin!(fut);
+    let mut fut = Box::pin(fut);
     loop {
         let polled =
             py.detach(|| rt.block_on(async { tokio::time::timeout(SIGNAL_POLL, &mut fut).await }));
         match polled {
-            Ok(result) => return result.map_err(to_py_err),
-            Err(_elapsed) => py.check_signals()?,
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) => {
+                drop(fut);
+                settle(py, rt);
+                return Err(to_py_err(e));
+            }
+            Err(_elapsed) => {
+                if let Err(interrupt) = py.check_signals() {
+                    drop(fut);
+                    settle(py, rt);
+                    return Err(interrupt);
+                }
+            }
         }
     }
+}
+
+/// After a call ended early (timeout, broken exchange, Ctrl-C), give the
+/// runtime a few polls so that the connection tasks see the dropped request
+/// and close their sockets now, not at the next call: nothing else drives a
+/// current-thread runtime between calls.
+fn settle(py: Python<'_>, rt: &tokio::runtime::Runtime) {
+    py.detach(|| {
+        rt.block_on(async {
+            for _ in 0..4 {
+                tokio::task::yield_now().await;
+            }
+        })
+    });
 }

@@ -42,12 +42,16 @@ impl Call {
 }
 
 /// Lenient key match: case-insensitive, `_` ignored (`ReferanceID`,
-/// `referance_id`, `REFERANCEID` are one key). `name` is lowercase.
+/// `referance_id`, `REFERANCEID` are one key). `name` is lowercase ASCII,
+/// so a byte-wise comparison is exact (and this runs on every call).
 fn key_is(key: &str, name: &str) -> bool {
-    key.chars()
-        .filter(|c| *c != '_')
-        .flat_map(char::to_lowercase)
-        .eq(name.chars())
+    let mut expected = name.bytes();
+    for b in key.bytes().filter(|b| *b != b'_') {
+        if expected.next() != Some(b.to_ascii_lowercase()) {
+            return false;
+        }
+    }
+    expected.next().is_none()
 }
 
 /// Every value whose key matches one of `names`, in `names` order.
@@ -133,7 +137,7 @@ pub fn interpret(
     retry_after: Option<Duration>,
     body: &[u8],
 ) -> Result<Recharge, Error> {
-    let json: Option<Value> = serde_json::from_slice(body).ok();
+    let mut json: Option<Value> = serde_json::from_slice(body).ok();
     let fields = json.as_ref().and_then(Value::as_object).map(read_fields);
     let api_code = fields.as_ref().and_then(|f| f.api_code);
     let reason = http_reason(http_status);
@@ -150,7 +154,7 @@ pub fn interpret(
 
     match http_status {
         200..=299 => {
-            let (Some(json), Some(f)) = (json.as_ref(), fields) else {
+            let (Some(json), Some(f)) = (json.take(), fields) else {
                 let what = if json.is_some() {
                     "not a JSON object"
                 } else {
@@ -172,7 +176,7 @@ pub fn interpret(
                     message: f.message,
                     api_code: f.api_code,
                     http_status,
-                    raw: json.clone(),
+                    raw: json,
                 });
             }
             if f.refused {

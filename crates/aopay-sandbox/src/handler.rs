@@ -1,6 +1,7 @@
 //! Request handling: strict body checks, the transaction store, magic
 //! scenarios, and answers shaped like the real API's.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -139,14 +140,29 @@ impl State {
             }
             Err(_) => return Err(DropConnection),
         };
-        let obj = match serde_json::from_slice::<Value>(&body) {
-            Ok(Value::Object(o)) => o,
-            _ => return Ok(self.reject(StatusCode::BAD_REQUEST, 1, "body must be a JSON object")),
-        };
+        // Fast path: a typed parse. Anything it refuses is re-read as a
+        // Value, field by field, to say exactly what is wrong.
         let result = if path == RECHARGE_PATH {
-            self.recharge(&obj).await
+            match serde_json::from_slice::<RechargeBody<'_>>(&body) {
+                Ok(typed) if typed.check().is_ok() => self.recharge(typed).await,
+                _ => match as_object(&body) {
+                    Ok(obj) => match Self::check_recharge(&obj) {
+                        Ok(typed) => self.recharge(typed).await,
+                        Err(e) => Err(e),
+                    },
+                    Err(e) => Err(e),
+                },
+            }
         } else {
-            self.status(&obj)
+            match serde_json::from_slice::<StatusBody<'_>>(&body) {
+                Ok(typed) if typed.check().is_ok() => self.status(&typed.reference_id),
+                _ => match as_object(&body) {
+                    Ok(obj) => required_str(&obj, "RegistrationID")
+                        .and_then(|_| required_str(&obj, "ReferanceId"))
+                        .and_then(|reference| self.status(reference)),
+                    Err(e) => Err(e),
+                },
+            }
         };
         result.or_else(|rejection| match rejection {
             Rejection::Drop => Err(DropConnection),
@@ -162,15 +178,23 @@ impl State {
         )
     }
 
-    async fn recharge(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
-        let registration = required_str(obj, "RegistrationID")?;
-        required_int(obj, "ProductID")?;
-        let amount = required_int(obj, "Amount")?;
-        let geocode = required_str(obj, "Geocode")?;
-        let customer_number = required_int(obj, "CustomerNumber")?;
-        if !valid_geocode(geocode) {
-            return Err(Rejection::Bad("Geocode must be \"lat,long\"".to_owned()));
-        }
+    /// Check a MobileRecharge body field by field, for a precise 400.
+    fn check_recharge(obj: &Map<String, Value>) -> Result<RechargeBody<'_>, Rejection> {
+        let body = RechargeBody {
+            registration_id: Cow::Borrowed(required_str(obj, "RegistrationID")?),
+            product_id: required_int(obj, "ProductID")?,
+            amount: required_int(obj, "Amount")?,
+            geocode: Cow::Borrowed(required_str(obj, "Geocode")?),
+            customer_number: required_int(obj, "CustomerNumber")?,
+        };
+        body.check()?;
+        Ok(body)
+    }
+
+    async fn recharge(&self, body: RechargeBody<'_>) -> Result<Answer, Rejection> {
+        let registration = body.registration_id.as_ref();
+        let amount = body.amount;
+        let customer_number = body.customer_number;
         self.recharge_requests.fetch_add(1, Ordering::SeqCst);
         *lock(&self.by_number).entry(customer_number).or_default() += 1;
         tracing::debug!(target: "aopay_sandbox", customer_number = %mask(customer_number), amount, "recharge received");
@@ -228,24 +252,18 @@ impl State {
             )),
             Scenario::DropAfterRecording => Err(Rejection::Drop),
             Scenario::TruncatedBody => {
-                let text = body.to_string();
-                Ok(raw_answer(
-                    StatusCode::OK,
-                    "application/json",
-                    text[..text.len() / 2].to_owned(),
-                ))
+                let half = body.len() / 2;
+                Ok(json_answer(StatusCode::OK, body[..half].to_vec()))
             }
             Scenario::Slow => {
                 tokio::time::sleep(self.config.slow_delay).await;
-                Ok(answer(StatusCode::OK, &body))
+                Ok(json_answer(StatusCode::OK, body))
             }
-            _ => Ok(answer(StatusCode::OK, &body)),
+            _ => Ok(json_answer(StatusCode::OK, body)),
         }
     }
 
-    fn status(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
-        required_str(obj, "RegistrationID")?;
-        let reference = required_str(obj, "ReferanceId")?;
+    fn status(&self, reference: &str) -> Result<Answer, Rejection> {
         self.status_requests.fetch_add(1, Ordering::SeqCst);
         let mut txns = lock(&self.txns);
         let Some(txn) = txns.get_mut(reference) else {
@@ -285,13 +303,76 @@ impl State {
                 };
             }
         }
-        Ok(answer(StatusCode::OK, &txn_body(reference, txn)))
+        Ok(json_answer(StatusCode::OK, txn_body(reference, txn)))
     }
 }
 
 enum Rejection {
     Bad(String),
     Drop,
+}
+
+#[derive(serde::Deserialize)]
+struct RechargeBody<'a> {
+    #[serde(rename = "RegistrationID", borrow)]
+    registration_id: Cow<'a, str>,
+    #[serde(rename = "ProductID")]
+    product_id: u64,
+    #[serde(rename = "Amount")]
+    amount: u64,
+    #[serde(rename = "Geocode", borrow)]
+    geocode: Cow<'a, str>,
+    #[serde(rename = "CustomerNumber")]
+    customer_number: u64,
+}
+
+impl RechargeBody<'_> {
+    /// The rules a typed parse does not check by itself.
+    fn check(&self) -> Result<(), Rejection> {
+        let bad = |m: &str| Err(Rejection::Bad(m.to_owned()));
+        if self.registration_id.trim().is_empty() {
+            return bad("RegistrationID must not be empty");
+        }
+        for (key, v) in [
+            ("ProductID", self.product_id),
+            ("Amount", self.amount),
+            ("CustomerNumber", self.customer_number),
+        ] {
+            if v == 0 {
+                return Err(Rejection::Bad(format!("{key} must be a positive integer")));
+            }
+        }
+        if !valid_geocode(&self.geocode) {
+            return bad("Geocode must be \"lat,long\"");
+        }
+        Ok(())
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct StatusBody<'a> {
+    #[serde(rename = "RegistrationID", borrow)]
+    registration_id: Cow<'a, str>,
+    #[serde(rename = "ReferanceId", borrow)]
+    reference_id: Cow<'a, str>,
+}
+
+impl StatusBody<'_> {
+    fn check(&self) -> Result<(), Rejection> {
+        if self.registration_id.trim().is_empty() || self.reference_id.trim().is_empty() {
+            return Err(Rejection::Bad(
+                "RegistrationID and ReferanceId must not be empty".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn as_object(body: &[u8]) -> Result<Map<String, Value>, Rejection> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(o)) => Ok(o),
+        _ => Err(Rejection::Bad("body must be a JSON object".to_owned())),
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -349,10 +430,35 @@ fn mask(n: u64) -> String {
         .collect()
 }
 
-/// The body the real API sends about a transaction (the seed's shape).
-fn txn_body(reference: &str, txn: &Txn) -> Value {
+/// The body the real API sends about a transaction (the seed's shape),
+/// serialized straight from a struct (no intermediate `Value`).
+fn txn_body(reference: &str, txn: &Txn) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Data<'a> {
+        message: String,
+        #[serde(rename = "txnId")]
+        txn_id: &'a str,
+        status: &'static str,
+        ackno: String,
+    }
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        status: bool,
+        msg: &'static str,
+        error: &'static str,
+        #[serde(rename = "statusCode")]
+        status_code: u16,
+        #[serde(rename = "ReferanceID")]
+        reference_id: &'a str,
+        data: Data<'a>,
+        #[serde(rename = "Status")]
+        status_text: &'static str,
+        message: &'static str,
+        #[serde(rename = "Value")]
+        value: &'static str,
+    }
     let number = mask(txn.customer_number);
-    let (ok, status, api_code, message) = match txn.state {
+    let (ok, status, status_code, message) = match txn.state {
         TxnState::Success => (
             true,
             "SUCCESS",
@@ -375,26 +481,40 @@ fn txn_body(reference: &str, txn: &Txn) -> Value {
             ),
         ),
     };
-    json!({
-        "status": ok,
-        "msg": if ok { "success" } else { "error" },
-        "error": if ok { "" } else { "Transaction failed" },
-        "statusCode": api_code,
-        "ReferanceID": reference,
-        "data": {"message": message, "txnId": txn.txn_id, "status": status,
-                 "ackno": if status == "SUCCESS" { (txn.txn_id.len() as u64 * 1000 + txn.amount).to_string() } else { "0".to_owned() }},
-        "Status": if ok { "TRUE" } else { "FALSE" },
-        "message": "",
-        "Value": ""
+    let ackno = if status == "SUCCESS" {
+        (txn.txn_id.len() as u64 * 1000 + txn.amount).to_string()
+    } else {
+        "0".to_owned()
+    };
+    serde_json::to_vec(&Body {
+        status: ok,
+        msg: if ok { "success" } else { "error" },
+        error: if ok { "" } else { "Transaction failed" },
+        status_code,
+        reference_id: reference,
+        data: Data {
+            message,
+            txn_id: &txn.txn_id,
+            status,
+            ackno,
+        },
+        status_text: if ok { "TRUE" } else { "FALSE" },
+        message: "",
+        value: "",
     })
+    .unwrap_or_default()
+}
+
+fn json_answer(status: StatusCode, body: Vec<u8>) -> Answer {
+    raw_answer(status, "application/json", body)
 }
 
 fn answer(status: StatusCode, body: &Value) -> Answer {
-    raw_answer(status, "application/json", body.to_string())
+    json_answer(status, body.to_string().into_bytes())
 }
 
-fn raw_answer(status: StatusCode, content_type: &'static str, body: String) -> Answer {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+fn raw_answer(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Answer {
+    let mut r = Response::new(Full::new(body.into()));
     *r.status_mut() = status;
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
