@@ -165,6 +165,10 @@ pub enum Error {
     /// An idempotency key was reused with a different request; nothing was sent.
     #[error("idempotency conflict: {}", .0.message)]
     IdempotencyConflict(Box<ErrorDetails>),
+    /// The idempotency journal could not be opened, read or written before
+    /// sending; nothing was sent.
+    #[error("journal error: {}", .0.message)]
+    Journal(Box<ErrorDetails>),
 }
 
 fn fmt_opt(v: Option<u16>) -> String {
@@ -188,6 +192,7 @@ pub enum ErrorKind {
     Server,
     Protocol,
     IdempotencyConflict,
+    Journal,
 }
 
 impl ErrorKind {
@@ -203,6 +208,7 @@ impl ErrorKind {
             Self::Server => "AOPAY_SERVER",
             Self::Protocol => "AOPAY_PROTOCOL",
             Self::IdempotencyConflict => "AOPAY_IDEMPOTENCY_CONFLICT",
+            Self::Journal => "AOPAY_JOURNAL",
         }
     }
 
@@ -218,6 +224,7 @@ impl ErrorKind {
             Self::Server => "ServerError",
             Self::Protocol => "ProtocolError",
             Self::IdempotencyConflict => "IdempotencyConflictError",
+            Self::Journal => "JournalError",
         }
     }
 
@@ -237,6 +244,9 @@ impl Error {
     pub(crate) fn protocol(d: ErrorDetails) -> Self {
         Self::Protocol(Box::new(d))
     }
+    pub(crate) fn journal(message: impl Into<String>) -> Self {
+        Self::Journal(Box::new(ErrorDetails::new(message)))
+    }
 
     /// The kind of error.
     pub fn kind(&self) -> ErrorKind {
@@ -250,6 +260,7 @@ impl Error {
             Self::Server(_) => ErrorKind::Server,
             Self::Protocol(_) => ErrorKind::Protocol,
             Self::IdempotencyConflict(_) => ErrorKind::IdempotencyConflict,
+            Self::Journal(_) => ErrorKind::Journal,
         }
     }
 
@@ -274,7 +285,8 @@ impl Error {
             | Self::OutcomeUnknown(d)
             | Self::Server(d)
             | Self::Protocol(d)
-            | Self::IdempotencyConflict(d) => Some(d),
+            | Self::IdempotencyConflict(d)
+            | Self::Journal(d) => Some(d),
         }
     }
 

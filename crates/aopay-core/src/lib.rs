@@ -30,6 +30,7 @@
 
 mod client;
 mod error;
+mod journal;
 mod models;
 mod parse;
 mod validate;
@@ -38,9 +39,10 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT, WaitOptions, parse_base_url,
 };
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
+pub use journal::{EntryState, Journal, JournalEntry};
 pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};
 pub use parse::{Call, interpret};
 pub use validate::{
-    Amount, CustomerNumber, Geocode, MAX_SAFE_INTEGER, ProductId, ReferenceId, RegistrationId,
-    duration_from_secs, integer_from_f64, mask_digits,
+    Amount, CustomerNumber, Geocode, IdempotencyKey, MAX_SAFE_INTEGER, ProductId, ReferenceId,
+    RegistrationId, duration_from_secs, integer_from_f64, mask_digits,
 };

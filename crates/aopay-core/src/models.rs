@@ -6,7 +6,9 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::error::ValidationError;
-use crate::validate::{Amount, CustomerNumber, Geocode, ProductId, ReferenceId, RegistrationId};
+use crate::validate::{
+    Amount, CustomerNumber, Geocode, IdempotencyKey, ProductId, ReferenceId, RegistrationId,
+};
 
 /// A validated MobileRecharge request (the registration id comes from the
 /// client). Build it with [`MobileRecharge::new`] or [`MobileRecharge::from_parts`].
@@ -17,6 +19,7 @@ pub struct MobileRecharge {
     customer_number: CustomerNumber,
     geocode: Geocode,
     geocode_wire: String,
+    idempotency_key: Option<IdempotencyKey>,
 }
 
 impl MobileRecharge {
@@ -57,7 +60,27 @@ impl MobileRecharge {
             customer_number,
             geocode,
             geocode_wire,
+            idempotency_key: None,
         }
+    }
+
+    /// Tie this recharge to the caller's own id for it (an order id): with a
+    /// journal on the client, the same key never pays twice. Not sent to the
+    /// API (which has no such field).
+    ///
+    /// ```
+    /// let req = aopay_core::MobileRecharge::new(518, 10, "9876543210", "23.6784,76.8764")?
+    ///     .with_idempotency_key("order-123")?;
+    /// assert_eq!(req.idempotency_key().map(|k| k.as_str()), Some("order-123"));
+    /// # Ok::<(), aopay_core::ValidationError>(())
+    /// ```
+    pub fn with_idempotency_key(mut self, key: impl Into<String>) -> Result<Self, ValidationError> {
+        self.idempotency_key = Some(IdempotencyKey::new(key)?);
+        Ok(self)
+    }
+
+    pub fn idempotency_key(&self) -> Option<&IdempotencyKey> {
+        self.idempotency_key.as_ref()
     }
 
     pub fn product_id(&self) -> ProductId {
@@ -137,6 +160,10 @@ impl fmt::Debug for MobileRecharge {
             .field("amount", &self.amount.get())
             .field("customer_number", &self.customer_number)
             .field("geocode", &self.geocode_wire)
+            .field(
+                "idempotency_key",
+                &self.idempotency_key.as_ref().map(IdempotencyKey::as_str),
+            )
             .finish()
     }
 }

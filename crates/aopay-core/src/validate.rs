@@ -96,6 +96,24 @@ impl ReferenceId {
     }
 }
 
+/// The caller's own id for one recharge (an order id): the same key never
+/// pays twice (see `Journal`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Non-empty, at most 128 printable characters (no control characters).
+    pub fn new(value: impl Into<String>) -> Result<Self, ValidationError> {
+        let value = value.into();
+        check_text("idempotency_key", &value, 128)?;
+        Ok(Self(value))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Operator/product code, 1 ..= 2^31-1 (518 is Airtel).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ProductId(u32);
@@ -448,5 +466,18 @@ mod tests {
         assert!(RegistrationId::new("x".repeat(64)).is_ok());
         assert!(ReferenceId::new("AOP554R1").is_ok());
         assert_eq!(ReferenceId::new("").unwrap_err().field(), "reference_id");
+        assert!(IdempotencyKey::new("order-123").is_ok());
+        assert!(IdempotencyKey::new("k".repeat(128)).is_ok());
+        for bad in [
+            String::new(),
+            "k".repeat(129),
+            "a\tb".to_owned(),
+            " ".to_owned(),
+        ] {
+            assert_eq!(
+                IdempotencyKey::new(bad).unwrap_err().field(),
+                "idempotency_key"
+            );
+        }
     }
 }

@@ -1,0 +1,358 @@
+//! The idempotency journal (§6): a durable record of every keyed recharge,
+//! written *before* anything is sent, so that one key never pays twice —
+//! across retries, threads, processes, and (on PostgreSQL) machines.
+//!
+//! One row per key: the intent (`sending`, with the request's fingerprint and
+//! a deadline), then the outcome (`final`, `pending`) or `unknown` with its
+//! reason. The row's primary key is the only lock: whoever inserts it sends.
+
+// Without a backend feature the shared row code has no user.
+#![cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::error::Error;
+use crate::models::{Recharge, Status};
+
+/// Where a keyed recharge stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryState {
+    /// Intent recorded; the request may be in flight (or its caller died).
+    Sending,
+    /// Answered PENDING or UNKNOWN, with a reference to check.
+    Pending,
+    /// Answered SUCCESS or FAILED.
+    Final,
+    /// The outcome is unknown (timeout, lost connection, 5xx…).
+    Unknown,
+}
+
+impl EntryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sending => "sending",
+            Self::Pending => "pending",
+            Self::Final => "final",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Self {
+        match s {
+            "sending" => Self::Sending,
+            "pending" => Self::Pending,
+            "final" => Self::Final,
+            _ => Self::Unknown,
+        }
+    }
+
+    pub(crate) fn of(r: &Recharge) -> Self {
+        if r.is_final() {
+            Self::Final
+        } else {
+            Self::Pending
+        }
+    }
+}
+
+/// One journal row.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct JournalEntry {
+    pub key: String,
+    /// A hash of (registration id, product, amount, customer number).
+    pub fingerprint: String,
+    pub state: EntryState,
+    /// The last answer recorded for this key, if any.
+    pub recharge: Option<Recharge>,
+    /// The API's reference, if one is known.
+    pub reference_id: Option<String>,
+    /// Why the outcome is unknown, for `Unknown` entries.
+    pub reason: Option<String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// After this, a `Sending` entry's caller is gone (its call's deadline
+    /// has passed): the entry is then treated as unknown.
+    pub deadline_at_ms: i64,
+}
+
+/// What to write about a key once its call ended.
+#[derive(Debug)]
+pub(crate) struct Update<'a> {
+    pub state: EntryState,
+    pub recharge: Option<&'a Recharge>,
+    pub reference_id: Option<&'a str>,
+    pub reason: Option<&'a str>,
+}
+
+/// A journal: SQLite (one file, the embedded default) or PostgreSQL (shared
+/// by several application instances). Cheap to clone.
+#[derive(Clone)]
+pub struct Journal {
+    backend: Arc<Backend>,
+}
+
+enum Backend {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlite::SqliteJournal),
+    #[cfg(feature = "postgres")]
+    Postgres(Box<postgres::PgJournal>),
+    /// Without either feature no journal can be opened.
+    #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+    #[allow(dead_code)]
+    None(std::convert::Infallible),
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &*self.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(j) => write!(f, "Journal(sqlite: {})", j.path().display()),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(j) => write!(f, "Journal(postgres: {})", j.describe()),
+            #[allow(unreachable_patterns)]
+            _ => f.write_str("Journal"),
+        }
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $j:ident => $body:expr) => {
+        match &*$self.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite($j) => $body,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres($j) => $body,
+            #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+            Backend::None(never) => match *never {},
+        }
+    };
+}
+
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres")),
+    allow(unused_variables)
+)]
+impl Journal {
+    /// Open (and create or migrate) a SQLite journal file.
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite(path: impl AsRef<std::path::Path>) -> Result<Self, Error> {
+        let j = sqlite::SqliteJournal::open(path.as_ref())?;
+        Ok(Self {
+            backend: Arc::new(Backend::Sqlite(j)),
+        })
+    }
+
+    /// A PostgreSQL journal. The DSN is checked now; the connection is made
+    /// (and the schema created or migrated) on first use, and remade if lost.
+    #[cfg(feature = "postgres")]
+    pub fn postgres(dsn: &str) -> Result<Self, Error> {
+        let j = postgres::PgJournal::new(dsn)?;
+        Ok(Self {
+            backend: Arc::new(Backend::Postgres(Box::new(j))),
+        })
+    }
+
+    /// `postgres://…` / `postgresql://…` is PostgreSQL; anything else a
+    /// SQLite file path.
+    pub fn open(spec: &str) -> Result<Self, Error> {
+        let spec = spec.trim();
+        if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+            #[cfg(feature = "postgres")]
+            return Self::postgres(spec);
+            #[cfg(not(feature = "postgres"))]
+            return Err(Error::journal(
+                "this build has no PostgreSQL journal (feature `postgres`)",
+            ));
+        }
+        #[cfg(feature = "sqlite")]
+        return Self::sqlite(spec);
+        #[cfg(not(feature = "sqlite"))]
+        return Err(Error::journal(
+            "this build has no SQLite journal (feature `sqlite`)",
+        ));
+    }
+
+    /// Record the intent for `key`, unless the key already has an entry.
+    /// `Ok(None)`: the caller now owns the key and may send. `Ok(Some(e))`:
+    /// the existing entry, untouched.
+    pub(crate) async fn claim(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        deadline_at_ms: i64,
+    ) -> Result<Option<JournalEntry>, Error> {
+        dispatch!(self, j => j.claim(key, fingerprint, now_ms(), deadline_at_ms).await)
+    }
+
+    /// Write the outcome of `key`'s call.
+    pub(crate) async fn record(&self, key: &str, update: Update<'_>) -> Result<(), Error> {
+        dispatch!(self, j => j.record(key, &update, now_ms()).await)
+    }
+
+    /// Forget a `Sending` entry whose call provably sent nothing.
+    pub(crate) async fn release(&self, key: &str) -> Result<(), Error> {
+        dispatch!(self, j => j.release(key).await)
+    }
+
+    /// Turn a `Sending` entry past its deadline into `Unknown`.
+    pub(crate) async fn expire(&self, key: &str) -> Result<(), Error> {
+        let reason = "the call that recorded this intent ended without recording an outcome \
+                      (its process may have crashed); the recharge may have been sent";
+        dispatch!(self, j => j.expire(key, reason, now_ms()).await)
+    }
+
+    /// The entry for `key`, if any.
+    pub async fn get(&self, key: &str) -> Result<Option<JournalEntry>, Error> {
+        dispatch!(self, j => j.get(key).await)
+    }
+
+    /// Every entry that is not final (sending, pending, unknown), oldest first.
+    pub async fn unresolved(&self) -> Result<Vec<JournalEntry>, Error> {
+        dispatch!(self, j => j.unresolved().await)
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// FNV-1a, 64 bits: a stable fingerprint to tell one request from another
+/// under the same key (not a secret, not a security boundary).
+pub(crate) fn fingerprint(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain(std::iter::once(0x1f)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("fnv1a64:{h:016x}")
+}
+
+/// Columns shared by both backends, in this order.
+pub(crate) const COLUMNS: &str = "key, fingerprint, state, status, reference_id, txn_id, ackno, \
+     message, api_code, http_status, raw, reason, created_at, updated_at, deadline_at";
+
+/// A row as both backends read it.
+#[derive(Debug, Default)]
+pub(crate) struct Row {
+    pub key: String,
+    pub fingerprint: String,
+    pub state: String,
+    pub status: Option<String>,
+    pub reference_id: Option<String>,
+    pub txn_id: Option<String>,
+    pub ackno: Option<String>,
+    pub message: Option<String>,
+    pub api_code: Option<i64>,
+    pub http_status: Option<i64>,
+    pub raw: Option<String>,
+    pub reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deadline_at: i64,
+}
+
+impl Row {
+    pub(crate) fn into_entry(self) -> JournalEntry {
+        let recharge = self.status.as_deref().map(|status| Recharge {
+            status: Status::from_api(status),
+            reference_id: self.reference_id.clone(),
+            txn_id: self.txn_id.clone(),
+            ackno: self.ackno.clone(),
+            message: self.message.clone(),
+            api_code: self.api_code,
+            http_status: self
+                .http_status
+                .and_then(|s| u16::try_from(s).ok())
+                .unwrap_or(0),
+            raw: self
+                .raw
+                .as_deref()
+                .and_then(|r| serde_json::from_str(r).ok())
+                .unwrap_or(serde_json::Value::Null),
+        });
+        JournalEntry {
+            key: self.key,
+            fingerprint: self.fingerprint,
+            state: EntryState::parse(&self.state),
+            recharge,
+            reference_id: self.reference_id,
+            reason: self.reason,
+            created_at_ms: self.created_at,
+            updated_at_ms: self.updated_at,
+            deadline_at_ms: self.deadline_at,
+        }
+    }
+}
+
+/// The values an `Update` writes, in `status .. reason` column order.
+pub(crate) struct UpdateValues {
+    pub state: &'static str,
+    pub status: Option<&'static str>,
+    pub reference_id: Option<String>,
+    pub txn_id: Option<String>,
+    pub ackno: Option<String>,
+    pub message: Option<String>,
+    pub api_code: Option<i64>,
+    pub http_status: Option<i64>,
+    pub raw: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl Update<'_> {
+    pub(crate) fn values(&self) -> UpdateValues {
+        let r = self.recharge;
+        UpdateValues {
+            state: self.state.as_str(),
+            status: r.map(|r| r.status.as_str()),
+            reference_id: self
+                .reference_id
+                .map(str::to_owned)
+                .or_else(|| r.and_then(|r| r.reference_id.clone())),
+            txn_id: r.and_then(|r| r.txn_id.clone()),
+            ackno: r.and_then(|r| r.ackno.clone()),
+            message: r.and_then(|r| r.message.clone()),
+            api_code: r.and_then(|r| r.api_code),
+            http_status: r.map(|r| i64::from(r.http_status)),
+            raw: r.map(|r| r.raw.to_string()),
+            reason: self.reason.map(str::to_owned),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_stable_and_separate_fields() {
+        assert_eq!(fingerprint(&["a", "bc"]), fingerprint(&["a", "bc"]));
+        assert_ne!(fingerprint(&["a", "bc"]), fingerprint(&["ab", "c"]));
+        assert_eq!(
+            fingerprint(&["AOP-554", "518", "10", "9876543210"]).len(),
+            24
+        );
+    }
+
+    #[test]
+    fn states_round_trip() {
+        for s in [
+            EntryState::Sending,
+            EntryState::Pending,
+            EntryState::Final,
+            EntryState::Unknown,
+        ] {
+            assert_eq!(EntryState::parse(s.as_str()), s);
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! The SQLite journal: one local file in WAL mode with full sync, safe for
+//! several threads and processes on one machine (SQLite's own locking; a
+//! busy writer is waited for up to 10 s).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{COLUMNS, JournalEntry, Row, Update};
+use crate::error::Error;
+
+/// The schema version this build writes; older files are migrated up.
+const SCHEMA_VERSION: i64 = 1;
+// Each version needs its step in `migrate`.
+const _: () = assert!(
+    SCHEMA_VERSION == 1,
+    "add the next migration step to migrate()"
+);
+
+pub(crate) struct SqliteJournal {
+    path: PathBuf,
+    conn: Arc<Mutex<Connection>>,
+}
+
+fn err(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
+    Error::journal(format!("SQLite journal {}: {what}: {e}", path.display()))
+}
+
+impl SqliteJournal {
+    pub(crate) fn open(path: &Path) -> Result<Self, Error> {
+        if path.as_os_str().is_empty() {
+            return Err(Error::journal("SQLite journal path must not be empty"));
+        }
+        if path.is_dir() {
+            return Err(err(path, "cannot open", "the path is a directory"));
+        }
+        let conn = Connection::open(path).map_err(|e| err(path, "cannot open", e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|e| err(path, "cannot configure", e))?;
+        // WAL: readers never block the writer; FULL: a recorded intent
+        // survives a crash of the process and of the machine.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .and_then(|()| conn.pragma_update(None, "synchronous", "FULL"))
+            .map_err(|e| err(path, "cannot configure", e))?;
+        migrate(&conn).map_err(|e| err(path, "cannot create or migrate the schema", e))?;
+        Ok(Self {
+            path: path.to_owned(),
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Run `f` on the connection on tokio's blocking pool.
+    async fn with<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, Error> {
+        let conn = Arc::clone(&self.conn);
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut c = conn
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut c).map_err(|e| err(&path, what, e))
+        })
+        .await
+        .map_err(|e| err(&self.path, what, e))?
+    }
+
+    pub(crate) async fn claim(
+        &self,
+        key: &str,
+        fingerprint: &str,
+        now: i64,
+        deadline: i64,
+    ) -> Result<Option<JournalEntry>, Error> {
+        let (key, fingerprint) = (key.to_owned(), fingerprint.to_owned());
+        self.with("cannot record the intent", move |c| {
+            let inserted = c.execute(
+                "INSERT INTO aopay_journal (key, fingerprint, state, created_at, updated_at, deadline_at)
+                 VALUES (?1, ?2, 'sending', ?3, ?3, ?4) ON CONFLICT (key) DO NOTHING",
+                params![key, fingerprint, now, deadline],
+            )?;
+            if inserted == 1 { Ok(None) } else { select(c, &key) }
+        })
+        .await
+    }
+
+    pub(crate) async fn record(
+        &self,
+        key: &str,
+        update: &Update<'_>,
+        now: i64,
+    ) -> Result<(), Error> {
+        let v = update.values();
+        let key = key.to_owned();
+        self.with("cannot record the outcome", move |c| {
+            c.execute(
+                "UPDATE aopay_journal SET state = ?2, status = ?3, reference_id = ?4, txn_id = ?5,
+                   ackno = ?6, message = ?7, api_code = ?8, http_status = ?9, raw = ?10, reason = ?11,
+                   updated_at = ?12 WHERE key = ?1",
+                params![
+                    key, v.state, v.status, v.reference_id, v.txn_id, v.ackno, v.message,
+                    v.api_code, v.http_status, v.raw, v.reason, now
+                ],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    pub(crate) async fn release(&self, key: &str) -> Result<(), Error> {
+        let key = key.to_owned();
+        self.with("cannot release the key", move |c| {
+            c.execute(
+                "DELETE FROM aopay_journal WHERE key = ?1 AND state = 'sending'",
+                params![key],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    pub(crate) async fn expire(&self, key: &str, reason: &str, now: i64) -> Result<(), Error> {
+        let (key, reason) = (key.to_owned(), reason.to_owned());
+        self.with("cannot update the entry", move |c| {
+            c.execute(
+                "UPDATE aopay_journal SET state = 'unknown', reason = ?2, updated_at = ?3
+                 WHERE key = ?1 AND state = 'sending' AND deadline_at <= ?3",
+                params![key, reason, now],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    pub(crate) async fn get(&self, key: &str) -> Result<Option<JournalEntry>, Error> {
+        let key = key.to_owned();
+        self.with("cannot read", move |c| select(c, &key)).await
+    }
+
+    pub(crate) async fn unresolved(&self) -> Result<Vec<JournalEntry>, Error> {
+        self.with("cannot read", |c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {COLUMNS} FROM aopay_journal WHERE state <> 'final' ORDER BY created_at, key"
+            ))?;
+            let rows = stmt.query_map([], read_row)?;
+            rows.map(|r| r.map(Row::into_entry)).collect()
+        })
+        .await
+    }
+}
+
+fn select(c: &Connection, key: &str) -> rusqlite::Result<Option<JournalEntry>> {
+    c.query_row(
+        &format!("SELECT {COLUMNS} FROM aopay_journal WHERE key = ?1"),
+        params![key],
+        read_row,
+    )
+    .optional()
+    .map(|r| r.map(Row::into_entry))
+}
+
+fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok(Row {
+        key: r.get(0)?,
+        fingerprint: r.get(1)?,
+        state: r.get(2)?,
+        status: r.get(3)?,
+        reference_id: r.get(4)?,
+        txn_id: r.get(5)?,
+        ackno: r.get(6)?,
+        message: r.get(7)?,
+        api_code: r.get(8)?,
+        http_status: r.get(9)?,
+        raw: r.get(10)?,
+        reason: r.get(11)?,
+        created_at: r.get(12)?,
+        updated_at: r.get(13)?,
+        deadline_at: r.get(14)?,
+    })
+}
+
+/// Bring the file to `SCHEMA_VERSION`, in one immediate transaction so that
+/// several processes opening a new file at once do it once.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = (|| {
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS aopay_journal_meta (version INTEGER NOT NULL)",
+        )?;
+        let version: Option<i64> =
+            conn.query_row("SELECT max(version) FROM aopay_journal_meta", [], |r| {
+                r.get(0)
+            })?;
+        if version.unwrap_or(0) < 1 {
+            conn.execute_batch(
+                "CREATE TABLE aopay_journal (
+                    key TEXT PRIMARY KEY,
+                    fingerprint TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    status TEXT, reference_id TEXT, txn_id TEXT, ackno TEXT, message TEXT,
+                    api_code INTEGER, http_status INTEGER, raw TEXT, reason TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    deadline_at INTEGER NOT NULL
+                 );
+                 CREATE INDEX aopay_journal_unresolved ON aopay_journal (state, created_at);
+                 INSERT INTO aopay_journal_meta (version) VALUES (1);",
+            )?;
+        }
+        Ok(())
+    })();
+    conn.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+    result
+}
