@@ -5,7 +5,10 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use aopay_core::{Client, Error, MobileRecharge, Recharge, Status, ValidationError, WaitOptions};
+use aopay_core::{
+    Client, Error, Journal, JournalEntry, MobileRecharge, Recharge, Status, ValidationError,
+    WaitOptions,
+};
 use aopay_sandbox::{MAGIC_NUMBERS, Sandbox, SandboxConfig};
 use clap::{Args, Parser, Subcommand};
 
@@ -29,7 +32,8 @@ const SANDBOX_REGISTRATION_ID: &str = "AOP-554";
     version,
     about = "Mobile and DTH recharges through the AOPay API",
     after_help = "Exit codes: 0 SUCCESS, 3 FAILED, 4 PENDING or UNKNOWN (not final yet), \
-5 outcome unknown (do NOT resubmit: check the status first), 2 invalid input, 1 any other error."
+5 outcome unknown (do NOT resubmit: check the status first), 2 invalid input (or an idempotency \
+key reused for another recharge), 1 any other error."
 )]
 struct Cli {
     #[command(flatten)]
@@ -63,6 +67,9 @@ struct Global {
     /// Extra header for every request, as NAME:VALUE (repeatable). Values are never printed.
     #[arg(long = "header", value_name = "NAME:VALUE", global = true)]
     headers: Vec<String>,
+    /// Idempotency journal: a SQLite file path or postgres://… (needed by --idempotency-key).
+    #[arg(long, env = "AOPAY_JOURNAL", global = true)]
+    journal: Option<String>,
     /// More diagnostics on stderr (-v: calls, -vv: everything). AOPAY_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
@@ -84,8 +91,17 @@ enum Command {
         /// Where the request originates, "lat,long".
         #[arg(long, env = "AOPAY_GEOCODE")]
         geocode: Option<String>,
+        /// Your own id for this recharge (an order id): with --journal, the
+        /// same key never pays twice.
+        #[arg(long)]
+        idempotency_key: Option<String>,
         #[command(flatten)]
         wait: WaitArgs,
+    },
+    /// Inspect and resolve the idempotency journal (--journal).
+    Journal {
+        #[command(subcommand)]
+        action: JournalAction,
     },
     /// Look up a transaction by its reference id.
     Status {
@@ -103,6 +119,14 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1")]
         host: std::net::IpAddr,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum JournalAction {
+    /// List the entries that are not final (sending, pending, unknown).
+    Pending,
+    /// Check every unresolved entry that has a reference, and record the answers.
+    Reconcile,
 }
 
 #[derive(Args, Debug)]
@@ -160,11 +184,16 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
     };
     let client = build_client(&g, sandbox.as_ref())?;
     let outcome = match cli.command {
+        Command::Journal { action } => {
+            sandbox_stop(sandbox).await;
+            return journal_command(&client, action, g.json).await;
+        }
         Command::Recharge {
             product,
             amount,
             number,
             geocode,
+            idempotency_key,
             wait,
         } => {
             let geocode = match (geocode, &sandbox) {
@@ -178,12 +207,15 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                     .into());
                 }
             };
-            let req = MobileRecharge::new(
+            let mut req = MobileRecharge::new(
                 parse_int("product_id", &product)?,
                 parse_int("amount", &amount)?,
                 &number,
                 &geocode,
             )?;
+            if let Some(key) = idempotency_key {
+                req = req.with_idempotency_key(key)?;
+            }
             let r = client.mobile_recharge(&req).await?;
             match (&r.reference_id, wait.wait && !r.is_final()) {
                 (Some(reference), true) => {
@@ -214,14 +246,109 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
     } else {
         print_recharge(&outcome);
     }
-    if let Some(sb) = sandbox {
-        sb.stop().await;
-    }
+    sandbox_stop(sandbox).await;
     Ok(match outcome.status {
         Status::Success => exit::SUCCESS,
         Status::Failed => exit::FAILED,
         Status::Pending | Status::Unknown => exit::NOT_FINAL,
     })
+}
+
+async fn sandbox_stop(sandbox: Option<Sandbox>) {
+    if let Some(sb) = sandbox {
+        sb.stop().await;
+    }
+}
+
+async fn journal_command(
+    client: &Client,
+    action: JournalAction,
+    json: bool,
+) -> Result<u8, Failure> {
+    let journal = client.journal().ok_or_else(|| {
+        ValidationError::new("journal", "is required (use --journal or AOPAY_JOURNAL)")
+    })?;
+    let entry_json = |e: &JournalEntry| {
+        serde_json::json!({
+            "key": e.key,
+            "state": e.state.as_str(),
+            "status": e.recharge.as_ref().map(|r| r.status.as_str()),
+            "reference_id": e.reference_id,
+            "reason": e.reason,
+            "created_at_ms": e.created_at_ms,
+        })
+    };
+    match action {
+        JournalAction::Pending => {
+            let entries = journal.unresolved().await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::Value::from(entries.iter().map(entry_json).collect::<Vec<_>>())
+                );
+            } else if entries.is_empty() {
+                println!("no unresolved entries");
+            } else {
+                for e in &entries {
+                    println!(
+                        "{}  {}  reference {}{}",
+                        e.key,
+                        e.state.as_str(),
+                        e.reference_id.as_deref().unwrap_or("-"),
+                        e.reason
+                            .as_deref()
+                            .map(|r| format!("  ({r})"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            Ok(if entries.is_empty() {
+                exit::SUCCESS
+            } else {
+                exit::NOT_FINAL
+            })
+        }
+        JournalAction::Reconcile => {
+            let results = client.reconcile_journal().await?;
+            let mut unresolved = 0;
+            let mut out = Vec::new();
+            for (entry, result) in &results {
+                let (line, value) = match result {
+                    Ok(r) => {
+                        if !r.is_final() {
+                            unresolved += 1;
+                        }
+                        (
+                            format!("{}  {}", entry.key, r.status),
+                            serde_json::json!({"key": entry.key, "recharge": r.to_json_value()}),
+                        )
+                    }
+                    Err(e) => {
+                        unresolved += 1;
+                        (
+                            format!("{}  error: {e}", entry.key),
+                            serde_json::json!({"key": entry.key, "error": {"code": e.code(), "message": e.to_string()}}),
+                        )
+                    }
+                };
+                if json {
+                    out.push(value);
+                } else {
+                    println!("{line}");
+                }
+            }
+            if json {
+                println!("{}", serde_json::Value::from(out));
+            } else if results.is_empty() {
+                println!("no unresolved entries");
+            }
+            Ok(if unresolved == 0 {
+                exit::SUCCESS
+            } else {
+                exit::NOT_FINAL
+            })
+        }
+    }
 }
 
 fn build_client(g: &Global, sandbox: Option<&Sandbox>) -> Result<Client, Error> {
@@ -244,6 +371,9 @@ fn build_client(g: &Global, sandbox: Option<&Sandbox>) -> Result<Client, Error> 
         (Some(sb), _) => b = b.base_url(sb.url()),
         (None, Some(url)) => b = b.base_url(url),
         (None, None) => {}
+    }
+    if let Some(spec) = &g.journal {
+        b = b.journal(Journal::open(spec)?);
     }
     for h in &g.headers {
         let (name, value) = h
@@ -357,8 +487,9 @@ fn report_error(f: &Failure, json: bool) {
 
 fn exit_code_for(f: &Failure) -> u8 {
     match f {
-        Failure::Sdk(Error::Validation(_)) => exit::INVALID_INPUT,
-        Failure::Sdk(e) if !e.retry_safe() => exit::OUTCOME_UNKNOWN,
+        // A key reused for another recharge is a caller's mistake; nothing was sent.
+        Failure::Sdk(Error::Validation(_) | Error::IdempotencyConflict(_)) => exit::INVALID_INPUT,
+        Failure::Sdk(Error::OutcomeUnknown(_)) => exit::OUTCOME_UNKNOWN,
         _ => exit::OTHER_ERROR,
     }
 }

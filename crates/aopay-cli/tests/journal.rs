@@ -1,0 +1,225 @@
+//! Idempotency across processes: 16 `aopay` processes with one key, a
+//! caller killed between intent and outcome, and reconciliation from the
+//! command line — on SQLite, and on PostgreSQL when `AOPAY_TEST_POSTGRES` is
+//! set (required under CI).
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use aopay_sandbox::{Sandbox, SandboxConfig};
+
+fn temp_db(name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("aopay-cli-journal-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("orders.db").display().to_string()
+}
+
+fn postgres_dsn() -> Option<String> {
+    match std::env::var("AOPAY_TEST_POSTGRES") {
+        Ok(dsn) if !dsn.is_empty() => Some(dsn),
+        _ if std::env::var_os("CI").is_some() => panic!("CI must provide AOPAY_TEST_POSTGRES"),
+        _ => None,
+    }
+}
+
+fn unique_key(name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{name}-{}-{nanos}", std::process::id())
+}
+
+fn aopay(url: &str, journal: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_aopay"));
+    c.args(args)
+        .env("AOPAY_BASE_URL", url)
+        .env("AOPAY_REGISTRATION_ID", "AOP-554")
+        .env("AOPAY_GEOCODE", "23.6784,76.8764")
+        .env("AOPAY_JOURNAL", journal);
+    c
+}
+
+fn recharge(url: &str, journal: &str, number: &str, key: &str) -> Command {
+    aopay(
+        url,
+        journal,
+        &[
+            "recharge",
+            "--product",
+            "518",
+            "--amount",
+            "10",
+            "--number",
+            number,
+            "--idempotency-key",
+            key,
+            "--json",
+        ],
+    )
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+}
+
+async fn sandbox() -> Sandbox {
+    let config = SandboxConfig::default().slow_delay(Duration::from_secs(20));
+    Sandbox::start_with(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap()
+}
+
+async fn sixteen_processes_one_key(journal: &str, key: &str) {
+    let sb = sandbox().await;
+    let children: Vec<_> = (0..16)
+        .map(|_| {
+            recharge(sb.url(), journal, "9000000001", key)
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs = tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    let mut references = std::collections::HashSet::new();
+    for o in &outputs {
+        assert_eq!(o.status.code(), Some(3), "FAILED is exit 3: {}", text(o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        references.insert(v["reference_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(references.len(), 1);
+    assert_eq!(
+        sb.recharges_for(9_000_000_001),
+        1,
+        "16 processes, one key: sent once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_sixteen_processes_send_once() {
+    sixteen_processes_one_key(&temp_db("p16"), "order-16").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_sixteen_processes_send_once() {
+    let Some(dsn) = postgres_dsn() else { return };
+    sixteen_processes_one_key(&dsn, &unique_key("p16")).await;
+}
+
+/// Kill the caller between intent and outcome: a second call with the same
+/// key must not send; the entry stays visible as unresolved.
+async fn crash_between_intent_and_outcome(journal: &str, key: &str) {
+    let sb = sandbox().await;
+    let mut child = recharge(sb.url(), journal, "9000000007", key)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while sb.recharges_for(9_000_000_007) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the first call never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let mut second = recharge(sb.url(), journal, "9000000007", key);
+    second.args(["--timeout", "1"]);
+    let o = tokio::task::spawn_blocking(move || second.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(5), "outcome unknown: {}", text(&o));
+    assert!(text(&o).contains("still in flight"), "{}", text(&o));
+    assert_eq!(sb.recharges_for(9_000_000_007), 1, "never resent");
+
+    let mut pending = aopay(sb.url(), journal, &["journal", "pending", "--json"]);
+    let o = tokio::task::spawn_blocking(move || pending.output().unwrap())
+        .await
+        .unwrap();
+    let entries: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mine = entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["key"] == key)
+        .expect("listed");
+    assert_eq!(mine["state"], "sending");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_crash_between_intent_and_outcome() {
+    crash_between_intent_and_outcome(&temp_db("crash"), "order-crash").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_crash_between_intent_and_outcome() {
+    let Some(dsn) = postgres_dsn() else { return };
+    crash_between_intent_and_outcome(&dsn, &unique_key("crash")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pending_entries_reconcile_from_the_command_line() {
+    let sb = sandbox().await;
+    let journal = temp_db("reconcile");
+    let run = |cmd: Command| {
+        let mut cmd = cmd;
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+    };
+    let o = run(recharge(sb.url(), &journal, "9000000002", "order-p"))
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "PENDING: {}", text(&o));
+    let o = run(aopay(sb.url(), &journal, &["journal", "reconcile"]))
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(text(&o).contains("order-p  PENDING"), "{}", text(&o));
+    let o = run(aopay(sb.url(), &journal, &["journal", "reconcile"]))
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("order-p  SUCCESS"), "{}", text(&o));
+    let o = run(aopay(sb.url(), &journal, &["journal", "pending"]))
+        .await
+        .unwrap();
+    assert!(text(&o).contains("no unresolved entries"));
+    let o = run(recharge(sb.url(), &journal, "9000000002", "order-p"))
+        .await
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "final outcome from the journal: {}",
+        text(&o)
+    );
+    let o = run(recharge(sb.url(), &journal, "9876543210", "order-p"))
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("AOPAY_IDEMPOTENCY_CONFLICT"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(sb.recharges_for(9_000_000_002), 1);
+    assert_eq!(sb.stats().recharge_requests, 1);
+    let o = run(aopay(
+        sb.url(),
+        "/nonexistent-aopay/x.db",
+        &["journal", "pending"],
+    ))
+    .await
+    .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("journal error"), "{}", text(&o));
+}
