@@ -9,13 +9,23 @@
 'SUCCESS'
 """
 
-from ._aopay import MAGIC_NUMBERS, AsyncClient, Client, Recharge, Sandbox, __version__
+from ._aopay import (
+    MAGIC_NUMBERS,
+    AsyncClient,
+    Client,
+    PostgresJournal,
+    Recharge,
+    Sandbox,
+    SqliteJournal,
+    __version__,
+)
 from .errors import (
     AopayError,
     ApiError,
     AuthenticationError,
     ConnectError,
     IdempotencyConflictError,
+    JournalError,
     OutcomeUnknownError,
     ProtocolError,
     RateLimitError,
@@ -27,14 +37,17 @@ __all__ = [
     "MAGIC_NUMBERS",
     "AsyncClient",
     "Client",
+    "PostgresJournal",
     "Recharge",
     "Sandbox",
+    "SqliteJournal",
     "__version__",
     "AopayError",
     "ApiError",
     "AuthenticationError",
     "ConnectError",
     "IdempotencyConflictError",
+    "JournalError",
     "OutcomeUnknownError",
     "ProtocolError",
     "RateLimitError",

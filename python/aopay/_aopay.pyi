@@ -1,15 +1,40 @@
 """Type stubs of the compiled module (checked by mypy.stubtest in scripts/test)."""
 
+from os import PathLike
 from types import TracebackType
 from typing import Any, Literal, Mapping, Optional, Sequence, Tuple, Union, final
 
-__all__ = ["AsyncClient", "Client", "MAGIC_NUMBERS", "Recharge", "Sandbox", "__version__"]
+__all__ = [
+    "AsyncClient",
+    "Client",
+    "MAGIC_NUMBERS",
+    "PostgresJournal",
+    "Recharge",
+    "Sandbox",
+    "SqliteJournal",
+    "__version__",
+]
 __version__: str
 MAGIC_NUMBERS: dict[int, str]
 
 _Status = Literal["SUCCESS", "PENDING", "FAILED", "UNKNOWN"]
 _CustomerNumber = Union[str, int]
 _Geocode = Union[str, Tuple[float, float], Sequence[float]]
+_Journal = Union[str, PathLike[str], SqliteJournal, PostgresJournal]
+
+@final
+class SqliteJournal:
+    """A SQLite idempotency journal file (created and migrated on first use)."""
+
+    def __new__(cls, path: Union[str, PathLike[str]]) -> SqliteJournal: ...
+    @property
+    def path(self) -> str: ...
+
+@final
+class PostgresJournal:
+    """A PostgreSQL idempotency journal, shared by several application instances."""
+
+    def __new__(cls, dsn: str) -> PostgresJournal: ...
 
 @final
 class Recharge:
@@ -50,6 +75,7 @@ class Client:
         *,
         allow_insecure_http: bool = False,
         max_response_bytes: Optional[int] = None,
+        journal: Optional[_Journal] = None,
     ) -> Client: ...
     def mobile_recharge(
         self,
@@ -58,6 +84,7 @@ class Client:
         amount: int,
         customer_number: _CustomerNumber,
         geocode: _Geocode,
+        idempotency_key: Optional[str] = None,
     ) -> Recharge: ...
     def recharge_status(self, reference_id: str) -> Recharge: ...
     def wait_for_final(
@@ -68,6 +95,8 @@ class Client:
         initial_interval: float = 1.0,
         max_interval: float = 10.0,
     ) -> Recharge: ...
+    def journal_pending(self) -> list[dict[str, Any]]: ...
+    def reconcile_journal(self) -> list[dict[str, Any]]: ...
 
 @final
 class AsyncClient:
@@ -83,6 +112,7 @@ class AsyncClient:
         *,
         allow_insecure_http: bool = False,
         max_response_bytes: Optional[int] = None,
+        journal: Optional[_Journal] = None,
     ) -> AsyncClient: ...
     async def mobile_recharge(
         self,
@@ -91,6 +121,7 @@ class AsyncClient:
         amount: int,
         customer_number: _CustomerNumber,
         geocode: _Geocode,
+        idempotency_key: Optional[str] = None,
     ) -> Recharge: ...
     async def recharge_status(self, reference_id: str) -> Recharge: ...
     async def wait_for_final(
@@ -101,6 +132,8 @@ class AsyncClient:
         initial_interval: float = 1.0,
         max_interval: float = 10.0,
     ) -> Recharge: ...
+    async def journal_pending(self) -> list[dict[str, Any]]: ...
+    async def reconcile_journal(self) -> list[dict[str, Any]]: ...
 
 @final
 class Sandbox:

@@ -21,6 +21,7 @@ __all__ = [
     "ServerError",
     "ProtocolError",
     "IdempotencyConflictError",
+    "JournalError",
 ]
 
 
@@ -132,3 +133,9 @@ class IdempotencyConflictError(AopayError):
     """An idempotency key was reused with a different request; nothing was sent."""
 
     code = "AOPAY_IDEMPOTENCY_CONFLICT"
+
+
+class JournalError(AopayError):
+    """The idempotency journal could not be opened, read or written; nothing was sent."""
+
+    code = "AOPAY_JOURNAL"

@@ -90,13 +90,18 @@ pub(crate) fn mobile_recharge_from_py(
     amount: &Bound<'_, PyAny>,
     customer_number: &Bound<'_, PyAny>,
     geocode: &Bound<'_, PyAny>,
+    idempotency_key: Option<&str>,
 ) -> PyResult<MobileRecharge> {
-    Ok(MobileRecharge::from_parts(
+    let req = MobileRecharge::from_parts(
         ProductId::new(int_from_py("product_id", product_id)?).map_err(invalid)?,
         Amount::new(int_from_py("amount", amount)?).map_err(invalid)?,
         customer_number_from_py(customer_number)?,
         geocode_from_py(geocode)?,
-    ))
+    );
+    match idempotency_key {
+        Some(key) => req.with_idempotency_key(key).map_err(invalid),
+        None => Ok(req),
+    }
 }
 
 pub(crate) fn headers_from_py(

@@ -4,6 +4,7 @@
 mod asyncio;
 mod convert;
 mod errors;
+mod journal;
 mod runtime;
 
 use std::time::Duration;
@@ -108,6 +109,7 @@ fn build_client(
     headers: Option<&Bound<'_, PyDict>>,
     allow_insecure_http: bool,
     max_response_bytes: Option<usize>,
+    journal: Option<&Bound<'_, PyAny>>,
     flavour: &str,
 ) -> PyResult<aopay_core::Client> {
     let mut b = aopay_core::Client::builder()
@@ -132,6 +134,9 @@ fn build_client(
     }
     for (k, v) in convert::headers_from_py(headers)? {
         b = b.header(k, v);
+    }
+    if let Some(j) = journal::journal_from_py(journal)? {
+        b = b.journal(j);
     }
     b.build().map_err(to_py_err)
 }
@@ -176,7 +181,7 @@ pub struct PyClient {
 #[pymethods]
 impl PyClient {
     #[new]
-    #[pyo3(signature = (registration_id, base_url=None, timeout=30.0, connect_timeout=10.0, headers=None, *, allow_insecure_http=false, max_response_bytes=None))]
+    #[pyo3(signature = (registration_id, base_url=None, timeout=30.0, connect_timeout=10.0, headers=None, *, allow_insecure_http=false, max_response_bytes=None, journal=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         registration_id: &str,
@@ -186,6 +191,7 @@ impl PyClient {
         headers: Option<&Bound<'_, PyDict>>,
         allow_insecure_http: bool,
         max_response_bytes: Option<usize>,
+        journal: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let inner = build_client(
             registration_id,
@@ -195,6 +201,7 @@ impl PyClient {
             headers,
             allow_insecure_http,
             max_response_bytes,
+            journal,
             "sync",
         )?;
         Ok(Self {
@@ -203,7 +210,7 @@ impl PyClient {
         })
     }
 
-    #[pyo3(signature = (*, product_id, amount, customer_number, geocode))]
+    #[pyo3(signature = (*, product_id, amount, customer_number, geocode, idempotency_key=None))]
     fn mobile_recharge(
         &self,
         py: Python<'_>,
@@ -211,8 +218,15 @@ impl PyClient {
         amount: &Bound<'_, PyAny>,
         customer_number: &Bound<'_, PyAny>,
         geocode: &Bound<'_, PyAny>,
+        idempotency_key: Option<&str>,
     ) -> PyResult<PyRecharge> {
-        let req = mobile_recharge_from_py(product_id, amount, customer_number, geocode)?;
+        let req = mobile_recharge_from_py(
+            product_id,
+            amount,
+            customer_number,
+            geocode,
+            idempotency_key,
+        )?;
         let client = self.inner.clone();
         block_on_interruptibly(
             py,
@@ -249,6 +263,27 @@ impl PyClient {
         .map(wrap)
     }
 
+    /// Journal entries that are not final, as dicts (oldest first).
+    fn journal_pending<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        let v =
+            block_on_interruptibly(
+                py,
+                &self.rt,
+                async move { journal::pending_json(&client).await },
+            )?;
+        convert::json_to_py(py, &v)
+    }
+
+    /// Check every unresolved entry that has a reference; one dict each.
+    fn reconcile_journal<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        let v = block_on_interruptibly(py, &self.rt, async move {
+            journal::reconcile_json(&client).await
+        })?;
+        convert::json_to_py(py, &v)
+    }
+
     fn __repr__(&self, py: Python<'_>) -> String {
         client_repr(py, "Client", &self.inner)
     }
@@ -266,7 +301,7 @@ pub struct PyAsyncClient {
 #[pymethods]
 impl PyAsyncClient {
     #[new]
-    #[pyo3(signature = (registration_id, base_url=None, timeout=30.0, connect_timeout=10.0, headers=None, *, allow_insecure_http=false, max_response_bytes=None))]
+    #[pyo3(signature = (registration_id, base_url=None, timeout=30.0, connect_timeout=10.0, headers=None, *, allow_insecure_http=false, max_response_bytes=None, journal=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         registration_id: &str,
@@ -276,6 +311,7 @@ impl PyAsyncClient {
         headers: Option<&Bound<'_, PyDict>>,
         allow_insecure_http: bool,
         max_response_bytes: Option<usize>,
+        journal: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let inner = build_client(
             registration_id,
@@ -285,6 +321,7 @@ impl PyAsyncClient {
             headers,
             allow_insecure_http,
             max_response_bytes,
+            journal,
             "async",
         )?;
         Ok(Self {
@@ -293,7 +330,7 @@ impl PyAsyncClient {
         })
     }
 
-    #[pyo3(signature = (*, product_id, amount, customer_number, geocode))]
+    #[pyo3(signature = (*, product_id, amount, customer_number, geocode, idempotency_key=None))]
     fn mobile_recharge<'py>(
         &self,
         py: Python<'py>,
@@ -301,9 +338,15 @@ impl PyAsyncClient {
         amount: &Bound<'py, PyAny>,
         customer_number: &Bound<'py, PyAny>,
         geocode: &Bound<'py, PyAny>,
+        idempotency_key: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let req: MobileRecharge =
-            mobile_recharge_from_py(product_id, amount, customer_number, geocode)?;
+        let req: MobileRecharge = mobile_recharge_from_py(
+            product_id,
+            amount,
+            customer_number,
+            geocode,
+            idempotency_key,
+        )?;
         let client = self.inner.clone();
         self.batches
             .spawn(py, async move { client.mobile_recharge(&req).await }, false)
@@ -342,6 +385,28 @@ impl PyAsyncClient {
             async move { client.wait_for_final(&reference, opts).await },
             true,
         )
+    }
+
+    /// Journal entries that are not final, as dicts (oldest first).
+    fn journal_pending<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            journal::pending_json(&client)
+                .await
+                .map(journal::PyJson)
+                .map_err(to_py_err)
+        })
+    }
+
+    /// Check every unresolved entry that has a reference; one dict each.
+    fn reconcile_journal<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            journal::reconcile_json(&client)
+                .await
+                .map(journal::PyJson)
+                .map_err(to_py_err)
+        })
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
@@ -482,6 +547,8 @@ fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyClient>()?;
     m.add_class::<PyAsyncClient>()?;
     m.add_class::<PySandbox>()?;
+    m.add_class::<journal::PySqliteJournal>()?;
+    m.add_class::<journal::PyPostgresJournal>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("MAGIC_NUMBERS", {
         let d = PyDict::new(m.py());

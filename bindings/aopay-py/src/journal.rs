@@ -1,0 +1,163 @@
+//! The idempotency journal from Python: `journal="orders.db"`,
+//! `aopay.SqliteJournal(path)` or `aopay.PostgresJournal(dsn)`. These objects
+//! only name a journal; each client opens its own handle on its own runtime.
+
+use std::path::PathBuf;
+
+use aopay_core::{Client, Error, Journal, JournalEntry, ValidationError};
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+use crate::errors::to_py_err;
+
+/// A SQLite journal file (created and migrated on first use).
+#[pyclass(frozen, module = "aopay", name = "SqliteJournal")]
+#[derive(Debug)]
+pub(crate) struct PySqliteJournal {
+    path: PathBuf,
+}
+
+#[pymethods]
+impl PySqliteJournal {
+    #[new]
+    fn new(path: PathBuf) -> PyResult<Self> {
+        // Open once now so that a bad path fails here, before any client.
+        Journal::sqlite(&path).map_err(to_py_err)?;
+        Ok(Self { path })
+    }
+
+    #[getter]
+    fn path(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("SqliteJournal({:?})", self.path.display().to_string())
+    }
+}
+
+/// A PostgreSQL journal shared by several application instances. The DSN
+/// is checked now; connections are made on first use. Its password never
+/// appears in `repr`.
+#[pyclass(frozen, module = "aopay", name = "PostgresJournal")]
+pub(crate) struct PyPostgresJournal {
+    dsn: String,
+    shown: String,
+}
+
+impl std::fmt::Debug for PyPostgresJournal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+#[pymethods]
+impl PyPostgresJournal {
+    #[new]
+    fn new(dsn: &str) -> PyResult<Self> {
+        let j = Journal::postgres(dsn).map_err(to_py_err)?;
+        Ok(Self {
+            dsn: dsn.to_owned(),
+            shown: format!("{j:?}"),
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "PostgresJournal({})",
+            self.shown
+                .trim_start_matches("Journal(postgres: ")
+                .trim_end_matches(')')
+        )
+    }
+}
+
+/// `journal=` as Python users write it.
+pub(crate) fn journal_from_py(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Journal>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    if let Ok(j) = obj.cast::<PySqliteJournal>() {
+        return Journal::sqlite(&j.get().path).map(Some).map_err(to_py_err);
+    }
+    if let Ok(j) = obj.cast::<PyPostgresJournal>() {
+        return Journal::postgres(&j.get().dsn).map(Some).map_err(to_py_err);
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Journal::open(&s.to_cow()?).map(Some).map_err(to_py_err);
+    }
+    if let Ok(path) = obj.extract::<PathBuf>() {
+        return Journal::sqlite(path).map(Some).map_err(to_py_err);
+    }
+    let got = obj
+        .get_type()
+        .name()
+        .map_or_else(|_| "object".to_owned(), |n| n.to_string());
+    Err(to_py_err(
+        ValidationError::wrong_type(
+            "journal",
+            "a path, a SqliteJournal or a PostgresJournal",
+            &got,
+        )
+        .into(),
+    ))
+}
+
+fn entry_json(e: &JournalEntry) -> serde_json::Value {
+    serde_json::json!({
+        "key": e.key,
+        "state": e.state.as_str(),
+        "status": e.recharge.as_ref().map(|r| r.status.as_str()),
+        "reference_id": e.reference_id,
+        "reason": e.reason,
+        "created_at_ms": e.created_at_ms,
+        "updated_at_ms": e.updated_at_ms,
+        "recharge": e.recharge.as_ref().map(aopay_core::Recharge::to_json_value),
+    })
+}
+
+fn no_journal() -> Error {
+    ValidationError::new("journal", "this client has no journal").into()
+}
+
+pub(crate) async fn pending_json(client: &Client) -> Result<serde_json::Value, Error> {
+    let journal = client.journal().ok_or_else(no_journal)?;
+    let entries = journal.unresolved().await?;
+    Ok(entries.iter().map(entry_json).collect())
+}
+
+pub(crate) async fn reconcile_json(client: &Client) -> Result<serde_json::Value, Error> {
+    let results = client.reconcile_journal().await?;
+    Ok(results
+        .iter()
+        .map(|(entry, result)| {
+            let mut v = entry_json(entry);
+            match result {
+                Ok(r) => {
+                    v["status"] = r.status.as_str().into();
+                    v["recharge"] = r.to_json_value();
+                    v["error"] = serde_json::Value::Null;
+                }
+                Err(e) => {
+                    v["error"] = serde_json::json!({
+                        "code": e.code(), "message": e.to_string(), "retry_safe": e.retry_safe(),
+                    });
+                }
+            }
+            v
+        })
+        .collect())
+}
+
+/// A JSON value handed back to Python as dicts and lists.
+pub(crate) struct PyJson(pub serde_json::Value);
+
+impl<'py> IntoPyObject<'py> for PyJson {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
+        crate::convert::json_to_py(py, &self.0)
+    }
+}

@@ -1,0 +1,163 @@
+"""Idempotent recharges from Python: the journal on SQLite and PostgreSQL
+(``AOPAY_TEST_POSTGRES``, started by scripts/postgres; required under CI)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+import aopay
+from conftest import REG, recharge_kwargs
+
+PG = os.environ.get("AOPAY_TEST_POSTGRES")
+if os.environ.get("CI") and not PG:
+    raise RuntimeError("CI must provide AOPAY_TEST_POSTGRES")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def journal(request: Any, tmp_path: Path) -> Iterator[Any]:
+    if request.param == "sqlite":
+        yield str(tmp_path / "orders.db")
+    elif PG:
+        yield aopay.PostgresJournal(PG)
+    else:
+        pytest.skip("AOPAY_TEST_POSTGRES unset (run scripts/postgres)")
+
+
+def key() -> str:
+    return f"order-{uuid.uuid4()}"
+
+
+def test_same_key_sends_once_and_conflicts(sandbox: aopay.Sandbox, journal: Any) -> None:
+    c = aopay.Client(registration_id=REG, base_url=sandbox.url, journal=journal)
+    k = key()
+    first = c.mobile_recharge(**recharge_kwargs(), idempotency_key=k)  # type: ignore[arg-type]
+    second = c.mobile_recharge(**recharge_kwargs(), idempotency_key=k)  # type: ignore[arg-type]
+    assert first == second and first.status == "SUCCESS"
+    assert sandbox.recharges_for(9876543210) == 1
+    with pytest.raises(aopay.IdempotencyConflictError) as info:
+        c.mobile_recharge(**recharge_kwargs(amount=20), idempotency_key=k)  # type: ignore[arg-type]
+    assert info.value.code == "AOPAY_IDEMPOTENCY_CONFLICT" and not info.value.retry_safe
+    assert sandbox.stats()["recharge_requests"] == 1
+
+
+def test_sixteen_threads_one_key(sandbox: aopay.Sandbox, journal: Any) -> None:
+    k = key()
+    results: list[Any] = []
+
+    def call() -> None:
+        c = aopay.Client(registration_id=REG, base_url=sandbox.url, journal=journal)
+        try:
+            results.append(c.mobile_recharge(**recharge_kwargs(9000000001), idempotency_key=k))  # type: ignore[arg-type]
+        except BaseException as e:  # noqa: BLE001 - asserted below
+            results.append(e)
+
+    threads = [threading.Thread(target=call) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(isinstance(r, aopay.Recharge) for r in results), results
+    assert len({r.reference_id for r in results}) == 1
+    assert sandbox.recharges_for(9000000001) == 1
+
+
+def test_sixteen_processes_one_key(sandbox: aopay.Sandbox, journal: Any, tmp_path: Path) -> None:
+    spec = journal if isinstance(journal, str) else PG
+    script = textwrap.dedent(
+        """
+        import sys, aopay
+        url, spec, k = sys.argv[1:4]
+        j = aopay.PostgresJournal(spec) if spec.startswith("postgres") else spec
+        c = aopay.Client(registration_id="AOP-554", base_url=url, journal=j)
+        r = c.mobile_recharge(product_id=518, amount=10, customer_number="9000000001",
+                              geocode="23.6784,76.8764", idempotency_key=k)
+        print(r.reference_id)
+        """
+    )
+    k = key()
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, sandbox.url, str(spec), k],
+                         stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+        for _ in range(16)
+    ]
+    refs = {p.communicate(timeout=60)[0].strip() for p in procs}
+    assert all(p.returncode == 0 for p in procs)
+    assert len(refs) == 1 and refs != {""}
+    assert sandbox.recharges_for(9000000001) == 1
+
+
+def test_pending_reconciles_and_lists(sandbox: aopay.Sandbox, journal: Any) -> None:
+    c = aopay.Client(registration_id=REG, base_url=sandbox.url, journal=journal)
+    k = key()
+    r = c.mobile_recharge(**recharge_kwargs(9000000002), idempotency_key=k)  # type: ignore[arg-type]
+    assert r.status == "PENDING"
+    mine = [e for e in c.journal_pending() if e["key"] == k]
+    assert len(mine) == 1 and mine[0]["state"] == "pending"
+    assert mine[0]["reference_id"] == r.reference_id
+    results = {e["key"]: e for e in c.reconcile_journal()}
+    assert results[k]["status"] == "PENDING"  # check 1 of 2
+    assert results[k]["error"] is None
+    again = c.mobile_recharge(**recharge_kwargs(9000000002), idempotency_key=k)  # type: ignore[arg-type]
+    assert again.status == "SUCCESS" and again.reference_id == r.reference_id
+    assert not [e for e in c.journal_pending() if e["key"] == k]
+    assert sandbox.recharges_for(9000000002) == 1
+
+
+def test_unknown_outcome_is_never_resent(sandbox: aopay.Sandbox, journal: Any) -> None:
+    c = aopay.Client(registration_id=REG, base_url=sandbox.url, journal=journal)
+    k = key()
+    for _ in range(2):
+        with pytest.raises(aopay.OutcomeUnknownError):
+            c.mobile_recharge(**recharge_kwargs(9000000008), idempotency_key=k)  # type: ignore[arg-type]
+    assert sandbox.recharges_for(9000000008) == 1
+
+
+async def test_async_client_uses_the_journal(sandbox: aopay.Sandbox, journal: Any) -> None:
+    c = aopay.AsyncClient(registration_id=REG, base_url=sandbox.url, journal=journal)
+    k = key()
+    results = await asyncio.gather(
+        *[c.mobile_recharge(**recharge_kwargs(9000000001), idempotency_key=k) for _ in range(16)]  # type: ignore[arg-type]
+    )
+    assert len({r.reference_id for r in results}) == 1
+    assert sandbox.recharges_for(9000000001) == 1
+    pending = await c.journal_pending()
+    assert isinstance(pending, list)
+    assert isinstance(await c.reconcile_journal(), list)
+
+
+def test_bad_journals_and_keys(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
+    for bad in ["/nonexistent-aopay-dir/x.db", str(tmp_path)]:
+        with pytest.raises(aopay.JournalError):
+            aopay.Client(registration_id=REG, base_url=sandbox.url, journal=bad)
+        with pytest.raises(aopay.JournalError):
+            aopay.SqliteJournal(bad)
+    with pytest.raises(aopay.JournalError):
+        aopay.PostgresJournal("postgres://u@h:notaport/db")
+    with pytest.raises(aopay.ValidationError) as info:
+        aopay.Client(registration_id=REG, base_url=sandbox.url, journal=42)  # type: ignore[arg-type]
+    assert info.value.field == "journal"
+    unreachable = aopay.PostgresJournal("postgres://u@127.0.0.1:1/db")
+    assert "password" not in repr(aopay.PostgresJournal("postgres://u:password@127.0.0.1:1/db"))
+    c = aopay.Client(registration_id=REG, base_url=sandbox.url, journal=unreachable)
+    with pytest.raises(aopay.JournalError):
+        c.mobile_recharge(**recharge_kwargs(), idempotency_key="k1")  # type: ignore[arg-type]
+    plain = aopay.Client(registration_id=REG, base_url=sandbox.url)
+    with pytest.raises(aopay.ValidationError) as info:
+        plain.mobile_recharge(**recharge_kwargs(), idempotency_key="k1")  # type: ignore[arg-type]
+    assert info.value.field == "idempotency_key"
+    c2 = aopay.Client(registration_id=REG, base_url=sandbox.url, journal=tmp_path / "j.db")
+    for bad_key in ["", "x" * 129, "a\nb"]:
+        with pytest.raises(aopay.ValidationError) as info:
+            c2.mobile_recharge(**recharge_kwargs(), idempotency_key=bad_key)  # type: ignore[arg-type]
+        assert info.value.field == "idempotency_key"
+    assert sandbox.stats()["recharge_requests"] == 0
