@@ -36,6 +36,7 @@ const OutcomeUnknownError = define('OutcomeUnknownError', 'AOPAY_OUTCOME_UNKNOWN
 const ServerError = define('ServerError', 'AOPAY_SERVER')
 const ProtocolError = define('ProtocolError', 'AOPAY_PROTOCOL')
 const IdempotencyConflictError = define('IdempotencyConflictError', 'AOPAY_IDEMPOTENCY_CONFLICT')
+const JournalError = define('JournalError', 'AOPAY_JOURNAL')
 
 const BY_CODE = Object.fromEntries(
   [
@@ -48,6 +49,7 @@ const BY_CODE = Object.fromEntries(
     ServerError,
     ProtocolError,
     IdempotencyConflictError,
+    JournalError,
   ].map((cls) => [cls.code, cls]),
 )
 
@@ -91,6 +93,7 @@ module.exports = {
   ServerError,
   ProtocolError,
   IdempotencyConflictError,
+  JournalError,
   fromNative,
   fromPayload,
   nativePayload,

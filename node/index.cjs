@@ -115,6 +115,24 @@ class Client {
     }
   }
 
+  /** Unresolved journal entries (sending, pending, unknown), oldest first. */
+  async journalPending() {
+    try {
+      return JSON.parse(await this[nativeKey].journalPending()).map(camelKeys)
+    } catch (err) {
+      rethrow(err)
+    }
+  }
+
+  /** Check every unresolved entry that has a reference; record and return the answers. */
+  async reconcileJournal() {
+    try {
+      return JSON.parse(await this[nativeKey].reconcileJournal()).map(camelKeys)
+    } catch (err) {
+      rethrow(err)
+    }
+  }
+
   [Symbol.for('nodejs.util.inspect.custom')]() {
     return this[nativeKey].describe()
   }
@@ -122,6 +140,17 @@ class Client {
   toString() {
     return this[nativeKey].describe()
   }
+}
+
+/** snake_case keys of a journal listing to camelCase (`raw` stays untouched). */
+function camelKeys(value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [
+      k.replace(/_([a-z])/g, (_, c) => c.toUpperCase()),
+      k === 'raw' ? v : camelKeys(v),
+    ]),
+  )
 }
 
 class Sandbox {
@@ -184,4 +213,5 @@ module.exports = {
   ServerError: errors.ServerError,
   ProtocolError: errors.ProtocolError,
   IdempotencyConflictError: errors.IdempotencyConflictError,
+  JournalError: errors.JournalError,
 }

@@ -35,6 +35,11 @@ export interface ClientOptions {
   headers?: Record<string, string>
   /** Allow plain http:// to a non-loopback host (never in production). */
   allowInsecureHttp?: boolean
+  /**
+   * The idempotency journal, needed by `idempotencyKey`: a SQLite file path
+   * (or a `postgres://…` DSN), `{ sqlite: path }` or `{ postgres: dsn }`.
+   */
+  journal?: string | { sqlite: string } | { postgres: string }
 }
 
 export interface MobileRechargeInput {
@@ -46,6 +51,26 @@ export interface MobileRechargeInput {
   customerNumber: string | number
   /** Where the request originated: 'lat,long' or [lat, long]. */
   geocode: string | readonly [number, number]
+  /** Your own id for this recharge (an order id): with a journal, it never pays twice. */
+  idempotencyKey?: string
+}
+
+/** A journal entry that is not final yet. */
+export interface JournalEntry {
+  readonly key: string
+  readonly state: 'sending' | 'pending' | 'final' | 'unknown'
+  readonly status: RechargeStatus | null
+  readonly referenceId: string | null
+  readonly reason: string | null
+  readonly createdAtMs: number
+  readonly updatedAtMs: number
+  /** The last recorded answer (snake_case fields turned camelCase). */
+  readonly recharge: Record<string, unknown> | null
+}
+
+/** One line of `reconcileJournal()`: the fresh answer, or why it is still unresolved. */
+export interface Reconciliation extends JournalEntry {
+  readonly error: { code: string; message: string; retrySafe: boolean } | null
 }
 
 export interface WaitOptions {
@@ -67,6 +92,10 @@ export declare class Client {
   rechargeStatus(referenceId: string): Promise<Recharge>
   /** Poll until SUCCESS or FAILED; running out of time is an OutcomeUnknownError. */
   waitForFinal(referenceId: string, options?: WaitOptions): Promise<Recharge>
+  /** Unresolved journal entries (sending, pending, unknown), oldest first. */
+  journalPending(): Promise<JournalEntry[]>
+  /** Check every unresolved entry that has a reference; record and return the answers. */
+  reconcileJournal(): Promise<Reconciliation[]>
 }
 
 export interface SandboxStats {
@@ -106,6 +135,7 @@ export type ErrorCode =
   | 'AOPAY_SERVER'
   | 'AOPAY_PROTOCOL'
   | 'AOPAY_IDEMPOTENCY_CONFLICT'
+  | 'AOPAY_JOURNAL'
 
 export interface ErrorDetails {
   code?: ErrorCode
@@ -151,6 +181,8 @@ export declare class ServerError extends AopayError {}
 export declare class ProtocolError extends AopayError {}
 /** An idempotency key reused with a different request; nothing was sent. */
 export declare class IdempotencyConflictError extends AopayError {}
+/** The journal could not be opened, read or written; nothing was sent. */
+export declare class JournalError extends AopayError {}
 
 /** The sandbox's magic customer numbers and what each does. */
 export declare const MAGIC_NUMBERS: Readonly<Record<string, string>>

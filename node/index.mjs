@@ -17,5 +17,6 @@ export const {
   ServerError,
   ProtocolError,
   IdempotencyConflictError,
+  JournalError,
 } = aopay
 export default aopay

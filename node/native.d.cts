@@ -33,6 +33,10 @@ export declare class NativeClient {
   rechargeStatus(id: number, referenceId: string): void
   /** `options`: `{ timeoutMs?, initialIntervalMs?, maxIntervalMs? }`. */
   waitForFinal(id: number, referenceId: string, options?: object | undefined | null, cancel?: CancelToken | undefined | null): void
+  /** Unresolved journal entries, as a JSON array (snake_case keys). */
+  journalPending(): Promise<string>
+  /** Check every unresolved entry that has a reference; a JSON array. */
+  reconcileJournal(): Promise<string>
   /** A description without secrets (header names only). */
   describe(): string
 }

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aopay_core::{
-    Amount, CustomerNumber, Geocode, MobileRecharge, ProductId, ValidationError, WaitOptions,
+    Amount, CustomerNumber, Geocode, Journal, MobileRecharge, ProductId, ValidationError,
+    WaitOptions,
 };
 use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
 use napi::{Env, JsValue, Status, ValueType};
@@ -170,12 +171,45 @@ pub(crate) fn mobile_recharge_from_js(
     let amount = integer("amount", &required(input, "amount", "amount")?)?;
     let number = customer_number(&required(input, "customerNumber", "customer_number")?)?;
     let geo = geocode(env, &required(input, "geocode", "geocode")?)?;
-    Ok(MobileRecharge::from_parts(
+    let req = MobileRecharge::from_parts(
         ProductId::new(product_id).map_err(invalid)?,
         Amount::new(amount).map_err(invalid)?,
         number,
         geo,
-    ))
+    );
+    match text(input, "idempotencyKey", "idempotency_key")? {
+        Some(key) => req.with_idempotency_key(key).map_err(invalid),
+        None => Ok(req),
+    }
+}
+
+/// `journal`: a SQLite path or `postgres://…` string, `{ sqlite: path }` or
+/// `{ postgres: dsn }`.
+fn journal_from_js(options: &Object<'_>) -> napi::Result<Option<Journal>> {
+    let Some(v) = property(options, "journal")? else {
+        return Ok(None);
+    };
+    let opened = match v.get_type()? {
+        ValueType::String => Journal::open(&string(&v)?),
+        ValueType::Object if !v.is_array()? => {
+            let spec: Object<'_> = options.get_named_property("journal")?;
+            match (
+                text(&spec, "postgres", "journal")?,
+                text(&spec, "sqlite", "journal")?,
+            ) {
+                (Some(dsn), None) => Journal::postgres(&dsn),
+                (None, Some(path)) => Journal::sqlite(path),
+                _ => {
+                    return Err(invalid(ValidationError::new(
+                        "journal",
+                        "must be { postgres: dsn } or { sqlite: path }",
+                    )));
+                }
+            }
+        }
+        _ => return Err(wrong_type("journal", "a path or { postgres: dsn }", &v)),
+    };
+    opened.map(Some).map_err(js_error)
 }
 
 /// Milliseconds as a positive duration.
@@ -221,6 +255,9 @@ pub(crate) fn client_from_js(env: &Env, options: &Object<'_>) -> napi::Result<ao
             return Err(wrong_type("allow_insecure_http", "a boolean", &v));
         }
         b = b.allow_insecure_http(v.coerce_to_bool()?);
+    }
+    if let Some(j) = journal_from_js(options)? {
+        b = b.journal(j);
     }
     if let Some(v) = property(options, "headers")? {
         if v.get_type()? != ValueType::Object || v.is_array()? {

@@ -239,6 +239,40 @@ impl NativeClient {
         Ok(())
     }
 
+    /// Unresolved journal entries, as a JSON array (snake_case keys).
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn journal_pending(&self, env: &Env) -> Result<AsyncBlock<String>> {
+        let client = self.inner.clone();
+        AsyncBlockBuilder::new(async move {
+            let journal = client.journal().ok_or_else(no_journal)?;
+            let entries = journal.unresolved().await.map_err(js_error)?;
+            let v: Vec<_> = entries
+                .iter()
+                .map(aopay_core::JournalEntry::to_json_value)
+                .collect();
+            Ok(serde_json::Value::from(v).to_string())
+        })
+        .build(env)
+    }
+
+    /// Check every unresolved entry that has a reference; a JSON array.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn reconcile_journal(&self, env: &Env) -> Result<AsyncBlock<String>> {
+        let client = self.inner.clone();
+        AsyncBlockBuilder::new(async move {
+            if client.journal().is_none() {
+                return Err(no_journal());
+            }
+            let results = client.reconcile_journal().await.map_err(js_error)?;
+            let v: Vec<_> = results
+                .iter()
+                .map(|(e, r)| aopay_core::reconciliation_json(e, r))
+                .collect();
+            Ok(serde_json::Value::from(v).to_string())
+        })
+        .build(env)
+    }
+
     /// A description without secrets (header names only).
     #[napi]
     pub fn describe(&self) -> String {
@@ -252,6 +286,10 @@ impl NativeClient {
             headers.join(", ")
         )
     }
+}
+
+fn no_journal() -> napi::Error {
+    js_error(aopay_core::ValidationError::new("journal", "this client has no journal").into())
 }
 
 /// What the sandbox has received so far.

@@ -103,19 +103,6 @@ pub(crate) fn journal_from_py(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option
     ))
 }
 
-fn entry_json(e: &JournalEntry) -> serde_json::Value {
-    serde_json::json!({
-        "key": e.key,
-        "state": e.state.as_str(),
-        "status": e.recharge.as_ref().map(|r| r.status.as_str()),
-        "reference_id": e.reference_id,
-        "reason": e.reason,
-        "created_at_ms": e.created_at_ms,
-        "updated_at_ms": e.updated_at_ms,
-        "recharge": e.recharge.as_ref().map(aopay_core::Recharge::to_json_value),
-    })
-}
-
 fn no_journal() -> Error {
     ValidationError::new("journal", "this client has no journal").into()
 }
@@ -123,29 +110,14 @@ fn no_journal() -> Error {
 pub(crate) async fn pending_json(client: &Client) -> Result<serde_json::Value, Error> {
     let journal = client.journal().ok_or_else(no_journal)?;
     let entries = journal.unresolved().await?;
-    Ok(entries.iter().map(entry_json).collect())
+    Ok(entries.iter().map(JournalEntry::to_json_value).collect())
 }
 
 pub(crate) async fn reconcile_json(client: &Client) -> Result<serde_json::Value, Error> {
     let results = client.reconcile_journal().await?;
     Ok(results
         .iter()
-        .map(|(entry, result)| {
-            let mut v = entry_json(entry);
-            match result {
-                Ok(r) => {
-                    v["status"] = r.status.as_str().into();
-                    v["recharge"] = r.to_json_value();
-                    v["error"] = serde_json::Value::Null;
-                }
-                Err(e) => {
-                    v["error"] = serde_json::json!({
-                        "code": e.code(), "message": e.to_string(), "retry_safe": e.retry_safe(),
-                    });
-                }
-            }
-            v
-        })
+        .map(|(entry, result)| aopay_core::reconciliation_json(entry, result))
         .collect())
 }
 

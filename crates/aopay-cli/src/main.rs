@@ -268,23 +268,18 @@ async fn journal_command(
     let journal = client.journal().ok_or_else(|| {
         ValidationError::new("journal", "is required (use --journal or AOPAY_JOURNAL)")
     })?;
-    let entry_json = |e: &JournalEntry| {
-        serde_json::json!({
-            "key": e.key,
-            "state": e.state.as_str(),
-            "status": e.recharge.as_ref().map(|r| r.status.as_str()),
-            "reference_id": e.reference_id,
-            "reason": e.reason,
-            "created_at_ms": e.created_at_ms,
-        })
-    };
     match action {
         JournalAction::Pending => {
             let entries = journal.unresolved().await?;
             if json {
                 println!(
                     "{}",
-                    serde_json::Value::from(entries.iter().map(entry_json).collect::<Vec<_>>())
+                    serde_json::Value::from(
+                        entries
+                            .iter()
+                            .map(JournalEntry::to_json_value)
+                            .collect::<Vec<_>>()
+                    )
                 );
             } else if entries.is_empty() {
                 println!("no unresolved entries");

@@ -39,7 +39,7 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT, WaitOptions, parse_base_url,
 };
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
-pub use journal::{EntryState, Journal, JournalEntry};
+pub use journal::{EntryState, Journal, JournalEntry, reconciliation_json};
 pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};
 pub use parse::{Call, interpret};
 pub use validate::{

@@ -82,6 +82,45 @@ pub struct JournalEntry {
     pub deadline_at_ms: i64,
 }
 
+impl JournalEntry {
+    /// The entry as one JSON object (for listings: the CLI's `--json`, the
+    /// bindings' `journal_pending`).
+    pub fn to_json_value(&self) -> serde_json::Value {
+        serde_json::json!({
+            "key": self.key,
+            "state": self.state.as_str(),
+            "status": self.recharge.as_ref().map(|r| r.status.as_str()),
+            "reference_id": self.reference_id,
+            "reason": self.reason,
+            "created_at_ms": self.created_at_ms,
+            "updated_at_ms": self.updated_at_ms,
+            "recharge": self.recharge.as_ref().map(Recharge::to_json_value),
+        })
+    }
+}
+
+/// One line of a reconciliation report as JSON: the entry, with the fresh
+/// answer (`status`, `recharge`) or the `error` that kept it unresolved.
+pub fn reconciliation_json(
+    entry: &JournalEntry,
+    result: &Result<Recharge, Error>,
+) -> serde_json::Value {
+    let mut v = entry.to_json_value();
+    match result {
+        Ok(r) => {
+            v["status"] = r.status.as_str().into();
+            v["recharge"] = r.to_json_value();
+            v["error"] = serde_json::Value::Null;
+        }
+        Err(e) => {
+            v["error"] = serde_json::json!({
+                "code": e.code(), "message": e.to_string(), "retry_safe": e.retry_safe(),
+            });
+        }
+    }
+    v
+}
+
 /// What to write about a key once its call ended.
 #[derive(Debug)]
 pub(crate) struct Update<'a> {

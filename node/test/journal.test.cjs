@@ -1,0 +1,115 @@
+'use strict'
+// Idempotent recharges from Node, on SQLite and PostgreSQL
+// (AOPAY_TEST_POSTGRES, started by scripts/postgres; required under CI).
+const { test, describe } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const crypto = require('node:crypto')
+
+const aopay = require('aopay')
+const { REG, input } = require('./helpers.cjs')
+
+const PG = process.env.AOPAY_TEST_POSTGRES
+if (process.env.CI && !PG) throw new Error('CI must provide AOPAY_TEST_POSTGRES')
+
+const journals = {
+  sqlite: () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aopay-node-journal-')), 'orders.db'),
+  postgres: PG ? () => ({ postgres: PG }) : null,
+}
+const key = () => `order-${crypto.randomUUID()}`
+
+for (const [name, journal] of Object.entries(journals)) {
+  describe(`journal on ${name}`, { skip: journal === null && 'AOPAY_TEST_POSTGRES unset' }, () => {
+    test('same key sends once; another request under it conflicts', async () => {
+      const sb = await aopay.Sandbox.start()
+      try {
+        const c = new aopay.Client({ registrationId: REG, baseUrl: sb.url, journal: journal() })
+        const k = key()
+        const a = await c.mobileRecharge(input('9876543210', { idempotencyKey: k }))
+        const b = await c.mobileRecharge(input('9876543210', { idempotencyKey: k }))
+        assert.deepEqual(a, b)
+        assert.equal(sb.rechargesFor(9876543210), 1)
+        const e = await c.mobileRecharge(input('9876543210', { idempotencyKey: k, amount: 20 })).catch((x) => x)
+        assert.ok(e instanceof aopay.IdempotencyConflictError)
+        assert.equal(e.code, 'AOPAY_IDEMPOTENCY_CONFLICT')
+        assert.equal(sb.stats().rechargeRequests, 1)
+      } finally {
+        await sb.stop()
+      }
+    })
+
+    test('16 concurrent calls with one key, 16 clients: sent once', async () => {
+      const sb = await aopay.Sandbox.start()
+      try {
+        const spec = journal()
+        const k = key()
+        const results = await Promise.all(
+          Array.from({ length: 16 }, () =>
+            new aopay.Client({ registrationId: REG, baseUrl: sb.url, journal: spec }).mobileRecharge(
+              input('9000000001', { idempotencyKey: k }),
+            ),
+          ),
+        )
+        assert.equal(new Set(results.map((r) => r.referenceId)).size, 1)
+        assert.equal(sb.rechargesFor('9000000001'), 1)
+      } finally {
+        await sb.stop()
+      }
+    })
+
+    test('pending entries are listed and reconciled', async () => {
+      const sb = await aopay.Sandbox.start()
+      try {
+        const c = new aopay.Client({ registrationId: REG, baseUrl: sb.url, journal: journal() })
+        const k = key()
+        const r = await c.mobileRecharge(input('9000000002', { idempotencyKey: k }))
+        assert.equal(r.status, 'PENDING')
+        const mine = (await c.journalPending()).filter((e) => e.key === k)
+        assert.equal(mine.length, 1)
+        assert.equal(mine[0].state, 'pending')
+        assert.equal(mine[0].referenceId, r.referenceId)
+        const first = (await c.reconcileJournal()).find((e) => e.key === k)
+        assert.equal(first.status, 'PENDING')
+        const again = await c.mobileRecharge(input('9000000002', { idempotencyKey: k }))
+        assert.equal(again.status, 'SUCCESS')
+        assert.equal((await c.journalPending()).filter((e) => e.key === k).length, 0)
+        assert.equal(sb.rechargesFor('9000000002'), 1)
+      } finally {
+        await sb.stop()
+      }
+    })
+  })
+}
+
+test('bad journals and keys fail clearly and send nothing', async () => {
+  const sb = await aopay.Sandbox.start()
+  try {
+    for (const bad of ['/nonexistent-aopay-dir/x.db', os.tmpdir(), { postgres: 'postgres://u@h:notaport/db' }]) {
+      assert.throws(() => new aopay.Client({ registrationId: REG, journal: bad }), aopay.JournalError)
+    }
+    for (const bad of [42, { mysql: 'x' }, []]) {
+      assert.throws(
+        () => new aopay.Client({ registrationId: REG, journal: bad }),
+        (e) => e instanceof aopay.ValidationError && e.field === 'journal',
+      )
+    }
+    const unreachable = new aopay.Client({ registrationId: REG, baseUrl: sb.url, journal: { postgres: 'postgres://u@127.0.0.1:1/db' } })
+    assert.ok((await unreachable.mobileRecharge(input('9876543210', { idempotencyKey: 'k' })).catch((x) => x)) instanceof aopay.JournalError)
+    const plain = new aopay.Client({ registrationId: REG, baseUrl: sb.url })
+    const e = await plain.mobileRecharge(input('9876543210', { idempotencyKey: 'k' })).catch((x) => x)
+    assert.ok(e instanceof aopay.ValidationError)
+    assert.equal(e.field, 'idempotency_key')
+    const withJournal = new aopay.Client({ registrationId: REG, baseUrl: sb.url, journal: journals.sqlite() })
+    for (const badKey of ['', 'x'.repeat(129), 'a\nb', 5]) {
+      const v = await withJournal.mobileRecharge(input('9876543210', { idempotencyKey: badKey })).catch((x) => x)
+      assert.ok(v instanceof aopay.ValidationError, String(v))
+      assert.equal(v.field, 'idempotency_key')
+    }
+    assert.ok((await plain.journalPending().catch((x) => x)) instanceof aopay.ValidationError)
+    assert.equal(sb.stats().rechargeRequests, 0)
+  } finally {
+    await sb.stop()
+  }
+})
