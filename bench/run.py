@@ -89,6 +89,29 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     }
 
 
+def journal_overhead(bench: str, url: str) -> dict[str, float]:
+    """Sequential keyed recharges (a fresh key each) against plain ones: the
+    journal's cost per recharge, in microseconds."""
+    env = dict(os.environ)
+    try:
+        env["AOPAY_BENCH_POSTGRES"] = subprocess.run(
+            [str(ROOT / "scripts/postgres")], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        clients = ["aopay", "aopay+sqlite", "aopay+postgres"]
+    except (OSError, subprocess.CalledProcessError):
+        clients = ["aopay", "aopay+sqlite"]
+    samples: dict[str, list[float]] = {c: [] for c in clients}
+    for _ in range(3):
+        for c in clients:
+            out = subprocess.run([bench, url, c, "seq", str(SECONDS), "1"], check=True, capture_output=True, text=True, env=env).stdout
+            samples[c].extend(json.loads(l)["calls_per_sec"] for l in out.splitlines() if l.startswith("{"))
+    med = {c: statistics.median(v) for c, v in samples.items()}
+    result = {f"{c}_calls_per_sec": round(v, 1) for c, v in med.items()}
+    for c in clients[1:]:
+        result[f"{c.split('+')[1]}_overhead_us"] = round(1e6 / med[c] - 1e6 / med["aopay"], 1)
+    return result
+
+
 def summarize(rows: list[dict[str, object]]) -> dict[tuple[str, str], dict[str, float]]:
     groups: dict[tuple[str, str], list[float]] = {}
     for r in rows:
@@ -120,6 +143,7 @@ def main() -> None:
                         r["client"] = {"aopay": "aopay-core", "reqwest": "reqwest"}[client]
                         r["lang"] = "Rust"
                         rows.append(r)
+        journal_rows = journal_overhead(bench, url)
         for r in lines([str(PY), str(ROOT / "bench/python_bench.py"), url, str(SECONDS), str(RUNS)]):
             r["lang"] = "Python"
             rows.append(r)
@@ -137,6 +161,7 @@ def main() -> None:
             "max_rss_mb_after_1000_calls": memory_after_1000_calls(url),
             "wheel_bytes": sum(p.stat().st_size for p in (ROOT / "target/bench-wheels").glob("*.whl")),
             "node_addon_bytes": sum(p.stat().st_size for p in (ROOT / "node").glob("*.node")),
+            "journal": journal_rows,
         }
     finally:
         sandbox.terminate()

@@ -1,7 +1,8 @@
 //! `aopay-bench URL CLIENT MODE SECONDS RUNS`: calls per second of `aopay`
 //! (aopay-core) or `reqwest` (raw, same JSON, parsed into a Value), either
 //! `seq` (one call at a time) or `c64` (64 in flight). Prints one JSON line
-//! per run.
+//! per run. `aopay+sqlite` and `aopay+postgres` (DSN in `AOPAY_BENCH_POSTGRES`)
+//! make every call a keyed recharge with a fresh key: the journal's cost.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,9 +13,13 @@ use aopay_core::{Client, MobileRecharge, RegistrationId};
 const NUMBER: &str = "9876543210";
 const GEO: &str = "23.6784,76.8764";
 
+static NEXT_KEY: AtomicU64 = AtomicU64::new(0);
+
 #[derive(Clone)]
 enum Driver {
     Aopay(Client, Arc<MobileRecharge>),
+    /// A fresh idempotency key per call (the prefix keeps runs apart).
+    Keyed(Client, Arc<MobileRecharge>, Arc<String>),
     Reqwest(reqwest::Client, String, Arc<Vec<u8>>),
 }
 
@@ -22,6 +27,13 @@ impl Driver {
     async fn call(&self) -> bool {
         match self {
             Self::Aopay(c, req) => c.mobile_recharge(req).await.is_ok(),
+            Self::Keyed(c, req, prefix) => {
+                let n = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+                let Ok(keyed) = req.as_ref().clone().with_idempotency_key(format!("{prefix}-{n}")) else {
+                    return false;
+                };
+                c.mobile_recharge(&keyed).await.is_ok()
+            }
             Self::Reqwest(c, url, body) => {
                 let Ok(resp) = c
                     .post(url)
