@@ -29,7 +29,11 @@ impl Driver {
             Self::Aopay(c, req) => c.mobile_recharge(req).await.is_ok(),
             Self::Keyed(c, req, prefix) => {
                 let n = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
-                let Ok(keyed) = req.as_ref().clone().with_idempotency_key(format!("{prefix}-{n}")) else {
+                let Ok(keyed) = req
+                    .as_ref()
+                    .clone()
+                    .with_idempotency_key(format!("{prefix}-{n}"))
+                else {
                     return false;
                 };
                 c.mobile_recharge(&keyed).await.is_ok()
