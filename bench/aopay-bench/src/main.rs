@@ -91,15 +91,33 @@ async fn main() {
     let runs: usize = runs.parse().expect("RUNS");
     let in_flight = if mode == "seq" { 1 } else { 64 };
     let req = MobileRecharge::new(518, 10, NUMBER, GEO).expect("valid request");
+    let builder = || {
+        Client::builder()
+            .registration_id("AOP-554")
+            .base_url(url.as_str())
+    };
+    // Keys unique to this process, so that runs never meet each other's entries.
+    let prefix = Arc::new(format!("bench-{}-{:?}", std::process::id(), Instant::now()));
     let driver = match client.as_str() {
-        "aopay" => Driver::Aopay(
-            Client::builder()
-                .registration_id("AOP-554")
-                .base_url(url.as_str())
-                .build()
-                .expect("client"),
-            Arc::new(req),
-        ),
+        "aopay" => Driver::Aopay(builder().build().expect("client"), Arc::new(req)),
+        "aopay+sqlite" => {
+            let path = std::env::temp_dir().join(format!("aopay-bench-{}.db", std::process::id()));
+            let journal = aopay_core::Journal::sqlite(&path).expect("sqlite journal");
+            Driver::Keyed(
+                builder().journal(journal).build().expect("client"),
+                Arc::new(req),
+                prefix,
+            )
+        }
+        "aopay+postgres" => {
+            let dsn = std::env::var("AOPAY_BENCH_POSTGRES").expect("AOPAY_BENCH_POSTGRES");
+            let journal = aopay_core::Journal::postgres(&dsn).expect("postgres journal");
+            Driver::Keyed(
+                builder().journal(journal).build().expect("client"),
+                Arc::new(req),
+                prefix,
+            )
+        }
         _ => {
             let body = req.to_json(&RegistrationId::new("AOP-554").expect("id"));
             Driver::Reqwest(
