@@ -2,13 +2,19 @@
 //!
 //! pyo3-async-runtimes wakes the event loop once per completed call (a
 //! `call_soon_threadsafe` each, with the GIL taken from a worker thread each
-//! time). Here a completion only appends to its loop's queue; the one that
-//! finds the queue empty schedules a single drain on the loop thread, which
-//! settles every future queued by then. Under load, one wake-up and one GIL
-//! hand-off serve many calls.
+//! time). Here, while a drain is already scheduled, a completion only appends
+//! to its loop's queue; otherwise it schedules one, and that drain settles
+//! every future queued by then. Under load, one wake-up and one GIL hand-off
+//! serve many calls.
+//!
+//! The completion that schedules a drain publishes its own result only while
+//! holding the GIL, in the same step: no drain can settle its future (and let
+//! the program finish and the interpreter shut down) before that thread is
+//! done with Python.
 
 use std::future::Future;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -17,32 +23,84 @@ use crate::PyRecharge;
 use crate::errors::to_py_err;
 use crate::runtime::runtime;
 
-type Outcome = Result<aopay_core::Recharge, aopay_core::Error>;
+/// What a finished call hands to Python.
+#[derive(Debug)]
+pub(crate) enum Payload {
+    Recharge(aopay_core::Recharge),
+    /// Dicts and lists (journal listings).
+    Json(serde_json::Value),
+    /// `None` (the sandbox's `__aexit__`).
+    Unit,
+}
+
+pub(crate) type Outcome = Result<Payload, aopay_core::Error>;
 
 /// The queue of one event loop; calling it (on the loop) drains it.
 #[pyclass(frozen)]
 #[derive(Debug)]
 pub(crate) struct Batch {
     event_loop: Py<PyAny>,
-    queue: Mutex<Vec<(Py<PyAny>, Outcome)>>,
+    queue: Mutex<Queue>,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    items: Vec<(Py<PyAny>, Outcome)>,
+    /// A drain is scheduled and has not started yet.
+    drain_scheduled: bool,
+}
+
+impl Batch {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Called on a tokio thread when a call has finished.
+    fn complete(this: &Py<Batch>, fut: Py<PyAny>, outcome: Outcome) {
+        let b = this.get();
+        {
+            let mut q = b.lock();
+            if q.drain_scheduled {
+                q.items.push((fut, outcome));
+                return;
+            }
+            q.drain_scheduled = true;
+        }
+        // `None`: the interpreter is shutting down; nobody is waiting any more.
+        let _ = attach_from_worker(|py| {
+            b.lock().items.push((fut, outcome));
+            // A closed loop has nobody left to tell.
+            let _ = b
+                .event_loop
+                .bind(py)
+                .call_method1("call_soon_threadsafe", (this.clone_ref(py),));
+        });
+    }
 }
 
 #[pymethods]
 impl Batch {
     fn __call__(&self, py: Python<'_>) -> PyResult<()> {
-        let items = std::mem::take(
-            &mut *self
-                .queue
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
+        let items = {
+            let mut q = self.lock();
+            q.drain_scheduled = false;
+            std::mem::take(&mut q.items)
+        };
         for (fut, outcome) in items {
             let fut = fut.bind(py);
             if fut.call_method0("done")?.is_truthy()? {
                 continue; // cancelled while in flight
             }
             match outcome {
-                Ok(r) => fut.call_method1("set_result", (PyRecharge::from(r),))?,
+                Ok(Payload::Recharge(r)) => {
+                    fut.call_method1("set_result", (PyRecharge::from(r),))?
+                }
+                Ok(Payload::Json(v)) => {
+                    fut.call_method1("set_result", (crate::convert::json_to_py(py, &v)?,))?
+                }
+                Ok(Payload::Unit) => fut.call_method1("set_result", (py.None(),))?,
                 Err(e) => fut.call_method1("set_exception", (to_py_err(e).into_value(py),))?,
             };
         }
@@ -67,7 +125,40 @@ impl AbortOnCancel {
     }
 }
 
-/// The batches of one client, one per event loop it has been used from.
+/// Worker threads currently inside Python, and whether Python is exiting.
+static IN_PYTHON: AtomicUsize = AtomicUsize::new(0);
+static EXITING: AtomicBool = AtomicBool::new(false);
+
+/// Enter Python from a tokio thread, unless the interpreter is exiting.
+///
+/// A worker thread that touches Python while the interpreter finalizes
+/// crashes the process (CPython stops or kills such threads). The `atexit`
+/// hook below closes the door and waits for threads already inside.
+pub(crate) fn attach_from_worker<R>(f: impl FnOnce(Python<'_>) -> R) -> Option<R> {
+    IN_PYTHON.fetch_add(1, Ordering::SeqCst);
+    let result = if EXITING.load(Ordering::SeqCst) {
+        None
+    } else {
+        Python::try_attach(f)
+    };
+    IN_PYTHON.fetch_sub(1, Ordering::SeqCst);
+    result
+}
+
+/// Registered with `atexit`: from now on no worker thread enters Python;
+/// wait (without the GIL, at most 2 s) for those inside to leave.
+#[pyfunction]
+pub(crate) fn _quiesce(py: Python<'_>) {
+    EXITING.store(true, Ordering::SeqCst);
+    py.detach(|| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while IN_PYTHON.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    });
+}
+
+/// The batches of the process, one per event loop in use.
 #[derive(Debug, Default)]
 pub(crate) struct Batches {
     per_loop: Mutex<Vec<Py<Batch>>>,
@@ -83,6 +174,18 @@ fn get_running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
         })?
         .bind(py)
         .call0()
+}
+
+/// Every asyncio-facing call of the module goes through this one.
+pub(crate) static BATCHES: Batches = Batches {
+    per_loop: Mutex::new(Vec::new()),
+};
+
+/// An already settled future: for `__aenter__`, which has nothing to wait for.
+pub(crate) fn ready<'py>(py: Python<'py>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let fut = get_running_loop(py)?.call_method0("create_future")?;
+    fut.call_method1("set_result", (value,))?;
+    Ok(fut)
 }
 
 impl Batches {
@@ -110,7 +213,7 @@ impl Batches {
             py,
             Batch {
                 event_loop: event_loop.clone().unbind(),
-                queue: Mutex::new(Vec::new()),
+                queue: Mutex::new(Queue::default()),
             },
         );
         match batch {
@@ -139,24 +242,7 @@ impl Batches {
         let settle = py_fut.clone().unbind();
         let task = runtime().spawn(async move {
             let outcome = fut.await;
-            let b = batch.get();
-            let wake = {
-                let mut q = b
-                    .queue
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                q.push((settle, outcome));
-                q.len() == 1
-            };
-            if wake {
-                Python::attach(|py| {
-                    // A closed loop has nobody left to tell.
-                    let _ = b
-                        .event_loop
-                        .bind(py)
-                        .call_method1("call_soon_threadsafe", (batch.clone_ref(py),));
-                });
-            }
+            Batch::complete(&batch, settle, outcome);
         });
         if abort_on_cancel {
             py_fut.call_method1(

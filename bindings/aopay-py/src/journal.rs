@@ -120,16 +120,3 @@ pub(crate) async fn reconcile_json(client: &Client) -> Result<serde_json::Value,
         .map(|(entry, result)| aopay_core::reconciliation_json(entry, result))
         .collect())
 }
-
-/// A JSON value handed back to Python as dicts and lists.
-pub(crate) struct PyJson(pub serde_json::Value);
-
-impl<'py> IntoPyObject<'py> for PyJson {
-    type Target = PyAny;
-    type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
-
-    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
-        crate::convert::json_to_py(py, &self.0)
-    }
-}

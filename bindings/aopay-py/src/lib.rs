@@ -2,6 +2,8 @@
 //! in aopay-core.
 
 mod asyncio;
+
+use crate::asyncio::{BATCHES, Payload};
 mod convert;
 mod errors;
 mod journal;
@@ -295,7 +297,6 @@ impl PyClient {
 #[derive(Debug)]
 pub struct PyAsyncClient {
     inner: aopay_core::Client,
-    batches: asyncio::Batches,
 }
 
 #[pymethods]
@@ -324,10 +325,7 @@ impl PyAsyncClient {
             journal,
             "async",
         )?;
-        Ok(Self {
-            inner,
-            batches: asyncio::Batches::default(),
-        })
+        Ok(Self { inner })
     }
 
     #[pyo3(signature = (*, product_id, amount, customer_number, geocode, idempotency_key=None))]
@@ -348,8 +346,8 @@ impl PyAsyncClient {
             idempotency_key,
         )?;
         let client = self.inner.clone();
-        self.batches
-            .spawn(py, async move { client.mobile_recharge(&req).await }, false)
+        let call = async move { client.mobile_recharge(&req).await.map(Payload::Recharge) };
+        BATCHES.spawn(py, call, false)
     }
 
     fn recharge_status<'py>(
@@ -360,11 +358,13 @@ impl PyAsyncClient {
         let client = self.inner.clone();
         let reference = reference_id.to_owned();
         aopay_core::ReferenceId::new(reference.as_str()).map_err(|e| to_py_err(e.into()))?;
-        self.batches.spawn(
-            py,
-            async move { client.recharge_status(&reference).await },
-            true,
-        )
+        let call = async move {
+            client
+                .recharge_status(&reference)
+                .await
+                .map(Payload::Recharge)
+        };
+        BATCHES.spawn(py, call, true)
     }
 
     #[pyo3(signature = (reference_id, timeout=120.0, *, initial_interval=1.0, max_interval=10.0))]
@@ -380,33 +380,33 @@ impl PyAsyncClient {
         let client = self.inner.clone();
         let reference = reference_id.to_owned();
         aopay_core::ReferenceId::new(reference.as_str()).map_err(|e| to_py_err(e.into()))?;
-        self.batches.spawn(
-            py,
-            async move { client.wait_for_final(&reference, opts).await },
-            true,
-        )
+        let call = async move {
+            client
+                .wait_for_final(&reference, opts)
+                .await
+                .map(Payload::Recharge)
+        };
+        BATCHES.spawn(py, call, true)
     }
 
     /// Journal entries that are not final, as dicts (oldest first).
     fn journal_pending<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            journal::pending_json(&client)
-                .await
-                .map(journal::PyJson)
-                .map_err(to_py_err)
-        })
+        BATCHES.spawn(
+            py,
+            async move { journal::pending_json(&client).await.map(Payload::Json) },
+            true,
+        )
     }
 
     /// Check every unresolved entry that has a reference; one dict each.
     fn reconcile_journal<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            journal::reconcile_json(&client)
-                .await
-                .map(journal::PyJson)
-                .map_err(to_py_err)
-        })
+        BATCHES.spawn(
+            py,
+            async move { journal::reconcile_json(&client).await.map(Payload::Json) },
+            true,
+        )
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
@@ -513,7 +513,7 @@ impl PySandbox {
 
     fn __aenter__<'py>(slf: Bound<'py, Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let obj: Py<PyAny> = slf.into_any().unbind();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move { Ok(obj) })
+        asyncio::ready(py, obj.into_bound(py))
     }
 
     #[pyo3(signature = (*_args))]
@@ -523,12 +523,16 @@ impl PySandbox {
         _args: &Bound<'py, pyo3::types::PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let sb = self.inner.take();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            if let Some(sb) = sb {
-                sb.stop().await;
-            }
-            Ok(())
-        })
+        BATCHES.spawn(
+            py,
+            async move {
+                if let Some(sb) = sb {
+                    sb.stop().await;
+                }
+                Ok(Payload::Unit)
+            },
+            false,
+        )
     }
 
     fn __repr__(&self) -> String {
@@ -550,6 +554,10 @@ fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<journal::PySqliteJournal>()?;
     m.add_class::<journal::PyPostgresJournal>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    let quiesce = wrap_pyfunction!(asyncio::_quiesce, m)?;
+    m.py()
+        .import("atexit")?
+        .call_method1("register", (quiesce,))?;
     m.add("MAGIC_NUMBERS", {
         let d = PyDict::new(m.py());
         for (n, _, what) in aopay_sandbox::MAGIC_NUMBERS {

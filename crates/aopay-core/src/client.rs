@@ -365,6 +365,7 @@ impl Client {
         ClientBuilder::default()
     }
 
+    /// The registration id sent with every call.
     pub fn registration_id(&self) -> &RegistrationId {
         &self.inner.registration_id
     }

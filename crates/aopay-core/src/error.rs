@@ -183,15 +183,25 @@ fn fmt_status(v: Option<u16>) -> String {
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
+    /// See [`Error::Validation`].
     Validation,
+    /// See [`Error::Connect`].
     Connect,
+    /// See [`Error::Authentication`].
     Authentication,
+    /// See [`Error::RateLimit`].
     RateLimit,
+    /// See [`Error::Api`].
     Api,
+    /// See [`Error::OutcomeUnknown`].
     OutcomeUnknown,
+    /// See [`Error::Server`].
     Server,
+    /// See [`Error::Protocol`].
     Protocol,
+    /// See [`Error::IdempotencyConflict`].
     IdempotencyConflict,
+    /// See [`Error::Journal`].
     Journal,
 }
 

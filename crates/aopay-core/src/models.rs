@@ -79,19 +79,24 @@ impl MobileRecharge {
         Ok(self)
     }
 
+    /// The idempotency key, if one was set.
     pub fn idempotency_key(&self) -> Option<&IdempotencyKey> {
         self.idempotency_key.as_ref()
     }
 
+    /// The operator/product code.
     pub fn product_id(&self) -> ProductId {
         self.product_id
     }
+    /// The amount in rupees.
     pub fn amount(&self) -> Amount {
         self.amount
     }
+    /// The customer number (masked in `Debug`).
     pub fn customer_number(&self) -> CustomerNumber {
         self.customer_number
     }
+    /// Where the request originated.
     pub fn geocode(&self) -> Geocode {
         self.geocode
     }
@@ -171,9 +176,13 @@ impl fmt::Debug for MobileRecharge {
 /// The fate of a transaction (§2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
+    /// Done: the customer was recharged (final).
     Success,
+    /// Still being processed: resolve it with RechargeStatus.
     Pending,
+    /// Done: nothing was recharged (final).
     Failed,
+    /// The API's word was not one we know: resolve it with RechargeStatus.
     Unknown,
 }
 
@@ -214,21 +223,26 @@ impl fmt::Display for Status {
 /// A readable answer about a transaction, whatever its fate.
 #[derive(Clone, PartialEq)]
 pub struct Recharge {
+    /// The transaction's fate (`data.status`).
     pub status: Status,
     /// The API's reference (`ReferanceID`), to track the transaction.
     pub reference_id: Option<String>,
+    /// `data.txnId`.
     pub txn_id: Option<String>,
+    /// `data.ackno`.
     pub ackno: Option<String>,
     /// The most specific non-empty message in the body.
     pub message: Option<String>,
     /// `statusCode` / `response_code` from the body.
     pub api_code: Option<i64>,
+    /// The HTTP status of the answer.
     pub http_status: u16,
     /// The whole JSON body, untouched.
     pub raw: serde_json::Value,
 }
 
 impl Recharge {
+    /// `SUCCESS` or `FAILED`: nothing more will change.
     pub fn is_final(&self) -> bool {
         self.status.is_final()
     }

@@ -12,11 +12,14 @@ use crate::models::{Recharge, Status};
 /// recharge (money may have moved) and for a status read (safe to repeat).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Call {
+    /// `POST /api/AOP/V2/MobileRecharge`.
     MobileRecharge,
+    /// `POST /api/AOP/V2/RechargeStatus`.
     RechargeStatus,
 }
 
 impl Call {
+    /// The endpoint's path.
     pub fn path(self) -> &'static str {
         match self {
             Self::MobileRecharge => "/api/AOP/V2/MobileRecharge",
@@ -24,6 +27,7 @@ impl Call {
         }
     }
 
+    /// The endpoint's name, as in traces.
     pub fn name(self) -> &'static str {
         match self {
             Self::MobileRecharge => "MobileRecharge",

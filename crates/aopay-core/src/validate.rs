@@ -68,6 +68,7 @@ impl RegistrationId {
         Ok(Self(value))
     }
 
+    /// The value as given.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -91,6 +92,7 @@ impl ReferenceId {
         Ok(Self(value))
     }
 
+    /// The value as given.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -109,6 +111,7 @@ impl IdempotencyKey {
         Ok(Self(value))
     }
 
+    /// The value as given.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -119,8 +122,10 @@ impl IdempotencyKey {
 pub struct ProductId(u32);
 
 impl ProductId {
+    /// The largest product code (2^31 - 1).
     pub const MAX: i64 = i32::MAX as i64;
 
+    /// Validate a product code: 1 ..= 2^31-1.
     pub fn new(value: i64) -> Result<Self, ValidationError> {
         if !(1..=Self::MAX).contains(&value) {
             return Err(ValidationError::new(
@@ -131,6 +136,7 @@ impl ProductId {
         Ok(Self(value as u32))
     }
 
+    /// The validated value.
     pub fn get(self) -> u32 {
         self.0
     }
@@ -141,8 +147,10 @@ impl ProductId {
 pub struct Amount(u32);
 
 impl Amount {
+    /// The largest amount, in rupees.
     pub const MAX: i64 = 1_000_000;
 
+    /// Validate an amount: whole rupees, 1 ..= 1,000,000.
     pub fn new(value: i64) -> Result<Self, ValidationError> {
         if !(1..=Self::MAX).contains(&value) {
             return Err(ValidationError::new(
@@ -156,6 +164,7 @@ impl Amount {
         Ok(Self(value as u32))
     }
 
+    /// The validated value.
     pub fn get(self) -> u32 {
         self.0
     }
@@ -244,6 +253,7 @@ impl CustomerNumber {
         Ok(Self(value as u64))
     }
 
+    /// The number, as sent on the wire.
     pub fn get(self) -> u64 {
         self.0
     }
@@ -332,10 +342,12 @@ impl Geocode {
         Self::new(num(lat)?, num(long)?)
     }
 
+    /// Latitude, -90..=90.
     pub fn lat(self) -> f64 {
         self.lat
     }
 
+    /// Longitude, -180..=180.
     pub fn long(self) -> f64 {
         self.long
     }

@@ -14,6 +14,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 mod handler;
 mod magic;
 
@@ -128,6 +130,7 @@ impl Sandbox {
         &self.url
     }
 
+    /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

@@ -34,6 +34,7 @@ pub enum EntryState {
 }
 
 impl EntryState {
+    /// `sending`, `pending`, `final` or `unknown` (as stored).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Sending => "sending",
@@ -65,9 +66,11 @@ impl EntryState {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct JournalEntry {
+    /// The idempotency key.
     pub key: String,
     /// A hash of (registration id, product, amount, customer number).
     pub fingerprint: String,
+    /// Where the recharge stands.
     pub state: EntryState,
     /// The last answer recorded for this key, if any.
     pub recharge: Option<Recharge>,
@@ -75,7 +78,9 @@ pub struct JournalEntry {
     pub reference_id: Option<String>,
     /// Why the outcome is unknown, for `Unknown` entries.
     pub reason: Option<String>,
+    /// When the intent was recorded (Unix milliseconds).
     pub created_at_ms: i64,
+    /// When the entry last changed (Unix milliseconds).
     pub updated_at_ms: i64,
     /// After this, a `Sending` entry's caller is gone (its call's deadline
     /// has passed): the entry is then treated as unknown.
