@@ -12,6 +12,14 @@ use aopay_core::{
 use aopay_sandbox::{MAGIC_NUMBERS, Sandbox, SandboxConfig};
 use clap::{Args, Parser, Subcommand};
 
+/// `println!` without the panic on a closed stdout (`aopay … | head -1`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// Exit codes (documented in the README and `aopay --help`).
 mod exit {
     pub const SUCCESS: u8 = 0;
@@ -221,7 +229,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 (Some(reference), true) => {
                     if !g.json {
                         print_recharge(&r);
-                        println!("waiting for the final status of {reference}…");
+                        out!("waiting for the final status of {reference}…");
                     }
                     client
                         .wait_for_final(reference, wait_options(&wait)?)
@@ -242,7 +250,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Sandbox { .. } => unreachable!("handled above"),
     };
     if g.json {
-        println!("{}", outcome.to_json_value());
+        out!("{}", outcome.to_json_value());
     } else {
         print_recharge(&outcome);
     }
@@ -272,7 +280,7 @@ async fn journal_command(
         JournalAction::Pending => {
             let entries = journal.unresolved().await?;
             if json {
-                println!(
+                out!(
                     "{}",
                     serde_json::Value::from(
                         entries
@@ -282,10 +290,10 @@ async fn journal_command(
                     )
                 );
             } else if entries.is_empty() {
-                println!("no unresolved entries");
+                out!("no unresolved entries");
             } else {
                 for e in &entries {
-                    println!(
+                    out!(
                         "{}  {}  reference {}{}",
                         e.key,
                         e.state.as_str(),
@@ -329,13 +337,13 @@ async fn journal_command(
                 if json {
                     out.push(value);
                 } else {
-                    println!("{line}");
+                    out!("{line}");
                 }
             }
             if json {
-                println!("{}", serde_json::Value::from(out));
+                out!("{}", serde_json::Value::from(out));
             } else if results.is_empty() {
-                println!("no unresolved entries");
+                out!("no unresolved entries");
             }
             Ok(if unresolved == 0 {
                 exit::SUCCESS
@@ -431,14 +439,14 @@ fn print_recharge(r: &Recharge) {
             line.push_str(&format!("  {label} {v}"));
         }
     }
-    println!("{line}");
+    out!("{line}");
     if let Some(m) = &r.message {
-        println!("{m}");
+        out!("{m}");
     }
     if !r.is_final() {
         match &r.reference_id {
-            Some(reference) => println!("not final yet: run `aopay status {reference} --wait`"),
-            None => println!("not final yet, and the API gave no reference to check"),
+            Some(reference) => out!("not final yet: run `aopay status {reference} --wait`"),
+            None => out!("not final yet, and the API gave no reference to check"),
         }
     }
 }
@@ -448,7 +456,7 @@ fn report_error(f: &Failure, json: bool) {
         Failure::Sdk(e) => e,
         Failure::Local(m) => {
             if json {
-                println!(
+                out!(
                     "{}",
                     serde_json::json!({"error": {"code": "AOPAY_LOCAL", "message": m}})
                 );
@@ -468,7 +476,7 @@ fn report_error(f: &Failure, json: bool) {
             "field": e.field(),
             "reference_id": e.reference_id(),
         }});
-        println!("{v}");
+        out!("{v}");
         return;
     }
     eprintln!("error: {e}");
