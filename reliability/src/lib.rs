@@ -1,0 +1,183 @@
+//! A fault-injecting TCP proxy for HTTP/1.1 between a client and the
+//! sandbox. Each connection carries one request; the proxy reads it whole,
+//! finds its `CustomerNumber`, and applies the fault the run assigned to that
+//! number: the run can then check every outcome against what happened.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the proxy does to one exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// Forward both ways untouched.
+    Pass,
+    /// Forward only the first N bytes of the request, then reset both sides.
+    ResetAfterRequestBytes(usize),
+    /// Forward the request; forward N bytes of the answer, then reset.
+    ResetAfterResponseBytes(usize),
+    /// Forward the request; never answer (the client's deadline ends it).
+    Stall,
+    /// Forward the request; drip the answer one byte every `ms` milliseconds.
+    Drip(u64),
+    /// Forward the request; close cleanly half-way through the answer's body.
+    CloseMidBody,
+    /// 4xx: refuse without forwarding. Others: forward the request, then
+    /// replace the answer's status line with this status.
+    Status(u16),
+}
+
+impl Fault {
+    /// A short name for reports.
+    pub fn name(self) -> String {
+        match self {
+            Self::Pass => "pass".into(),
+            Self::ResetAfterRequestBytes(n) => format!("reset after {n} request bytes"),
+            Self::ResetAfterResponseBytes(n) => format!("reset after {n} answer bytes"),
+            Self::Stall => "stall".into(),
+            Self::Drip(ms) => format!("drip {ms} ms/byte"),
+            Self::CloseMidBody => "close mid-body".into(),
+            Self::Status(s) => format!("status {s}"),
+        }
+    }
+}
+
+/// Faults by customer number.
+pub type Plan = Arc<Mutex<HashMap<u64, Fault>>>;
+
+/// A running proxy; it stops when dropped.
+#[derive(Debug)]
+pub struct FaultProxy {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FaultProxy {
+    /// Listen on a free loopback port and forward to `upstream` per `plan`.
+    pub async fn start(upstream: SocketAddr, plan: Plan) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let plan = Arc::clone(&plan);
+                tokio::spawn(async move {
+                    let _ = handle(client, upstream, plan).await;
+                });
+            }
+        });
+        Ok(Self { url, task })
+    }
+}
+
+/// One HTTP/1.1 message with a Content-Length body (or none), as bytes.
+async fn read_message(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + len {
+                return Ok(buf);
+            }
+        }
+        let n = s.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(buf);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn customer_number(request: &[u8]) -> Option<u64> {
+    let text = String::from_utf8_lossy(request);
+    let at = text.find("\"CustomerNumber\":")? + "\"CustomerNumber\":".len();
+    text[at..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .ok()
+}
+
+#[allow(deprecated)] // set_linger: a zero linger makes close() send a RST
+fn reset(s: &TcpStream) {
+    let _ = s.set_linger(Some(Duration::ZERO));
+}
+
+async fn handle(mut client: TcpStream, upstream: SocketAddr, plan: Plan) -> std::io::Result<()> {
+    let request = read_message(&mut client).await?;
+    let fault = customer_number(&request)
+        .and_then(|n| plan.lock().ok().and_then(|p| p.get(&n).copied()))
+        .unwrap_or(Fault::Pass);
+    if let Fault::Status(code @ 400..=499) = fault {
+        // A refusal comes from whoever refuses: the request goes no further.
+        let body = r#"{"status":false,"response_code":99,"message":"refused by the fault proxy"}"#;
+        let answer = format!(
+            "HTTP/1.1 {code} Injected\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        return client.write_all(answer.as_bytes()).await;
+    }
+    let mut server = TcpStream::connect(upstream).await?;
+    if let Fault::ResetAfterRequestBytes(n) = fault {
+        server.write_all(&request[..n.min(request.len())]).await?;
+        reset(&server);
+        reset(&client);
+        return Ok(());
+    }
+    server.write_all(&request).await?;
+    if fault == Fault::Stall {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        return Ok(());
+    }
+    let answer = read_message(&mut server).await?;
+    match fault {
+        Fault::ResetAfterResponseBytes(n) => {
+            client.write_all(&answer[..n.min(answer.len())]).await?;
+            reset(&client);
+        }
+        Fault::Drip(ms) => {
+            for b in answer {
+                client.write_all(&[b]).await?;
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+        }
+        Fault::CloseMidBody => {
+            let body_start = answer
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(0, |p| p + 4);
+            let cut = body_start + (answer.len() - body_start) / 2;
+            client.write_all(&answer[..cut]).await?;
+            client.shutdown().await?;
+        }
+        Fault::Status(code) => {
+            let line_end = answer.windows(2).position(|w| w == b"\r\n").unwrap_or(0);
+            client
+                .write_all(format!("HTTP/1.1 {code} Injected").as_bytes())
+                .await?;
+            client.write_all(&answer[line_end..]).await?;
+        }
+        Fault::Pass | Fault::Stall | Fault::ResetAfterRequestBytes(_) => {
+            client.write_all(&answer).await?
+        }
+    }
+    Ok(())
+}
