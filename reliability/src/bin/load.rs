@@ -1,0 +1,143 @@
+//! `load [N]`: the sandbox under load. 64 concurrent clients send N (default
+//! 100,000) recharges; every one must get a distinct reference, every
+//! reference must be found by a status call, the counts must add up, and a
+//! body over the bound must get HTTP 413. Exits non-zero otherwise.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use aopay_core::{Client, MobileRecharge, Status};
+use aopay_sandbox::Sandbox;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const CLIENTS: u64 = 64;
+
+#[tokio::main]
+async fn main() {
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    let refs = Arc::new(Mutex::new(Vec::with_capacity(n as usize)));
+    let mut failures = Vec::new();
+
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..CLIENTS {
+        let (url, refs) = (sandbox.url().to_owned(), Arc::clone(&refs));
+        tasks.push(tokio::spawn(async move {
+            let client = Client::builder()
+                .registration_id("AOP-554")
+                .base_url(url)
+                .build()
+                .expect("client");
+            let mut errors = 0u64;
+            for i in (c..n).step_by(CLIENTS as usize) {
+                let req = MobileRecharge::new(
+                    518,
+                    10,
+                    &(7_200_000_000 + i).to_string(),
+                    "23.6784,76.8764",
+                )
+                .expect("request");
+                match client.mobile_recharge(&req).await {
+                    Ok(r) => refs
+                        .lock()
+                        .expect("refs")
+                        .push(r.reference_id.unwrap_or_default()),
+                    Err(_) => errors += 1,
+                }
+            }
+            errors
+        }));
+    }
+    let mut errors = 0;
+    for t in tasks {
+        errors += t.await.expect("no panic");
+    }
+    let recharge_secs = started.elapsed().as_secs_f64();
+    let refs = Arc::try_unwrap(refs)
+        .expect("all tasks done")
+        .into_inner()
+        .expect("refs");
+    let distinct = refs.iter().collect::<HashSet<&String>>().len();
+    if errors > 0 {
+        failures.push(format!("{errors} recharges failed"));
+    }
+    if distinct != refs.len() || refs.len() as u64 != n {
+        failures.push(format!(
+            "{} references for {n} recharges, {distinct} distinct",
+            refs.len()
+        ));
+    }
+
+    let started = Instant::now();
+    let refs = Arc::new(refs);
+    let mut tasks = Vec::new();
+    for c in 0..CLIENTS as usize {
+        let (url, refs) = (sandbox.url().to_owned(), Arc::clone(&refs));
+        tasks.push(tokio::spawn(async move {
+            let client = Client::builder()
+                .registration_id("AOP-554")
+                .base_url(url)
+                .build()
+                .expect("client");
+            let mut missing = 0u64;
+            for reference in refs.iter().skip(c).step_by(CLIENTS as usize) {
+                match client.recharge_status(reference).await {
+                    Ok(r)
+                        if r.status == Status::Success
+                            && r.reference_id.as_deref() == Some(reference) => {}
+                    _ => missing += 1,
+                }
+            }
+            missing
+        }));
+    }
+    let mut missing = 0;
+    for t in tasks {
+        missing += t.await.expect("no panic");
+    }
+    let status_secs = started.elapsed().as_secs_f64();
+    if missing > 0 {
+        failures.push(format!("{missing} references not found by RechargeStatus"));
+    }
+
+    // A body over the bound (64 KiB) gets 413.
+    let mut s = tokio::net::TcpStream::connect(sandbox.addr())
+        .await
+        .expect("connect");
+    let body = vec![b' '; 100 * 1024];
+    let head = format!(
+        "POST /api/AOP/V2/MobileRecharge HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.expect("write");
+    let _ = s.write_all(&body).await;
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer).await;
+    if !answer.starts_with(b"HTTP/1.1 413") {
+        failures.push(format!(
+            "oversized body answered {:?}",
+            String::from_utf8_lossy(&answer[..answer.len().min(20)])
+        ));
+    }
+
+    let stats = sandbox.stats();
+    if stats.recharge_requests != n || stats.status_requests != n || stats.transactions != n {
+        failures.push(format!("counts do not add up: {stats:?}"));
+    }
+    println!(
+        "{n} recharges from {CLIENTS} clients in {recharge_secs:.1} s ({:.0}/s), {n} status checks in {status_secs:.1} s ({:.0}/s)",
+        n as f64 / recharge_secs,
+        n as f64 / status_secs
+    );
+    println!("distinct references: {distinct}; sandbox stats: {stats:?}; oversized body: 413");
+    for f in &failures {
+        println!("FAILURE {f}");
+    }
+    sandbox.stop().await;
+    std::process::exit(i32::from(!failures.is_empty()));
+}
