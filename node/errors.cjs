@@ -64,8 +64,14 @@ function nativePayload(err) {
   }
 }
 
-/** The AopayError subclass for a native error payload. */
+/** The error for a native payload: an AopayError subclass, or a plain
+ * Error with `code` for the binding's own failures (aborted, stopped). */
 function fromPayload(p) {
+  if (p.local) {
+    const e = new Error(p.message)
+    e.code = p.code
+    return e
+  }
   const cls = BY_CODE[p.code] ?? AopayError
   return new cls(p.message, p)
 }
@@ -73,13 +79,7 @@ function fromPayload(p) {
 /** Turn a native exception into its AopayError subclass; pass others through. */
 function fromNative(err) {
   const p = nativePayload(err)
-  if (p === null) return err
-  if (p.local) {
-    const e = new Error(p.message)
-    e.code = p.code
-    return e
-  }
-  return fromPayload(p)
+  return p === null ? err : fromPayload(p)
 }
 
 module.exports = {

@@ -6,7 +6,7 @@
 const native = require('./native.cjs')
 const errors = require('./errors.cjs')
 
-const { fromNative } = errors
+const { fromNative, fromPayload } = errors
 
 function rethrow(err) {
   throw fromNative(err)
@@ -34,15 +34,6 @@ function makeDispatch(pending, keepAlive) {
     }
     if (pending.size === 0) keepAlive.unref()
   }
-}
-
-function fromPayload(p) {
-  if (p.local) {
-    const e = new Error(p.message)
-    e.code = p.code
-    return e
-  }
-  return errors.fromPayload(p)
 }
 
 class Client {

@@ -91,10 +91,6 @@ impl PyRecharge {
     }
 }
 
-fn wrap(r: aopay_core::Recharge) -> PyRecharge {
-    PyRecharge { inner: r }
-}
-
 impl From<aopay_core::Recharge> for PyRecharge {
     fn from(inner: aopay_core::Recharge) -> Self {
         Self { inner }
@@ -235,7 +231,7 @@ impl PyClient {
             &self.rt,
             async move { client.mobile_recharge(&req).await },
         )
-        .map(wrap)
+        .map(PyRecharge::from)
     }
 
     fn recharge_status(&self, py: Python<'_>, reference_id: &str) -> PyResult<PyRecharge> {
@@ -244,7 +240,7 @@ impl PyClient {
         block_on_interruptibly(py, &self.rt, async move {
             client.recharge_status(&reference).await
         })
-        .map(wrap)
+        .map(PyRecharge::from)
     }
 
     #[pyo3(signature = (reference_id, timeout=120.0, *, initial_interval=1.0, max_interval=10.0))]
@@ -262,7 +258,7 @@ impl PyClient {
         block_on_interruptibly(py, &self.rt, async move {
             client.wait_for_final(&reference, opts).await
         })
-        .map(wrap)
+        .map(PyRecharge::from)
     }
 
     /// Journal entries that are not final, as dicts (oldest first).

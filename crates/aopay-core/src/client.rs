@@ -698,8 +698,7 @@ impl Client {
                 .map(Duration::from_secs);
             let (bytes, complete) = read_capped(call, resp, self.inner.max_response_bytes).await?;
             if !complete && (200..300).contains(&status) {
-                return Err(unreadable(
-                    call,
+                return Err(call.unreadable(
                     ErrorDetails::new(format!(
                         "answer is larger than the {}-byte limit",
                         self.inner.max_response_bytes
@@ -714,13 +713,6 @@ impl Client {
             Ok(result) => result,
             Err(_) => Err(timeout_error(call)),
         }
-    }
-}
-
-fn unreadable(call: Call, d: ErrorDetails) -> Error {
-    match call {
-        Call::MobileRecharge => Error::outcome_unknown(d),
-        Call::RechargeStatus => Error::protocol(d),
     }
 }
 

@@ -37,7 +37,7 @@ impl Call {
 
     /// The error for an answer that cannot be trusted: on a recharge the
     /// money may have moved, on a read nothing happened.
-    fn unreadable(self, d: ErrorDetails) -> Error {
+    pub(crate) fn unreadable(self, d: ErrorDetails) -> Error {
         match self {
             Self::MobileRecharge => Error::outcome_unknown(d),
             Self::RechargeStatus => Error::protocol(d),
