@@ -75,6 +75,15 @@ struct Global {
     /// Extra header for every request, as NAME:VALUE (repeatable). Values are never printed.
     #[arg(long = "header", value_name = "NAME:VALUE", global = true)]
     headers: Vec<String>,
+    /// Extra trusted CA certificates (a PEM file), added to the system's:
+    /// for a private gateway or `aopay sandbox --tls`.
+    #[arg(
+        long,
+        value_name = "PEM_FILE",
+        env = "AOPAY_ROOT_CERTIFICATES",
+        global = true
+    )]
+    root_certificates: Option<std::path::PathBuf>,
     /// Idempotency journal: a SQLite file path or postgres://… (needed by --idempotency-key).
     #[arg(long, env = "AOPAY_JOURNAL", global = true)]
     journal: Option<String>,
@@ -126,6 +135,13 @@ enum Command {
         /// Address to bind.
         #[arg(long, default_value = "127.0.0.1")]
         host: std::net::IpAddr,
+        /// Serve HTTPS with a certificate from a throwaway CA (clients need
+        /// that CA: see --ca-out).
+        #[arg(long)]
+        tls: bool,
+        /// With --tls, write the CA certificate (PEM) to this file.
+        #[arg(long, value_name = "PEM_FILE", requires = "tls")]
+        ca_out: Option<std::path::PathBuf>,
     },
 }
 
@@ -163,7 +179,9 @@ async fn main() -> ExitCode {
 
 fn init_tracing(verbose: u8) {
     let default = match verbose {
-        0 => "warn",
+        // The verifier logs every refused certificate as an error of its
+        // own; the one-line error already says it.
+        0 => "warn,rustls_platform_verifier=off",
         1 => "aopay=debug,aopay_sandbox=debug",
         _ => "trace",
     };
@@ -177,8 +195,14 @@ fn init_tracing(verbose: u8) {
 
 async fn run(cli: Cli) -> Result<u8, Failure> {
     let g = cli.global;
-    if let Command::Sandbox { port, host } = cli.command {
-        return serve_sandbox(SocketAddr::new(host, port)).await;
+    if let Command::Sandbox {
+        port,
+        host,
+        tls,
+        ca_out,
+    } = cli.command
+    {
+        return serve_sandbox(SocketAddr::new(host, port), tls, ca_out).await;
     }
     // The embedded sandbox lives as long as this command.
     let sandbox = if g.sandbox {
@@ -375,6 +399,15 @@ fn build_client(g: &Global, sandbox: Option<&Sandbox>) -> Result<Client, Error> 
         (None, Some(url)) => b = b.base_url(url),
         (None, None) => {}
     }
+    if let Some(path) = &g.root_certificates {
+        let pem = std::fs::read(path).map_err(|e| {
+            ValidationError::new(
+                "root_certificates",
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
+        b = b.root_certificates_pem(pem);
+    }
     if let Some(spec) = &g.journal {
         b = b.journal(Journal::open(spec)?);
     }
@@ -497,16 +530,34 @@ fn exit_code_for(f: &Failure) -> u8 {
     }
 }
 
-async fn serve_sandbox(addr: SocketAddr) -> Result<u8, Failure> {
-    let sb = Sandbox::start_with(SandboxConfig::default(), addr)
-        .await
-        .map_err(|e| other(format!("cannot listen on {addr}: {e}")))?;
+async fn serve_sandbox(
+    addr: SocketAddr,
+    tls: bool,
+    ca_out: Option<std::path::PathBuf>,
+) -> Result<u8, Failure> {
+    let config = SandboxConfig::default();
+    let sb = if tls {
+        Sandbox::start_tls_with(config, addr).await
+    } else {
+        Sandbox::start_with(config, addr).await
+    }
+    .map_err(|e| other(format!("cannot listen on {addr}: {e}")))?;
+    if let (Some(path), Some(pem)) = (&ca_out, sb.ca_pem()) {
+        std::fs::write(path, pem)
+            .map_err(|e| other(format!("cannot write {}: {e}", path.display())))?;
+    }
     // A closed stdout (a parent that read only the URL) must not stop the server.
     let mut banner = format!("aopay sandbox listening on {}\n", sb.url());
     banner.push_str(&format!(
         "  export AOPAY_BASE_URL={} AOPAY_REGISTRATION_ID=AOP-554\n",
         sb.url()
     ));
+    if let Some(path) = &ca_out {
+        banner.push_str(&format!(
+            "  export AOPAY_ROOT_CERTIFICATES={}\n",
+            path.display()
+        ));
+    }
     banner.push_str("magic customer numbers (any other number succeeds):\n");
     for (number, _, what) in MAGIC_NUMBERS {
         banner.push_str(&format!("  {number}  {what}\n"));

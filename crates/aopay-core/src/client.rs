@@ -9,6 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::Url;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use tokio::time::Instant;
 
 use crate::error::{Error, ErrorDetails, ErrorKind, ValidationError};
@@ -76,6 +78,7 @@ pub struct ClientBuilder {
     max_response_bytes: usize,
     pool_idle_timeout: Duration,
     journal: Option<Journal>,
+    root_certificates_pem: Vec<Vec<u8>>,
 }
 
 impl Default for ClientBuilder {
@@ -93,6 +96,7 @@ impl Default for ClientBuilder {
             max_response_bytes: 1 << 20,
             pool_idle_timeout: Duration::from_secs(15),
             journal: None,
+            root_certificates_pem: Vec::new(),
         }
     }
 }
@@ -103,6 +107,7 @@ impl fmt::Debug for ClientBuilder {
             .field("registration_id", &self.registration_id)
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
+            .field("extra_root_certificates", &self.root_certificates_pem.len())
             .field(
                 "headers",
                 &RedactedHeaders(self.headers.iter().map(|(k, _)| k.as_str())),
@@ -189,6 +194,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Trust the certificate authorities in `pem` (one or more PEM
+    /// `CERTIFICATE` blocks) besides the system's roots: for a corporate
+    /// TLS proxy, a private gateway, or the HTTPS sandbox
+    /// (`aopay_sandbox::Sandbox::ca_pem`). Checked by [`Self::build`].
+    pub fn root_certificates_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.root_certificates_pem.push(pem.as_ref().to_vec());
+        self
+    }
+
     /// Record keyed recharges in `journal` so that one idempotency key never
     /// pays twice (see [`MobileRecharge::with_idempotency_key`]).
     pub fn journal(mut self, journal: Journal) -> Self {
@@ -230,8 +244,12 @@ impl ClientBuilder {
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| ValidationError::new("user_agent", "must be visible ASCII"))?;
 
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config()?)
+        let mut http = reqwest::Client::builder();
+        if no_proxy_for_all_hosts() {
+            http = http.no_proxy();
+        }
+        let http = http
+            .tls_backend_preconfigured(tls_config(extra_roots(&self.root_certificates_pem)?)?)
             .default_headers(headers)
             .user_agent(user_agent)
             .connect_timeout(self.connect_timeout)
@@ -273,14 +291,61 @@ impl ClientBuilder {
     }
 }
 
-fn tls_config() -> Result<rustls::ClientConfig, Error> {
-    use rustls_platform_verifier::BuilderVerifierExt;
+/// `NO_PROXY=*` (or `no_proxy`, as curl reads them): no proxy for any host.
+/// reqwest (through hyper-util 0.1) honours `*` for host names but not for
+/// IP addresses, so a call to `https://10.1.2.3` would still be proxied.
+fn no_proxy_for_all_hosts() -> bool {
+    ["NO_PROXY", "no_proxy"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok())
+        .is_some_and(|list| list.split(',').any(|entry| entry.trim() == "*"))
+}
+
+/// Parse the extra roots; each PEM text must hold at least one certificate.
+fn extra_roots(pems: &[Vec<u8>]) -> Result<Vec<CertificateDer<'static>>, ValidationError> {
+    const FIELD: &str = "root_certificates";
+    let mut roots = Vec::new();
+    for pem in pems {
+        let before = roots.len();
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            roots.push(
+                cert.map_err(|e| ValidationError::new(FIELD, format!("is not valid PEM ({e})")))?,
+            );
+        }
+        if roots.len() == before {
+            return Err(ValidationError::new(
+                FIELD,
+                "must contain at least one PEM CERTIFICATE block",
+            ));
+        }
+    }
+    Ok(roots)
+}
+
+/// rustls with the platform's roots (plus `extra_roots`), ring, TLS 1.2+.
+fn tls_config(extra_roots: Vec<CertificateDer<'static>>) -> Result<rustls::ClientConfig, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    rustls::ClientConfig::builder_with_provider(provider)
+    let setup =
+        |e: rustls::Error| Error::connect(ErrorDetails::new(format!("cannot set up TLS: {e}")));
+    let verifier = if extra_roots.is_empty() {
+        rustls_platform_verifier::Verifier::new(Arc::clone(&provider)).map_err(setup)?
+    } else {
+        // Only the caller's certificates can fail here: system roots that
+        // do not parse are skipped.
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, Arc::clone(&provider))
+            .map_err(|e| {
+                ValidationError::new(
+                    "root_certificates",
+                    format!("is not a usable CA certificate ({e})"),
+                )
+            })?
+    };
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .and_then(|b| b.with_platform_verifier())
-        .map(|b| b.with_no_client_auth())
-        .map_err(|e| Error::connect(ErrorDetails::new(format!("cannot set up TLS: {e}"))))
+        .map_err(setup)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth())
 }
 
 /// Validate a base URL (§3): https, or http to loopback, or http anywhere

@@ -16,8 +16,12 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod handler;
 mod magic;
+#[cfg(feature = "tls")]
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -91,6 +95,7 @@ pub struct Stats {
 pub struct Sandbox {
     addr: SocketAddr,
     url: String,
+    ca_pem: Option<String>,
     state: Arc<handler::State>,
     shutdown: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -109,25 +114,62 @@ impl Sandbox {
 
     /// Start on `addr` (port 0 picks a free one).
     pub async fn start_with(config: SandboxConfig, addr: SocketAddr) -> std::io::Result<Self> {
+        Self::bind(config, addr, None, None).await
+    }
+
+    /// Start an HTTPS sandbox on a free loopback port. Its certificate is
+    /// issued by a throwaway CA made for this sandbox alone, so clients
+    /// refuse it until they add [`Self::ca_pem`] to their trusted roots.
+    #[cfg(feature = "tls")]
+    pub async fn start_tls() -> std::io::Result<Self> {
+        Self::start_tls_with(
+            SandboxConfig::default(),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+        )
+        .await
+    }
+
+    /// [`Self::start_tls`] on `addr`, with `config`.
+    #[cfg(feature = "tls")]
+    pub async fn start_tls_with(config: SandboxConfig, addr: SocketAddr) -> std::io::Result<Self> {
+        let identity = tls::Identity::generate()?;
+        Self::bind(config, addr, Some(identity.acceptor), Some(identity.ca_pem)).await
+    }
+
+    async fn bind(
+        config: SandboxConfig,
+        addr: SocketAddr,
+        acceptor: Option<Acceptor>,
+        ca_pem: Option<String>,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(handler::State::new(config));
         let (shutdown, rx) = watch::channel(false);
-        let task = tokio::spawn(serve(listener, Arc::clone(&state), rx));
-        let url = format!("http://{addr}");
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
+        let task = tokio::spawn(serve(listener, acceptor, Arc::clone(&state), rx));
+        let url = format!("{scheme}://{addr}");
         tracing::info!(target: "aopay_sandbox", %url, "sandbox listening");
         Ok(Self {
             addr,
             url,
+            ca_pem,
             state,
             shutdown,
             task: Some(task),
         })
     }
 
-    /// `http://127.0.0.1:PORT`: pass it as the client's base URL.
+    /// `http://127.0.0.1:PORT` (`https://` for a TLS sandbox): pass it as
+    /// the client's base URL.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// PEM of the CA that issued a TLS sandbox's certificate (`None` for
+    /// plain HTTP): the root a client must add to trust this sandbox.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The address it listens on.
@@ -173,7 +215,17 @@ impl Drop for Sandbox {
     }
 }
 
-async fn serve(listener: TcpListener, state: Arc<handler::State>, mut stop: watch::Receiver<bool>) {
+#[cfg(feature = "tls")]
+type Acceptor = tokio_rustls::TlsAcceptor;
+#[cfg(not(feature = "tls"))]
+type Acceptor = std::convert::Infallible;
+
+async fn serve(
+    listener: TcpListener,
+    acceptor: Option<Acceptor>,
+    state: Arc<handler::State>,
+    mut stop: watch::Receiver<bool>,
+) {
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
@@ -188,16 +240,31 @@ async fn serve(listener: TcpListener, state: Arc<handler::State>, mut stop: watc
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let watcher = graceful.watcher();
                 let state = Arc::clone(&state);
-                let service = service_fn(move |req| {
-                    let state = Arc::clone(&state);
-                    async move { state.handle(req).await }
-                });
-                let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
+                match &acceptor {
+                    None => {
+                        tokio::spawn(serve_connection(stream, state, watcher));
+                    }
+                    #[cfg(feature = "tls")]
+                    Some(acceptor) => {
+                        let handshake = acceptor.accept(stream);
+                        tokio::spawn(async move {
+                            // A client that never finishes its handshake must not hold a task.
+                            match tokio::time::timeout(Duration::from_secs(10), handshake).await {
+                                Ok(Ok(tls)) => serve_connection(tls, state, watcher).await,
+                                Ok(Err(e)) => {
+                                    tracing::debug!(target: "aopay_sandbox", error = %e, "TLS handshake failed");
+                                }
+                                Err(_) => {
+                                    tracing::debug!(target: "aopay_sandbox", "TLS handshake timed out");
+                                }
+                            }
+                        });
+                    }
+                    #[cfg(not(feature = "tls"))]
+                    Some(never) => match *never {},
+                }
             }
             _ = stop.changed() => break,
         }
@@ -207,4 +274,20 @@ async fn serve(listener: TcpListener, state: Arc<handler::State>, mut stop: watc
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(Duration::from_secs(2)) => {}
     }
+}
+
+/// Serve HTTP/1.1 on one accepted connection (plain or TLS) until it closes.
+pub(crate) async fn serve_connection<IO>(
+    io: IO,
+    state: Arc<handler::State>,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| {
+        let state = Arc::clone(&state);
+        async move { state.handle(req).await }
+    });
+    let conn = http1::Builder::new().serve_connection(TokioIo::new(io), service);
+    let _ = watcher.watch(conn).await;
 }
