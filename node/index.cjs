@@ -148,13 +148,15 @@ class Sandbox {
   constructor(handle) {
     this[nativeKey] = handle
     this.url = handle.url
+    /** PEM of the throwaway CA of a `{ tls: true }` sandbox, else `null`. */
+    this.caPem = handle.caPem ?? null
   }
 
   /** Start the AOPay-compatible sandbox in-process on a free loopback port. */
   static async start(options = {}) {
-    const { slowDelayMs, pendingChecks } = options ?? {}
+    const { slowDelayMs, pendingChecks, tls } = options ?? {}
     try {
-      return new Sandbox(await native.startSandbox(slowDelayMs, pendingChecks))
+      return new Sandbox(await native.startSandbox(slowDelayMs, pendingChecks, tls))
     } catch (err) {
       rethrow(err)
     }

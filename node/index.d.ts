@@ -36,6 +36,11 @@ export interface ClientOptions {
   /** Allow plain http:// to a non-loopback host (never in production). */
   allowInsecureHttp?: boolean
   /**
+   * Extra trusted CA certificates (PEM text), added to the system's: for a
+   * private gateway, or a `{ tls: true }` sandbox's `caPem`.
+   */
+  rootCertificates?: string | Uint8Array
+  /**
    * The idempotency journal, needed by `idempotencyKey`: a SQLite file path
    * (or a `postgres://…` DSN), `{ sqlite: path }` or `{ postgres: dsn }`.
    */
@@ -110,14 +115,18 @@ export interface SandboxOptions {
   slowDelayMs?: number
   /** Status checks a pending transaction takes to become final (default 2). */
   pendingChecks?: number
+  /** Serve HTTPS with a certificate from a throwaway CA (see `caPem`). */
+  tls?: boolean
 }
 
 export declare class Sandbox {
   private constructor()
   /** Start the AOPay-compatible sandbox in-process on a free loopback port. */
   static start(options?: SandboxOptions): Promise<Sandbox>
-  /** `http://127.0.0.1:PORT`: pass it as `baseUrl`. */
+  /** `http://127.0.0.1:PORT` (`https://` with `tls`): pass it as `baseUrl`. */
   readonly url: string
+  /** With `tls`, the PEM of the CA to pass as `rootCertificates`; else `null`. */
+  readonly caPem: string | null
   stats(): SandboxStats
   /** How many recharge requests named this customer number. */
   rechargesFor(customerNumber: string | number): number

@@ -21,7 +21,7 @@ export declare class CancelToken {
  */
 export declare class NativeClient {
   /**
-   * `options`: `{ registrationId, baseUrl?, timeoutMs?, connectTimeoutMs?, headers?, allowInsecureHttp? }`;
+   * `options`: `{ registrationId, baseUrl?, timeoutMs?, connectTimeoutMs?, headers?, allowInsecureHttp?, rootCertificates? }`;
    * `onComplete` receives batches: a JSON array of `[id, ok, value]`.
    */
   constructor(options: object, onComplete: (arg: string) => void)
@@ -44,6 +44,8 @@ export declare class NativeClient {
 /** The native sandbox behind the JS `Sandbox`. */
 export declare class NativeSandbox {
   get url(): string
+  /** PEM of a TLS sandbox's throwaway CA (`null` for plain HTTP). */
+  get caPem(): string | null
   stats(): SandboxStats
   /** How many recharge requests named this customer number (string or number). */
   rechargesFor(customerNumber: string | number): number
@@ -68,8 +70,8 @@ export interface SandboxStats {
   transactions: number
 }
 
-/** Start the sandbox on a free loopback port. `options`: `{ slowDelayMs?, pendingChecks? }`. */
-export declare function startSandbox(slowDelayMs?: number | undefined | null, pendingChecks?: number | undefined | null): Promise<NativeSandbox>
+/** Start the sandbox on a free loopback port (HTTPS with a throwaway CA when `tls`). */
+export declare function startSandbox(slowDelayMs?: number | undefined | null, pendingChecks?: number | undefined | null, tls?: boolean | undefined | null): Promise<NativeSandbox>
 
 /** The SDK version (one version for the crates and both packages). */
 export declare function version(): string

@@ -76,6 +76,7 @@ class Client:
         allow_insecure_http: bool = False,
         max_response_bytes: Optional[int] = None,
         journal: Optional[_Journal] = None,
+        root_certificates: Optional[Union[str, bytes]] = None,
     ) -> Client: ...
     def mobile_recharge(
         self,
@@ -113,6 +114,7 @@ class AsyncClient:
         allow_insecure_http: bool = False,
         max_response_bytes: Optional[int] = None,
         journal: Optional[_Journal] = None,
+        root_certificates: Optional[Union[str, bytes]] = None,
     ) -> AsyncClient: ...
     async def mobile_recharge(
         self,
@@ -139,9 +141,13 @@ class AsyncClient:
 class Sandbox:
     """The AOPay-compatible sandbox, in this process on a free loopback port."""
 
-    def __new__(cls, *, slow_delay: float = 3.0, pending_checks: int = 2) -> Sandbox: ...
+    def __new__(
+        cls, *, slow_delay: float = 3.0, pending_checks: int = 2, tls: bool = False
+    ) -> Sandbox: ...
     @property
     def url(self) -> str: ...
+    @property
+    def ca_pem(self) -> Optional[str]: ...
     def stats(self) -> dict[str, int]: ...
     def recharges_for(self, customer_number: _CustomerNumber) -> int: ...
     def reset(self) -> None: ...

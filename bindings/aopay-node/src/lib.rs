@@ -152,7 +152,7 @@ impl std::fmt::Debug for NativeClient {
 
 #[napi]
 impl NativeClient {
-    /// `options`: `{ registrationId, baseUrl?, timeoutMs?, connectTimeoutMs?, headers?, allowInsecureHttp? }`;
+    /// `options`: `{ registrationId, baseUrl?, timeoutMs?, connectTimeoutMs?, headers?, allowInsecureHttp?, rootCertificates? }`;
     /// `onComplete` receives batches: a JSON array of `[id, ok, value]`.
     #[napi(constructor)]
     pub fn new(
@@ -308,6 +308,7 @@ pub struct SandboxStats {
 pub struct NativeSandbox {
     inner: Arc<Mutex<Option<aopay_sandbox::Sandbox>>>,
     url: String,
+    ca_pem: Option<String>,
 }
 
 impl NativeSandbox {
@@ -328,6 +329,12 @@ impl NativeSandbox {
     #[napi(getter)]
     pub fn url(&self) -> String {
         self.url.clone()
+    }
+
+    /// PEM of a TLS sandbox's throwaway CA (`null` for plain HTTP).
+    #[napi(getter)]
+    pub fn ca_pem(&self) -> Option<String> {
+        self.ca_pem.clone()
     }
 
     #[napi]
@@ -373,11 +380,12 @@ impl NativeSandbox {
     }
 }
 
-/// Start the sandbox on a free loopback port. `options`: `{ slowDelayMs?, pendingChecks? }`.
+/// Start the sandbox on a free loopback port (HTTPS with a throwaway CA when `tls`).
 #[napi]
 pub async fn start_sandbox(
     slow_delay_ms: Option<f64>,
     pending_checks: Option<u32>,
+    tls: Option<bool>,
 ) -> Result<NativeSandbox> {
     let mut config = aopay_sandbox::SandboxConfig::default();
     if let Some(ms) = slow_delay_ms {
@@ -392,12 +400,17 @@ pub async fn start_sandbox(
     if let Some(checks) = pending_checks {
         config = config.pending_checks(checks);
     }
-    let sb =
-        aopay_sandbox::Sandbox::start_with(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .map_err(|e| local_error("SANDBOX_START", &format!("cannot start the sandbox: {e}")))?;
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let started = if tls.unwrap_or(false) {
+        aopay_sandbox::Sandbox::start_tls_with(config, addr).await
+    } else {
+        aopay_sandbox::Sandbox::start_with(config, addr).await
+    };
+    let sb = started
+        .map_err(|e| local_error("SANDBOX_START", &format!("cannot start the sandbox: {e}")))?;
     Ok(NativeSandbox {
         url: sb.url().to_owned(),
+        ca_pem: sb.ca_pem().map(str::to_owned),
         inner: Arc::new(Mutex::new(Some(sb))),
     })
 }

@@ -124,6 +124,23 @@ pub(crate) fn headers_from_py(
         .collect()
 }
 
+/// `root_certificates`: PEM text as `str` or `bytes`.
+pub(crate) fn pem_from_py(pem: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<u8>>> {
+    let Some(pem) = pem else {
+        return Ok(None);
+    };
+    if let Ok(text) = pem.cast::<PyString>() {
+        return Ok(Some(text.to_cow()?.as_bytes().to_vec()));
+    }
+    if let Ok(bytes) = pem.cast::<pyo3::types::PyBytes>() {
+        return Ok(Some(bytes.as_bytes().to_vec()));
+    }
+    Err(invalid(ValidationError::new(
+        "root_certificates",
+        "must be PEM text (str or bytes)",
+    )))
+}
+
 /// JSON → Python: dict, list, str, int, float, bool, None.
 pub(crate) fn json_to_py<'py>(
     py: Python<'py>,

@@ -108,6 +108,7 @@ fn build_client(
     allow_insecure_http: bool,
     max_response_bytes: Option<usize>,
     journal: Option<&Bound<'_, PyAny>>,
+    root_certificates: Option<&Bound<'_, PyAny>>,
     flavour: &str,
 ) -> PyResult<aopay_core::Client> {
     let mut b = aopay_core::Client::builder()
@@ -132,6 +133,9 @@ fn build_client(
     }
     for (k, v) in convert::headers_from_py(headers)? {
         b = b.header(k, v);
+    }
+    if let Some(pem) = convert::pem_from_py(root_certificates)? {
+        b = b.root_certificates_pem(pem);
     }
     if let Some(j) = journal::journal_from_py(journal)? {
         b = b.journal(j);
@@ -179,7 +183,7 @@ pub struct PyClient {
 #[pymethods]
 impl PyClient {
     #[new]
-    #[pyo3(signature = (registration_id, base_url=None, timeout=30.0, connect_timeout=10.0, headers=None, *, allow_insecure_http=false, max_response_bytes=None, journal=None))]
+    #[pyo3(signature = (registration_id, base_url=None, timeout=30.0, connect_timeout=10.0, headers=None, *, allow_insecure_http=false, max_response_bytes=None, journal=None, root_certificates=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         registration_id: &str,
@@ -190,6 +194,7 @@ impl PyClient {
         allow_insecure_http: bool,
         max_response_bytes: Option<usize>,
         journal: Option<&Bound<'_, PyAny>>,
+        root_certificates: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let inner = build_client(
             registration_id,
@@ -200,6 +205,7 @@ impl PyClient {
             allow_insecure_http,
             max_response_bytes,
             journal,
+            root_certificates,
             "sync",
         )?;
         Ok(Self {
@@ -298,7 +304,7 @@ pub struct PyAsyncClient {
 #[pymethods]
 impl PyAsyncClient {
     #[new]
-    #[pyo3(signature = (registration_id, base_url=None, timeout=30.0, connect_timeout=10.0, headers=None, *, allow_insecure_http=false, max_response_bytes=None, journal=None))]
+    #[pyo3(signature = (registration_id, base_url=None, timeout=30.0, connect_timeout=10.0, headers=None, *, allow_insecure_http=false, max_response_bytes=None, journal=None, root_certificates=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         registration_id: &str,
@@ -309,6 +315,7 @@ impl PyAsyncClient {
         allow_insecure_http: bool,
         max_response_bytes: Option<usize>,
         journal: Option<&Bound<'_, PyAny>>,
+        root_certificates: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let inner = build_client(
             registration_id,
@@ -319,6 +326,7 @@ impl PyAsyncClient {
             allow_insecure_http,
             max_response_bytes,
             journal,
+            root_certificates,
             "async",
         )?;
         Ok(Self { inner })
@@ -417,6 +425,7 @@ impl PyAsyncClient {
 pub struct PySandbox {
     inner: Option<aopay_sandbox::Sandbox>,
     url: String,
+    ca_pem: Option<String>,
 }
 
 impl PySandbox {
@@ -430,8 +439,8 @@ impl PySandbox {
 #[pymethods]
 impl PySandbox {
     #[new]
-    #[pyo3(signature = (*, slow_delay=3.0, pending_checks=2))]
-    fn new(py: Python<'_>, slow_delay: f64, pending_checks: u32) -> PyResult<Self> {
+    #[pyo3(signature = (*, slow_delay=3.0, pending_checks=2, tls=false))]
+    fn new(py: Python<'_>, slow_delay: f64, pending_checks: u32, tls: bool) -> PyResult<Self> {
         let delay = Duration::try_from_secs_f64(slow_delay).map_err(|_| {
             to_py_err(
                 aopay_core::ValidationError::new(
@@ -445,26 +454,39 @@ impl PySandbox {
             .slow_delay(delay)
             .pending_checks(pending_checks);
         let rt = runtime();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         let sb = py
             .detach(|| {
-                rt.block_on(aopay_sandbox::Sandbox::start_with(
-                    config,
-                    std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-                ))
+                rt.block_on(async {
+                    if tls {
+                        aopay_sandbox::Sandbox::start_tls_with(config, addr).await
+                    } else {
+                        aopay_sandbox::Sandbox::start_with(config, addr).await
+                    }
+                })
             })
             .map_err(|e| {
                 pyo3::exceptions::PyOSError::new_err(format!("cannot start the sandbox: {e}"))
             })?;
         Ok(Self {
             url: sb.url().to_owned(),
+            ca_pem: sb.ca_pem().map(str::to_owned),
             inner: Some(sb),
         })
     }
 
-    /// `http://127.0.0.1:PORT`: pass it as the client's `base_url`.
+    /// `http://127.0.0.1:PORT` (`https://` with `tls=True`): pass it as the
+    /// client's `base_url`.
     #[getter]
     fn url(&self) -> &str {
         &self.url
+    }
+
+    /// With `tls=True`, the PEM of the throwaway CA behind the sandbox's
+    /// certificate: pass it as the client's `root_certificates`.
+    #[getter]
+    fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// Counts of what was received so far.

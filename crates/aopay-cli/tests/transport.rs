@@ -294,3 +294,76 @@ fn sandbox_command_serves_https_and_writes_its_ca() {
         "{err}"
     );
 }
+
+/// Everything the process can log (`-vv`: every crate at TRACE, reqwest's,
+/// hyper's and rustls's records included) over TLS and through a proxy
+/// with credentials: no header value, no proxy password, no full number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn most_verbose_logs_hold_no_secret() {
+    const SECRET: &str = "tok-9b1e-SECRET";
+    const PROXY_PASSWORD: &str = "proxy-pw-SECRET";
+    let proxy = Tinyproxy::start("trace-secrets");
+    let sb = Sandbox::start_tls().await.unwrap();
+    let ca = write_ca(&sb, "trace-secrets-ca");
+    let mut env = vec![("AOPAY_LOG", "trace".to_owned())];
+    if let Some(p) = &proxy {
+        let with_credentials = p
+            .url
+            .replace("http://", &format!("http://aopay:{PROXY_PASSWORD}@"));
+        env.push(("HTTPS_PROXY", with_credentials));
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aopay"));
+    cmd.args([
+        "-vv",
+        "recharge",
+        "--registration-id",
+        "AOP-554",
+        "--base-url",
+        sb.url(),
+    ])
+    .args([
+        "--product",
+        "518",
+        "--amount",
+        "10",
+        "--number",
+        "9876543210",
+    ])
+    .args(["--geocode", "23.6784,76.8764", "--header"])
+    .arg(format!("Authorization: Bearer {SECRET}"))
+    .arg("--root-certificates")
+    .arg(&ca);
+    for var in PROXY_VARS {
+        cmd.env_remove(var);
+    }
+    for (k, v) in &env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.lines().count() > 20,
+        "expected a TRACE-level log:\n{err}"
+    );
+    assert!(err.contains("98XXXXXX10"), "the masked number is logged");
+    if proxy.is_some() {
+        assert!(
+            err.contains("CONNECT") || err.contains("tunnel") || err.contains("proxy"),
+            "{err}"
+        );
+    }
+    for secret in [
+        SECRET,
+        PROXY_PASSWORD,
+        "9876543210",
+        "YW9wYXk6cHJveHktcHctU0VDUkVU",
+    ] {
+        assert!(!err.contains(secret), "{secret} leaked:\n{err}");
+    }
+    if std::env::var_os("AOPAY_SHOW_TRACE").is_some() {
+        eprintln!("{err}");
+    }
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains(SECRET) && !stdout.contains(PROXY_PASSWORD));
+}
