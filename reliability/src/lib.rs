@@ -3,6 +3,8 @@
 //! finds its `CustomerNumber`, and applies the fault the run assigned to that
 //! number: the run can then check every outcome against what happened.
 
+pub mod run;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

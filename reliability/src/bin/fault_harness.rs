@@ -1,0 +1,110 @@
+//! `fault_harness N SEED LABEL`: the sandbox and the fault proxy for a fault
+//! run driven from another language (`reliability/faults.py`,
+//! `reliability/faults.mjs`). Prints one JSON line: the proxy's URL, a URL
+//! that refuses connections, the timeout, and the plan (`[number,
+//! use_proxy]` per call). Then reads one JSON outcome per line from stdin,
+//! `[number, outcome, retry_safe or null, elapsed_ms]`, until EOF; checks
+//! them with the same rules as the Rust run; prints the report; exits
+//! non-zero on any violation.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aopay_reliability::FaultProxy;
+use aopay_reliability::run::{self, Outcome, TIMEOUT};
+use aopay_sandbox::Sandbox;
+
+fn parse(line: &str) -> Option<Outcome> {
+    // A tiny fixed shape: no JSON library needed for four fields.
+    let inner = line.trim().strip_prefix('[')?.strip_suffix(']')?;
+    let mut parts = inner.splitn(2, ',');
+    let number = parts.next()?.trim().parse().ok()?;
+    let rest = parts.next()?.trim().strip_prefix('"')?;
+    let (outcome, rest) = rest.split_once('"')?;
+    let mut rest = rest.trim_start_matches(',').split(',');
+    let retry_safe = match rest.next()?.trim() {
+        "true" => Some(true),
+        "false" => Some(false),
+        "null" => None,
+        _ => return None,
+    };
+    let ms: f64 = rest.next()?.trim().parse().ok()?;
+    Some(Outcome {
+        number,
+        outcome: outcome.to_owned(),
+        retry_safe,
+        elapsed: Duration::from_secs_f64(ms / 1000.0),
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2_000);
+    let seed: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(0x5EED);
+    let label = args.get(3).cloned().unwrap_or_else(|| "binding".to_owned());
+    let concurrency: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(16);
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    let calls = run::plan(n, seed, 7_200_000_000);
+    let plan = Arc::new(Mutex::new(
+        calls
+            .iter()
+            .filter_map(|(number, f)| f.map(|f| (*number, f)))
+            .collect::<HashMap<_, _>>(),
+    ));
+    let proxy = FaultProxy::start(sandbox.addr(), plan)
+        .await
+        .expect("proxy");
+    let refused = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+        format!("http://{}", l.local_addr().expect("addr"))
+    };
+    let pairs: Vec<String> = calls
+        .iter()
+        .map(|(number, f)| format!("[{number},{}]", f.is_some()))
+        .collect();
+    println!(
+        "{{\"proxy\":\"{}\",\"refused\":\"{refused}\",\"timeout_ms\":{},\"calls\":[{}]}}",
+        proxy.url,
+        TIMEOUT.as_millis(),
+        pairs.join(",")
+    );
+    let lines = tokio::task::spawn_blocking(|| {
+        std::io::stdin()
+            .lock()
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    })
+    .await
+    .expect("stdin");
+    let mut outcomes = Vec::new();
+    let mut bad = Vec::new();
+    for line in lines.iter().filter(|l| !l.trim().is_empty()) {
+        match parse(line) {
+            Some(o) => outcomes.push(o),
+            None => bad.push(line.clone()),
+        }
+    }
+    let mut report = run::check(
+        &format!("{label}, seed {seed}"),
+        &calls,
+        &outcomes,
+        &sandbox,
+        concurrency,
+    );
+    for line in bad {
+        report
+            .violations
+            .push(format!("unreadable outcome line: {line}"));
+        report
+            .text
+            .push_str(&format!("VIOLATION unreadable outcome line: {line}\n"));
+    }
+    print!("{}", report.text);
+    drop(proxy);
+    sandbox.stop().await;
+    std::process::exit(i32::from(!report.violations.is_empty()));
+}

@@ -1,0 +1,178 @@
+//! One fault run's plan and its checks, shared by the Rust run (`faults`)
+//! and the bindings' runs (`fault_harness`): the same faults for the same
+//! seed, and one set of rules for every language.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aopay_sandbox::Sandbox;
+
+use crate::Fault;
+
+/// The whole-call timeout every client of a fault run uses.
+pub const TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Slack on top of [`TIMEOUT`] before a call counts as hung.
+pub const SLACK: Duration = Duration::from_secs(1);
+
+/// The errors a recharge may end in under transport faults, with the
+/// `retry_safe` the contract gives each (API.md §2). Input, journal and
+/// idempotency errors cannot happen here, so they count as violations.
+const DOCUMENTED_ERRORS: [(&str, bool); 7] = [
+    ("ConnectError", true),
+    ("AuthenticationError", true),
+    ("RateLimitError", true),
+    ("ApiError", true),
+    ("OutcomeUnknownError", false),
+    ("ServerError", true),
+    ("ProtocolError", true),
+];
+
+/// xorshift64*: a reproducible stream from the seed.
+#[derive(Debug)]
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+fn pick(rng: &mut Rng) -> Option<Fault> {
+    // `None`: connect to a port where nothing listens (a refused connection).
+    Some(match rng.next() % 11 {
+        0 => return None,
+        1 => Fault::Pass,
+        2 => Fault::ResetAfterRequestBytes((rng.next() % 60) as usize),
+        3 => Fault::ResetAfterRequestBytes(60 + (rng.next() % 200) as usize),
+        4 => Fault::ResetAfterResponseBytes((rng.next() % 300) as usize),
+        5 => Fault::Stall,
+        6 => Fault::Drip(1 + rng.next() % 8),
+        7 => Fault::CloseMidBody,
+        8 => Fault::Status([500, 502, 503, 504][(rng.next() % 4) as usize]),
+        9 => Fault::Status([400, 401, 403, 404, 409, 429][(rng.next() % 6) as usize]),
+        _ => Fault::Status([301, 302, 204][(rng.next() % 3) as usize]),
+    })
+}
+
+/// `n` calls, one customer number each, `first` upwards, with their faults.
+pub fn plan(n: u64, seed: u64, first: u64) -> Vec<(u64, Option<Fault>)> {
+    // Spread the seed: neighbouring seeds must not share a stream.
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    (0..n).map(|i| (first + i, pick(&mut rng))).collect()
+}
+
+/// How one call ended, in any language.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The call's customer number.
+    pub number: u64,
+    /// `Recharge SUCCESS` and the like, or the error's class name.
+    pub outcome: String,
+    /// For an error: whether it said resubmitting is safe.
+    pub retry_safe: Option<bool>,
+    /// From the call to its end.
+    pub elapsed: Duration,
+}
+
+/// What a run found.
+#[derive(Debug)]
+pub struct Report {
+    /// Printable: the fault × outcome matrix and every violation.
+    pub text: String,
+    /// Broken guarantees (empty when the run passed).
+    pub violations: Vec<String>,
+}
+
+/// Check every outcome against what the sandbox received, and tabulate.
+pub fn check(
+    label: &str,
+    plan: &[(u64, Option<Fault>)],
+    outcomes: &[Outcome],
+    sandbox: &Sandbox,
+    concurrency: usize,
+) -> Report {
+    let faults: std::collections::HashMap<u64, Option<Fault>> = plan.iter().copied().collect();
+    let mut matrix: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut violations = Vec::new();
+    if outcomes.len() != plan.len() {
+        violations.push(format!(
+            "{} outcomes reported for {} calls",
+            outcomes.len(),
+            plan.len()
+        ));
+    }
+    for o in outcomes {
+        let Some(fault) = faults.get(&o.number).copied() else {
+            violations.push(format!("{}: not a planned number", o.number));
+            continue;
+        };
+        let received = sandbox.recharges_for(o.number);
+        let fault_name = fault.map_or_else(|| "refused connection".to_owned(), Fault::name);
+        let fault_key = if fault_name.starts_with("status") {
+            fault_name.clone()
+        } else {
+            fault_name.split(" after ").next().unwrap_or("").to_owned()
+        };
+        *matrix
+            .entry(fault_key)
+            .or_default()
+            .entry(o.outcome.clone())
+            .or_default() += 1;
+        let number = o.number;
+        if o.elapsed > TIMEOUT + SLACK {
+            violations.push(format!("{number} ({fault_name}): took {:?}", o.elapsed));
+        }
+        if received > 1 {
+            violations.push(format!(
+                "{number} ({fault_name}): received {received} times"
+            ));
+        }
+        let documented = if o.outcome.starts_with("Recharge ") {
+            o.retry_safe.is_none()
+        } else {
+            DOCUMENTED_ERRORS
+                .iter()
+                .any(|(class, safe)| *class == o.outcome && o.retry_safe == Some(*safe))
+        };
+        if !documented {
+            violations.push(format!(
+                "{number} ({fault_name}): not a documented outcome: {} (retry_safe {:?})",
+                o.outcome, o.retry_safe
+            ));
+        }
+        match o.retry_safe {
+            None if received != 1 => violations.push(format!(
+                "{number} ({fault_name}): Recharge but received {received}"
+            )),
+            Some(true) if received != 0 => violations.push(format!(
+                "{number} ({fault_name}): {} says retry-safe but the sandbox received it",
+                o.outcome
+            )),
+            _ => {}
+        }
+    }
+    let mut text = format!(
+        "{label}: {} recharges through the fault proxy, {concurrency} in flight, timeout {TIMEOUT:?}\n\n",
+        plan.len()
+    );
+    text.push_str("| fault | outcomes |\n|---|---|\n");
+    for (fault, counts) in &matrix {
+        let cells: Vec<String> = counts.iter().map(|(o, c)| format!("{o}: {c}")).collect();
+        text.push_str(&format!("| {fault} | {} |\n", cells.join(", ")));
+    }
+    let slowest = outcomes.iter().map(|o| o.elapsed).max().unwrap_or_default();
+    text.push_str(&format!(
+        "\nsandbox received {} recharges for {} calls; slowest call {slowest:?}; violations: {}\n",
+        sandbox.stats().recharge_requests,
+        plan.len(),
+        violations.len()
+    ));
+    for v in violations.iter().take(20) {
+        text.push_str(&format!("VIOLATION {v}\n"));
+    }
+    Report { text, violations }
+}
