@@ -8,6 +8,69 @@ use serde_json::{Map, Value};
 use crate::error::{Error, ErrorDetails};
 use crate::models::{Recharge, Status};
 
+/// A JSON value parsed strictly: a key twice in one object is an error, not
+/// "last one wins" (an answer saying both SUCCESS and FAILED is unreadable,
+/// not one or the other). serde_json's depth limit (128) still applies.
+struct StrictValue(Value);
+
+impl<'de> serde::Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        // serde_json never yields a non-finite number; `Null` is unreachable.
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut obj = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if obj.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "duplicate key {key:?}"
+                )));
+            }
+            let StrictValue(v) = map.next_value()?;
+            obj.insert(key, v);
+        }
+        Ok(Value::Object(obj))
+    }
+}
+
 /// Which endpoint answered: the same answer means different things for a
 /// recharge (money may have moved) and for a status read (safe to repeat).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,7 +204,10 @@ pub fn interpret(
     retry_after: Option<Duration>,
     body: &[u8],
 ) -> Result<Recharge, Error> {
-    let mut json: Option<Value> = serde_json::from_slice(body).ok();
+    let (mut json, unparsed) = match serde_json::from_slice::<StrictValue>(body) {
+        Ok(v) => (Some(v.0), None),
+        Err(e) => (None, Some(e)),
+    };
     let fields = json.as_ref().and_then(Value::as_object).map(read_fields);
     let api_code = fields.as_ref().and_then(|f| f.api_code);
     let reason = http_reason(http_status);
@@ -159,10 +225,9 @@ pub fn interpret(
     match http_status {
         200..=299 => {
             let (Some(json), Some(f)) = (json.take(), fields) else {
-                let what = if json.is_some() {
-                    "not a JSON object"
-                } else {
-                    "not valid JSON"
+                let what = match &unparsed {
+                    None => "not a JSON object".to_owned(),
+                    Some(e) => format!("not valid JSON ({e})"),
                 };
                 let d = ErrorDetails::new(format!("HTTP {http_status} answer is {what}"))
                     .http_status(http_status)
@@ -332,5 +397,62 @@ mod tests {
         assert_eq!(e.message(), "HTTP 403 Forbidden");
         let e = interpret(Call::MobileRecharge, 400, None, br#"{"message":"bad"}"#).unwrap_err();
         assert_eq!((e.kind(), e.message().as_str()), (ErrorKind::Api, "bad"));
+    }
+
+    /// Hostile 2xx answers: each is unreadable, so a recharge's outcome is
+    /// unknown and a status read is a (retried) protocol error, never a
+    /// guess, never a panic, never unbounded work.
+    #[test]
+    fn hostile_answers_are_unreadable_not_guessed() {
+        let deep = "[".repeat(200_000);
+        let deep_obj = "{\"a\":".repeat(100_000);
+        let cases: [(&[u8], &str); 8] = [
+            (deep.as_bytes(), "recursion limit"),
+            (deep_obj.as_bytes(), "recursion limit"),
+            (
+                b"{\"ReferanceID\":\"R\xff1\",\"data\":{\"status\":\"SUCCESS\"}}",
+                "not valid JSON",
+            ),
+            (
+                br#"{"ReferanceID":"R1","data":{"status":"SUCCESS","status":"FAILED"}}"#,
+                "duplicate key \"status\"",
+            ),
+            (
+                br#"{"ReferanceID":"R1","ReferanceID":"R2","data":{"status":"SUCCESS"}}"#,
+                "duplicate key \"ReferanceID\"",
+            ),
+            (
+                br#"{"ReferanceID":"R1","data":{"status":"SUCCESS","txnId":1e400}}"#,
+                "out of range",
+            ),
+            (b"\xef\xbb\xbf\xff\xfe", "not valid JSON"),
+            (
+                br#"{"ReferanceID":"R1","data":{"status":"SUCCESS"}} trailing"#,
+                "trailing",
+            ),
+        ];
+        for (body, why) in cases {
+            let e = interpret(Call::MobileRecharge, 200, None, body).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::OutcomeUnknown, "{why}");
+            assert!(!e.retry_safe());
+            assert!(e.message().contains(why), "{why}: {}", e.message());
+            assert!(
+                e.body_excerpt()
+                    .is_some_and(|x| x.len() <= crate::BODY_EXCERPT_LIMIT + 3)
+            );
+            let e = interpret(Call::RechargeStatus, 200, None, body).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Protocol, "{why}");
+        }
+    }
+
+    #[test]
+    fn huge_but_valid_numbers_are_kept_not_rejected() {
+        let body = br#"{"ReferanceID":"R1","data":{"status":"SUCCESS","txnId":123456789012345678901234567890,"ackno":-0.0}}"#;
+        let r = interpret(Call::MobileRecharge, 200, None, body).unwrap();
+        assert_eq!(r.status, Status::Success);
+        assert_eq!(r.raw["data"]["txnId"].as_f64(), Some(1.2345678901234568e29));
+        // Duplicate keys only matter within one object.
+        let body = br#"{"ReferanceID":"R1","data":{"status":"SUCCESS"},"x":[{"a":1},{"a":2}]}"#;
+        interpret(Call::MobileRecharge, 200, None, body).unwrap();
     }
 }

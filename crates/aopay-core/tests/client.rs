@@ -403,6 +403,43 @@ async fn oversized_answer_is_cut_and_outcome_unknown() {
     assert!(e.message().contains("1024-byte limit"), "{e}");
 }
 
+/// 50 MB answers, announced (Content-Length) and not (chunked): the client
+/// stops at its 1 MiB default bound, and the outcome is unknown.
+#[tokio::test]
+async fn fifty_megabyte_answers_stop_at_the_bound() {
+    let fifty = vec![b' '; 50 << 20];
+    let mut announced = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        fifty.len()
+    )
+    .into_bytes();
+    announced.extend_from_slice(&fifty);
+    let mut chunked =
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+            .to_vec();
+    for piece in fifty.chunks(1 << 20) {
+        chunked.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        chunked.extend_from_slice(piece);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    for answer in [announced, chunked] {
+        let srv = RawServer::start(Behaviour::Respond(answer)).await;
+        let c = client(&srv.url);
+        let e = c
+            .mobile_recharge(&recharge_of(9_876_543_210))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::OutcomeUnknown, "{e}");
+        assert!(e.message().contains("1048576-byte limit"), "{e}");
+        let e = c.recharge_status("AOP554R1").await.unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::Protocol | ErrorKind::Server),
+            "{e}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn request_bytes_match_the_wire_protocol() {
     let ok = br#"{"ReferanceID":"R1","data":{"status":"SUCCESS"}}"#;

@@ -145,6 +145,10 @@ impl State {
         let result = if path == RECHARGE_PATH {
             match serde_json::from_slice::<RechargeBody<'_>>(&body) {
                 Ok(typed) if typed.check().is_ok() => self.recharge(typed).await,
+                // A field twice is ambiguous: refuse it, as a strict server would.
+                Err(e) if e.to_string().starts_with("duplicate field") => {
+                    Err(Rejection::Bad(format!("{e}")))
+                }
                 _ => match as_object(&body) {
                     Ok(obj) => match Self::check_recharge(&obj) {
                         Ok(typed) => self.recharge(typed).await,
@@ -156,6 +160,9 @@ impl State {
         } else {
             match serde_json::from_slice::<StatusBody<'_>>(&body) {
                 Ok(typed) if typed.check().is_ok() => self.status(&typed.reference_id),
+                Err(e) if e.to_string().starts_with("duplicate field") => {
+                    Err(Rejection::Bad(format!("{e}")))
+                }
                 _ => match as_object(&body) {
                     Ok(obj) => required_str(&obj, "RegistrationID")
                         .and_then(|_| required_str(&obj, "ReferanceId"))

@@ -209,3 +209,93 @@ async fn stop_is_graceful_and_closes_the_port() {
     sb.stop().await;
     assert!(TcpStream::connect(addr).await.is_err());
 }
+
+/// Write `head` and `body` while reading the answer at the same time (the
+/// server may answer and close before the body is all sent); the status.
+async fn send_streaming(sb: &Sandbox, head: String, body: Vec<u8>) -> u16 {
+    let s = TcpStream::connect(sb.addr()).await.unwrap();
+    let (mut r, mut w) = s.into_split();
+    let writer = tokio::spawn(async move {
+        let _ = w.write_all(head.as_bytes()).await;
+        for chunk in body.chunks(1 << 20) {
+            if w.write_all(chunk).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut out = Vec::new();
+    let _ = r.read_to_end(&mut out).await;
+    writer.abort();
+    String::from_utf8_lossy(&out)
+        .get(9..12)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn hostile_bodies_are_refused_without_unbounded_work() {
+    let sb = Sandbox::start().await.unwrap();
+    let valid = recharge(json!(9_876_543_210u64)).to_string();
+    // Deep nesting within the size bound: serde_json's depth limit stops it.
+    let deep = "[".repeat(60_000);
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (deep.into_bytes(), "JSON object"),
+        ("{\"a\":".repeat(10_000).into_bytes(), "JSON object"),
+        (
+            valid.replace("AOP-554", "AOP-\u{1}").into_bytes(),
+            "JSON object",
+        ),
+        (
+            {
+                let mut b = valid.clone().into_bytes();
+                let at = b.windows(3).position(|w| w == b"AOP").unwrap();
+                b[at] = 0xff;
+                b
+            },
+            "JSON object",
+        ),
+        (
+            valid
+                .replacen("\"Amount\":10", "\"Amount\":10,\"Amount\":1000000", 1)
+                .into_bytes(),
+            "duplicate field `Amount`",
+        ),
+        (
+            valid
+                .replace("\"Amount\":10", "\"Amount\":1e400")
+                .into_bytes(),
+            "JSON object",
+        ),
+        (
+            valid
+                .replace("\"Amount\":10", "\"Amount\":100000000000000000000000000000")
+                .into_bytes(),
+            "Amount must be a positive integer",
+        ),
+    ];
+    for (body, rule) in cases {
+        let (status, answer) = send(&sb, "POST", RECHARGE, "application/json", &body).await;
+        let answer: Value = serde_json::from_slice(&answer).unwrap_or(Value::Null);
+        assert_eq!(status, 400, "{rule}: {answer}");
+        assert!(
+            answer["message"].as_str().unwrap().contains(rule),
+            "{answer} vs {rule}"
+        );
+    }
+    // 50 MB, announced and not: read up to the 64 KiB bound, then 413.
+    let fifty = vec![b' '; 50 << 20];
+    let head = format!(
+        "POST {RECHARGE} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        fifty.len()
+    );
+    assert_eq!(send_streaming(&sb, head, fifty.clone()).await, 413);
+    let mut chunked = format!("{:x}\r\n", fifty.len()).into_bytes();
+    chunked.extend_from_slice(&fifty);
+    chunked.extend_from_slice(b"\r\n0\r\n\r\n");
+    let head = format!(
+        "POST {RECHARGE} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+    );
+    assert_eq!(send_streaming(&sb, head, chunked).await, 413);
+    assert_eq!(sb.stats().recharge_requests, 0);
+    assert_eq!(sb.stats().transactions, 0);
+}
