@@ -5,9 +5,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use aopay_sandbox::Sandbox;
 
-use crate::Fault;
+use crate::{Fault, FaultProxy};
 
 /// The whole-call timeout every client of a fault run uses.
 pub const TIMEOUT: Duration = Duration::from_millis(1500);
@@ -63,6 +66,43 @@ pub fn plan(n: u64, seed: u64, first: u64) -> Vec<(u64, Option<Fault>)> {
     // Spread the seed: neighbouring seeds must not share a stream.
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     (0..n).map(|i| (first + i, pick(&mut rng))).collect()
+}
+
+/// A run's sandbox, its planned calls, the fault proxy in front of the
+/// sandbox, and a URL where connections are refused.
+#[derive(Debug)]
+pub struct Setup {
+    /// The sandbox behind the proxy.
+    pub sandbox: Sandbox,
+    /// Every call: its customer number and fault (`None`: refused connection).
+    pub calls: Vec<(u64, Option<Fault>)>,
+    /// The proxy that applies the faults.
+    pub proxy: FaultProxy,
+    /// `http://127.0.0.1:PORT` where nothing listens.
+    pub refused: String,
+}
+
+/// Start a sandbox and a fault proxy for `n` calls planned from `seed`.
+pub async fn setup(n: u64, seed: u64, first: u64) -> Setup {
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    let calls = plan(n, seed, first);
+    let faults = calls
+        .iter()
+        .filter_map(|(number, f)| f.map(|f| (*number, f)))
+        .collect::<HashMap<_, _>>();
+    let proxy = FaultProxy::start(sandbox.addr(), Arc::new(Mutex::new(faults)))
+        .await
+        .expect("proxy");
+    let refused = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+        format!("http://{}", l.local_addr().expect("addr"))
+    };
+    Setup {
+        sandbox,
+        calls,
+        proxy,
+        refused,
+    }
 }
 
 /// How one call ended, in any language.

@@ -1,8 +1,11 @@
 //! The `aopay` binary as a user runs it: every magic input's documented
 //! exit code, JSON output, bad input, and a separate sandbox process.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
+
+use std::process::{Command, Output};
+
+use common::SandboxProcess;
 
 fn aopay(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_aopay"))
@@ -203,38 +206,13 @@ fn bad_input_is_one_line_naming_the_field() {
     }
 }
 
-struct SandboxProcess(Child, String);
-
-impl Drop for SandboxProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn sandbox_process() -> SandboxProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aopay"))
-        .args(["sandbox", "--port", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    reader.read_line(&mut line).unwrap();
-    // Keep draining, as a terminal would.
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-    SandboxProcess(child, url)
-}
-
 #[test]
 fn a_user_session_against_a_sandbox_process() {
-    let sb = sandbox_process();
+    let sb = SandboxProcess::start(&[]);
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_aopay"))
             .args(args)
-            .env("AOPAY_BASE_URL", &sb.1)
+            .env("AOPAY_BASE_URL", &sb.url)
             .env("AOPAY_REGISTRATION_ID", "AOP-554")
             .env("AOPAY_GEOCODE", "23.6784,76.8764")
             .output()

@@ -4,13 +4,15 @@
 //! Without tinyproxy the proxy tests are skipped, unless
 //! `AOPAY_TEST_TINYPROXY` names it (as `scripts/test` does).
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use aopay_sandbox::Sandbox;
+use common::SandboxProcess;
 
 const PROXY_VARS: [&str; 8] = [
     "HTTP_PROXY",
@@ -264,26 +266,16 @@ async fn https_sandbox_needs_its_ca_on_the_command_line() {
 fn sandbox_command_serves_https_and_writes_its_ca() {
     let dir = scratch("sandbox-tls");
     let ca = dir.join("ca.pem");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_aopay"))
-        .args(["sandbox", "--port", "0", "--tls", "--ca-out"])
-        .arg(&ca)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    reader.read_line(&mut line).unwrap();
-    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(url.starts_with("https://127.0.0.1:"), "{line}");
+    let sb = SandboxProcess::start(&["--tls".as_ref(), "--ca-out".as_ref(), ca.as_os_str()]);
+    let url = sb.url.clone();
+    assert!(url.starts_with("https://"), "{url}");
     let out = Command::new(env!("CARGO_BIN_EXE_aopay"))
         .args(["status", "AOP554R318820", "--registration-id", "AOP-554"])
         .env("AOPAY_BASE_URL", &url)
         .env("AOPAY_ROOT_CERTIFICATES", &ca)
         .output()
         .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(sb);
     // The sandbox answered (an unknown reference is an API refusal, exit 1),
     // so TLS with the written CA worked.
     let err = text(&out.stderr);

@@ -7,14 +7,10 @@
 //! them with the same rules as the Rust run; prints the report; exits
 //! non-zero on any violation.
 
-use std::collections::HashMap;
 use std::io::BufRead;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aopay_reliability::FaultProxy;
 use aopay_reliability::run::{self, Outcome, TIMEOUT};
-use aopay_sandbox::Sandbox;
 
 fn parse(line: &str) -> Option<Outcome> {
     // A tiny fixed shape: no JSON library needed for four fields.
@@ -46,21 +42,12 @@ async fn main() {
     let seed: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(0x5EED);
     let label = args.get(3).cloned().unwrap_or_else(|| "binding".to_owned());
     let concurrency: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(16);
-    let sandbox = Sandbox::start().await.expect("sandbox");
-    let calls = run::plan(n, seed, 7_200_000_000);
-    let plan = Arc::new(Mutex::new(
-        calls
-            .iter()
-            .filter_map(|(number, f)| f.map(|f| (*number, f)))
-            .collect::<HashMap<_, _>>(),
-    ));
-    let proxy = FaultProxy::start(sandbox.addr(), plan)
-        .await
-        .expect("proxy");
-    let refused = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
-        format!("http://{}", l.local_addr().expect("addr"))
-    };
+    let run::Setup {
+        sandbox,
+        calls,
+        proxy,
+        refused,
+    } = run::setup(n, seed, 7_200_000_000).await;
     let pairs: Vec<String> = calls
         .iter()
         .map(|(number, f)| format!("[{number},{}]", f.is_some()))

@@ -6,14 +6,11 @@
 //! it once; no recharge was ever received twice. Prints the fault × outcome
 //! matrix; exits non-zero on any violation.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use aopay_core::{Client, MobileRecharge};
-use aopay_reliability::FaultProxy;
 use aopay_reliability::run::{self, Outcome, TIMEOUT};
-use aopay_sandbox::Sandbox;
 
 const IN_FLIGHT: usize = 16;
 
@@ -22,21 +19,12 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2_000);
     let seed: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(0x5EED);
-    let sandbox = Sandbox::start().await.expect("sandbox");
-    let calls = run::plan(n, seed, 7_100_000_000);
-    let plan = Arc::new(Mutex::new(
-        calls
-            .iter()
-            .filter_map(|(number, f)| f.map(|f| (*number, f)))
-            .collect::<HashMap<_, _>>(),
-    ));
-    let proxy = FaultProxy::start(sandbox.addr(), plan)
-        .await
-        .expect("proxy");
-    let refused = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
-        format!("http://{}", l.local_addr().expect("addr"))
-    };
+    let run::Setup {
+        sandbox,
+        calls,
+        proxy,
+        refused,
+    } = run::setup(n, seed, 7_100_000_000).await;
 
     let outcomes = Arc::new(Mutex::new(Vec::new()));
     let queue = Arc::new(Mutex::new(calls.clone()));
