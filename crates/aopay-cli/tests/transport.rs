@@ -359,3 +359,32 @@ async fn most_verbose_logs_hold_no_secret() {
     let stdout = text(&out.stdout);
     assert!(!stdout.contains(SECRET) && !stdout.contains(PROXY_PASSWORD));
 }
+
+/// A machine without CA certificates (a slim container): plain HTTP to a
+/// sandbox still works, HTTPS says why it cannot, and a given root is enough.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_system_roots_http_works_and_https_needs_a_root() {
+    let no_roots = [
+        (
+            "SSL_CERT_FILE",
+            "/nonexistent/aopay-no-roots.pem".to_owned(),
+        ),
+        ("SSL_CERT_DIR", "/nonexistent/aopay-no-roots".to_owned()),
+    ];
+    let plain = Sandbox::start().await.unwrap();
+    let out = recharge(plain.url(), None, &no_roots);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let tls = Sandbox::start_tls().await.unwrap();
+    let out = recharge(tls.url(), None, &no_roots);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no trusted CA certificates"), "{err}");
+    assert!(err.contains("ca-certificates"), "{err}");
+    assert_eq!(tls.stats().recharge_requests, 0);
+
+    let ca = write_ca(&tls, "no-roots-ca");
+    let out = recharge(tls.url(), Some(&ca), &no_roots);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(tls.stats().recharge_requests, 1);
+}

@@ -327,12 +327,23 @@ fn tls_config(extra_roots: Vec<CertificateDer<'static>>) -> Result<rustls::Clien
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let setup =
         |e: rustls::Error| Error::connect(ErrorDetails::new(format!("cannot set up TLS: {e}")));
-    let verifier = if extra_roots.is_empty() {
-        rustls_platform_verifier::Verifier::new(Arc::clone(&provider)).map_err(setup)?
+    let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = if extra_roots.is_empty() {
+        match rustls_platform_verifier::Verifier::new(Arc::clone(&provider)) {
+            Ok(v) => Arc::new(v),
+            // A slim container without CA certificates: plain HTTP to the
+            // sandbox must still work, and HTTPS must say why it cannot.
+            Err(e) => Arc::new(NoRoots {
+                reason: e.to_string(),
+                schemes: provider
+                    .signature_verification_algorithms
+                    .supported_schemes(),
+            }),
+        }
     } else {
         // Only the caller's certificates can fail here: system roots that
         // do not parse are skipped.
         rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, Arc::clone(&provider))
+            .map(Arc::new)
             .map_err(|e| {
                 ValidationError::new(
                     "root_certificates",
@@ -344,8 +355,60 @@ fn tls_config(extra_roots: Vec<CertificateDer<'static>>) -> Result<rustls::Clien
         .with_safe_default_protocol_versions()
         .map_err(setup)?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_custom_certificate_verifier(verifier)
         .with_no_client_auth())
+}
+
+/// Refuses every certificate, saying that no trusted root was found.
+#[derive(Debug)]
+struct NoRoots {
+    reason: String,
+    schemes: Vec<rustls::SignatureScheme>,
+}
+
+impl NoRoots {
+    fn refuse<T>(&self) -> Result<T, rustls::Error> {
+        Err(rustls::Error::General(format!(
+            "no trusted CA certificates ({}): install the system's CA \
+             certificates (ca-certificates) or pass root_certificates",
+            self.reason
+        )))
+    }
+}
+
+impl rustls::client::danger::ServerCertVerifier for NoRoots {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        self.refuse()
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.refuse()
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.refuse()
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.schemes.clone()
+    }
 }
 
 /// Validate a base URL (§3): https, or http to loopback, or http anywhere
