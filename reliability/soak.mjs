@@ -22,7 +22,7 @@ const snapshot = () => {
 }
 
 const samples = [['before', snapshot()]]
-const client = new Client({ registrationId: 'AOP-554', baseUrl: url })
+let client = new Client({ registrationId: 'AOP-554', baseUrl: url })
 let next = 0
 let failed = 0
 async function worker() {
@@ -41,11 +41,19 @@ async function worker() {
 }
 await Promise.all(Array.from({ length: 16 }, worker))
 samples.push(['end', snapshot()])
+// Drop the client: once V8 collects it, its pool (and sockets) must close.
+client = null
+let dropped
+for (let i = 0; i < 40; i++) {
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  dropped = snapshot()
+  if (dropped.fds <= samples[0][1].fds) break
+}
 const [, warm] = samples[1] ?? samples[0]
 const [, end] = samples[samples.length - 1]
 const series = samples.map(([at, s]) => `${at}: ${s.rss}/${s.heapTotal}/${s.heapUsed}`).join(', ')
 const native = (x) => x.rss - x.heapTotal
-console.log(`node soak: ${n} calls, ${failed} failed; RSS ${samples[0][1].rss} KiB before, ${warm.rss} KiB after warm-up, ${end.rss} KiB at the end (growth ${end.rss - warm.rss} KiB); fds ${samples[0][1].fds} → ${warm.fds} → ${end.fds}; threads ${samples[0][1].threads} → ${warm.threads} → ${end.threads}`)
+console.log(`node soak: ${n} calls, ${failed} failed; RSS ${samples[0][1].rss} KiB before, ${warm.rss} KiB after warm-up, ${end.rss} KiB at the end (growth ${end.rss - warm.rss} KiB); fds ${samples[0][1].fds} → ${warm.fds} → ${end.fds} → ${dropped.fds} (client dropped); threads ${samples[0][1].threads} → ${warm.threads} → ${end.threads} → ${dropped.threads}`)
 console.log(`  of which: V8 heap committed ${warm.heapTotal} → ${end.heapTotal} KiB (V8 sizing its young generation), V8 heap in use ${warm.heapUsed} → ${end.heapUsed} KiB (growth ${end.heapUsed - warm.heapUsed}), the rest (addon, runtime, code) ${native(warm)} → ${native(end)} KiB (growth ${native(end) - native(warm)})`)
 console.log(`  RSS / V8 heap committed / V8 heap in use, KiB, after a full GC: ${series}`)
 process.exit(failed === 0 ? 0 : 1)
