@@ -152,6 +152,29 @@ async fn rate_limit_carries_retry_after() {
     assert!(e.retry_safe());
 }
 
+/// A gateway's 429 with `Retry-After` as an HTTP date.
+#[tokio::test]
+async fn rate_limit_retry_after_as_an_http_date() {
+    let at = std::time::SystemTime::now() + Duration::from_secs(30);
+    let mut answer = format!(
+        "HTTP/1.1 429 Too Many Requests\r\nretry-after: {}\r\ncontent-length: 0\r\n\r\n",
+        httpdate::fmt_http_date(at)
+    )
+    .into_bytes();
+    let srv = RawServer::start(Behaviour::Respond(answer)).await;
+    let e = client(&srv.url)
+        .mobile_recharge(&recharge_of(9_876_543_210))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::RateLimit, "{e}");
+    let wait = e.retry_after().expect("Retry-After is read");
+    assert!(
+        (Duration::from_secs(28)..=Duration::from_secs(30)).contains(&wait),
+        "{wait:?}"
+    );
+    assert!(e.retry_safe());
+}
+
 #[tokio::test]
 async fn server_error_after_recording_is_outcome_unknown() {
     let (sb, e) = recharge_error(9_000_000_006, ErrorKind::OutcomeUnknown).await;
