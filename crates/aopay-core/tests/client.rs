@@ -156,7 +156,7 @@ async fn rate_limit_carries_retry_after() {
 #[tokio::test]
 async fn rate_limit_retry_after_as_an_http_date() {
     let at = std::time::SystemTime::now() + Duration::from_secs(30);
-    let mut answer = format!(
+    let answer = format!(
         "HTTP/1.1 429 Too Many Requests\r\nretry-after: {}\r\ncontent-length: 0\r\n\r\n",
         httpdate::fmt_http_date(at)
     )
