@@ -107,6 +107,8 @@ describe('bad root certificates', () => {
     ['-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', /not a usable CA/],
     [42, /string or a Buffer/],
     [{ pem: 'x' }, /string or a Buffer/],
+    [new Uint16Array(4), /string or a Buffer/],
+    [new ArrayBuffer(4), /string or a Buffer/],
   ]
   for (const [roots, rule] of cases) {
     test(util.inspect(roots).slice(0, 40), () => {

@@ -259,16 +259,25 @@ pub(crate) fn client_from_js(env: &Env, options: &Object<'_>) -> napi::Result<ao
     if let Some(v) = property(options, "rootCertificates")? {
         if v.get_type()? == ValueType::String {
             b = b.root_certificates_pem(string(&v)?);
-        } else if v.is_typedarray()? {
-            let pem: napi::bindgen_prelude::Uint8Array =
-                options.get_named_property("rootCertificates")?;
-            b = b.root_certificates_pem(&*pem);
         } else {
-            return Err(wrong_type(
-                "root_certificates",
-                "PEM text (a string or a Buffer)",
-                &v,
-            ));
+            // A Buffer or Uint8Array; any other typed array is refused.
+            let bytes = if v.is_typedarray()? {
+                options
+                    .get_named_property::<napi::bindgen_prelude::Uint8Array>("rootCertificates")
+                    .ok()
+            } else {
+                None
+            };
+            match bytes {
+                Some(pem) => b = b.root_certificates_pem(&*pem),
+                None => {
+                    return Err(wrong_type(
+                        "root_certificates",
+                        "PEM text (a string or a Buffer)",
+                        &v,
+                    ));
+                }
+            }
         }
     }
     if let Some(j) = journal_from_js(options)? {
