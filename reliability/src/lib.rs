@@ -1,5 +1,6 @@
 //! A fault-injecting TCP proxy for HTTP/1.1 between a client and the
-//! sandbox. Each connection carries one request; the proxy reads it whole,
+//! sandbox. It reads each request whole (keeping the client's connection
+//! alive between requests, as a gateway would),
 //! finds its `CustomerNumber`, and applies the fault the run assigned to that
 //! number: the run can then check every outcome against what happened.
 
@@ -123,9 +124,28 @@ fn reset(s: &TcpStream) {
     let _ = s.set_linger(Some(Duration::ZERO));
 }
 
+/// Serve one client connection: one exchange after another (keep-alive),
+/// until the client closes it or a fault ends it.
 async fn handle(mut client: TcpStream, upstream: SocketAddr, plan: Plan) -> std::io::Result<()> {
-    let request = read_message(&mut client).await?;
-    let fault = customer_number(&request)
+    loop {
+        let request = read_message(&mut client).await?;
+        if request.is_empty() {
+            return Ok(());
+        }
+        if !exchange(&mut client, &request, upstream, &plan).await? {
+            return Ok(());
+        }
+    }
+}
+
+/// One request through the proxy; `false` when its fault ended the connection.
+async fn exchange(
+    client: &mut TcpStream,
+    request: &[u8],
+    upstream: SocketAddr,
+    plan: &Plan,
+) -> std::io::Result<bool> {
+    let fault = customer_number(request)
         .and_then(|n| plan.lock().ok().and_then(|p| p.get(&n).copied()))
         .unwrap_or(Fault::Pass);
     if let Fault::Status(code @ 400..=499) = fault {
@@ -135,31 +155,34 @@ async fn handle(mut client: TcpStream, upstream: SocketAddr, plan: Plan) -> std:
             "HTTP/1.1 {code} Injected\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()
         );
-        return client.write_all(answer.as_bytes()).await;
+        client.write_all(answer.as_bytes()).await?;
+        return Ok(true);
     }
     let mut server = TcpStream::connect(upstream).await?;
     if let Fault::ResetAfterRequestBytes(n) = fault {
         server.write_all(&request[..n.min(request.len())]).await?;
         reset(&server);
-        reset(&client);
-        return Ok(());
+        reset(client);
+        return Ok(false);
     }
-    server.write_all(&request).await?;
+    server.write_all(request).await?;
     if fault == Fault::Stall {
         tokio::time::sleep(Duration::from_secs(60)).await;
-        return Ok(());
+        return Ok(false);
     }
     let answer = read_message(&mut server).await?;
     match fault {
         Fault::ResetAfterResponseBytes(n) => {
             client.write_all(&answer[..n.min(answer.len())]).await?;
-            reset(&client);
+            reset(client);
+            Ok(false)
         }
         Fault::Drip(ms) => {
             for b in answer {
                 client.write_all(&[b]).await?;
                 tokio::time::sleep(Duration::from_millis(ms)).await;
             }
+            Ok(true)
         }
         Fault::CloseMidBody => {
             let body_start = answer
@@ -169,6 +192,7 @@ async fn handle(mut client: TcpStream, upstream: SocketAddr, plan: Plan) -> std:
             let cut = body_start + (answer.len() - body_start) / 2;
             client.write_all(&answer[..cut]).await?;
             client.shutdown().await?;
+            Ok(false)
         }
         Fault::Status(code) => {
             let line_end = answer.windows(2).position(|w| w == b"\r\n").unwrap_or(0);
@@ -176,10 +200,11 @@ async fn handle(mut client: TcpStream, upstream: SocketAddr, plan: Plan) -> std:
                 .write_all(format!("HTTP/1.1 {code} Injected").as_bytes())
                 .await?;
             client.write_all(&answer[line_end..]).await?;
+            Ok(true)
         }
         Fault::Pass | Fault::Stall | Fault::ResetAfterRequestBytes(_) => {
-            client.write_all(&answer).await?
+            client.write_all(&answer).await?;
+            Ok(true)
         }
     }
-    Ok(())
 }

@@ -19,6 +19,10 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2_000);
     let seed: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(0x5EED);
+    // `shared`: one client per worker, reusing its pooled keep-alive
+    // connections across faults; otherwise a fresh client (and connection)
+    // per call.
+    let shared = args.get(3).is_some_and(|a| a == "shared");
     let run::Setup {
         sandbox,
         calls,
@@ -33,21 +37,33 @@ async fn main() {
         let (queue, outcomes) = (Arc::clone(&queue), Arc::clone(&outcomes));
         let (proxy_url, refused) = (proxy.url.clone(), refused.clone());
         workers.push(tokio::spawn(async move {
+            let build = |url: &str| {
+                Client::builder()
+                    .registration_id("AOP-554")
+                    .base_url(url)
+                    .timeout(TIMEOUT)
+                    .build()
+                    .expect("client")
+            };
+            let (proxied, refusing) = (build(&proxy_url), build(&refused));
             loop {
                 let Some((number, fault)) = queue.lock().expect("queue").pop() else {
                     break;
                 };
-                // A fresh client per call: one connection, so one fault, per call.
-                let client = Client::builder()
-                    .registration_id("AOP-554")
-                    .base_url(if fault.is_some() {
-                        proxy_url.as_str()
-                    } else {
-                        refused.as_str()
-                    })
-                    .timeout(TIMEOUT)
-                    .build()
-                    .expect("client");
+                let url = if fault.is_some() {
+                    &proxy_url
+                } else {
+                    &refused
+                };
+                let fresh;
+                let client = match (shared, fault.is_some()) {
+                    (true, true) => &proxied,
+                    (true, false) => &refusing,
+                    (false, _) => {
+                        fresh = build(url);
+                        &fresh
+                    }
+                };
                 let req = MobileRecharge::new(518, 10, &number.to_string(), "23.6784,76.8764")
                     .expect("request");
                 let started = Instant::now();
@@ -71,7 +87,10 @@ async fn main() {
     }
     let outcomes = outcomes.lock().expect("outcomes").clone();
     let report = run::check(
-        &format!("Rust (aopay-core), seed {seed}"),
+        &format!(
+            "Rust (aopay-core{}), seed {seed}",
+            if shared { ", shared clients" } else { "" }
+        ),
         &calls,
         &outcomes,
         &sandbox,
