@@ -145,10 +145,7 @@ impl State {
         let result = if path == RECHARGE_PATH {
             match serde_json::from_slice::<RechargeBody<'_>>(&body) {
                 Ok(typed) if typed.check().is_ok() => self.recharge(typed).await,
-                // A field twice is ambiguous: refuse it, as a strict server would.
-                Err(e) if e.to_string().starts_with("duplicate field") => {
-                    Err(Rejection::Bad(format!("{e}")))
-                }
+                Err(e) if is_duplicate_field(&e) => Err(Rejection::Bad(e.to_string())),
                 _ => match as_object(&body) {
                     Ok(obj) => match Self::check_recharge(&obj) {
                         Ok(typed) => self.recharge(typed).await,
@@ -160,9 +157,7 @@ impl State {
         } else {
             match serde_json::from_slice::<StatusBody<'_>>(&body) {
                 Ok(typed) if typed.check().is_ok() => self.status(&typed.reference_id),
-                Err(e) if e.to_string().starts_with("duplicate field") => {
-                    Err(Rejection::Bad(format!("{e}")))
-                }
+                Err(e) if is_duplicate_field(&e) => Err(Rejection::Bad(e.to_string())),
                 _ => match as_object(&body) {
                     Ok(obj) => required_str(&obj, "RegistrationID")
                         .and_then(|_| required_str(&obj, "ReferanceId"))
@@ -373,6 +368,12 @@ impl StatusBody<'_> {
         }
         Ok(())
     }
+}
+
+/// A known field twice is ambiguous: refused, as a strict server would (the
+/// field-by-field fallback reads JSON "last one wins", so it must not see it).
+fn is_duplicate_field(e: &serde_json::Error) -> bool {
+    e.is_data() && e.to_string().starts_with("duplicate field")
 }
 
 fn as_object(body: &[u8]) -> Result<Map<String, Value>, Rejection> {

@@ -13,25 +13,13 @@ use std::time::Duration;
 use aopay_reliability::run::{self, Outcome, TIMEOUT};
 
 fn parse(line: &str) -> Option<Outcome> {
-    // A tiny fixed shape: no JSON library needed for four fields.
-    let inner = line.trim().strip_prefix('[')?.strip_suffix(']')?;
-    let mut parts = inner.splitn(2, ',');
-    let number = parts.next()?.trim().parse().ok()?;
-    let rest = parts.next()?.trim().strip_prefix('"')?;
-    let (outcome, rest) = rest.split_once('"')?;
-    let mut rest = rest.trim_start_matches(',').split(',');
-    let retry_safe = match rest.next()?.trim() {
-        "true" => Some(true),
-        "false" => Some(false),
-        "null" => None,
-        _ => return None,
-    };
-    let ms: f64 = rest.next()?.trim().parse().ok()?;
+    let (number, outcome, retry_safe, ms): (u64, String, Option<bool>, f64) =
+        serde_json::from_str(line).ok()?;
     Some(Outcome {
         number,
-        outcome: outcome.to_owned(),
+        outcome,
         retry_safe,
-        elapsed: Duration::from_secs_f64(ms / 1000.0),
+        elapsed: Duration::try_from_secs_f64(ms / 1000.0).ok()?,
     })
 }
 
@@ -48,15 +36,15 @@ async fn main() {
         proxy,
         refused,
     } = run::setup(n, seed, 7_200_000_000).await;
-    let pairs: Vec<String> = calls
-        .iter()
-        .map(|(number, f)| format!("[{number},{}]", f.is_some()))
-        .collect();
+    let plan: Vec<(u64, bool)> = calls.iter().map(|(n, f)| (*n, f.is_some())).collect();
     println!(
-        "{{\"proxy\":\"{}\",\"refused\":\"{refused}\",\"timeout_ms\":{},\"calls\":[{}]}}",
-        proxy.url,
-        TIMEOUT.as_millis(),
-        pairs.join(",")
+        "{}",
+        serde_json::json!({
+            "proxy": proxy.url,
+            "refused": refused,
+            "timeout_ms": TIMEOUT.as_millis() as u64,
+            "calls": plan,
+        })
     );
     let lines = tokio::task::spawn_blocking(|| {
         std::io::stdin()

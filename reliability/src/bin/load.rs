@@ -23,16 +23,22 @@ async fn main() {
     let refs = Arc::new(Mutex::new(Vec::with_capacity(n as usize)));
     let mut failures = Vec::new();
 
+    // The same 64 clients (and their pools) serve both phases.
+    let clients: Vec<Client> = (0..CLIENTS)
+        .map(|_| {
+            Client::builder()
+                .registration_id("AOP-554")
+                .base_url(sandbox.url())
+                .build()
+                .expect("client")
+        })
+        .collect();
+
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for c in 0..CLIENTS {
-        let (url, refs) = (sandbox.url().to_owned(), Arc::clone(&refs));
+    for (c, client) in (0..CLIENTS).zip(clients.iter().cloned()) {
+        let refs = Arc::clone(&refs);
         tasks.push(tokio::spawn(async move {
-            let client = Client::builder()
-                .registration_id("AOP-554")
-                .base_url(url)
-                .build()
-                .expect("client");
             let mut errors = 0u64;
             for i in (c..n).step_by(CLIENTS as usize) {
                 let req = MobileRecharge::new(
@@ -76,14 +82,9 @@ async fn main() {
     let started = Instant::now();
     let refs = Arc::new(refs);
     let mut tasks = Vec::new();
-    for c in 0..CLIENTS as usize {
-        let (url, refs) = (sandbox.url().to_owned(), Arc::clone(&refs));
+    for (c, client) in clients.into_iter().enumerate() {
+        let refs = Arc::clone(&refs);
         tasks.push(tokio::spawn(async move {
-            let client = Client::builder()
-                .registration_id("AOP-554")
-                .base_url(url)
-                .build()
-                .expect("client");
             let mut missing = 0u64;
             for reference in refs.iter().skip(c).step_by(CLIENTS as usize) {
                 match client.recharge_status(reference).await {
