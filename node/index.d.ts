@@ -43,6 +43,9 @@ export interface ClientOptions {
   /**
    * The idempotency journal, needed by `idempotencyKey`: a SQLite file path
    * (or a `postgres://…` DSN), `{ sqlite: path }` or `{ postgres: dsn }`.
+   * PostgreSQL over TLS (verified) is required for any host that is not
+   * loopback unless the DSN says `sslmode=disable`; `sslrootcert=FILE` adds a
+   * CA, as in libpq.
    */
   journal?: string | { sqlite: string } | { postgres: string }
 }

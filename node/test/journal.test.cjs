@@ -1,6 +1,7 @@
 'use strict'
 // Idempotent recharges from Node, on SQLite and PostgreSQL
-// (AOPAY_TEST_POSTGRES, started by scripts/postgres; required under CI).
+// (AOPAY_TEST_POSTGRES, plain and over TLS with AOPAY_TEST_POSTGRES_CA, from
+// scripts/postgres; required under CI).
 const { test, describe } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
@@ -12,16 +13,20 @@ const aopay = require('aopay')
 const { REG, input } = require('./helpers.cjs')
 
 const PG = process.env.AOPAY_TEST_POSTGRES
-if (process.env.CI && !PG) throw new Error('CI must provide AOPAY_TEST_POSTGRES')
+const PG_CA = process.env.AOPAY_TEST_POSTGRES_CA
+if (process.env.CI && !(PG && PG_CA)) throw new Error('CI must provide AOPAY_TEST_POSTGRES and AOPAY_TEST_POSTGRES_CA')
+// The test server's certificate names "localhost".
+const PG_TLS = PG && PG_CA && `${PG.replace('@127.0.0.1:', '@localhost:')}?sslmode=verify-full&sslrootcert=${PG_CA}`
 
 const journals = {
   sqlite: () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aopay-node-journal-')), 'orders.db'),
   postgres: PG ? () => ({ postgres: PG }) : null,
+  'postgres over TLS': PG_TLS ? () => ({ postgres: PG_TLS }) : null,
 }
 const key = () => `order-${crypto.randomUUID()}`
 
 for (const [name, journal] of Object.entries(journals)) {
-  describe(`journal on ${name}`, { skip: journal === null && 'AOPAY_TEST_POSTGRES unset' }, () => {
+  describe(`journal on ${name}`, { skip: journal === null && 'AOPAY_TEST_POSTGRES(_CA) unset' }, () => {
     test('same key sends once; another request under it conflicts', async () => {
       const sb = await aopay.Sandbox.start()
       try {

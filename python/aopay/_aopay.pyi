@@ -32,7 +32,11 @@ class SqliteJournal:
 
 @final
 class PostgresJournal:
-    """A PostgreSQL idempotency journal, shared by several application instances."""
+    """A PostgreSQL idempotency journal, shared by several application instances.
+
+    TLS (verified) is required for any host that is not loopback unless the DSN
+    says ``sslmode=disable``; ``sslrootcert=FILE`` adds a CA, as in libpq.
+    """
 
     def __new__(cls, dsn: str) -> PostgresJournal: ...
 

@@ -1,5 +1,6 @@
-"""Idempotent recharges from Python: the journal on SQLite and PostgreSQL
-(``AOPAY_TEST_POSTGRES``, started by scripts/postgres; required under CI)."""
+"""Idempotent recharges from Python: the journal on SQLite and PostgreSQL,
+plain and over verified TLS (``AOPAY_TEST_POSTGRES`` and
+``AOPAY_TEST_POSTGRES_CA``, from scripts/postgres; required under CI)."""
 
 from __future__ import annotations
 
@@ -19,18 +20,23 @@ import aopay
 from conftest import REG, recharge_kwargs
 
 PG = os.environ.get("AOPAY_TEST_POSTGRES")
-if os.environ.get("CI") and not PG:
-    raise RuntimeError("CI must provide AOPAY_TEST_POSTGRES")
+PG_CA = os.environ.get("AOPAY_TEST_POSTGRES_CA")
+if os.environ.get("CI") and not (PG and PG_CA):
+    raise RuntimeError("CI must provide AOPAY_TEST_POSTGRES and AOPAY_TEST_POSTGRES_CA")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres", "postgres-tls"])
 def journal(request: Any, tmp_path: Path) -> Iterator[Any]:
     if request.param == "sqlite":
         yield str(tmp_path / "orders.db")
-    elif PG:
+    elif request.param == "postgres" and PG:
         yield aopay.PostgresJournal(PG)
+    elif request.param == "postgres-tls" and PG and PG_CA:
+        # The test server's certificate names "localhost".
+        host = PG.replace("@127.0.0.1:", "@localhost:")
+        yield aopay.PostgresJournal(f"{host}?sslmode=verify-full&sslrootcert={PG_CA}")
     else:
-        pytest.skip("AOPAY_TEST_POSTGRES unset (run scripts/postgres)")
+        pytest.skip("AOPAY_TEST_POSTGRES(_CA) unset (run scripts/postgres)")
 
 
 def key() -> str:

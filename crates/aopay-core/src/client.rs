@@ -9,14 +9,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::Url;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 use tokio::time::Instant;
 
 use crate::error::{Error, ErrorDetails, ErrorKind, ValidationError};
 use crate::journal::{self, EntryState, Journal, JournalEntry, Update};
 use crate::models::{MobileRecharge, Recharge, recharge_status_json};
 use crate::parse::{Call, interpret};
+use crate::tls::{self, ROOTS};
 use crate::validate::{ReferenceId, RegistrationId};
 
 /// The production API.
@@ -249,7 +248,10 @@ impl ClientBuilder {
             http = http.no_proxy();
         }
         let http = http
-            .tls_backend_preconfigured(tls_config(extra_roots(&self.root_certificates_pem)?)?)
+            .tls_backend_preconfigured(tls::config(
+                ROOTS,
+                tls::extra_roots(ROOTS, &self.root_certificates_pem)?,
+            )?)
             .default_headers(headers)
             .user_agent(user_agent)
             .connect_timeout(self.connect_timeout)
@@ -299,116 +301,6 @@ fn no_proxy_for_all_hosts() -> bool {
         .into_iter()
         .find_map(|name| std::env::var(name).ok())
         .is_some_and(|list| list.split(',').any(|entry| entry.trim() == "*"))
-}
-
-/// Parse the extra roots; each PEM text must hold at least one certificate.
-fn extra_roots(pems: &[Vec<u8>]) -> Result<Vec<CertificateDer<'static>>, ValidationError> {
-    const FIELD: &str = "root_certificates";
-    let mut roots = Vec::new();
-    for pem in pems {
-        let before = roots.len();
-        for cert in CertificateDer::pem_slice_iter(pem) {
-            roots.push(
-                cert.map_err(|e| ValidationError::new(FIELD, format!("is not valid PEM ({e})")))?,
-            );
-        }
-        if roots.len() == before {
-            return Err(ValidationError::new(
-                FIELD,
-                "must contain at least one PEM CERTIFICATE block",
-            ));
-        }
-    }
-    Ok(roots)
-}
-
-/// rustls with the platform's roots (plus `extra_roots`), ring, TLS 1.2+.
-fn tls_config(extra_roots: Vec<CertificateDer<'static>>) -> Result<rustls::ClientConfig, Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let setup =
-        |e: rustls::Error| Error::connect(ErrorDetails::new(format!("cannot set up TLS: {e}")));
-    let verifier: Arc<dyn rustls::client::danger::ServerCertVerifier> = if extra_roots.is_empty() {
-        match rustls_platform_verifier::Verifier::new(Arc::clone(&provider)) {
-            Ok(v) => Arc::new(v),
-            // A slim container without CA certificates: plain HTTP to the
-            // sandbox must still work, and HTTPS must say why it cannot.
-            Err(e) => Arc::new(NoRoots {
-                reason: e.to_string(),
-                schemes: provider
-                    .signature_verification_algorithms
-                    .supported_schemes(),
-            }),
-        }
-    } else {
-        // Only the caller's certificates can fail here: system roots that
-        // do not parse are skipped.
-        rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, Arc::clone(&provider))
-            .map(Arc::new)
-            .map_err(|e| {
-                ValidationError::new(
-                    "root_certificates",
-                    format!("is not a usable CA certificate ({e})"),
-                )
-            })?
-    };
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(setup)?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth())
-}
-
-/// Refuses every certificate, saying that no trusted root was found.
-#[derive(Debug)]
-struct NoRoots {
-    reason: String,
-    schemes: Vec<rustls::SignatureScheme>,
-}
-
-impl NoRoots {
-    fn refuse<T>(&self) -> Result<T, rustls::Error> {
-        Err(rustls::Error::General(format!(
-            "no trusted CA certificates ({}): install the system's CA \
-             certificates (ca-certificates) or pass root_certificates",
-            self.reason
-        )))
-    }
-}
-
-impl rustls::client::danger::ServerCertVerifier for NoRoots {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &rustls::pki_types::ServerName<'_>,
-        _: &[u8],
-        _: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        self.refuse()
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        self.refuse()
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        self.refuse()
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.schemes.clone()
-    }
 }
 
 /// Validate a base URL (§3): https, or http to loopback, or http anywhere

@@ -35,6 +35,7 @@ mod error;
 mod journal;
 mod models;
 mod parse;
+mod tls;
 mod validate;
 
 pub use client::{

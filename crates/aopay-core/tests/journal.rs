@@ -1,6 +1,6 @@
 //! The idempotency journal against the real sandbox over loopback, on
 //! SQLite and on a real PostgreSQL server (`AOPAY_TEST_POSTGRES`, started by
-//! `scripts/postgres`; required when `CI` is set).
+//! `scripts/postgres`; required when `CI` is set), plain and over TLS.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -262,6 +262,7 @@ async fn bad_journals_fail_clearly_and_send_nothing() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Journal);
     assert!(e.message().contains("cannot connect"), "{e}");
+    assert!(e.message().contains("refused"), "the cause is kept: {e}");
     assert_eq!(sb.stats().recharge_requests, 0);
     // A key without a journal is refused before sending.
     let plain = Client::builder()
@@ -336,4 +337,89 @@ async fn postgres_pending_is_reconciled() {
 async fn postgres_unknown_stays_unknown() {
     let Some(dsn) = postgres_dsn() else { return };
     unknown_stays_unknown(Journal::postgres(&dsn).unwrap(), &unique_key("unknown")).await;
+}
+
+/// The test server's CA (`scripts/postgres ca`), required with `CI`.
+fn postgres_ca() -> Option<String> {
+    match std::env::var("AOPAY_TEST_POSTGRES_CA") {
+        Ok(path) if !path.is_empty() => Some(path),
+        _ if std::env::var_os("CI").is_some() => panic!("CI must provide AOPAY_TEST_POSTGRES_CA"),
+        _ => {
+            eprintln!("AOPAY_TEST_POSTGRES_CA unset: PostgreSQL TLS tests skipped");
+            None
+        }
+    }
+}
+
+/// Whether the server sees the connections named `application` over TLS.
+async fn connections_use_tls(dsn: &str, application: &str) -> Vec<bool> {
+    let (admin, connection) = tokio_postgres::connect(dsn, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    admin
+        .query(
+            "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+             WHERE a.application_name = $1",
+            &[&application],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+/// A recharge through `journal` that must fail in the journal, sending nothing.
+async fn journal_refuses(journal: Journal, expect: &str) {
+    let sb = sandbox().await;
+    let e = client(&sb, journal)
+        .mobile_recharge(&keyed(9_876_543_210, 10, &unique_key("tls-refused")))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Journal, "{e}");
+    assert!(e.retry_safe());
+    assert!(e.message().contains(expect), "{expect:?} not in {e}");
+    assert_eq!(sb.stats().recharge_requests, 0, "nothing may be sent");
+}
+
+#[tokio::test]
+async fn postgres_tls_verifies_the_server() {
+    let (Some(dsn), Some(ca)) = (postgres_dsn(), postgres_ca()) else {
+        return;
+    };
+    // The test server's certificate names "localhost" only.
+    let by_name = dsn.replace("@127.0.0.1:", "@localhost:");
+    assert_ne!(by_name, dsn, "scripts/postgres gives a 127.0.0.1 DSN");
+    let app = unique_key("tls");
+    let verified = format!("{by_name}?sslmode=verify-full&sslrootcert={ca}&application_name={app}");
+    same_key_sends_once(Journal::open(&verified).unwrap(), &unique_key("tls-once")).await;
+    // The journal keeps its connection: the server sees it encrypted.
+    let journal = Journal::open(&verified).unwrap();
+    assert!(journal.get("absent").await.unwrap().is_none());
+    assert_eq!(connections_use_tls(&dsn, &app).await, [true]);
+
+    // Without the CA the chain is not trusted.
+    journal_refuses(
+        Journal::open(&format!("{by_name}?sslmode=require")).unwrap(),
+        "UnknownIssuer",
+    )
+    .await;
+    // With the CA but by another name, the certificate does not match.
+    journal_refuses(
+        Journal::open(&format!("{dsn}?sslmode=require&sslrootcert={ca}")).unwrap(),
+        "not valid for name \"127.0.0.1\"",
+    )
+    .await;
+    // A loopback DSN without sslmode stays plain; `disable` keeps it plain.
+    let plain = unique_key("plain");
+    let journal = Journal::open(&format!("{by_name}?application_name={plain}")).unwrap();
+    assert!(journal.get("absent").await.unwrap().is_none());
+    assert_eq!(connections_use_tls(&dsn, &plain).await, [false]);
+    // A file that is no certificate is refused when the journal is opened.
+    let not_pem = temp_db("not-pem").with_extension("pem");
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    let e = Journal::open(&format!("{by_name}?sslrootcert={}", not_pem.display())).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Journal);
+    assert!(e.message().contains("sslrootcert"), "{e}");
 }

@@ -193,8 +193,14 @@ impl Journal {
         })
     }
 
-    /// A PostgreSQL journal. The DSN is checked now; the connection is made
-    /// (and the schema created or migrated) on first use, and remade if lost.
+    /// A PostgreSQL journal. The DSN (a URL or libpq's `key=value` pairs) is
+    /// checked now; the connection is made (and the schema created or
+    /// migrated) on first use, and remade if lost.
+    ///
+    /// TLS (rustls, chain and host name always verified) is required for any
+    /// host that is not loopback unless the DSN says `sslmode=disable`;
+    /// `sslmode=prefer`/`require`/`verify-full` and `sslrootcert=FILE` (a
+    /// PEM CA added to the system's roots) are read as libpq reads them.
     #[cfg(feature = "postgres")]
     pub fn postgres(dsn: &str) -> Result<Self, Error> {
         let j = postgres::PgJournal::new(dsn)?;

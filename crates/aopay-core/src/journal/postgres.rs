@@ -2,18 +2,31 @@
 //! journal: the primary key on `key` makes exactly one caller, on any
 //! machine, the sender. One connection, made on first use and remade if
 //! lost; the schema is created under an advisory lock.
+//!
+//! TLS is rustls, always verifying the server's chain and name. Without an
+//! `sslmode` it is required for any host that is not loopback (as plain HTTP
+//! is refused for remote hosts); `sslrootcert=FILE` adds a CA, as in libpq.
+
+use std::net::IpAddr;
 
 use tokio::sync::Mutex;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::{Client, Config};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{COLUMNS, JournalEntry, Row, Update};
 use crate::error::Error;
+use crate::tls;
+
+/// The DSN parameter naming extra CA certificates (libpq's name).
+const SSLROOTCERT: &str = "sslrootcert";
 
 /// Any constant: serialises schema creation across processes.
 const MIGRATION_LOCK: i64 = 0x0A0B_A711_0000_0001;
 
 pub(crate) struct PgJournal {
     config: Config,
+    tls: MakeRustlsConnect,
     client: Mutex<Option<Client>>,
 }
 
@@ -21,11 +34,53 @@ fn err(what: &str, e: impl std::fmt::Display) -> Error {
     Error::journal(format!("PostgreSQL journal: {what}: {e}"))
 }
 
+/// tokio-postgres keeps the detail ("connection refused", the server's
+/// message, the certificate problem) in the error's sources: include them.
+fn pg(what: &'static str) -> impl FnOnce(tokio_postgres::Error) -> Error {
+    move |e| {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            text = format!("{text}: {cause}");
+            source = cause.source();
+        }
+        err(what, text)
+    }
+}
+
 impl PgJournal {
     pub(crate) fn new(dsn: &str) -> Result<Self, Error> {
-        let config: Config = dsn.parse().map_err(|e| err("invalid DSN", e))?;
+        let (dsn, params) = take_tls_params(dsn)?;
+        let mut config: Config = dsn.parse().map_err(pg("invalid DSN"))?;
+        let mode = match params.sslmode.as_deref() {
+            None if all_loopback(&config) => SslMode::Disable,
+            None => SslMode::Require,
+            Some("disable") => SslMode::Disable,
+            Some("allow" | "prefer") => SslMode::Prefer,
+            Some("require" | "verify-ca" | "verify-full") => SslMode::Require,
+            Some(other) => {
+                return Err(err(
+                    "invalid DSN",
+                    format!(
+                        "sslmode {other:?} must be one of disable, allow, prefer, \
+                         require, verify-ca, verify-full"
+                    ),
+                ));
+            }
+        };
+        config.ssl_mode(mode);
+        let roots = match params.sslrootcert.as_deref() {
+            None | Some("system") => Vec::new(),
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .map_err(|e| err(&format!("cannot read sslrootcert {path:?}"), e))?;
+                tls::extra_roots(SSLROOTCERT, &[pem]).map_err(|e| err("invalid DSN", e))?
+            }
+        };
+        let tls = tls::config(SSLROOTCERT, roots).map_err(|e| err("cannot set up TLS", e))?;
         Ok(Self {
             config,
+            tls: MakeRustlsConnect::new(tls),
             client: Mutex::new(None),
         })
     }
@@ -37,9 +92,9 @@ impl PgJournal {
             .get_hosts()
             .iter()
             .map(|h| match h {
-                tokio_postgres::config::Host::Tcp(h) => h.clone(),
+                Host::Tcp(h) => h.clone(),
                 #[cfg(unix)]
-                tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+                Host::Unix(p) => p.display().to_string(),
             })
             .collect();
         format!(
@@ -55,9 +110,9 @@ impl PgJournal {
         if guard.as_ref().is_none_or(Client::is_closed) {
             let (client, connection) = self
                 .config
-                .connect(NoTls)
+                .connect(self.tls.clone())
                 .await
-                .map_err(|e| err("cannot connect", e))?;
+                .map_err(pg("cannot connect"))?;
             tokio::spawn(async move {
                 if let Err(e) = connection.await {
                     tracing::warn!(target: "aopay", error = %e, "journal connection lost");
@@ -65,7 +120,7 @@ impl PgJournal {
             });
             migrate(&client)
                 .await
-                .map_err(|e| err("cannot create or migrate the schema", e))?;
+                .map_err(pg("cannot create or migrate the schema"))?;
             *guard = Some(client);
         }
         Ok(guard)
@@ -89,7 +144,7 @@ impl PgJournal {
                 &[&key, &fingerprint, &now, &deadline],
             )
             .await
-            .map_err(|e| err("cannot record the intent", e))?;
+            .map_err(pg("cannot record the intent"))?;
         if inserted == 1 {
             Ok(None)
         } else {
@@ -129,7 +184,7 @@ impl PgJournal {
         )
         .await
         .map(drop)
-        .map_err(|e| err("cannot record the outcome", e))
+        .map_err(pg("cannot record the outcome"))
     }
 
     pub(crate) async fn release(&self, key: &str) -> Result<(), Error> {
@@ -143,7 +198,7 @@ impl PgJournal {
         )
         .await
         .map(drop)
-        .map_err(|e| err("cannot release the key", e))
+        .map_err(pg("cannot release the key"))
     }
 
     pub(crate) async fn expire(&self, key: &str, reason: &str, now: i64) -> Result<(), Error> {
@@ -158,7 +213,7 @@ impl PgJournal {
         )
         .await
         .map(drop)
-        .map_err(|e| err("cannot update the entry", e))
+        .map_err(pg("cannot update the entry"))
     }
 
     pub(crate) async fn get(&self, key: &str) -> Result<Option<JournalEntry>, Error> {
@@ -180,7 +235,7 @@ impl PgJournal {
                 &[],
             )
             .await
-            .map_err(|e| err("cannot read", e))?;
+            .map_err(pg("cannot read"))?;
         rows.iter()
             .map(|r| read_row(r).map(Row::into_entry))
             .collect()
@@ -194,7 +249,7 @@ async fn select(c: &Client, key: &str) -> Result<Option<JournalEntry>, Error> {
             &[&key],
         )
         .await
-        .map_err(|e| err("cannot read", e))?;
+        .map_err(pg("cannot read"))?;
     row.map(|r| read_row(&r).map(Row::into_entry)).transpose()
 }
 
@@ -218,7 +273,7 @@ fn read_row(r: &tokio_postgres::Row) -> Result<Row, Error> {
             deadline_at: r.try_get(14)?,
         })
     };
-    read().map_err(|e| err("cannot read a row", e))
+    read().map_err(pg("cannot read a row"))
 }
 
 async fn migrate(c: &Client) -> Result<(), tokio_postgres::Error> {
@@ -247,4 +302,218 @@ async fn migrate(c: &Client) -> Result<(), tokio_postgres::Error> {
     c.batch_execute(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })
         .await?;
     result
+}
+
+/// The TLS parameters tokio-postgres does not read itself (`sslrootcert`, and
+/// libpq's `sslmode` values beyond disable/prefer/require).
+#[derive(Debug, Default, PartialEq)]
+struct TlsParams {
+    sslmode: Option<String>,
+    sslrootcert: Option<String>,
+}
+
+impl TlsParams {
+    /// Keep `value` if `key` is ours; say whether it was.
+    fn take(&mut self, key: &str, value: String) -> bool {
+        match key {
+            "sslmode" => self.sslmode = Some(value),
+            "sslrootcert" => self.sslrootcert = Some(value),
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// Split the TLS parameters off a DSN in either form: a URL
+/// (`postgres://…?sslmode=…`) or libpq's `key=value` pairs.
+fn take_tls_params(dsn: &str) -> Result<(String, TlsParams), Error> {
+    let mut params = TlsParams::default();
+    let dsn = dsn.trim();
+    if dsn.starts_with("postgres://") || dsn.starts_with("postgresql://") {
+        let Some((base, query)) = dsn.split_once('?') else {
+            return Ok((dsn.to_owned(), params));
+        };
+        let mut kept = Vec::new();
+        for pair in query.split('&') {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = percent_encoding::percent_decode_str(value)
+                .decode_utf8()
+                .map_err(|e| err("invalid DSN", e))?;
+            if !params.take(key, value.into_owned()) {
+                kept.push(pair);
+            }
+        }
+        let rest = if kept.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+        return Ok((rest, params));
+    }
+    let mut kept = Vec::new();
+    let mut rest = dsn;
+    while !rest.is_empty() {
+        let (pair, key, value, after) = next_pair(rest)?;
+        if !params.take(key, value) {
+            kept.push(pair);
+        }
+        rest = after.trim_start();
+    }
+    Ok((kept.join(" "), params))
+}
+
+/// One `key = value` pair of a libpq key/value DSN (value bare or in single
+/// quotes, `\` escaping): (its text, key, unescaped value, what follows).
+fn next_pair(text: &str) -> Result<(&str, &str, String, &str), Error> {
+    let bad = || err("invalid DSN", "expected key=value pairs");
+    let (key, after_key) = text.split_once('=').ok_or_else(bad)?;
+    let key = key.trim();
+    if key.is_empty() || key.contains(char::is_whitespace) {
+        return Err(bad());
+    }
+    let body = after_key.trim_start();
+    let quoted = body.starts_with('\'');
+    let mut value = String::new();
+    let mut chars = body.char_indices().skip(usize::from(quoted));
+    let mut end = None;
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => value.push(chars.next().ok_or_else(bad)?.1),
+            '\'' if quoted => end = Some(i + 1),
+            c if c.is_whitespace() && !quoted => end = Some(i),
+            c => value.push(c),
+        }
+        if end.is_some() {
+            break;
+        }
+    }
+    let end = match end {
+        Some(end) => end,
+        None if quoted => return Err(err("invalid DSN", "unterminated quoted value")),
+        None => body.len(),
+    };
+    let consumed = text.len() - body.len() + end;
+    Ok((&text[..consumed], key, value, &text[consumed..]))
+}
+
+/// Every host is this machine (loopback address, `localhost` or a Unix
+/// socket), so TLS may default to off.
+fn all_loopback(config: &Config) -> bool {
+    let named = config.get_hosts().iter().all(|h| match h {
+        Host::Tcp(name) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        #[cfg(unix)]
+        Host::Unix(_) => true,
+    });
+    named && config.get_hostaddrs().iter().all(IpAddr::is_loopback)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(dsn: &str) -> (String, TlsParams) {
+        take_tls_params(dsn).unwrap()
+    }
+
+    fn params(sslmode: Option<&str>, sslrootcert: Option<&str>) -> TlsParams {
+        TlsParams {
+            sslmode: sslmode.map(str::to_owned),
+            sslrootcert: sslrootcert.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn tls_params_come_off_urls() {
+        assert_eq!(
+            split("postgres://u:p@db.example:5432/app"),
+            (
+                "postgres://u:p@db.example:5432/app".into(),
+                params(None, None)
+            )
+        );
+        assert_eq!(
+            split(
+                "postgresql://db/app?sslmode=verify-full&application_name=x&sslrootcert=%2Fetc%2Fca%20x.pem"
+            ),
+            (
+                "postgresql://db/app?application_name=x".into(),
+                params(Some("verify-full"), Some("/etc/ca x.pem"))
+            )
+        );
+        assert_eq!(
+            split("postgres://db/app?sslmode=require"),
+            ("postgres://db/app".into(), params(Some("require"), None))
+        );
+        assert!(take_tls_params("postgres://db/app?sslrootcert=%FF").is_err());
+    }
+
+    #[test]
+    fn tls_params_come_off_key_value_pairs() {
+        assert_eq!(
+            split("host=db user=u sslmode = 'verify-full' sslrootcert='/a b/c\\'d.pem' dbname=app"),
+            (
+                "host=db user=u dbname=app".into(),
+                params(Some("verify-full"), Some("/a b/c'd.pem"))
+            )
+        );
+        assert_eq!(
+            split("password='x y' host=h"),
+            ("password='x y' host=h".into(), params(None, None))
+        );
+        for bad in ["host", "=x", "sslmode='open", "sslmode='", "a b=c", "x=\\"] {
+            assert!(take_tls_params(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tls_defaults_to_required_off_this_machine() {
+        let mode = |dsn: &str| PgJournal::new(dsn).map(|j| j.config.get_ssl_mode());
+        assert_eq!(mode("postgres://u@127.0.0.1/db").unwrap(), SslMode::Disable);
+        assert_eq!(
+            mode("postgres://u@localhost,[::1]/db").unwrap(),
+            SslMode::Disable
+        );
+        assert_eq!(
+            mode("host=/run/postgresql user=u").unwrap(),
+            SslMode::Disable
+        );
+        assert_eq!(
+            mode("postgres://u@db.internal/db").unwrap(),
+            SslMode::Require
+        );
+        assert_eq!(
+            mode("postgres://u@localhost,10.0.0.7/db").unwrap(),
+            SslMode::Require
+        );
+        assert_eq!(
+            mode("host=localhost hostaddr=10.0.0.7 user=u").unwrap(),
+            SslMode::Require
+        );
+        assert_eq!(
+            mode("postgres://u@db.internal/db?sslmode=disable").unwrap(),
+            SslMode::Disable
+        );
+        assert_eq!(
+            mode("postgres://u@db/db?sslmode=allow").unwrap(),
+            SslMode::Prefer
+        );
+        assert_eq!(
+            mode("postgres://u@127.0.0.1/db?sslmode=verify-ca").unwrap(),
+            SslMode::Require
+        );
+        let e = mode("postgres://u@db/db?sslmode=maybe").unwrap_err();
+        assert!(
+            e.to_string().contains("sslmode \"maybe\" must be one of"),
+            "{e}"
+        );
+        let e = mode("postgres://u@db/db?sslrootcert=/nonexistent/ca.pem").unwrap_err();
+        assert!(e.to_string().contains("cannot read sslrootcert"), "{e}");
+    }
 }
