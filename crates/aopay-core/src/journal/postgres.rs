@@ -473,6 +473,27 @@ mod tests {
     }
 
     #[test]
+    fn passwords_stay_out_of_errors_and_descriptions() {
+        const SECRET: &str = "hunter2-Secret";
+        for dsn in [
+            "postgres://u:hunter2-Secret@db:notaport/app",
+            "postgres://u:hunter2-Secret@db/app?bogus=1",
+            "postgres://u:hunter2-Secret@db/app?sslmode=maybe",
+            "postgres://u:hunter2-Secret@db/app?sslrootcert=%FF",
+            "host=db password=hunter2-Secret port=x",
+            "host=db password='hunter2-Secret",
+            "password=hunter2-Secret host",
+        ] {
+            let e = PgJournal::new(dsn).err().expect(dsn);
+            let shown = format!("{e} {e:?}");
+            assert!(shown.contains("invalid DSN"), "{shown}");
+            assert!(!shown.contains(SECRET), "{dsn}: {shown}");
+        }
+        let j = PgJournal::new("postgres://u:hunter2-Secret@db.internal:6432/app").unwrap();
+        assert_eq!(j.describe(), "db.internal/app");
+    }
+
+    #[test]
     fn tls_defaults_to_required_off_this_machine() {
         let mode = |dsn: &str| PgJournal::new(dsn).map(|j| j.config.get_ssl_mode());
         assert_eq!(mode("postgres://u@127.0.0.1/db").unwrap(), SslMode::Disable);
