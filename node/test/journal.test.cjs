@@ -88,6 +88,22 @@ for (const [name, journal] of Object.entries(journals)) {
   })
 }
 
+test('a TLS journal whose server is not trusted fails and sends nothing', { skip: !PG_TLS && 'AOPAY_TEST_POSTGRES(_CA) unset' }, async () => {
+  const sb = await aopay.Sandbox.start()
+  try {
+    const host = PG.replace('@127.0.0.1:', '@localhost:')
+    const c = new aopay.Client({ registrationId: REG, baseUrl: sb.url, journal: { postgres: `${host}?sslmode=require` } })
+    const e = await c.mobileRecharge(input('9876543210', { idempotencyKey: key() })).catch((x) => x)
+    assert.ok(e instanceof aopay.JournalError, String(e))
+    assert.match(e.message, /UnknownIssuer/)
+    assert.equal(e.retrySafe, true)
+    assert.throws(() => new aopay.Client({ registrationId: REG, journal: { postgres: `${host}?sslmode=sometimes` } }), /sslmode/)
+    assert.equal(sb.stats().rechargeRequests, 0)
+  } finally {
+    await sb.stop()
+  }
+})
+
 test('bad journals and keys fail clearly and send nothing', async () => {
   const sb = await aopay.Sandbox.start()
   try {

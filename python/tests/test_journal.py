@@ -167,3 +167,20 @@ def test_bad_journals_and_keys(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
             c2.mobile_recharge(**recharge_kwargs(), idempotency_key=bad_key)  # type: ignore[arg-type]
         assert info.value.field == "idempotency_key"
     assert sandbox.stats()["recharge_requests"] == 0
+
+
+@pytest.mark.skipif(not (PG and PG_CA), reason="AOPAY_TEST_POSTGRES(_CA) unset")
+def test_untrusted_tls_journal_fails_and_sends_nothing(sandbox: aopay.Sandbox) -> None:
+    assert PG
+    host = PG.replace("@127.0.0.1:", "@localhost:")
+    c = aopay.Client(
+        registration_id=REG,
+        base_url=sandbox.url,
+        journal=aopay.PostgresJournal(f"{host}?sslmode=require"),
+    )
+    with pytest.raises(aopay.JournalError) as info:
+        c.mobile_recharge(**recharge_kwargs(), idempotency_key=key())  # type: ignore[arg-type]
+    assert "UnknownIssuer" in str(info.value) and info.value.retry_safe
+    with pytest.raises(aopay.JournalError, match="sslmode"):
+        aopay.PostgresJournal(f"{host}?sslmode=sometimes")
+    assert sandbox.stats()["recharge_requests"] == 0
