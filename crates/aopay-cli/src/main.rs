@@ -142,6 +142,11 @@ enum Command {
         /// With --tls, write the CA certificate (PEM) to this file.
         #[arg(long, value_name = "PEM_FILE", requires = "tls")]
         ca_out: Option<std::path::PathBuf>,
+        /// Transactions kept for status calls; past this the oldest are
+        /// forgotten, so a long-running sandbox stays bounded.
+        #[arg(long, value_name = "N", default_value_t = 1_000_000,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        max_transactions: u64,
     },
 }
 
@@ -200,9 +205,12 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         host,
         tls,
         ca_out,
+        max_transactions,
     } = cli.command
     {
-        return serve_sandbox(SocketAddr::new(host, port), tls, ca_out).await;
+        let config = SandboxConfig::default()
+            .max_transactions(usize::try_from(max_transactions).unwrap_or(usize::MAX));
+        return serve_sandbox(SocketAddr::new(host, port), config, tls, ca_out).await;
     }
     // The embedded sandbox lives as long as this command.
     let sandbox = if g.sandbox {
@@ -532,10 +540,10 @@ fn exit_code_for(f: &Failure) -> u8 {
 
 async fn serve_sandbox(
     addr: SocketAddr,
+    config: SandboxConfig,
     tls: bool,
     ca_out: Option<std::path::PathBuf>,
 ) -> Result<u8, Failure> {
-    let config = SandboxConfig::default();
     let sb = if tls {
         Sandbox::start_tls_with(config, addr).await
     } else {

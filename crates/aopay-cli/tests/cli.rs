@@ -206,18 +206,21 @@ fn bad_input_is_one_line_naming_the_field() {
     }
 }
 
+/// `aopay ARGS` configured (through the environment) for `sb`.
+fn against(sb: &SandboxProcess, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_aopay"))
+        .args(args)
+        .env("AOPAY_BASE_URL", &sb.url)
+        .env("AOPAY_REGISTRATION_ID", "AOP-554")
+        .env("AOPAY_GEOCODE", "23.6784,76.8764")
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_user_session_against_a_sandbox_process() {
     let sb = SandboxProcess::start(&[]);
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_aopay"))
-            .args(args)
-            .env("AOPAY_BASE_URL", &sb.url)
-            .env("AOPAY_REGISTRATION_ID", "AOP-554")
-            .env("AOPAY_GEOCODE", "23.6784,76.8764")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| against(&sb, args);
     let out = run(&[
         "recharge",
         "--product",
@@ -244,4 +247,37 @@ fn a_user_session_against_a_sandbox_process() {
     let out = run(&["status", "NOPE1"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("No transaction found"));
+}
+
+#[test]
+fn a_sandbox_process_keeps_at_most_max_transactions() {
+    let sb = SandboxProcess::start(&["--max-transactions".as_ref(), "2".as_ref()]);
+    let run = |args: &[&str]| against(&sb, args);
+    let references: Vec<String> = ["9876500001", "9876500002", "9876500003"]
+        .iter()
+        .map(|number| {
+            let out = run(&[
+                "recharge",
+                "--product",
+                "518",
+                "--amount",
+                "10",
+                "--number",
+                number,
+                "--json",
+            ]);
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            v["reference_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let codes: Vec<Option<i32>> = references
+        .iter()
+        .map(|r| run(&["status", r]).status.code())
+        .collect();
+    assert_eq!(
+        codes,
+        [Some(1), Some(0), Some(0)],
+        "the oldest is forgotten"
+    );
 }

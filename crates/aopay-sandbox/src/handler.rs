@@ -2,7 +2,7 @@
 //! scenarios, and answers shaped like the real API's.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -48,10 +48,31 @@ struct Txn {
     status_checks: u32,
 }
 
+/// The recorded transactions, oldest first, at most `max_transactions`: a
+/// long-lived sandbox forgets its oldest rather than grow without bound.
+#[derive(Debug, Default)]
+struct Ledger {
+    by_reference: HashMap<String, Txn>,
+    oldest_first: VecDeque<String>,
+}
+
+impl Ledger {
+    fn record(&mut self, reference: String, txn: Txn, max: usize) {
+        while self.oldest_first.len() >= max.max(1) {
+            let Some(old) = self.oldest_first.pop_front() else {
+                break;
+            };
+            self.by_reference.remove(&old);
+        }
+        self.oldest_first.push_back(reference.clone());
+        self.by_reference.insert(reference, txn);
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) config: SandboxConfig,
-    txns: Mutex<HashMap<String, Txn>>,
+    txns: Mutex<Ledger>,
     by_number: Mutex<HashMap<u64, u64>>,
     next_ref: AtomicU64,
     recharge_requests: AtomicU64,
@@ -75,7 +96,7 @@ impl State {
             recharge_requests: self.recharge_requests.load(Ordering::SeqCst),
             status_requests: self.status_requests.load(Ordering::SeqCst),
             rejected_requests: self.rejected_requests.load(Ordering::SeqCst),
-            transactions: lock(&self.txns).len() as u64,
+            transactions: lock(&self.txns).by_reference.len() as u64,
         }
     }
 
@@ -87,7 +108,7 @@ impl State {
     }
 
     pub(crate) fn reset(&self) {
-        lock(&self.txns).clear();
+        *lock(&self.txns) = Ledger::default();
         lock(&self.by_number).clear();
         for c in [
             &self.recharge_requests,
@@ -245,7 +266,7 @@ impl State {
             status_checks: 0,
         };
         let body = txn_body(&reference, &txn);
-        lock(&self.txns).insert(reference, txn);
+        lock(&self.txns).record(reference, txn, self.config.max_transactions);
 
         match scenario {
             Scenario::ServerErrorAfterRecording => Ok(answer(
@@ -268,7 +289,7 @@ impl State {
     fn status(&self, reference: &str) -> Result<Answer, Rejection> {
         self.status_requests.fetch_add(1, Ordering::SeqCst);
         let mut txns = lock(&self.txns);
-        let Some(txn) = txns.get_mut(reference) else {
+        let Some(txn) = txns.by_reference.get_mut(reference) else {
             return Ok(answer(
                 StatusCode::OK,
                 &json!({"status": false, "msg": "error", "error": format!("No transaction found for reference {reference}"),

@@ -49,6 +49,11 @@ pub struct SandboxConfig {
     pub retry_after_secs: u64,
     /// Largest request body accepted; larger ones get HTTP 413 (default 64 KiB).
     pub max_body_bytes: usize,
+    /// Transactions kept for RechargeStatus; past this the oldest are
+    /// forgotten (their status calls answer "no transaction found"), so a
+    /// long-lived sandbox stays bounded (default 1,000,000: about 400 MB, as
+    /// measured by `reliability`'s load run).
+    pub max_transactions: usize,
 }
 
 impl Default for SandboxConfig {
@@ -58,6 +63,7 @@ impl Default for SandboxConfig {
             pending_checks: 2,
             retry_after_secs: 1,
             max_body_bytes: 64 * 1024,
+            max_transactions: 1_000_000,
         }
     }
 }
@@ -74,6 +80,12 @@ impl SandboxConfig {
         self.pending_checks = checks;
         self
     }
+
+    /// Set how many transactions are kept (at least 1).
+    pub fn max_transactions(mut self, max: usize) -> Self {
+        self.max_transactions = max.max(1);
+        self
+    }
 }
 
 /// What the sandbox has received so far.
@@ -86,7 +98,7 @@ pub struct Stats {
     pub status_requests: u64,
     /// Requests refused as malformed (400, 404, 405, 413, 415).
     pub rejected_requests: u64,
-    /// Transactions recorded.
+    /// Transactions recorded and still kept (see `max_transactions`).
     pub transactions: u64,
 }
 

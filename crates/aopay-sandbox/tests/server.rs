@@ -1,6 +1,6 @@
 //! The sandbox spoken to in raw HTTP over loopback, as a strict server.
 
-use aopay_sandbox::{MAGIC_NUMBERS, Sandbox, Scenario, scenario_for};
+use aopay_sandbox::{MAGIC_NUMBERS, Sandbox, SandboxConfig, Scenario, scenario_for};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -200,6 +200,42 @@ async fn unknown_reference_is_a_refusal_without_transaction() {
     assert_eq!(status, 200);
     assert_eq!(body["status"], false);
     assert_eq!(body["data"], Value::Null);
+}
+
+#[tokio::test]
+async fn past_max_transactions_the_oldest_are_forgotten() {
+    let config = SandboxConfig::default().max_transactions(3);
+    let sb = Sandbox::start_with(config, ([127, 0, 0, 1], 0).into())
+        .await
+        .unwrap();
+    let mut references = Vec::new();
+    for number in 0..5u64 {
+        let (_, body) = post(&sb, RECHARGE, &recharge(json!(9_876_500_000 + number))).await;
+        references.push(body["ReferanceID"].as_str().unwrap().to_owned());
+    }
+    let found = |reference: String| {
+        let sb = &sb;
+        async move {
+            let (_, s) = post(
+                sb,
+                STATUS,
+                &json!({"RegistrationID": "AOP-554", "ReferanceId": reference}),
+            )
+            .await;
+            s["status"] == true
+        }
+    };
+    let mut kept = Vec::new();
+    for reference in references {
+        kept.push(found(reference).await);
+    }
+    assert_eq!(kept, [false, false, true, true, true]);
+    let stats = sb.stats();
+    assert_eq!((stats.recharge_requests, stats.transactions), (5, 3));
+    // What was received is still counted per number.
+    assert_eq!(sb.recharges_for(9_876_500_000), 1);
+    sb.reset();
+    assert_eq!(sb.stats().transactions, 0);
 }
 
 #[tokio::test]

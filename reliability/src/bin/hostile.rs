@@ -8,20 +8,12 @@
 use std::time::Duration;
 
 use aopay_core::{Client, ErrorKind, MobileRecharge};
+use aopay_reliability::proc_status_kib;
 use aopay_sandbox::Sandbox;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 const FIFTY_MB: usize = 50 << 20;
-
-fn kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        .unwrap_or(0)
-}
 
 /// A server that answers every request on every connection with `answer`.
 async fn serve_answer(answer: &'static [u8]) -> String {
@@ -92,7 +84,7 @@ async fn main() {
     }
     // Warm up: one of each, so that pools and buffers exist before measuring.
     let mut failures = 0;
-    let start_rss = kib("VmRSS:");
+    let start_rss = proc_status_kib("VmRSS:");
     let mut peak_after_warmup = 0;
     for round in 0..=rounds {
         for url in &urls {
@@ -130,10 +122,10 @@ async fn main() {
             }
         }
         if round == 0 {
-            peak_after_warmup = kib("VmHWM:");
+            peak_after_warmup = proc_status_kib("VmHWM:");
         }
     }
-    let peak = kib("VmHWM:");
+    let peak = proc_status_kib("VmHWM:");
     let exchanges = rounds * (urls.len() + 2);
     println!(
         "{exchanges} hostile exchanges after warm-up ({rounds} rounds of: 50 MB answer announced, \

@@ -7,17 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aopay_core::{Client, MobileRecharge};
-
-fn proc_status(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix(field))
-                .and_then(|v| v.split_whitespace().next().and_then(|n| n.parse().ok()))
-        })
-        .unwrap_or(0)
-}
+use aopay_reliability::proc_status_kib;
 
 fn count(dir: &str) -> usize {
     std::fs::read_dir(dir).map_or(0, Iterator::count)
@@ -25,7 +15,7 @@ fn count(dir: &str) -> usize {
 
 fn snapshot() -> (u64, usize, usize) {
     (
-        proc_status("VmRSS:"),
+        proc_status_kib("VmRSS:"),
         count("/proc/self/fd"),
         count("/proc/self/task"),
     )
