@@ -127,6 +127,14 @@ pub struct Report {
     pub violations: Vec<String>,
 }
 
+impl Report {
+    /// A violation found outside `check` (listed and printed).
+    pub fn violation(&mut self, v: String) {
+        self.text.push_str(&format!("VIOLATION {v}\n"));
+        self.violations.push(v);
+    }
+}
+
 /// Check every outcome against what the sandbox received, and tabulate.
 pub fn check(
     label: &str,

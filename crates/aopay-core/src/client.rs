@@ -2,7 +2,6 @@
 //! where they cannot charge twice.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -11,12 +10,12 @@ use reqwest::Url;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use tokio::time::Instant;
 
-use crate::error::{Error, ErrorDetails, ErrorKind, ValidationError};
+use crate::error::{Error, ErrorDetails, ErrorKind, ValidationError, error_chain};
 use crate::journal::{self, EntryState, Journal, JournalEntry, Update};
 use crate::models::{MobileRecharge, Recharge, recharge_status_json};
 use crate::parse::{Call, interpret};
 use crate::tls::{self, ROOTS};
-use crate::validate::{ReferenceId, RegistrationId};
+use crate::validate::{ReferenceId, RegistrationId, is_loopback_host};
 
 /// The production API.
 pub const DEFAULT_BASE_URL: &str = "https://api.aopay.co.in";
@@ -248,10 +247,7 @@ impl ClientBuilder {
             http = http.no_proxy();
         }
         let http = http
-            .tls_backend_preconfigured(tls::config(
-                ROOTS,
-                tls::extra_roots(ROOTS, &self.root_certificates_pem)?,
-            )?)
+            .tls_backend_preconfigured(tls::config(ROOTS, &self.root_certificates_pem)?)
             .default_headers(headers)
             .user_agent(user_agent)
             .connect_timeout(self.connect_timeout)
@@ -324,12 +320,7 @@ pub fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url, Vali
             "must not have a query or fragment",
         ));
     }
-    let loopback = host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
+    let loopback = is_loopback_host(host);
     match url.scheme() {
         "https" => Ok(url),
         "http" if loopback || allow_insecure_http => Ok(url),
@@ -767,20 +758,6 @@ fn transport_error(call: Call, e: reqwest::Error, during: &str) -> Error {
         Call::MobileRecharge => Error::outcome_unknown(d),
         Call::RechargeStatus => Error::Server(Box::new(d)),
     }
-}
-
-/// `outer: inner: root`, without repeating reqwest's URL-bearing wrapper.
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let t = s.to_string();
-        if parts.last() != Some(&t) {
-            parts.push(t);
-        }
-        cur = s.source();
-    }
-    parts.join(": ")
 }
 
 /// `Retry-After` (RFC 9110 §10.2.3): delay-seconds, or an HTTP-date (a date

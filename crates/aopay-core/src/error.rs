@@ -347,6 +347,22 @@ impl Error {
     }
 }
 
+/// `outer: inner: root`: libraries keep the detail ("connection refused",
+/// the certificate problem) in `source()`. A part equal to the one before it
+/// (reqwest's URL-bearing wrapper) is not repeated.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let t = s.to_string();
+        if parts.last() != Some(&t) {
+            parts.push(t);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

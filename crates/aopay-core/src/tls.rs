@@ -13,7 +13,7 @@ use crate::error::{Error, ErrorDetails, ValidationError};
 pub(crate) const ROOTS: &str = "root_certificates";
 
 /// Parse the extra roots; each PEM text must hold at least one certificate.
-pub(crate) fn extra_roots(
+fn extra_roots(
     field: &'static str,
     pems: &[Vec<u8>],
 ) -> Result<Vec<CertificateDer<'static>>, ValidationError> {
@@ -35,12 +35,10 @@ pub(crate) fn extra_roots(
     Ok(roots)
 }
 
-/// rustls with the platform's roots (plus `extra_roots`, which came from the
-/// option `field`), ring, TLS 1.2+.
-pub(crate) fn config(
-    field: &'static str,
-    extra_roots: Vec<CertificateDer<'static>>,
-) -> Result<rustls::ClientConfig, Error> {
+/// rustls with the platform's roots plus the CAs in `pems` (each a PEM text
+/// given through the option `field`, named in errors), ring, TLS 1.2+.
+pub(crate) fn config(field: &'static str, pems: &[Vec<u8>]) -> Result<rustls::ClientConfig, Error> {
+    let extra_roots = extra_roots(field, pems)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let setup =
         |e: rustls::Error| Error::connect(ErrorDetails::new(format!("cannot set up TLS: {e}")));

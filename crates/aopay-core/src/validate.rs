@@ -375,6 +375,17 @@ impl fmt::Display for Geocode {
     }
 }
 
+/// `localhost` or a loopback address (IPv6 with or without brackets): this
+/// machine, where plain HTTP and plain PostgreSQL are allowed by default.
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

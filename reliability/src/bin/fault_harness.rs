@@ -71,12 +71,7 @@ async fn main() {
         concurrency,
     );
     for line in bad {
-        report
-            .violations
-            .push(format!("unreadable outcome line: {line}"));
-        report
-            .text
-            .push_str(&format!("VIOLATION unreadable outcome line: {line}\n"));
+        report.violation(format!("unreadable outcome line: {line}"));
     }
     print!("{}", report.text);
     drop(proxy);

@@ -15,8 +15,9 @@ use tokio_postgres::{Client, Config};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{COLUMNS, JournalEntry, Row, Update};
-use crate::error::Error;
+use crate::error::{Error, error_chain};
 use crate::tls;
+use crate::validate::is_loopback_host;
 
 /// The DSN parameter naming extra CA certificates (libpq's name).
 const SSLROOTCERT: &str = "sslrootcert";
@@ -34,18 +35,10 @@ fn err(what: &str, e: impl std::fmt::Display) -> Error {
     Error::journal(format!("PostgreSQL journal: {what}: {e}"))
 }
 
-/// tokio-postgres keeps the detail ("connection refused", the server's
-/// message, the certificate problem) in the error's sources: include them.
+/// With the causes tokio-postgres keeps in `source()` (its own text is only
+/// "error connecting to server" or "db error").
 fn pg(what: &'static str) -> impl FnOnce(tokio_postgres::Error) -> Error {
-    move |e| {
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(cause) = source {
-            text = format!("{text}: {cause}");
-            source = cause.source();
-        }
-        err(what, text)
-    }
+    move |e| err(what, error_chain(&e))
 }
 
 impl PgJournal {
@@ -69,15 +62,14 @@ impl PgJournal {
             }
         };
         config.ssl_mode(mode);
-        let roots = match params.sslrootcert.as_deref() {
+        let pems = match params.sslrootcert.as_deref() {
             None | Some("system") => Vec::new(),
-            Some(path) => {
-                let pem = std::fs::read(path)
-                    .map_err(|e| err(&format!("cannot read sslrootcert {path:?}"), e))?;
-                tls::extra_roots(SSLROOTCERT, &[pem]).map_err(|e| err("invalid DSN", e))?
-            }
+            Some(path) => vec![
+                std::fs::read(path)
+                    .map_err(|e| err(&format!("cannot read sslrootcert {path:?}"), e))?,
+            ],
         };
-        let tls = tls::config(SSLROOTCERT, roots).map_err(|e| err("cannot set up TLS", e))?;
+        let tls = tls::config(SSLROOTCERT, &pems).map_err(|e| err("cannot set up TLS", e))?;
         Ok(Self {
             config,
             tls: MakeRustlsConnect::new(tls),
@@ -400,14 +392,7 @@ fn next_pair(text: &str) -> Result<(&str, &str, String, &str), Error> {
 /// socket), so TLS may default to off.
 fn all_loopback(config: &Config) -> bool {
     let named = config.get_hosts().iter().all(|h| match h {
-        Host::Tcp(name) => {
-            name.eq_ignore_ascii_case("localhost")
-                || name
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .parse::<IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        }
+        Host::Tcp(name) => is_loopback_host(name),
         #[cfg(unix)]
         Host::Unix(_) => true,
     });
