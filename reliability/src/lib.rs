@@ -4,6 +4,7 @@
 //! finds its `CustomerNumber`, and applies the fault the run assigned to that
 //! number: the run can then check every outcome against what happened.
 
+pub mod nginx;
 pub mod run;
 
 /// A `/proc/self/status` figure in KiB (`VmRSS:`, `VmHWM:`, …); 0 if absent.
@@ -62,6 +63,18 @@ impl Fault {
 /// Faults by customer number.
 pub type Plan = Arc<Mutex<HashMap<u64, Fault>>>;
 
+/// How the proxy closes a client's keep-alive connection left idle: after a
+/// random pause in `min..=max` (drawn per wait), by FIN or, for every
+/// `rst_every`-th connection, by RST; as servers and load balancers do at
+/// their idle timeout, with no `Connection: close` warning.
+#[derive(Debug, Clone, Copy)]
+pub struct IdleClose {
+    /// Shortest idle time before the close.
+    pub min: Duration,
+    /// Longest idle time before the close.
+    pub max: Duration,
+}
+
 /// A running proxy; it stops when dropped.
 #[derive(Debug)]
 pub struct FaultProxy {
@@ -79,13 +92,26 @@ impl Drop for FaultProxy {
 impl FaultProxy {
     /// Listen on a free loopback port and forward to `upstream` per `plan`.
     pub async fn start(upstream: SocketAddr, plan: Plan) -> std::io::Result<Self> {
+        Self::start_with(upstream, plan, None).await
+    }
+
+    /// As [`Self::start`], closing idle client connections per `idle`;
+    /// connections alternate between FIN and RST.
+    pub async fn start_with(
+        upstream: SocketAddr,
+        plan: Plan,
+        idle: Option<IdleClose>,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
         let task = tokio::spawn(async move {
+            let mut accepted = 0u64;
             while let Ok((client, _)) = listener.accept().await {
+                accepted += 1;
                 let plan = Arc::clone(&plan);
+                let close = idle.map(|i| (i, accepted % 2 == 0));
                 tokio::spawn(async move {
-                    let _ = handle(client, upstream, plan).await;
+                    let _ = handle(client, upstream, plan, close).await;
                 });
             }
         });
@@ -129,6 +155,14 @@ fn customer_number(request: &[u8]) -> Option<u64> {
         .ok()
 }
 
+/// A number in `0.0..1.0`, different each call (not for cryptography).
+pub fn fraction() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
 #[allow(deprecated)] // set_linger: a zero linger makes close() send a RST
 fn reset(s: &TcpStream) {
     let _ = s.set_linger(Some(Duration::ZERO));
@@ -136,9 +170,33 @@ fn reset(s: &TcpStream) {
 
 /// Serve one client connection: one exchange after another (keep-alive),
 /// until the client closes it or a fault ends it.
-async fn handle(mut client: TcpStream, upstream: SocketAddr, plan: Plan) -> std::io::Result<()> {
+async fn handle(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    plan: Plan,
+    idle: Option<(IdleClose, bool)>,
+) -> std::io::Result<()> {
+    let mut first = true;
     loop {
-        let request = read_message(&mut client).await?;
+        let request = match idle {
+            Some((i, rst)) if !first => {
+                let wait = i.min + (i.max.saturating_sub(i.min)).mul_f64(fraction());
+                match tokio::time::timeout(wait, client.readable()).await {
+                    Ok(ready) => {
+                        ready?;
+                        read_message(&mut client).await?
+                    }
+                    Err(_idle) => {
+                        if rst {
+                            reset(&client);
+                        }
+                        return Ok(()); // dropped: FIN, or RST with a zero linger
+                    }
+                }
+            }
+            _ => read_message(&mut client).await?,
+        };
+        first = false;
         if request.is_empty() {
             return Ok(());
         }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use aopay_sandbox::Sandbox;
 
-use crate::{Fault, FaultProxy};
+use crate::{Fault, FaultProxy, IdleClose};
 
 /// The whole-call timeout every client of a fault run uses.
 pub const TIMEOUT: Duration = Duration::from_millis(1500);
@@ -68,6 +68,51 @@ pub fn plan(n: u64, seed: u64, first: u64) -> Vec<(u64, Option<Fault>)> {
     (0..n).map(|i| (first + i, pick(&mut rng))).collect()
 }
 
+/// What stands between the clients and the sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// The fault proxy, one planned fault per call.
+    Faults,
+    /// The fault proxy passing every exchange, closing connections left
+    /// idle after 50–500 ms (by FIN and by RST).
+    IdleClose,
+    /// A real nginx with `keepalive_timeout 1s`, passing every exchange.
+    Nginx,
+}
+
+impl Scenario {
+    /// `faults`, `idle` or `nginx`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "faults" => Some(Self::Faults),
+            "idle" => Some(Self::IdleClose),
+            "nginx" => Some(Self::Nginx),
+            _ => None,
+        }
+    }
+
+    /// For reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Faults => "through the fault proxy",
+            Self::IdleClose => {
+                "through a proxy that closes idle connections after 50-500 ms (FIN and RST)"
+            }
+            Self::Nginx => "through nginx with keepalive_timeout 1s",
+        }
+    }
+
+    /// Pause between one client's calls in the idle scenarios: on both
+    /// sides of the servers' idle timeouts.
+    pub const PAUSE_MS: (u64, u64) = (50, 1500);
+
+    /// One pause drawn from [`Self::PAUSE_MS`].
+    pub fn pause() -> Duration {
+        let (lo, hi) = Self::PAUSE_MS;
+        Duration::from_millis(lo) + Duration::from_millis(hi - lo).mul_f64(crate::fraction())
+    }
+}
+
 /// A run's sandbox, its planned calls, the fault proxy in front of the
 /// sandbox, and a URL where connections are refused.
 #[derive(Debug)]
@@ -78,21 +123,46 @@ pub struct Setup {
     pub calls: Vec<(u64, Option<Fault>)>,
     /// The proxy that applies the faults.
     pub proxy: FaultProxy,
+    /// Where clients send calls: the proxy, or nginx.
+    pub url: String,
     /// `http://127.0.0.1:PORT` where nothing listens.
     pub refused: String,
+    /// What stands in front of the sandbox.
+    pub scenario: Scenario,
+    /// The nginx in front of the sandbox (stopped when dropped).
+    pub nginx: Option<crate::nginx::Nginx>,
 }
 
 /// Start a sandbox and a fault proxy for `n` calls planned from `seed`.
 pub async fn setup(n: u64, seed: u64, first: u64) -> Setup {
+    setup_scenario(n, seed, first, Scenario::Faults).await
+}
+
+/// Start a sandbox and what `scenario` puts in front of it, for `n` calls.
+pub async fn setup_scenario(n: u64, seed: u64, first: u64, scenario: Scenario) -> Setup {
     let sandbox = Sandbox::start().await.expect("sandbox");
-    let calls = plan(n, seed, first);
+    let calls = match scenario {
+        Scenario::Faults => plan(n, seed, first),
+        Scenario::IdleClose | Scenario::Nginx => {
+            (0..n).map(|i| (first + i, Some(Fault::Pass))).collect()
+        }
+    };
     let faults = calls
         .iter()
         .filter_map(|(number, f)| f.map(|f| (*number, f)))
         .collect::<HashMap<_, _>>();
-    let proxy = FaultProxy::start(sandbox.addr(), Arc::new(Mutex::new(faults)))
+    let idle = (scenario == Scenario::IdleClose).then_some(IdleClose {
+        min: Duration::from_millis(50),
+        max: Duration::from_millis(500),
+    });
+    let proxy = FaultProxy::start_with(sandbox.addr(), Arc::new(Mutex::new(faults)), idle)
         .await
         .expect("proxy");
+    let nginx = (scenario == Scenario::Nginx)
+        .then(|| crate::nginx::Nginx::start(sandbox.addr(), 1).expect("nginx"));
+    let url = nginx
+        .as_ref()
+        .map_or_else(|| proxy.url.clone(), |n| n.url.clone());
     let refused = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
         format!("http://{}", l.local_addr().expect("addr"))
@@ -101,7 +171,10 @@ pub async fn setup(n: u64, seed: u64, first: u64) -> Setup {
         sandbox,
         calls,
         proxy,
+        url,
         refused,
+        scenario,
+        nginx,
     }
 }
 
@@ -142,6 +215,27 @@ pub fn check(
     outcomes: &[Outcome],
     sandbox: &Sandbox,
     concurrency: usize,
+) -> Report {
+    check_scenario(
+        label,
+        plan,
+        outcomes,
+        sandbox,
+        concurrency,
+        Scenario::Faults,
+    )
+}
+
+/// [`check`], for `scenario`: in the idle scenarios nothing is broken on
+/// the way, so every call must end in a Recharge (a connection the server
+/// closed while idle must never be written to, nor reported as unknown).
+pub fn check_scenario(
+    label: &str,
+    plan: &[(u64, Option<Fault>)],
+    outcomes: &[Outcome],
+    sandbox: &Sandbox,
+    concurrency: usize,
+    scenario: Scenario,
 ) -> Report {
     let faults: std::collections::HashMap<u64, Option<Fault>> = plan.iter().copied().collect();
     let mut matrix: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
@@ -204,6 +298,13 @@ pub fn check(
                 o.outcome, o.retry_safe
             ));
         }
+        if scenario != Scenario::Faults && !o.outcome.starts_with("Recharge ") {
+            violations.push(format!(
+                "{number} ({}): failed with {}",
+                scenario.describe(),
+                o.outcome
+            ));
+        }
         if o.retry_safe == Some(false) && received == 0 {
             *unknown_unreceived.entry(fault_key.clone()).or_default() += 1;
         }
@@ -219,8 +320,9 @@ pub fn check(
         }
     }
     let mut text = format!(
-        "{label}: {} recharges through the fault proxy, {concurrency} in flight, timeout {TIMEOUT:?}\n\n",
-        plan.len()
+        "{label}: {} recharges {}, {concurrency} in flight, timeout {TIMEOUT:?}\n\n",
+        plan.len(),
+        scenario.describe()
     );
     text.push_str("| fault | outcomes |\n|---|---|\n");
     for (fault, counts) in &matrix {

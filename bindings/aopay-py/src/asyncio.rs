@@ -41,6 +41,9 @@ pub(crate) type Outcome = Result<Payload, aopay_core::Error>;
 pub(crate) struct Batch {
     event_loop: Py<PyAny>,
     queue: Mutex<Queue>,
+    /// A forked child never uses its parent's queue: a worker thread of the
+    /// parent may have held its lock at the fork.
+    pid: u32,
 }
 
 #[derive(Debug, Default)]
@@ -194,26 +197,28 @@ impl Batches {
             .per_loop
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(b) = per_loop
-            .iter()
-            .find(|b| b.get().event_loop.bind(py).is(event_loop))
-        {
+        if let Some(b) = per_loop.iter().find(|b| {
+            b.get().pid == std::process::id() && b.get().event_loop.bind(py).is(event_loop)
+        }) {
             return b.clone_ref(py);
         }
         // Forget loops that were closed (each test, each asyncio.run).
         per_loop.retain(|b| {
-            !b.get()
-                .event_loop
-                .bind(py)
-                .call_method0("is_closed")
-                .and_then(|c| c.is_truthy())
-                .unwrap_or(true)
+            b.get().pid == std::process::id()
+                && !b
+                    .get()
+                    .event_loop
+                    .bind(py)
+                    .call_method0("is_closed")
+                    .and_then(|c| c.is_truthy())
+                    .unwrap_or(true)
         });
         let batch = Py::new(
             py,
             Batch {
                 event_loop: event_loop.clone().unbind(),
                 queue: Mutex::new(Queue::default()),
+                pid: std::process::id(),
             },
         );
         match batch {
@@ -240,7 +245,7 @@ impl Batches {
         let py_fut = event_loop.call_method0("create_future")?;
         let batch = self.for_loop(py, &event_loop);
         let settle = py_fut.clone().unbind();
-        let task = runtime().spawn(async move {
+        let task = runtime()?.spawn(async move {
             let outcome = fut.await;
             Batch::complete(&batch, settle, outcome);
         });
@@ -253,5 +258,164 @@ impl Batches {
             )?;
         }
         Ok(py_fut)
+    }
+}
+
+type BoxedCall = std::pin::Pin<Box<dyn Future<Output = Outcome> + Send>>;
+
+/// What an `AsyncClient` method returns: a coroutine-like awaitable that
+/// binds to the event loop running when it is first awaited (not when it
+/// was created), so `asyncio.run(client.mobile_recharge(...))`, calls made
+/// before a loop runs, and one client over several successive loops all
+/// work. Nothing is sent until then. It implements the coroutine protocol
+/// (`send`, `throw`, `close`, `__await__`), so asyncio, uvloop and
+/// `asyncio.iscoroutine` take it as a coroutine.
+#[pyclass(frozen, module = "aopay", name = "AsyncCall")]
+pub(crate) struct AsyncCall {
+    name: &'static str,
+    state: Mutex<CallState>,
+}
+
+enum CallState {
+    NotStarted {
+        call: BoxedCall,
+        abort_on_cancel: bool,
+    },
+    /// The `__await__` iterator of the asyncio future it runs as.
+    Started(Py<PyAny>),
+    Closed,
+}
+
+impl std::fmt::Debug for AsyncCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncCall")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AsyncCall {
+    /// `abort_on_cancel`: cancelling the caller also stops the Rust side
+    /// (reads). A write keeps running and records its outcome.
+    pub(crate) fn new<F>(name: &'static str, call: F, abort_on_cancel: bool) -> Self
+    where
+        F: Future<Output = Outcome> + Send + 'static,
+    {
+        Self {
+            name,
+            state: Mutex::new(CallState::NotStarted {
+                call: Box::pin(call),
+                abort_on_cancel,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CallState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The future's iterator, spawning the call on first use.
+    fn iterator<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let taken = {
+            let mut state = self.lock();
+            match &*state {
+                CallState::Started(it) => return Ok(it.bind(py).clone()),
+                CallState::Closed => {
+                    return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                        "cannot reuse already awaited {}()",
+                        self.name
+                    )));
+                }
+                CallState::NotStarted { .. } => std::mem::replace(&mut *state, CallState::Closed),
+            }
+        };
+        let CallState::NotStarted {
+            call,
+            abort_on_cancel,
+        } = taken
+        else {
+            unreachable!("matched above")
+        };
+        let fut = BATCHES.spawn(py, call, abort_on_cancel)?;
+        let it = fut.call_method0("__await__")?;
+        *self.lock() = CallState::Started(it.clone().unbind());
+        Ok(it)
+    }
+}
+
+#[pymethods]
+impl AsyncCall {
+    fn __await__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.iterator(py)?.call_method0("__next__")
+    }
+
+    fn send<'py>(&self, py: Python<'py>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        self.iterator(py)?.call_method1("send", (value,))
+    }
+
+    #[pyo3(signature = (*args))]
+    fn throw<'py>(
+        &self,
+        py: Python<'py>,
+        args: &Bound<'py, pyo3::types::PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let started = match &*self.lock() {
+            CallState::Started(it) => Some(it.clone_ref(py)),
+            _ => None,
+        };
+        match started {
+            Some(it) => it.bind(py).call_method1("throw", args.clone()),
+            None => {
+                // Thrown into before it started (a task cancelled before
+                // its first step): nothing was sent, and nothing will be.
+                *self.lock() = CallState::Closed;
+                let exc = args.get_item(0)?;
+                let exc = if exc.is_instance_of::<pyo3::types::PyType>() {
+                    exc.call0()?
+                } else {
+                    exc
+                };
+                Err(PyErr::from_value(exc))
+            }
+        }
+    }
+
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let prior = std::mem::replace(&mut *self.lock(), CallState::Closed);
+        if let CallState::Started(it) = prior {
+            it.bind(py).call_method0("close")?;
+        }
+        Ok(())
+    }
+
+    fn __repr__(&self) -> String {
+        let state = match &*self.lock() {
+            CallState::NotStarted { .. } => "not started",
+            CallState::Started(_) => "running",
+            CallState::Closed => "closed",
+        };
+        format!("<aopay.AsyncCall {}() {state}>", self.name)
+    }
+}
+
+impl Drop for AsyncCall {
+    fn drop(&mut self) {
+        if matches!(&*self.lock(), CallState::NotStarted { .. }) {
+            let name = self.name;
+            let _ = attach_from_worker(|py| {
+                let category = py.get_type::<pyo3::exceptions::PyRuntimeWarning>();
+                let message = std::ffi::CString::new(format!(
+                    "aopay {name}() was never awaited; nothing was sent"
+                ))
+                .unwrap_or_default();
+                let _ = PyErr::warn(py, &category, &message, 1);
+            });
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 mod asyncio;
 
-use crate::asyncio::{BATCHES, Payload};
+use crate::asyncio::{AsyncCall, BATCHES, Payload};
 mod convert;
 mod errors;
 mod journal;
@@ -177,7 +177,7 @@ fn client_repr(py: Python<'_>, name: &str, c: &aopay_core::Client) -> String {
 #[derive(Debug)]
 pub struct PyClient {
     inner: aopay_core::Client,
-    rt: tokio::runtime::Runtime,
+    rt: aopay_core::PerProcess<tokio::runtime::Runtime>,
 }
 
 #[pymethods]
@@ -232,18 +232,16 @@ impl PyClient {
             idempotency_key,
         )?;
         let client = self.inner.clone();
-        block_on_interruptibly(
-            py,
-            &self.rt,
-            async move { client.mobile_recharge(&req).await },
-        )
+        block_on_interruptibly(py, runtime::this_process(&self.rt)?, async move {
+            client.mobile_recharge(&req).await
+        })
         .map(PyRecharge::from)
     }
 
     fn recharge_status(&self, py: Python<'_>, reference_id: &str) -> PyResult<PyRecharge> {
         let client = self.inner.clone();
         let reference = reference_id.to_owned();
-        block_on_interruptibly(py, &self.rt, async move {
+        block_on_interruptibly(py, runtime::this_process(&self.rt)?, async move {
             client.recharge_status(&reference).await
         })
         .map(PyRecharge::from)
@@ -261,7 +259,7 @@ impl PyClient {
         let opts = wait_options(timeout, initial_interval, max_interval)?;
         let client = self.inner.clone();
         let reference = reference_id.to_owned();
-        block_on_interruptibly(py, &self.rt, async move {
+        block_on_interruptibly(py, runtime::this_process(&self.rt)?, async move {
             client.wait_for_final(&reference, opts).await
         })
         .map(PyRecharge::from)
@@ -270,19 +268,16 @@ impl PyClient {
     /// Journal entries that are not final, as dicts (oldest first).
     fn journal_pending<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
-        let v =
-            block_on_interruptibly(
-                py,
-                &self.rt,
-                async move { journal::pending_json(&client).await },
-            )?;
+        let v = block_on_interruptibly(py, runtime::this_process(&self.rt)?, async move {
+            journal::pending_json(&client).await
+        })?;
         convert::json_to_py(py, &v)
     }
 
     /// Check every unresolved entry that has a reference; one dict each.
     fn reconcile_journal<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
-        let v = block_on_interruptibly(py, &self.rt, async move {
+        let v = block_on_interruptibly(py, runtime::this_process(&self.rt)?, async move {
             journal::reconcile_json(&client).await
         })?;
         convert::json_to_py(py, &v)
@@ -333,15 +328,14 @@ impl PyAsyncClient {
     }
 
     #[pyo3(signature = (*, product_id, amount, customer_number, geocode, idempotency_key=None))]
-    fn mobile_recharge<'py>(
+    fn mobile_recharge(
         &self,
-        py: Python<'py>,
-        product_id: &Bound<'py, PyAny>,
-        amount: &Bound<'py, PyAny>,
-        customer_number: &Bound<'py, PyAny>,
-        geocode: &Bound<'py, PyAny>,
+        product_id: &Bound<'_, PyAny>,
+        amount: &Bound<'_, PyAny>,
+        customer_number: &Bound<'_, PyAny>,
+        geocode: &Bound<'_, PyAny>,
         idempotency_key: Option<&str>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<AsyncCall> {
         let req: MobileRecharge = mobile_recharge_from_py(
             product_id,
             amount,
@@ -351,14 +345,10 @@ impl PyAsyncClient {
         )?;
         let client = self.inner.clone();
         let call = async move { client.mobile_recharge(&req).await.map(Payload::Recharge) };
-        BATCHES.spawn(py, call, false)
+        Ok(AsyncCall::new("mobile_recharge", call, false))
     }
 
-    fn recharge_status<'py>(
-        &self,
-        py: Python<'py>,
-        reference_id: &str,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn recharge_status(&self, reference_id: &str) -> PyResult<AsyncCall> {
         let client = self.inner.clone();
         let reference = reference_id.to_owned();
         aopay_core::ReferenceId::new(reference.as_str()).map_err(|e| to_py_err(e.into()))?;
@@ -368,18 +358,17 @@ impl PyAsyncClient {
                 .await
                 .map(Payload::Recharge)
         };
-        BATCHES.spawn(py, call, true)
+        Ok(AsyncCall::new("recharge_status", call, true))
     }
 
     #[pyo3(signature = (reference_id, timeout=120.0, *, initial_interval=1.0, max_interval=10.0))]
-    fn wait_for_final<'py>(
+    fn wait_for_final(
         &self,
-        py: Python<'py>,
         reference_id: &str,
         timeout: f64,
         initial_interval: f64,
         max_interval: f64,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> PyResult<AsyncCall> {
         let opts = wait_options(timeout, initial_interval, max_interval)?;
         let client = self.inner.clone();
         let reference = reference_id.to_owned();
@@ -390,27 +379,27 @@ impl PyAsyncClient {
                 .await
                 .map(Payload::Recharge)
         };
-        BATCHES.spawn(py, call, true)
+        Ok(AsyncCall::new("wait_for_final", call, true))
     }
 
     /// Journal entries that are not final, as dicts (oldest first).
-    fn journal_pending<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn journal_pending(&self) -> PyResult<AsyncCall> {
         let client = self.inner.clone();
-        BATCHES.spawn(
-            py,
+        Ok(AsyncCall::new(
+            "journal_pending",
             async move { journal::pending_json(&client).await.map(Payload::Json) },
             true,
-        )
+        ))
     }
 
     /// Check every unresolved entry that has a reference; one dict each.
-    fn reconcile_journal<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn reconcile_journal(&self) -> PyResult<AsyncCall> {
         let client = self.inner.clone();
-        BATCHES.spawn(
-            py,
+        Ok(AsyncCall::new(
+            "reconcile_journal",
             async move { journal::reconcile_json(&client).await.map(Payload::Json) },
             true,
-        )
+        ))
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
@@ -426,13 +415,43 @@ pub struct PySandbox {
     inner: Option<aopay_sandbox::Sandbox>,
     url: String,
     ca_pem: Option<String>,
+    /// The process serving it: a forked child inherits the object, not the
+    /// server, which keeps running in (and belongs to) the parent.
+    pid: u32,
 }
 
 impl PySandbox {
     fn running(&self) -> PyResult<&aopay_sandbox::Sandbox> {
+        if self.pid != std::process::id() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "this sandbox is served by process {} (this is a forked child): \
+                 call it through its url, or start a Sandbox in this process",
+                self.pid
+            )));
+        }
         self.inner
             .as_ref()
             .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("the sandbox is stopped"))
+    }
+
+    /// The server, if this process may stop it; in a forked child the
+    /// parent's is forgotten untouched (stopping it here would signal a
+    /// task of the parent's runtime, which this process does not run).
+    fn take_own(&mut self) -> Option<aopay_sandbox::Sandbox> {
+        let sb = self.inner.take()?;
+        if self.pid == std::process::id() {
+            Some(sb)
+        } else {
+            std::mem::forget(sb);
+            None
+        }
+    }
+}
+
+impl Drop for PySandbox {
+    fn drop(&mut self) {
+        // Dropping signals the server to stop: only the owner does.
+        drop(self.take_own());
     }
 }
 
@@ -453,7 +472,7 @@ impl PySandbox {
         let config = aopay_sandbox::SandboxConfig::default()
             .slow_delay(delay)
             .pending_checks(pending_checks);
-        let rt = runtime();
+        let rt = runtime()?;
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         let sb = py
             .detach(|| {
@@ -472,6 +491,7 @@ impl PySandbox {
             url: sb.url().to_owned(),
             ca_pem: sb.ca_pem().map(str::to_owned),
             inner: Some(sb),
+            pid: std::process::id(),
         })
     }
 
@@ -513,11 +533,12 @@ impl PySandbox {
     }
 
     /// Stop serving (idempotent).
-    fn stop(&mut self, py: Python<'_>) {
-        if let Some(sb) = self.inner.take() {
-            let rt = runtime();
+    fn stop(&mut self, py: Python<'_>) -> PyResult<()> {
+        if let Some(sb) = self.take_own() {
+            let rt = runtime()?;
             py.detach(|| rt.block_on(sb.stop()));
         }
+        Ok(())
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -525,8 +546,12 @@ impl PySandbox {
     }
 
     #[pyo3(signature = (*_args))]
-    fn __exit__(&mut self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) {
-        self.stop(py);
+    fn __exit__(
+        &mut self,
+        py: Python<'_>,
+        _args: &Bound<'_, pyo3::types::PyTuple>,
+    ) -> PyResult<()> {
+        self.stop(py)
     }
 
     fn __aenter__<'py>(slf: Bound<'py, Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -540,7 +565,7 @@ impl PySandbox {
         py: Python<'py>,
         _args: &Bound<'py, pyo3::types::PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let sb = self.inner.take();
+        let sb = self.take_own();
         BATCHES.spawn(
             py,
             async move {
@@ -568,6 +593,7 @@ fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRecharge>()?;
     m.add_class::<PyClient>()?;
     m.add_class::<PyAsyncClient>()?;
+    m.add_class::<asyncio::AsyncCall>()?;
     m.add_class::<PySandbox>()?;
     m.add_class::<journal::PySqliteJournal>()?;
     m.add_class::<journal::PyPostgresJournal>()?;

@@ -1,8 +1,13 @@
-//! One tokio runtime per process (pyo3-async-runtimes' own), shared by the
-//! blocking client, the async client and the sandbox.
+//! The tokio runtimes: one shared multi-thread runtime per process (the
+//! async client, the sandbox) and one current-thread runtime per blocking
+//! client. Each is rebuilt in a forked child.
 
 use std::future::Future;
+use std::sync::OnceLock;
 use std::time::Duration;
+
+use aopay_core::PerProcess;
+use tokio::runtime::Runtime;
 
 use pyo3::prelude::*;
 
@@ -11,21 +16,45 @@ use crate::errors::to_py_err;
 /// How often a blocking call looks for Ctrl-C (KeyboardInterrupt).
 const SIGNAL_POLL: Duration = Duration::from_millis(100);
 
-pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
-    pyo3_async_runtimes::tokio::get_runtime()
+/// The process's shared multi-thread runtime (the async client's calls, the
+/// sandbox). Built again in a forked child, whose copy of the parent's has
+/// no worker threads: anything spawned on it would never run.
+pub(crate) fn runtime() -> PyResult<&'static Runtime> {
+    static SHARED: OnceLock<PerProcess<Runtime>> = OnceLock::new();
+    let shared = SHARED.get_or_init(|| PerProcess::lazy(build_multi_thread));
+    shared.get().map_err(runtime_error)
+}
+
+fn build_multi_thread() -> Result<Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("aopay-worker")
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 /// The blocking client's own runtime: a current-thread one, driven by
 /// whichever calling thread holds it, so a call costs no hand-off to a
 /// worker thread (measured: the difference between 0.6x and ~1x of raw
-/// reqwest). Its connections live on it, so it is one per `Client`.
-pub(crate) fn blocking_runtime() -> PyResult<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start a runtime: {e}"))
-        })
+/// reqwest). Its connections live on it, so it is one per `Client`, and
+/// one per process: a forked child must not share its epoll set.
+pub(crate) fn blocking_runtime() -> PyResult<PerProcess<Runtime>> {
+    PerProcess::new(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .map_err(|e| runtime_error(&e))
+}
+
+/// This process's runtime of a blocking client.
+pub(crate) fn this_process(rt: &PerProcess<Runtime>) -> PyResult<&Runtime> {
+    rt.get().map_err(runtime_error)
+}
+
+fn runtime_error(e: &str) -> PyErr {
+    pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start a runtime: {e}"))
 }
 
 /// Run `fut` on `rt` with the GIL released, waking every 100 ms to run

@@ -14,11 +14,14 @@ use crate::error::{Error, ErrorDetails, ErrorKind, ValidationError, error_chain}
 use crate::journal::{self, EntryState, Journal, JournalEntry, Update};
 use crate::models::{MobileRecharge, Recharge, recharge_status_json};
 use crate::parse::{Call, interpret};
+use crate::process::PerProcess;
 use crate::tls::{self, ROOTS};
 use crate::validate::{ReferenceId, RegistrationId, is_loopback_host};
 
 /// The production API.
 pub const DEFAULT_BASE_URL: &str = "https://api.aopay.co.in";
+/// Default of [`ClientBuilder::pool_idle_timeout`].
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 /// `aopay-core/<version>`: the default user agent.
 pub const USER_AGENT: &str = concat!("aopay-core/", env!("CARGO_PKG_VERSION"));
 
@@ -92,7 +95,7 @@ impl Default for ClientBuilder {
             headers: Vec::new(),
             user_agent: USER_AGENT.to_owned(),
             max_response_bytes: 1 << 20,
-            pool_idle_timeout: Duration::from_secs(15),
+            pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
             journal: None,
             root_certificates_pem: Vec::new(),
         }
@@ -192,6 +195,15 @@ impl ClientBuilder {
         self
     }
 
+    /// How long an idle pooled connection is kept for reuse (default 4 s,
+    /// below the 5 s keep-alive of Node, uvicorn and Apache, so the pool
+    /// drops a connection before such a server closes it). A connection the
+    /// server closed earlier is noticed and never reused either way.
+    pub fn pool_idle_timeout(mut self, idle: Duration) -> Self {
+        self.pool_idle_timeout = idle;
+        self
+    }
+
     /// Trust the certificate authorities in `pem` (one or more PEM
     /// `CERTIFICATE` blocks) besides the system's roots: for a corporate
     /// TLS proxy, a private gateway, or the HTTPS sandbox
@@ -242,26 +254,32 @@ impl ClientBuilder {
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| ValidationError::new("user_agent", "must be visible ASCII"))?;
 
-        let mut http = reqwest::Client::builder();
-        if no_proxy_for_all_hosts() {
-            http = http.no_proxy();
-        }
-        let http = http
-            .tls_backend_preconfigured(tls::config(ROOTS, &self.root_certificates_pem)?)
-            .default_headers(headers)
-            .user_agent(user_agent)
-            .connect_timeout(self.connect_timeout)
-            .pool_idle_timeout(self.pool_idle_timeout)
-            .tcp_nodelay(true)
-            // A redirected POST can turn into a GET or be resent: never follow.
-            .redirect(reqwest::redirect::Policy::none())
-            // No resend of a request that may have been written; hyper still
-            // replays one whose pooled connection closed before any byte left.
-            .retry(reqwest::retry::never())
-            .build()
-            .map_err(|e| {
-                Error::connect(ErrorDetails::new(format!("cannot build HTTP client: {e}")))
-            })?;
+        let tls = tls::config(ROOTS, &self.root_certificates_pem)?;
+        let connect_timeout = self.connect_timeout;
+        let pool_idle_timeout = self.pool_idle_timeout;
+        let no_proxy = no_proxy_for_all_hosts();
+        let build_http = move || {
+            let mut http = reqwest::Client::builder();
+            if no_proxy {
+                http = http.no_proxy();
+            }
+            http.tls_backend_preconfigured(tls.clone())
+                .default_headers(headers.clone())
+                .user_agent(user_agent.clone())
+                .connect_timeout(connect_timeout)
+                .pool_idle_timeout(pool_idle_timeout)
+                .tcp_nodelay(true)
+                // A redirected POST can turn into a GET or be resent: never follow.
+                .redirect(reqwest::redirect::Policy::none())
+                // No resend of a request that may have been written; hyper still
+                // replays one whose pooled connection closed before any byte left.
+                .retry(reqwest::retry::never())
+                .build()
+                .map_err(|e| format!("cannot build HTTP client: {e}"))
+        };
+        // One pool per process: a forked child never writes into a socket
+        // the parent (or a sibling) also reads from (see `process`).
+        let http = PerProcess::new(build_http).map_err(|e| Error::connect(ErrorDetails::new(e)))?;
 
         let endpoint = |call: Call| {
             let mut url = base.clone();
@@ -343,7 +361,7 @@ pub struct Client {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    http: PerProcess<reqwest::Client>,
     registration_id: RegistrationId,
     recharge_url: Url,
     status_url: Url,
@@ -691,10 +709,14 @@ impl Client {
         body: Vec<u8>,
         deadline: Instant,
     ) -> Result<Recharge, Error> {
+        let http = self
+            .inner
+            .http
+            .get()
+            .map_err(|e| Error::connect(ErrorDetails::new(e.to_owned())))?;
+        see_closed_connections().await;
         let exchange = async {
-            let resp = self
-                .inner
-                .http
+            let resp = http
                 .post(url.clone())
                 .body(body)
                 .send()
@@ -722,6 +744,23 @@ impl Client {
         match tokio::time::timeout_at(deadline, exchange).await {
             Ok(result) => result,
             Err(_) => Err(timeout_error(call)),
+        }
+    }
+}
+
+/// Let a runtime that is driven only during calls (a current-thread one
+/// entered by `block_on` per call, as the Python blocking client does) see
+/// what happened on its sockets while it slept before the pool hands out a
+/// connection: a server that closed an idle keep-alive connection (FIN or
+/// RST) has its close read now, and the pool discards that connection
+/// instead of writing a recharge into it. Two yields: one to poll the I/O
+/// driver, one to run the connection tasks it woke. A multi-thread runtime
+/// drives its sockets all the time and needs none.
+async fn see_closed_connections() {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    if Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::CurrentThread) {
+        for _ in 0..2 {
+            tokio::task::yield_now().await;
         }
     }
 }

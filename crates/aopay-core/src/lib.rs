@@ -35,16 +35,19 @@ mod error;
 mod journal;
 mod models;
 mod parse;
+mod process;
 mod tls;
 mod validate;
 
 pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT, WaitOptions, parse_base_url,
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_POOL_IDLE_TIMEOUT, USER_AGENT, WaitOptions,
+    parse_base_url,
 };
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
 pub use journal::{EntryState, Journal, JournalEntry, reconciliation_json};
 pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};
 pub use parse::{Call, interpret};
+pub use process::PerProcess;
 pub use validate::{
     Amount, CustomerNumber, Geocode, IdempotencyKey, MAX_SAFE_INTEGER, ProductId, ReferenceId,
     RegistrationId, duration_from_secs, integer_from_f64, mask_digits,

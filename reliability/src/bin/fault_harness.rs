@@ -1,4 +1,5 @@
-//! `fault_harness N SEED LABEL`: the sandbox and the fault proxy for a fault
+//! `fault_harness N SEED LABEL [CONCURRENCY] [faults|idle|nginx]`: the
+//! sandbox and the fault proxy (or, for `nginx`, a real nginx) for a fault
 //! run driven from another language (`reliability/faults.py`,
 //! `reliability/faults.mjs`). Prints one JSON line: the proxy's URL, a URL
 //! that refuses connections, the timeout, and the plan (`[number,
@@ -30,18 +31,26 @@ async fn main() {
     let seed: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(0x5EED);
     let label = args.get(3).cloned().unwrap_or_else(|| "binding".to_owned());
     let concurrency: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(16);
+    let scenario = args
+        .get(5)
+        .map_or(Some(run::Scenario::Faults), |a| run::Scenario::parse(a))
+        .expect("scenario: faults, idle or nginx");
+    let setup = run::setup_scenario(n, seed, 7_200_000_000, scenario).await;
     let run::Setup {
         sandbox,
         calls,
-        proxy,
         refused,
-    } = run::setup(n, seed, 7_200_000_000).await;
+        ..
+    } = &setup;
     let plan: Vec<(u64, bool)> = calls.iter().map(|(n, f)| (*n, f.is_some())).collect();
     println!(
         "{}",
         serde_json::json!({
-            "proxy": proxy.url,
+            "proxy": setup.url,
             "refused": refused,
+            // The idle scenarios: one client per worker, pausing between calls.
+            "idle": scenario != run::Scenario::Faults,
+            "pause_ms": run::Scenario::PAUSE_MS,
             "timeout_ms": TIMEOUT.as_millis() as u64,
             "calls": plan,
         })
@@ -63,18 +72,25 @@ async fn main() {
             None => bad.push(line.clone()),
         }
     }
-    let mut report = run::check(
+    let mut report = run::check_scenario(
         &format!("{label}, seed {seed}"),
-        &calls,
+        calls,
         &outcomes,
-        &sandbox,
+        sandbox,
         concurrency,
+        scenario,
     );
     for line in bad {
         report.violation(format!("unreadable outcome line: {line}"));
     }
     print!("{}", report.text);
-    drop(proxy);
+    let run::Setup {
+        sandbox,
+        proxy,
+        nginx,
+        ..
+    } = setup;
+    drop((proxy, nginx));
     sandbox.stop().await;
     std::process::exit(i32::from(!report.violations.is_empty()));
 }

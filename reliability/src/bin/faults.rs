@@ -1,10 +1,16 @@
-//! `faults [N] [SEED]`: N (default 2,000) recharges from aopay-core through
+//! `faults [N] [SEED] [shared|idle|nginx]`: N (default 2,000) recharges from aopay-core through
 //! the fault proxy to the sandbox, each with a randomly chosen fault, 16 at a
 //! time. Checks, for every call: it ended within its deadline (plus 1 s of
 //! slack) in a `Recharge` or a documented error; a `retry_safe` error means
 //! the sandbox never received that recharge; a `Recharge` means it received
 //! it once; no recharge was ever received twice. Prints the fault × outcome
 //! matrix; exits non-zero on any violation.
+//!
+//! `idle` and `nginx` are the idle keep-alive runs (no faults; a proxy or
+//! nginx closes connections left idle): 4 threads, each with its own
+//! client on a current-thread runtime driven only during its calls
+//! (`block_on` per call, as the Python blocking client does), pausing
+//! 50–1500 ms between calls. Every call must succeed.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -23,11 +29,15 @@ async fn main() {
     // connections across faults; otherwise a fresh client (and connection)
     // per call.
     let shared = args.get(3).is_some_and(|a| a == "shared");
+    if let Some(scenario) = args.get(3).and_then(|a| run::Scenario::parse(a)) {
+        return idle_run(n, seed, scenario).await;
+    }
     let run::Setup {
         sandbox,
         calls,
         proxy,
         refused,
+        ..
     } = run::setup(n, seed, 7_100_000_000).await;
 
     let outcomes = Arc::new(Mutex::new(Vec::new()));
@@ -98,6 +108,78 @@ async fn main() {
     );
     print!("{}", report.text);
     drop(proxy);
+    sandbox.stop().await;
+    std::process::exit(i32::from(!report.violations.is_empty()));
+}
+
+const IDLE_THREADS: usize = 4;
+
+async fn idle_run(n: u64, seed: u64, scenario: run::Scenario) {
+    let setup = run::setup_scenario(n, seed, 7_150_000_000, scenario).await;
+    let queue = Arc::new(Mutex::new(setup.calls.clone()));
+    let mut threads = Vec::new();
+    for _ in 0..IDLE_THREADS {
+        let queue = Arc::clone(&queue);
+        let url = setup.url.clone();
+        threads.push(std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let client = Client::builder()
+                .registration_id("AOP-554")
+                .base_url(&url)
+                .timeout(TIMEOUT)
+                .build()
+                .expect("client");
+            let mut outcomes = Vec::new();
+            loop {
+                let next = queue.lock().expect("queue").pop();
+                let Some((number, _)) = next else { break };
+                let req = MobileRecharge::new(518, 10, &number.to_string(), "23.6784,76.8764")
+                    .expect("request");
+                let started = Instant::now();
+                let result = rt.block_on(client.mobile_recharge(&req));
+                let elapsed = started.elapsed();
+                let (outcome, retry_safe) = match result {
+                    Ok(r) => (format!("Recharge {}", r.status), None),
+                    Err(e) => (e.kind().class_name().to_owned(), Some(e.retry_safe())),
+                };
+                outcomes.push(Outcome {
+                    number,
+                    outcome,
+                    retry_safe,
+                    elapsed,
+                });
+                std::thread::sleep(run::Scenario::pause());
+            }
+            outcomes
+        }));
+    }
+    let outcomes = tokio::task::spawn_blocking(move || {
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().expect("no panic in a worker"))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .expect("join");
+    let report = run::check_scenario(
+        &format!("Rust (aopay-core, current-thread runtimes), seed {seed}"),
+        &setup.calls,
+        &outcomes,
+        &setup.sandbox,
+        IDLE_THREADS,
+        scenario,
+    );
+    print!("{}", report.text);
+    let run::Setup {
+        sandbox,
+        proxy,
+        nginx,
+        ..
+    } = setup;
+    drop((proxy, nginx));
     sandbox.stop().await;
     std::process::exit(i32::from(!report.violations.is_empty()));
 }

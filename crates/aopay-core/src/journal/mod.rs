@@ -19,6 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
 use crate::models::{Recharge, Status};
+use crate::process::PerProcess;
 
 /// Where a keyed recharge stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,7 +140,9 @@ pub(crate) struct Update<'a> {
 /// by several application instances). Cheap to clone.
 #[derive(Clone)]
 pub struct Journal {
-    backend: Arc<Backend>,
+    /// Reopened in a forked child: SQLite and PostgreSQL connections must
+    /// not be shared across processes (see `process`).
+    backend: Arc<PerProcess<Backend>>,
 }
 
 enum Backend {
@@ -155,11 +158,12 @@ enum Backend {
 
 impl std::fmt::Debug for Journal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &*self.backend {
+        match self.backend.get() {
+            Err(e) => write!(f, "Journal(unavailable: {e})"),
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(j) => write!(f, "Journal(sqlite: {})", j.path().display()),
+            Ok(Backend::Sqlite(j)) => write!(f, "Journal(sqlite: {})", j.path().display()),
             #[cfg(feature = "postgres")]
-            Backend::Postgres(j) => write!(f, "Journal(postgres: {})", j.describe()),
+            Ok(Backend::Postgres(j)) => write!(f, "Journal(postgres: {})", j.describe()),
             #[allow(unreachable_patterns)]
             _ => f.write_str("Journal"),
         }
@@ -168,7 +172,9 @@ impl std::fmt::Debug for Journal {
 
 macro_rules! dispatch {
     ($self:ident, $j:ident => $body:expr) => {
-        match &*$self.backend {
+        match $self.backend.get().map_err(|e| {
+            Error::journal(format!("cannot reopen the journal in this process: {e}"))
+        })? {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite($j) => $body,
             #[cfg(feature = "postgres")]
@@ -187,9 +193,15 @@ impl Journal {
     /// Open (and create or migrate) a SQLite journal file.
     #[cfg(feature = "sqlite")]
     pub fn sqlite(path: impl AsRef<std::path::Path>) -> Result<Self, Error> {
-        let j = sqlite::SqliteJournal::open(path.as_ref())?;
+        let path = path.as_ref().to_owned();
+        let j = sqlite::SqliteJournal::open(&path)?;
+        let reopen = move || {
+            sqlite::SqliteJournal::open(&path)
+                .map(Backend::Sqlite)
+                .map_err(|e| e.to_string())
+        };
         Ok(Self {
-            backend: Arc::new(Backend::Sqlite(j)),
+            backend: Arc::new(PerProcess::with_value(Backend::Sqlite(j), reopen)),
         })
     }
 
@@ -204,8 +216,17 @@ impl Journal {
     #[cfg(feature = "postgres")]
     pub fn postgres(dsn: &str) -> Result<Self, Error> {
         let j = postgres::PgJournal::new(dsn)?;
+        let dsn = dsn.to_owned();
+        let reopen = move || {
+            postgres::PgJournal::new(&dsn)
+                .map(|j| Backend::Postgres(Box::new(j)))
+                .map_err(|e| e.to_string())
+        };
         Ok(Self {
-            backend: Arc::new(Backend::Postgres(Box::new(j))),
+            backend: Arc::new(PerProcess::with_value(
+                Backend::Postgres(Box::new(j)),
+                reopen,
+            )),
         })
     }
 
