@@ -1,12 +1,16 @@
 """The fault run from Python: N recharges (sync: threads; async: tasks), 16
 in flight, through the fault proxy that `fault_harness` starts with its own
 sandbox; the harness checks every outcome with the Rust run's rules.
-Usage: faults.py HARNESS sync|async [N] [SEED]"""
+SCENARIO `idle` or `nginx`: the idle keep-alive runs (no faults; a proxy or
+nginx closes idle connections): 4 workers, each with one client for all its
+calls, pausing 50-1500 ms between them; every call must succeed.
+Usage: faults.py HARNESS sync|async [N] [SEED] [faults|idle|nginx]"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import random
 import subprocess
 import sys
 import threading
@@ -17,11 +21,13 @@ import aopay
 HARNESS, MODE = sys.argv[1], sys.argv[2]
 N = sys.argv[3] if len(sys.argv) > 3 else "2000"
 SEED = sys.argv[4] if len(sys.argv) > 4 else "24302"
-IN_FLIGHT = 16
+SCENARIO = sys.argv[5] if len(sys.argv) > 5 else "faults"
+IDLE = SCENARIO != "faults"
+IN_FLIGHT = 4 if IDLE else 16
 KW = dict(product_id=518, amount=10, geocode="23.6784,76.8764")
 
 harness = subprocess.Popen(
-    [HARNESS, N, SEED, f"Python {MODE}", str(IN_FLIGHT)],
+    [HARNESS, N, SEED, f"Python {MODE}", str(IN_FLIGHT), SCENARIO],
     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
 )
 assert harness.stdout is not None and harness.stdin is not None
@@ -29,6 +35,7 @@ plan = json.loads(harness.stdout.readline())
 timeout = plan["timeout_ms"] / 1000
 lines: list[str] = []
 lock = threading.Lock()
+PAUSE_LO, PAUSE_HI = (ms / 1000 for ms in plan["pause_ms"])
 
 
 def record(number: int, started: float, result: object) -> None:
@@ -52,19 +59,26 @@ def run_sync() -> None:
     queue = list(plan["calls"])
 
     def worker() -> None:
+        shared = aopay.Client("AOP-554", base_url=plan["proxy"], timeout=timeout)
         while True:
             with lock:
                 if not queue:
                     return
                 number, use_proxy = queue.pop()
-            # A fresh client per call: one connection, so one fault, per call.
-            client = aopay.Client("AOP-554", base_url=base_url(use_proxy), timeout=timeout)
+            # Faults: a fresh client per call (one connection, so one fault,
+            # per call). Idle: one client, whose pooled connection the server
+            # closes while the worker pauses.
+            client = shared if IDLE else aopay.Client(
+                "AOP-554", base_url=base_url(use_proxy), timeout=timeout
+            )
             started = time.monotonic()
             try:
                 result: object = client.mobile_recharge(customer_number=number, **KW)
             except BaseException as e:  # noqa: BLE001
                 result = e
             record(number, started, result)
+            if IDLE:
+                time.sleep(random.uniform(PAUSE_LO, PAUSE_HI))
 
     threads = [threading.Thread(target=worker) for _ in range(IN_FLIGHT)]
     for t in threads:
@@ -77,15 +91,20 @@ async def run_async() -> None:
     queue = list(plan["calls"])
 
     async def worker() -> None:
+        shared = aopay.AsyncClient("AOP-554", base_url=plan["proxy"], timeout=timeout)
         while queue:
             number, use_proxy = queue.pop()
-            client = aopay.AsyncClient("AOP-554", base_url=base_url(use_proxy), timeout=timeout)
+            client = shared if IDLE else aopay.AsyncClient(
+                "AOP-554", base_url=base_url(use_proxy), timeout=timeout
+            )
             started = time.monotonic()
             try:
                 result: object = await client.mobile_recharge(customer_number=number, **KW)
             except BaseException as e:  # noqa: BLE001
                 result = e
             record(number, started, result)
+            if IDLE:
+                await asyncio.sleep(random.uniform(PAUSE_LO, PAUSE_HI))
 
     await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
 

@@ -247,6 +247,9 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                     .into());
                 }
             };
+            // Every option is checked before anything is sent: an error
+            // after the send must never read "safe to retry".
+            let wait_opts = wait_options(&wait)?;
             let mut req = MobileRecharge::new(
                 parse_int("product_id", &product)?,
                 parse_int("amount", &amount)?,
@@ -264,17 +267,17 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                         out!("waiting for the final status of {reference}…");
                     }
                     client
-                        .wait_for_final(reference, wait_options(&wait)?)
-                        .await?
+                        .wait_for_final(reference, wait_opts)
+                        .await
+                        .map_err(|e| e.after_recharge_sent(&r))?
                 }
                 _ => r,
             }
         }
         Command::Status { reference_id, wait } => {
+            let wait_opts = wait_options(&wait)?;
             if wait.wait {
-                client
-                    .wait_for_final(&reference_id, wait_options(&wait)?)
-                    .await?
+                client.wait_for_final(&reference_id, wait_opts).await?
             } else {
                 client.recharge_status(&reference_id).await?
             }

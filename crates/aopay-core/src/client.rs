@@ -245,9 +245,20 @@ impl ClientBuilder {
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
                 ValidationError::new("headers", "header name is not a valid HTTP token")
             })?;
-            let mut value = HeaderValue::from_str(value).map_err(|_| {
-                ValidationError::new("headers", format!("value of {name} must be visible ASCII"))
-            })?;
+            // http accepts obs-text (bytes 0x80-0xFF) too; servers read it
+            // in different charsets, so a credential must be plain ASCII.
+            let ascii = value
+                .bytes()
+                .all(|b| b == b'\t' || (0x20..0x7f).contains(&b));
+            let mut value = HeaderValue::from_str(value)
+                .ok()
+                .filter(|_| ascii)
+                .ok_or_else(|| {
+                    ValidationError::new(
+                        "headers",
+                        format!("value of {name} must be visible ASCII"),
+                    )
+                })?;
             value.set_sensitive(true);
             headers.append(name, value);
         }

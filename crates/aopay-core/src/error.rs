@@ -258,6 +258,30 @@ impl Error {
         Self::Journal(Box::new(ErrorDetails::new(message)))
     }
 
+    /// This error, for a step that came after `recharge` was sent and
+    /// answered (the wait for its final status, say): resubmitting is then
+    /// never safe, whatever the step's own error says, so the result is an
+    /// `OutcomeUnknown` carrying the recharge's reference and this error's
+    /// message. An `OutcomeUnknown` that already carries a reference is
+    /// returned as it is.
+    pub fn after_recharge_sent(self, recharge: &crate::Recharge) -> Self {
+        if let Self::OutcomeUnknown(d) = &self {
+            if d.reference_id.is_some() {
+                return self;
+            }
+        }
+        let reference = recharge.reference_id.clone();
+        let d = ErrorDetails::new(format!(
+            "the recharge was sent and answered {} (reference {}); then: {self}",
+            recharge.status,
+            reference.as_deref().unwrap_or("none given")
+        ))
+        .reference_id(reference)
+        .http_status(recharge.http_status)
+        .api_code(recharge.api_code);
+        Self::OutcomeUnknown(Box::new(d))
+    }
+
     /// The kind of error.
     pub fn kind(&self) -> ErrorKind {
         match self {
@@ -366,6 +390,40 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_after_the_send_is_never_retry_safe_and_keeps_the_reference() {
+        let sent = crate::Recharge {
+            status: crate::Status::Pending,
+            reference_id: Some("AOP554R1".into()),
+            txn_id: None,
+            ackno: None,
+            message: None,
+            api_code: Some(7),
+            http_status: 200,
+            raw: serde_json::Value::Null,
+        };
+        let later = [
+            Error::Server(Box::new(ErrorDetails::new("503 on status"))),
+            ValidationError::new("reference_id", "too long").into(),
+            Error::connect(ErrorDetails::new("refused")),
+            Error::outcome_unknown(ErrorDetails::new("wait ran out")),
+        ];
+        for e in later {
+            let shown = e.to_string();
+            let e = e.after_recharge_sent(&sent);
+            assert!(!e.retry_safe(), "{e}");
+            assert_eq!(e.kind(), ErrorKind::OutcomeUnknown);
+            assert_eq!(e.reference_id(), Some("AOP554R1"));
+            assert!(e.to_string().contains(&shown), "{e}");
+            assert!(e.to_string().contains("PENDING"), "{e}");
+        }
+        let known = Error::outcome_unknown(
+            ErrorDetails::new("still PENDING").reference_id(Some("AOP554R1".into())),
+        );
+        let before = known.to_string();
+        assert_eq!(known.after_recharge_sent(&sent).to_string(), before);
+    }
 
     #[test]
     fn excerpt_is_bounded_and_char_safe() {
