@@ -2,9 +2,10 @@
 
 from os import PathLike
 from types import TracebackType
-from typing import Any, Literal, Mapping, Optional, Sequence, Tuple, Union, final
+from typing import Any, Generator, Literal, Mapping, Optional, Sequence, Tuple, Union, final
 
 __all__ = [
+    "AsyncCall",
     "AsyncClient",
     "Client",
     "MAGIC_NUMBERS",
@@ -102,6 +103,18 @@ class Client:
     ) -> Recharge: ...
     def journal_pending(self) -> list[dict[str, Any]]: ...
     def reconcile_journal(self) -> list[dict[str, Any]]: ...
+
+@final
+class AsyncCall:
+    """What an ``AsyncClient`` method returns at run time: a coroutine that
+    binds to the event loop running when it is first awaited, and sends
+    nothing until then. The methods below are typed as ``async def``."""
+
+    def __await__(self) -> Generator[Any, None, Any]: ...
+    def __next__(self) -> Any: ...
+    def send(self, value: Any) -> Any: ...
+    def throw(self, *args: Any) -> Any: ...
+    def close(self) -> None: ...
 
 @final
 class AsyncClient:

@@ -316,6 +316,15 @@ impl AsyncCall {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The call has returned (StopIteration) or raised: like a finished
+    /// coroutine, it cannot be awaited again.
+    fn finish_on_error<T>(&self, step: PyResult<T>) -> PyResult<T> {
+        if step.is_err() {
+            *self.lock() = CallState::Closed;
+        }
+        step
+    }
+
     /// The future's iterator, spawning the call on first use.
     fn iterator<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let taken = {
@@ -352,11 +361,13 @@ impl AsyncCall {
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.iterator(py)?.call_method0("__next__")
+        let step = self.iterator(py)?.call_method0("__next__");
+        self.finish_on_error(step)
     }
 
     fn send<'py>(&self, py: Python<'py>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        self.iterator(py)?.call_method1("send", (value,))
+        let step = self.iterator(py)?.call_method1("send", (value,));
+        self.finish_on_error(step)
     }
 
     #[pyo3(signature = (*args))]
@@ -370,7 +381,10 @@ impl AsyncCall {
             _ => None,
         };
         match started {
-            Some(it) => it.bind(py).call_method1("throw", args.clone()),
+            Some(it) => {
+                let step = it.bind(py).call_method1("throw", args.clone());
+                self.finish_on_error(step)
+            }
             None => {
                 // Thrown into before it started (a task cancelled before
                 // its first step): nothing was sent, and nothing will be.

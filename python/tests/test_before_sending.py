@@ -1,0 +1,108 @@
+"""Every invalid option and argument of both clients is refused before
+anything is sent: each row asserts that the sandbox received nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+import aopay
+from conftest import REG, recharge_kwargs
+
+# (label, client keyword arguments on top of valid ones)
+CLIENT_OPTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("timeout 0", {"timeout": 0}),
+    ("timeout -1", {"timeout": -1.0}),
+    ("timeout nan", {"timeout": float("nan")}),
+    ("timeout inf", {"timeout": float("inf")}),
+    ("timeout 1e309", {"timeout": 1e309}),
+    ("timeout str", {"timeout": "30"}),
+    ("connect_timeout 0", {"connect_timeout": 0}),
+    ("connect_timeout nan", {"connect_timeout": float("nan")}),
+    ("headers list", {"headers": [("X-Key", "v")]}),
+    ("header value int", {"headers": {"X-Key": 5}}),
+    ("header name invalid", {"headers": {"Bad Name": "v"}}),
+    ("header value non-ASCII", {"headers": {"X-Key": "café"}}),
+    ("header value newline", {"headers": {"X-Key": "a\r\nb"}}),
+    ("root_certificates not PEM", {"root_certificates": "not a certificate"}),
+    ("root_certificates int", {"root_certificates": 7}),
+    ("max_response_bytes negative", {"max_response_bytes": -1}),
+    ("journal int", {"journal": 5}),
+    ("journal missing dir", {"journal": "/nonexistent/dir/j.db"}),
+    ("base_url insecure", {"base_url": "http://example.com"}),
+    ("base_url ftp", {"base_url": "ftp://127.0.0.1"}),
+    ("base_url credentials", {"base_url": "https://u:p@127.0.0.1"}),
+    ("registration_id empty", {"registration_id": ""}),
+    ("registration_id too long", {"registration_id": "A" * 65}),
+]
+
+# (label, a call on a valid client with the sandbox's URL)
+CALLS: list[tuple[str, Callable[[Any], Any]]] = [
+    ("wait timeout 0", lambda c: c.wait_for_final("AOP554R1", timeout=0)),
+    ("wait timeout nan", lambda c: c.wait_for_final("AOP554R1", timeout=float("nan"))),
+    ("wait timeout -1", lambda c: c.wait_for_final("AOP554R1", timeout=-1.0)),
+    ("wait timeout 1e309", lambda c: c.wait_for_final("AOP554R1", timeout=1e309)),
+    ("wait initial_interval 0", lambda c: c.wait_for_final("AOP554R1", initial_interval=0)),
+    ("wait max_interval inf", lambda c: c.wait_for_final("AOP554R1", max_interval=float("inf"))),
+    ("wait empty reference", lambda c: c.wait_for_final("")),
+    ("status empty reference", lambda c: c.recharge_status("")),
+    ("status control character", lambda c: c.recharge_status("AOP\x07")),
+    ("key without a journal", lambda c: c.mobile_recharge(**recharge_kwargs(9000000002), idempotency_key="k1")),
+    ("key int", lambda c: c.mobile_recharge(**recharge_kwargs(9000000002), idempotency_key=5)),
+]
+
+
+def received(sb: aopay.Sandbox) -> int:
+    s = sb.stats()
+    return s["recharge_requests"] + s["status_requests"] + s["rejected_requests"]
+
+
+def run(value: Any) -> Any:
+    """Await an AsyncClient's result; a sync client's is already there."""
+    if asyncio.iscoroutine(value):
+        return asyncio.run(value)
+    return value
+
+
+@pytest.mark.parametrize("flavour", [aopay.Client, aopay.AsyncClient])
+@pytest.mark.parametrize("label,options", CLIENT_OPTIONS, ids=[label for label, _ in CLIENT_OPTIONS])
+def test_bad_client_options_send_nothing(sandbox: aopay.Sandbox, flavour: Any, label: str, options: dict[str, Any]) -> None:
+    kwargs = {"registration_id": REG, "base_url": sandbox.url, **options}
+    with pytest.raises((aopay.AopayError, TypeError, OverflowError)) as info:
+        client = flavour(**kwargs)
+        run(client.mobile_recharge(**recharge_kwargs(9000000002), idempotency_key="k1"))
+    if isinstance(info.value, aopay.AopayError):
+        assert info.value.retry_safe is True, label
+    assert received(sandbox) == 0, f"{label}: sent although invalid"
+
+
+@pytest.mark.parametrize("flavour", [aopay.Client, aopay.AsyncClient])
+@pytest.mark.parametrize("label,call", CALLS, ids=[label for label, _ in CALLS])
+def test_bad_call_options_send_nothing(sandbox: aopay.Sandbox, flavour: Any, label: str, call: Callable[[Any], Any]) -> None:
+    client = flavour(registration_id=REG, base_url=sandbox.url)
+    with pytest.raises((aopay.AopayError, TypeError)) as info:
+        run(call(client))
+    if isinstance(info.value, aopay.AopayError):
+        assert info.value.retry_safe is True, label
+    assert received(sandbox) == 0, f"{label}: sent although invalid"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"slow_delay": -1.0}, {"slow_delay": float("nan")}, {"pending_checks": -1}, {"tls": "yes"}],
+)
+def test_bad_sandbox_options_are_refused(options: dict[str, Any]) -> None:
+    with pytest.raises((aopay.AopayError, TypeError, OverflowError)):
+        aopay.Sandbox(**options)
+
+
+def test_a_journal_that_cannot_open_is_refused(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
+    (tmp_path / "not-a-db").write_text("garbage " * 100)
+    with pytest.raises(aopay.JournalError):
+        aopay.Client(registration_id=REG, base_url=sandbox.url, journal=str(tmp_path / "not-a-db")).mobile_recharge(
+            **recharge_kwargs(9000000002), idempotency_key="k1"  # type: ignore[arg-type]
+        )
+    assert received(sandbox) == 0
