@@ -133,6 +133,16 @@ pub struct Setup {
     pub nginx: Option<crate::nginx::Nginx>,
 }
 
+impl Setup {
+    /// Print `report`, stop the servers, and exit: non-zero on a violation.
+    pub async fn finish(self, report: &Report) -> ! {
+        print!("{}", report.text);
+        drop((self.proxy, self.nginx));
+        self.sandbox.stop().await;
+        std::process::exit(i32::from(!report.violations.is_empty()));
+    }
+}
+
 /// Start a sandbox and a fault proxy for `n` calls planned from `seed`.
 pub async fn setup(n: u64, seed: u64, first: u64) -> Setup {
     setup_scenario(n, seed, first, Scenario::Faults).await

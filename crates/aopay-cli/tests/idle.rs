@@ -22,7 +22,10 @@ async fn waits_through_connections_closed_while_idle() {
     let proxy = FaultProxy::start_with(sb.addr(), Arc::new(Mutex::new(HashMap::new())), Some(idle))
         .await
         .unwrap();
-    let cases = [("9000000002", 0, "\"SUCCESS\""), ("9000000003", 3, "\"FAILED\"")];
+    let cases = [
+        ("9000000002", 0, "\"SUCCESS\""),
+        ("9000000003", 3, "\"FAILED\""),
+    ];
     for (i, (number, code, status)) in cases.into_iter().enumerate() {
         let out = Command::new(env!("CARGO_BIN_EXE_aopay"))
             .env_remove("AOPAY_JOURNAL")

@@ -83,14 +83,5 @@ async fn main() {
     for line in bad {
         report.violation(format!("unreadable outcome line: {line}"));
     }
-    print!("{}", report.text);
-    let run::Setup {
-        sandbox,
-        proxy,
-        nginx,
-        ..
-    } = setup;
-    drop((proxy, nginx));
-    sandbox.stop().await;
-    std::process::exit(i32::from(!report.violations.is_empty()));
+    setup.finish(&report).await
 }

@@ -172,14 +172,5 @@ async fn idle_run(n: u64, seed: u64, scenario: run::Scenario) {
         IDLE_THREADS,
         scenario,
     );
-    print!("{}", report.text);
-    let run::Setup {
-        sandbox,
-        proxy,
-        nginx,
-        ..
-    } = setup;
-    drop((proxy, nginx));
-    sandbox.stop().await;
-    std::process::exit(i32::from(!report.violations.is_empty()));
+    setup.finish(&report).await
 }
