@@ -19,7 +19,7 @@ pub const TIMEOUT: Duration = Duration::from_millis(1500);
 pub const SLACK: Duration = Duration::from_secs(1);
 
 /// The errors a recharge may end in under transport faults, with the
-/// `retry_safe` the contract gives each (API.md §2). Input, journal and
+/// `retry_safe` docs/protocol.md §2 gives each. Input, journal and
 /// idempotency errors cannot happen here, so they count as violations.
 const DOCUMENTED_ERRORS: [(&str, bool); 7] = [
     ("ConnectError", true),

@@ -328,7 +328,7 @@ fn no_proxy_for_all_hosts() -> bool {
         .is_some_and(|list| list.split(',').any(|entry| entry.trim() == "*"))
 }
 
-/// Validate a base URL (§3): https, or http to loopback, or http anywhere
+/// Validate a base URL (docs/protocol.md §3): https, or http to loopback, or http anywhere
 /// when explicitly allowed. No credentials, query or fragment.
 pub fn parse_base_url(text: &str, allow_insecure_http: bool) -> Result<Url, ValidationError> {
     const FIELD: &str = "base_url";

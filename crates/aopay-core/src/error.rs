@@ -1,4 +1,4 @@
-//! The error model of the contract (§2): one enum, each variant telling the
+//! The error model (docs/protocol.md §2): one enum, each variant telling the
 //! caller whether resubmitting the same recharge is safe.
 
 use std::fmt;
@@ -8,7 +8,7 @@ use std::time::Duration;
 /// a whole (possibly huge or personal) body.
 pub const BODY_EXCERPT_LIMIT: usize = 512;
 
-/// An input broke one of the rules of the contract (§3). Nothing was sent.
+/// An input broke one of the rules of docs/protocol.md §3. Nothing was sent.
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {field}: {rule}")]
 pub struct ValidationError {
@@ -238,7 +238,7 @@ impl ErrorKind {
         }
     }
 
-    /// Whether submitting the same recharge again is safe (§2).
+    /// Whether submitting the same recharge again is safe (docs/protocol.md §2).
     pub fn retry_safe(self) -> bool {
         !matches!(self, Self::OutcomeUnknown | Self::IdempotencyConflict)
     }

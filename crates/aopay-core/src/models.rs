@@ -1,5 +1,5 @@
-//! Request models (serialized byte-for-byte as the wire protocol, §1) and
-//! the `Recharge` outcome (§2).
+//! Request models (serialized byte-for-byte as the wire protocol, docs/protocol.md §1) and
+//! the `Recharge` outcome (§2 there).
 
 use std::fmt;
 
@@ -23,7 +23,7 @@ pub struct MobileRecharge {
 }
 
 impl MobileRecharge {
-    /// Validate every field (§3): `customer_number` as people write it
+    /// Validate every field (docs/protocol.md §3): `customer_number` as people write it
     /// (`"98765 43210"`, `"+919876543210"`), `geocode` as `"lat,long"`.
     ///
     /// ```
@@ -173,7 +173,7 @@ impl fmt::Debug for MobileRecharge {
     }
 }
 
-/// The fate of a transaction (§2).
+/// The fate of a transaction (docs/protocol.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
     /// Done: the customer was recharged (final).

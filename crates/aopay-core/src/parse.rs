@@ -1,4 +1,4 @@
-//! Turning an HTTP answer into a [`Recharge`] or an [`Error`] (§2). Pure
+//! Turning an HTTP answer into a [`Recharge`] or an [`Error`] (docs/protocol.md §2). Pure
 //! functions of (call, status, body): testable and fuzzable without HTTP.
 
 use std::time::Duration;
@@ -285,7 +285,7 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
 
-    /// The two bodies documented in the seed.
+    /// The two bodies documented by AOPay (docs/protocol.md §1).
     pub const SEED_FAILED: &str = r#"{
         "status": false, "msg": "error", "error": "Transaction failed", "statusCode": 401,
         "ReferanceID": null,

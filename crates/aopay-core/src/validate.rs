@@ -1,4 +1,4 @@
-//! Validated input types: every rule of the contract (§3), checked before
+//! Validated input types: every rule of docs/protocol.md §3, checked before
 //! anything is sent. Each constructor names the field and the rule it broke.
 
 use std::fmt;

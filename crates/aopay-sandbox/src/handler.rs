@@ -459,7 +459,7 @@ fn mask(n: u64) -> String {
         .collect()
 }
 
-/// The body the real API sends about a transaction (the seed's shape),
+/// The body the real API sends about a transaction (docs/protocol.md §1),
 /// serialized straight from a struct (no intermediate `Value`).
 fn txn_body(reference: &str, txn: &Txn) -> Vec<u8> {
     #[derive(serde::Serialize)]

@@ -8,7 +8,7 @@
 pub enum Scenario {
     /// 200, `SUCCESS`.
     Success,
-    /// 200, `FAILED` (the seed's documented body, with a reference).
+    /// 200, `FAILED` (the documented failure body of docs/protocol.md §1, with a reference).
     Failed,
     /// 200, `PENDING`; `SUCCESS` after `pending_checks` status checks.
     PendingThenSuccess,

@@ -1,4 +1,4 @@
-//! The idempotency journal (§6): a durable record of every keyed recharge,
+//! The idempotency journal (docs/protocol.md §4): a durable record of every keyed recharge,
 //! written *before* anything is sent, so that one key never pays twice —
 //! across retries, threads, processes, and (on PostgreSQL) machines.
 //!
