@@ -46,7 +46,7 @@ pub use client::{
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
 pub use journal::{EntryState, Journal, JournalEntry, reconciliation_json};
 pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};
-pub use parse::{Call, interpret};
+pub use parse::{Call, Effect, interpret};
 pub use process::PerProcess;
 pub use validate::{
     Amount, CustomerNumber, Geocode, IdempotencyKey, MAX_SAFE_INTEGER, ProductId, ReferenceId,

@@ -98,12 +98,46 @@ impl Call {
         }
     }
 
-    /// The error for an answer that cannot be trusted: on a recharge the
-    /// money may have moved, on a read nothing happened.
+    /// Whether the call moves money (a write) or only reads.
+    pub fn effect(self) -> Effect {
+        match self {
+            Self::MobileRecharge => Effect::Write,
+            Self::RechargeStatus => Effect::Read,
+        }
+    }
+
+    /// See [`Effect::unreadable`].
+    pub(crate) fn unreadable(self, d: ErrorDetails) -> Error {
+        self.effect().unreadable(d)
+    }
+}
+
+/// What a call does, and so what its failures mean (docs/protocol.md §2):
+/// after a write's bytes may have left, any failure may hide a processed
+/// payment; a read's failure is only a failed read, safe to repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Safe to repeat: retried under one deadline.
+    Read,
+    /// Moves money: sent once, never resent by the SDK.
+    Write,
+}
+
+impl Effect {
+    /// An answer that cannot be trusted (unreadable, cut off, a 3xx).
     pub(crate) fn unreadable(self, d: ErrorDetails) -> Error {
         match self {
-            Self::MobileRecharge => Error::outcome_unknown(d),
-            Self::RechargeStatus => Error::protocol(d),
+            Self::Write => Error::outcome_unknown(d),
+            Self::Read => Error::protocol(d),
+        }
+    }
+
+    /// The exchange broke after the request may have left: a timeout, a
+    /// lost connection, or an HTTP 5xx.
+    pub(crate) fn lost(self, d: ErrorDetails) -> Error {
+        match self {
+            Self::Write => Error::outcome_unknown(d),
+            Self::Read => Error::Server(Box::new(d)),
         }
     }
 }
@@ -264,10 +298,7 @@ pub fn interpret(
             details().retry_after(retry_after),
         ))),
         400..=499 => Err(Error::Api(Box::new(details()))),
-        500..=599 => match call {
-            Call::MobileRecharge => Err(Error::outcome_unknown(details())),
-            Call::RechargeStatus => Err(Error::Server(Box::new(details()))),
-        },
+        500..=599 => Err(call.effect().lost(details())),
         // 1xx/3xx (redirects are not followed: a POST must not turn into a GET).
         _ => Err(call.unreadable(details())),
     }

@@ -1,0 +1,213 @@
+//! The HTTP client: one connection pool per process, one deadline per
+//! call, retries only where they cannot charge twice. By concern:
+//! `builder` (options, checked before anything is sent), `transport` (one
+//! exchange), `wait` (reads retried under a deadline, `wait_for_final`),
+//! `idempotency` (keyed writes through the journal).
+
+mod builder;
+mod idempotency;
+mod transport;
+mod wait;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Url;
+use tokio::time::Instant;
+
+use crate::error::{Error, ValidationError};
+use crate::journal::Journal;
+use crate::models::{MobileRecharge, Recharge};
+use crate::parse::Call;
+use crate::process::PerProcess;
+use crate::validate::{ReferenceId, RegistrationId};
+
+pub use builder::{ClientBuilder, parse_base_url};
+pub use wait::WaitOptions;
+
+/// The production API.
+pub const DEFAULT_BASE_URL: &str = "https://api.aopay.co.in";
+/// Default of [`ClientBuilder::pool_idle_timeout`].
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+/// `aopay-core/<version>`: the default user agent.
+pub const USER_AGENT: &str = concat!("aopay-core/", env!("CARGO_PKG_VERSION"));
+
+/// A client of the AOPay API. Cheap to clone (an `Arc`); share one per
+/// process so that every call reuses the connection pool.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: PerProcess<reqwest::Client>,
+    registration_id: RegistrationId,
+    recharge_url: Url,
+    status_url: Url,
+    header_names: Vec<String>,
+    timeout: Duration,
+    status_attempt_timeout: Duration,
+    status_max_attempts: u32,
+    max_response_bytes: usize,
+    journal: Option<Journal>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Client")
+            .field("registration_id", &i.registration_id)
+            .field("recharge_url", &i.recharge_url.as_str())
+            .field("timeout", &i.timeout)
+            .field(
+                "headers",
+                &RedactedHeaders(i.header_names.iter().map(String::as_str)),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shows header names only: values are credentials.
+pub(crate) struct RedactedHeaders<I>(I);
+
+impl<'a, I: Iterator<Item = &'a str> + Clone> fmt::Debug for RedactedHeaders<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.clone().map(|k| (k, "<redacted>")))
+            .finish()
+    }
+}
+
+impl Client {
+    /// Start building a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The registration id sent with every call.
+    pub fn registration_id(&self) -> &RegistrationId {
+        &self.inner.registration_id
+    }
+
+    /// The base URL calls go to.
+    pub fn base_url(&self) -> &str {
+        let url = self.inner.recharge_url.as_str();
+        url.strip_suffix(Call::MobileRecharge.path()).unwrap_or(url)
+    }
+
+    /// Names of the extra headers (their values are never exposed).
+    pub fn header_names(&self) -> impl Iterator<Item = &str> {
+        self.inner.header_names.iter().map(String::as_str)
+    }
+
+    /// The whole-call deadline this client applies.
+    pub fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    /// Submit a recharge. Sent at most once: once any byte of it may have
+    /// left, a failure is [`Error::OutcomeUnknown`], never a silent resend.
+    ///
+    /// With an idempotency key (and a journal on the client), the key is
+    /// claimed in the journal before anything is sent; a second call with
+    /// the same key never sends again: it returns the recorded final
+    /// outcome, reconciles a pending or unknown one through RechargeStatus
+    /// when a reference is known, or raises `OutcomeUnknown` again. The same
+    /// key with another request is an `IdempotencyConflict`.
+    pub async fn mobile_recharge(&self, req: &MobileRecharge) -> Result<Recharge, Error> {
+        match (req.idempotency_key(), &self.inner.journal) {
+            (None, _) => self.send_recharge(req).await,
+            (Some(_), None) => Err(ValidationError::new(
+                "idempotency_key",
+                "needs a journal on the client (ClientBuilder::journal)",
+            )
+            .into()),
+            (Some(key), Some(journal)) => self.recharge_once(journal, key.as_str(), req).await,
+        }
+    }
+
+    /// The journal this client records keyed recharges in, if any.
+    pub fn journal(&self) -> Option<&Journal> {
+        self.inner.journal.as_ref()
+    }
+
+    async fn send_recharge(&self, req: &MobileRecharge) -> Result<Recharge, Error> {
+        let started = Instant::now();
+        let body = req.to_json(&self.inner.registration_id);
+        let result = self
+            .attempt(
+                Call::MobileRecharge,
+                &self.inner.recharge_url,
+                body,
+                started + self.inner.timeout,
+            )
+            .await;
+        trace_call(Call::MobileRecharge, started, &result, Some(req));
+        result
+    }
+
+    /// Look a transaction up by its reference. A read: retried with backoff
+    /// on connect errors, timeouts, 429 and 5xx, within one deadline.
+    pub async fn recharge_status(&self, reference_id: &str) -> Result<Recharge, Error> {
+        let reference = ReferenceId::new(reference_id)?;
+        let started = Instant::now();
+        let result = self
+            .status_until(&reference, started + self.inner.timeout)
+            .await;
+        trace_call(Call::RechargeStatus, started, &result, None);
+        result
+    }
+}
+
+fn trace_call(
+    call: Call,
+    started: Instant,
+    result: &Result<Recharge, Error>,
+    req: Option<&MobileRecharge>,
+) {
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let number = req.map(|r| r.customer_number().masked());
+    match result {
+        Ok(r) => tracing::debug!(
+            target: "aopay",
+            endpoint = call.name(),
+            http_status = r.http_status,
+            elapsed_ms,
+            outcome = r.status.as_str(),
+            reference_id = r.reference_id.as_deref(),
+            customer_number = number.as_deref(),
+            "call finished"
+        ),
+        Err(e) => tracing::debug!(
+            target: "aopay",
+            endpoint = call.name(),
+            http_status = e.http_status(),
+            elapsed_ms,
+            outcome = e.code(),
+            retry_safe = e.retry_safe(),
+            customer_number = number.as_deref(),
+            error = %e,
+            "call failed"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_header_values() {
+        let b = Client::builder()
+            .registration_id("AOP-554")
+            .header("X-Api-Key", "s3cr3t-value");
+        assert!(!format!("{b:?}").contains("s3cr3t"));
+        let c = b.base_url("http://127.0.0.1:9").build().unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            shown.contains("X-Api-Key") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! One HTTP exchange, bounded by a deadline, and what its failures mean.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::Url;
+use reqwest::header;
+use tokio::time::Instant;
+
+use super::Client;
+use crate::error::{Error, ErrorDetails, error_chain};
+use crate::models::Recharge;
+use crate::parse::{Call, Effect, interpret};
+
+impl Client {
+    /// One HTTP exchange, bounded by `deadline`.
+    pub(super) async fn attempt(
+        &self,
+        call: Call,
+        url: &Url,
+        body: Vec<u8>,
+        deadline: Instant,
+    ) -> Result<Recharge, Error> {
+        let http = self
+            .inner
+            .http
+            .get()
+            .map_err(|e| Error::connect(ErrorDetails::new(e.to_owned())))?;
+        see_closed_connections().await;
+        let exchange = async {
+            let resp = http
+                .post(url.clone())
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| transport_error(call, e, "sending the request"))?;
+            let status = resp.status().as_u16();
+            let retry_after = resp
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            let (bytes, complete) = read_capped(call, resp, self.inner.max_response_bytes).await?;
+            if !complete && (200..300).contains(&status) {
+                return Err(call.unreadable(
+                    ErrorDetails::new(format!(
+                        "answer is larger than the {}-byte limit",
+                        self.inner.max_response_bytes
+                    ))
+                    .http_status(status)
+                    .body(&bytes),
+                ));
+            }
+            interpret(call, status, retry_after, &bytes)
+        };
+        match tokio::time::timeout_at(deadline, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(timeout_error(call)),
+        }
+    }
+}
+
+/// Let a runtime that is driven only during calls (a current-thread one
+/// entered by `block_on` per call, as the Python blocking client does) see
+/// what happened on its sockets while it slept before the pool hands out a
+/// connection: a server that closed an idle keep-alive connection (FIN or
+/// RST) has its close read now, and the pool discards that connection
+/// instead of writing a recharge into it. Two yields: one to poll the I/O
+/// driver, one to run the connection tasks it woke. A multi-thread runtime
+/// drives its sockets all the time and needs none.
+pub(super) async fn see_closed_connections() {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    if Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::CurrentThread) {
+        for _ in 0..2 {
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+pub(super) fn timeout_error(call: Call) -> Error {
+    let message = match call.effect() {
+        Effect::Write => "no answer before the deadline; the recharge may have been processed",
+        Effect::Read => "no answer before the deadline",
+    };
+    call.effect().lost(ErrorDetails::new(message))
+}
+
+/// Classify a transport failure. Only a failed connect is known to have
+/// sent nothing (hyper itself resends a request whose pooled connection
+/// was found closed before any byte was written).
+pub(super) fn transport_error(call: Call, e: reqwest::Error, during: &str) -> Error {
+    let text = error_chain(&e);
+    if e.is_connect() {
+        return Error::connect(ErrorDetails::new(text).source(e));
+    }
+    let d = ErrorDetails::new(format!("connection failed while {during}: {text}")).source(e);
+    call.effect().lost(d)
+}
+
+/// `Retry-After` (RFC 9110 §10.2.3): delay-seconds, or an HTTP-date (a date
+/// already past means "now").
+pub(super) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Read at most `max` bytes of the body; `complete` is false if it was cut.
+pub(super) async fn read_capped(
+    call: Call,
+    mut resp: reqwest::Response,
+    max: usize,
+) -> Result<(Vec<u8>, bool), Error> {
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Ok((Vec::new(), false));
+    }
+    let mut buf = Vec::with_capacity(resp.content_length().map_or(1024, |n| n as usize));
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| transport_error(call, e, "reading the answer"))?
+    {
+        if buf.len() + chunk.len() > max {
+            let room = max - buf.len();
+            buf.extend_from_slice(&chunk[..room]);
+            return Ok((buf, false));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok((buf, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn retry_after_takes_seconds_or_an_http_date() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_784_000_000);
+        let at = |secs: u64| httpdate::fmt_http_date(now + Duration::from_secs(secs));
+        assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after(&at(30), now),
+            Some(Duration::from_secs(30))
+        );
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
+        for bad in ["", "-1", "1.5", "soon", "Thu, 99 Nov 2026 07:00:00 GMT"] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad}");
+        }
+    }
+}
