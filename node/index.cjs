@@ -91,7 +91,11 @@ class Client {
    * recharge already sent may still be processed.
    */
   async waitForFinal(referenceId, options = {}) {
-    const { signal, ...rest } = options ?? {}
+    // Anything but a plain object goes to the native side as it is, which
+    // refuses it with a ValidationError naming `options`.
+    const plain = options !== null && typeof options === 'object' && !Array.isArray(options)
+    const { signal, ...fields } = plain ? options : {}
+    const rest = plain ? fields : options
     if (signal?.aborted) throw abortReason(signal)
     const token = signal ? new native.CancelToken() : undefined
     const onAbort = () => token.cancel()

@@ -30,9 +30,9 @@ export declare class NativeClient {
    * input throws here, before anything is sent.
    */
   mobileRecharge(id: number, input: object): void
-  rechargeStatus(id: number, referenceId: string): void
+  rechargeStatus(id: number, referenceId: unknown): void
   /** `options`: `{ timeoutMs?, initialIntervalMs?, maxIntervalMs? }`. */
-  waitForFinal(id: number, referenceId: string, options?: object | undefined | null, cancel?: CancelToken | undefined | null): void
+  waitForFinal(id: number, referenceId: unknown, options?: unknown | undefined | null, cancel?: CancelToken | undefined | null): void
   /** Unresolved journal entries, as a JSON array (snake_case keys). */
   journalPending(): Promise<string>
   /** Check every unresolved entry that has a reference; a JSON array. */

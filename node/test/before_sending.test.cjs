@@ -89,6 +89,31 @@ test('every invalid option is refused before sending', async () => {
   }
 })
 
+test('a wrong-typed argument is a ValidationError naming it', async () => {
+  const sb = await aopay.Sandbox.start()
+  try {
+    const c = new aopay.Client({ registrationId: REG, baseUrl: sb.url })
+    const calls = [
+      ['reference_id', () => c.rechargeStatus(123)],
+      ['reference_id', () => c.rechargeStatus(undefined)],
+      ['reference_id', () => c.waitForFinal(123)],
+      ['reference_id', () => c.waitForFinal({ referenceId: 'AOP554R1' })],
+      ['options', () => c.waitForFinal('AOP554R1', 5)],
+      ['options', () => c.waitForFinal('AOP554R1', ['timeoutMs'])],
+      ['timeout', () => c.waitForFinal('AOP554R1', { timeoutMs: '5000' })],
+    ]
+    for (const [field, call] of calls) {
+      const err = await call().then(() => null, (e) => e)
+      assert.ok(err instanceof aopay.ValidationError, `${field}: ${err}`)
+      assert.equal(err.field, field, String(err))
+      assert.equal(err.retrySafe, true)
+    }
+    assert.equal(received(sb), 0)
+  } finally {
+    await sb.stop()
+  }
+})
+
 test('an abandoned promise keeps the journaled outcome and never sends twice', async () => {
   const sb = await aopay.Sandbox.start({ slowDelayMs: 400 })
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aopay-node-abandon-'))

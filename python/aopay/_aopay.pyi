@@ -68,17 +68,22 @@ class Recharge:
 
 @final
 class Client:
-    """A blocking client; thread-safe, releases the GIL during every call."""
+    """A blocking client; thread-safe, releases the GIL during every call.
+
+    ``None`` means the default: ``timeout`` 30 s, ``connect_timeout`` 10 s;
+    ``wait_for_final``: ``timeout`` 120 s, ``initial_interval`` 1 s,
+    ``max_interval`` 10 s. A wrong-typed argument is a ``ValidationError``
+    naming it."""
 
     def __new__(
         cls,
         registration_id: str,
         base_url: Optional[str] = None,
-        timeout: float = 30.0,
-        connect_timeout: float = 10.0,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
         headers: Optional[Mapping[str, str]] = None,
         *,
-        allow_insecure_http: bool = False,
+        allow_insecure_http: Optional[bool] = None,
         max_response_bytes: Optional[int] = None,
         journal: Optional[_Journal] = None,
         root_certificates: Optional[Union[str, bytes]] = None,
@@ -96,10 +101,10 @@ class Client:
     def wait_for_final(
         self,
         reference_id: str,
-        timeout: float = 120.0,
+        timeout: Optional[float] = None,
         *,
-        initial_interval: float = 1.0,
-        max_interval: float = 10.0,
+        initial_interval: Optional[float] = None,
+        max_interval: Optional[float] = None,
     ) -> Recharge: ...
     def journal_pending(self) -> list[dict[str, Any]]: ...
     def reconcile_journal(self) -> list[dict[str, Any]]: ...
@@ -118,17 +123,18 @@ class AsyncCall:
 
 @final
 class AsyncClient:
-    """An asyncio client; many calls may be in flight at once."""
+    """An asyncio client; many calls may be in flight at once. Arguments and
+    defaults as for ``Client``."""
 
     def __new__(
         cls,
         registration_id: str,
         base_url: Optional[str] = None,
-        timeout: float = 30.0,
-        connect_timeout: float = 10.0,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
         headers: Optional[Mapping[str, str]] = None,
         *,
-        allow_insecure_http: bool = False,
+        allow_insecure_http: Optional[bool] = None,
         max_response_bytes: Optional[int] = None,
         journal: Optional[_Journal] = None,
         root_certificates: Optional[Union[str, bytes]] = None,
@@ -146,10 +152,10 @@ class AsyncClient:
     async def wait_for_final(
         self,
         reference_id: str,
-        timeout: float = 120.0,
+        timeout: Optional[float] = None,
         *,
-        initial_interval: float = 1.0,
-        max_interval: float = 10.0,
+        initial_interval: Optional[float] = None,
+        max_interval: Optional[float] = None,
     ) -> Recharge: ...
     async def journal_pending(self) -> list[dict[str, Any]]: ...
     async def reconcile_journal(self) -> list[dict[str, Any]]: ...

@@ -106,3 +106,33 @@ def test_a_journal_that_cannot_open_is_refused(sandbox: aopay.Sandbox, tmp_path:
             **recharge_kwargs(9000000002), idempotency_key="k1"  # type: ignore[arg-type]
         )
     assert received(sandbox) == 0
+
+
+# (field, a call with one wrong-typed argument): positional ones included.
+WRONG_TYPES: list[tuple[str, Callable[[Any, str], Any]]] = [
+    ("registration_id", lambda cls, url: cls(123)),
+    ("base_url", lambda cls, url: cls(REG, 5)),
+    ("timeout", lambda cls, url: cls(REG, url, "30")),
+    ("timeout", lambda cls, url: cls(REG, url, True)),
+    ("connect_timeout", lambda cls, url: cls(REG, url, 30.0, "10")),
+    ("headers", lambda cls, url: cls(REG, url, 30.0, 10.0, [("X-Key", "v")])),
+    ("allow_insecure_http", lambda cls, url: cls(REG, url, allow_insecure_http="yes")),
+    ("max_response_bytes", lambda cls, url: cls(REG, url, max_response_bytes="1")),
+    ("max_response_bytes", lambda cls, url: cls(REG, url, max_response_bytes=0)),
+    ("max_response_bytes", lambda cls, url: cls(REG, url, max_response_bytes=1.5)),
+    ("reference_id", lambda cls, url: run(cls(REG, url).recharge_status(123))),
+    ("reference_id", lambda cls, url: run(cls(REG, url).wait_for_final(123))),
+    ("timeout", lambda cls, url: run(cls(REG, url).wait_for_final("AOP554R1", "5"))),
+    ("initial_interval", lambda cls, url: run(cls(REG, url).wait_for_final("AOP554R1", initial_interval=[1]))),
+    ("idempotency_key", lambda cls, url: run(cls(REG, url).mobile_recharge(**recharge_kwargs(), idempotency_key=5))),
+]
+
+
+@pytest.mark.parametrize("flavour", [aopay.Client, aopay.AsyncClient])
+@pytest.mark.parametrize("field,call", WRONG_TYPES, ids=[f"{f}-{i}" for i, (f, _) in enumerate(WRONG_TYPES)])
+def test_wrong_typed_arguments_are_validation_errors(sandbox: aopay.Sandbox, flavour: Any, field: str, call: Callable[[Any, str], Any]) -> None:
+    with pytest.raises(aopay.ValidationError) as info:
+        call(flavour, sandbox.url)
+    assert info.value.field == field
+    assert info.value.retry_safe is True
+    assert received(sandbox) == 0

@@ -303,9 +303,28 @@ pub(crate) fn client_from_js(env: &Env, options: &Object<'_>) -> napi::Result<ao
     b.build().map_err(js_error)
 }
 
-pub(crate) fn wait_options_from_js(options: Option<&Object<'_>>) -> napi::Result<WaitOptions> {
+/// A reference id argument: a string the core accepts; anything else is a
+/// `ValidationError` naming `reference_id` (never napi's `StringExpected`).
+pub(crate) fn reference_from_js(v: &Unknown<'_>) -> napi::Result<String> {
+    if v.get_type()? != ValueType::String {
+        return Err(wrong_type("reference_id", "a string", v));
+    }
+    let reference = string(v)?;
+    aopay_core::ReferenceId::new(reference.as_str()).map_err(invalid)?;
+    Ok(reference)
+}
+
+/// `{ timeoutMs?, initialIntervalMs?, maxIntervalMs? }`, or nothing.
+pub(crate) fn wait_options_from_js(options: Option<&Unknown<'_>>) -> napi::Result<WaitOptions> {
     let mut opts = WaitOptions::default();
-    let Some(o) = options else { return Ok(opts) };
+    let Some(v) = options else { return Ok(opts) };
+    match v.get_type()? {
+        ValueType::Undefined | ValueType::Null => return Ok(opts),
+        ValueType::Object if !v.is_array()? => {}
+        _ => return Err(wrong_type("options", "an object", v)),
+    }
+    let o: Object<'_> = v.coerce_to_object()?;
+    let o = &o;
     if let Some(t) = millis(o, "timeoutMs", "timeout")? {
         opts = WaitOptions::with_timeout(t);
     }

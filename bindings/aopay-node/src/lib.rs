@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use aopay_core::WaitOptions;
-use napi::bindgen_prelude::{AsyncBlock, AsyncBlockBuilder, Function, Object};
+use napi::bindgen_prelude::{AsyncBlock, AsyncBlockBuilder, Function, Object, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Result, Status};
 use napi_derive::napi;
@@ -15,7 +15,7 @@ use tokio::sync::watch;
 
 use crate::convert::{
     client_from_js, error_json, js_error, local_error, local_error_json, mobile_recharge_from_js,
-    wait_options_from_js,
+    reference_from_js, wait_options_from_js,
 };
 
 /// A Recharge crosses to JS as one JSON string: `JSON.parse` builds the
@@ -197,8 +197,8 @@ impl NativeClient {
     }
 
     #[napi]
-    pub fn recharge_status(&self, id: u32, reference_id: String) -> Result<()> {
-        aopay_core::ReferenceId::new(reference_id.as_str()).map_err(|e| js_error(e.into()))?;
+    pub fn recharge_status(&self, id: u32, reference_id: Unknown<'_>) -> Result<()> {
+        let reference_id = reference_from_js(&reference_id)?;
         let client = self.inner.clone();
         self.dispatcher.spawn(
             id,
@@ -212,11 +212,11 @@ impl NativeClient {
     pub fn wait_for_final(
         &self,
         id: u32,
-        reference_id: String,
-        options: Option<Object<'_>>,
+        reference_id: Unknown<'_>,
+        options: Option<Unknown<'_>>,
         cancel: Option<&CancelToken>,
     ) -> Result<()> {
-        aopay_core::ReferenceId::new(reference_id.as_str()).map_err(|e| js_error(e.into()))?;
+        let reference_id = reference_from_js(&reference_id)?;
         let opts: WaitOptions = wait_options_from_js(options.as_ref())?;
         let client = self.inner.clone();
         let mut cancelled = cancel.map(|c| c.tx.subscribe());

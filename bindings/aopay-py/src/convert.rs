@@ -25,6 +25,78 @@ fn wrong_type(field: &'static str, expected: &str, obj: &Bound<'_, PyAny>) -> Py
     ))
 }
 
+/// A `str` argument; anything else is a `ValidationError` naming `field`
+/// (as for every argument: never pyo3's bare `TypeError`).
+pub(crate) fn text_from_py(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    match obj.cast::<PyString>() {
+        Ok(s) => Ok(s.to_cow()?.into_owned()),
+        Err(_) => Err(wrong_type(field, "a str", obj)),
+    }
+}
+
+/// An optional `str` argument (`None` is absent).
+pub(crate) fn opt_text_from_py(
+    field: &'static str,
+    obj: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<String>> {
+    match obj {
+        Some(o) if !o.is_none() => text_from_py(field, o).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Seconds as an `int` or `float` (never a `bool`), `default` when absent;
+/// the core checks that they are finite and positive.
+pub(crate) fn secs_from_py(
+    field: &'static str,
+    obj: Option<&Bound<'_, PyAny>>,
+    default: f64,
+) -> PyResult<std::time::Duration> {
+    let secs = match obj {
+        None => default,
+        Some(o) if o.is_instance_of::<PyBool>() => {
+            return Err(wrong_type(field, "a number of seconds", o));
+        }
+        Some(o) if o.is_instance_of::<PyInt>() || o.is_instance_of::<PyFloat>() => {
+            o.extract::<f64>().unwrap_or(f64::INFINITY)
+        }
+        Some(o) => return Err(wrong_type(field, "a number of seconds", o)),
+    };
+    aopay_core::duration_from_secs(field, secs).map_err(invalid)
+}
+
+/// A `bool` argument.
+pub(crate) fn flag_from_py(field: &'static str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+    match obj {
+        None => Ok(false),
+        Some(o) => match o.cast::<PyBool>() {
+            Ok(b) => Ok(b.is_true()),
+            Err(_) => Err(wrong_type(field, "a bool", o)),
+        },
+    }
+}
+
+/// A positive byte count (`None` is absent).
+pub(crate) fn opt_size_from_py(
+    field: &'static str,
+    obj: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<usize>> {
+    let Some(o) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    let n = int_from_py(field, o)?;
+    usize::try_from(n)
+        .ok()
+        .filter(|n| *n > 0)
+        .map(Some)
+        .ok_or_else(|| {
+            invalid(ValidationError::new(
+                field,
+                "must be a positive number of bytes",
+            ))
+        })
+}
+
 /// An `int` (never a `bool` or `float`), saturated to i64 so that the core
 /// reports an out-of-range value with its own rule.
 fn int_from_py(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<i64> {
@@ -90,7 +162,7 @@ pub(crate) fn mobile_recharge_from_py(
     amount: &Bound<'_, PyAny>,
     customer_number: &Bound<'_, PyAny>,
     geocode: &Bound<'_, PyAny>,
-    idempotency_key: Option<&str>,
+    idempotency_key: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<MobileRecharge> {
     let req = MobileRecharge::from_parts(
         ProductId::new(int_from_py("product_id", product_id)?).map_err(invalid)?,
@@ -98,18 +170,21 @@ pub(crate) fn mobile_recharge_from_py(
         customer_number_from_py(customer_number)?,
         geocode_from_py(geocode)?,
     );
-    match idempotency_key {
+    match opt_text_from_py("idempotency_key", idempotency_key)? {
         Some(key) => req.with_idempotency_key(key).map_err(invalid),
         None => Ok(req),
     }
 }
 
 pub(crate) fn headers_from_py(
-    headers: Option<&Bound<'_, PyDict>>,
+    headers: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Vec<(String, String)>> {
-    let Some(headers) = headers else {
+    let Some(headers) = headers.filter(|h| !h.is_none()) else {
         return Ok(Vec::new());
     };
+    let headers = headers
+        .cast::<PyDict>()
+        .map_err(|_| wrong_type("headers", "a dict of str to str", headers))?;
     headers
         .iter()
         .map(

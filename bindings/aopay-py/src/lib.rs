@@ -97,58 +97,66 @@ impl From<aopay_core::Recharge> for PyRecharge {
     }
 }
 
-/// Build the core client from the keyword arguments both clients take.
-#[allow(clippy::too_many_arguments)]
-fn build_client(
-    registration_id: &str,
-    base_url: Option<&str>,
-    timeout: f64,
-    connect_timeout: f64,
-    headers: Option<&Bound<'_, PyDict>>,
-    allow_insecure_http: bool,
-    max_response_bytes: Option<usize>,
-    journal: Option<&Bound<'_, PyAny>>,
-    root_certificates: Option<&Bound<'_, PyAny>>,
-    flavour: &str,
-) -> PyResult<aopay_core::Client> {
-    let mut b = aopay_core::Client::builder()
-        .registration_id(registration_id)
-        .timeout(
-            aopay_core::duration_from_secs("timeout", timeout).map_err(|e| to_py_err(e.into()))?,
-        )
-        .connect_timeout(
-            aopay_core::duration_from_secs("connect_timeout", connect_timeout)
-                .map_err(|e| to_py_err(e.into()))?,
-        )
-        .allow_insecure_http(allow_insecure_http)
-        .user_agent(format!(
-            "aopay-python/{} ({flavour})",
-            env!("CARGO_PKG_VERSION")
-        ));
-    if let Some(url) = base_url {
-        b = b.base_url(url);
-    }
-    if let Some(max) = max_response_bytes {
-        b = b.max_response_bytes(max);
-    }
-    for (k, v) in convert::headers_from_py(headers)? {
-        b = b.header(k, v);
-    }
-    if let Some(pem) = convert::pem_from_py(root_certificates)? {
-        b = b.root_certificates_pem(pem);
-    }
-    if let Some(j) = journal::journal_from_py(journal)? {
-        b = b.journal(j);
-    }
-    b.build().map_err(to_py_err)
+/// The arguments both clients take, as given (checked by `build`).
+struct ClientArgs<'a, 'py> {
+    registration_id: &'a Bound<'py, PyAny>,
+    base_url: Option<&'a Bound<'py, PyAny>>,
+    timeout: Option<&'a Bound<'py, PyAny>>,
+    connect_timeout: Option<&'a Bound<'py, PyAny>>,
+    headers: Option<&'a Bound<'py, PyAny>>,
+    allow_insecure_http: Option<&'a Bound<'py, PyAny>>,
+    max_response_bytes: Option<&'a Bound<'py, PyAny>>,
+    journal: Option<&'a Bound<'py, PyAny>>,
+    root_certificates: Option<&'a Bound<'py, PyAny>>,
 }
 
-fn wait_options(timeout: f64, initial_interval: f64, max_interval: f64) -> PyResult<WaitOptions> {
-    let secs = |field, v| aopay_core::duration_from_secs(field, v).map_err(|e| to_py_err(e.into()));
+impl ClientArgs<'_, '_> {
+    /// Check every argument and build the core client.
+    fn build(&self, flavour: &str) -> PyResult<aopay_core::Client> {
+        use convert::{
+            flag_from_py, opt_size_from_py, opt_text_from_py, secs_from_py, text_from_py,
+        };
+        let mut b = aopay_core::Client::builder()
+            .registration_id(text_from_py("registration_id", self.registration_id)?)
+            .timeout(secs_from_py("timeout", self.timeout, 30.0)?)
+            .connect_timeout(secs_from_py("connect_timeout", self.connect_timeout, 10.0)?)
+            .allow_insecure_http(flag_from_py(
+                "allow_insecure_http",
+                self.allow_insecure_http,
+            )?)
+            .user_agent(format!(
+                "aopay-python/{} ({flavour})",
+                env!("CARGO_PKG_VERSION")
+            ));
+        if let Some(url) = opt_text_from_py("base_url", self.base_url)? {
+            b = b.base_url(url);
+        }
+        if let Some(max) = opt_size_from_py("max_response_bytes", self.max_response_bytes)? {
+            b = b.max_response_bytes(max);
+        }
+        for (k, v) in convert::headers_from_py(self.headers)? {
+            b = b.header(k, v);
+        }
+        if let Some(pem) = convert::pem_from_py(self.root_certificates)? {
+            b = b.root_certificates_pem(pem);
+        }
+        if let Some(j) = journal::journal_from_py(self.journal)? {
+            b = b.journal(j);
+        }
+        b.build().map_err(to_py_err)
+    }
+}
+
+fn wait_options(
+    timeout: Option<&Bound<'_, PyAny>>,
+    initial_interval: Option<&Bound<'_, PyAny>>,
+    max_interval: Option<&Bound<'_, PyAny>>,
+) -> PyResult<WaitOptions> {
+    use convert::secs_from_py;
     Ok(
-        WaitOptions::with_timeout(secs("timeout", timeout)?).intervals(
-            secs("initial_interval", initial_interval)?,
-            secs("max_interval", max_interval)?,
+        WaitOptions::with_timeout(secs_from_py("timeout", timeout, 120.0)?).intervals(
+            secs_from_py("initial_interval", initial_interval, 1.0)?,
+            secs_from_py("max_interval", max_interval, 10.0)?,
         ),
     )
 }
@@ -183,20 +191,20 @@ pub struct PyClient {
 #[pymethods]
 impl PyClient {
     #[new]
-    #[pyo3(signature = (registration_id, base_url=None, timeout=30.0, connect_timeout=10.0, headers=None, *, allow_insecure_http=false, max_response_bytes=None, journal=None, root_certificates=None))]
+    #[pyo3(signature = (registration_id, base_url=None, timeout=None, connect_timeout=None, headers=None, *, allow_insecure_http=None, max_response_bytes=None, journal=None, root_certificates=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        registration_id: &str,
-        base_url: Option<&str>,
-        timeout: f64,
-        connect_timeout: f64,
-        headers: Option<&Bound<'_, PyDict>>,
-        allow_insecure_http: bool,
-        max_response_bytes: Option<usize>,
+        registration_id: &Bound<'_, PyAny>,
+        base_url: Option<&Bound<'_, PyAny>>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        connect_timeout: Option<&Bound<'_, PyAny>>,
+        headers: Option<&Bound<'_, PyAny>>,
+        allow_insecure_http: Option<&Bound<'_, PyAny>>,
+        max_response_bytes: Option<&Bound<'_, PyAny>>,
         journal: Option<&Bound<'_, PyAny>>,
         root_certificates: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let inner = build_client(
+        let inner = ClientArgs {
             registration_id,
             base_url,
             timeout,
@@ -206,8 +214,8 @@ impl PyClient {
             max_response_bytes,
             journal,
             root_certificates,
-            "sync",
-        )?;
+        }
+        .build("sync")?;
         Ok(Self {
             inner,
             rt: blocking_runtime()?,
@@ -222,7 +230,7 @@ impl PyClient {
         amount: &Bound<'_, PyAny>,
         customer_number: &Bound<'_, PyAny>,
         geocode: &Bound<'_, PyAny>,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyRecharge> {
         let req = mobile_recharge_from_py(
             product_id,
@@ -238,27 +246,31 @@ impl PyClient {
         .map(PyRecharge::from)
     }
 
-    fn recharge_status(&self, py: Python<'_>, reference_id: &str) -> PyResult<PyRecharge> {
+    fn recharge_status(
+        &self,
+        py: Python<'_>,
+        reference_id: &Bound<'_, PyAny>,
+    ) -> PyResult<PyRecharge> {
         let client = self.inner.clone();
-        let reference = reference_id.to_owned();
+        let reference = convert::text_from_py("reference_id", reference_id)?;
         block_on_interruptibly(py, runtime::this_process(&self.rt)?, async move {
             client.recharge_status(&reference).await
         })
         .map(PyRecharge::from)
     }
 
-    #[pyo3(signature = (reference_id, timeout=120.0, *, initial_interval=1.0, max_interval=10.0))]
+    #[pyo3(signature = (reference_id, timeout=None, *, initial_interval=None, max_interval=None))]
     fn wait_for_final(
         &self,
         py: Python<'_>,
-        reference_id: &str,
-        timeout: f64,
-        initial_interval: f64,
-        max_interval: f64,
+        reference_id: &Bound<'_, PyAny>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        initial_interval: Option<&Bound<'_, PyAny>>,
+        max_interval: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyRecharge> {
         let opts = wait_options(timeout, initial_interval, max_interval)?;
         let client = self.inner.clone();
-        let reference = reference_id.to_owned();
+        let reference = convert::text_from_py("reference_id", reference_id)?;
         block_on_interruptibly(py, runtime::this_process(&self.rt)?, async move {
             client.wait_for_final(&reference, opts).await
         })
@@ -299,20 +311,20 @@ pub struct PyAsyncClient {
 #[pymethods]
 impl PyAsyncClient {
     #[new]
-    #[pyo3(signature = (registration_id, base_url=None, timeout=30.0, connect_timeout=10.0, headers=None, *, allow_insecure_http=false, max_response_bytes=None, journal=None, root_certificates=None))]
+    #[pyo3(signature = (registration_id, base_url=None, timeout=None, connect_timeout=None, headers=None, *, allow_insecure_http=None, max_response_bytes=None, journal=None, root_certificates=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
-        registration_id: &str,
-        base_url: Option<&str>,
-        timeout: f64,
-        connect_timeout: f64,
-        headers: Option<&Bound<'_, PyDict>>,
-        allow_insecure_http: bool,
-        max_response_bytes: Option<usize>,
+        registration_id: &Bound<'_, PyAny>,
+        base_url: Option<&Bound<'_, PyAny>>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        connect_timeout: Option<&Bound<'_, PyAny>>,
+        headers: Option<&Bound<'_, PyAny>>,
+        allow_insecure_http: Option<&Bound<'_, PyAny>>,
+        max_response_bytes: Option<&Bound<'_, PyAny>>,
         journal: Option<&Bound<'_, PyAny>>,
         root_certificates: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let inner = build_client(
+        let inner = ClientArgs {
             registration_id,
             base_url,
             timeout,
@@ -322,8 +334,8 @@ impl PyAsyncClient {
             max_response_bytes,
             journal,
             root_certificates,
-            "async",
-        )?;
+        }
+        .build("async")?;
         Ok(Self { inner })
     }
 
@@ -334,7 +346,7 @@ impl PyAsyncClient {
         amount: &Bound<'_, PyAny>,
         customer_number: &Bound<'_, PyAny>,
         geocode: &Bound<'_, PyAny>,
-        idempotency_key: Option<&str>,
+        idempotency_key: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<AsyncCall> {
         let req: MobileRecharge = mobile_recharge_from_py(
             product_id,
@@ -348,9 +360,9 @@ impl PyAsyncClient {
         Ok(AsyncCall::new("mobile_recharge", call, false))
     }
 
-    fn recharge_status(&self, reference_id: &str) -> PyResult<AsyncCall> {
+    fn recharge_status(&self, reference_id: &Bound<'_, PyAny>) -> PyResult<AsyncCall> {
         let client = self.inner.clone();
-        let reference = reference_id.to_owned();
+        let reference = convert::text_from_py("reference_id", reference_id)?;
         aopay_core::ReferenceId::new(reference.as_str()).map_err(|e| to_py_err(e.into()))?;
         let call = async move {
             client
@@ -361,17 +373,17 @@ impl PyAsyncClient {
         Ok(AsyncCall::new("recharge_status", call, true))
     }
 
-    #[pyo3(signature = (reference_id, timeout=120.0, *, initial_interval=1.0, max_interval=10.0))]
+    #[pyo3(signature = (reference_id, timeout=None, *, initial_interval=None, max_interval=None))]
     fn wait_for_final(
         &self,
-        reference_id: &str,
-        timeout: f64,
-        initial_interval: f64,
-        max_interval: f64,
+        reference_id: &Bound<'_, PyAny>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        initial_interval: Option<&Bound<'_, PyAny>>,
+        max_interval: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<AsyncCall> {
         let opts = wait_options(timeout, initial_interval, max_interval)?;
         let client = self.inner.clone();
-        let reference = reference_id.to_owned();
+        let reference = convert::text_from_py("reference_id", reference_id)?;
         aopay_core::ReferenceId::new(reference.as_str()).map_err(|e| to_py_err(e.into()))?;
         let call = async move {
             client
