@@ -5,6 +5,7 @@ from types import TracebackType
 from typing import Any, Generator, Literal, Mapping, Optional, Sequence, Tuple, Union, final
 
 __all__ = [
+    "CLIENT_OPTIONS",
     "AsyncCall",
     "AsyncClient",
     "Client",
@@ -17,6 +18,8 @@ __all__ = [
 ]
 __version__: str
 MAGIC_NUMBERS: dict[int, str]
+# Every client option (name: meaning): the keyword arguments of both clients.
+CLIENT_OPTIONS: dict[str, str]
 
 _Status = Literal["SUCCESS", "PENDING", "FAILED", "UNKNOWN"]
 _CustomerNumber = Union[str, int]
@@ -70,7 +73,9 @@ class Recharge:
 class Client:
     """A blocking client; thread-safe, releases the GIL during every call.
 
-    ``None`` means the default: ``timeout`` 30 s, ``connect_timeout`` 10 s;
+    ``None`` means the default: ``timeout`` 30 s, ``connect_timeout`` 10 s,
+    ``read_attempt_timeout`` 10 s and ``read_max_attempts`` 4 (per status
+    read), ``max_response_bytes`` 1 MiB, ``pool_idle_timeout`` 4 s;
     ``wait_for_final``: ``timeout`` 120 s, ``initial_interval`` 1 s,
     ``max_interval`` 10 s. A wrong-typed argument is a ``ValidationError``
     naming it."""
@@ -85,6 +90,9 @@ class Client:
         *,
         allow_insecure_http: Optional[bool] = None,
         max_response_bytes: Optional[int] = None,
+        read_attempt_timeout: Optional[float] = None,
+        read_max_attempts: Optional[int] = None,
+        pool_idle_timeout: Optional[float] = None,
         journal: Optional[_Journal] = None,
         root_certificates: Optional[Union[str, bytes]] = None,
     ) -> Client: ...
@@ -136,6 +144,9 @@ class AsyncClient:
         *,
         allow_insecure_http: Optional[bool] = None,
         max_response_bytes: Optional[int] = None,
+        read_attempt_timeout: Optional[float] = None,
+        read_max_attempts: Optional[int] = None,
+        pool_idle_timeout: Optional[float] = None,
         journal: Optional[_Journal] = None,
         root_certificates: Optional[Union[str, bytes]] = None,
     ) -> AsyncClient: ...

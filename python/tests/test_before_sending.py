@@ -136,3 +136,44 @@ def test_wrong_typed_arguments_are_validation_errors(sandbox: aopay.Sandbox, fla
     assert info.value.field == field
     assert info.value.retry_safe is True
     assert received(sandbox) == 0
+
+
+def test_the_stubs_list_every_client_option_of_the_core() -> None:
+    """The keyword arguments in the .pyi are exactly the core's options."""
+    import ast
+
+    stub = Path(aopay.__file__).with_name("_aopay.pyi")
+    tree = ast.parse(stub.read_text("utf-8"))
+    for cls in [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name in ("Client", "AsyncClient")]:
+        new = next(f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__new__")
+        names = {a.arg for a in new.args.args[1:] + new.args.kwonlyargs}
+        assert names == set(aopay._aopay.CLIENT_OPTIONS), (cls.name, names ^ set(aopay._aopay.CLIENT_OPTIONS))
+
+
+@pytest.mark.parametrize("flavour", [aopay.Client, aopay.AsyncClient])
+def test_read_options_and_unknown_options(sandbox: aopay.Sandbox, flavour: Any) -> None:
+    client = flavour(REG, sandbox.url, read_attempt_timeout=0.5, read_max_attempts=2, pool_idle_timeout=1.0)
+    assert "Client" in repr(client)
+    for bad in [{"read_max_attempts": 0}, {"read_max_attempts": 101}, {"read_attempt_timeout": 0}]:
+        with pytest.raises(aopay.ValidationError) as info:
+            flavour(REG, sandbox.url, **bad)
+        assert info.value.field == next(iter(bad))
+    with pytest.raises(aopay.ValidationError) as info:
+        flavour(REG, sandbox.url, timout=5)  # a typo is refused, not ignored
+    assert info.value.field == "options" and "timout" in str(info.value)
+    assert received(sandbox) == 0
+
+
+@pytest.mark.parametrize("flavour", [aopay.Client, aopay.AsyncClient])
+def test_read_max_attempts_takes_effect(sandbox: aopay.Sandbox, flavour: Any) -> None:
+    # 9000000010: the first two status checks of its transaction get 503.
+    for attempts, ok in [(2, False), (3, True)]:
+        sandbox.reset()
+        client = flavour(REG, sandbox.url, timeout=10.0, read_max_attempts=attempts)
+        r = run(client.mobile_recharge(**recharge_kwargs(9000000010)))
+        if ok:
+            assert run(client.recharge_status(r.reference_id)).status == "SUCCESS"
+        else:
+            with pytest.raises(aopay.ServerError):
+                run(client.recharge_status(r.reference_id))
+        assert sandbox.stats()["status_requests"] == attempts

@@ -7,7 +7,7 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::errors::to_py_err;
 
-fn invalid(e: ValidationError) -> PyErr {
+pub(crate) fn invalid(e: ValidationError) -> PyErr {
     to_py_err(e.into())
 }
 
@@ -17,7 +17,7 @@ fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .map_or_else(|_| "object".to_owned(), |n| n.to_string())
 }
 
-fn wrong_type(field: &'static str, expected: &str, obj: &Bound<'_, PyAny>) -> PyErr {
+pub(crate) fn wrong_type(field: &'static str, expected: &str, obj: &Bound<'_, PyAny>) -> PyErr {
     invalid(ValidationError::wrong_type(
         field,
         expected,
@@ -65,41 +65,9 @@ pub(crate) fn secs_from_py(
     aopay_core::duration_from_secs(field, secs).map_err(invalid)
 }
 
-/// A `bool` argument.
-pub(crate) fn flag_from_py(field: &'static str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
-    match obj {
-        None => Ok(false),
-        Some(o) => match o.cast::<PyBool>() {
-            Ok(b) => Ok(b.is_true()),
-            Err(_) => Err(wrong_type(field, "a bool", o)),
-        },
-    }
-}
-
-/// A positive byte count (`None` is absent).
-pub(crate) fn opt_size_from_py(
-    field: &'static str,
-    obj: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Option<usize>> {
-    let Some(o) = obj.filter(|o| !o.is_none()) else {
-        return Ok(None);
-    };
-    let n = int_from_py(field, o)?;
-    usize::try_from(n)
-        .ok()
-        .filter(|n| *n > 0)
-        .map(Some)
-        .ok_or_else(|| {
-            invalid(ValidationError::new(
-                field,
-                "must be a positive number of bytes",
-            ))
-        })
-}
-
 /// An `int` (never a `bool` or `float`), saturated to i64 so that the core
 /// reports an out-of-range value with its own rule.
-fn int_from_py(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<i64> {
+pub(crate) fn int_from_py(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<i64> {
     if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
         return Err(wrong_type(field, "an int", obj));
     }

@@ -7,6 +7,7 @@ use crate::asyncio::{AsyncCall, BATCHES, Payload};
 mod convert;
 mod errors;
 mod journal;
+mod options;
 mod runtime;
 
 use std::time::Duration;
@@ -97,56 +98,6 @@ impl From<aopay_core::Recharge> for PyRecharge {
     }
 }
 
-/// The arguments both clients take, as given (checked by `build`).
-struct ClientArgs<'a, 'py> {
-    registration_id: &'a Bound<'py, PyAny>,
-    base_url: Option<&'a Bound<'py, PyAny>>,
-    timeout: Option<&'a Bound<'py, PyAny>>,
-    connect_timeout: Option<&'a Bound<'py, PyAny>>,
-    headers: Option<&'a Bound<'py, PyAny>>,
-    allow_insecure_http: Option<&'a Bound<'py, PyAny>>,
-    max_response_bytes: Option<&'a Bound<'py, PyAny>>,
-    journal: Option<&'a Bound<'py, PyAny>>,
-    root_certificates: Option<&'a Bound<'py, PyAny>>,
-}
-
-impl ClientArgs<'_, '_> {
-    /// Check every argument and build the core client.
-    fn build(&self, flavour: &str) -> PyResult<aopay_core::Client> {
-        use convert::{
-            flag_from_py, opt_size_from_py, opt_text_from_py, secs_from_py, text_from_py,
-        };
-        let mut b = aopay_core::Client::builder()
-            .registration_id(text_from_py("registration_id", self.registration_id)?)
-            .timeout(secs_from_py("timeout", self.timeout, 30.0)?)
-            .connect_timeout(secs_from_py("connect_timeout", self.connect_timeout, 10.0)?)
-            .allow_insecure_http(flag_from_py(
-                "allow_insecure_http",
-                self.allow_insecure_http,
-            )?)
-            .user_agent(format!(
-                "aopay-python/{} ({flavour})",
-                env!("CARGO_PKG_VERSION")
-            ));
-        if let Some(url) = opt_text_from_py("base_url", self.base_url)? {
-            b = b.base_url(url);
-        }
-        if let Some(max) = opt_size_from_py("max_response_bytes", self.max_response_bytes)? {
-            b = b.max_response_bytes(max);
-        }
-        for (k, v) in convert::headers_from_py(self.headers)? {
-            b = b.header(k, v);
-        }
-        if let Some(pem) = convert::pem_from_py(self.root_certificates)? {
-            b = b.root_certificates_pem(pem);
-        }
-        if let Some(j) = journal::journal_from_py(self.journal)? {
-            b = b.journal(j);
-        }
-        b.build().map_err(to_py_err)
-    }
-}
-
 fn wait_options(
     timeout: Option<&Bound<'_, PyAny>>,
     initial_interval: Option<&Bound<'_, PyAny>>,
@@ -191,31 +142,25 @@ pub struct PyClient {
 #[pymethods]
 impl PyClient {
     #[new]
-    #[pyo3(signature = (registration_id, base_url=None, timeout=None, connect_timeout=None, headers=None, *, allow_insecure_http=None, max_response_bytes=None, journal=None, root_certificates=None))]
-    #[allow(clippy::too_many_arguments)]
+    /// The positional arguments, then any option of
+    /// `aopay_core::CLIENT_OPTIONS` by keyword (`None`: its default).
+    #[pyo3(signature = (registration_id, base_url=None, timeout=None, connect_timeout=None, headers=None, **options))]
     fn new(
         registration_id: &Bound<'_, PyAny>,
         base_url: Option<&Bound<'_, PyAny>>,
         timeout: Option<&Bound<'_, PyAny>>,
         connect_timeout: Option<&Bound<'_, PyAny>>,
         headers: Option<&Bound<'_, PyAny>>,
-        allow_insecure_http: Option<&Bound<'_, PyAny>>,
-        max_response_bytes: Option<&Bound<'_, PyAny>>,
-        journal: Option<&Bound<'_, PyAny>>,
-        root_certificates: Option<&Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let inner = ClientArgs {
-            registration_id,
-            base_url,
-            timeout,
-            connect_timeout,
-            headers,
-            allow_insecure_http,
-            max_response_bytes,
-            journal,
-            root_certificates,
-        }
-        .build("sync")?;
+        let positional = [
+            ("registration_id", Some(registration_id)),
+            ("base_url", base_url),
+            ("timeout", timeout),
+            ("connect_timeout", connect_timeout),
+            ("headers", headers),
+        ];
+        let inner = options::build_client(&positional, options, "sync")?;
         Ok(Self {
             inner,
             rt: blocking_runtime()?,
@@ -311,31 +256,25 @@ pub struct PyAsyncClient {
 #[pymethods]
 impl PyAsyncClient {
     #[new]
-    #[pyo3(signature = (registration_id, base_url=None, timeout=None, connect_timeout=None, headers=None, *, allow_insecure_http=None, max_response_bytes=None, journal=None, root_certificates=None))]
-    #[allow(clippy::too_many_arguments)]
+    /// The positional arguments, then any option of
+    /// `aopay_core::CLIENT_OPTIONS` by keyword (`None`: its default).
+    #[pyo3(signature = (registration_id, base_url=None, timeout=None, connect_timeout=None, headers=None, **options))]
     fn new(
         registration_id: &Bound<'_, PyAny>,
         base_url: Option<&Bound<'_, PyAny>>,
         timeout: Option<&Bound<'_, PyAny>>,
         connect_timeout: Option<&Bound<'_, PyAny>>,
         headers: Option<&Bound<'_, PyAny>>,
-        allow_insecure_http: Option<&Bound<'_, PyAny>>,
-        max_response_bytes: Option<&Bound<'_, PyAny>>,
-        journal: Option<&Bound<'_, PyAny>>,
-        root_certificates: Option<&Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let inner = ClientArgs {
-            registration_id,
-            base_url,
-            timeout,
-            connect_timeout,
-            headers,
-            allow_insecure_http,
-            max_response_bytes,
-            journal,
-            root_certificates,
-        }
-        .build("async")?;
+        let positional = [
+            ("registration_id", Some(registration_id)),
+            ("base_url", base_url),
+            ("timeout", timeout),
+            ("connect_timeout", connect_timeout),
+            ("headers", headers),
+        ];
+        let inner = options::build_client(&positional, options, "async")?;
         Ok(Self { inner })
     }
 
@@ -610,6 +549,7 @@ fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<journal::PySqliteJournal>()?;
     m.add_class::<journal::PyPostgresJournal>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("CLIENT_OPTIONS", options::options_dict(m.py())?)?;
     let quiesce = wrap_pyfunction!(asyncio::_quiesce, m)?;
     m.py()
         .import("atexit")?

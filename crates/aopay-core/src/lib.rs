@@ -34,6 +34,7 @@ mod client;
 mod error;
 mod journal;
 mod models;
+mod options;
 mod parse;
 mod process;
 mod tls;
@@ -46,6 +47,7 @@ pub use client::{
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
 pub use journal::{EntryState, Journal, JournalEntry, reconciliation_json};
 pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};
+pub use options::{CLIENT_OPTIONS, ClientOption, OptionKind, OptionValue, client_option};
 pub use parse::{Call, Effect, interpret};
 pub use process::PerProcess;
 pub use validate::{

@@ -335,7 +335,7 @@ async fn status_5xx_after_all_retries_is_server_error() {
     let c = Client::builder()
         .registration_id("AOP-554")
         .base_url(&srv.url)
-        .status_max_attempts(3)
+        .read_max_attempts(3)
         .build()
         .unwrap();
     let e = c.recharge_status("AOP554R1").await.unwrap_err();
@@ -359,7 +359,7 @@ async fn status_timeouts_are_retried_within_one_deadline() {
         .registration_id("AOP-554")
         .base_url(&srv.url)
         .timeout(Duration::from_millis(900))
-        .status_attempt_timeout(Duration::from_millis(200))
+        .read_attempt_timeout(Duration::from_millis(200))
         .build()
         .unwrap();
     let started = Instant::now();
@@ -395,7 +395,7 @@ async fn unreadable_status_answer_is_protocol_error() {
     let c = Client::builder()
         .registration_id("AOP-554")
         .base_url(&srv.url)
-        .status_max_attempts(2)
+        .read_max_attempts(2)
         .build()
         .unwrap();
     let e = c.recharge_status("AOP554R1").await.unwrap_err();

@@ -103,17 +103,30 @@ impl ClientBuilder {
         self
     }
 
-    /// Longest time one status request may take before it is retried
-    /// (default 10 s); the call's deadline still bounds the total.
-    pub fn status_attempt_timeout(mut self, timeout: Duration) -> Self {
+    /// Longest time one attempt of a read (a status call) may take before
+    /// it is retried (default 10 s); the call's deadline still bounds the
+    /// total.
+    pub fn read_attempt_timeout(mut self, timeout: Duration) -> Self {
         self.status_attempt_timeout = timeout;
         self
     }
 
-    /// Most attempts for one status call (default 4, at least 1).
-    pub fn status_max_attempts(mut self, attempts: u32) -> Self {
+    /// Most attempts for one read (default 4, at least 1).
+    pub fn read_max_attempts(mut self, attempts: u32) -> Self {
         self.status_max_attempts = attempts.max(1);
         self
+    }
+
+    /// Renamed [`Self::read_attempt_timeout`]: it applies to every read.
+    #[deprecated(since = "0.1.0", note = "use read_attempt_timeout")]
+    pub fn status_attempt_timeout(self, timeout: Duration) -> Self {
+        self.read_attempt_timeout(timeout)
+    }
+
+    /// Renamed [`Self::read_max_attempts`]: it applies to every read.
+    #[deprecated(since = "0.1.0", note = "use read_max_attempts")]
+    pub fn status_max_attempts(self, attempts: u32) -> Self {
+        self.read_max_attempts(attempts)
     }
 
     /// Add a header to every request (an API key, a signature…). Its value

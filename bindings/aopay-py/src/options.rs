@@ -1,0 +1,91 @@
+//! Client options from Python: each argument converted by the kind the
+//! core's table gives it (`aopay_core::CLIENT_OPTIONS`), then checked by
+//! `ClientBuilder::set`. No option is mapped by hand here.
+
+use aopay_core::{Client, ClientBuilder, OptionKind, OptionValue, ValidationError, client_option};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
+
+use crate::convert::{
+    headers_from_py, int_from_py, invalid, pem_from_py, text_from_py, wrong_type,
+};
+use crate::errors::to_py_err;
+
+/// Seconds: an `int` or a `float`, never a `bool` (the core checks the range).
+pub(crate) fn seconds_from_py(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<f64> {
+    if obj.is_instance_of::<PyBool>()
+        || !(obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyFloat>())
+    {
+        return Err(wrong_type(field, "a number of seconds", obj));
+    }
+    Ok(obj.extract::<f64>().unwrap_or(f64::INFINITY))
+}
+
+fn set(b: ClientBuilder, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<ClientBuilder> {
+    if obj.is_none() {
+        return Ok(b); // the default
+    }
+    let Some(option) = client_option(name) else {
+        return Err(invalid(ValidationError::new(
+            "options",
+            format!("unknown option {name:?}"),
+        )));
+    };
+    let field = option.name;
+    let value = match option.kind {
+        OptionKind::Text => OptionValue::Text(text_from_py(field, obj)?),
+        OptionKind::Seconds => OptionValue::Seconds(seconds_from_py(field, obj)?),
+        OptionKind::Count => OptionValue::Count(int_from_py(field, obj)?),
+        OptionKind::Flag => match obj.cast::<PyBool>() {
+            Ok(f) => OptionValue::Flag(f.is_true()),
+            Err(_) => return Err(wrong_type(field, "a bool", obj)),
+        },
+        OptionKind::Headers => OptionValue::Headers(headers_from_py(Some(obj))?),
+        OptionKind::Pem => OptionValue::Pem(pem_from_py(Some(obj))?.unwrap_or_default()),
+        OptionKind::Journal => match crate::journal::journal_from_py(Some(obj))? {
+            Some(j) => OptionValue::Journal(j),
+            None => return Ok(b),
+        },
+        _ => {
+            return Err(invalid(ValidationError::new(
+                field,
+                "is not supported here",
+            )));
+        }
+    };
+    b.set(name, value).map_err(invalid)
+}
+
+/// Build a client from its named arguments (`positional`: the ones the
+/// signature names) and any other keyword arguments.
+pub(crate) fn build_client(
+    positional: &[(&str, Option<&Bound<'_, PyAny>>)],
+    keywords: Option<&Bound<'_, PyDict>>,
+    flavour: &str,
+) -> PyResult<Client> {
+    let mut b = Client::builder().user_agent(format!(
+        "aopay-python/{} ({flavour})",
+        env!("CARGO_PKG_VERSION")
+    ));
+    for (name, obj) in positional {
+        if let Some(obj) = obj {
+            b = set(b, name, obj)?;
+        }
+    }
+    if let Some(keywords) = keywords {
+        for (name, obj) in keywords.iter() {
+            let name = name.cast::<PyString>()?.to_cow()?.into_owned();
+            b = set(b, &name, &obj)?;
+        }
+    }
+    b.build().map_err(to_py_err)
+}
+
+/// `{name: meaning}` of every client option, for `aopay._aopay.CLIENT_OPTIONS`.
+pub(crate) fn options_dict(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let d = PyDict::new(py);
+    for o in aopay_core::CLIENT_OPTIONS {
+        d.set_item(o.name, o.doc)?;
+    }
+    Ok(d)
+}
