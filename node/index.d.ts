@@ -22,6 +22,7 @@ export interface Recharge {
   readonly raw: Record<string, unknown>
 }
 
+/** Every key is checked: an unknown one (a typo) is a ValidationError. */
 export interface ClientOptions {
   /** Your AOPay registration id, e.g. `AOP-554`. */
   registrationId: string
@@ -31,6 +32,14 @@ export interface ClientOptions {
   timeoutMs?: number
   /** Longest time to connect (default 10000). */
   connectTimeoutMs?: number
+  /** Longest time for one attempt of a read (a status call) before it is retried (default 10000). */
+  readAttemptTimeoutMs?: number
+  /** Most attempts for one read (default 4, at most 100). */
+  readMaxAttempts?: number
+  /** Largest answer read, in bytes (default 1048576); a larger answer to a recharge is an OutcomeUnknownError. */
+  maxResponseBytes?: number
+  /** How long an idle pooled connection is kept for reuse (default 4000; 0 turns reuse off). */
+  poolIdleTimeoutMs?: number
   /** Extra headers for every request (credentials); never printed. */
   headers?: Record<string, string>
   /** Allow plain http:// to a non-loopback host (never in production). */

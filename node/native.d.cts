@@ -54,6 +54,12 @@ export declare class NativeSandbox {
   stop(): Promise<void>
 }
 
+/**
+ * The Node names of every client option (`ClientOptions` in index.d.ts
+ * lists the same; a test checks it).
+ */
+export declare function clientOptionNames(): Array<string>
+
 export interface MagicNumber {
   number: string
   description: string

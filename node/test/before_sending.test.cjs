@@ -139,3 +139,34 @@ test('an abandoned promise keeps the journaled outcome and never sends twice', a
     await sb.stop()
   }
 })
+
+test('ClientOptions in index.d.ts are exactly the core options', () => {
+  const fs = require('node:fs')
+  const path = require('node:path')
+  const native = require('../native.cjs')
+  const dts = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8')
+  const body = dts.slice(dts.indexOf('export interface ClientOptions {'))
+  const block = body.slice(0, body.indexOf('\n}'))
+  const declared = [...block.matchAll(/^ {2}(\w+)\??:/gm)].map((m) => m[1]).sort()
+  assert.deepEqual(declared, [...native.clientOptionNames()].sort())
+})
+
+test('read options take effect; an unknown option is refused', async () => {
+  const sb = await aopay.Sandbox.start()
+  try {
+    // 9000000010: the first two status checks of its transaction get 503.
+    for (const [attempts, ok] of [[2, false], [3, true]]) {
+      sb.reset()
+      const c = new aopay.Client({ registrationId: REG, baseUrl: sb.url, readMaxAttempts: attempts, readAttemptTimeoutMs: 2000 })
+      const r = await c.mobileRecharge(input('9000000010'))
+      const status = await c.rechargeStatus(r.referenceId).then((x) => x.status, (e) => e.name)
+      assert.equal(status, ok ? 'SUCCESS' : 'ServerError')
+      assert.equal(sb.stats().statusRequests, attempts)
+    }
+    for (const [options, field] of [[{ timeout: 5000 }, 'options'], [{ readMaxAttempts: 0 }, 'read_max_attempts'], [{ maxResponseBytes: 1.5 }, 'max_response_bytes'], [{ poolIdleTimeoutMs: -1 }, 'pool_idle_timeout']]) {
+      assert.throws(() => new aopay.Client({ registrationId: REG, baseUrl: sb.url, ...options }), (e) => e instanceof aopay.ValidationError && e.field === field)
+    }
+  } finally {
+    await sb.stop()
+  }
+})

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aopay_core::{
-    Amount, CustomerNumber, Geocode, Journal, MobileRecharge, ProductId, ValidationError,
-    WaitOptions,
+    Amount, CLIENT_OPTIONS, ClientOption, CustomerNumber, Geocode, Journal, MobileRecharge,
+    OptionKind, OptionValue, ProductId, ValidationError, WaitOptions,
 };
 use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
 use napi::{Env, JsValue, Status, ValueType};
@@ -185,14 +185,11 @@ pub(crate) fn mobile_recharge_from_js(
 
 /// `journal`: a SQLite path or `postgres://…` string, `{ sqlite: path }` or
 /// `{ postgres: dsn }`.
-fn journal_from_js(options: &Object<'_>) -> napi::Result<Option<Journal>> {
-    let Some(v) = property(options, "journal")? else {
-        return Ok(None);
-    };
+fn journal_from_js(v: &Unknown<'_>) -> napi::Result<Journal> {
     let opened = match v.get_type()? {
-        ValueType::String => Journal::open(&string(&v)?),
+        ValueType::String => Journal::open(&string(v)?),
         ValueType::Object if !v.is_array()? => {
-            let spec: Object<'_> = options.get_named_property("journal")?;
+            let spec: Object<'_> = v.coerce_to_object()?;
             match (
                 text(&spec, "postgres", "journal")?,
                 text(&spec, "sqlite", "journal")?,
@@ -207,9 +204,9 @@ fn journal_from_js(options: &Object<'_>) -> napi::Result<Option<Journal>> {
                 }
             }
         }
-        _ => return Err(wrong_type("journal", "a path or { postgres: dsn }", &v)),
+        _ => return Err(wrong_type("journal", "a path or { postgres: dsn }", v)),
     };
-    opened.map(Some).map_err(js_error)
+    opened.map_err(js_error)
 }
 
 /// Milliseconds as a positive duration.
@@ -235,70 +232,86 @@ fn text(obj: &Object<'_>, name: &str, field: &'static str) -> napi::Result<Optio
     string(&v).map(Some)
 }
 
+/// One option's value, converted by the kind the core's table gives it.
+fn option_value(
+    env: &Env,
+    options: &Object<'_>,
+    option: &ClientOption,
+    v: &Unknown<'_>,
+) -> napi::Result<OptionValue> {
+    let field = option.name;
+    let ty = v.get_type()?;
+    Ok(match option.kind {
+        OptionKind::Text if ty == ValueType::String => OptionValue::Text(string(v)?),
+        OptionKind::Text => return Err(wrong_type(field, "a string", v)),
+        // Node passes durations in milliseconds.
+        OptionKind::Seconds if ty == ValueType::Number => OptionValue::Seconds(number(v)? / 1000.0),
+        OptionKind::Seconds => return Err(wrong_type(field, "a number of milliseconds", v)),
+        OptionKind::Count => OptionValue::Count(integer(field, v)?),
+        OptionKind::Flag if ty == ValueType::Boolean => OptionValue::Flag(v.coerce_to_bool()?),
+        OptionKind::Flag => return Err(wrong_type(field, "a boolean", v)),
+        OptionKind::Headers => {
+            if ty != ValueType::Object || v.is_array()? {
+                return Err(wrong_type(field, "an object of strings", v));
+            }
+            let headers: HashMap<String, serde_json::Value> = env.from_js_value(*v)?;
+            let mut out = Vec::with_capacity(headers.len());
+            for (name, value) in headers {
+                match value {
+                    serde_json::Value::String(s) => out.push((name, s)),
+                    _ => {
+                        return Err(invalid(ValidationError::new(
+                            "headers",
+                            "values must be strings",
+                        )));
+                    }
+                }
+            }
+            OptionValue::Headers(out)
+        }
+        OptionKind::Pem if ty == ValueType::String => OptionValue::Pem(string(v)?.into_bytes()),
+        // A Buffer or Uint8Array; any other typed array is refused.
+        OptionKind::Pem => match v.is_typedarray()? {
+            true => match options
+                .get_named_property::<napi::bindgen_prelude::Uint8Array>(&option.js_name())
+            {
+                Ok(pem) => OptionValue::Pem(pem.to_vec()),
+                Err(_) => return Err(wrong_type(field, "PEM text (a string or a Buffer)", v)),
+            },
+            false => return Err(wrong_type(field, "PEM text (a string or a Buffer)", v)),
+        },
+        OptionKind::Journal => OptionValue::Journal(journal_from_js(v)?),
+        _ => {
+            return Err(invalid(ValidationError::new(
+                field,
+                "is not supported here",
+            )));
+        }
+    })
+}
+
+/// The client from its options object: every key must be an option of the
+/// core's table (by its Node name); a typo is refused, never ignored.
 pub(crate) fn client_from_js(env: &Env, options: &Object<'_>) -> napi::Result<aopay_core::Client> {
     let mut b =
         aopay_core::Client::builder().user_agent(concat!("aopay-node/", env!("CARGO_PKG_VERSION")));
-    if let Some(id) = text(options, "registrationId", "registration_id")? {
-        b = b.registration_id(id);
-    }
-    if let Some(url) = text(options, "baseUrl", "base_url")? {
-        b = b.base_url(url);
-    }
-    if let Some(d) = millis(options, "timeoutMs", "timeout")? {
-        b = b.timeout(d);
-    }
-    if let Some(d) = millis(options, "connectTimeoutMs", "connect_timeout")? {
-        b = b.connect_timeout(d);
-    }
-    if let Some(v) = property(options, "allowInsecureHttp")? {
-        if v.get_type()? != ValueType::Boolean {
-            return Err(wrong_type("allow_insecure_http", "a boolean", &v));
-        }
-        b = b.allow_insecure_http(v.coerce_to_bool()?);
-    }
-    if let Some(v) = property(options, "rootCertificates")? {
-        if v.get_type()? == ValueType::String {
-            b = b.root_certificates_pem(string(&v)?);
-        } else {
-            // A Buffer or Uint8Array; any other typed array is refused.
-            let bytes = if v.is_typedarray()? {
-                options
-                    .get_named_property::<napi::bindgen_prelude::Uint8Array>("rootCertificates")
-                    .ok()
-            } else {
-                None
-            };
-            match bytes {
-                Some(pem) => b = b.root_certificates_pem(&*pem),
-                None => {
-                    return Err(wrong_type(
-                        "root_certificates",
-                        "PEM text (a string or a Buffer)",
-                        &v,
-                    ));
-                }
-            }
-        }
-    }
-    if let Some(j) = journal_from_js(options)? {
-        b = b.journal(j);
-    }
-    if let Some(v) = property(options, "headers")? {
-        if v.get_type()? != ValueType::Object || v.is_array()? {
-            return Err(wrong_type("headers", "an object of strings", &v));
-        }
-        let headers: HashMap<String, serde_json::Value> = env.from_js_value(v)?;
-        for (name, value) in headers {
-            match value {
-                serde_json::Value::String(s) => b = b.header(name, s),
-                _ => {
-                    return Err(invalid(ValidationError::new(
-                        "headers",
-                        "values must be strings",
-                    )));
-                }
-            }
-        }
+    let names: Vec<String> = env.from_js_value(options.get_property_names()?)?;
+    for name in names {
+        let Some(option) = CLIENT_OPTIONS.iter().find(|o| o.js_name() == name) else {
+            let known: Vec<String> = CLIENT_OPTIONS.iter().map(ClientOption::js_name).collect();
+            return Err(invalid(ValidationError::new(
+                "options",
+                format!(
+                    "unknown option {name:?} (the options are {})",
+                    known.join(", ")
+                ),
+            )));
+        };
+        let Some(v) = property(options, &name)? else {
+            continue; // undefined or null: the default
+        };
+        let value = option_value(env, options, option, &v)?;
+        b = b.set(option.name, value).map_err(invalid)?;
     }
     b.build().map_err(js_error)
 }

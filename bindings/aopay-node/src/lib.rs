@@ -458,3 +458,13 @@ fn init() {
         napi::bindgen_prelude::create_custom_tokio_runtime(rt);
     }
 }
+
+/// The Node names of every client option (`ClientOptions` in index.d.ts
+/// lists the same; a test checks it).
+#[napi]
+pub fn client_option_names() -> Vec<String> {
+    aopay_core::CLIENT_OPTIONS
+        .iter()
+        .map(aopay_core::ClientOption::js_name)
+        .collect()
+}
