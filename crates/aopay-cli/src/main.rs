@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use aopay_core::{
-    Client, Error, Journal, JournalEntry, MobileRecharge, Recharge, Status, ValidationError,
-    WaitOptions,
+    Client, Error, Journal, JournalEntry, MobileRecharge, OptionValue, Recharge, Status,
+    ValidationError, WaitOptions,
 };
 use aopay_sandbox::{MAGIC_NUMBERS, Sandbox, SandboxConfig};
 use clap::{Args, Parser, Subcommand};
@@ -72,6 +72,24 @@ struct Global {
         allow_hyphen_values = true
     )]
     timeout: f64,
+    /// Longest time to connect, in seconds (default 10).
+    #[arg(long, global = true, allow_hyphen_values = true)]
+    connect_timeout: Option<f64>,
+    /// Longest time for one attempt of a status read before it is retried, in seconds (default 10).
+    #[arg(long, global = true, allow_hyphen_values = true)]
+    read_attempt_timeout: Option<f64>,
+    /// Most attempts for one status read (default 4).
+    #[arg(long, global = true, allow_hyphen_values = true)]
+    read_max_attempts: Option<i64>,
+    /// Largest answer read, in bytes (default 1048576).
+    #[arg(long, global = true, allow_hyphen_values = true)]
+    max_response_bytes: Option<i64>,
+    /// How long an idle connection is kept for reuse, in seconds (default 4).
+    #[arg(long, global = true, allow_hyphen_values = true)]
+    pool_idle_timeout: Option<f64>,
+    /// Allow plain http:// to a host that is not loopback (never in production).
+    #[arg(long, global = true)]
+    allow_insecure_http: bool,
     /// Extra header for every request, as NAME:VALUE (repeatable). Values are never printed.
     #[arg(long = "header", value_name = "NAME:VALUE", global = true)]
     headers: Vec<String>,
@@ -401,14 +419,37 @@ fn build_client(g: &Global, sandbox: Option<&Sandbox>) -> Result<Client, Error> 
             .into());
         }
     };
-    let mut b = Client::builder()
-        .registration_id(registration_id)
-        .timeout(seconds("timeout", g.timeout)?)
-        .user_agent(concat!("aopay-cli/", env!("CARGO_PKG_VERSION")));
+    // Every option goes through the core's table (`ClientBuilder::set`),
+    // which checks it as it does for the bindings.
+    let mut options = vec![
+        ("registration_id", OptionValue::Text(registration_id)),
+        ("timeout", OptionValue::Seconds(g.timeout)),
+        (
+            "allow_insecure_http",
+            OptionValue::Flag(g.allow_insecure_http),
+        ),
+    ];
     match (sandbox, &g.base_url) {
-        (Some(sb), _) => b = b.base_url(sb.url()),
-        (None, Some(url)) => b = b.base_url(url),
+        (Some(sb), _) => options.push(("base_url", OptionValue::Text(sb.url().to_owned()))),
+        (None, Some(url)) => options.push(("base_url", OptionValue::Text(url.clone()))),
         (None, None) => {}
+    }
+    for (name, secs) in [
+        ("connect_timeout", g.connect_timeout),
+        ("read_attempt_timeout", g.read_attempt_timeout),
+        ("pool_idle_timeout", g.pool_idle_timeout),
+    ] {
+        if let Some(secs) = secs {
+            options.push((name, OptionValue::Seconds(secs)));
+        }
+    }
+    for (name, n) in [
+        ("read_max_attempts", g.read_max_attempts),
+        ("max_response_bytes", g.max_response_bytes),
+    ] {
+        if let Some(n) = n {
+            options.push((name, OptionValue::Count(n)));
+        }
     }
     if let Some(path) = &g.root_certificates {
         let pem = std::fs::read(path).map_err(|e| {
@@ -417,16 +458,22 @@ fn build_client(g: &Global, sandbox: Option<&Sandbox>) -> Result<Client, Error> 
                 format!("cannot read {}: {e}", path.display()),
             )
         })?;
-        b = b.root_certificates_pem(pem);
+        options.push(("root_certificates", OptionValue::Pem(pem)));
     }
-    if let Some(spec) = &g.journal {
-        b = b.journal(Journal::open(spec)?);
-    }
+    let mut headers = Vec::new();
     for h in &g.headers {
         let (name, value) = h
             .split_once(':')
             .ok_or_else(|| ValidationError::new("headers", "each --header must be NAME:VALUE"))?;
-        b = b.header(name.trim(), value.trim());
+        headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    options.push(("headers", OptionValue::Headers(headers)));
+    if let Some(spec) = &g.journal {
+        options.push(("journal", OptionValue::Journal(Journal::open(spec)?)));
+    }
+    let mut b = Client::builder().user_agent(concat!("aopay-cli/", env!("CARGO_PKG_VERSION")));
+    for (name, value) in options {
+        b = b.set(name, value)?;
     }
     b.build()
 }

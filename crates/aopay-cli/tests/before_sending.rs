@@ -94,6 +94,34 @@ async fn every_invalid_option_is_refused_before_sending() {
         (&["--timeout", "-1"], &[], Some("timeout")),
         (&["--timeout", "nan"], &[], Some("timeout")),
         (&["--timeout", "1e309"], &[], Some("timeout")),
+        (&["--connect-timeout", "0"], &[], Some("connect_timeout")),
+        (&["--connect-timeout", "nan"], &[], Some("connect_timeout")),
+        (
+            &["--read-attempt-timeout", "-1"],
+            &[],
+            Some("read_attempt_timeout"),
+        ),
+        (
+            &["--read-max-attempts", "0"],
+            &[],
+            Some("read_max_attempts"),
+        ),
+        (
+            &["--read-max-attempts", "101"],
+            &[],
+            Some("read_max_attempts"),
+        ),
+        (&["--read-max-attempts", "two"], &[], None),
+        (
+            &["--max-response-bytes", "0"],
+            &[],
+            Some("max_response_bytes"),
+        ),
+        (
+            &["--pool-idle-timeout", "-1"],
+            &[],
+            Some("pool_idle_timeout"),
+        ),
         (&["--header", "NoColon"], &[], Some("headers")),
         (&["--header", "Bad Name:x"], &[], Some("headers")),
         (&["--header", "X-Key:caf\u{e9}"], &[], Some("headers")),
@@ -200,4 +228,24 @@ async fn an_error_after_the_send_is_not_retry_safe_and_names_the_reference() {
     assert!(reference.starts_with("AOP554R"), "{v}");
     assert_eq!(sb.stats().recharge_requests, 1);
     sb.stop().await;
+}
+
+#[test]
+fn every_client_option_of_the_core_has_a_flag() {
+    let out = Command::new(env!("CARGO_BIN_EXE_aopay"))
+        .args(["recharge", "--help"])
+        .output()
+        .unwrap();
+    let help = text(&out.stdout);
+    for option in aopay_core::CLIENT_OPTIONS {
+        // Headers are given one at a time.
+        let flag = match option.kind {
+            aopay_core::OptionKind::Headers => "--header".to_owned(),
+            _ => format!("--{}", option.cli_name()),
+        };
+        assert!(
+            help.contains(&format!("{flag} ")) || help.contains(&format!("{flag}\n")),
+            "{flag} missing from:\n{help}"
+        );
+    }
 }
