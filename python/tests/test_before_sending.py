@@ -177,3 +177,10 @@ def test_read_max_attempts_takes_effect(sandbox: aopay.Sandbox, flavour: Any) ->
             with pytest.raises(aopay.ServerError):
                 run(client.recharge_status(r.reference_id))
         assert sandbox.stats()["status_requests"] == attempts
+
+
+def test_the_guide_lists_every_client_option() -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "guide.md").read_text("utf-8")
+    table = guide[guide.index("## 7. Client options"):]
+    for name in aopay._aopay.CLIENT_OPTIONS:
+        assert f"| `{name}` |" in table, name
