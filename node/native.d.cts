@@ -60,6 +60,12 @@ export declare class NativeSandbox {
  */
 export declare function clientOptionNames(): Array<string>
 
+/**
+ * Every error kind of the core as `[className, code, retrySafe]`
+ * (`errors.cjs` is checked against it by a test).
+ */
+export declare function errorKinds(): string
+
 export interface MagicNumber {
   number: string
   description: string

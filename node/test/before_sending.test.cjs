@@ -170,3 +170,14 @@ test('read options take effect; an unknown option is refused', async () => {
     await sb.stop()
   }
 })
+
+test('the error classes are the core kinds', () => {
+  const native = require('../native.cjs')
+  for (const [name, code] of JSON.parse(native.errorKinds())) {
+    const cls = aopay[name]
+    assert.ok(cls && cls.prototype instanceof aopay.AopayError, name)
+    assert.equal(cls.code, code, name)
+  }
+  const exported = Object.keys(aopay).filter((k) => aopay[k]?.prototype instanceof aopay.AopayError)
+  assert.deepEqual(exported.sort(), JSON.parse(native.errorKinds()).map((k) => k[0]).sort())
+})

@@ -6,6 +6,7 @@ from typing import Any, Generator, Literal, Mapping, Optional, Sequence, Tuple, 
 
 __all__ = [
     "CLIENT_OPTIONS",
+    "ERROR_KINDS",
     "AsyncCall",
     "AsyncClient",
     "Client",
@@ -20,6 +21,8 @@ __version__: str
 MAGIC_NUMBERS: dict[int, str]
 # Every client option (name: meaning): the keyword arguments of both clients.
 CLIENT_OPTIONS: dict[str, str]
+# Every error kind of the core (class name: code); aopay.errors matches it.
+ERROR_KINDS: dict[str, str]
 
 _Status = Literal["SUCCESS", "PENDING", "FAILED", "UNKNOWN"]
 _CustomerNumber = Union[str, int]

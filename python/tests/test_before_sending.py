@@ -184,3 +184,24 @@ def test_the_guide_lists_every_client_option() -> None:
     table = guide[guide.index("## 7. Client options"):]
     for name in aopay._aopay.CLIENT_OPTIONS:
         assert f"| `{name}` |" in table, name
+
+
+def test_the_error_classes_are_the_cores_kinds() -> None:
+    import aopay.errors
+
+    defined = {
+        name for name, cls in vars(aopay.errors).items()
+        if isinstance(cls, type) and issubclass(cls, aopay.AopayError) and cls is not aopay.AopayError
+    }
+    assert defined == set(aopay._aopay.ERROR_KINDS)
+    for name, code in aopay._aopay.ERROR_KINDS.items():
+        cls = getattr(aopay, name)
+        assert cls.code == code, name
+        assert name in aopay.__all__
+
+
+def test_a_rate_limit_error_carries_retry_after(sandbox: aopay.Sandbox) -> None:
+    client = aopay.Client(REG, sandbox.url, timeout=5.0)
+    with pytest.raises(aopay.RateLimitError) as info:
+        client.mobile_recharge(**recharge_kwargs(9000000005))  # type: ignore[arg-type]
+    assert info.value.retry_after == 1.0 and info.value.http_status == 429

@@ -15,22 +15,33 @@ use napi::{Env, JsValue, Status, ValueType};
 /// them into `AopayError` subclasses.
 pub(crate) const MARKER: &str = "\u{1}AOPAY\u{1}";
 
-/// An error as the JSON object the JS side builds its error class from.
+/// An error as the JSON object the JS side builds its error class from:
+/// the core's one structured form, with camelCase keys.
 pub(crate) fn error_json(e: &aopay_core::Error) -> String {
-    serde_json::json!({
-        "code": e.code(),
-        "name": e.kind().class_name(),
-        "message": e.to_string(),
-        "detail": e.message(),
-        "retrySafe": e.retry_safe(),
-        "httpStatus": e.http_status(),
-        "apiCode": e.api_code(),
-        "field": e.field(),
-        "retryAfterMs": e.retry_after().map(|d| d.as_millis() as u64),
-        "referenceId": e.reference_id(),
-        "bodyExcerpt": e.body_excerpt(),
-    })
-    .to_string()
+    let serde_json::Value::Object(fields) = e.to_json_value() else {
+        return String::new();
+    };
+    let camel: serde_json::Map<String, serde_json::Value> = fields
+        .into_iter()
+        .map(|(k, v)| (camel_case(&k), v))
+        .collect();
+    serde_json::Value::Object(camel).to_string()
+}
+
+fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        match (c, upper) {
+            ('_', _) => upper = true,
+            (c, true) => {
+                out.push(c.to_ascii_uppercase());
+                upper = false;
+            }
+            (c, false) => out.push(c),
+        }
+    }
+    out
 }
 
 pub(crate) fn js_error(e: aopay_core::Error) -> napi::Error {

@@ -468,3 +468,14 @@ pub fn client_option_names() -> Vec<String> {
         .map(aopay_core::ClientOption::js_name)
         .collect()
 }
+
+/// Every error kind of the core as `[className, code, retrySafe]`
+/// (`errors.cjs` is checked against it by a test).
+#[napi]
+pub fn error_kinds() -> String {
+    let kinds: Vec<_> = aopay_core::ErrorKind::ALL
+        .iter()
+        .map(|k| serde_json::json!([k.class_name(), k.code(), k.retry_safe()]))
+        .collect();
+    serde_json::Value::from(kinds).to_string()
+}

@@ -10,15 +10,22 @@ pub(crate) fn to_py_err(e: aopay_core::Error) -> PyErr {
 
 fn build(py: Python<'_>, e: &aopay_core::Error) -> Result<PyErr, PyErr> {
     let class = py.import("aopay.errors")?.getattr(e.kind().class_name())?;
+    // The core's one structured form; Python says `message` for the detail
+    // and takes `retry_after` in seconds.
+    let v = e.to_json_value();
     let kwargs = PyDict::new(py);
-    kwargs.set_item("message", e.message())?;
-    kwargs.set_item("retry_safe", e.retry_safe())?;
-    kwargs.set_item("http_status", e.http_status())?;
-    kwargs.set_item("api_code", e.api_code())?;
-    kwargs.set_item("field", e.field())?;
-    kwargs.set_item("body_excerpt", e.body_excerpt())?;
+    for key in [
+        "retry_safe",
+        "http_status",
+        "api_code",
+        "field",
+        "body_excerpt",
+        "reference_id",
+    ] {
+        kwargs.set_item(key, crate::convert::json_to_py(py, &v[key])?)?;
+    }
+    kwargs.set_item("message", crate::convert::json_to_py(py, &v["detail"])?)?;
     kwargs.set_item("retry_after", e.retry_after().map(|d| d.as_secs_f64()))?;
-    kwargs.set_item("reference_id", e.reference_id())?;
     let instance = class.call((e.to_string(),), Some(&kwargs))?;
     Ok(PyErr::from_value(instance))
 }

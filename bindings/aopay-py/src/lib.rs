@@ -550,6 +550,14 @@ fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<journal::PyPostgresJournal>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("CLIENT_OPTIONS", options::options_dict(m.py())?)?;
+    m.add("ERROR_KINDS", {
+        // class name -> code: `aopay.errors` is checked against it by a test.
+        let d = PyDict::new(m.py());
+        for kind in aopay_core::ErrorKind::ALL {
+            d.set_item(kind.class_name(), kind.code())?;
+        }
+        d
+    })?;
     let quiesce = wrap_pyfunction!(asyncio::_quiesce, m)?;
     m.py()
         .import("atexit")?

@@ -383,7 +383,7 @@ async fn journal_command(
                         unresolved += 1;
                         (
                             format!("{}  error: {e}", entry.key),
-                            serde_json::json!({"key": entry.key, "error": {"code": e.code(), "message": e.to_string()}}),
+                            serde_json::json!({"key": entry.key, "error": e.to_json_value()}),
                         )
                     }
                 };
@@ -558,16 +558,7 @@ fn report_error(f: &Failure, json: bool) {
         }
     };
     if json {
-        let v = serde_json::json!({"error": {
-            "code": e.code(),
-            "message": e.to_string(),
-            "retry_safe": e.retry_safe(),
-            "http_status": e.http_status(),
-            "api_code": e.api_code(),
-            "field": e.field(),
-            "reference_id": e.reference_id(),
-        }});
-        out!("{v}");
+        out!("{}", serde_json::json!({"error": e.to_json_value()}));
         return;
     }
     eprintln!("error: {e}");

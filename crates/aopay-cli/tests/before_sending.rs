@@ -249,3 +249,27 @@ fn every_client_option_of_the_core_has_a_flag() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_error_carries_every_field_of_the_bindings_errors() {
+    let sb = Sandbox::start().await.unwrap();
+    let out = recharge(sb.url(), &["--number", "9000000005"], &[]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let e = &v["error"];
+    assert_eq!(e["code"], "AOPAY_RATE_LIMIT", "{v}");
+    assert_eq!(e["name"], "RateLimitError", "{v}");
+    assert_eq!(e["retry_after_ms"], 1000, "{v}");
+    assert_eq!(e["http_status"], 429, "{v}");
+    assert_eq!(e["retry_safe"], true, "{v}");
+    for key in [
+        "detail",
+        "api_code",
+        "field",
+        "reference_id",
+        "body_excerpt",
+        "message",
+    ] {
+        assert!(e.get(key).is_some(), "{key} missing: {v}");
+    }
+    sb.stop().await;
+}

@@ -206,6 +206,20 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind: the error classes of both bindings are checked against it.
+    pub const ALL: [ErrorKind; 10] = [
+        Self::Validation,
+        Self::Connect,
+        Self::Authentication,
+        Self::RateLimit,
+        Self::Api,
+        Self::OutcomeUnknown,
+        Self::Server,
+        Self::Protocol,
+        Self::IdempotencyConflict,
+        Self::Journal,
+    ];
+
     /// The stable code both bindings expose (`AOPAY_…`).
     pub fn code(self) -> &'static str {
         match self {
@@ -280,6 +294,26 @@ impl Error {
         .http_status(recharge.http_status)
         .api_code(recharge.api_code);
         Self::OutcomeUnknown(Box::new(d))
+    }
+
+    /// The error as one JSON object (snake_case keys): the one structured
+    /// form every surface builds its errors from: the CLI's `--json`, the
+    /// journal's reconciliation report, Node's error classes (camelCased)
+    /// and Python's. `message` is the whole text, `detail` without the kind.
+    pub fn to_json_value(&self) -> serde_json::Value {
+        serde_json::json!({
+            "code": self.code(),
+            "name": self.kind().class_name(),
+            "message": self.to_string(),
+            "detail": self.message(),
+            "retry_safe": self.retry_safe(),
+            "http_status": self.http_status(),
+            "api_code": self.api_code(),
+            "field": self.field(),
+            "retry_after_ms": self.retry_after().map(|d| d.as_millis() as u64),
+            "reference_id": self.reference_id(),
+            "body_excerpt": self.body_excerpt(),
+        })
     }
 
     /// The kind of error.

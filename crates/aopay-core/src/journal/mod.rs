@@ -118,11 +118,7 @@ pub fn reconciliation_json(
             v["recharge"] = r.to_json_value();
             v["error"] = serde_json::Value::Null;
         }
-        Err(e) => {
-            v["error"] = serde_json::json!({
-                "code": e.code(), "message": e.to_string(), "retry_safe": e.retry_safe(),
-            });
-        }
+        Err(e) => v["error"] = e.to_json_value(),
     }
     v
 }
