@@ -154,13 +154,13 @@ impl PyClient {
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let positional = [
-            ("registration_id", Some(registration_id)),
-            ("base_url", base_url),
-            ("timeout", timeout),
-            ("connect_timeout", connect_timeout),
-            ("headers", headers),
+            Some(registration_id),
+            base_url,
+            timeout,
+            connect_timeout,
+            headers,
         ];
-        let inner = options::build_client(&positional, options, "sync")?;
+        let inner = options::build_client(positional, options, "sync")?;
         Ok(Self {
             inner,
             rt: blocking_runtime()?,
@@ -268,13 +268,13 @@ impl PyAsyncClient {
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let positional = [
-            ("registration_id", Some(registration_id)),
-            ("base_url", base_url),
-            ("timeout", timeout),
-            ("connect_timeout", connect_timeout),
-            ("headers", headers),
+            Some(registration_id),
+            base_url,
+            timeout,
+            connect_timeout,
+            headers,
         ];
-        let inner = options::build_client(&positional, options, "async")?;
+        let inner = options::build_client(positional, options, "async")?;
         Ok(Self { inner })
     }
 

@@ -56,10 +56,19 @@ fn set(b: ClientBuilder, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<ClientB
     b.set(name, value).map_err(invalid)
 }
 
-/// Build a client from its named arguments (`positional`: the ones the
-/// signature names) and any other keyword arguments.
+/// The options both clients also take by position, in their order.
+const POSITIONAL: [&str; 5] = [
+    "registration_id",
+    "base_url",
+    "timeout",
+    "connect_timeout",
+    "headers",
+];
+
+/// Build a client from the arguments named in [`POSITIONAL`] and any
+/// other keyword arguments.
 pub(crate) fn build_client(
-    positional: &[(&str, Option<&Bound<'_, PyAny>>)],
+    positional: [Option<&Bound<'_, PyAny>>; 5],
     keywords: Option<&Bound<'_, PyDict>>,
     flavour: &str,
 ) -> PyResult<Client> {
@@ -67,7 +76,7 @@ pub(crate) fn build_client(
         "aopay-python/{} ({flavour})",
         env!("CARGO_PKG_VERSION")
     ));
-    for (name, obj) in positional {
+    for (name, obj) in POSITIONAL.into_iter().zip(positional) {
         if let Some(obj) = obj {
             b = set(b, name, obj)?;
         }
