@@ -3,7 +3,7 @@
 // outcome with the Rust run's rules. Also fails on an unhandled rejection.
 // SCENARIO idle or nginx: the idle keep-alive runs (no faults; a proxy or
 // nginx closes idle connections): 4 workers, each with one client for all
-// its calls, pausing 50-1500 ms between them; every call must succeed.
+// its calls, pausing 75-1475 ms between them; every call must succeed.
 // Usage: node reliability/faults.mjs HARNESS [N] [SEED] [faults|idle|nginx]   (after npm run build in node/)
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
@@ -52,8 +52,8 @@ async function worker() {
     const elapsed = (performance.now() - started).toFixed(1)
     results.push(`[${number},${JSON.stringify(outcome)},${JSON.stringify(safe)},${elapsed}]`)
     if (IDLE) {
-      const [lo, hi] = plan.pause_ms
-      await sleep(lo + Math.random() * (hi - lo))
+      // Never within 25 ms of a close (see Scenario::pauses_ms).
+      await sleep(plan.pauses_ms[Math.floor(Math.random() * plan.pauses_ms.length)])
     }
   }
 }

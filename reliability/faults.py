@@ -3,7 +3,7 @@ in flight, through the fault proxy that `fault_harness` starts with its own
 sandbox; the harness checks every outcome with the Rust run's rules.
 SCENARIO `idle` or `nginx`: the idle keep-alive runs (no faults; a proxy or
 nginx closes idle connections): 4 workers, each with one client for all its
-calls, pausing 50-1500 ms between them; every call must succeed.
+calls, pausing 75-1475 ms between them (never within 25 ms of a close); every call must succeed.
 Usage: faults.py HARNESS sync|async [N] [SEED] [faults|idle|nginx]"""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ plan = json.loads(harness.stdout.readline())
 timeout = plan["timeout_ms"] / 1000
 lines: list[str] = []
 lock = threading.Lock()
-PAUSE_LO, PAUSE_HI = (ms / 1000 for ms in plan["pause_ms"])
+PAUSES = [ms / 1000 for ms in plan["pauses_ms"]]  # never within 25 ms of a close
 
 
 def record(number: int, started: float, result: object) -> None:
@@ -78,7 +78,7 @@ def run_sync() -> None:
                 result = e
             record(number, started, result)
             if IDLE:
-                time.sleep(random.uniform(PAUSE_LO, PAUSE_HI))
+                time.sleep(random.choice(PAUSES))
 
     threads = [threading.Thread(target=worker) for _ in range(IN_FLIGHT)]
     for t in threads:
@@ -104,7 +104,7 @@ async def run_async() -> None:
                 result = e
             record(number, started, result)
             if IDLE:
-                await asyncio.sleep(random.uniform(PAUSE_LO, PAUSE_HI))
+                await asyncio.sleep(random.choice(PAUSES))
 
     await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
 

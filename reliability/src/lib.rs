@@ -64,15 +64,31 @@ impl Fault {
 pub type Plan = Arc<Mutex<HashMap<u64, Fault>>>;
 
 /// How the proxy closes a client's keep-alive connection left idle: after a
-/// random pause in `min..=max` (drawn per wait), by FIN or, for every
-/// `rst_every`-th connection, by RST; as servers and load balancers do at
-/// their idle timeout, with no `Connection: close` warning.
+/// random time in `min..=max` in whole `step`s (drawn per wait), by FIN on
+/// one connection and by RST on the next; as servers and load balancers do
+/// at their idle timeout, with no `Connection: close` warning.
 #[derive(Debug, Clone, Copy)]
 pub struct IdleClose {
     /// Shortest idle time before the close.
     pub min: Duration,
     /// Longest idle time before the close.
     pub max: Duration,
+    /// The idle times are `min` plus whole steps (zero: any time).
+    pub step: Duration,
+}
+
+impl IdleClose {
+    fn draw(&self) -> Duration {
+        let span = self.max.saturating_sub(self.min);
+        if self.step.is_zero() {
+            return self.min + span.mul_f64(fraction());
+        }
+        let steps = (span.as_nanos() / self.step.as_nanos()) as f64;
+        self.min
+            + self
+                .step
+                .mul_f64(((steps + 1.0) * fraction()).floor().min(steps))
+    }
 }
 
 /// A running proxy; it stops when dropped.
@@ -180,7 +196,7 @@ async fn handle(
     loop {
         let request = match idle {
             Some((i, rst)) if !first => {
-                let wait = i.min + (i.max.saturating_sub(i.min)).mul_f64(fraction());
+                let wait = i.draw();
                 match tokio::time::timeout(wait, client.readable()).await {
                     Ok(ready) => {
                         ready?;

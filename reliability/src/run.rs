@@ -102,14 +102,21 @@ impl Scenario {
         }
     }
 
-    /// Pause between one client's calls in the idle scenarios: on both
-    /// sides of the servers' idle timeouts.
-    pub const PAUSE_MS: (u64, u64) = (50, 1500);
+    /// The pauses between one client's calls in the idle scenarios, in ms:
+    /// on both sides of the servers' idle timeouts (50–500 ms for the
+    /// proxy, 1 s for nginx), but never within 25 ms of one. The closes
+    /// fall on multiples of 50 ms and the pauses half-way between, so no
+    /// call races a close on the wire: that race (a close crossing the
+    /// request) is the one no client can win, and would make the run flaky.
+    pub fn pauses_ms() -> Vec<u64> {
+        (1..30).map(|k| 50 * k + 25).collect()
+    }
 
-    /// One pause drawn from [`Self::PAUSE_MS`].
+    /// One pause drawn from [`Self::pauses_ms`].
     pub fn pause() -> Duration {
-        let (lo, hi) = Self::PAUSE_MS;
-        Duration::from_millis(lo) + Duration::from_millis(hi - lo).mul_f64(crate::fraction())
+        let pauses = Self::pauses_ms();
+        let i = (crate::fraction() * pauses.len() as f64) as usize;
+        Duration::from_millis(pauses[i.min(pauses.len() - 1)])
     }
 }
 
@@ -164,6 +171,7 @@ pub async fn setup_scenario(n: u64, seed: u64, first: u64, scenario: Scenario) -
     let idle = (scenario == Scenario::IdleClose).then_some(IdleClose {
         min: Duration::from_millis(50),
         max: Duration::from_millis(500),
+        step: Duration::from_millis(50),
     });
     let proxy = FaultProxy::start_with(sandbox.addr(), Arc::new(Mutex::new(faults)), idle)
         .await

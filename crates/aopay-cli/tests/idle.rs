@@ -18,6 +18,7 @@ async fn waits_through_connections_closed_while_idle() {
     let idle = IdleClose {
         min: Duration::from_millis(300),
         max: Duration::from_millis(300),
+        step: Duration::ZERO,
     };
     let proxy = FaultProxy::start_with(sb.addr(), Arc::new(Mutex::new(HashMap::new())), Some(idle))
         .await

@@ -50,7 +50,7 @@ async fn main() {
             "refused": refused,
             // The idle scenarios: one client per worker, pausing between calls.
             "idle": scenario != run::Scenario::Faults,
-            "pause_ms": run::Scenario::PAUSE_MS,
+            "pauses_ms": run::Scenario::pauses_ms(),
             "timeout_ms": TIMEOUT.as_millis() as u64,
             "calls": plan,
         })

@@ -10,7 +10,8 @@
 //! nginx closes connections left idle): 4 threads, each with its own
 //! client on a current-thread runtime driven only during its calls
 //! (`block_on` per call, as the Python blocking client does), pausing
-//! 50–1500 ms between calls. Every call must succeed.
+//! 75–1475 ms between calls (never within 25 ms of a close). Every call
+//! must succeed.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
