@@ -209,6 +209,26 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
+impl Outcome {
+    /// How a Rust call ended.
+    pub fn of(
+        number: u64,
+        result: &Result<aopay_core::Recharge, aopay_core::Error>,
+        elapsed: Duration,
+    ) -> Self {
+        let (outcome, retry_safe) = match result {
+            Ok(r) => (format!("Recharge {}", r.status), None),
+            Err(e) => (e.kind().class_name().to_owned(), Some(e.retry_safe())),
+        };
+        Self {
+            number,
+            outcome,
+            retry_safe,
+            elapsed,
+        }
+    }
+}
+
 /// What a run found.
 #[derive(Debug)]
 pub struct Report {

@@ -23,25 +23,9 @@ pub(crate) fn error_json(e: &aopay_core::Error) -> String {
     };
     let camel: serde_json::Map<String, serde_json::Value> = fields
         .into_iter()
-        .map(|(k, v)| (camel_case(&k), v))
+        .map(|(k, v)| (aopay_core::camel_case(&k), v))
         .collect();
     serde_json::Value::Object(camel).to_string()
-}
-
-fn camel_case(snake: &str) -> String {
-    let mut out = String::with_capacity(snake.len());
-    let mut upper = false;
-    for c in snake.chars() {
-        match (c, upper) {
-            ('_', _) => upper = true,
-            (c, true) => {
-                out.push(c.to_ascii_uppercase());
-                upper = false;
-            }
-            (c, false) => out.push(c),
-        }
-    }
-    out
 }
 
 pub(crate) fn js_error(e: aopay_core::Error) -> napi::Error {

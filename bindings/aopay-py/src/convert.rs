@@ -45,24 +45,28 @@ pub(crate) fn opt_text_from_py(
     }
 }
 
-/// Seconds as an `int` or `float` (never a `bool`), `default` when absent;
-/// the core checks that they are finite and positive.
-pub(crate) fn secs_from_py(
+/// Seconds: an `int` or a `float`, never a `bool` (the core checks the range).
+pub(crate) fn seconds_from_py(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<f64> {
+    if obj.is_instance_of::<PyBool>()
+        || !(obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyFloat>())
+    {
+        return Err(wrong_type(field, "a number of seconds", obj));
+    }
+    Ok(obj.extract::<f64>().unwrap_or(f64::INFINITY))
+}
+
+/// A duration in seconds, `default` when absent.
+pub(crate) fn duration_from_py(
     field: &'static str,
     obj: Option<&Bound<'_, PyAny>>,
-    default: f64,
+    default: std::time::Duration,
 ) -> PyResult<std::time::Duration> {
-    let secs = match obj {
-        None => default,
-        Some(o) if o.is_instance_of::<PyBool>() => {
-            return Err(wrong_type(field, "a number of seconds", o));
+    match obj {
+        None => Ok(default),
+        Some(o) => {
+            aopay_core::duration_from_secs(field, seconds_from_py(field, o)?).map_err(invalid)
         }
-        Some(o) if o.is_instance_of::<PyInt>() || o.is_instance_of::<PyFloat>() => {
-            o.extract::<f64>().unwrap_or(f64::INFINITY)
-        }
-        Some(o) => return Err(wrong_type(field, "a number of seconds", o)),
-    };
-    aopay_core::duration_from_secs(field, secs).map_err(invalid)
+    }
 }
 
 /// An `int` (never a `bool` or `float`), saturated to i64 so that the core

@@ -103,11 +103,13 @@ fn wait_options(
     initial_interval: Option<&Bound<'_, PyAny>>,
     max_interval: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<WaitOptions> {
-    use convert::secs_from_py;
+    use convert::duration_from_py;
+    // Absent: the core's defaults.
+    let d = WaitOptions::default();
     Ok(
-        WaitOptions::with_timeout(secs_from_py("timeout", timeout, 120.0)?).intervals(
-            secs_from_py("initial_interval", initial_interval, 1.0)?,
-            secs_from_py("max_interval", max_interval, 10.0)?,
+        WaitOptions::with_timeout(duration_from_py("timeout", timeout, d.timeout)?).intervals(
+            duration_from_py("initial_interval", initial_interval, d.initial_interval)?,
+            duration_from_py("max_interval", max_interval, d.max_interval)?,
         ),
     )
 }

@@ -4,22 +4,12 @@
 
 use aopay_core::{Client, ClientBuilder, OptionKind, OptionValue, ValidationError, client_option};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
+use pyo3::types::{PyBool, PyDict, PyString};
 
 use crate::convert::{
-    headers_from_py, int_from_py, invalid, pem_from_py, text_from_py, wrong_type,
+    headers_from_py, int_from_py, invalid, pem_from_py, seconds_from_py, text_from_py, wrong_type,
 };
 use crate::errors::to_py_err;
-
-/// Seconds: an `int` or a `float`, never a `bool` (the core checks the range).
-pub(crate) fn seconds_from_py(field: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<f64> {
-    if obj.is_instance_of::<PyBool>()
-        || !(obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyFloat>())
-    {
-        return Err(wrong_type(field, "a number of seconds", obj));
-    }
-    Ok(obj.extract::<f64>().unwrap_or(f64::INFINITY))
-}
 
 fn set(b: ClientBuilder, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<ClientBuilder> {
     if obj.is_none() {

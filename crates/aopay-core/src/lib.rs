@@ -47,7 +47,9 @@ pub use client::{
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
 pub use journal::{EntryState, Journal, JournalEntry, reconciliation_json};
 pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};
-pub use options::{CLIENT_OPTIONS, ClientOption, OptionKind, OptionValue, client_option};
+pub use options::{
+    CLIENT_OPTIONS, ClientOption, OptionKind, OptionValue, camel_case, client_option,
+};
 pub use parse::{Call, Effect, interpret};
 pub use process::PerProcess;
 pub use validate::{

@@ -50,18 +50,7 @@ pub struct ClientOption {
 impl ClientOption {
     /// Node's name: camelCase, with `Ms` for durations.
     pub fn js_name(&self) -> String {
-        let mut out = String::new();
-        let mut upper = false;
-        for c in self.name.chars() {
-            if c == '_' {
-                upper = true;
-            } else if upper {
-                out.push(c.to_ascii_uppercase());
-                upper = false;
-            } else {
-                out.push(c);
-            }
-        }
+        let mut out = camel_case(self.name);
         if self.kind == OptionKind::Seconds {
             out.push_str("Ms");
         }
@@ -72,6 +61,24 @@ impl ClientOption {
     pub fn cli_name(&self) -> String {
         self.name.replace('_', "-")
     }
+}
+
+/// `snake_case` to `camelCase`: how Node spells the core's names (options,
+/// error fields).
+pub fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Every client option.

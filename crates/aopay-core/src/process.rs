@@ -96,22 +96,6 @@ impl<T> PerProcess<T> {
             None => Err("value already dropped"),
         }
     }
-
-    /// Whether this value was built in another process (this one is a
-    /// forked child that has not used it yet).
-    pub fn inherited(&self) -> bool {
-        let pid = std::process::id();
-        let mut node = &self.root;
-        loop {
-            if node.pid == pid {
-                return false;
-            }
-            match node.child.get() {
-                Some(child) => node = child,
-                None => return true,
-            }
-        }
-    }
 }
 
 impl<T> std::fmt::Debug for PerProcess<T> {
@@ -137,7 +121,6 @@ mod tests {
             assert_eq!(*p.get().unwrap(), 0);
         }
         assert_eq!(made.load(Ordering::SeqCst), 1);
-        assert!(!p.inherited());
     }
 
     #[test]

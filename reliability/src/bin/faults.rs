@@ -79,17 +79,8 @@ async fn main() {
                     .expect("request");
                 let started = Instant::now();
                 let result = client.mobile_recharge(&req).await;
-                let elapsed = started.elapsed();
-                let (outcome, retry_safe) = match result {
-                    Ok(r) => (format!("Recharge {}", r.status), None),
-                    Err(e) => (e.kind().class_name().to_owned(), Some(e.retry_safe())),
-                };
-                outcomes.lock().expect("outcomes").push(Outcome {
-                    number,
-                    outcome,
-                    retry_safe,
-                    elapsed,
-                });
+                let outcome = Outcome::of(number, &result, started.elapsed());
+                outcomes.lock().expect("outcomes").push(outcome);
             }
         }));
     }
@@ -141,17 +132,7 @@ async fn idle_run(n: u64, seed: u64, scenario: run::Scenario) {
                     .expect("request");
                 let started = Instant::now();
                 let result = rt.block_on(client.mobile_recharge(&req));
-                let elapsed = started.elapsed();
-                let (outcome, retry_safe) = match result {
-                    Ok(r) => (format!("Recharge {}", r.status), None),
-                    Err(e) => (e.kind().class_name().to_owned(), Some(e.retry_safe())),
-                };
-                outcomes.push(Outcome {
-                    number,
-                    outcome,
-                    retry_safe,
-                    elapsed,
-                });
+                outcomes.push(Outcome::of(number, &result, started.elapsed()));
                 std::thread::sleep(run::Scenario::pause());
             }
             outcomes
