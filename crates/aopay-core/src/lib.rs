@@ -31,9 +31,11 @@
 #![warn(missing_docs)]
 
 mod client;
+mod endpoints;
 mod error;
 mod journal;
 mod models;
+mod money;
 mod options;
 mod parse;
 mod process;
@@ -44,13 +46,19 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_POOL_IDLE_TIMEOUT, USER_AGENT, WaitOptions,
     parse_base_url,
 };
+pub use endpoints::{
+    Answer, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Binding, DthInfo, DthInfoRequest,
+    ENDPOINTS, Endpoint, EndpointSpec, FieldKind, FieldSpec, Lang, PreparedCall, RechargeStatus,
+    endpoint,
+};
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
 pub use journal::{EntryState, Journal, JournalEntry, reconciliation_json};
 pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};
+pub use money::Money;
 pub use options::{
     CLIENT_OPTIONS, ClientOption, OptionKind, OptionValue, camel_case, client_option,
 };
-pub use parse::{Call, Effect, interpret};
+pub use parse::{Answered, Call, Effect, interpret};
 pub use process::PerProcess;
 pub use validate::{
     Amount, CustomerNumber, Geocode, IdempotencyKey, MAX_SAFE_INTEGER, ProductId, ReferenceId,

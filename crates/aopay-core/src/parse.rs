@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::endpoints::{Answer, Endpoint, EndpointSpec, RechargeStatus};
 use crate::error::{Error, ErrorDetails};
-use crate::models::{Recharge, Status};
+use crate::models::{MobileRecharge, Recharge, Status};
 
 /// A JSON value parsed strictly: a key twice in one object is an error, not
 /// "last one wins" (an answer saying both SUCCESS and FAILED is unreadable,
@@ -82,33 +83,27 @@ pub enum Call {
 }
 
 impl Call {
+    /// Its entry in the endpoint table.
+    pub fn spec(self) -> &'static EndpointSpec {
+        match self {
+            Self::MobileRecharge => <MobileRecharge as Endpoint>::SPEC,
+            Self::RechargeStatus => <RechargeStatus as Endpoint>::SPEC,
+        }
+    }
+
     /// The endpoint's path.
     pub fn path(self) -> &'static str {
-        match self {
-            Self::MobileRecharge => "/api/AOP/V2/MobileRecharge",
-            Self::RechargeStatus => "/api/AOP/V2/RechargeStatus",
-        }
+        self.spec().path
     }
 
     /// The endpoint's name, as in traces.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::MobileRecharge => "MobileRecharge",
-            Self::RechargeStatus => "RechargeStatus",
-        }
+        self.spec().name
     }
 
     /// Whether the call moves money (a write) or only reads.
     pub fn effect(self) -> Effect {
-        match self {
-            Self::MobileRecharge => Effect::Write,
-            Self::RechargeStatus => Effect::Read,
-        }
-    }
-
-    /// See [`Effect::unreadable`].
-    pub(crate) fn unreadable(self, d: ErrorDetails) -> Error {
-        self.effect().unreadable(d)
+        self.spec().effect
     }
 }
 
@@ -156,7 +151,7 @@ fn key_is(key: &str, name: &str) -> bool {
 }
 
 /// Every value whose key matches one of `names`, in `names` order.
-fn lookup<'a>(
+pub(crate) fn lookup<'a>(
     obj: &'a Map<String, Value>,
     names: &'a [&'a str],
 ) -> impl Iterator<Item = &'a Value> + 'a {
@@ -168,7 +163,7 @@ fn lookup<'a>(
 }
 
 /// A non-empty string, or a number written as text.
-fn text(v: &Value) -> Option<String> {
+pub(crate) fn text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
         Value::Number(n) => Some(n.to_string()),
@@ -176,11 +171,11 @@ fn text(v: &Value) -> Option<String> {
     }
 }
 
-fn first_text(obj: &Map<String, Value>, names: &[&str]) -> Option<String> {
+pub(crate) fn first_text(obj: &Map<String, Value>, names: &[&str]) -> Option<String> {
     lookup(obj, names).find_map(text)
 }
 
-fn integer(v: &Value) -> Option<i64> {
+pub(crate) fn integer(v: &Value) -> Option<i64> {
     match v {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse().ok(),
@@ -196,7 +191,6 @@ struct Fields {
     ackno: Option<String>,
     message: Option<String>,
     api_code: Option<i64>,
-    refused: bool,
 }
 
 fn read_fields(obj: &Map<String, Value>) -> Fields {
@@ -213,52 +207,147 @@ fn read_fields(obj: &Map<String, Value>) -> Fields {
         });
     let reference_names = ["referanceid", "referenceid"];
     let reference_id = first_text(obj, &reference_names).or_else(|| from_data(&reference_names));
-    let message = from_data(&["message"]).or_else(|| first_text(obj, &["error", "message", "msg"]));
-    let api_code = lookup(obj, &["statuscode", "responsecode"]).find_map(integer);
-    let refused = lookup(obj, &["status"]).any(|v| match v {
-        Value::Bool(b) => !b,
-        Value::String(s) => s.trim().eq_ignore_ascii_case("false"),
-        _ => false,
-    });
     Fields {
         status,
         reference_id,
         txn_id: from_data(&["txnid", "transactionid"]),
         ackno: from_data(&["ackno"]),
-        message,
-        api_code,
-        refused,
+        message: message(obj),
+        api_code: api_code(obj),
     }
 }
 
-/// Interpret one HTTP answer of `call`.
+/// The most specific non-empty message: `data.message`, then the top
+/// level's `error`, `message`, `msg`.
+pub(crate) fn message(obj: &Map<String, Value>) -> Option<String> {
+    lookup(obj, &["data"])
+        .find_map(Value::as_object)
+        .and_then(|d| first_text(d, &["message"]))
+        .or_else(|| first_text(obj, &["error", "message", "msg"]))
+}
+
+pub(crate) fn api_code(obj: &Map<String, Value>) -> Option<i64> {
+    lookup(obj, &["statuscode", "responsecode"]).find_map(integer)
+}
+
+fn refused(obj: &Map<String, Value>) -> bool {
+    lookup(obj, &["status"]).any(|v| match v {
+        Value::Bool(b) => !b,
+        Value::String(s) => s.trim().eq_ignore_ascii_case("false"),
+        _ => false,
+    })
+}
+
+/// Interpret one HTTP answer of `call` (the fuzzed entry point).
 pub fn interpret(
     call: Call,
     http_status: u16,
     retry_after: Option<Duration>,
     body: &[u8],
 ) -> Result<Recharge, Error> {
-    let (mut json, unparsed) = match serde_json::from_slice::<StrictValue>(body) {
+    read_answer(call.effect(), http_status, retry_after, body)
+}
+
+/// A 2xx answer whose body is a JSON object, for an [`Answer`] to read.
+pub struct Answered<'a> {
+    effect: Effect,
+    http_status: u16,
+    obj: Map<String, Value>,
+    body: &'a [u8],
+}
+
+impl std::fmt::Debug for Answered<'_> {
+    // The body may hold personal data: its size only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answered")
+            .field("effect", &self.effect)
+            .field("http_status", &self.http_status)
+            .field("body_bytes", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Answered<'_> {
+    /// The HTTP status.
+    pub fn http_status(&self) -> u16 {
+        self.http_status
+    }
+
+    /// The body's top-level object.
+    pub fn object(&self) -> &Map<String, Value> {
+        &self.obj
+    }
+
+    /// The body, given up as the answer's `raw`.
+    pub fn into_raw(self) -> Value {
+        Value::Object(self.obj)
+    }
+
+    /// `status: false` (or `"false"`) at the top level: the API refused.
+    pub fn refused(&self) -> bool {
+        refused(&self.obj)
+    }
+
+    /// The most specific non-empty message.
+    pub fn message(&self) -> Option<String> {
+        message(&self.obj)
+    }
+
+    /// `statusCode` / `response_code`.
+    pub fn api_code(&self) -> Option<i64> {
+        api_code(&self.obj)
+    }
+
+    /// The refusal this answer is: an [`Error::Api`] with its message and code.
+    pub fn refusal(&self) -> Error {
+        let text = self.message().unwrap_or_else(|| {
+            format!(
+                "HTTP {} {}",
+                self.http_status,
+                http_reason(self.http_status)
+            )
+        });
+        Error::Api(Box::new(
+            ErrorDetails::new(text)
+                .http_status(self.http_status)
+                .api_code(self.api_code())
+                .body(self.body),
+        ))
+    }
+
+    /// An answer that names nothing this endpoint answers: after a write,
+    /// the outcome is unknown; after a read, it is a protocol error.
+    pub fn unreadable(&self, why: &str) -> Error {
+        self.effect.unreadable(
+            ErrorDetails::new(format!("HTTP {} answer {why}", self.http_status))
+                .http_status(self.http_status)
+                .api_code(self.api_code())
+                .body(self.body),
+        )
+    }
+}
+
+/// Interpret one HTTP answer: an error for every non-2xx status and every
+/// body that is not a JSON object, else what `A` reads in it.
+pub(crate) fn read_answer<A: Answer>(
+    effect: Effect,
+    http_status: u16,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> Result<A, Error> {
+    let (json, unparsed) = match serde_json::from_slice::<StrictValue>(body) {
         Ok(v) => (Some(v.0), None),
         Err(e) => (None, Some(e)),
     };
-    let fields = json.as_ref().and_then(Value::as_object).map(read_fields);
-    let api_code = fields.as_ref().and_then(|f| f.api_code);
-    let reason = http_reason(http_status);
-    let message = fields
-        .as_ref()
-        .and_then(|f| f.message.clone())
-        .unwrap_or_else(|| format!("HTTP {http_status} {reason}"));
-    let details = || {
-        ErrorDetails::new(message.clone())
-            .http_status(http_status)
-            .api_code(api_code)
-            .body(body)
-    };
-
-    match http_status {
-        200..=299 => {
-            let (Some(json), Some(f)) = (json.take(), fields) else {
+    if (200..300).contains(&http_status) {
+        return match json {
+            Some(Value::Object(obj)) => A::from_answered(Answered {
+                effect,
+                http_status,
+                obj,
+                body,
+            }),
+            _ => {
                 let what = match &unparsed {
                     None => "not a JSON object".to_owned(),
                     Some(e) => format!("not valid JSON ({e})"),
@@ -266,41 +355,64 @@ pub fn interpret(
                 let d = ErrorDetails::new(format!("HTTP {http_status} answer is {what}"))
                     .http_status(http_status)
                     .body(body);
-                return Err(call.unreadable(d));
-            };
-            let has_transaction =
-                f.status.is_some() || f.txn_id.is_some() || f.reference_id.is_some();
-            if has_transaction {
-                return Ok(Recharge {
-                    status: f.status.unwrap_or(Status::Unknown),
-                    reference_id: f.reference_id,
-                    txn_id: f.txn_id,
-                    ackno: f.ackno,
-                    message: f.message,
-                    api_code: f.api_code,
-                    http_status,
-                    raw: json,
-                });
+                Err(effect.unreadable(d))
             }
-            if f.refused {
-                return Err(Error::Api(Box::new(details())));
-            }
-            let d = ErrorDetails::new(format!(
-                "HTTP {http_status} answer names no transaction and no refusal"
-            ))
-            .http_status(http_status)
-            .api_code(api_code)
-            .body(body);
-            Err(call.unreadable(d))
-        }
-        401 | 403 => Err(Error::Authentication(Box::new(details()))),
-        429 => Err(Error::RateLimit(Box::new(
-            details().retry_after(retry_after),
-        ))),
-        400..=499 => Err(Error::Api(Box::new(details()))),
-        500..=599 => Err(call.effect().lost(details())),
+        };
+    }
+    let obj = json.as_ref().and_then(Value::as_object);
+    let api_code = obj.and_then(api_code);
+    let message = obj
+        .and_then(message)
+        .unwrap_or_else(|| format!("HTTP {http_status} {}", http_reason(http_status)));
+    let details = ErrorDetails::new(message)
+        .http_status(http_status)
+        .api_code(api_code)
+        .body(body);
+    Err(match http_status {
+        401 | 403 => Error::Authentication(Box::new(details)),
+        429 => Error::RateLimit(Box::new(details.retry_after(retry_after))),
+        400..=499 => Error::Api(Box::new(details)),
+        500..=599 => effect.lost(details),
         // 1xx/3xx (redirects are not followed: a POST must not turn into a GET).
-        _ => Err(call.unreadable(details())),
+        _ => effect.unreadable(details),
+    })
+}
+
+impl Answer for Recharge {
+    fn from_answered(a: Answered<'_>) -> Result<Self, Error> {
+        let f = read_fields(&a.obj);
+        if f.status.is_some() || f.txn_id.is_some() || f.reference_id.is_some() {
+            return Ok(Recharge {
+                status: f.status.unwrap_or(Status::Unknown),
+                reference_id: f.reference_id,
+                txn_id: f.txn_id,
+                ackno: f.ackno,
+                message: f.message,
+                api_code: f.api_code,
+                http_status: a.http_status,
+                raw: a.into_raw(),
+            });
+        }
+        if a.refused() {
+            return Err(a.refusal());
+        }
+        Err(a.unreadable("names no transaction and no refusal"))
+    }
+
+    fn to_json_value(&self) -> Value {
+        Recharge::to_json_value(self)
+    }
+
+    fn http_status(&self) -> u16 {
+        self.http_status
+    }
+
+    fn outcome(&self) -> &str {
+        self.status.as_str()
+    }
+
+    fn reference_id(&self) -> Option<&str> {
+        self.reference_id.as_deref()
     }
 }
 

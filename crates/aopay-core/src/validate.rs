@@ -10,7 +10,11 @@ use crate::error::ValidationError;
 pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 /// Check a free-text identifier: non-empty, no control characters, bounded.
-fn check_text(field: &'static str, value: &str, max_chars: usize) -> Result<(), ValidationError> {
+pub(crate) fn check_text(
+    field: &'static str,
+    value: &str,
+    max_chars: usize,
+) -> Result<(), ValidationError> {
     if value.trim().is_empty() {
         return Err(ValidationError::new(field, "must not be empty"));
     }

@@ -10,9 +10,9 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use super::{
     Client, DEFAULT_BASE_URL, DEFAULT_POOL_IDLE_TIMEOUT, Inner, RedactedHeaders, USER_AGENT,
 };
+use crate::endpoints::ENDPOINTS;
 use crate::error::{Error, ErrorDetails, ValidationError};
 use crate::journal::Journal;
-use crate::parse::Call;
 use crate::process::PerProcess;
 use crate::tls::{self, ROOTS};
 use crate::validate::{RegistrationId, is_loopback_host};
@@ -246,19 +246,14 @@ impl ClientBuilder {
         // the parent (or a sibling) also reads from (see `process`).
         let http = PerProcess::new(build_http).map_err(|e| Error::connect(ErrorDetails::new(e)))?;
 
-        let endpoint = |call: Call| {
-            let mut url = base.clone();
-            url.set_path(&format!(
-                "{}{}",
-                base.path().trim_end_matches('/'),
-                call.path()
-            ));
-            url
-        };
+        let urls = ENDPOINTS
+            .iter()
+            .map(|spec| (spec.path, endpoint_url(&base, spec.path)))
+            .collect();
         Ok(Client {
             inner: Arc::new(Inner {
-                recharge_url: endpoint(Call::MobileRecharge),
-                status_url: endpoint(Call::RechargeStatus),
+                urls,
+                base,
                 http,
                 registration_id,
                 header_names: self.headers.into_iter().map(|(k, _)| k).collect(),
@@ -270,6 +265,13 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// `path` under `base` (which may itself have a path: a gateway's prefix).
+pub(super) fn endpoint_url(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    url.set_path(&format!("{}{}", base.path().trim_end_matches('/'), path));
+    url
 }
 
 /// `NO_PROXY=*` (or `no_proxy`, as curl reads them): no proxy for any host.

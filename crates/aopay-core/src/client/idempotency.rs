@@ -128,7 +128,7 @@ impl Client {
         key: &str,
         req: &MobileRecharge,
     ) -> Result<Recharge, Error> {
-        let result = self.send_recharge(req).await;
+        let result = self.call(req).await;
         let written = match &result {
             Ok(r) => {
                 let update = Update {

@@ -1,11 +1,14 @@
 //! The HTTP client: one connection pool per process, one deadline per
 //! call, retries only where they cannot charge twice. By concern:
-//! `builder` (options, checked before anything is sent), `transport` (one
-//! exchange), `wait` (reads retried under a deadline, `wait_for_final`),
-//! `idempotency` (keyed writes through the journal).
+//! `builder` (options, checked before anything is sent), `call` (the one
+//! generic call path every endpoint goes through), `transport` (one
+//! exchange), `retry` (reads retried under a deadline), `wait`
+//! (`wait_for_final`), `idempotency` (keyed writes through the journal).
 
 mod builder;
+mod call;
 mod idempotency;
+mod retry;
 mod transport;
 mod wait;
 
@@ -14,14 +17,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
-use tokio::time::Instant;
 
+use crate::endpoints::RechargeStatus;
 use crate::error::{Error, ValidationError};
 use crate::journal::Journal;
 use crate::models::{MobileRecharge, Recharge};
-use crate::parse::Call;
 use crate::process::PerProcess;
-use crate::validate::{ReferenceId, RegistrationId};
+use crate::validate::RegistrationId;
 
 pub use builder::{ClientBuilder, parse_base_url};
 pub use wait::WaitOptions;
@@ -43,8 +45,9 @@ pub struct Client {
 struct Inner {
     http: PerProcess<reqwest::Client>,
     registration_id: RegistrationId,
-    recharge_url: Url,
-    status_url: Url,
+    base: Url,
+    /// Every endpoint's URL, by path.
+    urls: Vec<(&'static str, Url)>,
     header_names: Vec<String>,
     timeout: Duration,
     status_attempt_timeout: Duration,
@@ -58,7 +61,7 @@ impl fmt::Debug for Client {
         let i = &self.inner;
         f.debug_struct("Client")
             .field("registration_id", &i.registration_id)
-            .field("recharge_url", &i.recharge_url.as_str())
+            .field("base_url", &i.base.as_str())
             .field("timeout", &i.timeout)
             .field(
                 "headers",
@@ -92,8 +95,7 @@ impl Client {
 
     /// The base URL calls go to.
     pub fn base_url(&self) -> &str {
-        let url = self.inner.recharge_url.as_str();
-        url.strip_suffix(Call::MobileRecharge.path()).unwrap_or(url)
+        self.inner.base.as_str().trim_end_matches('/')
     }
 
     /// Names of the extra headers (their values are never exposed).
@@ -117,7 +119,7 @@ impl Client {
     /// key with another request is an `IdempotencyConflict`.
     pub async fn mobile_recharge(&self, req: &MobileRecharge) -> Result<Recharge, Error> {
         match (req.idempotency_key(), &self.inner.journal) {
-            (None, _) => self.send_recharge(req).await,
+            (None, _) => self.call(req).await,
             (Some(_), None) => Err(ValidationError::new(
                 "idempotency_key",
                 "needs a journal on the client (ClientBuilder::journal)",
@@ -132,64 +134,10 @@ impl Client {
         self.inner.journal.as_ref()
     }
 
-    async fn send_recharge(&self, req: &MobileRecharge) -> Result<Recharge, Error> {
-        let started = Instant::now();
-        let body = req.to_json(&self.inner.registration_id);
-        let result = self
-            .attempt(
-                Call::MobileRecharge,
-                &self.inner.recharge_url,
-                body,
-                started + self.inner.timeout,
-            )
-            .await;
-        trace_call(Call::MobileRecharge, started, &result, Some(req));
-        result
-    }
-
     /// Look a transaction up by its reference. A read: retried with backoff
     /// on connect errors, timeouts, 429 and 5xx, within one deadline.
     pub async fn recharge_status(&self, reference_id: &str) -> Result<Recharge, Error> {
-        let reference = ReferenceId::new(reference_id)?;
-        let started = Instant::now();
-        let result = self
-            .status_until(&reference, started + self.inner.timeout)
-            .await;
-        trace_call(Call::RechargeStatus, started, &result, None);
-        result
-    }
-}
-
-fn trace_call(
-    call: Call,
-    started: Instant,
-    result: &Result<Recharge, Error>,
-    req: Option<&MobileRecharge>,
-) {
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let number = req.map(|r| r.customer_number().masked());
-    match result {
-        Ok(r) => tracing::debug!(
-            target: "aopay",
-            endpoint = call.name(),
-            http_status = r.http_status,
-            elapsed_ms,
-            outcome = r.status.as_str(),
-            reference_id = r.reference_id.as_deref(),
-            customer_number = number.as_deref(),
-            "call finished"
-        ),
-        Err(e) => tracing::debug!(
-            target: "aopay",
-            endpoint = call.name(),
-            http_status = e.http_status(),
-            elapsed_ms,
-            outcome = e.code(),
-            retry_safe = e.retry_safe(),
-            customer_number = number.as_deref(),
-            error = %e,
-            "call failed"
-        ),
+        self.call(&RechargeStatus::new(reference_id)?).await
     }
 }
 

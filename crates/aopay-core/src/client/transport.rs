@@ -7,19 +7,20 @@ use reqwest::header;
 use tokio::time::Instant;
 
 use super::Client;
+use crate::endpoints::{Answer, EndpointSpec};
 use crate::error::{Error, ErrorDetails, error_chain};
-use crate::models::Recharge;
-use crate::parse::{Call, Effect, interpret};
+use crate::parse::{Effect, read_answer};
 
 impl Client {
     /// One HTTP exchange, bounded by `deadline`.
-    pub(super) async fn attempt(
+    pub(super) async fn attempt<A: Answer>(
         &self,
-        call: Call,
+        spec: &EndpointSpec,
         url: &Url,
         body: Vec<u8>,
         deadline: Instant,
-    ) -> Result<Recharge, Error> {
+    ) -> Result<A, Error> {
+        let call = spec.effect;
         let http = self
             .inner
             .http
@@ -50,7 +51,7 @@ impl Client {
                     .body(&bytes),
                 ));
             }
-            interpret(call, status, retry_after, &bytes)
+            read_answer(call, status, retry_after, &bytes)
         };
         match tokio::time::timeout_at(deadline, exchange).await {
             Ok(result) => result,
@@ -76,24 +77,24 @@ pub(super) async fn see_closed_connections() {
     }
 }
 
-pub(super) fn timeout_error(call: Call) -> Error {
-    let message = match call.effect() {
+pub(super) fn timeout_error(effect: Effect) -> Error {
+    let message = match effect {
         Effect::Write => "no answer before the deadline; the recharge may have been processed",
         Effect::Read => "no answer before the deadline",
     };
-    call.effect().lost(ErrorDetails::new(message))
+    effect.lost(ErrorDetails::new(message))
 }
 
 /// Classify a transport failure. Only a failed connect is known to have
 /// sent nothing (hyper itself resends a request whose pooled connection
 /// was found closed before any byte was written).
-pub(super) fn transport_error(call: Call, e: reqwest::Error, during: &str) -> Error {
+pub(super) fn transport_error(effect: Effect, e: reqwest::Error, during: &str) -> Error {
     let text = error_chain(&e);
     if e.is_connect() {
         return Error::connect(ErrorDetails::new(text).source(e));
     }
     let d = ErrorDetails::new(format!("connection failed while {during}: {text}")).source(e);
-    call.effect().lost(d)
+    effect.lost(d)
 }
 
 /// `Retry-After` (RFC 9110 §10.2.3): delay-seconds, or an HTTP-date (a date
@@ -109,7 +110,7 @@ pub(super) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 
 /// Read at most `max` bytes of the body; `complete` is false if it was cut.
 pub(super) async fn read_capped(
-    call: Call,
+    call: Effect,
     mut resp: reqwest::Response,
     max: usize,
 ) -> Result<(Vec<u8>, bool), Error> {

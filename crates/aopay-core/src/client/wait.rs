@@ -1,14 +1,14 @@
-//! Reads: retried with backoff under one deadline, and `wait_for_final`.
+//! `wait_for_final`: polling a transaction's status until it is final.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::Client;
-use crate::error::{Error, ErrorDetails, ErrorKind};
-use crate::models::{Recharge, recharge_status_json};
-use crate::parse::Call;
+use super::retry::{is_transient, jitter_between};
+use crate::endpoints::{Endpoint, RechargeStatus};
+use crate::error::{Error, ErrorDetails};
+use crate::models::Recharge;
 use crate::validate::ReferenceId;
 
 /// How `wait_for_final` polls.
@@ -61,6 +61,9 @@ impl Client {
         options: WaitOptions,
     ) -> Result<Recharge, Error> {
         let reference = ReferenceId::new(reference_id)?;
+        let spec = RechargeStatus::SPEC;
+        let url = self.url_of(spec);
+        let body = RechargeStatus::of(reference.clone()).to_body(&self.inner.registration_id);
         let deadline = Instant::now() + options.timeout;
         let mut interval = options.initial_interval;
         let mut last: Option<Recharge> = None;
@@ -68,7 +71,10 @@ impl Client {
         loop {
             let call_deadline = deadline.min(Instant::now() + self.inner.timeout);
             let mut pause = interval;
-            match self.status_until(&reference, call_deadline).await {
+            match self
+                .read_until::<Recharge>(spec, &url, body.clone(), call_deadline)
+                .await
+            {
                 Ok(r) if r.is_final() => return Ok(r),
                 Ok(r) => last = Some(r),
                 Err(e) if is_transient(&e) => {
@@ -100,88 +106,5 @@ impl Client {
             d = d.http_status(r.http_status).api_code(r.api_code);
         }
         Err(Error::outcome_unknown(d))
-    }
-
-    pub(super) async fn status_until(
-        &self,
-        reference: &ReferenceId,
-        deadline: Instant,
-    ) -> Result<Recharge, Error> {
-        let body = recharge_status_json(&self.inner.registration_id, reference);
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let attempt_deadline = deadline.min(Instant::now() + self.inner.status_attempt_timeout);
-            let err = match self
-                .attempt(
-                    Call::RechargeStatus,
-                    &self.inner.status_url,
-                    body.clone(),
-                    attempt_deadline,
-                )
-                .await
-            {
-                Ok(r) => return Ok(r),
-                Err(e) if is_transient(&e) => e,
-                Err(e) => return Err(e),
-            };
-            if attempt >= self.inner.status_max_attempts {
-                return Err(err);
-            }
-            let backoff = jitter_between(Duration::ZERO, backoff_cap(attempt));
-            let pause = err.retry_after().unwrap_or(backoff);
-            if Instant::now() + pause >= deadline {
-                return Err(err);
-            }
-            tracing::debug!(target: "aopay", endpoint = "RechargeStatus", attempt, error = %err.code(), pause_ms = pause.as_millis() as u64, "retrying");
-            tokio::time::sleep(pause).await;
-        }
-    }
-}
-
-/// Errors a status read may retry, and `wait_for_final` may poll through.
-pub(super) fn is_transient(e: &Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::Connect | ErrorKind::Server | ErrorKind::RateLimit | ErrorKind::Protocol
-    )
-}
-
-pub(super) fn backoff_cap(attempt: u32) -> Duration {
-    let base = Duration::from_millis(100);
-    base.saturating_mul(1 << attempt.min(10))
-        .min(Duration::from_secs(2))
-}
-
-/// A duration drawn uniformly from `lo..=hi` (full jitter). Not for
-/// cryptography: it only spreads retries apart.
-pub(super) fn jitter_between(lo: Duration, hi: Duration) -> Duration {
-    static STATE: AtomicU64 = AtomicU64::new(0);
-    let seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    let mut x = seed ^ STATE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    if hi <= lo {
-        return lo;
-    }
-    let span = (hi - lo).as_nanos() as u64;
-    lo + Duration::from_nanos(x % (span + 1))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn jitter_stays_in_range() {
-        for _ in 0..1000 {
-            let d = jitter_between(Duration::from_millis(10), Duration::from_millis(20));
-            assert!(d >= Duration::from_millis(10) && d <= Duration::from_millis(20));
-        }
-        assert_eq!(backoff_cap(1), Duration::from_millis(200));
-        assert_eq!(backoff_cap(30), Duration::from_secs(2));
     }
 }

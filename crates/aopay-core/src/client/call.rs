@@ -1,0 +1,94 @@
+//! The one call path every endpoint goes through: a read is retried under
+//! one deadline, a write is sent once (docs/protocol.md §2, §6).
+
+use std::borrow::Cow;
+
+use reqwest::Url;
+use tokio::time::Instant;
+
+use super::Client;
+use super::builder::endpoint_url;
+use crate::endpoints::{Answer, Args, Endpoint, EndpointSpec, PreparedCall, endpoint};
+use crate::error::{Error, ValidationError};
+use crate::parse::Effect;
+
+impl Client {
+    /// Send `req` to its endpoint and read the answer. A read
+    /// ([`Effect::Read`]) is retried on connect errors, timeouts, 429 and
+    /// 5xx within the client's deadline; a write is sent at most once, and
+    /// once any byte of it may have left a failure is
+    /// [`Error::OutcomeUnknown`].
+    ///
+    /// ```no_run
+    /// # async fn run(client: aopay_core::Client) -> Result<(), aopay_core::Error> {
+    /// let req = aopay_core::DthInfoRequest::new("Jio", "62638787325776", "Delhi NCR")?;
+    /// let info = client.call(&req).await?;
+    /// println!("{:?} {:?}", info.customer_name, info.balance);
+    /// # Ok(()) }
+    /// ```
+    pub async fn call<E: Endpoint>(&self, req: &E) -> Result<E::Answer, Error> {
+        let spec = E::SPEC;
+        let started = Instant::now();
+        let deadline = started + self.inner.timeout;
+        let body = req.to_body(&self.inner.registration_id);
+        let url = self.url_of(spec);
+        let result = match spec.effect {
+            Effect::Read => self.read_until(spec, &url, body, deadline).await,
+            Effect::Write => self.attempt(spec, &url, body, deadline).await,
+        };
+        trace_call(spec, started, &result, req.masked_number());
+        result
+    }
+
+    /// The generic entry point of the bindings and the CLI: check `args`
+    /// against the endpoint named `method` (`"dth_info"`) and return the
+    /// call, which sends nothing until it is polled. Its answer is the
+    /// endpoint's [`Answer::to_json_value`].
+    pub fn prepare(&self, method: &str, args: &Args) -> Result<PreparedCall, Error> {
+        let spec = endpoint(method).ok_or_else(|| {
+            ValidationError::new("endpoint", format!("no endpoint is called {method:?}"))
+        })?;
+        spec.prepare(self, args)
+    }
+
+    pub(super) fn url_of(&self, spec: &EndpointSpec) -> Cow<'_, Url> {
+        match self.inner.urls.iter().find(|(p, _)| *p == spec.path) {
+            Some((_, url)) => Cow::Borrowed(url),
+            // Every endpoint of the table has its URL built; one from
+            // elsewhere gets its URL now.
+            None => Cow::Owned(endpoint_url(&self.inner.base, spec.path)),
+        }
+    }
+}
+
+fn trace_call<A: Answer>(
+    spec: &EndpointSpec,
+    started: Instant,
+    result: &Result<A, Error>,
+    number: Option<String>,
+) {
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match result {
+        Ok(a) => tracing::debug!(
+            target: "aopay",
+            endpoint = spec.name,
+            http_status = a.http_status(),
+            elapsed_ms,
+            outcome = a.outcome(),
+            reference_id = a.reference_id(),
+            customer_number = number.as_deref(),
+            "call finished"
+        ),
+        Err(e) => tracing::debug!(
+            target: "aopay",
+            endpoint = spec.name,
+            http_status = e.http_status(),
+            elapsed_ms,
+            outcome = e.code(),
+            retry_safe = e.retry_safe(),
+            customer_number = number.as_deref(),
+            error = %e,
+            "call failed"
+        ),
+    }
+}

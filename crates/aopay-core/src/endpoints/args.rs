@@ -1,0 +1,195 @@
+//! Neutral arguments: what a binding or the CLI passes, value by value, so
+//! that the type checks (and their messages) are made once, here, for
+//! every language.
+
+use super::{ArgKind, ArgSpec, EndpointSpec};
+use crate::error::ValidationError;
+use crate::options::camel_case;
+
+/// One argument's value, as the caller's language gave it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArgValue {
+    /// `None` / `null` / `undefined`: the same as absent.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A whole number (saturated to `i64`, so range rules still apply).
+    Int(i64),
+    /// A number that is not whole (or not finite).
+    Float(f64),
+    /// A string.
+    Text(String),
+    /// Anything else, by its type's name in the caller's language.
+    Other(String),
+}
+
+/// The caller's language: it decides how argument names are spelled and
+/// how types are named in messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// snake_case names; `str`, `int`, `float`, `bool`.
+    Python,
+    /// camelCase names; `string`, `number`, `boolean`.
+    Node,
+    /// snake_case names; the CLI and Rust callers (every value is text).
+    Rust,
+}
+
+/// Arguments by name, in the caller's spelling.
+#[derive(Debug, Clone)]
+pub struct Args {
+    lang: Lang,
+    items: Vec<(String, ArgValue)>,
+}
+
+impl Args {
+    /// No arguments yet.
+    pub fn new(lang: Lang) -> Self {
+        Self {
+            lang,
+            items: Vec::new(),
+        }
+    }
+
+    /// Add one (a name given twice keeps the last).
+    pub fn set(&mut self, name: impl Into<String>, value: ArgValue) -> &mut Self {
+        let name = name.into();
+        self.items.retain(|(n, _)| *n != name);
+        self.items.push((name, value));
+        self
+    }
+
+    /// Builder form of [`Args::set`].
+    pub fn with(mut self, name: impl Into<String>, value: ArgValue) -> Self {
+        self.set(name, value);
+        self
+    }
+
+    fn spelled(&self, arg: &ArgSpec) -> String {
+        match self.lang {
+            Lang::Node => camel_case(arg.name),
+            Lang::Python | Lang::Rust => arg.name.to_owned(),
+        }
+    }
+
+    /// Check the names and the types against `spec`: an unknown name, a
+    /// missing required argument and a value of the wrong type are each a
+    /// `ValidationError` naming the field.
+    pub(crate) fn check<'a>(
+        &'a self,
+        spec: &'a EndpointSpec,
+    ) -> Result<Checked<'a>, ValidationError> {
+        for (name, _) in &self.items {
+            if !spec.args.iter().any(|a| self.spelled(a) == *name) {
+                let known: Vec<String> = spec.args.iter().map(|a| self.spelled(a)).collect();
+                return Err(ValidationError::new(
+                    "arguments",
+                    format!(
+                        "{} takes no argument {name:?} (it takes {})",
+                        spec.method,
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        let mut values = Vec::with_capacity(spec.args.len());
+        for arg in spec.args {
+            let spelled = self.spelled(arg);
+            let value = self
+                .items
+                .iter()
+                .find(|(n, _)| *n == spelled)
+                .map(|(_, v)| v)
+                .filter(|v| **v != ArgValue::Null);
+            match value {
+                None if arg.required => {
+                    return Err(ValidationError::new(arg.name, "is required"));
+                }
+                None => values.push(None),
+                Some(v) => {
+                    self.type_check(arg, v)?;
+                    values.push(Some(v));
+                }
+            }
+        }
+        Ok(Checked { spec, values })
+    }
+
+    fn type_check(&self, arg: &ArgSpec, v: &ArgValue) -> Result<(), ValidationError> {
+        let ok = match arg.kind {
+            ArgKind::Text { .. } | ArgKind::Geocode => matches!(v, ArgValue::Text(_)),
+            ArgKind::Integer => matches!(v, ArgValue::Int(_)),
+            ArgKind::CustomerNumber => matches!(v, ArgValue::Text(_) | ArgValue::Int(_)),
+        };
+        if ok {
+            if let (ArgKind::Text { max }, ArgValue::Text(text)) = (arg.kind, v) {
+                crate::validate::check_text(arg.name, text, max)?;
+            }
+            return Ok(());
+        }
+        let py = self.lang == Lang::Python;
+        let expected = match (arg.kind, py) {
+            (ArgKind::Text { .. } | ArgKind::Geocode, true) => "a str",
+            (ArgKind::Text { .. } | ArgKind::Geocode, false) => "a string",
+            (ArgKind::Integer, true) => "an int",
+            (ArgKind::Integer, false) => "a whole number",
+            (ArgKind::CustomerNumber, true) => "a str or an int",
+            (ArgKind::CustomerNumber, false) => "a string or a number",
+        };
+        let got = match (v, py) {
+            (ArgValue::Null, true) => "None".to_owned(),
+            (ArgValue::Null, false) => "null".to_owned(),
+            (ArgValue::Bool(_), true) => "bool".to_owned(),
+            (ArgValue::Bool(_), false) => "boolean".to_owned(),
+            (ArgValue::Int(_), true) => "int".to_owned(),
+            (ArgValue::Float(_), true) => "float".to_owned(),
+            (ArgValue::Int(_) | ArgValue::Float(_), false) => "number".to_owned(),
+            (ArgValue::Text(_), true) => "str".to_owned(),
+            (ArgValue::Text(_), false) => "string".to_owned(),
+            (ArgValue::Other(name), _) => name.clone(),
+        };
+        if arg.kind == ArgKind::Integer && matches!(v, ArgValue::Float(_)) && !py {
+            return Err(ValidationError::new(arg.name, "must be a whole number"));
+        }
+        Err(ValidationError::wrong_type(arg.name, expected, &got))
+    }
+}
+
+/// Arguments whose names and types are right, by position in the spec.
+pub(crate) struct Checked<'a> {
+    spec: &'a EndpointSpec,
+    values: Vec<Option<&'a ArgValue>>,
+}
+
+impl<'a> Checked<'a> {
+    fn value(&self, name: &str) -> Option<&'a ArgValue> {
+        let i = self.spec.args.iter().position(|a| a.name == name)?;
+        self.values.get(i).copied().flatten()
+    }
+
+    /// A text argument (`None` when absent).
+    pub(crate) fn text(&self, name: &str) -> Option<&'a str> {
+        match self.value(name) {
+            Some(ArgValue::Text(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A required text argument; "" when absent, for the rule to refuse.
+    pub(crate) fn required_text(&self, name: &str) -> &'a str {
+        self.text(name).unwrap_or_default()
+    }
+
+    /// An integer argument.
+    pub(crate) fn int(&self, name: &str) -> Option<i64> {
+        match self.value(name) {
+            Some(ArgValue::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// Any argument's value.
+    pub(crate) fn raw(&self, name: &str) -> Option<&'a ArgValue> {
+        self.value(name)
+    }
+}

@@ -1,0 +1,253 @@
+//! MobileRecharge and RechargeStatus (docs/protocol.md §1). Their binding
+//! methods are hand-written (geocode pairs, the journal, `wait_for_final`);
+//! their entries here drive the generic path, the CLI and the checks.
+
+use super::{
+    AnswerSpec, ArgKind, ArgSpec, Args, Binding, Endpoint, EndpointSpec, FieldKind, FieldSpec,
+    PreparedCall, prepare_call,
+};
+use crate::client::Client;
+use crate::error::{Error, ValidationError};
+use crate::models::{MobileRecharge, Recharge, recharge_status_json};
+use crate::parse::Effect;
+use crate::validate::{CustomerNumber, ReferenceId, RegistrationId};
+
+pub(super) static RECHARGE: AnswerSpec = AnswerSpec {
+    name: "Recharge",
+    doc: "A readable answer about a transaction, whatever its fate.",
+    fields: &[
+        FieldSpec {
+            name: "status",
+            kind: FieldKind::Text,
+            doc: "SUCCESS, PENDING, FAILED or UNKNOWN.",
+        },
+        FieldSpec {
+            name: "reference_id",
+            kind: FieldKind::Text,
+            doc: "The API's reference (`ReferanceID`), to track the transaction.",
+        },
+        FieldSpec {
+            name: "txn_id",
+            kind: FieldKind::Text,
+            doc: "`data.txnId`.",
+        },
+        FieldSpec {
+            name: "ackno",
+            kind: FieldKind::Text,
+            doc: "`data.ackno`.",
+        },
+        FieldSpec {
+            name: "is_final",
+            kind: FieldKind::Bool,
+            doc: "SUCCESS or FAILED: nothing more will change.",
+        },
+    ],
+};
+
+pub(super) static MOBILE_RECHARGE: EndpointSpec = EndpointSpec {
+    name: "MobileRecharge",
+    method: "mobile_recharge",
+    path: "/api/AOP/V2/MobileRecharge",
+    effect: Effect::Write,
+    summary: "Recharge a prepaid mobile number or a DTH account.",
+    args: &[
+        ArgSpec {
+            name: "product_id",
+            wire: "ProductID",
+            kind: ArgKind::Integer,
+            required: true,
+            doc: "Operator/product code (518 is Airtel).",
+            example: "518",
+        },
+        ArgSpec {
+            name: "amount",
+            wire: "Amount",
+            kind: ArgKind::Integer,
+            required: true,
+            doc: "Whole rupees.",
+            example: "10",
+        },
+        ArgSpec {
+            name: "customer_number",
+            wire: "CustomerNumber",
+            kind: ArgKind::CustomerNumber,
+            required: true,
+            doc: "The mobile or DTH customer number.",
+            example: "9876543210",
+        },
+        ArgSpec {
+            name: "geocode",
+            wire: "Geocode",
+            kind: ArgKind::Geocode,
+            required: true,
+            doc: "Where the request originates, \"lat,long\".",
+            example: "23.6784,76.8764",
+        },
+        ArgSpec {
+            name: "idempotency_key",
+            wire: "",
+            kind: ArgKind::Text { max: 128 },
+            required: false,
+            doc: "Your own id for this recharge: with a journal, the same key never pays twice (not sent).",
+            example: "order-123",
+        },
+    ],
+    answer: &RECHARGE,
+    binding: Binding::HandWritten,
+    prepare: prepare_mobile_recharge,
+};
+
+pub(super) static RECHARGE_STATUS: EndpointSpec = EndpointSpec {
+    name: "RechargeStatus",
+    method: "recharge_status",
+    path: "/api/AOP/V2/RechargeStatus",
+    effect: Effect::Read,
+    summary: "Look a transaction up by its reference.",
+    args: &[ArgSpec {
+        name: "reference_id",
+        wire: "ReferanceId",
+        kind: ArgKind::Text { max: 128 },
+        required: true,
+        doc: "The reference a recharge returned.",
+        example: "AOP554R318820",
+    }],
+    answer: &RECHARGE,
+    binding: Binding::HandWritten,
+    prepare: prepare_call::<RechargeStatus>,
+};
+
+/// A keyed recharge goes through the journal: the generic entry point
+/// runs [`Client::mobile_recharge`], not a bare send.
+fn prepare_mobile_recharge(client: &Client, args: &Args) -> Result<PreparedCall, Error> {
+    let req = MobileRecharge::from_args(args)?;
+    let client = client.clone();
+    Ok(Box::pin(async move {
+        client
+            .mobile_recharge(&req)
+            .await
+            .map(|r| r.to_json_value())
+    }))
+}
+
+impl Endpoint for MobileRecharge {
+    const SPEC: &'static EndpointSpec = &MOBILE_RECHARGE;
+    type Answer = Recharge;
+
+    fn from_args(args: &Args) -> Result<Self, ValidationError> {
+        let a = args.check(Self::SPEC)?;
+        let number = match a.raw("customer_number") {
+            Some(super::ArgValue::Int(n)) => CustomerNumber::from_integer(*n)?,
+            _ => CustomerNumber::parse(a.required_text("customer_number"))?,
+        };
+        let req = MobileRecharge::from_parts(
+            crate::validate::ProductId::new(a.int("product_id").unwrap_or_default())?,
+            crate::validate::Amount::new(a.int("amount").unwrap_or_default())?,
+            number,
+            crate::validate::Geocode::parse(a.required_text("geocode"))?,
+        );
+        match a.text("idempotency_key") {
+            Some(key) => req.with_idempotency_key(key),
+            None => Ok(req),
+        }
+    }
+
+    fn to_body(&self, registration_id: &RegistrationId) -> Vec<u8> {
+        self.to_json(registration_id)
+    }
+
+    fn masked_number(&self) -> Option<String> {
+        Some(self.customer_number().masked())
+    }
+}
+
+/// A RechargeStatus request: the reference to look up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RechargeStatus {
+    reference_id: ReferenceId,
+}
+
+impl RechargeStatus {
+    /// Check the reference.
+    pub fn new(reference_id: &str) -> Result<Self, ValidationError> {
+        Ok(Self {
+            reference_id: ReferenceId::new(reference_id)?,
+        })
+    }
+
+    /// From an already checked reference.
+    pub fn of(reference_id: ReferenceId) -> Self {
+        Self { reference_id }
+    }
+}
+
+impl Endpoint for RechargeStatus {
+    const SPEC: &'static EndpointSpec = &RECHARGE_STATUS;
+    type Answer = Recharge;
+
+    fn from_args(args: &Args) -> Result<Self, ValidationError> {
+        let a = args.check(Self::SPEC)?;
+        Self::new(a.required_text("reference_id"))
+    }
+
+    fn to_body(&self, registration_id: &RegistrationId) -> Vec<u8> {
+        recharge_status_json(registration_id, &self.reference_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoints::{Answer, ArgValue, Lang};
+
+    #[test]
+    fn neutral_arguments_build_the_same_request_as_the_typed_constructor() {
+        let args = Args::new(Lang::Python)
+            .with("product_id", ArgValue::Int(518))
+            .with("amount", ArgValue::Int(10))
+            .with("customer_number", ArgValue::Text("98765 43210".into()))
+            .with("geocode", ArgValue::Text("23.6784,76.8764".into()))
+            .with("idempotency_key", ArgValue::Null);
+        let typed = MobileRecharge::new(518, 10, "9876543210", "23.6784,76.8764").unwrap();
+        assert_eq!(MobileRecharge::from_args(&args).unwrap(), typed);
+        let e = MobileRecharge::from_args(&args.clone().with("amount", ArgValue::Float(10.0)))
+            .unwrap_err();
+        assert_eq!(e.to_string(), "invalid amount: must be an int, not float");
+        let e =
+            MobileRecharge::from_args(&args.clone().with("amount", ArgValue::Int(0))).unwrap_err();
+        assert_eq!(e.field(), "amount");
+        let e = RechargeStatus::from_args(
+            &Args::new(Lang::Node).with("referenceId", ArgValue::Int(123)),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid reference_id: must be a string, not number"
+        );
+    }
+
+    #[test]
+    fn the_recharge_json_has_exactly_the_spec_fields() {
+        let r = crate::interpret(
+            crate::Call::RechargeStatus,
+            200,
+            None,
+            br#"{"ReferanceID":"R1","data":{"status":"SUCCESS"}}"#,
+        )
+        .unwrap();
+        let mut keys: Vec<String> = r
+            .to_json_value()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let mut names: Vec<String> = RECHARGE_STATUS
+            .answer_fields()
+            .map(|f| f.name.to_owned())
+            .collect();
+        keys.sort();
+        names.sort();
+        assert_eq!(keys, names);
+        assert_eq!(Answer::outcome(&r), "SUCCESS");
+    }
+}
