@@ -11,14 +11,13 @@
 
 from ._aopay import (
     MAGIC_NUMBERS,
-    AsyncClient,
-    Client,
     PostgresJournal,
     Recharge,
     Sandbox,
     SqliteJournal,
     __version__,
 )
+from ._endpoints import AsyncClient, Client, DthInfo
 from .errors import (
     AopayError,
     ApiError,
@@ -37,6 +36,7 @@ __all__ = [
     "MAGIC_NUMBERS",
     "AsyncClient",
     "Client",
+    "DthInfo",
     "PostgresJournal",
     "Recharge",
     "Sandbox",

@@ -4,6 +4,8 @@ from os import PathLike
 from types import TracebackType
 from typing import Any, Generator, Literal, Mapping, Optional, Sequence, Tuple, Union, final
 
+from typing_extensions import disjoint_base
+
 __all__ = [
     "CLIENT_OPTIONS",
     "ERROR_KINDS",
@@ -72,7 +74,7 @@ class Recharge:
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, other: object, /) -> bool: ...
 
-@final
+@disjoint_base
 class Client:
     """A blocking client; thread-safe, releases the GIL during every call.
 
@@ -109,6 +111,8 @@ class Client:
         idempotency_key: Optional[str] = None,
     ) -> Recharge: ...
     def recharge_status(self, reference_id: str) -> Recharge: ...
+    # The one generic call behind the generated methods (aopay._endpoints).
+    def _call(self, method: str, args: dict[str, Any]) -> dict[str, Any]: ...
     def wait_for_final(
         self,
         reference_id: str,
@@ -132,7 +136,7 @@ class AsyncCall:
     def throw(self, *args: Any) -> Any: ...
     def close(self) -> None: ...
 
-@final
+@disjoint_base
 class AsyncClient:
     """An asyncio client; many calls may be in flight at once. Arguments and
     defaults as for ``Client``."""
@@ -163,6 +167,7 @@ class AsyncClient:
         idempotency_key: Optional[str] = None,
     ) -> Recharge: ...
     async def recharge_status(self, reference_id: str) -> Recharge: ...
+    async def _call(self, method: str, args: dict[str, Any]) -> dict[str, Any]: ...
     async def wait_for_final(
         self,
         reference_id: str,

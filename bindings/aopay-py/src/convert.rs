@@ -219,3 +219,43 @@ pub(crate) fn json_to_py<'py>(
         }
     })
 }
+
+/// A value of Python as a neutral argument: the core checks its type
+/// against the endpoint's table, with Python's type names.
+fn arg_from_py(obj: &Bound<'_, PyAny>) -> PyResult<aopay_core::ArgValue> {
+    use aopay_core::ArgValue;
+    Ok(if obj.is_none() {
+        ArgValue::Null
+    } else if let Ok(b) = obj.cast::<PyBool>() {
+        ArgValue::Bool(b.is_true())
+    } else if obj.is_instance_of::<PyInt>() {
+        ArgValue::Int(match obj.extract::<i64>() {
+            Ok(v) => v,
+            Err(_) if obj.lt(0)? => i64::MIN,
+            Err(_) => i64::MAX,
+        })
+    } else if let Ok(f) = obj.cast::<PyFloat>() {
+        ArgValue::Float(f.value())
+    } else if let Ok(s) = obj.cast::<PyString>() {
+        ArgValue::Text(s.to_cow()?.into_owned())
+    } else {
+        ArgValue::Other(type_name(obj))
+    })
+}
+
+/// The keyword arguments of a generated method (a dict of str keys).
+pub(crate) fn args_from_py(args: &Bound<'_, PyAny>) -> PyResult<aopay_core::Args> {
+    let dict = args
+        .cast::<PyDict>()
+        .map_err(|_| wrong_type("arguments", "a dict", args))?;
+    let mut out = aopay_core::Args::new(aopay_core::Lang::Python);
+    for (k, v) in dict.iter() {
+        let name = k
+            .cast::<PyString>()
+            .map_err(|_| wrong_type("arguments", "a dict with str keys", args))?
+            .to_cow()?
+            .into_owned();
+        out.set(name, arg_from_py(&v)?);
+    }
+    Ok(out)
+}

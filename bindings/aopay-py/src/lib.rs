@@ -134,7 +134,7 @@ fn client_repr(py: Python<'_>, name: &str, c: &aopay_core::Client) -> String {
 
 /// A blocking client. Share one per process: it is thread-safe, and every
 /// call releases the GIL.
-#[pyclass(frozen, module = "aopay", name = "Client")]
+#[pyclass(frozen, subclass, module = "aopay._aopay", name = "Client")]
 #[derive(Debug)]
 pub struct PyClient {
     inner: aopay_core::Client,
@@ -206,6 +206,24 @@ impl PyClient {
         .map(PyRecharge::from)
     }
 
+    /// The one generic call behind the generated methods (`aopay._endpoints`):
+    /// `method` is an endpoint of the core's table, `args` its keyword
+    /// arguments; the answer comes back as a dict of its fields.
+    fn _call<'py>(
+        &self,
+        py: Python<'py>,
+        method: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let method = convert::text_from_py("endpoint", method)?;
+        let call = self
+            .inner
+            .prepare(&method, &convert::args_from_py(args)?)
+            .map_err(to_py_err)?;
+        let v = block_on_interruptibly(py, runtime::this_process(&self.rt)?, call)?;
+        json_to_py(py, &v)
+    }
+
     #[pyo3(signature = (reference_id, timeout=None, *, initial_interval=None, max_interval=None))]
     fn wait_for_final(
         &self,
@@ -249,7 +267,7 @@ impl PyClient {
 
 /// An asyncio client: the same methods as coroutines; many calls may be in
 /// flight at once on one client.
-#[pyclass(frozen, module = "aopay", name = "AsyncClient")]
+#[pyclass(frozen, subclass, module = "aopay._aopay", name = "AsyncClient")]
 #[derive(Debug)]
 pub struct PyAsyncClient {
     inner: aopay_core::Client,
@@ -312,6 +330,25 @@ impl PyAsyncClient {
                 .map(Payload::Recharge)
         };
         Ok(AsyncCall::new("recharge_status", call, true))
+    }
+
+    /// The one generic call behind the generated methods: checked now,
+    /// sent when first awaited; resolves to a dict of the answer's fields.
+    fn _call(&self, method: &Bound<'_, PyAny>, args: &Bound<'_, PyAny>) -> PyResult<AsyncCall> {
+        let method = convert::text_from_py("endpoint", method)?;
+        let call = self
+            .inner
+            .prepare(&method, &convert::args_from_py(args)?)
+            .map_err(to_py_err)?;
+        let spec = aopay_core::endpoint(&method);
+        let name = spec.map_or("call", |e| e.method);
+        // A cancelled read may stop at once; a write runs to its outcome.
+        let abort = spec.is_some_and(|e| e.effect == aopay_core::Effect::Read);
+        Ok(AsyncCall::new(
+            name,
+            async move { call.await.map(Payload::Json) },
+            abort,
+        ))
     }
 
     #[pyo3(signature = (reference_id, timeout=None, *, initial_interval=None, max_interval=None))]
@@ -464,13 +501,8 @@ impl PySandbox {
 
     /// Counts of what was received so far.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let s = self.running()?.stats();
-        let d = PyDict::new(py);
-        d.set_item("recharge_requests", s.recharge_requests)?;
-        d.set_item("status_requests", s.status_requests)?;
-        d.set_item("rejected_requests", s.rejected_requests)?;
-        d.set_item("transactions", s.transactions)?;
-        Ok(d)
+        let s = serde_json::to_value(self.running()?.stats()).unwrap_or_default();
+        Ok(json_to_py(py, &s)?.cast_into::<PyDict>()?)
     }
 
     /// How many recharge requests named this customer number.

@@ -13,11 +13,12 @@ use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Map, Value, json};
 
-use crate::magic::{Scenario, scenario_for};
+use crate::magic::{DthScenario, Scenario, dth_scenario_for, scenario_for};
 use crate::{SandboxConfig, Stats};
 
 pub(crate) const RECHARGE_PATH: &str = "/api/AOP/V2/MobileRecharge";
 pub(crate) const STATUS_PATH: &str = "/api/AOP/V2/RechargeStatus";
+pub(crate) const DTH_INFO_PATH: &str = "/api/AOP/V2/GetDthInfo";
 
 /// Returned by the handler to make hyper close the connection unanswered.
 #[derive(Debug)]
@@ -77,6 +78,7 @@ pub(crate) struct State {
     next_ref: AtomicU64,
     recharge_requests: AtomicU64,
     status_requests: AtomicU64,
+    dth_info_requests: AtomicU64,
     rejected_requests: AtomicU64,
 }
 
@@ -95,6 +97,7 @@ impl State {
         Stats {
             recharge_requests: self.recharge_requests.load(Ordering::SeqCst),
             status_requests: self.status_requests.load(Ordering::SeqCst),
+            dth_info_requests: self.dth_info_requests.load(Ordering::SeqCst),
             rejected_requests: self.rejected_requests.load(Ordering::SeqCst),
             transactions: lock(&self.txns).by_reference.len() as u64,
         }
@@ -113,6 +116,7 @@ impl State {
         for c in [
             &self.recharge_requests,
             &self.status_requests,
+            &self.dth_info_requests,
             &self.rejected_requests,
         ] {
             c.store(0, Ordering::SeqCst);
@@ -121,7 +125,7 @@ impl State {
 
     pub(crate) async fn handle(&self, req: Request<Incoming>) -> Result<Answer, DropConnection> {
         let path = req.uri().path().to_owned();
-        if path != RECHARGE_PATH && path != STATUS_PATH {
+        if ![RECHARGE_PATH, STATUS_PATH, DTH_INFO_PATH].contains(&path.as_str()) {
             return Ok(self.reject(
                 StatusCode::NOT_FOUND,
                 404,
@@ -163,7 +167,12 @@ impl State {
         };
         // Fast path: a typed parse. Anything it refuses is re-read as a
         // Value, field by field, to say exactly what is wrong.
-        let result = if path == RECHARGE_PATH {
+        let result = if path == DTH_INFO_PATH {
+            match as_object(&body) {
+                Ok(obj) => self.dth_info(&obj),
+                Err(e) => Err(e),
+            }
+        } else if path == RECHARGE_PATH {
             match serde_json::from_slice::<RechargeBody<'_>>(&body) {
                 Ok(typed) if typed.check().is_ok() => self.recharge(typed).await,
                 Err(e) if is_duplicate_field(&e) => Err(Rejection::Bad(e.to_string())),
@@ -328,6 +337,54 @@ impl State {
         }
         Ok(json_answer(StatusCode::OK, txn_body(reference, txn)))
     }
+}
+
+impl State {
+    /// GetDthInfo: every key a non-empty string, as the documentation's
+    /// sample and table both have them.
+    fn dth_info(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
+        for key in ["RegistrationID", "circle", "operator"] {
+            required_str(obj, key)?;
+        }
+        let number = required_str(obj, "Opnumber")?;
+        if let Some(extra) = obj
+            .keys()
+            .find(|k| !["RegistrationID", "circle", "operator", "Opnumber"].contains(&k.as_str()))
+        {
+            return Err(Rejection::Bad(format!("unknown field {extra}")));
+        }
+        self.dth_info_requests.fetch_add(1, Ordering::SeqCst);
+        Ok(match dth_scenario_for(number) {
+            DthScenario::UnknownAccount => answer(
+                StatusCode::OK,
+                &json!({"status": false, "response_code": 2,
+                        "message": format!("No DTH account found for number {}", mask_text(number))}),
+            ),
+            DthScenario::LookupFailed => answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({"status": false, "response_code": 503,
+                        "message": "Operator lookup failed, try again later"}),
+            ),
+            _ => answer(
+                StatusCode::OK,
+                &json!({"status": true, "response_code": 1, "message": "Customer details fetched",
+                        "data": [{"customerName": "Sandbox Customer", "Balance": "245.50",
+                                  "planname": "Sandbox HD Pack", "MonthlyRecharge": 320,
+                                  "NextRechargeDate": "2026-12-15", "status": "Active",
+                                  "operator": required_str(obj, "operator")?}]}),
+            ),
+        })
+    }
+}
+
+/// A customer's account number with all but its first and last two
+/// characters hidden.
+fn mask_text(s: &str) -> String {
+    let n = s.chars().count();
+    s.chars()
+        .enumerate()
+        .map(|(i, c)| if i < 2 || i + 2 >= n { c } else { 'X' })
+        .collect()
 }
 
 enum Rejection {

@@ -35,7 +35,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use magic::{MAGIC_NUMBERS, Scenario, scenario_for};
+pub use magic::{
+    DthScenario, MAGIC_DTH_ACCOUNTS, MAGIC_NUMBERS, Scenario, dth_scenario_for, scenario_for,
+};
 
 /// Tunables of the sandbox's behaviour.
 #[derive(Debug, Clone)]
@@ -96,6 +98,8 @@ pub struct Stats {
     pub recharge_requests: u64,
     /// Well-formed RechargeStatus requests received.
     pub status_requests: u64,
+    /// Well-formed GetDthInfo requests received.
+    pub dth_info_requests: u64,
     /// Requests refused as malformed (400, 404, 405, 413, 415).
     pub rejected_requests: u64,
     /// Transactions recorded and still kept (see `max_transactions`).

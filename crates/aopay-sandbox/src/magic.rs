@@ -114,3 +114,38 @@ pub fn scenario_for(customer_number: u64) -> Scenario {
         .find(|(n, _, _)| *n == customer_number)
         .map_or(Scenario::Success, |(_, s, _)| *s)
 }
+
+/// What a magic DTH account number makes GetDthInfo answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DthScenario {
+    /// 200 with the account's holder, balance, plan and due date.
+    Found,
+    /// 200, `status: false`, `response_code` 2: no such account.
+    UnknownAccount,
+    /// 503 on every attempt: the operator's lookup failed.
+    LookupFailed,
+}
+
+/// Every magic DTH account number of GetDthInfo, its scenario and a
+/// one-line description. Any other valid number is found.
+pub const MAGIC_DTH_ACCOUNTS: &[(&str, DthScenario, &str)] = &[
+    (
+        "9000000101",
+        DthScenario::UnknownAccount,
+        "GetDthInfo: 200 status:false, response_code 2 (no such account)",
+    ),
+    (
+        "9000000102",
+        DthScenario::LookupFailed,
+        "GetDthInfo: HTTP 503 on every attempt (the operator's lookup failed)",
+    ),
+];
+
+/// The scenario a DTH account number triggers.
+pub fn dth_scenario_for(number: &str) -> DthScenario {
+    MAGIC_DTH_ACCOUNTS
+        .iter()
+        .find(|(n, _, _)| *n == number)
+        .map_or(DthScenario::Found, |(_, s, _)| *s)
+}

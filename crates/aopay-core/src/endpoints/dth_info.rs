@@ -58,26 +58,31 @@ static DTH_INFO_ANSWER: AnswerSpec = AnswerSpec {
             name: "customer_name",
             kind: FieldKind::Text,
             doc: "The account holder's name.",
+            personal: true,
         },
         FieldSpec {
             name: "balance",
             kind: FieldKind::Money,
             doc: "The account's balance, in rupees.",
+            personal: false,
         },
         FieldSpec {
             name: "plan",
             kind: FieldKind::Text,
             doc: "The current plan.",
+            personal: false,
         },
         FieldSpec {
             name: "monthly_amount",
             kind: FieldKind::Money,
             doc: "The monthly recharge amount, in rupees.",
+            personal: false,
         },
         FieldSpec {
             name: "next_due_date",
             kind: FieldKind::Text,
             doc: "When the next recharge is due, as the operator writes it.",
+            personal: false,
         },
     ],
 };

@@ -115,6 +115,9 @@ pub struct FieldSpec {
     pub kind: FieldKind,
     /// One line.
     pub doc: &'static str,
+    /// Personal data: left out of `Debug` and `repr` (shown in full only
+    /// when asked for by name).
+    pub personal: bool,
 }
 
 /// The type of an answer's field (every field but `http_status` and `raw`
@@ -143,21 +146,25 @@ pub(crate) const COMMON_FIELDS: [FieldSpec; 4] = [
         name: "message",
         kind: FieldKind::Text,
         doc: "The most specific non-empty message in the body.",
+        personal: false,
     },
     FieldSpec {
         name: "api_code",
         kind: FieldKind::Integer,
         doc: "`statusCode` / `response_code` from the body.",
+        personal: false,
     },
     FieldSpec {
         name: "http_status",
         kind: FieldKind::HttpStatus,
         doc: "The HTTP status of the answer.",
+        personal: false,
     },
     FieldSpec {
         name: "raw",
         kind: FieldKind::Raw,
         doc: "The whole JSON body, untouched.",
+        personal: true,
     },
 ];
 

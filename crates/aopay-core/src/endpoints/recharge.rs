@@ -20,26 +20,31 @@ pub(super) static RECHARGE: AnswerSpec = AnswerSpec {
             name: "status",
             kind: FieldKind::Text,
             doc: "SUCCESS, PENDING, FAILED or UNKNOWN.",
+            personal: false,
         },
         FieldSpec {
             name: "reference_id",
             kind: FieldKind::Text,
             doc: "The API's reference (`ReferanceID`), to track the transaction.",
+            personal: false,
         },
         FieldSpec {
             name: "txn_id",
             kind: FieldKind::Text,
             doc: "`data.txnId`.",
+            personal: false,
         },
         FieldSpec {
             name: "ackno",
             kind: FieldKind::Text,
             doc: "`data.ackno`.",
+            personal: false,
         },
         FieldSpec {
             name: "is_final",
             kind: FieldKind::Bool,
             doc: "SUCCESS or FAILED: nothing more will change.",
+            personal: false,
         },
     ],
 };
