@@ -5,6 +5,7 @@
 
 const native = require('./native.cjs')
 const errors = require('./errors.cjs')
+const installEndpoints = require('./endpoints.cjs')
 
 const { fromNative, fromPayload } = errors
 
@@ -136,6 +137,11 @@ class Client {
     return this[nativeKey].describe()
   }
 }
+
+// The generated endpoint methods (`dthInfo`, …) all go through one native call.
+installEndpoints(Client, (client, method, input) =>
+  client[callKey]((id) => client[nativeKey].call(id, method, input)),
+)
 
 /** snake_case keys of a journal listing to camelCase (`raw` stays untouched). */
 function camelKeys(value) {

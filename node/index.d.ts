@@ -1,6 +1,8 @@
 // Types of the aopay package (hand-written for the JS wrapper; the native
 // layer's generated types are in native.d.cts).
 
+import type { ClientEndpoints } from './endpoints.cjs'
+
 /** The fate of a transaction. SUCCESS and FAILED are final. */
 export type RechargeStatus = 'SUCCESS' | 'PENDING' | 'FAILED' | 'UNKNOWN'
 
@@ -101,6 +103,10 @@ export interface WaitOptions {
   signal?: AbortSignal
 }
 
+export * from './endpoints.cjs'
+
+// The generated methods (`dthInfo`, …) are declared in endpoints.d.cts.
+export interface Client extends ClientEndpoints {}
 export declare class Client {
   constructor(options: ClientOptions)
   /** Submit a recharge; sent at most once. */
@@ -118,6 +124,7 @@ export declare class Client {
 export interface SandboxStats {
   rechargeRequests: number
   statusRequests: number
+  dthInfoRequests: number
   rejectedRequests: number
   transactions: number
 }

@@ -31,6 +31,13 @@ export declare class NativeClient {
    */
   mobileRecharge(id: number, input: object): void
   rechargeStatus(id: number, referenceId: unknown): void
+  /**
+   * The one generic call behind the generated methods (`endpoints.cjs`):
+   * `method` names an endpoint of the core's table, `input` is its
+   * camelCase arguments. Invalid input throws here, before anything is
+   * sent; the answer arrives as a camelCase JSON object.
+   */
+  call(id: number, method: string, input: unknown): void
   /** `options`: `{ timeoutMs?, initialIntervalMs?, maxIntervalMs? }`. */
   waitForFinal(id: number, referenceId: unknown, options?: unknown | undefined | null, cancel?: CancelToken | undefined | null): void
   /** Unresolved journal entries, as a JSON array (snake_case keys). */
@@ -78,6 +85,7 @@ export declare function magicNumbers(): Array<MagicNumber>
 export interface SandboxStats {
   rechargeRequests: number
   statusRequests: number
+  dthInfoRequests: number
   rejectedRequests: number
   transactions: number
 }

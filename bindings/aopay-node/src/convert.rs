@@ -18,14 +18,50 @@ pub(crate) const MARKER: &str = "\u{1}AOPAY\u{1}";
 /// An error as the JSON object the JS side builds its error class from:
 /// the core's one structured form, with camelCase keys.
 pub(crate) fn error_json(e: &aopay_core::Error) -> String {
-    let serde_json::Value::Object(fields) = e.to_json_value() else {
-        return String::new();
+    camel_json(&e.to_json_value())
+}
+
+/// A core JSON object (an answer, an error) as JS sees it: its own keys in
+/// camelCase; the values (`raw` among them) untouched.
+pub(crate) fn camel_json(v: &serde_json::Value) -> String {
+    let serde_json::Value::Object(fields) = v else {
+        return v.to_string();
     };
     let camel: serde_json::Map<String, serde_json::Value> = fields
-        .into_iter()
-        .map(|(k, v)| (aopay_core::camel_case(&k), v))
+        .iter()
+        .map(|(k, v)| (aopay_core::camel_case(k), v.clone()))
         .collect();
     serde_json::Value::Object(camel).to_string()
+}
+
+/// The input object of a generated method as neutral arguments: the core
+/// checks names and types against the endpoint's table, with JS's names.
+pub(crate) fn args_from_js(env: &Env, input: &Unknown<'_>) -> napi::Result<aopay_core::Args> {
+    use aopay_core::ArgValue;
+    if input.get_type()? != ValueType::Object || input.is_array()? {
+        return Err(wrong_type("input", "an object", input));
+    }
+    let obj: Object<'_> = input.coerce_to_object()?;
+    let mut args = aopay_core::Args::new(aopay_core::Lang::Node);
+    let names: Vec<String> = env.from_js_value(obj.get_property_names()?)?;
+    for name in names {
+        let v: Unknown<'_> = obj.get_named_property(&name)?;
+        let value = match v.get_type()? {
+            ValueType::Undefined | ValueType::Null => ArgValue::Null,
+            ValueType::Boolean => ArgValue::Bool(v.coerce_to_bool()?),
+            ValueType::Number => {
+                let n = number(&v)?;
+                match aopay_core::integer_from_f64("input", n) {
+                    Ok(i) => ArgValue::Int(i),
+                    Err(_) => ArgValue::Float(n),
+                }
+            }
+            ValueType::String => ArgValue::Text(string(&v)?),
+            _ => ArgValue::Other(type_name(&v)?.to_owned()),
+        };
+        args.set(name, value);
+    }
+    Ok(args)
 }
 
 pub(crate) fn js_error(e: aopay_core::Error) -> napi::Error {

@@ -14,8 +14,8 @@ use napi_derive::napi;
 use tokio::sync::watch;
 
 use crate::convert::{
-    client_from_js, error_json, js_error, local_error, local_error_json, mobile_recharge_from_js,
-    reference_from_js, wait_options_from_js,
+    args_from_js, camel_json, client_from_js, error_json, js_error, local_error, local_error_json,
+    mobile_recharge_from_js, reference_from_js, wait_options_from_js,
 };
 
 /// A Recharge crosses to JS as one JSON string: `JSON.parse` builds the
@@ -93,15 +93,19 @@ impl Dispatcher {
     }
 
     fn spawn(self: &Arc<Self>, id: u32, fut: impl Future<Output = Outcome> + Send + 'static) {
+        self.spawn_json(id, async move { fut.await.map(|r| recharge_json(&r)) });
+    }
+
+    /// Any call whose answer is already JSON text.
+    fn spawn_json(
+        self: &Arc<Self>,
+        id: u32,
+        fut: impl Future<Output = std::result::Result<String, aopay_core::Error>> + Send + 'static,
+    ) {
         let this = Arc::clone(self);
         napi::bindgen_prelude::spawn(async move {
             let outcome = fut.await;
-            this.complete(
-                id,
-                outcome
-                    .map(|r| recharge_json(&r))
-                    .map_err(|e| error_json(&e)),
-            );
+            this.complete(id, outcome.map_err(|e| error_json(&e)));
         });
     }
 }
@@ -207,6 +211,19 @@ impl NativeClient {
         Ok(())
     }
 
+    /// The one generic call behind the generated methods (`endpoints.cjs`):
+    /// `method` names an endpoint of the core's table, `input` is its
+    /// camelCase arguments. Invalid input throws here, before anything is
+    /// sent; the answer arrives as a camelCase JSON object.
+    #[napi]
+    pub fn call(&self, env: &Env, id: u32, method: String, input: Unknown<'_>) -> Result<()> {
+        let args = args_from_js(env, &input)?;
+        let call = self.inner.prepare(&method, &args).map_err(js_error)?;
+        self.dispatcher
+            .spawn_json(id, async move { call.await.map(|v| camel_json(&v)) });
+        Ok(())
+    }
+
     /// `options`: `{ timeoutMs?, initialIntervalMs?, maxIntervalMs? }`.
     #[napi]
     pub fn wait_for_final(
@@ -298,6 +315,7 @@ fn no_journal() -> napi::Error {
 pub struct SandboxStats {
     pub recharge_requests: i64,
     pub status_requests: i64,
+    pub dth_info_requests: i64,
     pub rejected_requests: i64,
     pub transactions: i64,
 }
@@ -344,6 +362,7 @@ impl NativeSandbox {
         Ok(SandboxStats {
             recharge_requests: n(s.recharge_requests),
             status_requests: n(s.status_requests),
+            dth_info_requests: n(s.dth_info_requests),
             rejected_requests: n(s.rejected_requests),
             transactions: n(s.transactions),
         })

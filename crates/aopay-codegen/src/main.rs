@@ -4,7 +4,7 @@
 //! - `python/aopay/_endpoints.py`: the answer dataclasses and the `Client`
 //!   / `AsyncClient` classes, whose generated methods hand off to the one
 //!   native `_call`;
-//! - `node/endpoints.cjs` and `node/endpoints.d.ts`: the same for Node.
+//! - `node/endpoints.cjs` and `node/endpoints.d.cts`: the same for Node.
 //!
 //! `cargo run -p aopay-codegen` rewrites them; `-- --check` fails (exit 1)
 //! if a committed file differs from what the table gives (CI runs it).
@@ -269,7 +269,7 @@ fn main() -> ExitCode {
     let files: [(&str, String); 3] = [
         ("python/aopay/_endpoints.py", python()),
         ("node/endpoints.cjs", node_js()),
-        ("node/endpoints.d.ts", node_dts()),
+        ("node/endpoints.d.cts", node_dts()),
     ];
     let mut drifted = false;
     for (rel, text) in files {

@@ -86,7 +86,10 @@ impl Args {
                     "arguments",
                     format!(
                         "{} takes no argument {name:?} (it takes {})",
-                        spec.method,
+                        match self.lang {
+                            Lang::Node => camel_case(spec.method),
+                            Lang::Python | Lang::Rust => spec.method.to_owned(),
+                        },
                         known.join(", ")
                     ),
                 ));
