@@ -839,6 +839,7 @@ module.exports.CancelToken = nativeBinding.CancelToken
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeSandbox = nativeBinding.NativeSandbox
 module.exports.clientOptionNames = nativeBinding.clientOptionNames
+module.exports.endpoints = nativeBinding.endpoints
 module.exports.errorKinds = nativeBinding.errorKinds
 module.exports.magicNumbers = nativeBinding.magicNumbers
 module.exports.startSandbox = nativeBinding.startSandbox

@@ -68,6 +68,12 @@ export declare class NativeSandbox {
 export declare function clientOptionNames(): Array<string>
 
 /**
+ * The core's endpoint table as JSON (method: description), for the
+ * drift tests.
+ */
+export declare function endpoints(): string
+
+/**
  * Every error kind of the core as `[className, code, retrySafe]`
  * (`errors.cjs` is checked against it by a test).
  */

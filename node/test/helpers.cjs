@@ -35,4 +35,4 @@ function input(number = '9876543210', override = {}) {
   return { productId: 518, amount: 10, customerNumber: String(number), geocode: GEO, ...override }
 }
 
-module.exports = { GEO, REG, SCENARIOS, BAD_INPUTS, GOOD_INPUTS, input }
+module.exports = { GEO, REG, CONTRACT, SCENARIOS, BAD_INPUTS, GOOD_INPUTS, camel, camelKeys, input }

@@ -8,6 +8,7 @@ from typing_extensions import disjoint_base
 
 __all__ = [
     "CLIENT_OPTIONS",
+    "ENDPOINTS",
     "ERROR_KINDS",
     "AsyncCall",
     "AsyncClient",
@@ -23,6 +24,8 @@ __version__: str
 MAGIC_NUMBERS: dict[int, str]
 # Every client option (name: meaning): the keyword arguments of both clients.
 CLIENT_OPTIONS: dict[str, str]
+# Every endpoint of the core's table (method: description).
+ENDPOINTS: dict[str, dict[str, Any]]
 # Every error kind of the core (class name: code); aopay.errors matches it.
 ERROR_KINDS: dict[str, str]
 

@@ -112,3 +112,46 @@ def test_wrong_content_type_and_unknown_reference(sandbox: aopay.Sandbox) -> Non
     check(RECHARGE, status, answer)
     status, answer = post(sandbox.url + STATUS, json.dumps({"RegistrationID": "AOP-554", "ReferanceId": "X1"}).encode())
     check(STATUS, status, answer)
+
+
+def _request_schema(path: str) -> dict[str, Any]:
+    ref = SPEC["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema: dict[str, Any] = SPEC["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    return schema
+
+
+@pytest.mark.parametrize("method", sorted(aopay._aopay.ENDPOINTS))
+def test_the_spec_describes_every_endpoint_of_the_core_as_it_sends_it(method: str) -> None:
+    """Drift check: each endpoint of the core's table has its path here, with
+    exactly the keys the core sends and requires."""
+    e = aopay._aopay.ENDPOINTS[method]
+    assert e["path"] in SPEC["paths"], f"docs/openapi.yaml lacks {e['path']}"
+    schema = _request_schema(e["path"])
+    wire = {a["wire"] for a in e["args"] if a["wire"]} | {"RegistrationID"}
+    required = {a["wire"] for a in e["args"] if a["wire"] and a["required"]} | {"RegistrationID"}
+    assert set(schema["properties"]) == wire
+    assert set(schema["required"]) == required
+    assert SPEC["paths"][e["path"]]["post"]["operationId"] == "".join(
+        w if i == 0 else w.capitalize() for i, w in enumerate(method.split("_"))
+    )
+
+
+def test_dth_info_answers_match_the_spec(sandbox: aopay.Sandbox) -> None:
+    path = "/api/AOP/V2/GetDthInfo"
+    example = dict(SPEC["paths"][path]["post"]["requestBody"]["content"]["application/json"]["example"])
+    for number in ["62638787325776", *CONTRACT_DTH_MAGIC]:
+        status, answer = post(sandbox.url + path, json.dumps({**example, "Opnumber": number}).encode())
+        check(path, status, answer)
+    for mutation in [{"Opnumber": 62638787325776}, {"circle": ""}, {"operator": None}, {"OpNumber": "1"}]:
+        body = {**example, **mutation}
+        with pytest.raises(jsonschema.ValidationError):
+            validate(body, SPEC["components"]["schemas"]["DthInfoRequest"])
+        status, answer = post(sandbox.url + path, json.dumps(body).encode())
+        assert status == 400, mutation
+        check(path, status, answer)
+
+
+CONTRACT_DTH_MAGIC = [
+    row["override"]["number"]
+    for row in json.loads((SPEC_PATH.parents[1] / "testdata" / "contract.json").read_text())["endpoints"]["dth_info"]["magic"]
+]

@@ -498,3 +498,14 @@ pub fn error_kinds() -> String {
         .collect();
     serde_json::Value::from(kinds).to_string()
 }
+
+/// The core's endpoint table as JSON (method: description), for the
+/// drift tests.
+#[napi]
+pub fn endpoints() -> String {
+    let map: serde_json::Map<String, serde_json::Value> = aopay_core::ENDPOINTS
+        .iter()
+        .map(|e| (e.method.to_owned(), e.to_json_value()))
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}

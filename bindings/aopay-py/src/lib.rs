@@ -584,6 +584,15 @@ fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<journal::PyPostgresJournal>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("CLIENT_OPTIONS", options::options_dict(m.py())?)?;
+    // method -> description: the tests check the generated methods and
+    // docs/openapi.yaml against it.
+    m.add("ENDPOINTS", {
+        let d = PyDict::new(m.py());
+        for e in aopay_core::ENDPOINTS {
+            d.set_item(e.method, json_to_py(m.py(), &e.to_json_value())?)?;
+        }
+        d
+    })?;
     m.add("ERROR_KINDS", {
         // class name -> code: `aopay.errors` is checked against it by a test.
         let d = PyDict::new(m.py());

@@ -6,11 +6,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use aopay_core::{
-    Client, Error, Journal, JournalEntry, MobileRecharge, OptionValue, Recharge, Status,
-    ValidationError, WaitOptions,
+    ArgKind, ArgValue, Binding, Client, ENDPOINTS, EndpointSpec, Error, FieldKind, Journal,
+    JournalEntry, Lang, MobileRecharge, OptionValue, Recharge, Status, ValidationError,
+    WaitOptions,
 };
-use aopay_sandbox::{MAGIC_NUMBERS, Sandbox, SandboxConfig};
-use clap::{Args, Parser, Subcommand};
+use aopay_sandbox::{MAGIC_DTH_ACCOUNTS, MAGIC_NUMBERS, Sandbox, SandboxConfig};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// `println!` without the panic on a closed stdout (`aopay … | head -1`).
 macro_rules! out {
@@ -46,8 +47,9 @@ key reused for another recharge), 1 any other error."
 struct Cli {
     #[command(flatten)]
     global: Global,
+    /// `None` for a subcommand generated from the endpoint table.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Args, Debug)]
@@ -186,12 +188,54 @@ struct WaitArgs {
     wait_timeout: f64,
 }
 
+/// The endpoints whose subcommand is generated from the table (`dth-info`).
+fn generated_endpoints() -> impl Iterator<Item = &'static EndpointSpec> {
+    ENDPOINTS
+        .iter()
+        .copied()
+        .filter(|e| e.binding == Binding::Generated)
+}
+
+fn kebab(name: &str) -> String {
+    name.replace('_', "-")
+}
+
+/// A subcommand per generated endpoint: one flag per argument.
+fn endpoint_command(spec: &'static EndpointSpec) -> clap::Command {
+    let mut cmd = clap::Command::new(kebab(spec.method)).about(spec.summary.trim_end_matches('.'));
+    for a in spec.args {
+        cmd = cmd.arg(
+            clap::Arg::new(a.name)
+                .long(kebab(a.name))
+                .help_heading("Request")
+                .value_name(a.name.to_ascii_uppercase())
+                .help(a.doc)
+                .required(a.required)
+                .allow_hyphen_values(true),
+        );
+    }
+    cmd
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut command = Cli::command().subcommand_required(true);
+    for spec in generated_endpoints() {
+        command = command.subcommand(endpoint_command(spec));
+    }
+    let matches = command.get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let generated = matches.subcommand().and_then(|(name, sub)| {
+        generated_endpoints()
+            .find(|e| kebab(e.method) == name)
+            .map(|e| (e, sub.clone()))
+    });
     init_tracing(cli.global.verbose);
     let json = cli.global.json;
-    match run(cli).await {
+    match run(cli, generated).await {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             report_error(&e, json);
@@ -216,15 +260,18 @@ fn init_tracing(verbose: u8) {
         .try_init();
 }
 
-async fn run(cli: Cli) -> Result<u8, Failure> {
+async fn run(
+    cli: Cli,
+    generated: Option<(&'static EndpointSpec, clap::ArgMatches)>,
+) -> Result<u8, Failure> {
     let g = cli.global;
-    if let Command::Sandbox {
+    if let Some(Command::Sandbox {
         port,
         host,
         tls,
         ca_out,
         max_transactions,
-    } = cli.command
+    }) = cli.command
     {
         let config = SandboxConfig::default()
             .max_transactions(usize::try_from(max_transactions).unwrap_or(usize::MAX));
@@ -241,7 +288,15 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         None
     };
     let client = build_client(&g, sandbox.as_ref())?;
-    let outcome = match cli.command {
+    let Some(command) = cli.command else {
+        let Some((spec, sub)) = generated else {
+            return Err(other("no command given".to_owned()));
+        };
+        let result = endpoint_call(&client, spec, &sub, g.json).await;
+        sandbox_stop(sandbox).await;
+        return result;
+    };
+    let outcome = match command {
         Command::Journal { action } => {
             sandbox_stop(sandbox).await;
             return journal_command(&client, action, g.json).await;
@@ -313,6 +368,41 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Status::Failed => exit::FAILED,
         Status::Pending | Status::Unknown => exit::NOT_FINAL,
     })
+}
+
+/// A generated subcommand: its flags as neutral arguments, checked by the
+/// core against the endpoint's table, then the one generic call.
+async fn endpoint_call(
+    client: &Client,
+    spec: &'static EndpointSpec,
+    sub: &clap::ArgMatches,
+    json: bool,
+) -> Result<u8, Failure> {
+    let mut args = aopay_core::Args::new(Lang::Rust);
+    for a in spec.args {
+        if let Some(text) = sub.get_one::<String>(a.name) {
+            let value = match a.kind {
+                ArgKind::Integer => ArgValue::Int(parse_int(a.name, text)?),
+                _ => ArgValue::Text(text.clone()),
+            };
+            args.set(a.name, value);
+        }
+    }
+    let answer = client.prepare(spec.method, &args)?.await?;
+    if json {
+        out!("{answer}");
+        return Ok(exit::SUCCESS);
+    }
+    for f in spec.answer_fields() {
+        let value = &answer[f.name];
+        let shown = match (f.kind, value) {
+            (FieldKind::Raw, _) | (_, serde_json::Value::Null) => continue,
+            (_, serde_json::Value::String(s)) => s.clone(),
+            (_, v) => v.to_string(),
+        };
+        out!("{:<16}{shown}", f.name.replace('_', " "));
+    }
+    Ok(exit::SUCCESS)
 }
 
 async fn sandbox_stop(sandbox: Option<Sandbox>) {
@@ -609,6 +699,10 @@ async fn serve_sandbox(
     }
     banner.push_str("magic customer numbers (any other number succeeds):\n");
     for (number, _, what) in MAGIC_NUMBERS {
+        banner.push_str(&format!("  {number}  {what}\n"));
+    }
+    banner.push_str("magic DTH account numbers (any other account is found):\n");
+    for (number, _, what) in MAGIC_DTH_ACCOUNTS {
         banner.push_str(&format!("  {number}  {what}\n"));
     }
     banner.push_str("Ctrl-C to stop\n");

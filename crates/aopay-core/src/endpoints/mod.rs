@@ -226,6 +226,23 @@ impl EndpointSpec {
         (self.prepare)(client, args)
     }
 
+    /// The description as JSON (the bindings expose it for their drift
+    /// tests and tools): names, path, effect, arguments and answer fields.
+    pub fn to_json_value(&self) -> Value {
+        serde_json::json!({
+            "name": self.name,
+            "method": self.method,
+            "path": self.path,
+            "effect": match self.effect { Effect::Read => "read", Effect::Write => "write" },
+            "generated": self.binding == Binding::Generated,
+            "args": self.args.iter().map(|a| serde_json::json!({
+                "name": a.name, "wire": a.wire, "required": a.required, "example": a.example,
+            })).collect::<Vec<_>>(),
+            "answer": self.answer.name,
+            "fields": self.answer_fields().map(|f| f.name).collect::<Vec<_>>(),
+        })
+    }
+
     /// The answer's fields, its own then the common ones.
     pub fn answer_fields(&self) -> impl Iterator<Item = &'static FieldSpec> + use<> {
         let own: &'static [FieldSpec] = self.answer.fields;

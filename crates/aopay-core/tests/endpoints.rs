@@ -1,0 +1,203 @@
+//! Every generated endpoint through the generic path (`Client::prepare`,
+//! what the bindings and the CLI call) against the real sandbox over
+//! loopback, row by row from `testdata/contract.json`: the good call's
+//! answer, each magic input (and how many requests it cost), each bad
+//! input refused with nothing sent. Also the exact wire body.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+
+use aopay_core::{ArgValue, Args, Binding, Client, ENDPOINTS, Lang, endpoint};
+use aopay_sandbox::{MAGIC_DTH_ACCOUNTS, Sandbox};
+use serde_json::Value;
+
+fn contract() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/contract.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("testdata/contract.json")).unwrap()
+}
+
+/// JSON values as the neutral arguments a binding would pass.
+fn args(good: &Value, over: &Value) -> Args {
+    let mut merged = good.as_object().unwrap().clone();
+    for (k, v) in over.as_object().unwrap() {
+        merged.insert(k.clone(), v.clone());
+    }
+    let mut args = Args::new(Lang::Python);
+    for (k, v) in merged {
+        let value = match v {
+            Value::Null => ArgValue::Null,
+            Value::Bool(b) => ArgValue::Bool(b),
+            Value::Number(n) => n
+                .as_i64()
+                .map_or(ArgValue::Float(n.as_f64().unwrap()), ArgValue::Int),
+            Value::String(s) => ArgValue::Text(s),
+            Value::Array(_) => ArgValue::Other("list".into()),
+            Value::Object(_) => ArgValue::Other("dict".into()),
+        };
+        args.set(k, value);
+    }
+    args
+}
+
+fn count(sb: &Sandbox, counter: &str) -> u64 {
+    serde_json::to_value(sb.stats()).unwrap()[counter]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn every_generated_endpoint_has_contract_rows_and_every_magic_account_is_listed() {
+    let c = contract();
+    for e in ENDPOINTS.iter().filter(|e| e.binding == Binding::Generated) {
+        let rows = &c["endpoints"][e.method];
+        assert!(
+            rows["good"].is_object(),
+            "no contract rows for {}",
+            e.method
+        );
+        assert!(!rows["bad"].as_array().unwrap().is_empty());
+        for a in e.args.iter().filter(|a| a.required) {
+            assert!(
+                rows["bad"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r["field"] == a.name),
+                "{}: no bad-input row for {}",
+                e.method,
+                a.name
+            );
+        }
+    }
+    let listed: Vec<&str> = c["endpoints"]["dth_info"]["magic"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["override"]["number"].as_str().unwrap())
+        .collect();
+    let served: Vec<&str> = MAGIC_DTH_ACCOUNTS.iter().map(|(n, _, _)| *n).collect();
+    assert_eq!(listed, served);
+}
+
+#[tokio::test]
+async fn every_row_ends_as_the_contract_says_and_bad_input_sends_nothing() {
+    let sb = Sandbox::start().await.unwrap();
+    let client = Client::builder()
+        .registration_id("AOP-554")
+        .base_url(sb.url())
+        .build()
+        .unwrap();
+    let c = contract();
+    for (method, rows) in c["endpoints"].as_object().unwrap() {
+        let Some(spec) = endpoint(method) else {
+            assert_eq!(method, "about");
+            continue;
+        };
+        let counter = rows["counter"].as_str().unwrap();
+        let none = Value::Object(Default::default());
+        let answer = client
+            .prepare(spec.method, &args(&rows["good"], &none))
+            .unwrap()
+            .await
+            .unwrap();
+        for (k, v) in rows["answer"].as_object().unwrap() {
+            assert_eq!(&answer[k], v, "{method}.{k}");
+        }
+        for f in spec.answer_fields() {
+            assert!(answer.get(f.name).is_some(), "{method}: no {}", f.name);
+        }
+        for row in rows["magic"].as_array().unwrap() {
+            let before = count(&sb, counter);
+            let e = client
+                .prepare(spec.method, &args(&rows["good"], &row["override"]))
+                .unwrap()
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind().class_name(), row["error"], "{row}");
+            assert_eq!(e.http_status().map(u64::from), row["http_status"].as_u64());
+            assert_eq!(e.api_code(), row["api_code"].as_i64());
+            assert!(e.retry_safe(), "a read's failure is always safe to repeat");
+            assert_eq!(
+                count(&sb, counter) - before,
+                row["requests"].as_u64().unwrap(),
+                "{row}"
+            );
+        }
+        let before = sb.stats();
+        for row in rows["bad"].as_array().unwrap() {
+            let result = client.prepare(spec.method, &args(&rows["good"], &row["override"]));
+            let e = result
+                .err()
+                .unwrap_or_else(|| panic!("{method} accepted {row}"));
+            assert_eq!(e.kind().class_name(), "ValidationError");
+            assert!(e.retry_safe());
+            assert_eq!(
+                serde_json::to_value(e.to_json_value()).unwrap()["field"],
+                row["field"],
+                "{row}: {e}"
+            );
+        }
+        assert_eq!(
+            sb.stats(),
+            before,
+            "{method}: a refused input reached the sandbox"
+        );
+    }
+    sb.stop().await;
+}
+
+/// What the client writes, byte for byte, read off a raw socket.
+#[tokio::test]
+async fn the_wire_body_is_the_documented_one() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = s.read(&mut chunk).unwrap();
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf);
+            if let Some(end) = text.find("\r\n\r\n") {
+                let len: usize = text[..end]
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap();
+                if buf.len() >= end + 4 + len {
+                    let body = r#"{"status":true,"data":{"customerName":"A","Balance":"1"}}"#;
+                    let _ = write!(
+                        s,
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    return (
+                        text[..end].to_owned(),
+                        String::from_utf8(buf[end + 4..].to_vec()).unwrap(),
+                    );
+                }
+            }
+        }
+    });
+    let client = Client::builder()
+        .registration_id("AOP-554")
+        .base_url(&url)
+        .build()
+        .unwrap();
+    let req = aopay_core::DthInfoRequest::new("Jio", "62638787325776", "Delhi NCR").unwrap();
+    let info = client.call(&req).await.unwrap();
+    assert_eq!(info.balance, Some(aopay_core::Money::from_paise(100)));
+    let (head, body) = server.join().unwrap();
+    assert!(
+        head.starts_with("POST /api/AOP/V2/GetDthInfo HTTP/1.1"),
+        "{head}"
+    );
+    assert_eq!(
+        body,
+        r#"{"RegistrationID":"AOP-554","circle":"Delhi NCR","operator":"Jio","Opnumber":"62638787325776"}"#
+    );
+}

@@ -1,0 +1,122 @@
+"""The generated endpoint methods (aopay._endpoints), sync and async, against
+the sandbox over loopback, row by row from testdata/contract.json: the good
+call's typed answer, each magic input and what it cost, each bad input
+refused with nothing sent."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import aopay
+from aopay import _aopay
+
+from conftest import CONTRACT, REG
+
+ROWS: dict[str, Any] = {k: v for k, v in CONTRACT["endpoints"].items() if k != "about"}
+GENERATED = sorted(m for m, e in _aopay.ENDPOINTS.items() if e["generated"])
+
+
+def test_every_generated_endpoint_has_a_method_and_contract_rows() -> None:
+    assert GENERATED == sorted(ROWS)
+    for method in GENERATED:
+        e = _aopay.ENDPOINTS[method]
+        assert callable(getattr(aopay.Client, method))
+        assert asyncio.iscoroutinefunction(getattr(aopay.AsyncClient, method))
+        answer = getattr(aopay, e["answer"])
+        assert [f.name for f in dataclasses.fields(answer)] == e["fields"]
+
+
+def _typed(value: Any, field: str, answer: object) -> Any:
+    got = getattr(answer, field)
+    return str(got) if isinstance(got, Decimal) else got
+
+
+def _check_answer(method: str, answer: object) -> None:
+    e = _aopay.ENDPOINTS[method]
+    assert type(answer).__name__ == e["answer"]
+    for field, expected in ROWS[method]["answer"].items():
+        assert _typed(expected, field, answer) == expected, field
+    assert isinstance(getattr(answer, "raw"), dict)
+    assert getattr(answer, "to_dict")()["http_status"] == 200
+
+
+@pytest.mark.parametrize("method", GENERATED)
+def test_good_magic_and_bad_rows_sync(sandbox: aopay.Sandbox, method: str) -> None:
+    # The default deadline (30 s), so that a retried read makes every attempt.
+    client = aopay.Client(REG, base_url=sandbox.url)
+    rows = ROWS[method]
+    counter = rows["counter"]
+    call = getattr(client, method)
+    _check_answer(method, call(**rows["good"]))
+    for row in rows["magic"]:
+        before = sandbox.stats()[counter]
+        with pytest.raises(getattr(aopay, row["error"])) as info:
+            call(**{**rows["good"], **row["override"]})
+        e = info.value
+        assert (e.http_status, e.api_code, e.retry_safe) == (row["http_status"], row["api_code"], True)
+        assert sandbox.stats()[counter] - before == row["requests"]
+    before = sandbox.stats()
+    for row in rows["bad"]:
+        with pytest.raises(aopay.ValidationError) as bad:
+            call(**{**rows["good"], **row["override"]})
+        assert bad.value.field == row["field"], row
+        assert bad.value.retry_safe is True
+    with pytest.raises(TypeError):
+        call(*rows["good"].values())  # keyword-only, as every generated method
+    assert sandbox.stats() == before, "a refused input reached the sandbox"
+
+
+@pytest.mark.parametrize("method", GENERATED)
+def test_good_magic_and_bad_rows_async(sandbox: aopay.Sandbox, method: str) -> None:
+    rows = ROWS[method]
+
+    async def main() -> None:
+        client = aopay.AsyncClient(REG, base_url=sandbox.url)
+        call = getattr(client, method)
+        _check_answer(method, await call(**rows["good"]))
+        # Several in flight on one client, on one loop.
+        answers = await asyncio.gather(*(call(**rows["good"]) for _ in range(8)))
+        assert len({a.http_status for a in answers}) == 1
+        for row in rows["magic"]:
+            with pytest.raises(getattr(aopay, row["error"])):
+                await call(**{**rows["good"], **row["override"]})
+        before = sandbox.stats()
+        for row in rows["bad"]:
+            with pytest.raises(aopay.ValidationError) as bad:
+                await call(**{**rows["good"], **row["override"]})
+            assert bad.value.field == row["field"], row
+        assert sandbox.stats() == before
+
+    asyncio.run(main())
+    # And again on a second loop with the same rows: nothing is bound to the first.
+    asyncio.run(main())
+
+
+def test_dth_info_answer_is_exact_money_and_hides_personal_data(client: aopay.Client) -> None:
+    info = client.dth_info(operator="Jio", number="62638787325776", circle="Delhi NCR")
+    assert info.balance == Decimal("245.50") and info.monthly_amount == Decimal("320")
+    assert "Sandbox Customer" not in repr(info) and "raw" not in repr(info)
+    assert info.customer_name == "Sandbox Customer"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        info.plan = "x"  # type: ignore[misc]
+    assert info == client.dth_info(operator="Jio", number="62638787325776", circle="Delhi NCR")
+
+
+def test_a_cancelled_read_stops_and_the_client_stays_usable(sandbox: aopay.Sandbox) -> None:
+    async def main() -> None:
+        client = aopay.AsyncClient(REG, base_url=sandbox.url)
+        # The failed lookup retries with backoff: cancel it part-way.
+        task = asyncio.ensure_future(client.dth_info(operator="Jio", number="9000000102", circle="x"))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        info = await client.dth_info(operator="Jio", number="62638787325776", circle="x")
+        assert info.http_status == 200
+
+    asyncio.run(main())
