@@ -43,8 +43,8 @@ mod tls;
 mod validate;
 
 pub use client::{
-    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_POOL_IDLE_TIMEOUT, USER_AGENT, WaitOptions,
-    parse_base_url,
+    Client, ClientBuilder, Credentials, CredentialsFuture, CredentialsProvider, DEFAULT_BASE_URL,
+    DEFAULT_POOL_IDLE_TIMEOUT, USER_AGENT, WaitOptions, parse_base_url,
 };
 pub use endpoints::{
     Answer, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Binding, DthInfo, DthInfoRequest,

@@ -6,9 +6,10 @@
 //! checks it. A new option is one row here and one arm in `set`; a test in
 //! each surface checks that its options are the table's.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client::ClientBuilder;
+use crate::client::{ClientBuilder, CredentialsProvider};
 use crate::error::ValidationError;
 use crate::journal::Journal;
 use crate::validate::duration_from_secs;
@@ -32,6 +33,8 @@ pub enum OptionKind {
     Pem,
     /// An idempotency journal.
     Journal,
+    /// A credentials provider: a function of the caller's language.
+    Credentials,
 }
 
 /// One client option.
@@ -155,6 +158,12 @@ pub const CLIENT_OPTIONS: &[ClientOption] = &[
         "",
         "the idempotency journal",
     ),
+    opt(
+        "credentials",
+        OptionKind::Credentials,
+        "",
+        "a function giving the headers for calls, cached for the lifetime it states (secret values)",
+    ),
 ];
 
 const fn opt(
@@ -177,7 +186,6 @@ pub fn client_option(name: &str) -> Option<&'static ClientOption> {
 }
 
 /// A value for an option, as a binding or the CLI converted it.
-#[derive(Debug)]
 #[non_exhaustive]
 pub enum OptionValue {
     /// For [`OptionKind::Text`].
@@ -194,6 +202,29 @@ pub enum OptionValue {
     Pem(Vec<u8>),
     /// For [`OptionKind::Journal`].
     Journal(Journal),
+    /// For [`OptionKind::Credentials`].
+    Credentials(Arc<dyn CredentialsProvider>),
+}
+
+impl std::fmt::Debug for OptionValue {
+    // Header values are secrets; a provider has nothing to show.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Text(t) => f.debug_tuple("Text").field(t).finish(),
+            Self::Seconds(s) => f.debug_tuple("Seconds").field(s).finish(),
+            Self::Count(n) => f.debug_tuple("Count").field(n).finish(),
+            Self::Flag(b) => f.debug_tuple("Flag").field(b).finish(),
+            Self::Headers(h) => f
+                .debug_tuple("Headers")
+                .field(&crate::client::RedactedHeaders(
+                    h.iter().map(|(k, _)| k.as_str()),
+                ))
+                .finish(),
+            Self::Pem(p) => f.debug_tuple("Pem").field(&p.len()).finish(),
+            Self::Journal(j) => f.debug_tuple("Journal").field(j).finish(),
+            Self::Credentials(_) => f.write_str("Credentials(<provider>)"),
+        }
+    }
 }
 
 impl OptionValue {
@@ -206,6 +237,7 @@ impl OptionValue {
             Self::Headers(_) => OptionKind::Headers,
             Self::Pem(_) => OptionKind::Pem,
             Self::Journal(_) => OptionKind::Journal,
+            Self::Credentials(_) => OptionKind::Credentials,
         }
     }
 }
@@ -265,6 +297,7 @@ impl ClientBuilder {
             }
             ("root_certificates", OptionValue::Pem(p)) => self.root_certificates_pem(p),
             ("journal", OptionValue::Journal(j)) => self.journal(j),
+            ("credentials", OptionValue::Credentials(c)) => self.credentials_provider(c),
             (other, _) => {
                 return Err(ValidationError::new(
                     "options",
@@ -298,6 +331,9 @@ mod tests {
                 OptionKind::Headers => OptionValue::Headers(vec![("X-Key".into(), "v".into())]),
                 OptionKind::Pem => OptionValue::Pem(Vec::new()),
                 OptionKind::Journal => continue, // needs a backend feature
+                OptionKind::Credentials => OptionValue::Credentials(Arc::new(|| async {
+                    Ok(crate::Credentials::default())
+                })),
             };
             assert!(
                 ClientBuilder::default().set(o.name, value).is_ok(),

@@ -2,11 +2,12 @@
 //! most verbose level); customer numbers appear only masked.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aopay_core::{Client, MobileRecharge};
-use aopay_sandbox::Sandbox;
+use aopay_core::{Client, Credentials, MobileRecharge};
+use aopay_sandbox::{Sandbox, SandboxConfig};
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
@@ -65,5 +66,55 @@ fn secrets_stay_out_of_debug_errors_and_traces() {
             assert!(!text.contains("9876543210"), "unmasked number: {text}");
         }
         assert!(shown.contains("Authorization"), "header names stay visible");
+
+        // Tokens from a credentials provider, through a fetch, a 401 (the
+        // sandbox revoked them), a refresh and a resend: never shown either.
+        let config = SandboxConfig::default().require_tokens(true);
+        let sb = Arc::new(
+            Sandbox::start_with(config, SocketAddr::from(([127, 0, 0, 1], 0)))
+                .await
+                .unwrap(),
+        );
+        let issuer = Arc::clone(&sb);
+        let c = Client::builder()
+            .registration_id("AOP-554")
+            .base_url(sb.url())
+            .credentials(move || {
+                let token = issuer.issue_token(Duration::from_secs(600));
+                async move {
+                    Ok(
+                        Credentials::new([("Authorization", format!("Bearer {token}"))])
+                            .lifetime(Duration::from_secs(600)),
+                    )
+                }
+            })
+            .build()
+            .unwrap();
+        let mut shown = format!("{c:?}");
+        for (i, number) in ["9876500005", "9000000004", "9876500006"]
+            .into_iter()
+            .enumerate()
+        {
+            if i == 2 {
+                sb.revoke_tokens();
+            }
+            let req = MobileRecharge::new(518, 10, number, "23.6784,76.8764").unwrap();
+            match c.mobile_recharge(&req).await {
+                Ok(r) => shown.push_str(&format!("{r:?}")),
+                Err(e) => shown.push_str(&format!("{e} {e:?} {:?}", e.to_json_value())),
+            }
+        }
+        assert_eq!(
+            sb.stats().unauthorized_requests,
+            1,
+            "the revoked token was refused once"
+        );
+        let traces = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+        assert!(traces.contains("credentials fetched"), "{traces}");
+        assert!(traces.contains("resending once"), "{traces}");
+        // The sandbox's tokens all start with "sbx.".
+        for text in [&shown, &traces] {
+            assert!(!text.contains("sbx."), "a token leaked: {text}");
+        }
     });
 }

@@ -79,7 +79,10 @@ pub(crate) struct State {
     recharge_requests: AtomicU64,
     status_requests: AtomicU64,
     dth_info_requests: AtomicU64,
+    unauthorized_requests: AtomicU64,
     rejected_requests: AtomicU64,
+    /// Issued bearer tokens and when each expires.
+    tokens: Mutex<HashMap<String, std::time::Instant>>,
 }
 
 type Answer = Response<Full<Bytes>>;
@@ -98,6 +101,7 @@ impl State {
             recharge_requests: self.recharge_requests.load(Ordering::SeqCst),
             status_requests: self.status_requests.load(Ordering::SeqCst),
             dth_info_requests: self.dth_info_requests.load(Ordering::SeqCst),
+            unauthorized_requests: self.unauthorized_requests.load(Ordering::SeqCst),
             rejected_requests: self.rejected_requests.load(Ordering::SeqCst),
             transactions: lock(&self.txns).by_reference.len() as u64,
         }
@@ -117,10 +121,46 @@ impl State {
             &self.recharge_requests,
             &self.status_requests,
             &self.dth_info_requests,
+            &self.unauthorized_requests,
             &self.rejected_requests,
         ] {
             c.store(0, Ordering::SeqCst);
         }
+    }
+
+    pub(crate) fn issue_token(&self, lifetime: std::time::Duration) -> String {
+        let n = self.next_ref.fetch_add(1, Ordering::SeqCst);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let token = format!("sbx.{n:x}.{nanos:08x}");
+        let mut tokens = lock(&self.tokens);
+        let now = std::time::Instant::now();
+        tokens.retain(|_, expiry| *expiry > now);
+        tokens.insert(token.clone(), now + lifetime);
+        token
+    }
+
+    pub(crate) fn revoke_tokens(&self) {
+        lock(&self.tokens).clear();
+    }
+
+    /// With `require_tokens`: does the call carry a token that is valid now?
+    fn authorized(&self, req: &Request<Incoming>) -> bool {
+        if !self.config.require_tokens {
+            return true;
+        }
+        let Some(token) = req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+        else {
+            return false;
+        };
+        lock(&self.tokens)
+            .get(token.trim())
+            .is_some_and(|expiry| *expiry > std::time::Instant::now())
     }
 
     pub(crate) async fn handle(&self, req: Request<Incoming>) -> Result<Answer, DropConnection> {
@@ -134,6 +174,17 @@ impl State {
         }
         if req.method() != Method::POST {
             return Ok(self.reject(StatusCode::METHOD_NOT_ALLOWED, 405, "use POST"));
+        }
+        if !self.authorized(&req) {
+            self.unauthorized_requests.fetch_add(1, Ordering::SeqCst);
+            // The body is drained so that the connection stays reusable.
+            let _ = Limited::new(req.into_body(), self.config.max_body_bytes)
+                .collect()
+                .await;
+            return Ok(answer(
+                StatusCode::UNAUTHORIZED,
+                &json!({"status": false, "response_code": 5, "message": "Invalid signature encoding"}),
+            ));
         }
         let json_type = req
             .headers()

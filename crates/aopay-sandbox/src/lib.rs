@@ -56,6 +56,10 @@ pub struct SandboxConfig {
     /// long-lived sandbox stays bounded (default 1,000,000: about 400 MB, as
     /// measured by `reliability`'s load run).
     pub max_transactions: usize,
+    /// Require `Authorization: Bearer <token>` with a token from
+    /// [`Sandbox::issue_token`] on every call; any other call gets 401
+    /// `response_code` 5, as AOPay answers an unsigned call (default off).
+    pub require_tokens: bool,
 }
 
 impl Default for SandboxConfig {
@@ -66,11 +70,18 @@ impl Default for SandboxConfig {
             retry_after_secs: 1,
             max_body_bytes: 64 * 1024,
             max_transactions: 1_000_000,
+            require_tokens: false,
         }
     }
 }
 
 impl SandboxConfig {
+    /// Require tokens from [`Sandbox::issue_token`] (see `require_tokens`).
+    pub fn require_tokens(mut self, on: bool) -> Self {
+        self.require_tokens = on;
+        self
+    }
+
     /// Set the delay of the slow scenario.
     pub fn slow_delay(mut self, delay: Duration) -> Self {
         self.slow_delay = delay;
@@ -100,6 +111,9 @@ pub struct Stats {
     pub status_requests: u64,
     /// Well-formed GetDthInfo requests received.
     pub dth_info_requests: u64,
+    /// Calls refused with 401 for want of a valid token (`require_tokens`);
+    /// they count nowhere else.
+    pub unauthorized_requests: u64,
     /// Requests refused as malformed (400, 404, 405, 413, 415).
     pub rejected_requests: u64,
     /// Transactions recorded and still kept (see `max_transactions`).
@@ -206,6 +220,18 @@ impl Sandbox {
     /// Forget every transaction and zero the counts.
     pub fn reset(&self) {
         self.state.reset();
+    }
+
+    /// A bearer token valid for `lifetime`, for a sandbox that requires
+    /// tokens (what a token service gives a credentials provider).
+    pub fn issue_token(&self, lifetime: Duration) -> String {
+        self.state.issue_token(lifetime)
+    }
+
+    /// Invalidate every token issued so far (a rotated key): the next call
+    /// with one gets 401.
+    pub fn revoke_tokens(&self) {
+        self.state.revoke_tokens();
     }
 
     /// Stop accepting, let requests in flight finish (up to 2 s), and wait

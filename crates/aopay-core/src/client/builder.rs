@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
-use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{self, HeaderMap, HeaderValue};
 
+use super::credentials::{CredentialCache, CredentialsProvider, sensitive_headers};
 use super::{
     Client, DEFAULT_BASE_URL, DEFAULT_POOL_IDLE_TIMEOUT, Inner, RedactedHeaders, USER_AGENT,
 };
@@ -32,6 +33,7 @@ pub struct ClientBuilder {
     pool_idle_timeout: Duration,
     journal: Option<Journal>,
     root_certificates_pem: Vec<Vec<u8>>,
+    credentials: Option<Arc<dyn CredentialsProvider>>,
 }
 
 impl Default for ClientBuilder {
@@ -50,6 +52,7 @@ impl Default for ClientBuilder {
             pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
             journal: None,
             root_certificates_pem: Vec::new(),
+            credentials: None,
         }
     }
 }
@@ -65,6 +68,7 @@ impl fmt::Debug for ClientBuilder {
                 "headers",
                 &RedactedHeaders(self.headers.iter().map(|(k, _)| k.as_str())),
             )
+            .field("credentials_provider", &self.credentials.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -174,6 +178,22 @@ impl ClientBuilder {
         self
     }
 
+    /// Headers from a provider for every call, besides the static ones
+    /// (docs/protocol.md §7): fetched by one caller at a time, cached for
+    /// the lifetime it states, refreshed before they expire, and after a
+    /// 401 fetched once more with the call resent once (a 401 is a refusal:
+    /// nothing was done, so the resend is safe).
+    pub fn credentials(mut self, provider: impl CredentialsProvider) -> Self {
+        self.credentials = Some(Arc::new(provider));
+        self
+    }
+
+    /// [`ClientBuilder::credentials`] with a shared provider (the bindings').
+    pub fn credentials_provider(mut self, provider: Arc<dyn CredentialsProvider>) -> Self {
+        self.credentials = Some(provider);
+        self
+    }
+
     /// Validate everything and build the client (and its connection pool).
     pub fn build(self) -> Result<Client, Error> {
         let registration_id = RegistrationId::new(
@@ -195,27 +215,7 @@ impl ClientBuilder {
             HeaderValue::from_static("application/json"),
         );
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-        for (name, value) in &self.headers {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                ValidationError::new("headers", "header name is not a valid HTTP token")
-            })?;
-            // http accepts obs-text (bytes 0x80-0xFF) too; servers read it
-            // in different charsets, so a credential must be plain ASCII.
-            let ascii = value
-                .bytes()
-                .all(|b| b == b'\t' || (0x20..0x7f).contains(&b));
-            let mut value = HeaderValue::from_str(value)
-                .ok()
-                .filter(|_| ascii)
-                .ok_or_else(|| {
-                    ValidationError::new(
-                        "headers",
-                        format!("value of {name} must be visible ASCII"),
-                    )
-                })?;
-            value.set_sensitive(true);
-            headers.append(name, value);
-        }
+        headers.extend(sensitive_headers("headers", &self.headers)?);
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| ValidationError::new("user_agent", "must be visible ASCII"))?;
 
@@ -262,6 +262,7 @@ impl ClientBuilder {
                 status_max_attempts: self.status_max_attempts,
                 max_response_bytes: self.max_response_bytes,
                 journal: self.journal,
+                credentials: self.credentials.map(CredentialCache::new),
             }),
         })
     }

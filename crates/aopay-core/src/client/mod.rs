@@ -7,6 +7,7 @@
 
 mod builder;
 mod call;
+mod credentials;
 mod idempotency;
 mod retry;
 mod transport;
@@ -26,6 +27,7 @@ use crate::process::PerProcess;
 use crate::validate::RegistrationId;
 
 pub use builder::{ClientBuilder, parse_base_url};
+pub use credentials::{Credentials, CredentialsFuture, CredentialsProvider};
 pub use wait::WaitOptions;
 
 /// The production API.
@@ -54,6 +56,7 @@ struct Inner {
     status_max_attempts: u32,
     max_response_bytes: usize,
     journal: Option<Journal>,
+    credentials: Option<credentials::CredentialCache>,
 }
 
 impl fmt::Debug for Client {
@@ -67,12 +70,13 @@ impl fmt::Debug for Client {
                 "headers",
                 &RedactedHeaders(i.header_names.iter().map(String::as_str)),
             )
+            .field("credentials_provider", &i.credentials.is_some())
             .finish_non_exhaustive()
     }
 }
 
 /// Shows header names only: values are credentials.
-pub(crate) struct RedactedHeaders<I>(I);
+pub(crate) struct RedactedHeaders<I>(pub(crate) I);
 
 impl<'a, I: Iterator<Item = &'a str> + Clone> fmt::Debug for RedactedHeaders<I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

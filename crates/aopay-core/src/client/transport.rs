@@ -12,13 +12,44 @@ use crate::error::{Error, ErrorDetails, error_chain};
 use crate::parse::{Effect, read_answer};
 
 impl Client {
-    /// One HTTP exchange, bounded by `deadline`.
+    /// One HTTP exchange, bounded by `deadline`; with a credentials
+    /// provider, its headers, and after a 401 one resend with fresh ones (a
+    /// 401 is a refusal: nothing was done, so resending cannot pay twice).
     pub(super) async fn attempt<A: Answer>(
         &self,
         spec: &EndpointSpec,
         url: &Url,
         body: Vec<u8>,
         deadline: Instant,
+    ) -> Result<A, Error> {
+        let Some(cache) = &self.inner.credentials else {
+            return self.exchange(spec, url, body, deadline, None).await;
+        };
+        let used = cache.get(deadline).await?;
+        match self
+            .exchange(spec, url, body.clone(), deadline, Some(&used.headers))
+            .await
+        {
+            Err(e)
+                if e.kind() == crate::ErrorKind::Authentication && e.http_status() == Some(401) =>
+            {
+                cache.refused(&used);
+                let fresh = cache.get(deadline).await?;
+                tracing::debug!(target: "aopay", endpoint = spec.name, "401: resending once with fresh credentials");
+                self.exchange(spec, url, body, deadline, Some(&fresh.headers))
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    async fn exchange<A: Answer>(
+        &self,
+        spec: &EndpointSpec,
+        url: &Url,
+        body: Vec<u8>,
+        deadline: Instant,
+        credentials: Option<&reqwest::header::HeaderMap>,
     ) -> Result<A, Error> {
         let call = spec.effect;
         let http = self
@@ -28,9 +59,11 @@ impl Client {
             .map_err(|e| Error::connect(ErrorDetails::new(e.to_owned())))?;
         see_closed_connections().await;
         let exchange = async {
-            let resp = http
-                .post(url.clone())
-                .body(body)
+            let mut request = http.post(url.clone()).body(body);
+            if let Some(headers) = credentials {
+                request = request.headers(headers.clone());
+            }
+            let resp = request
                 .send()
                 .await
                 .map_err(|e| transport_error(call, e, "sending the request"))?;
