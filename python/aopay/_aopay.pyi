@@ -2,7 +2,19 @@
 
 from os import PathLike
 from types import TracebackType
-from typing import Any, Generator, Literal, Mapping, Optional, Sequence, Tuple, Union, final
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Generator,
+    Literal,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+    final,
+)
 
 from typing_extensions import disjoint_base
 
@@ -33,6 +45,9 @@ _Status = Literal["SUCCESS", "PENDING", "FAILED", "UNKNOWN"]
 _CustomerNumber = Union[str, int]
 _Geocode = Union[str, Tuple[float, float], Sequence[float]]
 _Journal = Union[str, PathLike[str], SqliteJournal, PostgresJournal]
+# What a credentials provider returns: headers, or (headers, lifetime_seconds).
+_Credentials = Union[Mapping[str, str], Tuple[Mapping[str, str], float]]
+_CredentialsProvider = Union[Callable[[], _Credentials], Callable[[], Awaitable[_Credentials]]]
 
 @final
 class SqliteJournal:
@@ -103,6 +118,7 @@ class Client:
         pool_idle_timeout: Optional[float] = None,
         journal: Optional[_Journal] = None,
         root_certificates: Optional[Union[str, bytes]] = None,
+        credentials: Optional[_CredentialsProvider] = None,
     ) -> Client: ...
     def mobile_recharge(
         self,
@@ -159,6 +175,7 @@ class AsyncClient:
         pool_idle_timeout: Optional[float] = None,
         journal: Optional[_Journal] = None,
         root_certificates: Optional[Union[str, bytes]] = None,
+        credentials: Optional[_CredentialsProvider] = None,
     ) -> AsyncClient: ...
     async def mobile_recharge(
         self,
@@ -187,8 +204,15 @@ class Sandbox:
     """The AOPay-compatible sandbox, in this process on a free loopback port."""
 
     def __new__(
-        cls, *, slow_delay: float = 3.0, pending_checks: int = 2, tls: bool = False
+        cls,
+        *,
+        slow_delay: float = 3.0,
+        pending_checks: int = 2,
+        tls: bool = False,
+        require_tokens: bool = False,
     ) -> Sandbox: ...
+    def issue_token(self, lifetime: float = 600.0) -> str: ...
+    def revoke_tokens(self) -> None: ...
     @property
     def url(self) -> str: ...
     @property

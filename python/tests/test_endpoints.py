@@ -122,13 +122,14 @@ def test_a_cancelled_read_stops_and_the_client_stays_usable(sandbox: aopay.Sandb
     asyncio.run(main())
 
 
-def test_the_guides_dth_info_snippet_runs() -> None:
+@pytest.mark.parametrize("heading", ["### Credentials from a provider", "## 8."])
+def test_the_guides_snippets_run(heading: str) -> None:
     import re
     from pathlib import Path
 
     guide = (Path(__file__).resolve().parents[2] / "docs" / "guide.md").read_text("utf-8")
-    section = guide.split("## 8.", 1)[1].split("\n## ", 1)[0]
+    section = re.split(r"\n##+ ", guide.split(heading, 1)[1], maxsplit=1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, re.S)
-    assert blocks, "the guide's dth_info section has a Python snippet"
+    assert blocks, f"the guide's {heading!r} section has a Python snippet"
     for code in blocks:
         exec(compile(code, "docs/guide.md", "exec"), {})

@@ -23,6 +23,12 @@ use crate::PyRecharge;
 use crate::errors::to_py_err;
 use crate::runtime::runtime;
 
+tokio::task_local! {
+    /// The event loop awaiting the current call (for a coroutine
+    /// credentials provider, which runs there).
+    pub(crate) static CALLER_LOOP: std::sync::Arc<Py<PyAny>>;
+}
+
 /// What a finished call hands to Python.
 #[derive(Debug)]
 pub(crate) enum Payload {
@@ -245,10 +251,11 @@ impl Batches {
         let py_fut = event_loop.call_method0("create_future")?;
         let batch = self.for_loop(py, &event_loop);
         let settle = py_fut.clone().unbind();
-        let task = runtime()?.spawn(async move {
+        let caller_loop = std::sync::Arc::new(event_loop.clone().unbind());
+        let task = runtime()?.spawn(CALLER_LOOP.scope(caller_loop, async move {
             let outcome = fut.await;
             Batch::complete(&batch, settle, outcome);
-        });
+        }));
         if abort_on_cancel {
             py_fut.call_method1(
                 "add_done_callback",

@@ -5,6 +5,7 @@ mod asyncio;
 
 use crate::asyncio::{AsyncCall, BATCHES, Payload};
 mod convert;
+mod credentials;
 mod errors;
 mod journal;
 mod options;
@@ -448,8 +449,14 @@ impl Drop for PySandbox {
 #[pymethods]
 impl PySandbox {
     #[new]
-    #[pyo3(signature = (*, slow_delay=3.0, pending_checks=2, tls=false))]
-    fn new(py: Python<'_>, slow_delay: f64, pending_checks: u32, tls: bool) -> PyResult<Self> {
+    #[pyo3(signature = (*, slow_delay=3.0, pending_checks=2, tls=false, require_tokens=false))]
+    fn new(
+        py: Python<'_>,
+        slow_delay: f64,
+        pending_checks: u32,
+        tls: bool,
+        require_tokens: bool,
+    ) -> PyResult<Self> {
         let delay = Duration::try_from_secs_f64(slow_delay).map_err(|_| {
             to_py_err(
                 aopay_core::ValidationError::new(
@@ -461,7 +468,8 @@ impl PySandbox {
         })?;
         let config = aopay_sandbox::SandboxConfig::default()
             .slow_delay(delay)
-            .pending_checks(pending_checks);
+            .pending_checks(pending_checks)
+            .require_tokens(require_tokens);
         let rt = runtime()?;
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         let sb = py
@@ -509,6 +517,28 @@ impl PySandbox {
     fn recharges_for(&self, customer_number: &Bound<'_, PyAny>) -> PyResult<u64> {
         let n = convert::customer_number_from_py(customer_number)?;
         Ok(self.running()?.recharges_for(n.get()))
+    }
+
+    /// A bearer token valid for `lifetime` seconds, for a sandbox started
+    /// with `require_tokens=True` (what a token service would give).
+    #[pyo3(signature = (lifetime=600.0))]
+    fn issue_token(&self, lifetime: f64) -> PyResult<String> {
+        let lifetime = Duration::try_from_secs_f64(lifetime).map_err(|_| {
+            to_py_err(
+                aopay_core::ValidationError::new(
+                    "lifetime",
+                    "must be a non-negative number of seconds",
+                )
+                .into(),
+            )
+        })?;
+        Ok(self.running()?.issue_token(lifetime))
+    }
+
+    /// Invalidate every token issued so far: the next call with one gets 401.
+    fn revoke_tokens(&self) -> PyResult<()> {
+        self.running()?.revoke_tokens();
+        Ok(())
     }
 
     /// Forget every transaction and zero the counts.

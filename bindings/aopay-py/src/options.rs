@@ -36,6 +36,16 @@ fn set(b: ClientBuilder, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<ClientB
             Some(j) => OptionValue::Journal(j),
             None => return Ok(b),
         },
+        OptionKind::Credentials => match crate::credentials::PyCredentials::new(obj) {
+            Some(p) => OptionValue::Credentials(std::sync::Arc::new(p)),
+            None => {
+                return Err(wrong_type(
+                    field,
+                    "a function returning the headers (or a coroutine function)",
+                    obj,
+                ));
+            }
+        },
         _ => {
             return Err(invalid(ValidationError::new(
                 field,
