@@ -20,6 +20,19 @@ function abortReason(signal) {
   return e
 }
 
+/**
+ * The caller's provider as the native side takes it: a function returning a
+ * Promise of `{"headers": …, "ttlMs": …}` as JSON text, whatever the caller's
+ * returns (headers, `{ headers, ttlMs }`, or a Promise of either).
+ */
+function credentialsProvider(fn) {
+  return async () => {
+    const got = await fn()
+    const structured = got !== null && typeof got === 'object' && got.headers !== null && typeof got.headers === 'object'
+    return JSON.stringify(structured ? { headers: got.headers, ttlMs: got.ttlMs ?? null } : { headers: got ?? null, ttlMs: null })
+  }
+}
+
 const nativeKey = Symbol('aopay.native')
 const callKey = Symbol('aopay.call')
 
@@ -53,6 +66,9 @@ class Client {
     this.#keepAlive.unref()
     if (options === null || typeof options !== 'object') {
       throw new errors.ValidationError('invalid options: must be an object', { field: 'options', retrySafe: true })
+    }
+    if (typeof options.credentials === 'function') {
+      options = { ...options, credentials: credentialsProvider(options.credentials) }
     }
     try {
       this[nativeKey] = new native.NativeClient(options, makeDispatch(this.#pending, this.#keepAlive))
@@ -164,9 +180,9 @@ class Sandbox {
 
   /** Start the AOPay-compatible sandbox in-process on a free loopback port. */
   static async start(options = {}) {
-    const { slowDelayMs, pendingChecks, tls } = options ?? {}
+    const { slowDelayMs, pendingChecks, tls, requireTokens } = options ?? {}
     try {
-      return new Sandbox(await native.startSandbox(slowDelayMs, pendingChecks, tls))
+      return new Sandbox(await native.startSandbox(slowDelayMs, pendingChecks, tls, requireTokens))
     } catch (err) {
       rethrow(err)
     }
@@ -182,6 +198,20 @@ class Sandbox {
     } catch (err) {
       rethrow(err)
     }
+  }
+
+  /** A bearer token valid for `lifetimeMs` (default 600000), for a `requireTokens` sandbox. */
+  issueToken(lifetimeMs) {
+    try {
+      return this[nativeKey].issueToken(lifetimeMs)
+    } catch (err) {
+      rethrow(err)
+    }
+  }
+
+  /** Invalidate every token issued so far: the next call with one gets 401. */
+  revokeTokens() {
+    this[nativeKey].revokeTokens()
   }
 
   reset() {

@@ -59,6 +59,14 @@ export interface ClientOptions {
    * CA, as in libpq.
    */
   journal?: string | { sqlite: string } | { postgres: string }
+  /**
+   * Gives the headers for calls (a token service, a signer): the headers, or
+   * `{ headers, ttlMs }`, or a Promise of either. Fetched by one caller at a
+   * time, reused for `ttlMs` (until a 401 without it), refreshed before it
+   * ends; after a 401, fetched once more and the call resent once. Values
+   * are secrets: never shown.
+   */
+  credentials?: () => CredentialsResult | Promise<CredentialsResult>
 }
 
 export interface MobileRechargeInput {
@@ -125,9 +133,13 @@ export interface SandboxStats {
   rechargeRequests: number
   statusRequests: number
   dthInfoRequests: number
+  unauthorizedRequests: number
   rejectedRequests: number
   transactions: number
 }
+
+/** What a `credentials` provider gives. */
+export type CredentialsResult = Record<string, string> | { headers: Record<string, string>; ttlMs?: number }
 
 export interface SandboxOptions {
   /** How long the slow magic number waits (default 3000). */
@@ -136,6 +148,8 @@ export interface SandboxOptions {
   pendingChecks?: number
   /** Serve HTTPS with a certificate from a throwaway CA (see `caPem`). */
   tls?: boolean
+  /** Require `Authorization: Bearer <token>` from `issueToken` on every call (else 401). */
+  requireTokens?: boolean
 }
 
 export declare class Sandbox {
@@ -149,6 +163,10 @@ export declare class Sandbox {
   stats(): SandboxStats
   /** How many recharge requests named this customer number. */
   rechargesFor(customerNumber: string | number): number
+  /** A bearer token valid for `lifetimeMs` (default 600000), for a `requireTokens` sandbox. */
+  issueToken(lifetimeMs?: number): string
+  /** Invalidate every token issued so far: the next call with one gets 401. */
+  revokeTokens(): void
   reset(): void
   stop(): Promise<void>
 }

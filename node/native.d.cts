@@ -56,6 +56,13 @@ export declare class NativeSandbox {
   stats(): SandboxStats
   /** How many recharge requests named this customer number (string or number). */
   rechargesFor(customerNumber: string | number): number
+  /**
+   * A bearer token valid for `lifetime_ms` (a sandbox started with
+   * `requireTokens`).
+   */
+  issueToken(lifetimeMs?: number | undefined | null): string
+  /** Invalidate every token issued so far. */
+  revokeTokens(): void
   reset(): void
   /** Stop serving (idempotent). */
   stop(): Promise<void>
@@ -92,12 +99,13 @@ export interface SandboxStats {
   rechargeRequests: number
   statusRequests: number
   dthInfoRequests: number
+  unauthorizedRequests: number
   rejectedRequests: number
   transactions: number
 }
 
 /** Start the sandbox on a free loopback port (HTTPS with a throwaway CA when `tls`). */
-export declare function startSandbox(slowDelayMs?: number | undefined | null, pendingChecks?: number | undefined | null, tls?: boolean | undefined | null): Promise<NativeSandbox>
+export declare function startSandbox(slowDelayMs?: number | undefined | null, pendingChecks?: number | undefined | null, tls?: boolean | undefined | null, requireTokens?: boolean | undefined | null): Promise<NativeSandbox>
 
 /** The SDK version (one version for the crates and both packages). */
 export declare function version(): string

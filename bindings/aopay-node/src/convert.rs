@@ -8,7 +8,7 @@ use aopay_core::{
     Amount, CLIENT_OPTIONS, ClientOption, CustomerNumber, Geocode, Journal, MobileRecharge,
     OptionKind, OptionValue, ProductId, ValidationError, WaitOptions,
 };
-use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
+use napi::bindgen_prelude::{Function, JsObjectValue, Object, Promise, Unknown};
 use napi::{Env, JsValue, Status, ValueType};
 
 /// Rejections carry this prefix and a JSON payload; `node/errors.js` turns
@@ -312,6 +312,16 @@ fn option_value(
             false => return Err(wrong_type(field, "PEM text (a string or a Buffer)", v)),
         },
         OptionKind::Journal => OptionValue::Journal(journal_from_js(v)?),
+        // index.cjs wraps the caller's function into one that always returns
+        // a Promise of `{"headers": …, "ttlMs": …}` as JSON text.
+        OptionKind::Credentials if ty == ValueType::Function => {
+            let f: Function<'_, (), Promise<String>> =
+                options.get_named_property(&option.js_name())?;
+            OptionValue::Credentials(std::sync::Arc::new(crate::credentials::JsCredentials::new(
+                &f,
+            )?))
+        }
+        OptionKind::Credentials => return Err(wrong_type(field, "a function", v)),
         _ => {
             return Err(invalid(ValidationError::new(
                 field,

@@ -2,6 +2,7 @@
 //! aopay-core; the JS wrapper (`node/`) turns rejections into error classes.
 
 mod convert;
+mod credentials;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -316,6 +317,7 @@ pub struct SandboxStats {
     pub recharge_requests: i64,
     pub status_requests: i64,
     pub dth_info_requests: i64,
+    pub unauthorized_requests: i64,
     pub rejected_requests: i64,
     pub transactions: i64,
 }
@@ -363,6 +365,7 @@ impl NativeSandbox {
             recharge_requests: n(s.recharge_requests),
             status_requests: n(s.status_requests),
             dth_info_requests: n(s.dth_info_requests),
+            unauthorized_requests: n(s.unauthorized_requests),
             rejected_requests: n(s.rejected_requests),
             transactions: n(s.transactions),
         })
@@ -374,6 +377,26 @@ impl NativeSandbox {
         let number = convert::customer_number_from_either(customer_number)?;
         let n = self.with(|sb| sb.recharges_for(number.get()))?;
         Ok(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+
+    /// A bearer token valid for `lifetime_ms` (a sandbox started with
+    /// `requireTokens`).
+    #[napi]
+    pub fn issue_token(&self, lifetime_ms: Option<f64>) -> Result<String> {
+        let ms = lifetime_ms.unwrap_or(600_000.0);
+        let lifetime = std::time::Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| {
+            js_error(
+                aopay_core::ValidationError::new("lifetimeMs", "must be a non-negative number")
+                    .into(),
+            )
+        })?;
+        self.with(|sb| sb.issue_token(lifetime))
+    }
+
+    /// Invalidate every token issued so far.
+    #[napi]
+    pub fn revoke_tokens(&self) -> Result<()> {
+        self.with(aopay_sandbox::Sandbox::revoke_tokens)
     }
 
     #[napi]
@@ -405,8 +428,10 @@ pub async fn start_sandbox(
     slow_delay_ms: Option<f64>,
     pending_checks: Option<u32>,
     tls: Option<bool>,
+    require_tokens: Option<bool>,
 ) -> Result<NativeSandbox> {
-    let mut config = aopay_sandbox::SandboxConfig::default();
+    let mut config =
+        aopay_sandbox::SandboxConfig::default().require_tokens(require_tokens.unwrap_or(false));
     if let Some(ms) = slow_delay_ms {
         let delay = std::time::Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| {
             js_error(
