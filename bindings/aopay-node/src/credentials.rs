@@ -50,14 +50,13 @@ impl CredentialsProvider for JsCredentials {
 
 /// `{"headers": {name: value}, "ttlMs": number | null}`.
 fn parse(text: &str) -> Result<Credentials, String> {
-    const SHAPE: &str = "it must return an object of header names to strings, or { headers, ttlMs }";
+    const SHAPE: &str =
+        "it must return an object of header names to strings, or { headers, ttlMs }";
     let v: serde_json::Value = serde_json::from_str(text).map_err(|_| SHAPE.to_owned())?;
     let headers = v["headers"].as_object().ok_or(SHAPE)?;
     let mut pairs = Vec::with_capacity(headers.len());
     for (k, v) in headers {
-        let value = v
-            .as_str()
-            .ok_or("its header values must be strings")?;
+        let value = v.as_str().ok_or("its header values must be strings")?;
         pairs.push((k.clone(), value.to_owned()));
     }
     let creds = Credentials::new(pairs);

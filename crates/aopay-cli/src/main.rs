@@ -104,6 +104,17 @@ struct Global {
         global = true
     )]
     root_certificates: Option<std::path::PathBuf>,
+    /// A command that prints the headers for calls, as JSON:
+    /// {"headers": {"Authorization": "Bearer …"}, "lifetime": SECONDS}
+    /// ("lifetime" optional). Run when first needed, again before the
+    /// lifetime ends and after a 401; its output is never printed.
+    #[arg(
+        long,
+        value_name = "CMD",
+        env = "AOPAY_CREDENTIALS_COMMAND",
+        global = true
+    )]
+    credentials_command: Option<String>,
     /// Idempotency journal: a SQLite file path or postgres://… (needed by --idempotency-key).
     #[arg(long, env = "AOPAY_JOURNAL", global = true)]
     journal: Option<String>,
@@ -561,11 +572,60 @@ fn build_client(g: &Global, sandbox: Option<&Sandbox>) -> Result<Client, Error> 
     if let Some(spec) = &g.journal {
         options.push(("journal", OptionValue::Journal(Journal::open(spec)?)));
     }
+    if let Some(command) = &g.credentials_command {
+        if command.trim().is_empty() {
+            return Err(
+                ValidationError::new("credentials", "the command must not be empty").into(),
+            );
+        }
+        let command = command.clone();
+        let provider = move || credentials_from_command(command.clone());
+        options.push((
+            "credentials",
+            OptionValue::Credentials(std::sync::Arc::new(provider)),
+        ));
+    }
     let mut b = Client::builder().user_agent(concat!("aopay-cli/", env!("CARGO_PKG_VERSION")));
     for (name, value) in options {
         b = b.set(name, value)?;
     }
     b.build()
+}
+
+/// Run the credentials command (through `sh -c`) and read its JSON. Its
+/// output holds secrets: an error names the problem, never the output.
+async fn credentials_from_command(command: String) -> Result<aopay_core::Credentials, String> {
+    let out = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(&command)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| format!("cannot run the credentials command: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("the credentials command failed ({})", out.status));
+    }
+    const SHAPE: &str =
+        "the credentials command must print {\"headers\": {NAME: VALUE}, \"lifetime\": SECONDS}";
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|_| SHAPE.to_owned())?;
+    let headers = v["headers"].as_object().ok_or(SHAPE)?;
+    let mut pairs = Vec::with_capacity(headers.len());
+    for (k, value) in headers {
+        pairs.push((k.clone(), value.as_str().ok_or(SHAPE)?.to_owned()));
+    }
+    let creds = aopay_core::Credentials::new(pairs);
+    match &v["lifetime"] {
+        serde_json::Value::Null => Ok(creds),
+        l => match l.as_f64().filter(|s| s.is_finite() && *s > 0.0) {
+            Some(secs) => Ok(creds.lifetime(Duration::from_secs_f64(secs.min(1e9)))),
+            None => Err(
+                "the credentials command's lifetime must be a positive number of seconds"
+                    .to_owned(),
+            ),
+        },
+    }
 }
 
 fn wait_options(w: &WaitArgs) -> Result<WaitOptions, Error> {

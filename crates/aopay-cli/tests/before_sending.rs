@@ -241,6 +241,8 @@ fn every_client_option_of_the_core_has_a_flag() {
         // Headers are given one at a time.
         let flag = match option.kind {
             aopay_core::OptionKind::Headers => "--header".to_owned(),
+            // A function in the bindings; a command here.
+            aopay_core::OptionKind::Credentials => "--credentials-command".to_owned(),
             _ => format!("--{}", option.cli_name()),
         };
         assert!(
