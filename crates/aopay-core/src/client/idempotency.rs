@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::Client;
+use crate::endpoints::Endpoint;
 use crate::error::{Error, ErrorDetails, ValidationError};
 use crate::journal::{self, EntryState, Journal, JournalEntry, Update};
 use crate::models::{MobileRecharge, Recharge};
@@ -72,13 +73,11 @@ impl Client {
         key: &str,
         req: &MobileRecharge,
     ) -> Result<Recharge, Error> {
-        let reg = self.inner.registration_id.as_str();
-        let fp = journal::fingerprint(&[
-            reg,
-            &req.product_id().get().to_string(),
-            &req.amount().get().to_string(),
-            &req.customer_number().get().to_string(),
-        ]);
+        // The account, then every field that changes what is paid.
+        let mut parts = vec![self.inner.registration_id.as_str().to_owned()];
+        parts.extend(req.paid_fields());
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let fp = journal::fingerprint(&parts);
         let call_deadline = Instant::now() + self.inner.timeout;
         // The intent outlives its call by a margin: past it, its caller is gone.
         let intent_deadline = journal::now_ms() + self.inner.timeout.as_millis() as i64 + 5_000;

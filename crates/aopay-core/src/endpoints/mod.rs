@@ -183,6 +183,12 @@ pub trait Endpoint: Sized + Send + Sync + 'static {
     fn masked_number(&self) -> Option<String> {
         None
     }
+    /// A write's fields that change what is paid, in a fixed order: the
+    /// journal's fingerprint of the request (one idempotency key with other
+    /// values is a conflict). Empty for a read.
+    fn paid_fields(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A readable answer.

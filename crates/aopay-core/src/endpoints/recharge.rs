@@ -163,6 +163,15 @@ impl Endpoint for MobileRecharge {
     fn masked_number(&self) -> Option<String> {
         Some(self.customer_number().masked())
     }
+
+    fn paid_fields(&self) -> Vec<String> {
+        // The order and spelling of journals already written: keep them.
+        vec![
+            self.product_id().get().to_string(),
+            self.amount().get().to_string(),
+            self.customer_number().get().to_string(),
+        ]
+    }
 }
 
 /// A RechargeStatus request: the reference to look up.
