@@ -1,9 +1,11 @@
 //! # aopay-core
 //!
-//! A typed, validated client for the AOPay recharge API (MobileRecharge and
-//! RechargeStatus). Every call ends in a [`Recharge`] (the API answered about
-//! a transaction, whatever its fate) or an [`Error`] that says whether
-//! resubmitting is safe ([`Error::retry_safe`]).
+//! A typed, validated client for the AOPay recharge API. Each endpoint is
+//! one entry of [`ENDPOINTS`] (MobileRecharge, RechargeStatus, GetDthInfo),
+//! sent through one call path ([`Client::call`]; reads retried under one
+//! deadline, writes sent once). A recharge ends in a [`Recharge`] (the API
+//! answered about a transaction, whatever its fate) or an [`Error`] that
+//! says whether resubmitting is safe ([`Error::retry_safe`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), aopay_core::Error> {
