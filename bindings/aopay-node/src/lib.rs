@@ -383,13 +383,7 @@ impl NativeSandbox {
     /// `requireTokens`).
     #[napi]
     pub fn issue_token(&self, lifetime_ms: Option<f64>) -> Result<String> {
-        let ms = lifetime_ms.unwrap_or(600_000.0);
-        let lifetime = std::time::Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| {
-            js_error(
-                aopay_core::ValidationError::new("lifetimeMs", "must be a non-negative number")
-                    .into(),
-            )
-        })?;
+        let lifetime = sandbox_millis("lifetimeMs", lifetime_ms.unwrap_or(600_000.0))?;
         self.with(|sb| sb.issue_token(lifetime))
     }
 
@@ -423,6 +417,13 @@ impl NativeSandbox {
 }
 
 /// Start the sandbox on a free loopback port (HTTPS with a throwaway CA when `tls`).
+/// A sandbox setting in milliseconds (zero allowed: no delay).
+fn sandbox_millis(field: &'static str, ms: f64) -> Result<std::time::Duration> {
+    std::time::Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| {
+        js_error(aopay_core::ValidationError::new(field, "must be a non-negative number").into())
+    })
+}
+
 #[napi]
 pub async fn start_sandbox(
     slow_delay_ms: Option<f64>,
@@ -433,13 +434,7 @@ pub async fn start_sandbox(
     let mut config =
         aopay_sandbox::SandboxConfig::default().require_tokens(require_tokens.unwrap_or(false));
     if let Some(ms) = slow_delay_ms {
-        let delay = std::time::Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| {
-            js_error(
-                aopay_core::ValidationError::new("slowDelayMs", "must be a non-negative number")
-                    .into(),
-            )
-        })?;
-        config = config.slow_delay(delay);
+        config = config.slow_delay(sandbox_millis("slowDelayMs", ms)?);
     }
     if let Some(checks) = pending_checks {
         config = config.pending_checks(checks);

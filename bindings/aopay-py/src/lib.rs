@@ -398,6 +398,16 @@ impl PyAsyncClient {
     }
 }
 
+/// A sandbox setting in seconds (zero allowed: no delay).
+fn sandbox_seconds(field: &'static str, secs: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(secs).map_err(|_| {
+        to_py_err(
+            aopay_core::ValidationError::new(field, "must be a non-negative number of seconds")
+                .into(),
+        )
+    })
+}
+
 /// The AOPay-compatible sandbox, running in this process on a free
 /// loopback port until `stop()` (or the end of a `with` block).
 #[pyclass(module = "aopay", name = "Sandbox")]
@@ -457,15 +467,7 @@ impl PySandbox {
         tls: bool,
         require_tokens: bool,
     ) -> PyResult<Self> {
-        let delay = Duration::try_from_secs_f64(slow_delay).map_err(|_| {
-            to_py_err(
-                aopay_core::ValidationError::new(
-                    "slow_delay",
-                    "must be a non-negative number of seconds",
-                )
-                .into(),
-            )
-        })?;
+        let delay = sandbox_seconds("slow_delay", slow_delay)?;
         let config = aopay_sandbox::SandboxConfig::default()
             .slow_delay(delay)
             .pending_checks(pending_checks)
@@ -523,16 +525,9 @@ impl PySandbox {
     /// with `require_tokens=True` (what a token service would give).
     #[pyo3(signature = (lifetime=600.0))]
     fn issue_token(&self, lifetime: f64) -> PyResult<String> {
-        let lifetime = Duration::try_from_secs_f64(lifetime).map_err(|_| {
-            to_py_err(
-                aopay_core::ValidationError::new(
-                    "lifetime",
-                    "must be a non-negative number of seconds",
-                )
-                .into(),
-            )
-        })?;
-        Ok(self.running()?.issue_token(lifetime))
+        Ok(self
+            .running()?
+            .issue_token(sandbox_seconds("lifetime", lifetime)?))
     }
 
     /// Invalidate every token issued so far: the next call with one gets 401.
