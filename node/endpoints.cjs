@@ -11,6 +11,10 @@ module.exports = function install(Client, call) {
     dthInfo(input) {
       return call(this, 'dth_info', input)
     },
+    /** List an operator's recharge plans in a circle, by category. */
+    browsePlans(input) {
+      return call(this, 'browse_plans', input)
+    },
   }
   for (const [name, fn] of Object.entries(methods)) {
     Object.defineProperty(Client.prototype, name, { value: fn, writable: true, configurable: true })

@@ -22,6 +22,38 @@ export interface DthInfo {
   readonly raw: Record<string, unknown>
 }
 
+/** One recharge plan. */
+export interface Plan {
+  /** Its price, in rupees. Exact decimal text ("820.50"). */
+  readonly amount: string | null
+  /** How long it lasts, as the operator writes it ("28 days"). */
+  readonly validity: string | null
+  /** Its benefits. */
+  readonly description: string | null
+}
+
+/** The plans of one category ("Popular Plans"). */
+export interface PlanCategory {
+  /** The category's name. */
+  readonly name: string | null
+  /** Its plans, in the answer's order. */
+  readonly plans: readonly Plan[]
+}
+
+/** An operator's recharge plans, by category. */
+export interface Plans {
+  /** The categories, in the answer's order. */
+  readonly categories: readonly PlanCategory[]
+  /** The most specific non-empty message in the body. */
+  readonly message: string | null
+  /** `statusCode` / `response_code` from the body. */
+  readonly apiCode: number | null
+  /** The HTTP status of the answer. */
+  readonly httpStatus: number
+  /** The whole JSON body, untouched. */
+  readonly raw: Record<string, unknown>
+}
+
 /** The input of `dthInfo`. */
 export interface DthInfoInput {
   /** The DTH operator, as AOPay names it ("Jio", "Tata Play"). */
@@ -32,8 +64,20 @@ export interface DthInfoInput {
   circle: string
 }
 
+/** The input of `browsePlans`. */
+export interface PlansInput {
+  /** The operator, as AOPay names it ("Jio", "Airtel"). */
+  operator: string
+  /** The telecom circle ("Delhi NCR"). */
+  circle: string
+  /** The customer's number, for plans specific to it (sent as digits). */
+  number?: string | number
+}
+
 /** The generated methods of `Client`. */
 export interface ClientEndpoints {
   /** Look up a DTH account: its holder, balance, plan and next due date. (`/api/AOP/V2/GetDthInfo`) */
   dthInfo(input: DthInfoInput): Promise<DthInfo>
+  /** List an operator's recharge plans in a circle, by category. (`/api/AOP/V2/GetRechargeBrowsePlan`) */
+  browsePlans(input: PlansInput): Promise<Plans>
 }

@@ -189,7 +189,7 @@ class Sandbox {
   }
 
   stats() {
-    return this[nativeKey].stats()
+    return JSON.parse(this[nativeKey].stats())
   }
 
   rechargesFor(customerNumber) {

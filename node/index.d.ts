@@ -133,6 +133,7 @@ export interface SandboxStats {
   rechargeRequests: number
   statusRequests: number
   dthInfoRequests: number
+  browsePlansRequests: number
   unauthorizedRequests: number
   rejectedRequests: number
   transactions: number

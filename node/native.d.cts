@@ -53,7 +53,8 @@ export declare class NativeSandbox {
   get url(): string
   /** PEM of a TLS sandbox's throwaway CA (`null` for plain HTTP). */
   get caPem(): string | null
-  stats(): SandboxStats
+  /** The counts as camelCase JSON (one per endpoint, and the refusals). */
+  stats(): string
   /** How many recharge requests named this customer number (string or number). */
   rechargesFor(customerNumber: string | number): number
   /**
@@ -94,17 +95,6 @@ export interface MagicNumber {
 /** The sandbox's magic customer numbers and what each does. */
 export declare function magicNumbers(): Array<MagicNumber>
 
-/** What the sandbox has received so far. */
-export interface SandboxStats {
-  rechargeRequests: number
-  statusRequests: number
-  dthInfoRequests: number
-  unauthorizedRequests: number
-  rejectedRequests: number
-  transactions: number
-}
-
-/** Start the sandbox on a free loopback port (HTTPS with a throwaway CA when `tls`). */
 export declare function startSandbox(slowDelayMs?: number | undefined | null, pendingChecks?: number | undefined | null, tls?: boolean | undefined | null, requireTokens?: boolean | undefined | null): Promise<NativeSandbox>
 
 /** The SDK version (one version for the crates and both packages). */

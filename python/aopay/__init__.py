@@ -17,7 +17,9 @@ from ._aopay import (
     SqliteJournal,
     __version__,
 )
-from ._endpoints import AsyncClient, Client, DthInfo
+# BEGIN GENERATED IMPORTS (aopay-codegen: the clients and every answer type)
+from ._endpoints import AsyncClient, Client, DthInfo, Plan, PlanCategory, Plans
+# END GENERATED IMPORTS
 from .errors import (
     AopayError,
     ApiError,
@@ -34,9 +36,6 @@ from .errors import (
 
 __all__ = [
     "MAGIC_NUMBERS",
-    "AsyncClient",
-    "Client",
-    "DthInfo",
     "PostgresJournal",
     "Recharge",
     "Sandbox",
@@ -53,4 +52,12 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "ValidationError",
+    # BEGIN GENERATED NAMES
+    "AsyncClient",
+    "Client",
+    "DthInfo",
+    "Plan",
+    "PlanCategory",
+    "Plans",
+    # END GENERATED NAMES
 ]

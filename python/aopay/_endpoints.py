@@ -9,7 +9,7 @@ from typing import Any, Optional, Union
 
 from . import _aopay
 
-__all__ = ["DthInfo", "AsyncClient", "Client"]
+__all__ = ["DthInfo", "Plan", "PlanCategory", "Plans", "AsyncClient", "Client"]
 
 
 def _money(value: Optional[str]) -> Optional[Decimal]:
@@ -58,13 +58,101 @@ class DthInfo:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field (money as decimal text, as the CLI's JSON has it), ``raw`` included."""
+        """Every field (money as decimal text, as the CLI's JSON has it)."""
         return {
             "customer_name": self.customer_name,
             "balance": _money_text(self.balance),
             "plan": self.plan,
             "monthly_amount": _money_text(self.monthly_amount),
             "next_due_date": self.next_due_date,
+            "message": self.message,
+            "api_code": self.api_code,
+            "http_status": self.http_status,
+            "raw": self.raw,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """One recharge plan."""
+
+    amount: Optional[Decimal]
+    """Its price, in rupees."""
+    validity: Optional[str]
+    """How long it lasts, as the operator writes it ("28 days")."""
+    description: Optional[str]
+    """Its benefits."""
+
+    @classmethod
+    def _from_answer(cls, d: dict[str, Any]) -> Plan:
+        return cls(
+            amount=_money(d["amount"]),
+            validity=d["validity"],
+            description=d["description"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field (money as decimal text, as the CLI's JSON has it)."""
+        return {
+            "amount": _money_text(self.amount),
+            "validity": self.validity,
+            "description": self.description,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanCategory:
+    """The plans of one category ("Popular Plans")."""
+
+    name: Optional[str]
+    """The category's name."""
+    plans: tuple[Plan, ...]
+    """Its plans, in the answer's order."""
+
+    @classmethod
+    def _from_answer(cls, d: dict[str, Any]) -> PlanCategory:
+        return cls(
+            name=d["name"],
+            plans=tuple(Plan._from_answer(x) for x in d["plans"]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field (money as decimal text, as the CLI's JSON has it)."""
+        return {
+            "name": self.name,
+            "plans": [x.to_dict() for x in self.plans],
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Plans:
+    """An operator's recharge plans, by category."""
+
+    categories: tuple[PlanCategory, ...]
+    """The categories, in the answer's order."""
+    message: Optional[str]
+    """The most specific non-empty message in the body."""
+    api_code: Optional[int]
+    """``statusCode`` / ``response_code`` from the body."""
+    http_status: int
+    """The HTTP status of the answer."""
+    raw: dict[str, Any] = dataclasses.field(repr=False)
+    """The whole JSON body, untouched."""
+
+    @classmethod
+    def _from_answer(cls, d: dict[str, Any]) -> Plans:
+        return cls(
+            categories=tuple(PlanCategory._from_answer(x) for x in d["categories"]),
+            message=d["message"],
+            api_code=d["api_code"],
+            http_status=d["http_status"],
+            raw=d["raw"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field (money as decimal text, as the CLI's JSON has it)."""
+        return {
+            "categories": [x.to_dict() for x in self.categories],
             "message": self.message,
             "api_code": self.api_code,
             "http_status": self.http_status,
@@ -83,6 +171,13 @@ class Client(_aopay.Client):
         """
         return DthInfo._from_answer(self._call("dth_info", {"operator": operator, "number": number, "circle": circle}))
 
+    def browse_plans(self, *, operator: str, circle: str, number: Optional[Union[str, int]] = None) -> Plans:
+        """List an operator's recharge plans in a circle, by category.
+
+        A read: retried under the client's deadline. ``/api/AOP/V2/GetRechargeBrowsePlan``.
+        """
+        return Plans._from_answer(self._call("browse_plans", {"operator": operator, "circle": circle, "number": number}))
+
 
 class AsyncClient(_aopay.AsyncClient):
     __doc__ = _aopay.AsyncClient.__doc__
@@ -94,3 +189,10 @@ class AsyncClient(_aopay.AsyncClient):
         A read: retried under the client's deadline. ``/api/AOP/V2/GetDthInfo``.
         """
         return DthInfo._from_answer(await self._call("dth_info", {"operator": operator, "number": number, "circle": circle}))
+
+    async def browse_plans(self, *, operator: str, circle: str, number: Optional[Union[str, int]] = None) -> Plans:
+        """List an operator's recharge plans in a circle, by category.
+
+        A read: retried under the client's deadline. ``/api/AOP/V2/GetRechargeBrowsePlan``.
+        """
+        return Plans._from_answer(await self._call("browse_plans", {"operator": operator, "circle": circle, "number": number}))

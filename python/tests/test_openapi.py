@@ -136,6 +136,23 @@ def test_the_spec_describes_every_endpoint_of_the_core_as_it_sends_it(method: st
     )
 
 
+def test_browse_plans_answers_match_the_spec(sandbox: aopay.Sandbox) -> None:
+    path = "/api/AOP/V2/GetRechargeBrowsePlan"
+    example = dict(SPEC["paths"][path]["post"]["requestBody"]["content"]["application/json"]["example"])
+    for operator in ["Jio", "NoPlansOperator"]:
+        status, answer = post(sandbox.url + path, json.dumps({**example, "operator": operator}).encode())
+        check(path, status, answer)
+    without_number = {k: v for k, v in example.items() if k != "number"}
+    check(path, *post(sandbox.url + path, json.dumps(without_number).encode()))
+    for mutation in [{"number": 9876543210}, {"number": "98x"}, {"circle": 5}, {"Operator": "Jio"}]:
+        body = {**example, **mutation}
+        with pytest.raises(jsonschema.ValidationError):
+            validate(body, SPEC["components"]["schemas"]["BrowsePlansRequest"])
+        status, answer = post(sandbox.url + path, json.dumps(body).encode())
+        assert status == 400, mutation
+        check(path, status, answer)
+
+
 def test_dth_info_answers_match_the_spec(sandbox: aopay.Sandbox) -> None:
     path = "/api/AOP/V2/GetDthInfo"
     example = dict(SPEC["paths"][path]["post"]["requestBody"]["content"]["application/json"]["example"])

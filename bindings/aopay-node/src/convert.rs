@@ -21,17 +21,28 @@ pub(crate) fn error_json(e: &aopay_core::Error) -> String {
     camel_json(&e.to_json_value())
 }
 
-/// A core JSON object (an answer, an error) as JS sees it: its own keys in
-/// camelCase; the values (`raw` among them) untouched.
+/// A core JSON object (an answer, an error) as JS sees it: its keys in
+/// camelCase, nested ones too (a list of plans), but `raw` untouched: it is
+/// the API's own body.
 pub(crate) fn camel_json(v: &serde_json::Value) -> String {
-    let serde_json::Value::Object(fields) = v else {
-        return v.to_string();
-    };
-    let camel: serde_json::Map<String, serde_json::Value> = fields
-        .iter()
-        .map(|(k, v)| (aopay_core::camel_case(k), v.clone()))
-        .collect();
-    serde_json::Value::Object(camel).to_string()
+    camel_keys(v).to_string()
+}
+
+fn camel_keys(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| {
+                    let v = if k == "raw" { v.clone() } else { camel_keys(v) };
+                    (aopay_core::camel_case(k), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(camel_keys).collect()),
+        other => other.clone(),
+    }
 }
 
 /// The input object of a generated method as neutral arguments: the core

@@ -310,18 +310,6 @@ fn no_journal() -> napi::Error {
     js_error(aopay_core::ValidationError::new("journal", "this client has no journal").into())
 }
 
-/// What the sandbox has received so far.
-#[napi(object)]
-#[derive(Debug)]
-pub struct SandboxStats {
-    pub recharge_requests: i64,
-    pub status_requests: i64,
-    pub dth_info_requests: i64,
-    pub unauthorized_requests: i64,
-    pub rejected_requests: i64,
-    pub transactions: i64,
-}
-
 /// The native sandbox behind the JS `Sandbox`.
 #[napi]
 #[derive(Debug)]
@@ -357,18 +345,13 @@ impl NativeSandbox {
         self.ca_pem.clone()
     }
 
+    /// The counts as camelCase JSON (one per endpoint, and the refusals).
     #[napi]
-    pub fn stats(&self) -> Result<SandboxStats> {
+    pub fn stats(&self) -> Result<String> {
         let s = self.with(aopay_sandbox::Sandbox::stats)?;
-        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        Ok(SandboxStats {
-            recharge_requests: n(s.recharge_requests),
-            status_requests: n(s.status_requests),
-            dth_info_requests: n(s.dth_info_requests),
-            unauthorized_requests: n(s.unauthorized_requests),
-            rejected_requests: n(s.rejected_requests),
-            transactions: n(s.transactions),
-        })
+        Ok(convert::camel_json(
+            &serde_json::to_value(s).unwrap_or_default(),
+        ))
     }
 
     /// How many recharge requests named this customer number (string or number).

@@ -10,7 +10,9 @@ use aopay_core::{
     JournalEntry, Lang, MobileRecharge, OptionValue, Recharge, Status, ValidationError,
     WaitOptions,
 };
-use aopay_sandbox::{MAGIC_DTH_ACCOUNTS, MAGIC_NUMBERS, Sandbox, SandboxConfig};
+use aopay_sandbox::{
+    MAGIC_DTH_ACCOUNTS, MAGIC_NUMBERS, MAGIC_PLAN_OPERATORS, Sandbox, SandboxConfig,
+};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// `println!` without the panic on a closed stdout (`aopay … | head -1`).
@@ -211,9 +213,11 @@ fn kebab(name: &str) -> String {
     name.replace('_', "-")
 }
 
-/// A subcommand per generated endpoint: one flag per argument.
+/// A subcommand per generated endpoint (its `cli` words: `plans`, or
+/// `bill fetch` under a family's command): one flag per argument.
 fn endpoint_command(spec: &'static EndpointSpec) -> clap::Command {
-    let mut cmd = clap::Command::new(kebab(spec.method)).about(spec.summary.trim_end_matches('.'));
+    let name = spec.cli.last().copied().unwrap_or(spec.method);
+    let mut cmd = clap::Command::new(name).about(spec.summary.trim_end_matches('.'));
     for a in spec.args {
         cmd = cmd.arg(
             clap::Arg::new(a.name)
@@ -231,8 +235,29 @@ fn endpoint_command(spec: &'static EndpointSpec) -> clap::Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let mut command = Cli::command().subcommand_required(true);
+    let mut families: Vec<clap::Command> = Vec::new();
     for spec in generated_endpoints() {
-        command = command.subcommand(endpoint_command(spec));
+        match spec.cli {
+            [family, _] => {
+                let i = families
+                    .iter()
+                    .position(|f| f.get_name() == *family)
+                    .unwrap_or_else(|| {
+                        families.push(
+                            clap::Command::new(*family)
+                                .about(format!("{family}: fetch, pay and check"))
+                                .subcommand_required(true),
+                        );
+                        families.len() - 1
+                    });
+                let family = std::mem::take(&mut families[i]);
+                families[i] = family.subcommand(endpoint_command(spec));
+            }
+            _ => command = command.subcommand(endpoint_command(spec)),
+        }
+    }
+    for family in families {
+        command = command.subcommand(family);
     }
     let matches = command.get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
@@ -240,8 +265,12 @@ async fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let generated = matches.subcommand().and_then(|(name, sub)| {
+        let (words, sub) = match sub.subcommand() {
+            Some((child, inner)) => (vec![name, child], inner),
+            None => (vec![name], sub),
+        };
         generated_endpoints()
-            .find(|e| kebab(e.method) == name)
+            .find(|e| e.cli == words.as_slice())
             .map(|e| (e, sub.clone()))
     });
     init_tracing(cli.global.verbose);
@@ -404,16 +433,45 @@ async fn endpoint_call(
         out!("{answer}");
         return Ok(exit::SUCCESS);
     }
-    for f in spec.answer_fields() {
-        let value = &answer[f.name];
-        let shown = match (f.kind, value) {
-            (FieldKind::Raw, _) | (_, serde_json::Value::Null) => continue,
-            (_, serde_json::Value::String(s)) => s.clone(),
-            (_, v) => v.to_string(),
-        };
-        out!("{:<16}{shown}", f.name.replace('_', " "));
-    }
+    print_fields(&spec.answer_fields().collect::<Vec<_>>(), &answer, 0);
     Ok(exit::SUCCESS)
+}
+
+/// An answer as `name  value` lines; a list as one line per item (its plain
+/// values side by side), the lists inside an item indented below it.
+fn print_fields(fields: &[&aopay_core::FieldSpec], value: &serde_json::Value, indent: usize) {
+    let pad = " ".repeat(indent);
+    for f in fields.iter().copied() {
+        let v = &value[f.name];
+        match (f.kind, v) {
+            (FieldKind::Raw, _) | (_, serde_json::Value::Null) => {}
+            (FieldKind::Items(inner), serde_json::Value::Array(items)) => {
+                for item in items {
+                    let plain: Vec<String> = inner
+                        .fields
+                        .iter()
+                        .filter(|f| !matches!(f.kind, FieldKind::Items(_)))
+                        .filter_map(|f| match &item[f.name] {
+                            serde_json::Value::Null => None,
+                            serde_json::Value::String(s) => Some(s.clone()),
+                            other => Some(other.to_string()),
+                        })
+                        .collect();
+                    out!("{pad}{}", plain.join("  "));
+                    let lists: Vec<&aopay_core::FieldSpec> = inner
+                        .fields
+                        .iter()
+                        .filter(|f| matches!(f.kind, FieldKind::Items(_)))
+                        .collect();
+                    print_fields(&lists, item, indent + 2);
+                }
+            }
+            (_, serde_json::Value::String(s)) => {
+                out!("{pad}{:<16}{s}", f.name.replace('_', " "));
+            }
+            (_, v) => out!("{pad}{:<16}{v}", f.name.replace('_', " ")),
+        }
+    }
 }
 
 async fn sandbox_stop(sandbox: Option<Sandbox>) {
@@ -764,6 +822,10 @@ async fn serve_sandbox(
     banner.push_str("magic DTH account numbers (any other account is found):\n");
     for (number, _, what) in MAGIC_DTH_ACCOUNTS {
         banner.push_str(&format!("  {number}  {what}\n"));
+    }
+    banner.push_str("magic operators:\n");
+    for (operator, what) in MAGIC_PLAN_OPERATORS {
+        banner.push_str(&format!("  {operator}  {what}\n"));
     }
     banner.push_str("Ctrl-C to stop\n");
     let mut stdout = std::io::stdout().lock();

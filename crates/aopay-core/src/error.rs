@@ -31,6 +31,13 @@ impl ValidationError {
         Self::new(field, format!("must be {expected}, not {got}"))
     }
 
+    /// The same rule broken on another field (a shared rule, such as a
+    /// customer number's, under the name an endpoint gives the argument).
+    pub(crate) fn on_field(mut self, field: &'static str) -> Self {
+        self.field = field;
+        self
+    }
+
     /// The input field, as the contract names it (`amount`, `customer_number`, …).
     pub fn field(&self) -> &'static str {
         self.field

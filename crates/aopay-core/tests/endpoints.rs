@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 
 use aopay_core::{ArgValue, Args, Binding, Client, ENDPOINTS, Lang, endpoint};
-use aopay_sandbox::{MAGIC_DTH_ACCOUNTS, Sandbox};
+use aopay_sandbox::{MAGIC_DTH_ACCOUNTS, MAGIC_PLAN_OPERATORS, Sandbox};
 use serde_json::Value;
 
 fn contract() -> Value {
@@ -69,14 +69,24 @@ fn every_generated_endpoint_has_contract_rows_and_every_magic_account_is_listed(
             );
         }
     }
-    let listed: Vec<&str> = c["endpoints"]["dth_info"]["magic"]
-        .as_array()
-        .unwrap()
+    let listed = |method: &str, key: &str| -> Vec<String> {
+        c["endpoints"][method]["magic"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["override"][key].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let served: Vec<String> = MAGIC_DTH_ACCOUNTS
         .iter()
-        .map(|r| r["override"]["number"].as_str().unwrap())
+        .map(|(n, _, _)| (*n).to_owned())
         .collect();
-    let served: Vec<&str> = MAGIC_DTH_ACCOUNTS.iter().map(|(n, _, _)| *n).collect();
-    assert_eq!(listed, served);
+    assert_eq!(listed("dth_info", "number"), served);
+    let served: Vec<String> = MAGIC_PLAN_OPERATORS
+        .iter()
+        .map(|(o, _)| (*o).to_owned())
+        .collect();
+    assert_eq!(listed("browse_plans", "operator"), served);
 }
 
 #[tokio::test]

@@ -13,12 +13,13 @@ use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Map, Value, json};
 
-use crate::magic::{DthScenario, Scenario, dth_scenario_for, scenario_for};
+use crate::magic::{DthScenario, MAGIC_PLAN_OPERATORS, Scenario, dth_scenario_for, scenario_for};
 use crate::{SandboxConfig, Stats};
 
 pub(crate) const RECHARGE_PATH: &str = "/api/AOP/V2/MobileRecharge";
 pub(crate) const STATUS_PATH: &str = "/api/AOP/V2/RechargeStatus";
 pub(crate) const DTH_INFO_PATH: &str = "/api/AOP/V2/GetDthInfo";
+pub(crate) const BROWSE_PLANS_PATH: &str = "/api/AOP/V2/GetRechargeBrowsePlan";
 
 /// Returned by the handler to make hyper close the connection unanswered.
 #[derive(Debug)]
@@ -79,6 +80,7 @@ pub(crate) struct State {
     recharge_requests: AtomicU64,
     status_requests: AtomicU64,
     dth_info_requests: AtomicU64,
+    browse_plans_requests: AtomicU64,
     unauthorized_requests: AtomicU64,
     rejected_requests: AtomicU64,
     /// Issued bearer tokens and when each expires.
@@ -101,6 +103,7 @@ impl State {
             recharge_requests: self.recharge_requests.load(Ordering::SeqCst),
             status_requests: self.status_requests.load(Ordering::SeqCst),
             dth_info_requests: self.dth_info_requests.load(Ordering::SeqCst),
+            browse_plans_requests: self.browse_plans_requests.load(Ordering::SeqCst),
             unauthorized_requests: self.unauthorized_requests.load(Ordering::SeqCst),
             rejected_requests: self.rejected_requests.load(Ordering::SeqCst),
             transactions: lock(&self.txns).by_reference.len() as u64,
@@ -121,6 +124,7 @@ impl State {
             &self.recharge_requests,
             &self.status_requests,
             &self.dth_info_requests,
+            &self.browse_plans_requests,
             &self.unauthorized_requests,
             &self.rejected_requests,
         ] {
@@ -165,7 +169,8 @@ impl State {
 
     pub(crate) async fn handle(&self, req: Request<Incoming>) -> Result<Answer, DropConnection> {
         let path = req.uri().path().to_owned();
-        if ![RECHARGE_PATH, STATUS_PATH, DTH_INFO_PATH].contains(&path.as_str()) {
+        if ![RECHARGE_PATH, STATUS_PATH, DTH_INFO_PATH, BROWSE_PLANS_PATH].contains(&path.as_str())
+        {
             return Ok(self.reject(
                 StatusCode::NOT_FOUND,
                 404,
@@ -218,9 +223,10 @@ impl State {
         };
         // Fast path: a typed parse. Anything it refuses is re-read as a
         // Value, field by field, to say exactly what is wrong.
-        let result = if path == DTH_INFO_PATH {
+        let result = if path == DTH_INFO_PATH || path == BROWSE_PLANS_PATH {
             match as_object(&body) {
-                Ok(obj) => self.dth_info(&obj),
+                Ok(obj) if path == DTH_INFO_PATH => self.dth_info(&obj),
+                Ok(obj) => self.browse_plans(&obj),
                 Err(e) => Err(e),
             }
         } else if path == RECHARGE_PATH {
@@ -398,12 +404,7 @@ impl State {
             required_str(obj, key)?;
         }
         let number = required_str(obj, "Opnumber")?;
-        if let Some(extra) = obj
-            .keys()
-            .find(|k| !["RegistrationID", "circle", "operator", "Opnumber"].contains(&k.as_str()))
-        {
-            return Err(Rejection::Bad(format!("unknown field {extra}")));
-        }
+        only_keys(obj, &["RegistrationID", "circle", "operator", "Opnumber"])?;
         self.dth_info_requests.fetch_add(1, Ordering::SeqCst);
         Ok(match dth_scenario_for(number) {
             DthScenario::UnknownAccount => answer(
@@ -425,6 +426,56 @@ impl State {
                                   "operator": required_str(obj, "operator")?}]}),
             ),
         })
+    }
+}
+
+impl State {
+    /// GetRechargeBrowsePlan: `circle`, `operator` non-empty strings,
+    /// `number` (optional) a string of digits, as the sample has them.
+    fn browse_plans(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
+        only_keys(obj, &["RegistrationID", "circle", "operator", "number"])?;
+        required_str(obj, "RegistrationID")?;
+        required_str(obj, "circle")?;
+        let operator = required_str(obj, "operator")?;
+        if let Some(n) = obj.get("number") {
+            let digits = n
+                .as_str()
+                .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+            if digits.is_none() {
+                return Err(Rejection::Bad(
+                    "number must be a string of digits".to_owned(),
+                ));
+            }
+        }
+        self.browse_plans_requests.fetch_add(1, Ordering::SeqCst);
+        if MAGIC_PLAN_OPERATORS.iter().any(|(op, _)| *op == operator) {
+            return Ok(answer(
+                StatusCode::OK,
+                &json!({"status": false, "response_code": 2,
+                        "message": format!("No plans found for operator {operator}")}),
+            ));
+        }
+        Ok(answer(
+            StatusCode::OK,
+            &json!({"status": true, "response_code": 1, "message": "Plans fetched",
+            "data": {
+                "Popular Plans": [
+                    {"rs": 299, "validity": "28 days", "desc": "2 GB/day, unlimited calls, 100 SMS/day"},
+                    {"rs": "666.50", "validity": "84 days", "desc": "1.5 GB/day, unlimited calls"}
+                ],
+                "True 5G Unlimited Plans": [
+                    {"rs": 349, "validity": "28 days", "desc": "Unlimited 5G data, 2 GB/day 4G"}
+                ]
+            }}),
+        ))
+    }
+}
+
+/// Refuse a key the endpoint does not take (a misspelt one among them).
+fn only_keys(obj: &Map<String, Value>, keys: &[&str]) -> Result<(), Rejection> {
+    match obj.keys().find(|k| !keys.contains(&k.as_str())) {
+        Some(extra) => Err(Rejection::Bad(format!("unknown field {extra}"))),
+        None => Ok(()),
     }
 }
 

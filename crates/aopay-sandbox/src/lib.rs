@@ -36,7 +36,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use magic::{
-    DthScenario, MAGIC_DTH_ACCOUNTS, MAGIC_NUMBERS, Scenario, dth_scenario_for, scenario_for,
+    DthScenario, MAGIC_DTH_ACCOUNTS, MAGIC_NUMBERS, MAGIC_PLAN_OPERATORS, Scenario,
+    dth_scenario_for, scenario_for,
 };
 
 /// Tunables of the sandbox's behaviour.
@@ -111,6 +112,8 @@ pub struct Stats {
     pub status_requests: u64,
     /// Well-formed GetDthInfo requests received.
     pub dth_info_requests: u64,
+    /// Well-formed GetRechargeBrowsePlan requests received.
+    pub browse_plans_requests: u64,
     /// Calls refused with 401 for want of a valid token (`require_tokens`);
     /// they count nowhere else.
     pub unauthorized_requests: u64,

@@ -149,3 +149,9 @@ pub fn dth_scenario_for(number: &str) -> DthScenario {
         .find(|(n, _, _)| *n == number)
         .map_or(DthScenario::Found, |(_, s, _)| *s)
 }
+
+/// Operators that make GetRechargeBrowsePlan refuse (any other has plans).
+pub const MAGIC_PLAN_OPERATORS: &[(&str, &str)] = &[(
+    "NoPlansOperator",
+    "GetRechargeBrowsePlan: 200 status:false, response_code 2 (no plans)",
+)];

@@ -151,7 +151,8 @@ impl Args {
             (ArgValue::Text(_), false) => "string".to_owned(),
             (ArgValue::Other(name), _) => name.clone(),
         };
-        if arg.kind == ArgKind::Integer && matches!(v, ArgValue::Float(_)) && !py {
+        let whole = matches!(arg.kind, ArgKind::Integer | ArgKind::CustomerNumber);
+        if whole && matches!(v, ArgValue::Float(_)) && !py {
             return Err(ValidationError::new(arg.name, "must be a whole number"));
         }
         Err(ValidationError::wrong_type(arg.name, expected, &got))

@@ -17,6 +17,7 @@ pub(super) static DTH_INFO: EndpointSpec = EndpointSpec {
     name: "GetDthInfo",
     method: "dth_info",
     path: "/api/AOP/V2/GetDthInfo",
+    cli: &["dth-info"],
     effect: Effect::Read,
     summary: "Look up a DTH account: its holder, balance, plan and next due date.",
     args: &[

@@ -11,6 +11,7 @@
 //! [`ENDPOINTS`].
 
 mod args;
+mod browse_plans;
 mod dth_info;
 mod recharge;
 
@@ -25,6 +26,7 @@ use crate::parse::{Answered, Effect};
 use crate::validate::RegistrationId;
 
 pub use args::{ArgValue, Args, Lang};
+pub use browse_plans::{BrowsePlansRequest, Plan, PlanCategory, Plans};
 pub use dth_info::{DthInfo, DthInfoRequest};
 pub use recharge::RechargeStatus;
 
@@ -38,6 +40,9 @@ pub struct EndpointSpec {
     pub method: &'static str,
     /// The path under the base URL.
     pub path: &'static str,
+    /// The CLI's subcommand words (`["bill", "fetch"]`): endpoints of one
+    /// family share the first.
+    pub cli: &'static [&'static str],
     /// A read (retried) or a write (sent once).
     pub effect: Effect,
     /// One line: what it does.
@@ -95,8 +100,9 @@ pub enum ArgKind {
     Geocode,
 }
 
-/// What a readable answer of an endpoint holds.
-#[derive(Debug)]
+/// What a readable answer of an endpoint holds (or one item of a list in
+/// it: [`FieldKind::Items`]).
+#[derive(Debug, PartialEq, Eq)]
 pub struct AnswerSpec {
     /// The type's name in every language: `DthInfo`.
     pub name: &'static str,
@@ -107,7 +113,7 @@ pub struct AnswerSpec {
 }
 
 /// One field of an answer.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct FieldSpec {
     /// snake_case (Python, Rust, the CLI's JSON); Node takes its camelCase.
     pub name: &'static str,
@@ -138,10 +144,12 @@ pub enum FieldKind {
     HttpStatus,
     /// The whole JSON body (always present).
     Raw,
+    /// A list (possibly empty, never absent) of objects of this shape.
+    Items(&'static AnswerSpec),
 }
 
-/// The fields every answer carries after its own.
-pub(crate) const COMMON_FIELDS: [FieldSpec; 4] = [
+/// The fields every endpoint's answer carries after its own.
+pub static COMMON_FIELDS: [FieldSpec; 4] = [
     FieldSpec {
         name: "message",
         kind: FieldKind::Text,
@@ -218,6 +226,7 @@ pub static ENDPOINTS: &[&EndpointSpec] = &[
     &recharge::MOBILE_RECHARGE,
     &recharge::RECHARGE_STATUS,
     &dth_info::DTH_INFO,
+    &browse_plans::BROWSE_PLANS,
 ];
 
 /// The endpoint with this method name (`dth_info`), if any.
@@ -239,6 +248,7 @@ impl EndpointSpec {
             "name": self.name,
             "method": self.method,
             "path": self.path,
+            "cli": self.cli,
             "effect": match self.effect { Effect::Read => "read", Effect::Write => "write" },
             "generated": self.binding == Binding::Generated,
             "args": self.args.iter().map(|a| serde_json::json!({
@@ -249,7 +259,7 @@ impl EndpointSpec {
         })
     }
 
-    /// The answer's fields, its own then the common ones.
+    /// The answer's own fields, then the common ones.
     pub fn answer_fields(&self) -> impl Iterator<Item = &'static FieldSpec> + use<> {
         let own: &'static [FieldSpec] = self.answer.fields;
         own.iter().chain(COMMON_FIELDS.iter())

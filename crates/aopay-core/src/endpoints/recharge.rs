@@ -53,6 +53,7 @@ pub(super) static MOBILE_RECHARGE: EndpointSpec = EndpointSpec {
     name: "MobileRecharge",
     method: "mobile_recharge",
     path: "/api/AOP/V2/MobileRecharge",
+    cli: &["recharge"],
     effect: Effect::Write,
     summary: "Recharge a prepaid mobile number or a DTH account.",
     args: &[
@@ -106,6 +107,7 @@ pub(super) static RECHARGE_STATUS: EndpointSpec = EndpointSpec {
     name: "RechargeStatus",
     method: "recharge_status",
     path: "/api/AOP/V2/RechargeStatus",
+    cli: &["status"],
     effect: Effect::Read,
     summary: "Look a transaction up by its reference.",
     args: &[ArgSpec {
