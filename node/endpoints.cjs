@@ -5,7 +5,7 @@
  * Adds the generated endpoint methods to `Client`. `call(client, method, input)`
  * is the one generic native call (see index.cjs).
  */
-module.exports = function install(Client, call) {
+module.exports.install = function install(Client, call) {
   const methods = {
     /** Look up a DTH account: its holder, balance, plan and next due date. */
     dthInfo(input) {
@@ -15,8 +15,28 @@ module.exports = function install(Client, call) {
     browsePlans(input) {
       return call(this, 'browse_plans', input)
     },
+    /** Fetch the bill due on an account (electricity, gas, water, broadband). */
+    fetchBill(input) {
+      return call(this, 'fetch_bill', input)
+    },
+    /** Fetch a FASTag's details and the amounts it may be topped up with. */
+    fetchFastag(input) {
+      return call(this, 'fetch_fastag', input)
+    },
   }
   for (const [name, fn] of Object.entries(methods)) {
     Object.defineProperty(Client.prototype, name, { value: fn, writable: true, configurable: true })
+  }
+}
+
+/**
+ * The answer types' helpers: `Bill.fromRaw(raw)` reads a stored answer again.
+ * `reread(method, raw)` is the native one.
+ */
+module.exports.answers = function answers(reread) {
+  return {
+    DthInfo: Object.freeze({ fromRaw: (raw) => reread('dth_info', raw) }),
+    Plans: Object.freeze({ fromRaw: (raw) => reread('browse_plans', raw) }),
+    Bill: Object.freeze({ fromRaw: (raw) => reread('fetch_bill', raw) }),
   }
 }

@@ -54,6 +54,36 @@ export interface Plans {
   readonly raw: Record<string, unknown>
 }
 
+/** A fetched bill (or FASTag): what is due and what may be paid. */
+export interface Bill {
+  /** The amount due, in rupees. Exact decimal text ("820.50"). */
+  readonly amount: string | null
+  /** The net amount (`billnetamount`), in rupees. Exact decimal text ("820.50"). */
+  readonly netAmount: string | null
+  /** The consumer's name. */
+  readonly name: string | null
+  /** When it is due, as the biller writes it. */
+  readonly dueDate: string | null
+  /** When it was issued, as the biller writes it. */
+  readonly billDate: string | null
+  /** Whether the biller takes a payment now (false: already paid, or closed). */
+  readonly acceptPayment: boolean | null
+  /** Whether an amount other than the bill's is accepted. */
+  readonly acceptPartPay: boolean | null
+  /** The smallest amount accepted, where given (FASTag). Exact decimal text ("820.50"). */
+  readonly minAmount: string | null
+  /** The largest amount accepted, where given (FASTag). Exact decimal text ("820.50"). */
+  readonly maxAmount: string | null
+  /** The most specific non-empty message in the body. */
+  readonly message: string | null
+  /** `statusCode` / `response_code` from the body. */
+  readonly apiCode: number | null
+  /** The HTTP status of the answer. */
+  readonly httpStatus: number
+  /** The whole JSON body, untouched. */
+  readonly raw: Record<string, unknown>
+}
+
 /** The input of `dthInfo`. */
 export interface DthInfoInput {
   /** The DTH operator, as AOPay names it ("Jio", "Tata Play"). */
@@ -74,10 +104,41 @@ export interface PlansInput {
   number?: string | number
 }
 
+/** The input of `fetchBill`. */
+export interface BillInput {
+  /** The biller's operator code (11: an electricity board; 311: a FASTag issuer). */
+  operator: number
+  /** The consumer account number, as the biller prints it. */
+  account: string | number
+  /** "online" (the default) or "offline". */
+  mode?: 'online' | 'offline'
+}
+
+/** The input of `fetchFastag`. */
+export interface BillInput {
+  /** The biller's operator code (11: an electricity board; 311: a FASTag issuer). */
+  operator: number
+  /** The vehicle's registration number ("DL12CB4685"). */
+  vehicle: string | number
+}
+
+/** `DthInfo.fromRaw(raw)`: the answer again from its `raw` (stored, or sent from elsewhere). */
+export declare const DthInfo: { fromRaw(raw: Record<string, unknown>): DthInfo }
+
+/** `Plans.fromRaw(raw)`: the answer again from its `raw` (stored, or sent from elsewhere). */
+export declare const Plans: { fromRaw(raw: Record<string, unknown>): Plans }
+
+/** `Bill.fromRaw(raw)`: the answer again from its `raw` (stored, or sent from elsewhere). */
+export declare const Bill: { fromRaw(raw: Record<string, unknown>): Bill }
+
 /** The generated methods of `Client`. */
 export interface ClientEndpoints {
   /** Look up a DTH account: its holder, balance, plan and next due date. (`/api/AOP/V2/GetDthInfo`) */
   dthInfo(input: DthInfoInput): Promise<DthInfo>
   /** List an operator's recharge plans in a circle, by category. (`/api/AOP/V2/GetRechargeBrowsePlan`) */
   browsePlans(input: PlansInput): Promise<Plans>
+  /** Fetch the bill due on an account (electricity, gas, water, broadband). (`/api/AOP/FetchBilPaymentDetails`) */
+  fetchBill(input: BillInput): Promise<Bill>
+  /** Fetch a FASTag's details and the amounts it may be topped up with. (`/api/AOP/FetchConsumerDetails`) */
+  fetchFastag(input: BillInput): Promise<Bill>
 }

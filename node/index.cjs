@@ -5,7 +5,7 @@
 
 const native = require('./native.cjs')
 const errors = require('./errors.cjs')
-const installEndpoints = require('./endpoints.cjs')
+const endpoints = require('./endpoints.cjs')
 
 const { fromNative, fromPayload } = errors
 
@@ -155,9 +155,18 @@ class Client {
 }
 
 // The generated endpoint methods (`dthInfo`, …) all go through one native call.
-installEndpoints(Client, (client, method, input) =>
+endpoints.install(Client, (client, method, input) =>
   client[callKey]((id) => client[nativeKey].call(id, method, input)),
 )
+
+// `Bill.fromRaw(raw)` and the like: a stored answer read again by the core.
+const answerTypes = endpoints.answers((method, raw) => {
+  try {
+    return JSON.parse(native.reread(method, JSON.stringify(raw)))
+  } catch (err) {
+    return rethrow(err)
+  }
+})
 
 /** snake_case keys of a journal listing to camelCase (`raw` stays untouched). */
 function camelKeys(value) {
@@ -232,6 +241,7 @@ const MAGIC_NUMBERS = Object.freeze(
 )
 
 module.exports = {
+  ...answerTypes,
   Client,
   Sandbox,
   MAGIC_NUMBERS,

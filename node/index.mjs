@@ -18,5 +18,10 @@ export const {
   ProtocolError,
   IdempotencyConflictError,
   JournalError,
+  // BEGIN GENERATED NAMES
+  DthInfo,
+  Plans,
+  Bill,
+  // END GENERATED NAMES
 } = aopay
 export default aopay

@@ -842,5 +842,6 @@ module.exports.clientOptionNames = nativeBinding.clientOptionNames
 module.exports.endpoints = nativeBinding.endpoints
 module.exports.errorKinds = nativeBinding.errorKinds
 module.exports.magicNumbers = nativeBinding.magicNumbers
+module.exports.reread = nativeBinding.reread
 module.exports.startSandbox = nativeBinding.startSandbox
 module.exports.version = nativeBinding.version

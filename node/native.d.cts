@@ -95,6 +95,12 @@ export interface MagicNumber {
 /** The sandbox's magic customer numbers and what each does. */
 export declare function magicNumbers(): Array<MagicNumber>
 
+/**
+ * Read an answer's stored `raw` (JSON text) again, as the endpoint
+ * `method` reads its answers: behind the generated `fromRaw`.
+ */
+export declare function reread(method: string, rawJson: string): string
+
 export declare function startSandbox(slowDelayMs?: number | undefined | null, pendingChecks?: number | undefined | null, tls?: boolean | undefined | null, requireTokens?: boolean | undefined | null): Promise<NativeSandbox>
 
 /** The SDK version (one version for the crates and both packages). */

@@ -18,7 +18,7 @@ from ._aopay import (
     __version__,
 )
 # BEGIN GENERATED IMPORTS (aopay-codegen: the clients and every answer type)
-from ._endpoints import AsyncClient, Client, DthInfo, Plan, PlanCategory, Plans
+from ._endpoints import AsyncClient, Client, DthInfo, Plan, PlanCategory, Plans, Bill
 # END GENERATED IMPORTS
 from .errors import (
     AopayError,
@@ -59,5 +59,6 @@ __all__ = [
     "Plan",
     "PlanCategory",
     "Plans",
+    "Bill",
     # END GENERATED NAMES
 ]

@@ -31,11 +31,15 @@ __all__ = [
     "Sandbox",
     "SqliteJournal",
     "__version__",
+    "reread",
 ]
 __version__: str
 MAGIC_NUMBERS: dict[int, str]
 # Every client option (name: meaning): the keyword arguments of both clients.
 CLIENT_OPTIONS: dict[str, str]
+# Read an answer's stored raw again (behind the generated from_raw).
+def reread(method: str, raw: dict[str, Any]) -> dict[str, Any]: ...
+
 # Every endpoint of the core's table (method: description).
 ENDPOINTS: dict[str, dict[str, Any]]
 # Every error kind of the core (class name: code); aopay.errors matches it.

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
-from typing import Any, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from . import _aopay
 
-__all__ = ["DthInfo", "Plan", "PlanCategory", "Plans", "AsyncClient", "Client"]
+__all__ = ["DthInfo", "Plan", "PlanCategory", "Plans", "Bill", "AsyncClient", "Client"]
 
 
 def _money(value: Optional[str]) -> Optional[Decimal]:
@@ -56,6 +56,11 @@ class DthInfo:
             http_status=d["http_status"],
             raw=d["raw"],
         )
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> DthInfo:
+        """The answer again from its ``raw`` (stored, or sent from another process)."""
+        return cls._from_answer(_aopay.reread("dth_info", raw))
 
     def to_dict(self) -> dict[str, Any]:
         """Every field (money as decimal text, as the CLI's JSON has it)."""
@@ -149,10 +154,88 @@ class Plans:
             raw=d["raw"],
         )
 
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> Plans:
+        """The answer again from its ``raw`` (stored, or sent from another process)."""
+        return cls._from_answer(_aopay.reread("browse_plans", raw))
+
     def to_dict(self) -> dict[str, Any]:
         """Every field (money as decimal text, as the CLI's JSON has it)."""
         return {
             "categories": [x.to_dict() for x in self.categories],
+            "message": self.message,
+            "api_code": self.api_code,
+            "http_status": self.http_status,
+            "raw": self.raw,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Bill:
+    """A fetched bill (or FASTag): what is due and what may be paid."""
+
+    amount: Optional[Decimal]
+    """The amount due, in rupees."""
+    net_amount: Optional[Decimal]
+    """The net amount (``billnetamount``), in rupees."""
+    name: Optional[str] = dataclasses.field(repr=False)
+    """The consumer's name."""
+    due_date: Optional[str]
+    """When it is due, as the biller writes it."""
+    bill_date: Optional[str]
+    """When it was issued, as the biller writes it."""
+    accept_payment: Optional[bool]
+    """Whether the biller takes a payment now (false: already paid, or closed)."""
+    accept_part_pay: Optional[bool]
+    """Whether an amount other than the bill's is accepted."""
+    min_amount: Optional[Decimal]
+    """The smallest amount accepted, where given (FASTag)."""
+    max_amount: Optional[Decimal]
+    """The largest amount accepted, where given (FASTag)."""
+    message: Optional[str]
+    """The most specific non-empty message in the body."""
+    api_code: Optional[int]
+    """``statusCode`` / ``response_code`` from the body."""
+    http_status: int
+    """The HTTP status of the answer."""
+    raw: dict[str, Any] = dataclasses.field(repr=False)
+    """The whole JSON body, untouched."""
+
+    @classmethod
+    def _from_answer(cls, d: dict[str, Any]) -> Bill:
+        return cls(
+            amount=_money(d["amount"]),
+            net_amount=_money(d["net_amount"]),
+            name=d["name"],
+            due_date=d["due_date"],
+            bill_date=d["bill_date"],
+            accept_payment=d["accept_payment"],
+            accept_part_pay=d["accept_part_pay"],
+            min_amount=_money(d["min_amount"]),
+            max_amount=_money(d["max_amount"]),
+            message=d["message"],
+            api_code=d["api_code"],
+            http_status=d["http_status"],
+            raw=d["raw"],
+        )
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> Bill:
+        """The answer again from its ``raw`` (stored, or sent from another process)."""
+        return cls._from_answer(_aopay.reread("fetch_bill", raw))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field (money as decimal text, as the CLI's JSON has it)."""
+        return {
+            "amount": _money_text(self.amount),
+            "net_amount": _money_text(self.net_amount),
+            "name": self.name,
+            "due_date": self.due_date,
+            "bill_date": self.bill_date,
+            "accept_payment": self.accept_payment,
+            "accept_part_pay": self.accept_part_pay,
+            "min_amount": _money_text(self.min_amount),
+            "max_amount": _money_text(self.max_amount),
             "message": self.message,
             "api_code": self.api_code,
             "http_status": self.http_status,
@@ -178,6 +261,20 @@ class Client(_aopay.Client):
         """
         return Plans._from_answer(self._call("browse_plans", {"operator": operator, "circle": circle, "number": number}))
 
+    def fetch_bill(self, *, operator: int, account: Union[str, int], mode: Optional[Literal["online", "offline"]] = None) -> Bill:
+        """Fetch the bill due on an account (electricity, gas, water, broadband).
+
+        A read: retried under the client's deadline. ``/api/AOP/FetchBilPaymentDetails``.
+        """
+        return Bill._from_answer(self._call("fetch_bill", {"operator": operator, "account": account, "mode": mode}))
+
+    def fetch_fastag(self, *, operator: int, vehicle: Union[str, int]) -> Bill:
+        """Fetch a FASTag's details and the amounts it may be topped up with.
+
+        A read: retried under the client's deadline. ``/api/AOP/FetchConsumerDetails``.
+        """
+        return Bill._from_answer(self._call("fetch_fastag", {"operator": operator, "vehicle": vehicle}))
+
 
 class AsyncClient(_aopay.AsyncClient):
     __doc__ = _aopay.AsyncClient.__doc__
@@ -196,3 +293,17 @@ class AsyncClient(_aopay.AsyncClient):
         A read: retried under the client's deadline. ``/api/AOP/V2/GetRechargeBrowsePlan``.
         """
         return Plans._from_answer(await self._call("browse_plans", {"operator": operator, "circle": circle, "number": number}))
+
+    async def fetch_bill(self, *, operator: int, account: Union[str, int], mode: Optional[Literal["online", "offline"]] = None) -> Bill:
+        """Fetch the bill due on an account (electricity, gas, water, broadband).
+
+        A read: retried under the client's deadline. ``/api/AOP/FetchBilPaymentDetails``.
+        """
+        return Bill._from_answer(await self._call("fetch_bill", {"operator": operator, "account": account, "mode": mode}))
+
+    async def fetch_fastag(self, *, operator: int, vehicle: Union[str, int]) -> Bill:
+        """Fetch a FASTag's details and the amounts it may be topped up with.
+
+        A read: retried under the client's deadline. ``/api/AOP/FetchConsumerDetails``.
+        """
+        return Bill._from_answer(await self._call("fetch_fastag", {"operator": operator, "vehicle": vehicle}))

@@ -512,3 +512,24 @@ pub fn endpoints() -> String {
         .collect();
     serde_json::Value::Object(map).to_string()
 }
+
+/// Read an answer's stored `raw` (JSON text) again, as the endpoint
+/// `method` reads its answers: behind the generated `fromRaw`.
+#[napi]
+pub fn reread(method: String, raw_json: String) -> Result<String> {
+    let spec = aopay_core::endpoint(&method).ok_or_else(|| {
+        js_error(
+            aopay_core::ValidationError::new(
+                "endpoint",
+                format!("no endpoint is called {method:?}"),
+            )
+            .into(),
+        )
+    })?;
+    let raw: serde_json::Value = serde_json::from_str(&raw_json).map_err(|_| {
+        js_error(aopay_core::ValidationError::new("raw", "must be the answer's JSON object").into())
+    })?;
+    spec.reread(raw)
+        .map(|v| convert::camel_json(&v))
+        .map_err(js_error)
+}

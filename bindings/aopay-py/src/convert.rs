@@ -259,3 +259,50 @@ pub(crate) fn args_from_py(args: &Bound<'_, PyAny>) -> PyResult<aopay_core::Args
     }
     Ok(out)
 }
+
+/// Python → JSON: dict (str keys), list/tuple, str, int, float, bool, None;
+/// anything else is a `ValidationError` naming `field`.
+pub(crate) fn json_from_py(
+    field: &'static str,
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<serde_json::Value> {
+    use serde_json::Value;
+    Ok(if obj.is_none() {
+        Value::Null
+    } else if let Ok(b) = obj.cast::<PyBool>() {
+        Value::Bool(b.is_true())
+    } else if obj.is_instance_of::<PyInt>() {
+        match obj.extract::<i64>() {
+            Ok(i) => Value::from(i),
+            Err(_) => match obj.extract::<u64>() {
+                Ok(u) => Value::from(u),
+                Err(_) => return Err(wrong_type(field, "JSON (an int out of range)", obj)),
+            },
+        }
+    } else if let Ok(f) = obj.cast::<PyFloat>() {
+        serde_json::Number::from_f64(f.value())
+            .map(Value::Number)
+            .ok_or_else(|| wrong_type(field, "JSON (a finite float)", obj))?
+    } else if let Ok(s) = obj.cast::<PyString>() {
+        Value::String(s.to_cow()?.into_owned())
+    } else if let Ok(d) = obj.cast::<PyDict>() {
+        let mut map = serde_json::Map::new();
+        for (k, v) in d.iter() {
+            let key = k
+                .cast::<PyString>()
+                .map_err(|_| wrong_type(field, "JSON (str keys)", &k))?
+                .to_cow()?
+                .into_owned();
+            map.insert(key, json_from_py(field, &v)?);
+        }
+        Value::Object(map)
+    } else if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        let mut items = Vec::new();
+        for item in obj.try_iter()? {
+            items.push(json_from_py(field, &item?)?);
+        }
+        Value::Array(items)
+    } else {
+        return Err(wrong_type(field, "JSON (a dict, as the answer's raw)", obj));
+    })
+}

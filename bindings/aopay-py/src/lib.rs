@@ -598,9 +598,29 @@ impl PySandbox {
     }
 }
 
+/// Read an answer's stored `raw` again, as the endpoint `method` reads its
+/// answers: behind the generated `from_raw` class methods.
+#[pyfunction]
+fn reread<'py>(
+    py: Python<'py>,
+    method: &Bound<'py, PyAny>,
+    raw: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let method = convert::text_from_py("endpoint", method)?;
+    let spec = aopay_core::endpoint(&method).ok_or_else(|| {
+        convert::invalid(aopay_core::ValidationError::new(
+            "endpoint",
+            format!("no endpoint is called {method:?}"),
+        ))
+    })?;
+    let value = convert::json_from_py("raw", raw)?;
+    json_to_py(py, &spec.reread(value).map_err(to_py_err)?)
+}
+
 #[pymodule]
 fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRecharge>()?;
+    m.add_function(wrap_pyfunction!(reread, m)?)?;
     m.add_class::<PyClient>()?;
     m.add_class::<PyAsyncClient>()?;
     m.add_class::<asyncio::AsyncCall>()?;

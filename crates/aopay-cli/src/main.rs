@@ -11,7 +11,8 @@ use aopay_core::{
     WaitOptions,
 };
 use aopay_sandbox::{
-    MAGIC_DTH_ACCOUNTS, MAGIC_NUMBERS, MAGIC_PLAN_OPERATORS, Sandbox, SandboxConfig,
+    MAGIC_BILL_ACCOUNTS, MAGIC_DTH_ACCOUNTS, MAGIC_NUMBERS, MAGIC_PLAN_OPERATORS, MAGIC_VEHICLES,
+    Sandbox, SandboxConfig,
 };
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -219,9 +220,12 @@ fn endpoint_command(spec: &'static EndpointSpec) -> clap::Command {
     let name = spec.cli.last().copied().unwrap_or(spec.method);
     let mut cmd = clap::Command::new(name).about(spec.summary.trim_end_matches('.'));
     for a in spec.args {
+        let mut arg = clap::Arg::new(a.name);
+        if let ArgKind::Choice(options) = a.kind {
+            arg = arg.value_parser(clap::builder::PossibleValuesParser::new(options));
+        }
         cmd = cmd.arg(
-            clap::Arg::new(a.name)
-                .long(kebab(a.name))
+            arg.long(kebab(a.name))
                 .help_heading("Request")
                 .value_name(a.name.to_ascii_uppercase())
                 .help(a.doc)
@@ -823,9 +827,13 @@ async fn serve_sandbox(
     for (number, _, what) in MAGIC_DTH_ACCOUNTS {
         banner.push_str(&format!("  {number}  {what}\n"));
     }
-    banner.push_str("magic operators:\n");
-    for (operator, what) in MAGIC_PLAN_OPERATORS {
-        banner.push_str(&format!("  {operator}  {what}\n"));
+    banner.push_str("other magic inputs:\n");
+    for (input, what) in MAGIC_PLAN_OPERATORS
+        .iter()
+        .chain(MAGIC_BILL_ACCOUNTS)
+        .chain(MAGIC_VEHICLES)
+    {
+        banner.push_str(&format!("  {input}  {what}\n"));
     }
     banner.push_str("Ctrl-C to stop\n");
     let mut stdout = std::io::stdout().lock();

@@ -66,11 +66,19 @@ fn answers() -> Vec<Shape> {
     out
 }
 
-fn py_arg_type(kind: ArgKind) -> &'static str {
+fn py_arg_type(kind: ArgKind) -> String {
     match kind {
-        ArgKind::Integer => "int",
-        ArgKind::CustomerNumber => "Union[str, int]",
-        _ => "str",
+        ArgKind::Integer => "int".to_owned(),
+        ArgKind::CustomerNumber | ArgKind::Account => "Union[str, int]".to_owned(),
+        ArgKind::Choice(options) => format!(
+            "Literal[{}]",
+            options
+                .iter()
+                .map(|o| format!("{o:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => "str".to_owned(),
     }
 }
 
@@ -96,7 +104,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
-from typing import Any, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from . import _aopay
 
@@ -150,7 +158,18 @@ def _money_text(value: Optional[Decimal]) -> Optional[str]:
             };
             let _ = writeln!(s, "            {}={v},", f.name);
         }
-        s.push_str("        )\n\n    def to_dict(self) -> dict[str, Any]:\n        \"\"\"Every field (money as decimal text, as the CLI's JSON has it).\"\"\"\n        return {\n");
+        s.push_str("        )\n");
+        if shape.top {
+            let method = generated()
+                .find(|e| e.answer.name == a.name)
+                .map_or("", |e| e.method);
+            let _ = write!(
+                s,
+                "\n    @classmethod\n    def from_raw(cls, raw: dict[str, Any]) -> {}:\n        \"\"\"The answer again from its ``raw`` (stored, or sent from another process).\"\"\"\n        return cls._from_answer(_aopay.reread({method:?}, raw))\n",
+                a.name
+            );
+        }
+        s.push_str("\n    def to_dict(self) -> dict[str, Any]:\n        \"\"\"Every field (money as decimal text, as the CLI's JSON has it).\"\"\"\n        return {\n");
         for f in shape.fields() {
             let v = format!("self.{}", f.name);
             let v = match f.kind {
@@ -208,11 +227,16 @@ def _money_text(value: Optional[Decimal]) -> Optional[str]:
     s
 }
 
-fn ts_arg_type(kind: ArgKind) -> &'static str {
+fn ts_arg_type(kind: ArgKind) -> String {
     match kind {
-        ArgKind::Integer => "number",
-        ArgKind::CustomerNumber => "string | number",
-        _ => "string",
+        ArgKind::Integer => "number".to_owned(),
+        ArgKind::CustomerNumber | ArgKind::Account => "string | number".to_owned(),
+        ArgKind::Choice(options) => options
+            .iter()
+            .map(|o| format!("'{o}'"))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        _ => "string".to_owned(),
     }
 }
 
@@ -229,7 +253,7 @@ fn ts_field_type(kind: FieldKind) -> String {
 
 fn node_js() -> String {
     let mut s = format!("// {HEADER}\n'use strict'\n\n");
-    s.push_str("/**\n * Adds the generated endpoint methods to `Client`. `call(client, method, input)`\n * is the one generic native call (see index.cjs).\n */\nmodule.exports = function install(Client, call) {\n  const methods = {\n");
+    s.push_str("/**\n * Adds the generated endpoint methods to `Client`. `call(client, method, input)`\n * is the one generic native call (see index.cjs).\n */\nmodule.exports.install = function install(Client, call) {\n  const methods = {\n");
     for e in generated() {
         let name = camel_case(e.method);
         let _ = writeln!(
@@ -239,6 +263,18 @@ fn node_js() -> String {
         );
     }
     s.push_str("  }\n  for (const [name, fn] of Object.entries(methods)) {\n    Object.defineProperty(Client.prototype, name, { value: fn, writable: true, configurable: true })\n  }\n}\n");
+    s.push_str("\n/**\n * The answer types' helpers: `Bill.fromRaw(raw)` reads a stored answer again.\n * `reread(method, raw)` is the native one.\n */\nmodule.exports.answers = function answers(reread) {\n  return {\n");
+    for shape in answers().iter().filter(|s| s.top) {
+        let method = generated()
+            .find(|e| e.answer.name == shape.spec.name)
+            .map_or("", |e| e.method);
+        let _ = writeln!(
+            s,
+            "    {}: Object.freeze({{ fromRaw: (raw) => reread('{method}', raw) }}),",
+            shape.spec.name
+        );
+    }
+    s.push_str("  }\n}\n");
     s
 }
 
@@ -281,6 +317,13 @@ fn node_dts() -> String {
         }
         s.push_str("}\n\n");
     }
+    for shape in answers().iter().filter(|s| s.top) {
+        let n = shape.spec.name;
+        let _ = writeln!(
+            s,
+            "/** `{n}.fromRaw(raw)`: the answer again from its `raw` (stored, or sent from elsewhere). */\nexport declare const {n}: {{ fromRaw(raw: Record<string, unknown>): {n} }}\n"
+        );
+    }
     s.push_str("/** The generated methods of `Client`. */\nexport interface ClientEndpoints {\n");
     for e in generated() {
         let _ = writeln!(
@@ -307,8 +350,13 @@ fn python_names() -> Vec<&'static str> {
 /// `text` with what lies between `# BEGIN GENERATED {what}` and
 /// `# END GENERATED {what}` replaced by `body` (the markers stay).
 fn fill(text: &str, what: &str, body: &str) -> Option<String> {
-    let begin = format!("# BEGIN GENERATED {what}");
-    let end = format!("# END GENERATED {what}");
+    let comment = if text.contains("# BEGIN GENERATED") {
+        "#"
+    } else {
+        "//"
+    };
+    let begin = format!("{comment} BEGIN GENERATED {what}");
+    let end = format!("{comment} END GENERATED {what}");
     let b = text.find(&begin)?;
     let after_begin = b + text[b..].find('\n')? + 1;
     let e = text[after_begin..].find(&end)? + after_begin;
@@ -328,6 +376,16 @@ fn python_init(current: &str) -> Option<String> {
     fill(&fill(current, "IMPORTS", &imports)?, "NAMES", &listed)
 }
 
+/// `node/index.mjs` with its generated region (the answer types' names).
+fn node_mjs(current: &str) -> Option<String> {
+    let listed: String = answers()
+        .iter()
+        .filter(|s| s.top)
+        .map(|s| format!("  {},\n", s.spec.name))
+        .collect();
+    fill(current, "NAMES", &listed)
+}
+
 fn main() -> ExitCode {
     let check = std::env::args().any(|a| a == "--check");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -336,8 +394,14 @@ fn main() -> ExitCode {
         eprintln!("python/aopay/__init__.py lacks its GENERATED markers");
         return ExitCode::FAILURE;
     };
-    let files: [(&str, String); 4] = [
+    let mjs_path = root.join("node/index.mjs");
+    let Some(mjs) = node_mjs(&std::fs::read_to_string(&mjs_path).unwrap_or_default()) else {
+        eprintln!("node/index.mjs lacks its GENERATED markers");
+        return ExitCode::FAILURE;
+    };
+    let files: [(&str, String); 5] = [
         ("python/aopay/__init__.py", init),
+        ("node/index.mjs", mjs),
         ("python/aopay/_endpoints.py", python()),
         ("node/endpoints.cjs", node_js()),
         ("node/endpoints.d.cts", node_dts()),

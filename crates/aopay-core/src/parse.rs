@@ -267,6 +267,18 @@ impl std::fmt::Debug for Answered<'_> {
     }
 }
 
+impl Answered<'static> {
+    /// A stored answer's `raw`, read again (as a 200 of a read).
+    pub(crate) fn restored(obj: Map<String, Value>) -> Self {
+        Self {
+            effect: Effect::Read,
+            http_status: 200,
+            obj,
+            body: &[],
+        }
+    }
+}
+
 impl Answered<'_> {
     /// The HTTP status.
     pub fn http_status(&self) -> u16 {

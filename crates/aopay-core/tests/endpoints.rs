@@ -8,7 +8,9 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 
 use aopay_core::{ArgValue, Args, Binding, Client, ENDPOINTS, Lang, endpoint};
-use aopay_sandbox::{MAGIC_DTH_ACCOUNTS, MAGIC_PLAN_OPERATORS, Sandbox};
+use aopay_sandbox::{
+    MAGIC_BILL_ACCOUNTS, MAGIC_DTH_ACCOUNTS, MAGIC_PLAN_OPERATORS, MAGIC_VEHICLES, Sandbox,
+};
 use serde_json::Value;
 
 fn contract() -> Value {
@@ -87,6 +89,16 @@ fn every_generated_endpoint_has_contract_rows_and_every_magic_account_is_listed(
         .map(|(o, _)| (*o).to_owned())
         .collect();
     assert_eq!(listed("browse_plans", "operator"), served);
+    let served: Vec<String> = MAGIC_BILL_ACCOUNTS
+        .iter()
+        .map(|(a, _)| (*a).to_owned())
+        .collect();
+    assert_eq!(listed("fetch_bill", "account"), served);
+    let served: Vec<String> = MAGIC_VEHICLES
+        .iter()
+        .map(|(v, _)| (*v).to_owned())
+        .collect();
+    assert_eq!(listed("fetch_fastag", "vehicle"), served);
 }
 
 #[tokio::test]
@@ -118,11 +130,19 @@ async fn every_row_ends_as_the_contract_says_and_bad_input_sends_nothing() {
         }
         for row in rows["magic"].as_array().unwrap() {
             let before = count(&sb, counter);
-            let e = client
+            let result = client
                 .prepare(spec.method, &args(&rows["good"], &row["override"]))
                 .unwrap()
-                .await
-                .unwrap_err();
+                .await;
+            if let Some(expected) = row["answer"].as_object() {
+                let answer = result.unwrap();
+                for (k, v) in expected {
+                    assert_eq!(&answer[k], v, "{method} {row}: {k}");
+                }
+                assert_eq!(count(&sb, counter) - before, 1);
+                continue;
+            }
+            let e = result.unwrap_err();
             assert_eq!(e.kind().class_name(), row["error"], "{row}");
             assert_eq!(e.http_status().map(u64::from), row["http_status"].as_u64());
             assert_eq!(e.api_code(), row["api_code"].as_i64());

@@ -13,13 +13,17 @@ use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{Map, Value, json};
 
-use crate::magic::{DthScenario, MAGIC_PLAN_OPERATORS, Scenario, dth_scenario_for, scenario_for};
+use crate::magic::{
+    DthScenario, MAGIC_PLAN_OPERATORS, MAGIC_VEHICLES, Scenario, dth_scenario_for, scenario_for,
+};
 use crate::{SandboxConfig, Stats};
 
 pub(crate) const RECHARGE_PATH: &str = "/api/AOP/V2/MobileRecharge";
 pub(crate) const STATUS_PATH: &str = "/api/AOP/V2/RechargeStatus";
 pub(crate) const DTH_INFO_PATH: &str = "/api/AOP/V2/GetDthInfo";
 pub(crate) const BROWSE_PLANS_PATH: &str = "/api/AOP/V2/GetRechargeBrowsePlan";
+pub(crate) const FETCH_BILL_PATH: &str = "/api/AOP/FetchBilPaymentDetails";
+pub(crate) const FETCH_FASTAG_PATH: &str = "/api/AOP/FetchConsumerDetails";
 
 /// Returned by the handler to make hyper close the connection unanswered.
 #[derive(Debug)]
@@ -81,6 +85,8 @@ pub(crate) struct State {
     status_requests: AtomicU64,
     dth_info_requests: AtomicU64,
     browse_plans_requests: AtomicU64,
+    fetch_bill_requests: AtomicU64,
+    fetch_fastag_requests: AtomicU64,
     unauthorized_requests: AtomicU64,
     rejected_requests: AtomicU64,
     /// Issued bearer tokens and when each expires.
@@ -104,6 +110,8 @@ impl State {
             status_requests: self.status_requests.load(Ordering::SeqCst),
             dth_info_requests: self.dth_info_requests.load(Ordering::SeqCst),
             browse_plans_requests: self.browse_plans_requests.load(Ordering::SeqCst),
+            fetch_bill_requests: self.fetch_bill_requests.load(Ordering::SeqCst),
+            fetch_fastag_requests: self.fetch_fastag_requests.load(Ordering::SeqCst),
             unauthorized_requests: self.unauthorized_requests.load(Ordering::SeqCst),
             rejected_requests: self.rejected_requests.load(Ordering::SeqCst),
             transactions: lock(&self.txns).by_reference.len() as u64,
@@ -125,6 +133,8 @@ impl State {
             &self.status_requests,
             &self.dth_info_requests,
             &self.browse_plans_requests,
+            &self.fetch_bill_requests,
+            &self.fetch_fastag_requests,
             &self.unauthorized_requests,
             &self.rejected_requests,
         ] {
@@ -169,8 +179,15 @@ impl State {
 
     pub(crate) async fn handle(&self, req: Request<Incoming>) -> Result<Answer, DropConnection> {
         let path = req.uri().path().to_owned();
-        if ![RECHARGE_PATH, STATUS_PATH, DTH_INFO_PATH, BROWSE_PLANS_PATH].contains(&path.as_str())
-        {
+        const PATHS: [&str; 6] = [
+            RECHARGE_PATH,
+            STATUS_PATH,
+            DTH_INFO_PATH,
+            BROWSE_PLANS_PATH,
+            FETCH_BILL_PATH,
+            FETCH_FASTAG_PATH,
+        ];
+        if !PATHS.contains(&path.as_str()) {
             return Ok(self.reject(
                 StatusCode::NOT_FOUND,
                 404,
@@ -223,10 +240,14 @@ impl State {
         };
         // Fast path: a typed parse. Anything it refuses is re-read as a
         // Value, field by field, to say exactly what is wrong.
-        let result = if path == DTH_INFO_PATH || path == BROWSE_PLANS_PATH {
+        let result = if path != RECHARGE_PATH && path != STATUS_PATH {
             match as_object(&body) {
-                Ok(obj) if path == DTH_INFO_PATH => self.dth_info(&obj),
-                Ok(obj) => self.browse_plans(&obj),
+                Ok(obj) => match path.as_str() {
+                    DTH_INFO_PATH => self.dth_info(&obj),
+                    BROWSE_PLANS_PATH => self.browse_plans(&obj),
+                    FETCH_BILL_PATH => self.fetch_bill(&obj),
+                    _ => self.fetch_fastag(&obj),
+                },
                 Err(e) => Err(e),
             }
         } else if path == RECHARGE_PATH {
@@ -467,6 +488,102 @@ impl State {
                     {"rs": 349, "validity": "28 days", "desc": "Unlimited 5G data, 2 GB/day 4G"}
                 ]
             }}),
+        ))
+    }
+}
+
+/// An operator code: a positive integer, or its digits as a string (the
+/// sample sends a number, the table says "String").
+fn operator_code(obj: &Map<String, Value>) -> Result<u64, Rejection> {
+    match obj.get("operator") {
+        Some(Value::Number(n)) => n.as_u64().filter(|n| *n > 0),
+        Some(Value::String(s)) => s.trim().parse::<u64>().ok().filter(|n| *n > 0),
+        Some(_) => None,
+        None => return Err(Rejection::Bad("operator is required".to_owned())),
+    }
+    .ok_or_else(|| Rejection::Bad("operator must be a positive integer".to_owned()))
+}
+
+/// An account number (`canumber`): a positive integer or a string of letters
+/// and digits, as text.
+fn account_number(obj: &Map<String, Value>, strings_only: bool) -> Result<String, Rejection> {
+    let text = match obj.get("canumber") {
+        Some(Value::Number(n)) if !strings_only => {
+            n.as_u64().filter(|n| *n > 0).map(|n| n.to_string())
+        }
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => None,
+        None => return Err(Rejection::Bad("canumber is required".to_owned())),
+    };
+    text.filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .ok_or_else(|| {
+            Rejection::Bad(if strings_only {
+                "canumber must be a string of letters and digits".to_owned()
+            } else {
+                "canumber must be a positive integer or a string of letters and digits".to_owned()
+            })
+        })
+}
+
+impl State {
+    /// FetchBilPaymentDetails: `operator`, `canumber`, `mode`
+    /// ("online"/"offline"), `RegistrationID`.
+    fn fetch_bill(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
+        only_keys(obj, &["RegistrationID", "operator", "canumber", "mode"])?;
+        required_str(obj, "RegistrationID")?;
+        operator_code(obj)?;
+        let account = account_number(obj, false)?;
+        let mode = required_str(obj, "mode")?;
+        if mode != "online" && mode != "offline" {
+            return Err(Rejection::Bad(
+                "mode must be \"online\" or \"offline\"".to_owned(),
+            ));
+        }
+        self.fetch_bill_requests.fetch_add(1, Ordering::SeqCst);
+        let (amount, accept_payment, part) = match account.as_str() {
+            "9000000203" => {
+                return Ok(answer(
+                    StatusCode::OK,
+                    &json!({"status": false, "response_code": 2, "message": "Unable to fetch the bill from the biller"}),
+                ));
+            }
+            "9000000201" => ("0", false, false),
+            "9000000202" => ("1500.00", true, true),
+            _ => ("820.50", true, false),
+        };
+        Ok(answer(
+            StatusCode::OK,
+            &json!({"status": true, "response_code": 1, "amount": amount, "name": "Sandbox Consumer",
+                    "duedate": "2026-12-20", "message": "Bill fetched",
+                    "bill_fetch": {"billAmount": amount, "billnetamount": amount, "billdate": "2026-11-20",
+                                   "dueDate": "2026-12-20", "acceptPayment": accept_payment,
+                                   "acceptPartPay": part, "cellNumber": account,
+                                   "userName": "Sandbox Consumer"}}),
+        ))
+    }
+
+    /// FetchConsumerDetails (FASTag): `operator`, `canumber` (a string),
+    /// `RegistrationID`.
+    fn fetch_fastag(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
+        only_keys(obj, &["RegistrationID", "operator", "canumber"])?;
+        required_str(obj, "RegistrationID")?;
+        operator_code(obj)?;
+        let vehicle = account_number(obj, true)?;
+        self.fetch_fastag_requests.fetch_add(1, Ordering::SeqCst);
+        if MAGIC_VEHICLES.iter().any(|(v, _)| *v == vehicle) {
+            return Ok(answer(
+                StatusCode::OK,
+                &json!({"status": false, "response_code": 2, "message": "No FASTag found for this vehicle"}),
+            ));
+        }
+        Ok(answer(
+            StatusCode::OK,
+            &json!({"status": true, "response_code": 1, "amount": "0", "name": "Sandbox Vehicle Owner",
+                    "message": "FASTag details fetched",
+                    "bill_fetch": {"billAmount": "0", "billnetamount": "0", "acceptPayment": true,
+                                   "acceptPartPay": true, "minBillAmount": "100.00",
+                                   "maxBillAmount": "10000.00", "cellNumber": vehicle,
+                                   "userName": "Sandbox Vehicle Owner"}}),
         ))
     }
 }

@@ -36,8 +36,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use magic::{
-    DthScenario, MAGIC_DTH_ACCOUNTS, MAGIC_NUMBERS, MAGIC_PLAN_OPERATORS, Scenario,
-    dth_scenario_for, scenario_for,
+    DthScenario, MAGIC_BILL_ACCOUNTS, MAGIC_DTH_ACCOUNTS, MAGIC_NUMBERS, MAGIC_PLAN_OPERATORS,
+    MAGIC_VEHICLES, Scenario, dth_scenario_for, scenario_for,
 };
 
 /// Tunables of the sandbox's behaviour.
@@ -114,6 +114,10 @@ pub struct Stats {
     pub dth_info_requests: u64,
     /// Well-formed GetRechargeBrowsePlan requests received.
     pub browse_plans_requests: u64,
+    /// Well-formed FetchBilPaymentDetails requests received.
+    pub fetch_bill_requests: u64,
+    /// Well-formed FetchConsumerDetails requests received.
+    pub fetch_fastag_requests: u64,
     /// Calls refused with 401 for want of a valid token (`require_tokens`);
     /// they count nowhere else.
     pub unauthorized_requests: u64,

@@ -155,3 +155,27 @@ pub const MAGIC_PLAN_OPERATORS: &[(&str, &str)] = &[(
     "NoPlansOperator",
     "GetRechargeBrowsePlan: 200 status:false, response_code 2 (no plans)",
 )];
+
+/// Account numbers (`canumber`) that change what FetchBilPaymentDetails
+/// answers; any other account has a bill of 820.50 due, payable in full only.
+pub const MAGIC_BILL_ACCOUNTS: &[(&str, &str)] = &[
+    (
+        "9000000201",
+        "FetchBilPaymentDetails: already paid (amount 0, acceptPayment false)",
+    ),
+    (
+        "9000000202",
+        "FetchBilPaymentDetails: 1500.00 due, part payment accepted",
+    ),
+    (
+        "9000000203",
+        "FetchBilPaymentDetails: 200 status:false, response_code 2 (the fetch failed)",
+    ),
+];
+
+/// Vehicles that change what FetchConsumerDetails answers; any other FASTag
+/// may be topped up with 100.00 to 10000.00.
+pub const MAGIC_VEHICLES: &[(&str, &str)] = &[(
+    "FAIL0000",
+    "FetchConsumerDetails: 200 status:false, response_code 2 (no such FASTag)",
+)];

@@ -120,9 +120,13 @@ impl Args {
 
     fn type_check(&self, arg: &ArgSpec, v: &ArgValue) -> Result<(), ValidationError> {
         let ok = match arg.kind {
-            ArgKind::Text { .. } | ArgKind::Geocode => matches!(v, ArgValue::Text(_)),
+            ArgKind::Text { .. } | ArgKind::Geocode | ArgKind::Choice(_) => {
+                matches!(v, ArgValue::Text(_))
+            }
             ArgKind::Integer => matches!(v, ArgValue::Int(_)),
-            ArgKind::CustomerNumber => matches!(v, ArgValue::Text(_) | ArgValue::Int(_)),
+            ArgKind::CustomerNumber | ArgKind::Account => {
+                matches!(v, ArgValue::Text(_) | ArgValue::Int(_))
+            }
         };
         if ok {
             if let (ArgKind::Text { max }, ArgValue::Text(text)) = (arg.kind, v) {
@@ -132,12 +136,12 @@ impl Args {
         }
         let py = self.lang == Lang::Python;
         let expected = match (arg.kind, py) {
-            (ArgKind::Text { .. } | ArgKind::Geocode, true) => "a str",
-            (ArgKind::Text { .. } | ArgKind::Geocode, false) => "a string",
+            (ArgKind::Text { .. } | ArgKind::Geocode | ArgKind::Choice(_), true) => "a str",
+            (ArgKind::Text { .. } | ArgKind::Geocode | ArgKind::Choice(_), false) => "a string",
             (ArgKind::Integer, true) => "an int",
             (ArgKind::Integer, false) => "a whole number",
-            (ArgKind::CustomerNumber, true) => "a str or an int",
-            (ArgKind::CustomerNumber, false) => "a string or a number",
+            (ArgKind::CustomerNumber | ArgKind::Account, true) => "a str or an int",
+            (ArgKind::CustomerNumber | ArgKind::Account, false) => "a string or a number",
         };
         let got = match (v, py) {
             (ArgValue::Null, true) => "None".to_owned(),
@@ -151,7 +155,10 @@ impl Args {
             (ArgValue::Text(_), false) => "string".to_owned(),
             (ArgValue::Other(name), _) => name.clone(),
         };
-        let whole = matches!(arg.kind, ArgKind::Integer | ArgKind::CustomerNumber);
+        let whole = matches!(
+            arg.kind,
+            ArgKind::Integer | ArgKind::CustomerNumber | ArgKind::Account
+        );
         if whole && matches!(v, ArgValue::Float(_)) && !py {
             return Err(ValidationError::new(arg.name, "must be a whole number"));
         }

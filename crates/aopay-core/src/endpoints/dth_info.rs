@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::{
     AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Binding, Endpoint, EndpointSpec, FieldKind,
-    FieldSpec, Lang, prepare_call,
+    FieldSpec, Lang, prepare_call, reread,
 };
 use crate::error::{Error, ValidationError};
 use crate::money::Money;
@@ -49,6 +49,7 @@ pub(super) static DTH_INFO: EndpointSpec = EndpointSpec {
     answer: &DTH_INFO_ANSWER,
     binding: Binding::Generated,
     prepare: prepare_call::<DthInfoRequest>,
+    reread: reread::<DthInfo>,
 };
 
 static DTH_INFO_ANSWER: AnswerSpec = AnswerSpec {

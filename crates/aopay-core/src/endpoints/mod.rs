@@ -11,6 +11,7 @@
 //! [`ENDPOINTS`].
 
 mod args;
+mod bills;
 mod browse_plans;
 mod dth_info;
 mod recharge;
@@ -26,6 +27,7 @@ use crate::parse::{Answered, Effect};
 use crate::validate::RegistrationId;
 
 pub use args::{ArgValue, Args, Lang};
+pub use bills::{Bill, FetchBillRequest, FetchFastagRequest};
 pub use browse_plans::{BrowsePlansRequest, Plan, PlanCategory, Plans};
 pub use dth_info::{DthInfo, DthInfoRequest};
 pub use recharge::RechargeStatus;
@@ -55,6 +57,7 @@ pub struct EndpointSpec {
     /// written by hand (for ergonomics the table cannot express).
     pub binding: Binding,
     prepare: fn(&Client, &Args) -> Result<PreparedCall, Error>,
+    reread: fn(Value) -> Result<Value, Error>,
 }
 
 /// How a binding's method for an endpoint comes about.
@@ -98,6 +101,11 @@ pub enum ArgKind {
     CustomerNumber,
     /// `"lat,long"`.
     Geocode,
+    /// An account or vehicle number: letters and digits as a string, or an
+    /// integer.
+    Account,
+    /// One of these strings.
+    Choice(&'static [&'static str]),
 }
 
 /// What a readable answer of an endpoint holds (or one item of a list in
@@ -227,6 +235,8 @@ pub static ENDPOINTS: &[&EndpointSpec] = &[
     &recharge::RECHARGE_STATUS,
     &dth_info::DTH_INFO,
     &browse_plans::BROWSE_PLANS,
+    &bills::FETCH_BILL,
+    &bills::FETCH_FASTAG,
 ];
 
 /// The endpoint with this method name (`dth_info`), if any.
@@ -259,11 +269,26 @@ impl EndpointSpec {
         })
     }
 
+    /// Read an answer's `raw` again (one stored, or sent from another
+    /// process): the same typed fields as when it arrived, as
+    /// [`Answer::to_json_value`] gives them; its `http_status` is taken to
+    /// be 200 (only a 2xx answer has a `raw`).
+    pub fn reread(&self, raw: Value) -> Result<Value, Error> {
+        (self.reread)(raw)
+    }
+
     /// The answer's own fields, then the common ones.
     pub fn answer_fields(&self) -> impl Iterator<Item = &'static FieldSpec> + use<> {
         let own: &'static [FieldSpec] = self.answer.fields;
         own.iter().chain(COMMON_FIELDS.iter())
     }
+}
+
+fn reread<A: Answer>(raw: Value) -> Result<Value, Error> {
+    let Value::Object(obj) = raw else {
+        return Err(ValidationError::new("raw", "must be the answer's JSON object").into());
+    };
+    A::from_answered(Answered::restored(obj)).map(|a| a.to_json_value())
 }
 
 /// The usual `prepare`: build the request and run it through

@@ -4,7 +4,7 @@
 
 use super::{
     AnswerSpec, ArgKind, ArgSpec, Args, Binding, Endpoint, EndpointSpec, FieldKind, FieldSpec,
-    PreparedCall, prepare_call,
+    PreparedCall, prepare_call, reread,
 };
 use crate::client::Client;
 use crate::error::{Error, ValidationError};
@@ -101,6 +101,7 @@ pub(super) static MOBILE_RECHARGE: EndpointSpec = EndpointSpec {
     answer: &RECHARGE,
     binding: Binding::HandWritten,
     prepare: prepare_mobile_recharge,
+    reread: reread::<Recharge>,
 };
 
 pub(super) static RECHARGE_STATUS: EndpointSpec = EndpointSpec {
@@ -121,6 +122,7 @@ pub(super) static RECHARGE_STATUS: EndpointSpec = EndpointSpec {
     answer: &RECHARGE,
     binding: Binding::HandWritten,
     prepare: prepare_call::<RechargeStatus>,
+    reread: reread::<Recharge>,
 };
 
 /// A keyed recharge goes through the journal: the generic entry point

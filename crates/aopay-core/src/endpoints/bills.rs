@@ -1,0 +1,575 @@
+//! FetchBilPaymentDetails (a bill: electricity, gas, broadband…) and
+//! FetchConsumerDetails (a FASTag), docs/protocol.md §6. Reads; both answer
+//! a [`Bill`], which the payment writes take back.
+
+use serde_json::{Map, Value};
+
+use super::{
+    AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Binding, Endpoint, EndpointSpec, FieldKind,
+    FieldSpec, Lang, prepare_call, reread,
+};
+use crate::error::{Error, ValidationError};
+use crate::money::Money;
+use crate::parse::{Answered, Effect, first_text, lookup};
+use crate::validate::{RegistrationId, mask_digits};
+
+const OPERATOR: ArgSpec = ArgSpec {
+    name: "operator",
+    wire: "operator",
+    kind: ArgKind::Integer,
+    required: true,
+    doc: "The biller's operator code (11: an electricity board; 311: a FASTag issuer).",
+    example: "11",
+};
+
+pub(super) static FETCH_BILL: EndpointSpec = EndpointSpec {
+    name: "FetchBilPaymentDetails",
+    method: "fetch_bill",
+    path: "/api/AOP/FetchBilPaymentDetails",
+    cli: &["bill", "fetch"],
+    effect: Effect::Read,
+    summary: "Fetch the bill due on an account (electricity, gas, water, broadband).",
+    args: &[
+        OPERATOR,
+        ArgSpec {
+            name: "account",
+            wire: "canumber",
+            kind: ArgKind::Account,
+            required: true,
+            doc: "The consumer account number, as the biller prints it.",
+            example: "102277100",
+        },
+        ArgSpec {
+            name: "mode",
+            wire: "mode",
+            kind: ArgKind::Choice(&["online", "offline"]),
+            required: false,
+            doc: "\"online\" (the default) or \"offline\".",
+            example: "online",
+        },
+    ],
+    answer: &BILL,
+    binding: Binding::Generated,
+    prepare: prepare_call::<FetchBillRequest>,
+    reread: reread::<Bill>,
+};
+
+pub(super) static FETCH_FASTAG: EndpointSpec = EndpointSpec {
+    name: "FetchConsumerDetails",
+    method: "fetch_fastag",
+    path: "/api/AOP/FetchConsumerDetails",
+    cli: &["fastag", "fetch"],
+    effect: Effect::Read,
+    summary: "Fetch a FASTag's details and the amounts it may be topped up with.",
+    args: &[
+        ArgSpec {
+            example: "311",
+            ..OPERATOR
+        },
+        ArgSpec {
+            name: "vehicle",
+            wire: "canumber",
+            kind: ArgKind::Account,
+            required: true,
+            doc: "The vehicle's registration number (\"DL12CB4685\").",
+            example: "DL12CB4685",
+        },
+    ],
+    answer: &BILL,
+    binding: Binding::Generated,
+    prepare: prepare_call::<FetchFastagRequest>,
+    reread: reread::<Bill>,
+};
+
+static BILL: AnswerSpec = AnswerSpec {
+    name: "Bill",
+    doc: "A fetched bill (or FASTag): what is due and what may be paid.",
+    fields: &[
+        FieldSpec {
+            name: "amount",
+            kind: FieldKind::Money,
+            doc: "The amount due, in rupees.",
+            personal: false,
+        },
+        FieldSpec {
+            name: "net_amount",
+            kind: FieldKind::Money,
+            doc: "The net amount (`billnetamount`), in rupees.",
+            personal: false,
+        },
+        FieldSpec {
+            name: "name",
+            kind: FieldKind::Text,
+            doc: "The consumer's name.",
+            personal: true,
+        },
+        FieldSpec {
+            name: "due_date",
+            kind: FieldKind::Text,
+            doc: "When it is due, as the biller writes it.",
+            personal: false,
+        },
+        FieldSpec {
+            name: "bill_date",
+            kind: FieldKind::Text,
+            doc: "When it was issued, as the biller writes it.",
+            personal: false,
+        },
+        FieldSpec {
+            name: "accept_payment",
+            kind: FieldKind::Bool,
+            doc: "Whether the biller takes a payment now (false: already paid, or closed).",
+            personal: false,
+        },
+        FieldSpec {
+            name: "accept_part_pay",
+            kind: FieldKind::Bool,
+            doc: "Whether an amount other than the bill's is accepted.",
+            personal: false,
+        },
+        FieldSpec {
+            name: "min_amount",
+            kind: FieldKind::Money,
+            doc: "The smallest amount accepted, where given (FASTag).",
+            personal: false,
+        },
+        FieldSpec {
+            name: "max_amount",
+            kind: FieldKind::Money,
+            doc: "The largest amount accepted, where given (FASTag).",
+            personal: false,
+        },
+    ],
+};
+
+/// An account number: letters and digits, at most 32 (an integer is taken
+/// as its digits).
+fn account(field: &'static str, v: Option<&ArgValue>) -> Result<String, ValidationError> {
+    let text = match v {
+        Some(ArgValue::Int(n)) if *n > 0 => n.to_string(),
+        Some(ArgValue::Int(_)) => {
+            return Err(ValidationError::new(field, "must be a positive number"));
+        }
+        Some(ArgValue::Text(t)) => t.trim().to_owned(),
+        _ => String::new(),
+    };
+    if text.is_empty() || text.len() > 32 || !text.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(ValidationError::new(
+            field,
+            "must be 1 to 32 letters and digits, as the biller prints it",
+        ));
+    }
+    Ok(text)
+}
+
+fn operator(a: &super::args::Checked<'_>) -> Result<u32, ValidationError> {
+    a.int("operator")
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ValidationError::new("operator", "must be a positive operator code"))
+}
+
+/// The account as the sample sends it: a JSON number when that loses
+/// nothing (digits, no leading zero, exact in a double), else a string.
+fn account_json(account: &str) -> Value {
+    let exact = account.len() <= 15 && !account.starts_with('0');
+    match account.parse::<u64>() {
+        Ok(n) if exact => Value::from(n),
+        _ => Value::from(account),
+    }
+}
+
+/// A checked FetchBilPaymentDetails request.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FetchBillRequest {
+    operator: u32,
+    account: String,
+    mode: &'static str,
+}
+
+impl FetchBillRequest {
+    /// Check every field; `mode` `None` is `"online"`.
+    ///
+    /// ```
+    /// let req = aopay_core::FetchBillRequest::new(11, "102277100", None)?;
+    /// assert!(aopay_core::FetchBillRequest::new(11, "1022 77100", None).is_err());
+    /// # Ok::<(), aopay_core::ValidationError>(())
+    /// ```
+    pub fn new(operator: i64, account: &str, mode: Option<&str>) -> Result<Self, ValidationError> {
+        let mut args = Args::new(Lang::Rust)
+            .with("operator", ArgValue::Int(operator))
+            .with("account", ArgValue::Text(account.to_owned()));
+        if let Some(m) = mode {
+            args.set("mode", ArgValue::Text(m.to_owned()));
+        }
+        Self::from_args(&args)
+    }
+}
+
+impl std::fmt::Debug for FetchBillRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchBillRequest")
+            .field("operator", &self.operator)
+            .field("account", &mask_digits(&self.account))
+            .field("mode", &self.mode)
+            .finish()
+    }
+}
+
+impl Endpoint for FetchBillRequest {
+    const SPEC: &'static EndpointSpec = &FETCH_BILL;
+    type Answer = Bill;
+
+    fn from_args(args: &Args) -> Result<Self, ValidationError> {
+        let a = args.check(Self::SPEC)?;
+        let mode = match a.text("mode").map(str::trim) {
+            None | Some("online") => "online",
+            Some("offline") => "offline",
+            Some(_) => {
+                return Err(ValidationError::new(
+                    "mode",
+                    "must be \"online\" or \"offline\"",
+                ));
+            }
+        };
+        Ok(Self {
+            operator: operator(&a)?,
+            account: account("account", a.raw("account"))?,
+            mode,
+        })
+    }
+
+    fn to_body(&self, registration_id: &RegistrationId) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "operator": self.operator,
+            "canumber": account_json(&self.account),
+            "mode": self.mode,
+            "RegistrationID": registration_id.as_str(),
+        }))
+        .unwrap_or_default()
+    }
+
+    fn masked_number(&self) -> Option<String> {
+        Some(mask_digits(&self.account))
+    }
+}
+
+/// A checked FetchConsumerDetails (FASTag) request.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FetchFastagRequest {
+    operator: u32,
+    vehicle: String,
+}
+
+impl FetchFastagRequest {
+    /// Check every field.
+    ///
+    /// ```
+    /// let req = aopay_core::FetchFastagRequest::new(311, "DL12CB4685")?;
+    /// assert!(aopay_core::FetchFastagRequest::new(311, "DL 12 CB").is_err());
+    /// # Ok::<(), aopay_core::ValidationError>(())
+    /// ```
+    pub fn new(operator: i64, vehicle: &str) -> Result<Self, ValidationError> {
+        Self::from_args(
+            &Args::new(Lang::Rust)
+                .with("operator", ArgValue::Int(operator))
+                .with("vehicle", ArgValue::Text(vehicle.to_owned())),
+        )
+    }
+}
+
+impl std::fmt::Debug for FetchFastagRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchFastagRequest")
+            .field("operator", &self.operator)
+            .field("vehicle", &mask_digits(&self.vehicle))
+            .finish()
+    }
+}
+
+impl Endpoint for FetchFastagRequest {
+    const SPEC: &'static EndpointSpec = &FETCH_FASTAG;
+    type Answer = Bill;
+
+    fn from_args(args: &Args) -> Result<Self, ValidationError> {
+        let a = args.check(Self::SPEC)?;
+        Ok(Self {
+            operator: operator(&a)?,
+            vehicle: account("vehicle", a.raw("vehicle"))?.to_ascii_uppercase(),
+        })
+    }
+
+    fn to_body(&self, registration_id: &RegistrationId) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "operator": self.operator,
+            "canumber": self.vehicle,
+            "RegistrationID": registration_id.as_str(),
+        }))
+        .unwrap_or_default()
+    }
+
+    fn masked_number(&self) -> Option<String> {
+        Some(mask_digits(&self.vehicle))
+    }
+}
+
+/// A fetched bill or FASTag (every field may be absent: the API documents
+/// no schema; `raw` keeps the whole answer, and the payment writes send its
+/// `bill_fetch` back as received).
+#[derive(Clone, PartialEq)]
+pub struct Bill {
+    /// The amount due.
+    pub amount: Option<Money>,
+    /// The net amount (`billnetamount`).
+    pub net_amount: Option<Money>,
+    /// The consumer's name.
+    pub name: Option<String>,
+    /// When it is due.
+    pub due_date: Option<String>,
+    /// When it was issued.
+    pub bill_date: Option<String>,
+    /// Whether the biller takes a payment now.
+    pub accept_payment: Option<bool>,
+    /// Whether an amount other than the bill's is accepted.
+    pub accept_part_pay: Option<bool>,
+    /// The smallest amount accepted, where given.
+    pub min_amount: Option<Money>,
+    /// The largest amount accepted, where given.
+    pub max_amount: Option<Money>,
+    /// The most specific non-empty message in the body.
+    pub message: Option<String>,
+    /// `statusCode` / `response_code` from the body.
+    pub api_code: Option<i64>,
+    /// The HTTP status of the answer.
+    pub http_status: u16,
+    /// The whole JSON body, untouched.
+    pub raw: Value,
+}
+
+impl std::fmt::Debug for Bill {
+    // The consumer's name and `raw` are personal data.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bill")
+            .field("amount", &self.amount)
+            .field("due_date", &self.due_date)
+            .field("accept_payment", &self.accept_payment)
+            .field("accept_part_pay", &self.accept_part_pay)
+            .field("min_amount", &self.min_amount)
+            .field("max_amount", &self.max_amount)
+            .field("http_status", &self.http_status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `true`/`false`, `"true"`/`"Y"`/`"yes"`/`"1"` and their opposites, `1`/`0`.
+fn flag(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => n.as_i64().filter(|n| *n == 0 || *n == 1).map(|n| n == 1),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "y" | "yes" | "1" => Some(true),
+            "false" | "n" | "no" | "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+impl Bill {
+    fn read(obj: &Map<String, Value>) -> Option<BillFields> {
+        let fetched = lookup(obj, &["billfetch"]).find_map(Value::as_object);
+        let money = |names: &[&str]| {
+            fetched
+                .and_then(|b| lookup(b, names).find_map(Money::from_answer))
+                .or_else(|| lookup(obj, names).find_map(Money::from_answer))
+        };
+        let text = |names: &[&str]| {
+            fetched
+                .and_then(|b| first_text(b, names))
+                .or_else(|| first_text(obj, names))
+        };
+        let flag_of = |names: &[&str]| {
+            fetched
+                .and_then(|b| lookup(b, names).find_map(flag))
+                .or_else(|| lookup(obj, names).find_map(flag))
+        };
+        let amount = lookup(obj, &["amount"])
+            .find_map(Money::from_answer)
+            .or_else(|| money(&["billamount"]));
+        if fetched.is_none() && amount.is_none() {
+            return None;
+        }
+        Some(BillFields {
+            amount,
+            net_amount: money(&["billnetamount", "netamount"]),
+            name: first_text(obj, &["name"]).or_else(|| text(&["username", "customername"])),
+            due_date: first_text(obj, &["duedate"]).or_else(|| text(&["duedate"])),
+            bill_date: text(&["billdate"]),
+            accept_payment: flag_of(&["acceptpayment"]),
+            accept_part_pay: flag_of(&["acceptpartpay"]),
+            min_amount: money(&["minbillamount", "minamount"]),
+            max_amount: money(&["maxbillamount", "maxamount"]),
+        })
+    }
+}
+
+struct BillFields {
+    amount: Option<Money>,
+    net_amount: Option<Money>,
+    name: Option<String>,
+    due_date: Option<String>,
+    bill_date: Option<String>,
+    accept_payment: Option<bool>,
+    accept_part_pay: Option<bool>,
+    min_amount: Option<Money>,
+    max_amount: Option<Money>,
+}
+
+impl super::Answer for Bill {
+    fn from_answered(a: Answered<'_>) -> Result<Self, Error> {
+        let Some(f) = Bill::read(a.object()) else {
+            if a.refused() {
+                return Err(a.refusal());
+            }
+            return Err(a.unreadable("names no bill and no refusal"));
+        };
+        Ok(Self {
+            amount: f.amount,
+            net_amount: f.net_amount,
+            name: f.name,
+            due_date: f.due_date,
+            bill_date: f.bill_date,
+            accept_payment: f.accept_payment,
+            accept_part_pay: f.accept_part_pay,
+            min_amount: f.min_amount,
+            max_amount: f.max_amount,
+            message: a.message(),
+            api_code: a.api_code(),
+            http_status: a.http_status(),
+            raw: a.into_raw(),
+        })
+    }
+
+    fn to_json_value(&self) -> Value {
+        let money = |m: Option<Money>| m.map(|m| m.to_string());
+        serde_json::json!({
+            "amount": money(self.amount),
+            "net_amount": money(self.net_amount),
+            "name": self.name,
+            "due_date": self.due_date,
+            "bill_date": self.bill_date,
+            "accept_payment": self.accept_payment,
+            "accept_part_pay": self.accept_part_pay,
+            "min_amount": money(self.min_amount),
+            "max_amount": money(self.max_amount),
+            "message": self.message,
+            "api_code": self.api_code,
+            "http_status": self.http_status,
+            "raw": self.raw,
+        })
+    }
+
+    fn http_status(&self) -> u16 {
+        self.http_status
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoints::Answer;
+    use crate::error::ErrorKind;
+    use crate::parse::read_answer;
+
+    fn read(body: &str) -> Result<Bill, Error> {
+        read_answer::<Bill>(Effect::Read, 200, None, body.as_bytes())
+    }
+
+    #[test]
+    fn reads_the_documented_shape() {
+        let body = r#"{"status":true,"amount":"820.0","name":"Asha","duedate":"2026-12-20","bill_fetch":{"billAmount":"820.0","billnetamount":"820.0","billdate":"2026-11-20","dueDate":"2026-12-20","acceptPayment":true,"acceptPartPay":"false","cellNumber":"102277100","userName":"Asha"},"message":"Bill fetched"}"#;
+        let b = read(body).unwrap();
+        assert_eq!(b.amount, Some(Money::from_paise(82_000)));
+        assert_eq!(b.net_amount, Some(Money::from_paise(82_000)));
+        assert_eq!(
+            (b.accept_payment, b.accept_part_pay),
+            (Some(true), Some(false))
+        );
+        assert_eq!(b.bill_date.as_deref(), Some("2026-11-20"));
+        assert_eq!(b.name.as_deref(), Some("Asha"));
+        assert!(!format!("{b:?}").contains("Asha"));
+        let keys: Vec<String> = b
+            .to_json_value()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let names: Vec<&str> = FETCH_BILL.answer_fields().map(|f| f.name).collect();
+        assert_eq!(keys, names);
+        let fastag = r#"{"status":true,"bill_fetch":{"billAmount":"0","minBillAmount":100,"maxBillAmount":"10000","acceptPartPay":"Y","acceptPayment":1}}"#;
+        let b = read(fastag).unwrap();
+        assert_eq!(
+            (b.min_amount, b.max_amount),
+            (
+                Some(Money::from_paise(10_000)),
+                Some(Money::from_paise(1_000_000))
+            )
+        );
+        assert_eq!(
+            (b.accept_payment, b.accept_part_pay),
+            (Some(true), Some(true))
+        );
+    }
+
+    #[test]
+    fn refusals_and_answers_without_a_bill() {
+        let e = read(r#"{"status":false,"response_code":2,"message":"Unable to fetch bill"}"#)
+            .unwrap_err();
+        assert_eq!((e.kind(), e.api_code()), (ErrorKind::Api, Some(2)));
+        assert_eq!(
+            read(r#"{"status":true}"#).unwrap_err().kind(),
+            ErrorKind::Protocol
+        );
+    }
+
+    #[test]
+    fn requests_are_checked_and_sent_as_the_samples_have_them() {
+        let reg = RegistrationId::new("AOP-554").unwrap();
+        let body = |r: &dyn Fn(&RegistrationId) -> Vec<u8>| String::from_utf8(r(&reg)).unwrap();
+        let bill = FetchBillRequest::new(11, "102277100", None).unwrap();
+        assert_eq!(
+            body(&|g| bill.to_body(g)),
+            r#"{"operator":11,"canumber":102277100,"mode":"online","RegistrationID":"AOP-554"}"#
+        );
+        // A leading zero or a letter would be lost as a number: a string.
+        let bill = FetchBillRequest::new(11, "0102277100", Some("offline")).unwrap();
+        assert_eq!(
+            body(&|g| bill.to_body(g)),
+            r#"{"operator":11,"canumber":"0102277100","mode":"offline","RegistrationID":"AOP-554"}"#
+        );
+        let tag = FetchFastagRequest::new(311, "dl12cb4685").unwrap();
+        assert_eq!(
+            body(&|g| tag.to_body(g)),
+            r#"{"operator":311,"canumber":"DL12CB4685","RegistrationID":"AOP-554"}"#
+        );
+        for (op, acct, mode, field) in [
+            (0, "1", None, "operator"),
+            (-3, "1", None, "operator"),
+            (11, "", None, "account"),
+            (11, "12-34", None, "account"),
+            (11, "1", Some("later"), "mode"),
+        ] {
+            assert_eq!(
+                FetchBillRequest::new(op, acct, mode).unwrap_err().field(),
+                field
+            );
+        }
+        assert_eq!(
+            FetchFastagRequest::new(311, &"A".repeat(33))
+                .unwrap_err()
+                .field(),
+            "vehicle"
+        );
+    }
+}
