@@ -198,7 +198,7 @@ pub(crate) fn ready<'py>(py: Python<'py>, value: Bound<'py, PyAny>) -> PyResult<
 }
 
 impl Batches {
-    fn for_loop(&self, py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> Py<Batch> {
+    fn for_loop(&self, py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Py<Batch>> {
         let mut per_loop = self
             .per_loop
             .lock()
@@ -206,7 +206,7 @@ impl Batches {
         if let Some(b) = per_loop.iter().find(|b| {
             b.get().pid == std::process::id() && b.get().event_loop.bind(py).is(event_loop)
         }) {
-            return b.clone_ref(py);
+            return Ok(b.clone_ref(py));
         }
         // Forget loops that were closed (each test, each asyncio.run).
         per_loop.retain(|b| {
@@ -227,13 +227,9 @@ impl Batches {
                 pid: std::process::id(),
             },
         );
-        match batch {
-            Ok(b) => {
-                per_loop.push(b.clone_ref(py));
-                b
-            }
-            Err(_) => unreachable!("creating a plain pyclass instance cannot fail"),
-        }
+        let b = batch?;
+        per_loop.push(b.clone_ref(py));
+        Ok(b)
     }
 
     /// Run `fut` on the shared runtime; return an asyncio future for it.
@@ -249,7 +245,7 @@ impl Batches {
     {
         let event_loop = get_running_loop(py)?;
         let py_fut = event_loop.call_method0("create_future")?;
-        let batch = self.for_loop(py, &event_loop);
+        let batch = self.for_loop(py, &event_loop)?;
         let settle = py_fut.clone().unbind();
         let caller_loop = std::sync::Arc::new(event_loop.clone().unbind());
         let task = runtime()?.spawn(CALLER_LOOP.scope(caller_loop, async move {
@@ -352,7 +348,11 @@ impl AsyncCall {
             abort_on_cancel,
         } = taken
         else {
-            unreachable!("matched above")
+            // Only a `NotStarted` state is taken above.
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "{}() was already started",
+                self.name
+            )));
         };
         let fut = BATCHES.spawn(py, call, abort_on_cancel)?;
         let it = fut.call_method0("__await__")?;

@@ -399,7 +399,8 @@ async fn run(
                 client.recharge_status(&reference_id).await?
             }
         }
-        Command::Sandbox { .. } => unreachable!("handled above"),
+        // Served above, before any client is built.
+        Command::Sandbox { .. } => return Ok(exit::SUCCESS),
     };
     if g.json {
         out!("{}", outcome.to_json_value());
