@@ -24,6 +24,14 @@ macro_rules! out {
     }};
 }
 
+/// `eprintln!` without the panic on a closed stderr (`aopay … 2>&- `).
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Exit codes (documented in the README and `aopay --help`).
 mod exit {
     pub const SUCCESS: u8 = 0;
@@ -298,9 +306,16 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AOPAY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colour only on a terminal, and never with NO_COLOR set (no-color.org).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
+        // Its own report of a failed write is an eprintln!, which panics on
+        // a closed pipe (`aopay -vv 2>&1 | head -1`): a lost line is fine.
+        .log_internal_errors(false)
         .try_init();
 }
 
@@ -320,6 +335,12 @@ async fn run(
         let config = SandboxConfig::default()
             .max_transactions(usize::try_from(max_transactions).unwrap_or(usize::MAX));
         return serve_sandbox(SocketAddr::new(host, port), config, tls, ca_out).await;
+    }
+    if let Some(Command::Journal {
+        action: JournalAction::Pending,
+    }) = &cli.command
+    {
+        return journal_pending(&g).await;
     }
     // The embedded sandbox lives as long as this command.
     let sandbox = if g.sandbox {
@@ -374,6 +395,13 @@ async fn run(
                 &geocode,
             )?;
             if let Some(key) = idempotency_key {
+                if client.journal().is_none() {
+                    return Err(ValidationError::new(
+                        "idempotency_key",
+                        "needs a journal (use --journal PATH|postgres://… or AOPAY_JOURNAL)",
+                    )
+                    .into());
+                }
                 req = req.with_idempotency_key(key)?;
             }
             let r = client.mobile_recharge(&req).await?;
@@ -406,6 +434,7 @@ async fn run(
         out!("{}", outcome.to_json_value());
     } else {
         print_recharge(&outcome);
+        print_next_step(&outcome, g.sandbox);
     }
     sandbox_stop(sandbox).await;
     Ok(match outcome.status {
@@ -485,6 +514,52 @@ async fn sandbox_stop(sandbox: Option<Sandbox>) {
     }
 }
 
+/// The entries that are not final, listed (or as JSON).
+async fn list_pending(journal: &Journal, json: bool) -> Result<u8, Failure> {
+    let entries = journal.unresolved().await?;
+    if json {
+        out!(
+            "{}",
+            serde_json::Value::from(
+                entries
+                    .iter()
+                    .map(JournalEntry::to_json_value)
+                    .collect::<Vec<_>>()
+            )
+        );
+    } else if entries.is_empty() {
+        out!("no unresolved entries");
+    } else {
+        for e in &entries {
+            out!(
+                "{}  {}  reference {}{}",
+                e.key,
+                e.state.as_str(),
+                e.reference_id.as_deref().unwrap_or("-"),
+                e.reason
+                    .as_deref()
+                    .map(|r| format!("  ({r})"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(if entries.is_empty() {
+        exit::SUCCESS
+    } else {
+        exit::NOT_FINAL
+    })
+}
+
+/// `aopay journal pending` only reads the local journal: no registration id,
+/// no API, no sandbox.
+async fn journal_pending(g: &Global) -> Result<u8, Failure> {
+    let spec = g.journal.as_deref().ok_or_else(|| {
+        ValidationError::new("journal", "is required (use --journal or AOPAY_JOURNAL)")
+    })?;
+    let journal = Journal::open(spec)?;
+    list_pending(&journal, g.json).await
+}
+
 async fn journal_command(
     client: &Client,
     action: JournalAction,
@@ -494,40 +569,7 @@ async fn journal_command(
         ValidationError::new("journal", "is required (use --journal or AOPAY_JOURNAL)")
     })?;
     match action {
-        JournalAction::Pending => {
-            let entries = journal.unresolved().await?;
-            if json {
-                out!(
-                    "{}",
-                    serde_json::Value::from(
-                        entries
-                            .iter()
-                            .map(JournalEntry::to_json_value)
-                            .collect::<Vec<_>>()
-                    )
-                );
-            } else if entries.is_empty() {
-                out!("no unresolved entries");
-            } else {
-                for e in &entries {
-                    out!(
-                        "{}  {}  reference {}{}",
-                        e.key,
-                        e.state.as_str(),
-                        e.reference_id.as_deref().unwrap_or("-"),
-                        e.reason
-                            .as_deref()
-                            .map(|r| format!("  ({r})"))
-                            .unwrap_or_default()
-                    );
-                }
-            }
-            Ok(if entries.is_empty() {
-                exit::SUCCESS
-            } else {
-                exit::NOT_FINAL
-            })
-        }
+        JournalAction::Pending => list_pending(journal, json).await,
         JournalAction::Reconcile => {
             let results = client.reconcile_journal().await?;
             let mut unresolved = 0;
@@ -747,8 +789,16 @@ fn print_recharge(r: &Recharge) {
     if let Some(m) = &r.message {
         out!("{m}");
     }
+}
+
+/// What to do about an outcome that is not final. `embedded`: against
+/// `--sandbox`, whose transactions end with this command.
+fn print_next_step(r: &Recharge, embedded: bool) {
     if !r.is_final() {
         match &r.reference_id {
+            Some(_) if embedded => out!(
+                "not final yet (the embedded sandbox ends with this command: add --wait to follow it)"
+            ),
             Some(reference) => out!("not final yet: run `aopay status {reference} --wait`"),
             None => out!("not final yet, and the API gave no reference to check"),
         }
@@ -765,7 +815,7 @@ fn report_error(f: &Failure, json: bool) {
                     serde_json::json!({"error": {"code": "AOPAY_LOCAL", "message": m}})
                 );
             } else {
-                eprintln!("error: {m}");
+                err!("error: {m}");
             }
             return;
         }
@@ -774,9 +824,10 @@ fn report_error(f: &Failure, json: bool) {
         out!("{}", serde_json::json!({"error": e.to_json_value()}));
         return;
     }
-    eprintln!("error: {e}");
-    if !e.retry_safe() {
-        eprintln!(
+    err!("error: {e}");
+    // Only an unknown outcome may hide a payment; a conflict sent nothing.
+    if matches!(e, Error::OutcomeUnknown(_)) {
+        err!(
             "       do NOT resubmit this recharge: it may have been processed. Check its status \
 (your AOPay statement, or `aopay status REF --wait` if you have a reference)."
         );
@@ -845,9 +896,10 @@ async fn serve_sandbox(
     let _ = tokio::signal::ctrl_c().await;
     let stats = sb.stats();
     sb.stop().await;
-    eprintln!(
+    err!(
         "stopped: {} recharge and {} status requests received",
-        stats.recharge_requests, stats.status_requests
+        stats.recharge_requests,
+        stats.status_requests
     );
     Ok(exit::SUCCESS)
 }

@@ -423,3 +423,88 @@ fn refused_input_never_reaches_the_sandbox() {
     assert_eq!(stats.rejected_requests, 0, "{stats:?}");
     rt.block_on(sb.stop());
 }
+
+// Conventions of a command-line tool (what a user meets around the calls).
+
+#[test]
+fn a_closed_stderr_is_not_a_panic_and_piped_diagnostics_have_no_colour() {
+    let bin = env!("CARGO_BIN_EXE_aopay");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{bin}' recharge --sandbox --product 518 --amount 10 --number 9000000004 -vv 2>&-"
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an error, reported where it can be, never 101"
+    );
+    let out = recharge("9876543210", &["-v"]);
+    let err = text(&out.stderr);
+    assert!(err.contains("call finished"), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "no ANSI codes into a pipe: {err:?}"
+    );
+    let micros = err
+        .split("elapsed_us=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_default();
+    assert!(
+        !micros.is_empty() && micros.bytes().all(|b| b.is_ascii_digit()),
+        "{err}"
+    );
+}
+
+#[test]
+fn hints_fit_the_situation() {
+    // A pending recharge on the embedded sandbox: its reference dies with it.
+    let out = recharge("9000000002", &[]);
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("add --wait") && !said.contains("aopay status"),
+        "{said}"
+    );
+    // A key without a journal names the flag, not the Rust API.
+    let out = recharge("9876543210", &["--idempotency-key", "order-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("--journal") && !err.contains("ClientBuilder"),
+        "{err}"
+    );
+    // A conflict sent nothing: no "do NOT resubmit" warning.
+    let dir = std::env::temp_dir().join(format!("aopay-cli-hints-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = dir.join("j.db");
+    let journal = journal.to_str().unwrap();
+    let first = recharge(
+        "9876543210",
+        &["--idempotency-key", "k1", "--journal", journal],
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let out = aopay(&[
+        "recharge",
+        "--sandbox",
+        "--product",
+        "518",
+        "--amount",
+        "20",
+        "--number",
+        "9876543210",
+        "--idempotency-key",
+        "k1",
+        "--journal",
+        journal,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("different recharge") && !err.contains("do NOT"),
+        "{err}"
+    );
+}

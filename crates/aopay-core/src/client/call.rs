@@ -67,13 +67,14 @@ fn trace_call<A: Answer>(
     result: &Result<A, Error>,
     number: Option<String>,
 ) {
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    // Whole microseconds: an integer reads the same in every log format.
+    let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     match result {
         Ok(a) => tracing::debug!(
             target: "aopay",
             endpoint = spec.name,
             http_status = a.http_status(),
-            elapsed_ms,
+            elapsed_us,
             outcome = a.outcome(),
             reference_id = a.reference_id(),
             customer_number = number.as_deref(),
@@ -83,7 +84,7 @@ fn trace_call<A: Answer>(
             target: "aopay",
             endpoint = spec.name,
             http_status = e.http_status(),
-            elapsed_ms,
+            elapsed_us,
             outcome = e.code(),
             retry_safe = e.retry_safe(),
             customer_number = number.as_deref(),
