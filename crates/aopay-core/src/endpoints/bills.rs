@@ -28,6 +28,7 @@ pub(super) static FETCH_BILL: EndpointSpec = EndpointSpec {
     path: "/api/AOP/FetchBilPaymentDetails",
     cli: &["bill", "fetch"],
     effect: Effect::Read,
+    status: None,
     summary: "Fetch the bill due on an account (electricity, gas, water, broadband).",
     args: &[
         OPERATOR,
@@ -60,6 +61,7 @@ pub(super) static FETCH_FASTAG: EndpointSpec = EndpointSpec {
     path: "/api/AOP/FetchConsumerDetails",
     cli: &["fastag", "fetch"],
     effect: Effect::Read,
+    status: None,
     summary: "Fetch a FASTag's details and the amounts it may be topped up with.",
     args: &[
         ArgSpec {

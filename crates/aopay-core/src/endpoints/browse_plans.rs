@@ -19,6 +19,7 @@ pub(super) static BROWSE_PLANS: EndpointSpec = EndpointSpec {
     path: "/api/AOP/V2/GetRechargeBrowsePlan",
     cli: &["plans"],
     effect: Effect::Read,
+    status: None,
     summary: "List an operator's recharge plans in a circle, by category.",
     args: &[
         ArgSpec {

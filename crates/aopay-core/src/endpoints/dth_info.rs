@@ -19,6 +19,7 @@ pub(super) static DTH_INFO: EndpointSpec = EndpointSpec {
     path: "/api/AOP/V2/GetDthInfo",
     cli: &["dth-info"],
     effect: Effect::Read,
+    status: None,
     summary: "Look up a DTH account: its holder, balance, plan and next due date.",
     args: &[
         ArgSpec {

@@ -47,6 +47,9 @@ pub struct EndpointSpec {
     pub cli: &'static [&'static str],
     /// A read (retried) or a write (sent once).
     pub effect: Effect,
+    /// For a write: the read (by method name) that tells a sent one's fate,
+    /// through which an unknown outcome is reconciled. `None` for a read.
+    pub status: Option<&'static str>,
     /// One line: what it does.
     pub summary: &'static str,
     /// Its arguments, in the order the typed methods take them.
@@ -260,6 +263,7 @@ impl EndpointSpec {
             "path": self.path,
             "cli": self.cli,
             "effect": match self.effect { Effect::Read => "read", Effect::Write => "write" },
+            "status": self.status,
             "generated": self.binding == Binding::Generated,
             "args": self.args.iter().map(|a| serde_json::json!({
                 "name": a.name, "wire": a.wire, "required": a.required, "example": a.example,
@@ -312,6 +316,12 @@ mod tests {
             assert!(seen.insert(e.method), "{} twice", e.method);
             assert!(e.path.starts_with("/api/AOP/"), "{}", e.path);
             assert!(endpoint(e.method).is_some_and(|f| std::ptr::eq(f, *e)));
+            // A write names the read that resolves it; a read names none.
+            match (e.effect, e.status.and_then(endpoint)) {
+                (Effect::Write, Some(s)) => assert_eq!(s.effect, Effect::Read, "{}", e.method),
+                (Effect::Write, None) => panic!("{} names no status read", e.method),
+                (Effect::Read, s) => assert!(s.is_none(), "{}", e.method),
+            }
             let mut args = std::collections::HashSet::new();
             for a in e.args {
                 assert!(args.insert(a.name), "{}: {} twice", e.method, a.name);

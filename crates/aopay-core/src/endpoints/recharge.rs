@@ -55,6 +55,7 @@ pub(super) static MOBILE_RECHARGE: EndpointSpec = EndpointSpec {
     path: "/api/AOP/V2/MobileRecharge",
     cli: &["recharge"],
     effect: Effect::Write,
+    status: Some("recharge_status"),
     summary: "Recharge a prepaid mobile number or a DTH account.",
     args: &[
         ArgSpec {
@@ -110,6 +111,7 @@ pub(super) static RECHARGE_STATUS: EndpointSpec = EndpointSpec {
     path: "/api/AOP/V2/RechargeStatus",
     cli: &["status"],
     effect: Effect::Read,
+    status: None,
     summary: "Look a transaction up by its reference.",
     args: &[ArgSpec {
         name: "reference_id",
