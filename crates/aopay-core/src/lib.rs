@@ -67,3 +67,8 @@ pub use validate::{
     Amount, CustomerNumber, Geocode, IdempotencyKey, MAX_SAFE_INTEGER, ProductId, ReferenceId,
     RegistrationId, duration_from_secs, integer_from_f64, mask_digits,
 };
+
+/// The repository README's Rust snippets, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeSnippets;
