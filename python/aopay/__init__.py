@@ -20,6 +20,8 @@ from ._aopay import (
 # BEGIN GENERATED IMPORTS (aopay-codegen: the clients and every answer type)
 from ._endpoints import AsyncClient, Client, DthInfo, Plan, PlanCategory, Plans, Bill
 # END GENERATED IMPORTS
+from ._logging import configure_from_environment as _configure_logging
+from ._logging import refresh as refresh_logging
 from .errors import (
     AopayError,
     ApiError,
@@ -34,7 +36,10 @@ from .errors import (
     ValidationError,
 )
 
+_configure_logging()
+
 __all__ = [
+    "refresh_logging",
     "MAGIC_NUMBERS",
     "PostgresJournal",
     "Recharge",

@@ -32,11 +32,15 @@ __all__ = [
     "SqliteJournal",
     "__version__",
     "reread",
+    "_refresh_logging",
 ]
 __version__: str
 MAGIC_NUMBERS: dict[int, str]
 # Every client option (name: meaning): the keyword arguments of both clients.
 CLIENT_OPTIONS: dict[str, str]
+# Read the "aopay" logger's level again (aopay.refresh_logging).
+def _refresh_logging() -> None: ...
+
 # Read an answer's stored raw again (behind the generated from_raw).
 def reread(method: str, raw: dict[str, Any]) -> dict[str, Any]: ...
 

@@ -8,6 +8,7 @@ mod convert;
 mod credentials;
 mod errors;
 mod journal;
+mod logging;
 mod options;
 mod runtime;
 
@@ -163,6 +164,7 @@ impl PyClient {
             connect_timeout,
             headers,
         ];
+        logging::_refresh_logging(registration_id.py())?;
         let inner = options::build_client(positional, options, "sync")?;
         Ok(Self {
             inner,
@@ -295,6 +297,7 @@ impl PyAsyncClient {
             connect_timeout,
             headers,
         ];
+        logging::_refresh_logging(registration_id.py())?;
         let inner = options::build_client(positional, options, "async")?;
         Ok(Self { inner })
     }
@@ -621,6 +624,8 @@ fn reread<'py>(
 fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRecharge>()?;
     m.add_function(wrap_pyfunction!(reread, m)?)?;
+    m.add_function(wrap_pyfunction!(logging::_refresh_logging, m)?)?;
+    logging::install(m.py())?;
     m.add_class::<PyClient>()?;
     m.add_class::<PyAsyncClient>()?;
     m.add_class::<asyncio::AsyncCall>()?;
