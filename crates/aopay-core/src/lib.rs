@@ -49,10 +49,10 @@ pub use client::{
     DEFAULT_POOL_IDLE_TIMEOUT, USER_AGENT, WaitOptions, parse_base_url,
 };
 pub use endpoints::{
-    Answer, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Bill, Binding, BrowsePlansRequest,
-    COMMON_FIELDS, DthInfo, DthInfoRequest, ENDPOINTS, Endpoint, EndpointSpec, FetchBillRequest,
-    FetchFastagRequest, FieldKind, FieldSpec, Lang, Plan, PlanCategory, Plans, PreparedCall,
-    RechargeStatus, endpoint,
+    Answer, AnswerMeta, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Bill, Binding,
+    BrowsePlansRequest, COMMON_FIELDS, DthInfo, DthInfoRequest, ENDPOINTS, Endpoint, EndpointSpec,
+    FetchBillRequest, FetchFastagRequest, FieldKind, FieldSpec, Lang, Plan, PlanCategory, Plans,
+    PreparedCall, RechargeStatus, endpoint,
 };
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
 pub use journal::{EntryState, Journal, JournalEntry, reconciliation_json};

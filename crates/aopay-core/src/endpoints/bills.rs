@@ -5,8 +5,8 @@
 use serde_json::{Map, Value};
 
 use super::{
-    AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Binding, Endpoint, EndpointSpec, FieldKind,
-    FieldSpec, Lang, prepare_call, reread,
+    AnswerMeta, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Binding, Endpoint, EndpointSpec,
+    FieldKind, FieldSpec, Lang, prepare_call, reread,
 };
 use crate::error::{Error, ValidationError};
 use crate::money::Money;
@@ -338,14 +338,8 @@ pub struct Bill {
     pub min_amount: Option<Money>,
     /// The largest amount accepted, where given.
     pub max_amount: Option<Money>,
-    /// The most specific non-empty message in the body.
-    pub message: Option<String>,
-    /// `statusCode` / `response_code` from the body.
-    pub api_code: Option<i64>,
-    /// The HTTP status of the answer.
-    pub http_status: u16,
-    /// The whole JSON body, untouched.
-    pub raw: Value,
+    /// The message, API code, HTTP status and `raw` of the answer.
+    pub meta: AnswerMeta,
 }
 
 impl std::fmt::Debug for Bill {
@@ -358,7 +352,7 @@ impl std::fmt::Debug for Bill {
             .field("accept_part_pay", &self.accept_part_pay)
             .field("min_amount", &self.min_amount)
             .field("max_amount", &self.max_amount)
-            .field("http_status", &self.http_status)
+            .field("meta", &self.meta)
             .finish_non_exhaustive()
     }
 }
@@ -445,16 +439,13 @@ impl super::Answer for Bill {
             accept_part_pay: f.accept_part_pay,
             min_amount: f.min_amount,
             max_amount: f.max_amount,
-            message: a.message(),
-            api_code: a.api_code(),
-            http_status: a.http_status(),
-            raw: a.into_raw(),
+            meta: AnswerMeta::of(a),
         })
     }
 
     fn to_json_value(&self) -> Value {
         let money = |m: Option<Money>| m.map(|m| m.to_string());
-        serde_json::json!({
+        self.meta.finish_json(serde_json::json!({
             "amount": money(self.amount),
             "net_amount": money(self.net_amount),
             "name": self.name,
@@ -464,15 +455,11 @@ impl super::Answer for Bill {
             "accept_part_pay": self.accept_part_pay,
             "min_amount": money(self.min_amount),
             "max_amount": money(self.max_amount),
-            "message": self.message,
-            "api_code": self.api_code,
-            "http_status": self.http_status,
-            "raw": self.raw,
-        })
+        }))
     }
 
     fn http_status(&self) -> u16 {
-        self.http_status
+        self.meta.http_status
     }
 }
 

@@ -5,8 +5,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{
-    AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Binding, Endpoint, EndpointSpec, FieldKind,
-    FieldSpec, Lang, prepare_call, reread,
+    AnswerMeta, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Binding, Endpoint, EndpointSpec,
+    FieldKind, FieldSpec, Lang, prepare_call, reread,
 };
 use crate::error::{Error, ValidationError};
 use crate::money::Money;
@@ -213,22 +213,15 @@ pub struct PlanCategory {
 pub struct Plans {
     /// The categories, in the answer's order.
     pub categories: Vec<PlanCategory>,
-    /// The most specific non-empty message in the body.
-    pub message: Option<String>,
-    /// `statusCode` / `response_code` from the body.
-    pub api_code: Option<i64>,
-    /// The HTTP status of the answer.
-    pub http_status: u16,
-    /// The whole JSON body, untouched.
-    pub raw: Value,
+    /// The message, API code, HTTP status and `raw` of the answer.
+    pub meta: AnswerMeta,
 }
 
 impl std::fmt::Debug for Plans {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Plans")
             .field("categories", &self.categories)
-            .field("api_code", &self.api_code)
-            .field("http_status", &self.http_status)
+            .field("meta", &self.meta)
             .finish_non_exhaustive()
     }
 }
@@ -306,10 +299,7 @@ impl super::Answer for Plans {
         };
         Ok(Self {
             categories,
-            message: a.message(),
-            api_code: a.api_code(),
-            http_status: a.http_status(),
-            raw: a.into_raw(),
+            meta: AnswerMeta::of(a),
         })
     }
 
@@ -332,17 +322,13 @@ impl super::Answer for Plans {
                 serde_json::json!({"name": c.name, "plans": plans})
             })
             .collect();
-        serde_json::json!({
+        self.meta.finish_json(serde_json::json!({
             "categories": categories,
-            "message": self.message,
-            "api_code": self.api_code,
-            "http_status": self.http_status,
-            "raw": self.raw,
-        })
+        }))
     }
 
     fn http_status(&self) -> u16 {
-        self.http_status
+        self.meta.http_status
     }
 }
 

@@ -5,8 +5,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{
-    AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Binding, Endpoint, EndpointSpec, FieldKind,
-    FieldSpec, Lang, prepare_call, reread,
+    AnswerMeta, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Binding, Endpoint, EndpointSpec,
+    FieldKind, FieldSpec, Lang, prepare_call, reread,
 };
 use crate::error::{Error, ValidationError};
 use crate::money::Money;
@@ -185,14 +185,8 @@ pub struct DthInfo {
     pub monthly_amount: Option<Money>,
     /// When the next recharge is due, as the operator writes it.
     pub next_due_date: Option<String>,
-    /// The most specific non-empty message in the body.
-    pub message: Option<String>,
-    /// `statusCode` / `response_code` from the body.
-    pub api_code: Option<i64>,
-    /// The HTTP status of the answer.
-    pub http_status: u16,
-    /// The whole JSON body, untouched.
-    pub raw: Value,
+    /// The message, API code, HTTP status and `raw` of the answer.
+    pub meta: AnswerMeta,
 }
 
 impl std::fmt::Debug for DthInfo {
@@ -203,8 +197,7 @@ impl std::fmt::Debug for DthInfo {
             .field("plan", &self.plan)
             .field("monthly_amount", &self.monthly_amount)
             .field("next_due_date", &self.next_due_date)
-            .field("api_code", &self.api_code)
-            .field("http_status", &self.http_status)
+            .field("meta", &self.meta)
             .finish_non_exhaustive()
     }
 }
@@ -250,30 +243,23 @@ impl super::Answer for DthInfo {
             plan,
             monthly_amount,
             next_due_date,
-            message: a.message(),
-            api_code: a.api_code(),
-            http_status: a.http_status(),
-            raw: a.into_raw(),
+            meta: AnswerMeta::of(a),
         })
     }
 
     fn to_json_value(&self) -> Value {
         let money = |m: Option<Money>| m.map(|m| m.to_string());
-        serde_json::json!({
+        self.meta.finish_json(serde_json::json!({
             "customer_name": self.customer_name,
             "balance": money(self.balance),
             "plan": self.plan,
             "monthly_amount": money(self.monthly_amount),
             "next_due_date": self.next_due_date,
-            "message": self.message,
-            "api_code": self.api_code,
-            "http_status": self.http_status,
-            "raw": self.raw,
-        })
+        }))
     }
 
     fn http_status(&self) -> u16 {
-        self.http_status
+        self.meta.http_status
     }
 }
 
@@ -300,7 +286,7 @@ mod tests {
             assert_eq!(d.plan.as_deref(), Some("HD Pack"));
             assert_eq!(d.monthly_amount, Some(Money::from_paise(32_000)));
             assert_eq!(d.next_due_date.as_deref(), Some("2026-12-15"));
-            assert_eq!(d.raw, serde_json::from_str::<Value>(body).unwrap());
+            assert_eq!(d.meta.raw, serde_json::from_str::<Value>(body).unwrap());
             let v = d.to_json_value();
             let names: Vec<&str> = DTH_INFO.answer_fields().map(|f| f.name).collect();
             let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();

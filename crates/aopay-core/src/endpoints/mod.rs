@@ -187,6 +187,58 @@ pub static COMMON_FIELDS: [FieldSpec; 4] = [
     },
 ];
 
+/// What every endpoint's answer carries besides its own fields (the
+/// [`COMMON_FIELDS`]), in one place: read from the answer by
+/// [`AnswerMeta::of`], written after the own fields by
+/// [`AnswerMeta::finish_json`].
+#[derive(Clone, PartialEq)]
+pub struct AnswerMeta {
+    /// The most specific non-empty message in the body.
+    pub message: Option<String>,
+    /// `statusCode` / `response_code` from the body.
+    pub api_code: Option<i64>,
+    /// The HTTP status of the answer.
+    pub http_status: u16,
+    /// The whole JSON body, untouched.
+    pub raw: Value,
+}
+
+impl AnswerMeta {
+    /// Take the common fields of an answer (its body becomes `raw`).
+    pub fn of(a: Answered<'_>) -> Self {
+        Self {
+            message: a.message(),
+            api_code: a.api_code(),
+            http_status: a.http_status(),
+            raw: a.into_raw(),
+        }
+    }
+
+    /// `own` (a JSON object of the answer's own fields) with the common
+    /// fields after them, in [`COMMON_FIELDS`] order.
+    pub fn finish_json(&self, own: Value) -> Value {
+        let mut map = match own {
+            Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        map.insert("message".into(), self.message.clone().into());
+        map.insert("api_code".into(), self.api_code.into());
+        map.insert("http_status".into(), self.http_status.into());
+        map.insert("raw".into(), self.raw.clone());
+        Value::Object(map)
+    }
+}
+
+impl std::fmt::Debug for AnswerMeta {
+    // `raw` is left out: it is large and may hold personal data.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnswerMeta")
+            .field("api_code", &self.api_code)
+            .field("http_status", &self.http_status)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A validated request to one endpoint.
 pub trait Endpoint: Sized + Send + Sync + 'static {
     /// Its entry in [`ENDPOINTS`].
@@ -308,6 +360,21 @@ fn prepare_call<E: Endpoint>(client: &Client, args: &Args) -> Result<PreparedCal
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_common_fields_are_written_in_their_listed_order() {
+        let meta = AnswerMeta {
+            message: Some("m".into()),
+            api_code: Some(1),
+            http_status: 200,
+            raw: serde_json::json!({"x": 1}),
+        };
+        let v = meta.finish_json(serde_json::json!({"own": true}));
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut expected = vec!["own"];
+        expected.extend(COMMON_FIELDS.iter().map(|f| f.name));
+        assert_eq!(keys, expected);
+    }
 
     #[test]
     fn names_are_unique_and_paths_are_under_the_api() {
