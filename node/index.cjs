@@ -130,7 +130,7 @@ class Client {
   /** Unresolved journal entries (sending, pending, unknown), oldest first. */
   async journalPending() {
     try {
-      return JSON.parse(await this[nativeKey].journalPending()).map(camelKeys)
+      return JSON.parse(await this[nativeKey].journalPending())
     } catch (err) {
       rethrow(err)
     }
@@ -139,7 +139,7 @@ class Client {
   /** Check every unresolved entry that has a reference; record and return the answers. */
   async reconcileJournal() {
     try {
-      return JSON.parse(await this[nativeKey].reconcileJournal()).map(camelKeys)
+      return JSON.parse(await this[nativeKey].reconcileJournal())
     } catch (err) {
       rethrow(err)
     }
@@ -167,17 +167,6 @@ const answerTypes = endpoints.answers((method, raw) => {
     return rethrow(err)
   }
 })
-
-/** snake_case keys of a journal listing to camelCase (`raw` stays untouched). */
-function camelKeys(value) {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
-  return Object.fromEntries(
-    Object.entries(value).map(([k, v]) => [
-      k.replace(/_([a-z])/g, (_, c) => c.toUpperCase()),
-      k === 'raw' ? v : camelKeys(v),
-    ]),
-  )
-}
 
 class Sandbox {
   constructor(handle) {

@@ -268,7 +268,7 @@ impl NativeClient {
                 .iter()
                 .map(aopay_core::JournalEntry::to_json_value)
                 .collect();
-            Ok(serde_json::Value::from(v).to_string())
+            Ok(camel_json(&serde_json::Value::from(v)))
         })
         .build(env)
     }
@@ -286,7 +286,7 @@ impl NativeClient {
                 .iter()
                 .map(|(e, r)| aopay_core::reconciliation_json(e, r))
                 .collect();
-            Ok(serde_json::Value::from(v).to_string())
+            Ok(camel_json(&serde_json::Value::from(v)))
         })
         .build(env)
     }
@@ -349,9 +349,7 @@ impl NativeSandbox {
     #[napi]
     pub fn stats(&self) -> Result<String> {
         let s = self.with(aopay_sandbox::Sandbox::stats)?;
-        Ok(convert::camel_json(
-            &serde_json::to_value(s).unwrap_or_default(),
-        ))
+        Ok(camel_json(&serde_json::to_value(s).unwrap_or_default()))
     }
 
     /// How many recharge requests named this customer number (string or number).
@@ -529,7 +527,5 @@ pub fn reread(method: String, raw_json: String) -> Result<String> {
     let raw: serde_json::Value = serde_json::from_str(&raw_json).map_err(|_| {
         js_error(aopay_core::ValidationError::new("raw", "must be the answer's JSON object").into())
     })?;
-    spec.reread(raw)
-        .map(|v| convert::camel_json(&v))
-        .map_err(js_error)
+    spec.reread(raw).map(|v| camel_json(&v)).map_err(js_error)
 }
