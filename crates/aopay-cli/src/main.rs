@@ -581,7 +581,7 @@ async fn journal_command(
                             unresolved += 1;
                         }
                         (
-                            format!("{}  {}", entry.key, r.status),
+                            format!("{}  {}", entry.key, r.status()),
                             serde_json::json!({"key": entry.key, "recharge": r.to_json_value()}),
                         )
                     }

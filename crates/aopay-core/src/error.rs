@@ -303,6 +303,30 @@ impl Error {
         Self::OutcomeUnknown(Box::new(d))
     }
 
+    /// This error, carrying the caller's `reference` of the write it came
+    /// from (unless it names one already): the write's status call finds
+    /// the transaction by it. A [`Error::Validation`] came before anything
+    /// was built and carries none.
+    pub fn with_reference(mut self, reference: &str) -> Self {
+        match &mut self {
+            Self::Validation(_) => {}
+            Self::Connect(d)
+            | Self::Authentication(d)
+            | Self::RateLimit(d)
+            | Self::Api(d)
+            | Self::OutcomeUnknown(d)
+            | Self::Server(d)
+            | Self::Protocol(d)
+            | Self::IdempotencyConflict(d)
+            | Self::Journal(d) => {
+                if d.reference_id.is_none() {
+                    d.reference_id = Some(reference.to_owned());
+                }
+            }
+        }
+        self
+    }
+
     /// The error as one JSON object (snake_case keys): the one structured
     /// form every surface builds its errors from: the CLI's `--json`, the
     /// journal's reconciliation report, Node's error classes (camelCased)

@@ -41,6 +41,7 @@ mod money;
 mod options;
 mod parse;
 mod process;
+mod reference;
 mod tls;
 mod validate;
 
@@ -49,13 +50,15 @@ pub use client::{
     DEFAULT_POOL_IDLE_TIMEOUT, USER_AGENT, WaitOptions, parse_base_url,
 };
 pub use endpoints::{
-    Answer, AnswerMeta, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Bill, Binding,
-    BrowsePlansRequest, COMMON_FIELDS, DthInfo, DthInfoRequest, ENDPOINTS, Endpoint, EndpointSpec,
-    FetchBillRequest, FetchFastagRequest, FieldKind, FieldSpec, Lang, Plan, PlanCategory, Plans,
-    PreparedCall, RechargeStatus, endpoint,
+    Answer, AnswerMeta, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Bill, BillStatusRequest,
+    Binding, BrowsePlansRequest, COMMON_FIELDS, DoRechargeRequest, DoRechargeStatusRequest,
+    DthInfo, DthInfoRequest, ENDPOINTS, Endpoint, EndpointSpec, FastagRechargeRequest,
+    FastagStatusRequest, FetchBillRequest, FetchFastagRequest, FieldKind, FieldSpec, Lang,
+    PayBillRequest, Payment, PaymentStatus, PaymentStatusRead, Plan, PlanCategory, Plans,
+    PreparedCall, RechargeStatus, ReferencedWrite, endpoint,
 };
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
-pub use journal::{EntryState, Journal, JournalEntry, reconciliation_json};
+pub use journal::{EntryState, Journal, JournalEntry, Settled, reconciliation_json};
 pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};
 pub use money::Money;
 pub use options::{
@@ -63,6 +66,7 @@ pub use options::{
 };
 pub use parse::{Answered, Call, Effect, interpret};
 pub use process::PerProcess;
+pub use reference::{ClientReference, MAX_REFERENCE_LEN};
 pub use validate::{
     Amount, CustomerNumber, Geocode, IdempotencyKey, MAX_SAFE_INTEGER, ProductId, ReferenceId,
     RegistrationId, duration_from_secs, integer_from_f64, mask_digits,

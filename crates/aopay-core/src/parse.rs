@@ -183,6 +183,20 @@ pub(crate) fn integer(v: &Value) -> Option<i64> {
     }
 }
 
+/// `true`/`false`, `"true"`/`"Y"`/`"yes"`/`"1"` and their opposites, `1`/`0`.
+pub(crate) fn flag(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => n.as_i64().filter(|n| *n == 0 || *n == 1).map(|n| n == 1),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "y" | "yes" | "1" => Some(true),
+            "false" | "n" | "no" | "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// What a JSON object body says, leniently read.
 struct Fields {
     status: Option<Status>,

@@ -9,7 +9,8 @@ use std::net::TcpListener;
 
 use aopay_core::{ArgValue, Args, Binding, Client, ENDPOINTS, Lang, endpoint};
 use aopay_sandbox::{
-    MAGIC_BILL_ACCOUNTS, MAGIC_DTH_ACCOUNTS, MAGIC_PLAN_OPERATORS, MAGIC_VEHICLES, Sandbox,
+    MAGIC_BILL_ACCOUNTS, MAGIC_DTH_ACCOUNTS, MAGIC_PAYMENT_ACCOUNTS, MAGIC_PLAN_OPERATORS,
+    MAGIC_VEHICLES, Sandbox,
 };
 use serde_json::Value;
 
@@ -33,8 +34,7 @@ fn args(good: &Value, over: &Value) -> Args {
                 .as_i64()
                 .map_or(ArgValue::Float(n.as_f64().unwrap()), ArgValue::Int),
             Value::String(s) => ArgValue::Text(s),
-            Value::Array(_) => ArgValue::Other("list".into()),
-            Value::Object(_) => ArgValue::Other("dict".into()),
+            other @ (Value::Array(_) | Value::Object(_)) => ArgValue::Json(other),
         };
         args.set(k, value);
     }
@@ -99,6 +99,41 @@ fn every_generated_endpoint_has_contract_rows_and_every_magic_account_is_listed(
         .map(|(v, _)| (*v).to_owned())
         .collect();
     assert_eq!(listed("fetch_fastag", "vehicle"), served);
+    let served: Vec<String> = MAGIC_PAYMENT_ACCOUNTS
+        .iter()
+        .map(|(a, _, _)| (*a).to_owned())
+        .collect();
+    assert_eq!(listed("do_recharge", "number"), served);
+    for write in ["pay_bill", "fastag_recharge"] {
+        let accounts: Vec<String> = c["endpoints"][write]["magic"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["override"]["bill"]["account"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(accounts, served, "{write}");
+    }
+}
+
+/// A status read's good arguments: its write's good call runs first and
+/// gives the reference (see the contract's `about`).
+async fn good_args(client: &Client, c: &Value, rows: &Value) -> Value {
+    let mut good = rows["good"].clone();
+    if let Some(write) = rows["after"].as_str() {
+        let none = Value::Object(Default::default());
+        let paid = client
+            .prepare(write, &args(&c["endpoints"][write]["good"], &none))
+            .unwrap()
+            .await
+            .unwrap();
+        good["reference_id"] = paid["reference_id"].clone();
+    }
+    good
 }
 
 #[tokio::test]
@@ -117,8 +152,9 @@ async fn every_row_ends_as_the_contract_says_and_bad_input_sends_nothing() {
         };
         let counter = rows["counter"].as_str().unwrap();
         let none = Value::Object(Default::default());
+        let good = good_args(&client, &c, rows).await;
         let answer = client
-            .prepare(spec.method, &args(&rows["good"], &none))
+            .prepare(spec.method, &args(&good, &none))
             .unwrap()
             .await
             .unwrap();
@@ -131,7 +167,7 @@ async fn every_row_ends_as_the_contract_says_and_bad_input_sends_nothing() {
         for row in rows["magic"].as_array().unwrap() {
             let before = count(&sb, counter);
             let result = client
-                .prepare(spec.method, &args(&rows["good"], &row["override"]))
+                .prepare(spec.method, &args(&good, &row["override"]))
                 .unwrap()
                 .await;
             if let Some(expected) = row["answer"].as_object() {
@@ -146,7 +182,15 @@ async fn every_row_ends_as_the_contract_says_and_bad_input_sends_nothing() {
             assert_eq!(e.kind().class_name(), row["error"], "{row}");
             assert_eq!(e.http_status().map(u64::from), row["http_status"].as_u64());
             assert_eq!(e.api_code(), row["api_code"].as_i64());
-            assert!(e.retry_safe(), "a read's failure is always safe to repeat");
+            // A read's failure is always safe to repeat; a write's says.
+            let safe = row["retry_safe"].as_bool().unwrap_or(true);
+            assert_eq!(e.retry_safe(), safe, "{row}");
+            if row["reference"] == true {
+                assert!(
+                    e.reference_id().is_some_and(|r| !r.is_empty()),
+                    "{row}: {e}"
+                );
+            }
             assert_eq!(
                 count(&sb, counter) - before,
                 row["requests"].as_u64().unwrap(),
@@ -155,7 +199,7 @@ async fn every_row_ends_as_the_contract_says_and_bad_input_sends_nothing() {
         }
         let before = sb.stats();
         for row in rows["bad"].as_array().unwrap() {
-            let result = client.prepare(spec.method, &args(&rows["good"], &row["override"]));
+            let result = client.prepare(spec.method, &args(&good, &row["override"]));
             let e = result
                 .err()
                 .unwrap_or_else(|| panic!("{method} accepted {row}"));

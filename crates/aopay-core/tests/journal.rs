@@ -296,7 +296,7 @@ async fn reconcile_journal_resolves_what_it_can() {
     assert_eq!(results.len(), 2);
     for (entry, result) in &results {
         match entry.key.as_str() {
-            "pending-1" => assert_eq!(result.as_ref().unwrap().status, Status::Pending),
+            "pending-1" => assert_eq!(result.as_ref().unwrap().status(), Status::Pending.as_str()),
             "unknown-1" => assert_eq!(
                 result.as_ref().unwrap_err().kind(),
                 ErrorKind::OutcomeUnknown
@@ -306,7 +306,10 @@ async fn reconcile_journal_resolves_what_it_can() {
     }
     let results = c.reconcile_journal().await.unwrap();
     let pending = results.iter().find(|(e, _)| e.key == "pending-1").unwrap();
-    assert_eq!(pending.1.as_ref().unwrap().status, Status::Success);
+    assert_eq!(
+        pending.1.as_ref().unwrap().status(),
+        Status::Success.as_str()
+    );
     assert_eq!(
         c.reconcile_journal().await.unwrap().len(),
         1,

@@ -18,12 +18,21 @@ use crate::magic::{
 };
 use crate::{SandboxConfig, Stats};
 
+mod payments;
+use payments::Family;
+
 pub(crate) const RECHARGE_PATH: &str = "/api/AOP/V2/MobileRecharge";
 pub(crate) const STATUS_PATH: &str = "/api/AOP/V2/RechargeStatus";
 pub(crate) const DTH_INFO_PATH: &str = "/api/AOP/V2/GetDthInfo";
 pub(crate) const BROWSE_PLANS_PATH: &str = "/api/AOP/V2/GetRechargeBrowsePlan";
 pub(crate) const FETCH_BILL_PATH: &str = "/api/AOP/FetchBilPaymentDetails";
 pub(crate) const FETCH_FASTAG_PATH: &str = "/api/AOP/FetchConsumerDetails";
+pub(crate) const DO_RECHARGE_PATH: &str = "/api/AOP/DoRecharge";
+pub(crate) const DO_RECHARGE_STATUS_PATH: &str = "/api/AOP/RechargesStatus";
+pub(crate) const PAY_BILL_PATH: &str = "/api/AOP/BillPaymentPaybill";
+pub(crate) const BILL_STATUS_PATH: &str = "/api/AOP/BillPaymentStatus";
+pub(crate) const FASTAG_RECHARGE_PATH: &str = "/api/AOP/Recharge";
+pub(crate) const FASTAG_STATUS_PATH: &str = "/api/AOP/RechargeStatus";
 
 /// Returned by the handler to make hyper close the connection unanswered.
 #[derive(Debug)]
@@ -87,6 +96,13 @@ pub(crate) struct State {
     browse_plans_requests: AtomicU64,
     fetch_bill_requests: AtomicU64,
     fetch_fastag_requests: AtomicU64,
+    do_recharge_requests: AtomicU64,
+    do_recharge_status_requests: AtomicU64,
+    pay_bill_requests: AtomicU64,
+    bill_status_requests: AtomicU64,
+    fastag_recharge_requests: AtomicU64,
+    fastag_status_requests: AtomicU64,
+    payments: Mutex<payments::PaymentLedger>,
     unauthorized_requests: AtomicU64,
     rejected_requests: AtomicU64,
     /// Issued bearer tokens and when each expires.
@@ -112,6 +128,13 @@ impl State {
             browse_plans_requests: self.browse_plans_requests.load(Ordering::SeqCst),
             fetch_bill_requests: self.fetch_bill_requests.load(Ordering::SeqCst),
             fetch_fastag_requests: self.fetch_fastag_requests.load(Ordering::SeqCst),
+            do_recharge_requests: self.do_recharge_requests.load(Ordering::SeqCst),
+            do_recharge_status_requests: self.do_recharge_status_requests.load(Ordering::SeqCst),
+            pay_bill_requests: self.pay_bill_requests.load(Ordering::SeqCst),
+            bill_status_requests: self.bill_status_requests.load(Ordering::SeqCst),
+            fastag_recharge_requests: self.fastag_recharge_requests.load(Ordering::SeqCst),
+            fastag_status_requests: self.fastag_status_requests.load(Ordering::SeqCst),
+            payments: lock(&self.payments).len() as u64,
             unauthorized_requests: self.unauthorized_requests.load(Ordering::SeqCst),
             rejected_requests: self.rejected_requests.load(Ordering::SeqCst),
             transactions: lock(&self.txns).by_reference.len() as u64,
@@ -127,8 +150,15 @@ impl State {
 
     pub(crate) fn reset(&self) {
         *lock(&self.txns) = Ledger::default();
+        *lock(&self.payments) = payments::PaymentLedger::default();
         lock(&self.by_number).clear();
         for c in [
+            &self.do_recharge_requests,
+            &self.do_recharge_status_requests,
+            &self.pay_bill_requests,
+            &self.bill_status_requests,
+            &self.fastag_recharge_requests,
+            &self.fastag_status_requests,
             &self.recharge_requests,
             &self.status_requests,
             &self.dth_info_requests,
@@ -179,13 +209,19 @@ impl State {
 
     pub(crate) async fn handle(&self, req: Request<Incoming>) -> Result<Answer, DropConnection> {
         let path = req.uri().path().to_owned();
-        const PATHS: [&str; 6] = [
+        const PATHS: [&str; 12] = [
             RECHARGE_PATH,
             STATUS_PATH,
             DTH_INFO_PATH,
             BROWSE_PLANS_PATH,
             FETCH_BILL_PATH,
             FETCH_FASTAG_PATH,
+            DO_RECHARGE_PATH,
+            DO_RECHARGE_STATUS_PATH,
+            PAY_BILL_PATH,
+            BILL_STATUS_PATH,
+            FASTAG_RECHARGE_PATH,
+            FASTAG_STATUS_PATH,
         ];
         if !PATHS.contains(&path.as_str()) {
             return Ok(self.reject(
@@ -246,7 +282,13 @@ impl State {
                     DTH_INFO_PATH => self.dth_info(&obj),
                     BROWSE_PLANS_PATH => self.browse_plans(&obj),
                     FETCH_BILL_PATH => self.fetch_bill(&obj),
-                    _ => self.fetch_fastag(&obj),
+                    FETCH_FASTAG_PATH => self.fetch_fastag(&obj),
+                    DO_RECHARGE_PATH => self.do_recharge(&obj).await,
+                    PAY_BILL_PATH => self.pay_bill(&obj).await,
+                    FASTAG_RECHARGE_PATH => self.fastag_recharge(&obj).await,
+                    DO_RECHARGE_STATUS_PATH => self.payment_status(Family::DoRecharge, &obj),
+                    BILL_STATUS_PATH => self.payment_status(Family::Bill, &obj),
+                    _ => self.payment_status(Family::Fastag, &obj),
                 },
                 Err(e) => Err(e),
             }

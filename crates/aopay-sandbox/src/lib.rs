@@ -36,8 +36,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use magic::{
-    DthScenario, MAGIC_BILL_ACCOUNTS, MAGIC_DTH_ACCOUNTS, MAGIC_NUMBERS, MAGIC_PLAN_OPERATORS,
-    MAGIC_VEHICLES, Scenario, dth_scenario_for, scenario_for,
+    DthScenario, MAGIC_BILL_ACCOUNTS, MAGIC_DTH_ACCOUNTS, MAGIC_NUMBERS, MAGIC_PAYMENT_ACCOUNTS,
+    MAGIC_PLAN_OPERATORS, MAGIC_VEHICLES, PaymentScenario, Scenario, dth_scenario_for,
+    payment_scenario_for, scenario_for,
 };
 
 /// Tunables of the sandbox's behaviour.
@@ -118,6 +119,18 @@ pub struct Stats {
     pub fetch_bill_requests: u64,
     /// Well-formed FetchConsumerDetails requests received.
     pub fetch_fastag_requests: u64,
+    /// Well-formed DoRecharge requests received (a reused reference too).
+    pub do_recharge_requests: u64,
+    /// Well-formed RechargesStatus requests received.
+    pub do_recharge_status_requests: u64,
+    /// Well-formed BillPaymentPaybill requests received.
+    pub pay_bill_requests: u64,
+    /// Well-formed BillPaymentStatus requests received.
+    pub bill_status_requests: u64,
+    /// Well-formed FASTag Recharge requests received.
+    pub fastag_recharge_requests: u64,
+    /// Well-formed FASTag RechargeStatus requests received.
+    pub fastag_status_requests: u64,
     /// Calls refused with 401 for want of a valid token (`require_tokens`);
     /// they count nowhere else.
     pub unauthorized_requests: u64,
@@ -125,6 +138,8 @@ pub struct Stats {
     pub rejected_requests: u64,
     /// Transactions recorded and still kept (see `max_transactions`).
     pub transactions: u64,
+    /// Referenced payments recorded and still kept (see `max_transactions`).
+    pub payments: u64,
 }
 
 /// A running sandbox. Dropping it stops it too (without waiting).

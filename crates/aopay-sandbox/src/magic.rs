@@ -179,3 +179,71 @@ pub const MAGIC_VEHICLES: &[(&str, &str)] = &[(
     "FAIL0000",
     "FetchConsumerDetails: 200 status:false, response_code 2 (no such FASTag)",
 )];
+
+/// What a magic account makes a referenced write (DoRecharge, a bill
+/// payment, a FASTag top-up) do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PaymentScenario {
+    /// 200, `response_code` 1: paid at once.
+    Success,
+    /// 200, `response_code` 2 (pending); SUCCESS after `pending_checks`
+    /// status checks.
+    PendingThenSuccess,
+    /// 200, `response_code` 2 (pending); then it fails and is refunded
+    /// (`response_code` 0, `refunded` "1") after `pending_checks` checks.
+    PendingThenRefunded,
+    /// 200, `status: false`, `response_code` 0: failed, refunded at once.
+    Refunded,
+    /// 412 `response_code` 4 (insufficient balance); nothing recorded.
+    InsufficientBalance,
+    /// Recorded as paid, then answered with HTTP 500.
+    ServerErrorAfterRecording,
+    /// Recorded as paid, then the connection is dropped unanswered.
+    DropAfterRecording,
+}
+
+/// Accounts, mobile numbers or vehicles (`canumber`) that change what a
+/// referenced write does; any other is paid at once. A `referenceid`
+/// already used for the same kind of write is refused (200, `status:
+/// false`, `response_code` 6) and pays nothing.
+pub const MAGIC_PAYMENT_ACCOUNTS: &[(&str, PaymentScenario, &str)] = &[
+    (
+        "9000000301",
+        PaymentScenario::PendingThenSuccess,
+        "PENDING, then SUCCESS after 2 status checks",
+    ),
+    (
+        "9000000302",
+        PaymentScenario::PendingThenRefunded,
+        "PENDING, then failed and REFUNDED after 2 status checks",
+    ),
+    (
+        "9000000303",
+        PaymentScenario::Refunded,
+        "failed and refunded at once (status false, response_code 0)",
+    ),
+    (
+        "9000000304",
+        PaymentScenario::InsufficientBalance,
+        "412 insufficient balance; nothing recorded",
+    ),
+    (
+        "9000000305",
+        PaymentScenario::ServerErrorAfterRecording,
+        "recorded as paid, then HTTP 500",
+    ),
+    (
+        "9000000306",
+        PaymentScenario::DropAfterRecording,
+        "recorded as paid, then the connection is dropped",
+    ),
+];
+
+/// The scenario of a referenced write's `canumber`.
+pub fn payment_scenario_for(account: &str) -> PaymentScenario {
+    MAGIC_PAYMENT_ACCOUNTS
+        .iter()
+        .find(|(a, _, _)| a.eq_ignore_ascii_case(account))
+        .map_or(PaymentScenario::Success, |(_, s, _)| *s)
+}

@@ -36,6 +36,16 @@ impl Client {
             Effect::Read => self.read_until(spec, &url, body, deadline).await,
             Effect::Write => self.attempt(spec, &url, body, deadline).await,
         };
+        let result = match result {
+            Ok(mut answer) => {
+                req.settle(&mut answer);
+                Ok(answer)
+            }
+            Err(e) => Err(match req.reference() {
+                Some(r) => e.with_reference(r),
+                None => e,
+            }),
+        };
         trace_call(spec, started, &result, req.masked_number());
         result
     }

@@ -1,25 +1,43 @@
 //! Keyed writes: the journal makes one idempotency key pay at most once
-//! (docs/protocol.md §4).
+//! (docs/protocol.md §4), for every write, each resolved through its own
+//! status call.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::Client;
-use crate::endpoints::Endpoint;
+use crate::endpoints::{Endpoint, Payment, ReferencedWrite, endpoint};
 use crate::error::{Error, ErrorDetails, ValidationError};
-use crate::journal::{self, EntryState, Journal, JournalEntry, Update};
-use crate::models::{MobileRecharge, Recharge};
+use crate::journal::{self, EntryState, Journal, JournalEntry, Recorded, Settled, Update};
+use crate::models::MobileRecharge;
 
 impl Client {
+    /// Send a referenced write (`do_recharge`, `pay_bill`,
+    /// `fastag_recharge`) at most once. Its outcome, and every error after
+    /// it may have been sent, carries its reference, so that its status
+    /// call can tell its fate even when the answer was lost.
+    ///
+    /// With an idempotency key (and a journal on the client) the key and
+    /// the reference are recorded before anything is sent, and the key
+    /// never pays twice (as [`Client::mobile_recharge`]).
+    pub async fn pay<W: ReferencedWrite>(&self, req: &W) -> Result<Payment, Error> {
+        match (req.idempotency_key(), &self.inner.journal) {
+            (None, _) => self.call(req).await,
+            (Some(_), None) => Err(no_journal()),
+            (Some(key), Some(journal)) => self.once(journal, key.as_str(), req).await,
+        }
+    }
+
     /// Resolve every unresolved journal entry that has a reference, through
-    /// RechargeStatus, and record what it says. Entries without a reference
-    /// cannot be checked through the API: they come back as
-    /// `OutcomeUnknown` (once their caller's deadline has passed) for the
-    /// caller to settle against the AOPay statement.
+    /// its write's status call, and record what it says. Entries without a
+    /// reference (a MobileRecharge whose answer was lost) cannot be checked
+    /// through the API: they come back as `OutcomeUnknown` (once their
+    /// caller's deadline has passed) for the caller to settle against the
+    /// AOPay statement.
     pub async fn reconcile_journal(
         &self,
-    ) -> Result<Vec<(JournalEntry, Result<Recharge, Error>)>, Error> {
+    ) -> Result<Vec<(JournalEntry, Result<Settled, Error>)>, Error> {
         let Some(journal) = &self.inner.journal else {
             return Err(ValidationError::new("journal", "this client has no journal").into());
         };
@@ -35,13 +53,16 @@ impl Client {
         &self,
         journal: &Journal,
         entry: &JournalEntry,
-    ) -> Result<Recharge, Error> {
+    ) -> Result<Settled, Error> {
         if entry.state == EntryState::Sending {
             if journal::now_ms() < entry.deadline_at_ms {
-                return Err(Error::outcome_unknown(ErrorDetails::new(format!(
-                    "a call with idempotency key {:?} is still in flight",
-                    entry.key
-                ))));
+                return Err(Error::outcome_unknown(
+                    ErrorDetails::new(format!(
+                        "a call with idempotency key {:?} is still in flight",
+                        entry.key
+                    ))
+                    .reference_id(entry.reference_id.clone()),
+                ));
             }
             journal.expire(&entry.key).await?;
         }
@@ -56,15 +77,28 @@ impl Client {
                 entry.key
             ))));
         };
-        let r = self.recharge_status(reference).await?;
+        let settled = match endpoint(&entry.endpoint).and_then(|e| e.status) {
+            Some("recharge_status") => Settled::Recharge(self.recharge_status(reference).await?),
+            Some(status) => Settled::Payment(
+                self.payment_status(status, reference)
+                    .await
+                    .map_err(|e| e.with_reference(reference))?,
+            ),
+            None => {
+                return Err(Error::journal(format!(
+                    "idempotency key {:?}: the journal names an endpoint this build does not know ({:?})",
+                    entry.key, entry.endpoint
+                )));
+            }
+        };
         let update = Update {
-            state: EntryState::of(&r),
-            recharge: Some(&r),
+            state: settled.entry_state(),
+            answer: Some(settled.columns()),
             reference_id: None,
             reason: None,
         };
         journal.record(&entry.key, update).await?;
-        Ok(r)
+        Ok(settled)
     }
 
     pub(super) async fn recharge_once(
@@ -72,7 +106,18 @@ impl Client {
         journal: &Journal,
         key: &str,
         req: &MobileRecharge,
-    ) -> Result<Recharge, Error> {
+    ) -> Result<crate::Recharge, Error> {
+        self.once(journal, key, req).await
+    }
+
+    /// The keyed path of every write: claim the key (recording the intent
+    /// and the reference) before sending; a key already claimed gives its
+    /// recorded outcome, or is resolved, or waited for.
+    async fn once<E>(&self, journal: &Journal, key: &str, req: &E) -> Result<E::Answer, Error>
+    where
+        E: Endpoint,
+        E::Answer: Recorded,
+    {
         // The account, then every field that changes what is paid.
         let mut parts = vec![self.inner.registration_id.as_str().to_owned()];
         parts.extend(req.paid_fields());
@@ -81,26 +126,38 @@ impl Client {
         let call_deadline = Instant::now() + self.inner.timeout;
         // The intent outlives its call by a margin: past it, its caller is gone.
         let intent_deadline = journal::now_ms() + self.inner.timeout.as_millis() as i64 + 5_000;
+        let claim = journal::Claim {
+            key,
+            fingerprint: &fp,
+            endpoint: E::SPEC.method,
+            reference_id: req.reference(),
+            deadline_at_ms: intent_deadline,
+        };
         let mut wait = Duration::from_millis(20);
         loop {
-            let Some(entry) = journal.claim(key, &fp, intent_deadline).await? else {
+            let Some(entry) = journal.claim(&claim).await? else {
                 return self.send_claimed(journal, key, req).await;
             };
             if entry.fingerprint != fp {
                 return Err(Error::IdempotencyConflict(Box::new(ErrorDetails::new(
                     format!(
-                        "idempotency key {key:?} was used for a different recharge (product, amount or number)"
+                        "idempotency key {key:?} was used for a different recharge or payment (another endpoint, account, amount or bill)"
                     ),
                 ))));
             }
             match entry.state {
                 EntryState::Final => {
-                    if let Some(r) = entry.recharge {
-                        return Ok(r);
+                    if let Some(a) = E::Answer::from_entry(&entry) {
+                        return Ok(a);
                     }
                 }
                 EntryState::Pending | EntryState::Unknown => {
-                    return self.resolve_entry(journal, &entry).await;
+                    let settled = self.resolve_entry(journal, &entry).await?;
+                    return E::Answer::from_settled(settled).ok_or_else(|| {
+                        Error::journal(format!(
+                            "idempotency key {key:?} holds an answer of another endpoint"
+                        ))
+                    });
                 }
                 EntryState::Sending if journal::now_ms() >= entry.deadline_at_ms => {
                     journal.expire(key).await?;
@@ -110,29 +167,36 @@ impl Client {
             }
             // Another caller holds the key: wait for its outcome, within our deadline.
             if Instant::now() + wait >= call_deadline {
-                return Err(Error::outcome_unknown(ErrorDetails::new(format!(
-                    "another call with idempotency key {key:?} is still in flight; its outcome is not known yet"
-                ))));
+                return Err(Error::outcome_unknown(
+                    ErrorDetails::new(format!(
+                        "another call with idempotency key {key:?} is still in flight; its outcome is not known yet"
+                    ))
+                    .reference_id(entry.reference_id.clone()),
+                ));
             }
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(Duration::from_millis(250));
         }
     }
 
-    /// Send a recharge whose key this call has claimed, then record what
+    /// Send a write whose key this call has claimed, then record what
     /// happened. A failed journal write does not hide the outcome.
-    async fn send_claimed(
+    async fn send_claimed<E>(
         &self,
         journal: &Journal,
         key: &str,
-        req: &MobileRecharge,
-    ) -> Result<Recharge, Error> {
+        req: &E,
+    ) -> Result<E::Answer, Error>
+    where
+        E: Endpoint,
+        E::Answer: Recorded,
+    {
         let result = self.call(req).await;
         let written = match &result {
-            Ok(r) => {
+            Ok(a) => {
                 let update = Update {
-                    state: EntryState::of(r),
-                    recharge: Some(r),
+                    state: a.entry_state(),
+                    answer: Some(a.columns()),
                     reference_id: None,
                     reason: None,
                 };
@@ -144,7 +208,7 @@ impl Client {
                 let reason = e.to_string();
                 let update = Update {
                     state: EntryState::Unknown,
-                    recharge: None,
+                    answer: None,
                     reference_id: e.reference_id(),
                     reason: Some(&reason),
                 };
@@ -156,4 +220,12 @@ impl Client {
         }
         result
     }
+}
+
+pub(super) fn no_journal() -> Error {
+    ValidationError::new(
+        "idempotency_key",
+        "needs a journal on the client (ClientBuilder::journal)",
+    )
+    .into()
 }

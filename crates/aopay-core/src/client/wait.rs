@@ -6,9 +6,14 @@ use tokio::time::Instant;
 
 use super::Client;
 use super::retry::{is_transient, jitter_between};
-use crate::endpoints::{Endpoint, RechargeStatus};
-use crate::error::{Error, ErrorDetails};
+use crate::endpoints::{
+    Answer, BillStatusRequest, DoRechargeStatusRequest, Endpoint, FastagStatusRequest, Payment,
+    PaymentStatusRead, RechargeStatus,
+};
+use crate::error::{Error, ErrorDetails, ValidationError};
+use crate::journal::{EntryState, Recorded};
 use crate::models::Recharge;
+use crate::reference::ClientReference;
 use crate::validate::ReferenceId;
 
 /// How `wait_for_final` polls.
@@ -61,27 +66,91 @@ impl Client {
         options: WaitOptions,
     ) -> Result<Recharge, Error> {
         let reference = ReferenceId::new(reference_id)?;
-        let spec = RechargeStatus::SPEC;
+        self.poll_final(&RechargeStatus::of(reference), reference_id, options)
+            .await
+    }
+
+    /// The fate of a referenced write, through `status_call` (a
+    /// [`Payment::status_call`]: `do_recharge_status`, `bill_status`,
+    /// `fastag_status`).
+    pub async fn payment_status(
+        &self,
+        status_call: &str,
+        reference_id: &str,
+    ) -> Result<Payment, Error> {
+        let reference = ClientReference::new(reference_id)?;
+        match status_call {
+            "do_recharge_status" => self.call(&DoRechargeStatusRequest::of(reference)).await,
+            "bill_status" => self.call(&BillStatusRequest::of(reference)).await,
+            "fastag_status" => self.call(&FastagStatusRequest::of(reference)).await,
+            other => Err(unknown_status_call(other)),
+        }
+    }
+
+    /// Poll a referenced write's status call (`status_call`, as
+    /// [`Client::payment_status`]) until it is final (SUCCESS, FAILED or
+    /// REFUNDED), as [`Client::wait_for_final`] does for a recharge.
+    pub async fn wait_for_payment(
+        &self,
+        status_call: &str,
+        reference_id: &str,
+        options: WaitOptions,
+    ) -> Result<Payment, Error> {
+        let reference = ClientReference::new(reference_id)?;
+        let r = reference_id;
+        match status_call {
+            "do_recharge_status" => {
+                self.poll_final(&DoRechargeStatusRequest::of(reference), r, options)
+                    .await
+            }
+            "bill_status" => {
+                self.poll_final(&BillStatusRequest::of(reference), r, options)
+                    .await
+            }
+            "fastag_status" => {
+                self.poll_final(&FastagStatusRequest::of(reference), r, options)
+                    .await
+            }
+            other => Err(unknown_status_call(other)),
+        }
+    }
+
+    async fn poll_final<E>(
+        &self,
+        req: &E,
+        reference: &str,
+        options: WaitOptions,
+    ) -> Result<E::Answer, Error>
+    where
+        E: Endpoint,
+        E::Answer: Recorded,
+    {
+        let spec = E::SPEC;
         let url = self.url_of(spec);
-        let body = RechargeStatus::of(reference.clone()).to_body(&self.inner.registration_id);
+        let body = req.to_body(&self.inner.registration_id);
         let deadline = Instant::now() + options.timeout;
         let mut interval = options.initial_interval;
-        let mut last: Option<Recharge> = None;
+        let mut last: Option<E::Answer> = None;
         let mut last_error: Option<Error> = None;
         loop {
             let call_deadline = deadline.min(Instant::now() + self.inner.timeout);
             let mut pause = interval;
             match self
-                .read_until::<Recharge>(spec, &url, body.clone(), call_deadline)
+                .read_until::<E::Answer>(spec, &url, body.clone(), call_deadline)
                 .await
             {
-                Ok(r) if r.is_final() => return Ok(r),
-                Ok(r) => last = Some(r),
+                Ok(mut a) => {
+                    req.settle(&mut a);
+                    if a.entry_state() == EntryState::Final {
+                        return Ok(a);
+                    }
+                    last = Some(a);
+                }
                 Err(e) if is_transient(&e) => {
                     pause = pause.max(e.retry_after().unwrap_or_default());
                     last_error = Some(e);
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.with_reference(reference)),
             }
             let now = Instant::now();
             if now + pause >= deadline {
@@ -92,19 +161,28 @@ impl Client {
                 .min(options.max_interval);
         }
         let state = match (&last, &last_error) {
-            (Some(r), _) => format!("still {}", r.status),
+            (Some(a), _) => format!("still {}", a.outcome()),
             (None, Some(e)) => format!("not readable ({e})"),
             (None, None) => "not checked".to_owned(),
         };
         let mut d = ErrorDetails::new(format!(
-            "transaction {} is {state} after waiting {:?}; keep checking its status",
-            reference.as_str(),
+            "transaction {reference} is {state} after waiting {:?}; keep checking its status",
             options.timeout
         ))
-        .reference_id(Some(reference.as_str().to_owned()));
-        if let Some(r) = &last {
-            d = d.http_status(r.http_status).api_code(r.api_code);
+        .reference_id(Some(reference.to_owned()));
+        if let Some(a) = &last {
+            d = d
+                .http_status(a.http_status())
+                .api_code(a.columns().api_code);
         }
         Err(Error::outcome_unknown(d))
     }
+}
+
+fn unknown_status_call(name: &str) -> Error {
+    ValidationError::new(
+        "status_call",
+        format!("{name:?} is not a status call (do_recharge_status, bill_status, fastag_status)"),
+    )
+    .into()
 }

@@ -19,6 +19,11 @@ pub enum ArgValue {
     Float(f64),
     /// A string.
     Text(String),
+    /// An exact decimal of the caller's language (Python's `Decimal`), as
+    /// plain decimal text.
+    Decimal(String),
+    /// An object (a dict, a JS object): a fetched bill, say.
+    Json(serde_json::Value),
     /// Anything else, by its type's name in the caller's language.
     Other(String),
 }
@@ -120,13 +125,18 @@ impl Args {
 
     fn type_check(&self, arg: &ArgSpec, v: &ArgValue) -> Result<(), ValidationError> {
         let ok = match arg.kind {
-            ArgKind::Text { .. } | ArgKind::Geocode | ArgKind::Choice(_) => {
+            ArgKind::Text { .. } | ArgKind::Geocode | ArgKind::Choice(_) | ArgKind::Reference => {
                 matches!(v, ArgValue::Text(_))
             }
             ArgKind::Integer => matches!(v, ArgValue::Int(_)),
             ArgKind::CustomerNumber | ArgKind::Account => {
                 matches!(v, ArgValue::Text(_) | ArgValue::Int(_))
             }
+            ArgKind::Money => matches!(
+                v,
+                ArgValue::Text(_) | ArgValue::Int(_) | ArgValue::Decimal(_)
+            ),
+            ArgKind::Bill => matches!(v, ArgValue::Json(_)),
         };
         if ok {
             if let (ArgKind::Text { max }, ArgValue::Text(text)) = (arg.kind, v) {
@@ -135,13 +145,34 @@ impl Args {
             return Ok(());
         }
         let py = self.lang == Lang::Python;
+        if arg.kind == ArgKind::Money && matches!(v, ArgValue::Float(_)) {
+            // A float cannot hold 820.10 exactly: never guess what was meant.
+            return Err(ValidationError::new(
+                arg.name,
+                if py {
+                    "must be a Decimal, a str (\"820.50\") or an int of rupees, not float: a float is not exact"
+                } else {
+                    "must be a string (\"820.50\") or a whole number of rupees: a fractional number is not exact"
+                },
+            ));
+        }
         let expected = match (arg.kind, py) {
-            (ArgKind::Text { .. } | ArgKind::Geocode | ArgKind::Choice(_), true) => "a str",
-            (ArgKind::Text { .. } | ArgKind::Geocode | ArgKind::Choice(_), false) => "a string",
+            (ArgKind::Money, true) => "a Decimal, a str or an int",
+            (ArgKind::Money, false) => "a string or a number",
+            (ArgKind::Bill, true) => "a Bill (or its to_dict())",
+            (ArgKind::Bill, false) => "a Bill (or its JSON)",
             (ArgKind::Integer, true) => "an int",
             (ArgKind::Integer, false) => "a whole number",
             (ArgKind::CustomerNumber | ArgKind::Account, true) => "a str or an int",
             (ArgKind::CustomerNumber | ArgKind::Account, false) => "a string or a number",
+            (
+                ArgKind::Text { .. } | ArgKind::Geocode | ArgKind::Choice(_) | ArgKind::Reference,
+                true,
+            ) => "a str",
+            (
+                ArgKind::Text { .. } | ArgKind::Geocode | ArgKind::Choice(_) | ArgKind::Reference,
+                false,
+            ) => "a string",
         };
         let got = match (v, py) {
             (ArgValue::Null, true) => "None".to_owned(),
@@ -153,6 +184,11 @@ impl Args {
             (ArgValue::Int(_) | ArgValue::Float(_), false) => "number".to_owned(),
             (ArgValue::Text(_), true) => "str".to_owned(),
             (ArgValue::Text(_), false) => "string".to_owned(),
+            (ArgValue::Decimal(_), _) => "Decimal".to_owned(),
+            (ArgValue::Json(v), true) if v.is_array() => "list".to_owned(),
+            (ArgValue::Json(_), true) => "dict".to_owned(),
+            (ArgValue::Json(v), false) if v.is_array() => "array".to_owned(),
+            (ArgValue::Json(_), false) => "object".to_owned(),
             (ArgValue::Other(name), _) => name.clone(),
         };
         let whole = matches!(
@@ -195,6 +231,14 @@ impl<'a> Checked<'a> {
     pub(crate) fn int(&self, name: &str) -> Option<i64> {
         match self.value(name) {
             Some(ArgValue::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// An object argument.
+    pub(crate) fn json(&self, name: &str) -> Option<&'a serde_json::Value> {
+        match self.value(name) {
+            Some(ArgValue::Json(v)) => Some(v),
             _ => None,
         }
     }

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::error::{Error, ValidationError};
 use crate::money::Money;
-use crate::parse::{Answered, Effect, first_text, lookup};
+use crate::parse::{Answered, Effect, first_text, flag, lookup};
 use crate::validate::{RegistrationId, mask_digits};
 
 const OPERATOR: ArgSpec = ArgSpec {
@@ -141,12 +141,33 @@ static BILL: AnswerSpec = AnswerSpec {
             doc: "The largest amount accepted, where given (FASTag).",
             personal: false,
         },
+        FieldSpec {
+            name: "operator",
+            kind: FieldKind::Integer,
+            doc: "The operator it was fetched from (the answer does not say: kept for paying it).",
+            personal: false,
+        },
+        FieldSpec {
+            name: "account",
+            kind: FieldKind::Text,
+            doc: "The account or vehicle it was fetched for (kept for paying it).",
+            personal: true,
+        },
+        FieldSpec {
+            name: "mode",
+            kind: FieldKind::Text,
+            doc: "The mode it was fetched in (\"online\"/\"offline\"; bills only).",
+            personal: false,
+        },
     ],
 };
 
 /// An account number: letters and digits, at most 32 (an integer is taken
 /// as its digits).
-fn account(field: &'static str, v: Option<&ArgValue>) -> Result<String, ValidationError> {
+pub(super) fn account(
+    field: &'static str,
+    v: Option<&ArgValue>,
+) -> Result<String, ValidationError> {
     let text = match v {
         Some(ArgValue::Int(n)) if *n > 0 => n.to_string(),
         Some(ArgValue::Int(_)) => {
@@ -164,7 +185,7 @@ fn account(field: &'static str, v: Option<&ArgValue>) -> Result<String, Validati
     Ok(text)
 }
 
-fn operator(a: &super::args::Checked<'_>) -> Result<u32, ValidationError> {
+pub(super) fn operator(a: &super::args::Checked<'_>) -> Result<u32, ValidationError> {
     a.int("operator")
         .and_then(|n| u32::try_from(n).ok())
         .filter(|n| *n > 0)
@@ -173,7 +194,7 @@ fn operator(a: &super::args::Checked<'_>) -> Result<u32, ValidationError> {
 
 /// The account as the sample sends it: a JSON number when that loses
 /// nothing (digits, no leading zero, exact in a double), else a string.
-fn account_json(account: &str) -> Value {
+pub(super) fn account_json(account: &str) -> Value {
     let exact = account.len() <= 15 && !account.starts_with('0');
     match account.parse::<u64>() {
         Ok(n) if exact => Value::from(n),
@@ -254,6 +275,12 @@ impl Endpoint for FetchBillRequest {
     fn masked_number(&self) -> Option<String> {
         Some(mask_digits(&self.account))
     }
+
+    fn settle(&self, bill: &mut Bill) {
+        bill.operator = Some(self.operator);
+        bill.account = Some(self.account.clone());
+        bill.mode = Some(self.mode.to_owned());
+    }
 }
 
 /// A checked FetchConsumerDetails (FASTag) request.
@@ -313,6 +340,11 @@ impl Endpoint for FetchFastagRequest {
     fn masked_number(&self) -> Option<String> {
         Some(mask_digits(&self.vehicle))
     }
+
+    fn settle(&self, bill: &mut Bill) {
+        bill.operator = Some(self.operator);
+        bill.account = Some(self.vehicle.clone());
+    }
 }
 
 /// A fetched bill or FASTag (every field may be absent: the API documents
@@ -338,6 +370,13 @@ pub struct Bill {
     pub min_amount: Option<Money>,
     /// The largest amount accepted, where given.
     pub max_amount: Option<Money>,
+    /// The operator it was fetched from (set by the fetch; `None` when read
+    /// again from `raw` alone, which does not name it).
+    pub operator: Option<u32>,
+    /// The account or vehicle it was fetched for (as `operator`).
+    pub account: Option<String>,
+    /// The mode it was fetched in (bills).
+    pub mode: Option<String>,
     /// The message, API code, HTTP status and `raw` of the answer.
     pub meta: AnswerMeta,
 }
@@ -357,22 +396,8 @@ impl std::fmt::Debug for Bill {
     }
 }
 
-/// `true`/`false`, `"true"`/`"Y"`/`"yes"`/`"1"` and their opposites, `1`/`0`.
-fn flag(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::Number(n) => n.as_i64().filter(|n| *n == 0 || *n == 1).map(|n| n == 1),
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "y" | "yes" | "1" => Some(true),
-            "false" | "n" | "no" | "0" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 impl Bill {
-    fn read(obj: &Map<String, Value>) -> Option<BillFields> {
+    pub(super) fn read(obj: &Map<String, Value>) -> Option<BillFields> {
         let fetched = lookup(obj, &["billfetch"]).find_map(Value::as_object);
         let money = |names: &[&str]| {
             fetched
@@ -409,16 +434,16 @@ impl Bill {
     }
 }
 
-struct BillFields {
-    amount: Option<Money>,
+pub(super) struct BillFields {
+    pub(super) amount: Option<Money>,
     net_amount: Option<Money>,
     name: Option<String>,
     due_date: Option<String>,
     bill_date: Option<String>,
-    accept_payment: Option<bool>,
-    accept_part_pay: Option<bool>,
-    min_amount: Option<Money>,
-    max_amount: Option<Money>,
+    pub(super) accept_payment: Option<bool>,
+    pub(super) accept_part_pay: Option<bool>,
+    pub(super) min_amount: Option<Money>,
+    pub(super) max_amount: Option<Money>,
 }
 
 impl super::Answer for Bill {
@@ -439,6 +464,9 @@ impl super::Answer for Bill {
             accept_part_pay: f.accept_part_pay,
             min_amount: f.min_amount,
             max_amount: f.max_amount,
+            operator: None,
+            account: None,
+            mode: None,
             meta: AnswerMeta::of(a),
         })
     }
@@ -455,6 +483,9 @@ impl super::Answer for Bill {
             "accept_part_pay": self.accept_part_pay,
             "min_amount": money(self.min_amount),
             "max_amount": money(self.max_amount),
+            "operator": self.operator,
+            "account": self.account,
+            "mode": self.mode,
         }))
     }
 

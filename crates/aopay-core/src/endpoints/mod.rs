@@ -14,6 +14,7 @@ mod args;
 mod bills;
 mod browse_plans;
 mod dth_info;
+mod payments;
 mod recharge;
 
 use std::future::Future;
@@ -30,6 +31,11 @@ pub use args::{ArgValue, Args, Lang};
 pub use bills::{Bill, FetchBillRequest, FetchFastagRequest};
 pub use browse_plans::{BrowsePlansRequest, Plan, PlanCategory, Plans};
 pub use dth_info::{DthInfo, DthInfoRequest};
+pub use payments::{
+    BillStatusRequest, DoRechargeRequest, DoRechargeStatusRequest, FastagRechargeRequest,
+    FastagStatusRequest, PayBillRequest, Payment, PaymentStatus, PaymentStatusRead,
+    ReferencedWrite,
+};
 pub use recharge::RechargeStatus;
 
 /// One endpoint.
@@ -109,6 +115,13 @@ pub enum ArgKind {
     Account,
     /// One of these strings.
     Choice(&'static [&'static str]),
+    /// Exact rupees: decimal text (`"820.50"`), a whole number, or (in
+    /// Python) a `Decimal`; a float is refused, as it cannot be exact.
+    Money,
+    /// The caller's reference of a write ([`crate::ClientReference`]).
+    Reference,
+    /// A fetched [`Bill`] (or its JSON), to be paid.
+    Bill,
 }
 
 /// What a readable answer of an endpoint holds (or one item of a list in
@@ -260,6 +273,15 @@ pub trait Endpoint: Sized + Send + Sync + 'static {
     fn paid_fields(&self) -> Vec<String> {
         Vec::new()
     }
+    /// Complete a readable answer with what the request knows and the
+    /// answer may not say (a write's reference; what a bill was fetched
+    /// for).
+    fn settle(&self, _answer: &mut Self::Answer) {}
+    /// The caller's reference the request is sent with, if any: every
+    /// error of the call carries it.
+    fn reference(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A readable answer.
@@ -292,6 +314,12 @@ pub static ENDPOINTS: &[&EndpointSpec] = &[
     &browse_plans::BROWSE_PLANS,
     &bills::FETCH_BILL,
     &bills::FETCH_FASTAG,
+    &payments::DO_RECHARGE,
+    &payments::DO_RECHARGE_STATUS,
+    &payments::PAY_BILL,
+    &payments::BILL_STATUS,
+    &payments::FASTAG_RECHARGE,
+    &payments::FASTAG_STATUS,
 ];
 
 /// The endpoint with this method name (`dth_info`), if any.

@@ -17,6 +17,7 @@ mod sqlite;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::endpoints::{Payment, endpoint};
 use crate::error::Error;
 use crate::models::{Recharge, Status};
 use crate::process::PerProcess;
@@ -54,14 +55,13 @@ impl EntryState {
         }
     }
 
-    pub(crate) fn of(r: &Recharge) -> Self {
-        if r.is_final() {
-            Self::Final
-        } else {
-            Self::Pending
-        }
+    fn of(is_final: bool) -> Self {
+        if is_final { Self::Final } else { Self::Pending }
     }
 }
+
+/// The method name journals written before endpoints were recorded hold.
+pub(crate) const FIRST_ENDPOINT: &str = "mobile_recharge";
 
 /// One journal row.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,13 +69,20 @@ impl EntryState {
 pub struct JournalEntry {
     /// The idempotency key.
     pub key: String,
-    /// A hash of (registration id, product, amount, customer number).
+    /// A hash of the registration id and every field that changes what is
+    /// paid.
     pub fingerprint: String,
-    /// Where the recharge stands.
+    /// The write it is for, by method name (`mobile_recharge`, `pay_bill`).
+    pub endpoint: String,
+    /// Where the write stands.
     pub state: EntryState,
-    /// The last answer recorded for this key, if any.
+    /// The last answer recorded for a MobileRecharge, if any.
     pub recharge: Option<Recharge>,
-    /// The API's reference, if one is known.
+    /// The last answer recorded for a referenced write, if any.
+    pub payment: Option<Payment>,
+    /// The reference: the caller's for a referenced write (recorded with
+    /// the intent, before sending), the API's for a MobileRecharge (once
+    /// answered).
     pub reference_id: Option<String>,
     /// Why the outcome is unknown, for `Unknown` entries.
     pub reason: Option<String>,
@@ -92,30 +99,88 @@ impl JournalEntry {
     /// The entry as one JSON object (for listings: the CLI's `--json`, the
     /// bindings' `journal_pending`).
     pub fn to_json_value(&self) -> serde_json::Value {
+        let status = match (&self.recharge, &self.payment) {
+            (Some(r), _) => Some(r.status.as_str()),
+            (None, Some(p)) => Some(p.status.as_str()),
+            (None, None) => None,
+        };
         serde_json::json!({
             "key": self.key,
+            "endpoint": self.endpoint,
             "state": self.state.as_str(),
-            "status": self.recharge.as_ref().map(|r| r.status.as_str()),
+            "status": status,
             "reference_id": self.reference_id,
             "reason": self.reason,
             "created_at_ms": self.created_at_ms,
             "updated_at_ms": self.updated_at_ms,
             "recharge": self.recharge.as_ref().map(Recharge::to_json_value),
+            "payment": self.payment.as_ref().map(crate::Answer::to_json_value),
         })
     }
 }
 
+/// What reconciling an entry found: the answer of its write's status call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Settled {
+    /// A MobileRecharge, through RechargeStatus.
+    Recharge(Recharge),
+    /// A referenced write, through its own status call.
+    Payment(Payment),
+}
+
+impl Settled {
+    /// The status word (`SUCCESS`, `REFUNDED`…).
+    pub fn status(&self) -> &'static str {
+        match self {
+            Self::Recharge(r) => r.status.as_str(),
+            Self::Payment(p) => p.status.as_str(),
+        }
+    }
+
+    /// Nothing more will change.
+    pub fn is_final(&self) -> bool {
+        match self {
+            Self::Recharge(r) => r.is_final(),
+            Self::Payment(p) => p.is_final(),
+        }
+    }
+
+    /// The answer as its endpoint writes it.
+    pub fn to_json_value(&self) -> serde_json::Value {
+        match self {
+            Self::Recharge(r) => r.to_json_value(),
+            Self::Payment(p) => crate::Answer::to_json_value(p),
+        }
+    }
+
+    pub(crate) fn entry_state(&self) -> EntryState {
+        EntryState::of(self.is_final())
+    }
+
+    pub(crate) fn columns(&self) -> AnswerColumns {
+        match self {
+            Self::Recharge(r) => r.columns(),
+            Self::Payment(p) => p.columns(),
+        }
+    }
+}
+
 /// One line of a reconciliation report as JSON: the entry, with the fresh
-/// answer (`status`, `recharge`) or the `error` that kept it unresolved.
+/// answer (`status`, and `recharge` or `payment`) or the `error` that kept
+/// it unresolved.
 pub fn reconciliation_json(
     entry: &JournalEntry,
-    result: &Result<Recharge, Error>,
+    result: &Result<Settled, Error>,
 ) -> serde_json::Value {
     let mut v = entry.to_json_value();
     match result {
-        Ok(r) => {
-            v["status"] = r.status.as_str().into();
-            v["recharge"] = r.to_json_value();
+        Ok(s) => {
+            v["status"] = s.status().into();
+            let slot = match s {
+                Settled::Recharge(_) => "recharge",
+                Settled::Payment(_) => "payment",
+            };
+            v[slot] = s.to_json_value();
             v["error"] = serde_json::Value::Null;
         }
         Err(e) => v["error"] = e.to_json_value(),
@@ -123,11 +188,98 @@ pub fn reconciliation_json(
     v
 }
 
+/// An answer as the journal stores it.
+#[derive(Debug)]
+pub(crate) struct AnswerColumns {
+    pub status: &'static str,
+    pub reference_id: Option<String>,
+    pub txn_id: Option<String>,
+    pub ackno: Option<String>,
+    pub message: Option<String>,
+    pub api_code: Option<i64>,
+    pub http_status: u16,
+    pub raw: serde_json::Value,
+}
+
+/// An answer the journal can keep and give back.
+pub(crate) trait Recorded: Sized {
+    fn entry_state(&self) -> EntryState;
+    fn columns(&self) -> AnswerColumns;
+    fn from_entry(entry: &JournalEntry) -> Option<Self>;
+    fn from_settled(settled: Settled) -> Option<Self>;
+}
+
+impl Recorded for Recharge {
+    fn entry_state(&self) -> EntryState {
+        EntryState::of(self.is_final())
+    }
+    fn columns(&self) -> AnswerColumns {
+        AnswerColumns {
+            status: self.status.as_str(),
+            reference_id: self.reference_id.clone(),
+            txn_id: self.txn_id.clone(),
+            ackno: self.ackno.clone(),
+            message: self.message.clone(),
+            api_code: self.api_code,
+            http_status: self.http_status,
+            raw: self.raw.clone(),
+        }
+    }
+    fn from_entry(entry: &JournalEntry) -> Option<Self> {
+        entry.recharge.clone()
+    }
+    fn from_settled(settled: Settled) -> Option<Self> {
+        match settled {
+            Settled::Recharge(r) => Some(r),
+            Settled::Payment(_) => None,
+        }
+    }
+}
+
+impl Recorded for Payment {
+    fn entry_state(&self) -> EntryState {
+        EntryState::of(self.is_final())
+    }
+    fn columns(&self) -> AnswerColumns {
+        AnswerColumns {
+            status: self.status.as_str(),
+            reference_id: Some(self.reference_id.clone()),
+            txn_id: self.txn_id.clone(),
+            ackno: self.ackno.clone(),
+            message: self.meta.message.clone(),
+            api_code: self.meta.api_code,
+            http_status: self.meta.http_status,
+            raw: self.meta.raw.clone(),
+        }
+    }
+    fn from_entry(entry: &JournalEntry) -> Option<Self> {
+        entry.payment.clone()
+    }
+    fn from_settled(settled: Settled) -> Option<Self> {
+        match settled {
+            Settled::Payment(p) => Some(p),
+            Settled::Recharge(_) => None,
+        }
+    }
+}
+
+/// The intent a keyed call records before sending.
+#[derive(Debug)]
+pub(crate) struct Claim<'a> {
+    pub key: &'a str,
+    pub fingerprint: &'a str,
+    pub endpoint: &'static str,
+    pub reference_id: Option<&'a str>,
+    pub deadline_at_ms: i64,
+}
+
 /// What to write about a key once its call ended.
 #[derive(Debug)]
 pub(crate) struct Update<'a> {
     pub state: EntryState,
-    pub recharge: Option<&'a Recharge>,
+    pub answer: Option<AnswerColumns>,
+    /// A reference learnt without an answer (an error that names one);
+    /// `None` keeps the one recorded with the intent.
     pub reference_id: Option<&'a str>,
     pub reason: Option<&'a str>,
 }
@@ -249,13 +401,8 @@ impl Journal {
     /// Record the intent for `key`, unless the key already has an entry.
     /// `Ok(None)`: the caller now owns the key and may send. `Ok(Some(e))`:
     /// the existing entry, untouched.
-    pub(crate) async fn claim(
-        &self,
-        key: &str,
-        fingerprint: &str,
-        deadline_at_ms: i64,
-    ) -> Result<Option<JournalEntry>, Error> {
-        dispatch!(self, j => j.claim(key, fingerprint, now_ms(), deadline_at_ms).await)
+    pub(crate) async fn claim(&self, claim: &Claim<'_>) -> Result<Option<JournalEntry>, Error> {
+        dispatch!(self, j => j.claim(claim, now_ms()).await)
     }
 
     /// Write the outcome of `key`'s call.
@@ -307,7 +454,7 @@ pub(crate) fn fingerprint(parts: &[&str]) -> String {
 
 /// Columns shared by both backends, in this order.
 pub(crate) const COLUMNS: &str = "key, fingerprint, state, status, reference_id, txn_id, ackno, \
-     message, api_code, http_status, raw, reason, created_at, updated_at, deadline_at";
+     message, api_code, http_status, raw, reason, created_at, updated_at, deadline_at, endpoint";
 
 /// A row as both backends read it.
 #[derive(Debug, Default)]
@@ -327,32 +474,49 @@ pub(crate) struct Row {
     pub created_at: i64,
     pub updated_at: i64,
     pub deadline_at: i64,
+    pub endpoint: String,
 }
 
 impl Row {
     pub(crate) fn into_entry(self) -> JournalEntry {
-        let recharge = self.status.as_deref().map(|status| Recharge {
-            status: Status::from_api(status),
-            reference_id: self.reference_id.clone(),
-            txn_id: self.txn_id.clone(),
-            ackno: self.ackno.clone(),
-            message: self.message.clone(),
-            api_code: self.api_code,
-            http_status: self
-                .http_status
-                .and_then(|s| u16::try_from(s).ok())
-                .unwrap_or(0),
-            raw: self
-                .raw
+        let raw = || {
+            self.raw
                 .as_deref()
                 .and_then(|r| serde_json::from_str(r).ok())
-                .unwrap_or(serde_json::Value::Null),
-        });
+                .unwrap_or(serde_json::Value::Null)
+        };
+        let http_status = self
+            .http_status
+            .and_then(|s| u16::try_from(s).ok())
+            .unwrap_or(0);
+        let spec = endpoint(&self.endpoint);
+        let payment = match (spec, self.status.as_deref(), self.reference_id.as_deref()) {
+            (Some(spec), Some(_), Some(reference)) if self.endpoint != FIRST_ENDPOINT => {
+                let status_call = spec.status.unwrap_or(spec.method);
+                Payment::restore(raw(), http_status, reference, status_call)
+            }
+            _ => None,
+        };
+        let recharge = (self.endpoint == FIRST_ENDPOINT)
+            .then_some(())
+            .and(self.status.as_deref())
+            .map(|status| Recharge {
+                status: Status::from_api(status),
+                reference_id: self.reference_id.clone(),
+                txn_id: self.txn_id.clone(),
+                ackno: self.ackno.clone(),
+                message: self.message.clone(),
+                api_code: self.api_code,
+                http_status,
+                raw: raw(),
+            });
         JournalEntry {
             key: self.key,
             fingerprint: self.fingerprint,
+            endpoint: self.endpoint,
             state: EntryState::parse(&self.state),
             recharge,
+            payment,
             reference_id: self.reference_id,
             reason: self.reason,
             created_at_ms: self.created_at,
@@ -377,11 +541,12 @@ pub(crate) struct UpdateValues {
 }
 
 impl Update<'_> {
+    /// The values to write; a `None` reference keeps the stored one.
     pub(crate) fn values(&self) -> UpdateValues {
-        let r = self.recharge;
+        let r = self.answer.as_ref();
         UpdateValues {
             state: self.state.as_str(),
-            status: r.map(|r| r.status.as_str()),
+            status: r.map(|r| r.status),
             reference_id: self
                 .reference_id
                 .map(str::to_owned)

@@ -14,7 +14,7 @@ use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::{Client, Config};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{COLUMNS, JournalEntry, Row, Update};
+use super::{COLUMNS, Claim, FIRST_ENDPOINT, JournalEntry, Row, Update};
 use crate::error::{Error, error_chain};
 use crate::tls;
 use crate::validate::is_loopback_host;
@@ -120,20 +120,20 @@ impl PgJournal {
 
     pub(crate) async fn claim(
         &self,
-        key: &str,
-        fingerprint: &str,
+        claim: &Claim<'_>,
         now: i64,
-        deadline: i64,
     ) -> Result<Option<JournalEntry>, Error> {
+        let (key, fingerprint, deadline) = (claim.key, claim.fingerprint, claim.deadline_at_ms);
         let guard = self.client().await?;
         let c = guard
             .as_ref()
             .ok_or_else(|| err("cannot connect", "no connection"))?;
         let inserted = c
             .execute(
-                "INSERT INTO aopay_journal (key, fingerprint, state, created_at, updated_at, deadline_at)
-                 VALUES ($1, $2, 'sending', $3, $3, $4) ON CONFLICT (key) DO NOTHING",
-                &[&key, &fingerprint, &now, &deadline],
+                "INSERT INTO aopay_journal
+                   (key, fingerprint, state, created_at, updated_at, deadline_at, endpoint, reference_id)
+                 VALUES ($1, $2, 'sending', $3, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING",
+                &[&key, &fingerprint, &now, &deadline, &claim.endpoint, &claim.reference_id],
             )
             .await
             .map_err(pg("cannot record the intent"))?;
@@ -156,7 +156,8 @@ impl PgJournal {
             .as_ref()
             .ok_or_else(|| err("cannot connect", "no connection"))?;
         c.execute(
-            "UPDATE aopay_journal SET state = $2, status = $3, reference_id = $4, txn_id = $5,
+            "UPDATE aopay_journal SET state = $2, status = $3,
+               reference_id = coalesce($4, reference_id), txn_id = $5,
                ackno = $6, message = $7, api_code = $8, http_status = $9, raw = $10, reason = $11,
                updated_at = $12 WHERE key = $1",
             &[
@@ -263,6 +264,7 @@ fn read_row(r: &tokio_postgres::Row) -> Result<Row, Error> {
             created_at: r.try_get(12)?,
             updated_at: r.try_get(13)?,
             deadline_at: r.try_get(14)?,
+            endpoint: r.try_get(15)?,
         })
     };
     read().map_err(pg("cannot read a row"))
@@ -288,6 +290,14 @@ async fn migrate(c: &Client) -> Result<(), tokio_postgres::Error> {
              INSERT INTO aopay_journal_meta (version)
                SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM aopay_journal_meta);",
         )
+        .await?;
+        // Version 2: which write each entry is for (before it, every entry
+        // was a MobileRecharge).
+        c.batch_execute(&format!(
+            "ALTER TABLE aopay_journal ADD COLUMN IF NOT EXISTS endpoint TEXT NOT NULL DEFAULT '{FIRST_ENDPOINT}';
+             INSERT INTO aopay_journal_meta (version)
+               SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM aopay_journal_meta WHERE version >= 2);"
+        ))
         .await
     }
     .await;

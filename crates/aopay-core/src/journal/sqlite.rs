@@ -7,14 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{COLUMNS, JournalEntry, Row, Update};
+use super::{COLUMNS, Claim, FIRST_ENDPOINT, JournalEntry, Row, Update};
 use crate::error::Error;
 
 /// The schema version this build writes; older files are migrated up.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 // Each version needs its step in `migrate`.
 const _: () = assert!(
-    SCHEMA_VERSION == 1,
+    SCHEMA_VERSION == 2,
     "add the next migration step to migrate()"
 );
 
@@ -74,17 +74,18 @@ impl SqliteJournal {
 
     pub(crate) async fn claim(
         &self,
-        key: &str,
-        fingerprint: &str,
+        claim: &Claim<'_>,
         now: i64,
-        deadline: i64,
     ) -> Result<Option<JournalEntry>, Error> {
-        let (key, fingerprint) = (key.to_owned(), fingerprint.to_owned());
+        let (key, fingerprint) = (claim.key.to_owned(), claim.fingerprint.to_owned());
+        let (endpoint, reference) = (claim.endpoint, claim.reference_id.map(str::to_owned));
+        let deadline = claim.deadline_at_ms;
         self.with("cannot record the intent", move |c| {
             let inserted = c.execute(
-                "INSERT INTO aopay_journal (key, fingerprint, state, created_at, updated_at, deadline_at)
-                 VALUES (?1, ?2, 'sending', ?3, ?3, ?4) ON CONFLICT (key) DO NOTHING",
-                params![key, fingerprint, now, deadline],
+                "INSERT INTO aopay_journal
+                   (key, fingerprint, state, created_at, updated_at, deadline_at, endpoint, reference_id)
+                 VALUES (?1, ?2, 'sending', ?3, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING",
+                params![key, fingerprint, now, deadline, endpoint, reference],
             )?;
             if inserted == 1 { Ok(None) } else { select(c, &key) }
         })
@@ -101,7 +102,8 @@ impl SqliteJournal {
         let key = key.to_owned();
         self.with("cannot record the outcome", move |c| {
             c.execute(
-                "UPDATE aopay_journal SET state = ?2, status = ?3, reference_id = ?4, txn_id = ?5,
+                "UPDATE aopay_journal SET state = ?2, status = ?3,
+                   reference_id = coalesce(?4, reference_id), txn_id = ?5,
                    ackno = ?6, message = ?7, api_code = ?8, http_status = ?9, raw = ?10, reason = ?11,
                    updated_at = ?12 WHERE key = ?1",
                 params![
@@ -183,6 +185,7 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         created_at: r.get(12)?,
         updated_at: r.get(13)?,
         deadline_at: r.get(14)?,
+        endpoint: r.get(15)?,
     })
 }
 
@@ -213,6 +216,14 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
                  CREATE INDEX aopay_journal_unresolved ON aopay_journal (state, created_at);
                  INSERT INTO aopay_journal_meta (version) VALUES (1);",
             )?;
+        }
+        if version.unwrap_or(0) < 2 {
+            // Which write each entry is for: every entry before it was a
+            // MobileRecharge.
+            conn.execute_batch(&format!(
+                "ALTER TABLE aopay_journal ADD COLUMN endpoint TEXT NOT NULL DEFAULT '{FIRST_ENDPOINT}';
+                 INSERT INTO aopay_journal_meta (version) VALUES (2);"
+            ))?;
         }
         Ok(())
     })();

@@ -1,0 +1,420 @@
+//! The referenced writes (DoRecharge, BillPaymentPaybill, FASTag Recharge)
+//! and their status reads: strict bodies, a ledger by (family,
+//! `referenceid`), and the magic accounts of `MAGIC_PAYMENT_ACCOUNTS`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::Ordering;
+
+use hyper::StatusCode;
+use serde_json::{Map, Value, json};
+
+use super::{
+    Answer, Rejection, State, account_number, answer, lock, mask_text, only_keys, operator_code,
+    required_str,
+};
+use crate::magic::{PaymentScenario, payment_scenario_for};
+
+/// Which write a reference belongs to: each family has its own ledger
+/// and its own status call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Family {
+    DoRecharge,
+    Bill,
+    Fastag,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Success,
+    Pending { then: Final },
+    Refunded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Final {
+    Success,
+    Refunded,
+}
+
+#[derive(Debug)]
+struct Paid {
+    fate: Fate,
+    txn_id: String,
+    account: String,
+    amount: String,
+    checks: u32,
+}
+
+/// Recorded payments, oldest first, bounded like the recharge ledger.
+#[derive(Debug, Default)]
+pub(crate) struct PaymentLedger {
+    by_reference: HashMap<(Family, String), Paid>,
+    oldest_first: VecDeque<(Family, String)>,
+}
+
+impl PaymentLedger {
+    pub(crate) fn len(&self) -> usize {
+        self.by_reference.len()
+    }
+}
+
+/// A `referenceid`: a non-empty string of letters, digits, `-`, `_`.
+fn reference(obj: &Map<String, Value>) -> Result<String, Rejection> {
+    let r = required_str(obj, "referenceid")?;
+    if r.len() > 64
+        || !r
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(Rejection::Bad(
+            "referenceid must be letters and digits".to_owned(),
+        ));
+    }
+    Ok(r.to_owned())
+}
+
+/// An amount: decimal text with at most two decimals ("100", "820.50"),
+/// or a JSON number with the same (the FASTag sample sends `10`).
+fn amount_paise(obj: &Map<String, Value>) -> Result<u64, Rejection> {
+    let text = match obj.get("amount") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(_) => return Err(Rejection::Bad("amount must be a decimal string".to_owned())),
+        None => return Err(Rejection::Bad("amount is required".to_owned())),
+    };
+    let bad = || {
+        Rejection::Bad(format!(
+            "amount must be an amount like \"100\" or \"820.50\" (got {text:?})"
+        ))
+    };
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    if whole.is_empty()
+        || frac.len() > 2
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let rupees: u64 = whole.parse().map_err(|_| bad())?;
+    let paise: u64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
+    let total = rupees * 100 + paise;
+    if total == 0 {
+        return Err(Rejection::Bad("amount must be more than 0".to_owned()));
+    }
+    Ok(total)
+}
+
+/// A coordinate as the sample sends it: decimal text (or a number).
+fn coordinate(obj: &Map<String, Value>, key: &str, limit: f64) -> Result<(), Rejection> {
+    let v = match obj.get(key) {
+        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(_) => None,
+        None => return Err(Rejection::Bad(format!("{key} is required"))),
+    };
+    match v {
+        Some(v) if v.is_finite() && v.abs() <= limit => Ok(()),
+        _ => Err(Rejection::Bad(format!("{key} must be a coordinate"))),
+    }
+}
+
+fn paise_of_text(v: Option<&Value>) -> Option<u64> {
+    let text = match v? {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let frac = format!("{:0<2}", frac.trim_end_matches('0'));
+    Some(whole.parse::<u64>().ok()? * 100 + frac.get(..2)?.parse::<u64>().ok()?)
+}
+
+fn money_text(paise: u64) -> String {
+    format!("{}.{:02}", paise / 100, paise % 100)
+}
+
+fn truthy(v: Option<&Value>) -> Option<bool> {
+    match v? {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => Some(matches!(s.as_str(), "true" | "True" | "1" | "Y" | "yes")),
+        Value::Number(n) => Some(n.as_i64() == Some(1)),
+        _ => None,
+    }
+}
+
+fn refuse(code: i64, message: &str) -> Answer {
+    answer(
+        StatusCode::PRECONDITION_FAILED,
+        &json!({"status": false, "response_code": code, "message": message}),
+    )
+}
+
+impl State {
+    /// DoRecharge: `operator`, `canumber`, `amount` (text), `referenceid`,
+    /// `RegisterID` (sic).
+    pub(super) async fn do_recharge(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
+        only_keys(
+            obj,
+            &[
+                "operator",
+                "canumber",
+                "amount",
+                "referenceid",
+                "RegisterID",
+            ],
+        )?;
+        required_str(obj, "RegisterID")?;
+        operator_code(obj)?;
+        let account = account_number(obj, true)?;
+        let amount = amount_paise(obj)?;
+        let reference = reference(obj)?;
+        self.do_recharge_requests.fetch_add(1, Ordering::SeqCst);
+        self.pay(Family::DoRecharge, reference, account, amount)
+            .await
+    }
+
+    /// BillPaymentPaybill: `operator`, `canumber`, `amount`, `referenceid`,
+    /// `latitude`, `longitude`, `RegistrationID`, `mode`, `bill_fetch`.
+    pub(super) async fn pay_bill(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
+        only_keys(
+            obj,
+            &[
+                "operator",
+                "canumber",
+                "amount",
+                "referenceid",
+                "latitude",
+                "longitude",
+                "RegistrationID",
+                "mode",
+                "bill_fetch",
+            ],
+        )?;
+        required_str(obj, "RegistrationID")?;
+        operator_code(obj)?;
+        let account = account_number(obj, false)?;
+        let amount = amount_paise(obj)?;
+        let reference = reference(obj)?;
+        coordinate(obj, "latitude", 90.0)?;
+        coordinate(obj, "longitude", 180.0)?;
+        let mode = required_str(obj, "mode")?;
+        if mode != "online" && mode != "offline" {
+            return Err(Rejection::Bad(
+                "mode must be \"online\" or \"offline\"".to_owned(),
+            ));
+        }
+        let fetched = bill_fetch(obj)?;
+        self.pay_bill_requests.fetch_add(1, Ordering::SeqCst);
+        if truthy(fetched.get("acceptPayment")) == Some(false) {
+            return Ok(refuse(3, "This bill does not accept a payment"));
+        }
+        let due = paise_of_text(fetched.get("billAmount"));
+        if truthy(fetched.get("acceptPartPay")) == Some(false) && due.is_some_and(|d| d != amount) {
+            return Ok(refuse(3, "Amount must equal the bill amount"));
+        }
+        self.pay(Family::Bill, reference, account, amount).await
+    }
+
+    /// FASTag Recharge: `operator`, `canumber`, `amount` (a number or
+    /// text), `referenceid`, `latitude`, `longitude`, `bill_fetch`,
+    /// `RegistrationID`.
+    pub(super) async fn fastag_recharge(
+        &self,
+        obj: &Map<String, Value>,
+    ) -> Result<Answer, Rejection> {
+        only_keys(
+            obj,
+            &[
+                "operator",
+                "canumber",
+                "amount",
+                "referenceid",
+                "latitude",
+                "longitude",
+                "bill_fetch",
+                "RegistrationID",
+            ],
+        )?;
+        required_str(obj, "RegistrationID")?;
+        operator_code(obj)?;
+        let vehicle = account_number(obj, true)?;
+        let amount = amount_paise(obj)?;
+        let reference = reference(obj)?;
+        coordinate(obj, "latitude", 90.0)?;
+        coordinate(obj, "longitude", 180.0)?;
+        let fetched = bill_fetch(obj)?;
+        self.fastag_recharge_requests.fetch_add(1, Ordering::SeqCst);
+        let min = paise_of_text(fetched.get("minBillAmount"));
+        let max = paise_of_text(fetched.get("maxBillAmount"));
+        if min.is_some_and(|m| amount < m) || max.is_some_and(|m| amount > m) {
+            return Ok(refuse(3, "Amount is outside this FASTag's limits"));
+        }
+        self.pay(Family::Fastag, reference, vehicle, amount).await
+    }
+
+    /// Record one payment (a reused reference is refused, never paid again)
+    /// and answer it as its magic account says.
+    async fn pay(
+        &self,
+        family: Family,
+        reference: String,
+        account: String,
+        amount: u64,
+    ) -> Result<Answer, Rejection> {
+        tracing::debug!(target: "aopay_sandbox", account = %mask_text(&account), amount, ?family, "payment received");
+        let scenario = payment_scenario_for(&account);
+        if scenario == PaymentScenario::InsufficientBalance {
+            return Ok(refuse(4, "Insufficient balance in wallet"));
+        }
+        let n = self.next_ref.fetch_add(1, Ordering::SeqCst);
+        let fate = match scenario {
+            PaymentScenario::PendingThenSuccess => Fate::Pending {
+                then: Final::Success,
+            },
+            PaymentScenario::PendingThenRefunded => Fate::Pending {
+                then: Final::Refunded,
+            },
+            PaymentScenario::Refunded => Fate::Refunded,
+            _ => Fate::Success,
+        };
+        let paid = Paid {
+            fate,
+            txn_id: format!("SBXP{n:010}"),
+            account,
+            amount: money_text(amount),
+            checks: 0,
+        };
+        let body = {
+            let mut ledger = lock(&self.payments);
+            let key = (family, reference.clone());
+            if ledger.by_reference.contains_key(&key) {
+                // Documented: a reused reference pays nothing and says so.
+                return Ok(answer(
+                    StatusCode::OK,
+                    &json!({"status": false, "response_code": 6,
+                            "message": format!("Duplicate referenceid {reference}: this reference was already used")}),
+                ));
+            }
+            let body = write_answer(&paid, n);
+            while ledger.oldest_first.len() >= self.config.max_transactions.max(1) {
+                let Some(old) = ledger.oldest_first.pop_front() else {
+                    break;
+                };
+                ledger.by_reference.remove(&old);
+            }
+            ledger.oldest_first.push_back(key.clone());
+            ledger.by_reference.insert(key, paid);
+            body
+        };
+        match scenario {
+            PaymentScenario::ServerErrorAfterRecording => Ok(answer(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &json!({"status": false, "response_code": 500, "message": "Internal server error"}),
+            )),
+            PaymentScenario::DropAfterRecording => Err(Rejection::Drop),
+            _ => Ok(answer(StatusCode::OK, &body)),
+        }
+    }
+
+    /// RechargesStatus, BillPaymentStatus, FASTag RechargeStatus.
+    pub(super) fn payment_status(
+        &self,
+        family: Family,
+        obj: &Map<String, Value>,
+    ) -> Result<Answer, Rejection> {
+        let registration_key = match family {
+            Family::DoRecharge => "registrationID",
+            Family::Bill | Family::Fastag => "RegistrationID",
+        };
+        only_keys(obj, &["referenceid", registration_key])?;
+        required_str(obj, registration_key)?;
+        let reference = reference(obj)?;
+        match family {
+            Family::DoRecharge => &self.do_recharge_status_requests,
+            Family::Bill => &self.bill_status_requests,
+            Family::Fastag => &self.fastag_status_requests,
+        }
+        .fetch_add(1, Ordering::SeqCst);
+        let mut ledger = lock(&self.payments);
+        let Some(paid) = ledger.by_reference.get_mut(&(family, reference.clone())) else {
+            return Ok(answer(
+                StatusCode::OK,
+                &json!({"status": false, "response_code": 4,
+                        "message": format!("No transaction found for referenceid {reference}")}),
+            ));
+        };
+        paid.checks += 1;
+        if let Fate::Pending { then } = paid.fate {
+            if paid.checks >= self.config.pending_checks {
+                paid.fate = match then {
+                    Final::Success => Fate::Success,
+                    Final::Refunded => Fate::Refunded,
+                };
+            }
+        }
+        let (code, word, message) = fate_words(paid.fate);
+        if family == Family::DoRecharge {
+            // RechargesStatus documents `responsecode`, `status`, `message` only.
+            return Ok(answer(
+                StatusCode::OK,
+                &json!({"responsecode": code, "status": true, "message": message}),
+            ));
+        }
+        let refunded = paid.fate == Fate::Refunded;
+        let mut data = json!({
+            "txnid": paid.txn_id, "operatorname": "Sandbox Biller", "canumber": paid.account,
+            "amount": paid.amount, "comm": "2.05", "tds": "0.10", "status": word,
+            "refid": reference, "operatorid": format!("OP{}", paid.txn_id),
+            "dateadded": "2026-12-01 10:00:00",
+            "refunded": if refunded { "1" } else { "0" },
+            "refundtxnid": if refunded { format!("RF{}", paid.txn_id) } else { String::new() },
+            "daterefunded": if refunded { "2026-12-01 10:05:00" } else { "" },
+        });
+        if family == Family::Bill {
+            for ad in ["ad1", "ad2", "ad3"] {
+                data[ad] = Value::Null;
+            }
+        }
+        Ok(answer(
+            StatusCode::OK,
+            &json!({"response_code": code, "status": true, "data": data, "message": message}),
+        ))
+    }
+}
+
+fn bill_fetch(obj: &Map<String, Value>) -> Result<&Map<String, Value>, Rejection> {
+    obj.get("bill_fetch")
+        .and_then(Value::as_object)
+        .ok_or_else(|| {
+            Rejection::Bad("bill_fetch must be the object the fetch returned".to_owned())
+        })
+}
+
+/// `response_code` (0 refunded, 1 success, 2 pending), the status word, the
+/// message.
+fn fate_words(fate: Fate) -> (i64, &'static str, &'static str) {
+    match fate {
+        Fate::Success => (1, "SUCCESS", "Transaction Successful"),
+        Fate::Pending { .. } => (2, "PENDING", "Transaction Pending"),
+        Fate::Refunded => (0, "FAILED", "Transaction failed, amount refunded to wallet"),
+    }
+}
+
+/// A write's answer: `status`, `response_code`, `operatorid`, `ackno`,
+/// `opening`, `closing`, `message`.
+fn write_answer(paid: &Paid, n: u64) -> Value {
+    let (code, _, message) = fate_words(paid.fate);
+    let opening = 1_000_000_u64;
+    let spent = paise_of_text(Some(&Value::from(paid.amount.clone()))).unwrap_or(0);
+    let closing = if matches!(paid.fate, Fate::Refunded) {
+        opening
+    } else {
+        opening.saturating_sub(spent)
+    };
+    json!({
+        "status": code != 0, "response_code": code,
+        "operatorid": format!("OP{}", paid.txn_id), "ackno": n,
+        "opening": money_text(opening), "closing": money_text(closing),
+        "message": message,
+    })
+}
