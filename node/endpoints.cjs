@@ -23,6 +23,30 @@ module.exports.install = function install(Client, call) {
     fetchFastag(input) {
       return call(this, 'fetch_fastag', input)
     },
+    /** Recharge a mobile number or DTH account, with your reference (the V1 recharge). */
+    doRecharge(input) {
+      return call(this, 'do_recharge', input)
+    },
+    /** The fate of a V1 recharge, by your reference. */
+    doRechargeStatus(input) {
+      return call(this, 'do_recharge_status', input)
+    },
+    /** Pay a fetched bill. */
+    payBill(input) {
+      return call(this, 'pay_bill', input)
+    },
+    /** The fate of a bill payment, by your reference. */
+    billStatus(input) {
+      return call(this, 'bill_status', input)
+    },
+    /** Top up a fetched FASTag. */
+    fastagRecharge(input) {
+      return call(this, 'fastag_recharge', input)
+    },
+    /** The fate of a FASTag top-up, by your reference. */
+    fastagStatus(input) {
+      return call(this, 'fastag_status', input)
+    },
   }
   for (const [name, fn] of Object.entries(methods)) {
     Object.defineProperty(Client.prototype, name, { value: fn, writable: true, configurable: true })
@@ -37,6 +61,6 @@ module.exports.answers = function answers(reread) {
   return {
     DthInfo: Object.freeze({ fromRaw: (raw) => reread('dth_info', raw) }),
     Plans: Object.freeze({ fromRaw: (raw) => reread('browse_plans', raw) }),
-    Bill: Object.freeze({ fromRaw: (raw) => reread('fetch_bill', raw) }),
+    Bill: Object.freeze({ fromRaw: (raw, context = {}) => ({ ...reread('fetch_bill', raw), operator: context.operator ?? null, account: context.account ?? null, mode: context.mode ?? null }) }),
   }
 }

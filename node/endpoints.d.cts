@@ -74,6 +74,54 @@ export interface Bill {
   readonly minAmount: string | null
   /** The largest amount accepted, where given (FASTag). Exact decimal text ("820.50"). */
   readonly maxAmount: string | null
+  /** The operator it was fetched from (the answer does not say: kept for paying it). */
+  readonly operator: number | null
+  /** The account or vehicle it was fetched for (kept for paying it). */
+  readonly account: string | null
+  /** The mode it was fetched in ("online"/"offline"; bills only). */
+  readonly mode: string | null
+  /** The most specific non-empty message in the body. */
+  readonly message: string | null
+  /** `statusCode` / `response_code` from the body. */
+  readonly apiCode: number | null
+  /** The HTTP status of the answer. */
+  readonly httpStatus: number
+  /** The whole JSON body, untouched. */
+  readonly raw: Record<string, unknown>
+}
+
+/** What a referenced write, or its status call, says about the transaction. */
+export interface Payment {
+  /** SUCCESS, PENDING, FAILED, REFUNDED or UNKNOWN. */
+  readonly status: string
+  /** Your reference it was sent with (`referenceid`). */
+  readonly referenceId: string
+  /** AOPay's transaction id. */
+  readonly txnId: string | null
+  /** The operator's reference: what a customer quotes to support. */
+  readonly operatorId: string | null
+  /** The acknowledgement number. */
+  readonly ackno: string | null
+  /** The amount, in rupees. Exact decimal text ("820.50"). */
+  readonly amount: string | null
+  /** The wallet balance before it. Exact decimal text ("820.50"). */
+  readonly opening: string | null
+  /** The wallet balance after it. Exact decimal text ("820.50"). */
+  readonly closing: string | null
+  /** The commission earned on it. Exact decimal text ("820.50"). */
+  readonly comm: string | null
+  /** The tax deducted at source on the commission. Exact decimal text ("820.50"). */
+  readonly tds: string | null
+  /** Whether it was refunded. */
+  readonly refunded: boolean | null
+  /** The refund's transaction id. */
+  readonly refundTxnId: string | null
+  /** When it was refunded, as the API writes it. */
+  readonly refundedAt: string | null
+  /** SUCCESS, FAILED or REFUNDED: nothing more will change. */
+  readonly isFinal: boolean | null
+  /** The status call that tells its fate (`bill_status`). */
+  readonly statusCall: string
   /** The most specific non-empty message in the body. */
   readonly message: string | null
   /** `statusCode` / `response_code` from the body. */
@@ -95,7 +143,7 @@ export interface DthInfoInput {
 }
 
 /** The input of `browsePlans`. */
-export interface PlansInput {
+export interface BrowsePlansInput {
   /** The operator, as AOPay names it ("Jio", "Airtel"). */
   operator: string
   /** The telecom circle ("Delhi NCR"). */
@@ -105,7 +153,7 @@ export interface PlansInput {
 }
 
 /** The input of `fetchBill`. */
-export interface BillInput {
+export interface FetchBillInput {
   /** The biller's operator code (11: an electricity board; 311: a FASTag issuer). */
   operator: number
   /** The consumer account number, as the biller prints it. */
@@ -115,11 +163,71 @@ export interface BillInput {
 }
 
 /** The input of `fetchFastag`. */
-export interface BillInput {
+export interface FetchFastagInput {
   /** The biller's operator code (11: an electricity board; 311: a FASTag issuer). */
   operator: number
   /** The vehicle's registration number ("DL12CB4685"). */
   vehicle: string | number
+}
+
+/** The input of `doRecharge`. */
+export interface DoRechargeInput {
+  /** The operator code (11 in the samples). */
+  operator: number
+  /** The mobile number or DTH account to recharge. */
+  number: string | number
+  /** In rupees, exact ("10", "199.50"). */
+  amount: string | number
+  /** Your reference for it (letters, digits, - or _; at most 40); one is generated when absent. */
+  referenceId?: string
+  /** Your own id for this payment: with a journal, the same key never pays twice (not sent). */
+  idempotencyKey?: string
+}
+
+/** The input of `doRechargeStatus`. */
+export interface DoRechargeStatusInput {
+  /** The reference the write was sent with. */
+  referenceId: string
+}
+
+/** The input of `payBill`. */
+export interface PayBillInput {
+  /** The bill a fetch returned (or its JSON); its `bill_fetch` is sent back as received. */
+  bill: Bill | Record<string, unknown>
+  /** In rupees, exact; the bill's amount when absent. */
+  amount?: string | number
+  /** Where the request originates, "lat,long" (sent as `latitude` and `longitude`). */
+  geocode: string
+  /** Your reference for it (letters, digits, - or _; at most 40); one is generated when absent. */
+  referenceId?: string
+  /** Your own id for this payment: with a journal, the same key never pays twice (not sent). */
+  idempotencyKey?: string
+}
+
+/** The input of `billStatus`. */
+export interface BillStatusInput {
+  /** The reference the write was sent with. */
+  referenceId: string
+}
+
+/** The input of `fastagRecharge`. */
+export interface FastagRechargeInput {
+  /** The bill a fetch returned (or its JSON); its `bill_fetch` is sent back as received. */
+  bill: Bill | Record<string, unknown>
+  /** In rupees, exact, within the FASTag's minimum and maximum; the amount due when absent. */
+  amount?: string | number
+  /** Where the request originates, "lat,long" (sent as `latitude` and `longitude`). */
+  geocode: string
+  /** Your reference for it (letters, digits, - or _; at most 40); one is generated when absent. */
+  referenceId?: string
+  /** Your own id for this payment: with a journal, the same key never pays twice (not sent). */
+  idempotencyKey?: string
+}
+
+/** The input of `fastagStatus`. */
+export interface FastagStatusInput {
+  /** The reference the write was sent with. */
+  referenceId: string
 }
 
 /** `DthInfo.fromRaw(raw)`: the answer again from its `raw` (stored, or sent from elsewhere). */
@@ -128,17 +236,29 @@ export declare const DthInfo: { fromRaw(raw: Record<string, unknown>): DthInfo }
 /** `Plans.fromRaw(raw)`: the answer again from its `raw` (stored, or sent from elsewhere). */
 export declare const Plans: { fromRaw(raw: Record<string, unknown>): Plans }
 
-/** `Bill.fromRaw(raw)`: the answer again from its `raw` (stored, or sent from elsewhere). */
-export declare const Bill: { fromRaw(raw: Record<string, unknown>): Bill }
+/** `Bill.fromRaw(raw)`: the answer again from its `raw` (stored, or sent from elsewhere). The answer does not say what it was fetched for: give it in `context` to pay it. */
+export declare const Bill: { fromRaw(raw: Record<string, unknown>, context?: { operator?: number | null; account?: string | null; mode?: string | null }): Bill }
 
 /** The generated methods of `Client`. */
 export interface ClientEndpoints {
   /** Look up a DTH account: its holder, balance, plan and next due date. (`/api/AOP/V2/GetDthInfo`) */
   dthInfo(input: DthInfoInput): Promise<DthInfo>
   /** List an operator's recharge plans in a circle, by category. (`/api/AOP/V2/GetRechargeBrowsePlan`) */
-  browsePlans(input: PlansInput): Promise<Plans>
+  browsePlans(input: BrowsePlansInput): Promise<Plans>
   /** Fetch the bill due on an account (electricity, gas, water, broadband). (`/api/AOP/FetchBilPaymentDetails`) */
-  fetchBill(input: BillInput): Promise<Bill>
+  fetchBill(input: FetchBillInput): Promise<Bill>
   /** Fetch a FASTag's details and the amounts it may be topped up with. (`/api/AOP/FetchConsumerDetails`) */
-  fetchFastag(input: BillInput): Promise<Bill>
+  fetchFastag(input: FetchFastagInput): Promise<Bill>
+  /** Recharge a mobile number or DTH account, with your reference (the V1 recharge). (`/api/AOP/DoRecharge`) */
+  doRecharge(input: DoRechargeInput): Promise<Payment>
+  /** The fate of a V1 recharge, by your reference. (`/api/AOP/RechargesStatus`) */
+  doRechargeStatus(input: DoRechargeStatusInput): Promise<Payment>
+  /** Pay a fetched bill. (`/api/AOP/BillPaymentPaybill`) */
+  payBill(input: PayBillInput): Promise<Payment>
+  /** The fate of a bill payment, by your reference. (`/api/AOP/BillPaymentStatus`) */
+  billStatus(input: BillStatusInput): Promise<Payment>
+  /** Top up a fetched FASTag. (`/api/AOP/Recharge`) */
+  fastagRecharge(input: FastagRechargeInput): Promise<Payment>
+  /** The fate of a FASTag top-up, by your reference. (`/api/AOP/RechargeStatus`) */
+  fastagStatus(input: FastagStatusInput): Promise<Payment>
 }

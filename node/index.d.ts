@@ -1,7 +1,7 @@
 // Types of the aopay package (hand-written for the JS wrapper; the native
 // layer's generated types are in native.d.cts).
 
-import type { ClientEndpoints } from './endpoints.cjs'
+import type { ClientEndpoints, Payment } from './endpoints.cjs'
 
 /** The fate of a transaction. SUCCESS and FAILED are final. */
 export type RechargeStatus = 'SUCCESS' | 'PENDING' | 'FAILED' | 'UNKNOWN'
@@ -85,14 +85,18 @@ export interface MobileRechargeInput {
 /** A journal entry that is not final yet. */
 export interface JournalEntry {
   readonly key: string
+  /** The write it is for: `mobileRecharge`'s `mobile_recharge`, or `pay_bill`, … */
+  readonly endpoint: string
   readonly state: 'sending' | 'pending' | 'final' | 'unknown'
-  readonly status: RechargeStatus | null
+  readonly status: RechargeStatus | 'REFUNDED' | null
   readonly referenceId: string | null
   readonly reason: string | null
   readonly createdAtMs: number
   readonly updatedAtMs: number
-  /** The last recorded answer (snake_case fields turned camelCase). */
+  /** The last recorded answer of a MobileRecharge (snake_case fields turned camelCase). */
   readonly recharge: Record<string, unknown> | null
+  /** The last recorded answer of a referenced write. */
+  readonly payment: Payment | null
 }
 
 /** One line of `reconcileJournal()`: the fresh answer, or why it is still unresolved. */
@@ -121,6 +125,8 @@ export declare class Client {
   mobileRecharge(input: MobileRechargeInput): Promise<Recharge>
   /** Look a transaction up (a read: retried with backoff). */
   rechargeStatus(referenceId: string): Promise<Recharge>
+  /** Poll a payment through its own status call until SUCCESS, FAILED or REFUNDED. */
+  waitForFinal(payment: Payment, options?: WaitOptions): Promise<Payment>
   /** Poll until SUCCESS or FAILED; running out of time is an OutcomeUnknownError. */
   waitForFinal(referenceId: string, options?: WaitOptions): Promise<Recharge>
   /** Unresolved journal entries (sending, pending, unknown), oldest first. */
@@ -134,9 +140,18 @@ export interface SandboxStats {
   statusRequests: number
   dthInfoRequests: number
   browsePlansRequests: number
+  fetchBillRequests: number
+  fetchFastagRequests: number
+  doRechargeRequests: number
+  doRechargeStatusRequests: number
+  payBillRequests: number
+  billStatusRequests: number
+  fastagRechargeRequests: number
+  fastagStatusRequests: number
   unauthorizedRequests: number
   rejectedRequests: number
   transactions: number
+  payments: number
 }
 
 /** What a `credentials` provider gives. */

@@ -18,7 +18,7 @@ from ._aopay import (
     __version__,
 )
 # BEGIN GENERATED IMPORTS (aopay-codegen: the clients and every answer type)
-from ._endpoints import AsyncClient, Client, DthInfo, Plan, PlanCategory, Plans, Bill
+from ._endpoints import AsyncClient, Client, DthInfo, Plan, PlanCategory, Plans, Bill, Payment
 # END GENERATED IMPORTS
 from ._logging import configure_from_environment as _configure_logging
 from ._logging import refresh as refresh_logging
@@ -65,5 +65,6 @@ __all__ = [
     "PlanCategory",
     "Plans",
     "Bill",
+    "Payment",
     # END GENERATED NAMES
 ]

@@ -140,6 +140,14 @@ class Client:
     def recharge_status(self, reference_id: str) -> Recharge: ...
     # The one generic call behind the generated methods (aopay._endpoints).
     def _call(self, method: str, args: dict[str, Any]) -> dict[str, Any]: ...
+    def _wait_payment(
+        self,
+        status_call: str,
+        reference_id: str,
+        timeout: Optional[float] = None,
+        initial_interval: Optional[float] = None,
+        max_interval: Optional[float] = None,
+    ) -> dict[str, Any]: ...
     def wait_for_final(
         self,
         reference_id: str,
@@ -196,6 +204,14 @@ class AsyncClient:
     ) -> Recharge: ...
     async def recharge_status(self, reference_id: str) -> Recharge: ...
     async def _call(self, method: str, args: dict[str, Any]) -> dict[str, Any]: ...
+    async def _wait_payment(
+        self,
+        status_call: str,
+        reference_id: str,
+        timeout: Optional[float] = None,
+        initial_interval: Optional[float] = None,
+        max_interval: Optional[float] = None,
+    ) -> dict[str, Any]: ...
     async def wait_for_final(
         self,
         reference_id: str,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal, Mapping, Optional, Union, overload
 
 from . import _aopay
 
-__all__ = ["DthInfo", "Plan", "PlanCategory", "Plans", "Bill", "AsyncClient", "Client"]
+__all__ = ["DthInfo", "Plan", "PlanCategory", "Plans", "Bill", "Payment", "AsyncClient", "Client"]
 
 
 def _money(value: Optional[str]) -> Optional[Decimal]:
@@ -18,6 +18,11 @@ def _money(value: Optional[str]) -> Optional[Decimal]:
 
 def _money_text(value: Optional[Decimal]) -> Optional[str]:
     return None if value is None else f"{value:.2f}"
+
+
+def _bill_arg(bill: Any) -> Any:
+    # A Bill crosses as its dict: the core reads what it was fetched for, and its raw.
+    return bill.to_dict() if isinstance(bill, Bill) else bill
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,6 +197,12 @@ class Bill:
     """The smallest amount accepted, where given (FASTag)."""
     max_amount: Optional[Decimal]
     """The largest amount accepted, where given (FASTag)."""
+    operator: Optional[int] = dataclasses.field(compare=False)
+    """The operator it was fetched from (the answer does not say: kept for paying it)."""
+    account: Optional[str] = dataclasses.field(repr=False, compare=False)
+    """The account or vehicle it was fetched for (kept for paying it)."""
+    mode: Optional[str] = dataclasses.field(compare=False)
+    """The mode it was fetched in ("online"/"offline"; bills only)."""
     message: Optional[str]
     """The most specific non-empty message in the body."""
     api_code: Optional[int]
@@ -213,6 +224,9 @@ class Bill:
             accept_part_pay=d["accept_part_pay"],
             min_amount=_money(d["min_amount"]),
             max_amount=_money(d["max_amount"]),
+            operator=d["operator"],
+            account=d["account"],
+            mode=d["mode"],
             message=d["message"],
             api_code=d["api_code"],
             http_status=d["http_status"],
@@ -220,9 +234,9 @@ class Bill:
         )
 
     @classmethod
-    def from_raw(cls, raw: dict[str, Any]) -> Bill:
-        """The answer again from its ``raw`` (stored, or sent from another process)."""
-        return cls._from_answer(_aopay.reread("fetch_bill", raw))
+    def from_raw(cls, raw: dict[str, Any], *, operator: Optional[int] = None, account: Optional[str] = None, mode: Optional[str] = None) -> Bill:
+        """The answer again from its ``raw`` (stored, or sent from another process). The answer does not say ``operator``, ``account``, ``mode``: give them to pay it."""
+        return cls._from_answer({**_aopay.reread("fetch_bill", raw), "operator": operator, "account": account, "mode": mode})
 
     def to_dict(self) -> dict[str, Any]:
         """Every field (money as decimal text, as the CLI's JSON has it)."""
@@ -236,6 +250,101 @@ class Bill:
             "accept_part_pay": self.accept_part_pay,
             "min_amount": _money_text(self.min_amount),
             "max_amount": _money_text(self.max_amount),
+            "operator": self.operator,
+            "account": self.account,
+            "mode": self.mode,
+            "message": self.message,
+            "api_code": self.api_code,
+            "http_status": self.http_status,
+            "raw": self.raw,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Payment:
+    """What a referenced write, or its status call, says about the transaction."""
+
+    status: str
+    """SUCCESS, PENDING, FAILED, REFUNDED or UNKNOWN."""
+    reference_id: str
+    """Your reference it was sent with (``referenceid``)."""
+    txn_id: Optional[str]
+    """AOPay's transaction id."""
+    operator_id: Optional[str]
+    """The operator's reference: what a customer quotes to support."""
+    ackno: Optional[str]
+    """The acknowledgement number."""
+    amount: Optional[Decimal]
+    """The amount, in rupees."""
+    opening: Optional[Decimal]
+    """The wallet balance before it."""
+    closing: Optional[Decimal]
+    """The wallet balance after it."""
+    comm: Optional[Decimal]
+    """The commission earned on it."""
+    tds: Optional[Decimal]
+    """The tax deducted at source on the commission."""
+    refunded: Optional[bool]
+    """Whether it was refunded."""
+    refund_txn_id: Optional[str]
+    """The refund's transaction id."""
+    refunded_at: Optional[str]
+    """When it was refunded, as the API writes it."""
+    is_final: Optional[bool]
+    """SUCCESS, FAILED or REFUNDED: nothing more will change."""
+    status_call: str
+    """The status call that tells its fate (``bill_status``)."""
+    message: Optional[str]
+    """The most specific non-empty message in the body."""
+    api_code: Optional[int]
+    """``statusCode`` / ``response_code`` from the body."""
+    http_status: int
+    """The HTTP status of the answer."""
+    raw: dict[str, Any] = dataclasses.field(repr=False)
+    """The whole JSON body, untouched."""
+
+    @classmethod
+    def _from_answer(cls, d: dict[str, Any]) -> Payment:
+        return cls(
+            status=d["status"],
+            reference_id=d["reference_id"],
+            txn_id=d["txn_id"],
+            operator_id=d["operator_id"],
+            ackno=d["ackno"],
+            amount=_money(d["amount"]),
+            opening=_money(d["opening"]),
+            closing=_money(d["closing"]),
+            comm=_money(d["comm"]),
+            tds=_money(d["tds"]),
+            refunded=d["refunded"],
+            refund_txn_id=d["refund_txn_id"],
+            refunded_at=d["refunded_at"],
+            is_final=d["is_final"],
+            status_call=d["status_call"],
+            message=d["message"],
+            api_code=d["api_code"],
+            http_status=d["http_status"],
+            raw=d["raw"],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field (money as decimal text, as the CLI's JSON has it)."""
+        return {
+            "status": self.status,
+            "reference_id": self.reference_id,
+            "txn_id": self.txn_id,
+            "operator_id": self.operator_id,
+            "ackno": self.ackno,
+            "amount": _money_text(self.amount),
+            "opening": _money_text(self.opening),
+            "closing": _money_text(self.closing),
+            "comm": _money_text(self.comm),
+            "tds": _money_text(self.tds),
+            "refunded": self.refunded,
+            "refund_txn_id": self.refund_txn_id,
+            "refunded_at": self.refunded_at,
+            "is_final": self.is_final,
+            "status_call": self.status_call,
             "message": self.message,
             "api_code": self.api_code,
             "http_status": self.http_status,
@@ -275,6 +384,58 @@ class Client(_aopay.Client):
         """
         return Bill._from_answer(self._call("fetch_fastag", {"operator": operator, "vehicle": vehicle}))
 
+    def do_recharge(self, *, operator: int, number: Union[str, int], amount: Union[Decimal, str, int], reference_id: Optional[str] = None, idempotency_key: Optional[str] = None) -> Payment:
+        """Recharge a mobile number or DTH account, with your reference (the V1 recharge).
+
+        A write: sent at most once. ``/api/AOP/DoRecharge``.
+        """
+        return Payment._from_answer(self._call("do_recharge", {"operator": operator, "number": number, "amount": amount, "reference_id": reference_id, "idempotency_key": idempotency_key}))
+
+    def do_recharge_status(self, reference_id: str) -> Payment:
+        """The fate of a V1 recharge, by your reference.
+
+        A read: retried under the client's deadline. ``/api/AOP/RechargesStatus``.
+        """
+        return Payment._from_answer(self._call("do_recharge_status", {"reference_id": reference_id}))
+
+    def pay_bill(self, bill: Union[Bill, Mapping[str, Any]], *, amount: Optional[Union[Decimal, str, int]] = None, geocode: str, reference_id: Optional[str] = None, idempotency_key: Optional[str] = None) -> Payment:
+        """Pay a fetched bill.
+
+        A write: sent at most once. ``/api/AOP/BillPaymentPaybill``.
+        """
+        return Payment._from_answer(self._call("pay_bill", {"bill": _bill_arg(bill), "amount": amount, "geocode": geocode, "reference_id": reference_id, "idempotency_key": idempotency_key}))
+
+    def bill_status(self, reference_id: str) -> Payment:
+        """The fate of a bill payment, by your reference.
+
+        A read: retried under the client's deadline. ``/api/AOP/BillPaymentStatus``.
+        """
+        return Payment._from_answer(self._call("bill_status", {"reference_id": reference_id}))
+
+    def fastag_recharge(self, bill: Union[Bill, Mapping[str, Any]], *, amount: Optional[Union[Decimal, str, int]] = None, geocode: str, reference_id: Optional[str] = None, idempotency_key: Optional[str] = None) -> Payment:
+        """Top up a fetched FASTag.
+
+        A write: sent at most once. ``/api/AOP/Recharge``.
+        """
+        return Payment._from_answer(self._call("fastag_recharge", {"bill": _bill_arg(bill), "amount": amount, "geocode": geocode, "reference_id": reference_id, "idempotency_key": idempotency_key}))
+
+    def fastag_status(self, reference_id: str) -> Payment:
+        """The fate of a FASTag top-up, by your reference.
+
+        A read: retried under the client's deadline. ``/api/AOP/RechargeStatus``.
+        """
+        return Payment._from_answer(self._call("fastag_status", {"reference_id": reference_id}))
+
+    @overload
+    def wait_for_final(self, reference_id: Payment, timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> Payment: ...
+    @overload
+    def wait_for_final(self, reference_id: str, timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> _aopay.Recharge: ...
+    def wait_for_final(self, reference_id: Union[Payment, str], timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> Union[Payment, _aopay.Recharge]:
+        """Poll until final, under one deadline: a ``Payment`` through its own status call (``status_call``), a reference through RechargeStatus."""
+        if isinstance(reference_id, Payment):
+            return Payment._from_answer(self._wait_payment(reference_id.status_call, reference_id.reference_id, timeout, initial_interval, max_interval))
+        return super().wait_for_final(reference_id, timeout, initial_interval=initial_interval, max_interval=max_interval)
+
 
 class AsyncClient(_aopay.AsyncClient):
     __doc__ = _aopay.AsyncClient.__doc__
@@ -307,3 +468,55 @@ class AsyncClient(_aopay.AsyncClient):
         A read: retried under the client's deadline. ``/api/AOP/FetchConsumerDetails``.
         """
         return Bill._from_answer(await self._call("fetch_fastag", {"operator": operator, "vehicle": vehicle}))
+
+    async def do_recharge(self, *, operator: int, number: Union[str, int], amount: Union[Decimal, str, int], reference_id: Optional[str] = None, idempotency_key: Optional[str] = None) -> Payment:
+        """Recharge a mobile number or DTH account, with your reference (the V1 recharge).
+
+        A write: sent at most once. ``/api/AOP/DoRecharge``.
+        """
+        return Payment._from_answer(await self._call("do_recharge", {"operator": operator, "number": number, "amount": amount, "reference_id": reference_id, "idempotency_key": idempotency_key}))
+
+    async def do_recharge_status(self, reference_id: str) -> Payment:
+        """The fate of a V1 recharge, by your reference.
+
+        A read: retried under the client's deadline. ``/api/AOP/RechargesStatus``.
+        """
+        return Payment._from_answer(await self._call("do_recharge_status", {"reference_id": reference_id}))
+
+    async def pay_bill(self, bill: Union[Bill, Mapping[str, Any]], *, amount: Optional[Union[Decimal, str, int]] = None, geocode: str, reference_id: Optional[str] = None, idempotency_key: Optional[str] = None) -> Payment:
+        """Pay a fetched bill.
+
+        A write: sent at most once. ``/api/AOP/BillPaymentPaybill``.
+        """
+        return Payment._from_answer(await self._call("pay_bill", {"bill": _bill_arg(bill), "amount": amount, "geocode": geocode, "reference_id": reference_id, "idempotency_key": idempotency_key}))
+
+    async def bill_status(self, reference_id: str) -> Payment:
+        """The fate of a bill payment, by your reference.
+
+        A read: retried under the client's deadline. ``/api/AOP/BillPaymentStatus``.
+        """
+        return Payment._from_answer(await self._call("bill_status", {"reference_id": reference_id}))
+
+    async def fastag_recharge(self, bill: Union[Bill, Mapping[str, Any]], *, amount: Optional[Union[Decimal, str, int]] = None, geocode: str, reference_id: Optional[str] = None, idempotency_key: Optional[str] = None) -> Payment:
+        """Top up a fetched FASTag.
+
+        A write: sent at most once. ``/api/AOP/Recharge``.
+        """
+        return Payment._from_answer(await self._call("fastag_recharge", {"bill": _bill_arg(bill), "amount": amount, "geocode": geocode, "reference_id": reference_id, "idempotency_key": idempotency_key}))
+
+    async def fastag_status(self, reference_id: str) -> Payment:
+        """The fate of a FASTag top-up, by your reference.
+
+        A read: retried under the client's deadline. ``/api/AOP/RechargeStatus``.
+        """
+        return Payment._from_answer(await self._call("fastag_status", {"reference_id": reference_id}))
+
+    @overload
+    async def wait_for_final(self, reference_id: Payment, timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> Payment: ...
+    @overload
+    async def wait_for_final(self, reference_id: str, timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> _aopay.Recharge: ...
+    async def wait_for_final(self, reference_id: Union[Payment, str], timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> Union[Payment, _aopay.Recharge]:
+        """Poll until final, under one deadline: a ``Payment`` through its own status call (``status_call``), a reference through RechargeStatus."""
+        if isinstance(reference_id, Payment):
+            return Payment._from_answer(await self._wait_payment(reference_id.status_call, reference_id.reference_id, timeout, initial_interval, max_interval))
+        return await super().wait_for_final(reference_id, timeout, initial_interval=initial_interval, max_interval=max_interval)

@@ -127,8 +127,8 @@ def test_the_spec_describes_every_endpoint_of_the_core_as_it_sends_it(method: st
     e = aopay._aopay.ENDPOINTS[method]
     assert e["path"] in SPEC["paths"], f"docs/openapi.yaml lacks {e['path']}"
     schema = _request_schema(e["path"])
-    wire = {a["wire"] for a in e["args"] if a["wire"]} | {"RegistrationID"}
-    required = {a["wire"] for a in e["args"] if a["wire"] and a["required"]} | {"RegistrationID"}
+    wire = set(e["body"])
+    required = {a["wire"] for a in e["args"] if a["wire"] and a["required"]} | {e["registration"]}
     assert set(schema["properties"]) == wire
     # What the caller must give the wire requires (an argument with a default,
     # such as fetch_bill's mode, may be required on the wire too).
@@ -209,3 +209,33 @@ CONTRACT_DTH_MAGIC = [
     row["override"]["number"]
     for row in json.loads((SPEC_PATH.parents[1] / "testdata" / "contract.json").read_text())["endpoints"]["dth_info"]["magic"]
 ]
+
+
+PAYMENT_PATHS = [
+    ("/api/AOP/DoRecharge", {"canumber": "9000000304"}, [{"RegistrationID": "AOP-554"}, {"amount": "1e3"}, {"referenceid": "a b"}]),
+    ("/api/AOP/RechargesStatus", {}, [{"RegistrationID": "AOP-554"}, {"referenceid": 12345678}]),
+    ("/api/AOP/BillPaymentPaybill", {"canumber": "9000000304"}, [{"mode": "later"}, {"bill_fetch": "x"}, {"latitude": "north"}]),
+    ("/api/AOP/BillPaymentStatus", {}, [{"registrationID": "AOP-554"}, {"referenceid": ""}]),
+    ("/api/AOP/Recharge", {"amount": 99}, [{"amount": -1}, {"mode": "online"}, {"bill_fetch": None}]),
+    ("/api/AOP/RechargeStatus", {}, [{"ReferenceId": "1"}]),
+]
+
+
+@pytest.mark.parametrize("path,refused,mutations", PAYMENT_PATHS)
+def test_payment_answers_match_the_spec(
+    sandbox: aopay.Sandbox, path: str, refused: dict[str, Any], mutations: list[dict[str, Any]]
+) -> None:
+    media = SPEC["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+    example = dict(media["example"])
+    validate(example, media["schema"])
+    # The example is paid (or, for a status call, names no payment); the
+    # same reference again is refused; a refused account or amount too.
+    for body in [example, example, {**example, **refused, "referenceid": "other-1"}]:
+        check(path, *post(sandbox.url + path, json.dumps(body).encode()))
+    for mutation in mutations:
+        body = {**example, **mutation}
+        with pytest.raises(jsonschema.ValidationError):
+            validate(body, media["schema"])
+        status, answer = post(sandbox.url + path, json.dumps(body).encode())
+        assert status == 400, mutation
+        check(path, status, answer)

@@ -68,6 +68,14 @@ pub(crate) fn args_from_js(env: &Env, input: &Unknown<'_>) -> napi::Result<aopay
                 }
             }
             ValueType::String => ArgValue::Text(string(&v)?),
+            // A fetched bill (or its JSON); the core checks what it holds.
+            ValueType::Object => {
+                let name = type_name(&v)?;
+                match env.from_js_value::<serde_json::Value, _>(v) {
+                    Ok(json) => ArgValue::Json(json),
+                    Err(_) => ArgValue::Other(name.to_owned()),
+                }
+            }
             _ => ArgValue::Other(type_name(&v)?.to_owned()),
         };
         args.set(name, value);
@@ -370,6 +378,37 @@ pub(crate) fn client_from_js(env: &Env, options: &Object<'_>) -> napi::Result<ao
 
 /// A reference id argument: a string the core accepts; anything else is a
 /// `ValidationError` naming `reference_id` (never napi's `StringExpected`).
+/// What `waitForFinal` waits for: a reference (a recharge, through
+/// RechargeStatus) or a `Payment` (through its own status call).
+pub(crate) enum WaitTarget {
+    Recharge(String),
+    Payment {
+        status_call: String,
+        reference: String,
+    },
+}
+
+pub(crate) fn wait_target_from_js(v: &Unknown<'_>) -> napi::Result<WaitTarget> {
+    if v.get_type()? != ValueType::Object || v.is_array()? {
+        return reference_from_js(v).map(WaitTarget::Recharge);
+    }
+    let obj: Object<'_> = v.coerce_to_object()?;
+    let field = |name: &str| -> napi::Result<Option<String>> {
+        let f: Unknown<'_> = obj.get_named_property(name)?;
+        Ok(match f.get_type()? {
+            ValueType::String => Some(string(&f)?),
+            _ => None,
+        })
+    };
+    match (field("statusCall")?, field("referenceId")?) {
+        (Some(status_call), Some(reference)) => Ok(WaitTarget::Payment {
+            status_call,
+            reference,
+        }),
+        _ => Err(wrong_type("reference_id", "a string or a Payment", v)),
+    }
+}
+
 pub(crate) fn reference_from_js(v: &Unknown<'_>) -> napi::Result<String> {
     if v.get_type()? != ValueType::String {
         return Err(wrong_type("reference_id", "a string", v));

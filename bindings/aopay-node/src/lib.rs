@@ -234,13 +234,27 @@ impl NativeClient {
         options: Option<Unknown<'_>>,
         cancel: Option<&CancelToken>,
     ) -> Result<()> {
-        let reference_id = reference_from_js(&reference_id)?;
+        let target = convert::wait_target_from_js(&reference_id)?;
         let opts: WaitOptions = wait_options_from_js(options.as_ref())?;
         let client = self.inner.clone();
         let mut cancelled = cancel.map(|c| c.tx.subscribe());
         let dispatcher = Arc::clone(&self.dispatcher);
         napi::bindgen_prelude::spawn(async move {
-            let wait = client.wait_for_final(&reference_id, opts);
+            let wait = async {
+                match target {
+                    convert::WaitTarget::Recharge(r) => client
+                        .wait_for_final(&r, opts)
+                        .await
+                        .map(|r| recharge_json(&r)),
+                    convert::WaitTarget::Payment {
+                        status_call,
+                        reference,
+                    } => client
+                        .wait_for_payment(&status_call, &reference, opts)
+                        .await
+                        .map(|p| camel_json(&aopay_core::Answer::to_json_value(&p))),
+                }
+            };
             let outcome = match cancelled.as_mut() {
                 None => Some(wait.await),
                 Some(rx) => tokio::select! {
@@ -249,7 +263,7 @@ impl NativeClient {
                 },
             };
             let result = match outcome {
-                Some(r) => r.map(|r| recharge_json(&r)).map_err(|e| error_json(&e)),
+                Some(r) => r.map_err(|e| error_json(&e)),
                 None => Err(local_error_json("ABORTED", "the wait was aborted")),
             };
             dispatcher.complete(id, result);

@@ -238,9 +238,28 @@ fn arg_from_py(obj: &Bound<'_, PyAny>) -> PyResult<aopay_core::ArgValue> {
         ArgValue::Float(f.value())
     } else if let Ok(s) = obj.cast::<PyString>() {
         ArgValue::Text(s.to_cow()?.into_owned())
+    } else if obj.is_instance(decimal_type(obj.py())?)? {
+        // Plain notation (`Decimal("1E+2")` is "100"); NaN stays "NaN",
+        // for the core to refuse.
+        ArgValue::Decimal(obj.call_method1("__format__", ("f",))?.extract()?)
+    } else if obj.is_instance_of::<PyDict>()
+        || obj.is_instance_of::<PyList>()
+        || obj.is_instance_of::<PyTuple>()
+    {
+        match json_from_py("arguments", obj) {
+            Ok(v) => ArgValue::Json(v),
+            // Not JSON (a set inside, say): the core names the type.
+            Err(_) => ArgValue::Other(type_name(obj)),
+        }
     } else {
         ArgValue::Other(type_name(obj))
     })
+}
+
+/// `decimal.Decimal`, imported once.
+fn decimal_type(py: Python<'_>) -> PyResult<&Bound<'_, pyo3::types::PyType>> {
+    static DECIMAL: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> = pyo3::sync::PyOnceLock::new();
+    DECIMAL.import(py, "decimal", "Decimal")
 }
 
 /// The keyword arguments of a generated method (a dict of str keys).

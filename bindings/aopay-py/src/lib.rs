@@ -227,6 +227,31 @@ impl PyClient {
         json_to_py(py, &v)
     }
 
+    /// `wait_for_final` for a `Payment` (the generated wrapper calls it):
+    /// polls `status_call` for `reference_id`; a dict of the `Payment`.
+    #[pyo3(signature = (status_call, reference_id, timeout=None, initial_interval=None, max_interval=None))]
+    fn _wait_payment<'py>(
+        &self,
+        py: Python<'py>,
+        status_call: &Bound<'py, PyAny>,
+        reference_id: &Bound<'py, PyAny>,
+        timeout: Option<&Bound<'py, PyAny>>,
+        initial_interval: Option<&Bound<'py, PyAny>>,
+        max_interval: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let opts = wait_options(timeout, initial_interval, max_interval)?;
+        let status_call = convert::text_from_py("status_call", status_call)?;
+        let reference = convert::text_from_py("reference_id", reference_id)?;
+        let client = self.inner.clone();
+        let v = block_on_interruptibly(py, runtime::this_process(&self.rt)?, async move {
+            let p = client
+                .wait_for_payment(&status_call, &reference, opts)
+                .await?;
+            Ok::<_, aopay_core::Error>(aopay_core::Answer::to_json_value(&p))
+        })?;
+        json_to_py(py, &v)
+    }
+
     #[pyo3(signature = (reference_id, timeout=None, *, initial_interval=None, max_interval=None))]
     fn wait_for_final(
         &self,
@@ -353,6 +378,29 @@ impl PyAsyncClient {
             async move { call.await.map(Payload::Json) },
             abort,
         ))
+    }
+
+    /// `wait_for_final` for a `Payment`, as a coroutine (see `Client`).
+    #[pyo3(signature = (status_call, reference_id, timeout=None, initial_interval=None, max_interval=None))]
+    fn _wait_payment(
+        &self,
+        status_call: &Bound<'_, PyAny>,
+        reference_id: &Bound<'_, PyAny>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        initial_interval: Option<&Bound<'_, PyAny>>,
+        max_interval: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<AsyncCall> {
+        let opts = wait_options(timeout, initial_interval, max_interval)?;
+        let status_call = convert::text_from_py("status_call", status_call)?;
+        let reference = convert::text_from_py("reference_id", reference_id)?;
+        let client = self.inner.clone();
+        let call = async move {
+            let p = client
+                .wait_for_payment(&status_call, &reference, opts)
+                .await?;
+            Ok(Payload::Json(aopay_core::Answer::to_json_value(&p)))
+        };
+        Ok(AsyncCall::new("wait_for_final", call, true))
     }
 
     #[pyo3(signature = (reference_id, timeout=None, *, initial_interval=None, max_interval=None))]

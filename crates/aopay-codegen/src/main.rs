@@ -69,6 +69,8 @@ fn answers() -> Vec<Shape> {
 fn py_arg_type(kind: ArgKind) -> String {
     match kind {
         ArgKind::Integer => "int".to_owned(),
+        ArgKind::Money => "Union[Decimal, str, int]".to_owned(),
+        ArgKind::Bill => "Union[Bill, Mapping[str, Any]]".to_owned(),
         ArgKind::CustomerNumber | ArgKind::Account => "Union[str, int]".to_owned(),
         ArgKind::Choice(options) => format!(
             "Literal[{}]",
@@ -82,9 +84,31 @@ fn py_arg_type(kind: ArgKind) -> String {
     }
 }
 
+/// Whether the first argument is passed by position too (`pay_bill(bill,
+/// …)`, `bill_status(reference)`): a bill to pay, or a lone argument.
+fn positional_first(e: &EndpointSpec) -> bool {
+    e.args.first().is_some_and(|a| a.kind == ArgKind::Bill) || e.args.len() == 1
+}
+
+/// Whether `Answer.from_raw(raw)` is offered: a raw answer alone says all
+/// of it (not so for a write's outcome, whose reference and status call
+/// come from the request).
+fn restorable(answer: &AnswerSpec) -> bool {
+    !ENDPOINTS
+        .iter()
+        .any(|e| std::ptr::eq(e.answer, answer) && e.effect == aopay_core::Effect::Write)
+}
+
+/// Whether any generated endpoint answers a `Payment` (the clients then
+/// get `wait_for_final` for it).
+fn has_payments() -> bool {
+    generated().any(|e| e.answer.name == "Payment")
+}
+
 fn py_field_type(kind: FieldKind) -> String {
     match kind {
         FieldKind::Text => "Optional[str]".to_owned(),
+        FieldKind::RequiredText => "str".to_owned(),
         FieldKind::Money => "Optional[Decimal]".to_owned(),
         FieldKind::Integer => "Optional[int]".to_owned(),
         FieldKind::Bool => "Optional[bool]".to_owned(),
@@ -104,7 +128,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal, Mapping, Optional, Union, overload
 
 from . import _aopay
 
@@ -124,6 +148,11 @@ def _money(value: Optional[str]) -> Optional[Decimal]:
 
 def _money_text(value: Optional[Decimal]) -> Optional[str]:
     return None if value is None else f"{value:.2f}"
+
+
+def _bill_arg(bill: Any) -> Any:
+    # A Bill crosses as its dict: the core reads what it was fetched for, and its raw.
+    return bill.to_dict() if isinstance(bill, Bill) else bill
 "#,
     );
     for shape in answers() {
@@ -135,10 +164,22 @@ def _money_text(value: Optional[Decimal]) -> Optional[str]:
         );
         for f in shape.fields() {
             let ty = py_field_type(f.kind);
+            let mut opts = Vec::new();
             if f.personal {
-                let _ = writeln!(s, "    {}: {ty} = dataclasses.field(repr=False)", f.name);
-            } else {
+                opts.push("repr=False");
+            }
+            if a.from_request.contains(&f.name) {
+                opts.push("compare=False");
+            }
+            if opts.is_empty() {
                 let _ = writeln!(s, "    {}: {ty}", f.name);
+            } else {
+                let _ = writeln!(
+                    s,
+                    "    {}: {ty} = dataclasses.field({})",
+                    f.name,
+                    opts.join(", ")
+                );
             }
             let _ = writeln!(s, "    \"\"\"{}\"\"\"", f.doc.replace('`', "``"));
         }
@@ -159,13 +200,45 @@ def _money_text(value: Optional[Decimal]) -> Optional[str]:
             let _ = writeln!(s, "            {}={v},", f.name);
         }
         s.push_str("        )\n");
-        if shape.top {
+        if shape.top && restorable(a) {
             let method = generated()
                 .find(|e| e.answer.name == a.name)
                 .map_or("", |e| e.method);
+            let context: Vec<&FieldSpec> = shape
+                .fields()
+                .into_iter()
+                .filter(|f| a.from_request.contains(&f.name))
+                .collect();
+            let params: String = context
+                .iter()
+                .map(|f| format!(", {}: {} = None", f.name, py_field_type(f.kind)))
+                .collect();
+            let params = if params.is_empty() {
+                params
+            } else {
+                format!(", *{params}")
+            };
+            let given: String = context
+                .iter()
+                .map(|f| format!(", {:?}: {}", f.name, f.name))
+                .collect();
+            let names: Vec<String> = context.iter().map(|f| format!("``{}``", f.name)).collect();
+            let also = if names.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " The answer does not say {}: give them to pay it.",
+                    names.join(", ")
+                )
+            };
+            let read = if given.is_empty() {
+                format!("_aopay.reread({method:?}, raw)")
+            } else {
+                format!("{{**_aopay.reread({method:?}, raw){given}}}")
+            };
             let _ = write!(
                 s,
-                "\n    @classmethod\n    def from_raw(cls, raw: dict[str, Any]) -> {}:\n        \"\"\"The answer again from its ``raw`` (stored, or sent from another process).\"\"\"\n        return cls._from_answer(_aopay.reread({method:?}, raw))\n",
+                "\n    @classmethod\n    def from_raw(cls, raw: dict[str, Any]{params}) -> {}:\n        \"\"\"The answer again from its ``raw`` (stored, or sent from another process).{also}\"\"\"\n        return cls._from_answer({read})\n",
                 a.name
             );
         }
@@ -188,18 +261,30 @@ def _money_text(value: Optional[Decimal]) -> Optional[str]:
         );
         for e in generated() {
             let mut params = Vec::new();
-            for a in e.args {
+            for (i, a) in e.args.iter().enumerate() {
                 let ty = py_arg_type(a.kind);
+                if i == 0 && !positional_first(e) {
+                    params.push("*".to_owned());
+                }
                 params.push(if a.required {
                     format!("{}: {ty}", a.name)
                 } else {
                     format!("{}: Optional[{ty}] = None", a.name)
                 });
+                if i == 0 && positional_first(e) && e.args.len() > 1 {
+                    params.push("*".to_owned());
+                }
             }
             let call = e
                 .args
                 .iter()
-                .map(|a| format!("{:?}: {}", a.name, a.name))
+                .map(|a| {
+                    if a.kind == ArgKind::Bill {
+                        format!("{:?}: _bill_arg({})", a.name, a.name)
+                    } else {
+                        format!("{:?}: {}", a.name, a.name)
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(", ");
             let effect = match e.effect {
@@ -213,7 +298,7 @@ def _money_text(value: Optional[Decimal]) -> Optional[str]:
             };
             let _ = write!(
                 s,
-                "\n    {def} {}(self, *, {}) -> {}:\n        \"\"\"{}\n\n        {effect} ``{}``.\n        \"\"\"\n        return {}._from_answer({awaited}self._call({:?}, {{{call}}}))\n",
+                "\n    {def} {}(self, {}) -> {}:\n        \"\"\"{}\n\n        {effect} ``{}``.\n        \"\"\"\n        return {}._from_answer({awaited}self._call({:?}, {{{call}}}))\n",
                 e.method,
                 params.join(", "),
                 e.answer.name,
@@ -223,13 +308,43 @@ def _money_text(value: Optional[Decimal]) -> Optional[str]:
                 e.method
             );
         }
+        if has_payments() {
+            python_wait_for_payment(&mut s, is_async);
+        }
     }
     s
+}
+
+/// `wait_for_final` taking a `Payment` too: it waits through the
+/// payment's own status call (the polling is the core's).
+fn python_wait_for_payment(s: &mut String, is_async: bool) {
+    let (def, awaited) = if is_async {
+        ("async def", "await ")
+    } else {
+        ("def", "")
+    };
+    let sig = "timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None";
+    let _ = write!(
+        s,
+        r#"
+    @overload
+    {def} wait_for_final(self, reference_id: Payment, {sig}) -> Payment: ...
+    @overload
+    {def} wait_for_final(self, reference_id: str, {sig}) -> _aopay.Recharge: ...
+    {def} wait_for_final(self, reference_id: Union[Payment, str], {sig}) -> Union[Payment, _aopay.Recharge]:
+        """Poll until final, under one deadline: a ``Payment`` through its own status call (``status_call``), a reference through RechargeStatus."""
+        if isinstance(reference_id, Payment):
+            return Payment._from_answer({awaited}self._wait_payment(reference_id.status_call, reference_id.reference_id, timeout, initial_interval, max_interval))
+        return {awaited}super().wait_for_final(reference_id, timeout, initial_interval=initial_interval, max_interval=max_interval)
+"#
+    );
 }
 
 fn ts_arg_type(kind: ArgKind) -> String {
     match kind {
         ArgKind::Integer => "number".to_owned(),
+        ArgKind::Money => "string | number".to_owned(),
+        ArgKind::Bill => "Bill | Record<string, unknown>".to_owned(),
         ArgKind::CustomerNumber | ArgKind::Account => "string | number".to_owned(),
         ArgKind::Choice(options) => options
             .iter()
@@ -240,9 +355,22 @@ fn ts_arg_type(kind: ArgKind) -> String {
     }
 }
 
+/// `FetchBillInput`: one input type per method (several share an answer).
+fn input_name(e: &EndpointSpec) -> String {
+    let camel = camel_case(e.method);
+    let mut chars = camel.chars();
+    let first = chars.next().map(|c| c.to_ascii_uppercase());
+    format!(
+        "{}{}Input",
+        first.map(String::from).unwrap_or_default(),
+        chars.as_str()
+    )
+}
+
 fn ts_field_type(kind: FieldKind) -> String {
     match kind {
         FieldKind::Text | FieldKind::Money => "string | null".to_owned(),
+        FieldKind::RequiredText => "string".to_owned(),
         FieldKind::Integer => "number | null".to_owned(),
         FieldKind::Bool => "boolean | null".to_owned(),
         FieldKind::HttpStatus => "number".to_owned(),
@@ -264,14 +392,25 @@ fn node_js() -> String {
     }
     s.push_str("  }\n  for (const [name, fn] of Object.entries(methods)) {\n    Object.defineProperty(Client.prototype, name, { value: fn, writable: true, configurable: true })\n  }\n}\n");
     s.push_str("\n/**\n * The answer types' helpers: `Bill.fromRaw(raw)` reads a stored answer again.\n * `reread(method, raw)` is the native one.\n */\nmodule.exports.answers = function answers(reread) {\n  return {\n");
-    for shape in answers().iter().filter(|s| s.top) {
+    for shape in answers().iter().filter(|s| s.top && restorable(s.spec)) {
         let method = generated()
             .find(|e| e.answer.name == shape.spec.name)
             .map_or("", |e| e.method);
+        let given: String = shape
+            .spec
+            .from_request
+            .iter()
+            .map(|f| format!(", {0}: context.{0} ?? null", camel_case(f)))
+            .collect();
         let _ = writeln!(
             s,
-            "    {}: Object.freeze({{ fromRaw: (raw) => reread('{method}', raw) }}),",
-            shape.spec.name
+            "    {}: Object.freeze({{ fromRaw: {} }}),",
+            shape.spec.name,
+            if given.is_empty() {
+                format!("(raw) => reread('{method}', raw)")
+            } else {
+                format!("(raw, context = {{}}) => ({{ ...reread('{method}', raw){given} }})")
+            }
         );
     }
     s.push_str("  }\n}\n");
@@ -301,9 +440,9 @@ fn node_dts() -> String {
     for e in generated() {
         let _ = writeln!(
             s,
-            "/** The input of `{}`. */\nexport interface {}Input {{",
+            "/** The input of `{}`. */\nexport interface {} {{",
             camel_case(e.method),
-            e.answer.name
+            input_name(e)
         );
         for a in e.args {
             let opt = if a.required { "" } else { "?" };
@@ -317,22 +456,37 @@ fn node_dts() -> String {
         }
         s.push_str("}\n\n");
     }
-    for shape in answers().iter().filter(|s| s.top) {
+    for shape in answers().iter().filter(|s| s.top && restorable(s.spec)) {
         let n = shape.spec.name;
+        let context: Vec<String> = shape
+            .fields()
+            .into_iter()
+            .filter(|f| shape.spec.from_request.contains(&f.name))
+            .map(|f| format!("{}?: {}", camel_case(f.name), ts_field_type(f.kind)))
+            .collect();
+        let (param, also) = if context.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (
+                format!(", context?: {{ {} }}", context.join("; ")),
+                " The answer does not say what it was fetched for: give it in `context` to pay it."
+                    .to_owned(),
+            )
+        };
         let _ = writeln!(
             s,
-            "/** `{n}.fromRaw(raw)`: the answer again from its `raw` (stored, or sent from elsewhere). */\nexport declare const {n}: {{ fromRaw(raw: Record<string, unknown>): {n} }}\n"
+            "/** `{n}.fromRaw(raw)`: the answer again from its `raw` (stored, or sent from elsewhere).{also} */\nexport declare const {n}: {{ fromRaw(raw: Record<string, unknown>{param}): {n} }}\n"
         );
     }
     s.push_str("/** The generated methods of `Client`. */\nexport interface ClientEndpoints {\n");
     for e in generated() {
         let _ = writeln!(
             s,
-            "  /** {} (`{}`) */\n  {}(input: {}Input): Promise<{}>",
+            "  /** {} (`{}`) */\n  {}(input: {}): Promise<{}>",
             e.summary,
             e.path,
             camel_case(e.method),
-            e.answer.name,
+            input_name(e),
             e.answer.name
         );
     }
@@ -380,7 +534,7 @@ fn python_init(current: &str) -> Option<String> {
 fn node_mjs(current: &str) -> Option<String> {
     let listed: String = answers()
         .iter()
-        .filter(|s| s.top)
+        .filter(|s| s.top && restorable(s.spec))
         .map(|s| format!("  {},\n", s.spec.name))
         .collect();
     fill(current, "NAMES", &listed)

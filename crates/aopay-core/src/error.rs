@@ -303,6 +303,29 @@ impl Error {
         Self::OutcomeUnknown(Box::new(d))
     }
 
+    /// This error, for a step that came after a referenced write was sent
+    /// and answered `status` (the wait for its final status): resubmitting
+    /// is then never safe, so the result is an `OutcomeUnknown` carrying
+    /// the reference and this error's message (one that is already an
+    /// `OutcomeUnknown` with a reference is returned as it is).
+    pub fn after_payment_sent(self, status: &str, reference: &str) -> Self {
+        if let Self::OutcomeUnknown(d) = &self {
+            if d.reference_id.is_some() {
+                return self;
+            }
+        }
+        let (http, api) = (self.http_status(), self.api_code());
+        let mut d = ErrorDetails::new(format!(
+            "the payment was sent and answered {status} (reference {reference}); then: {self}"
+        ))
+        .reference_id(Some(reference.to_owned()))
+        .api_code(api);
+        if let Some(h) = http {
+            d = d.http_status(h);
+        }
+        Self::OutcomeUnknown(Box::new(d))
+    }
+
     /// This error, carrying the caller's `reference` of the write it came
     /// from (unless it names one already): the write's status call finds
     /// the transaction by it. A [`Error::Validation`] came before anything

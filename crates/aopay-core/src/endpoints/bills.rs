@@ -26,6 +26,8 @@ pub(super) static FETCH_BILL: EndpointSpec = EndpointSpec {
     name: "FetchBilPaymentDetails",
     method: "fetch_bill",
     path: "/api/AOP/FetchBilPaymentDetails",
+    registration: "RegistrationID",
+    body: &["operator", "canumber", "mode", "RegistrationID"],
     cli: &["bill", "fetch"],
     effect: Effect::Read,
     status: None,
@@ -59,6 +61,8 @@ pub(super) static FETCH_FASTAG: EndpointSpec = EndpointSpec {
     name: "FetchConsumerDetails",
     method: "fetch_fastag",
     path: "/api/AOP/FetchConsumerDetails",
+    registration: "RegistrationID",
+    body: &["operator", "canumber", "RegistrationID"],
     cli: &["fastag", "fetch"],
     effect: Effect::Read,
     status: None,
@@ -86,6 +90,7 @@ pub(super) static FETCH_FASTAG: EndpointSpec = EndpointSpec {
 static BILL: AnswerSpec = AnswerSpec {
     name: "Bill",
     doc: "A fetched bill (or FASTag): what is due and what may be paid.",
+    from_request: &["operator", "account", "mode"],
     fields: &[
         FieldSpec {
             name: "amount",

@@ -17,6 +17,8 @@ pub(super) static BROWSE_PLANS: EndpointSpec = EndpointSpec {
     name: "GetRechargeBrowsePlan",
     method: "browse_plans",
     path: "/api/AOP/V2/GetRechargeBrowsePlan",
+    registration: "RegistrationID",
+    body: &["RegistrationID", "circle", "operator", "number"],
     cli: &["plans"],
     effect: Effect::Read,
     status: None,
@@ -56,6 +58,7 @@ pub(super) static BROWSE_PLANS: EndpointSpec = EndpointSpec {
 static PLAN: AnswerSpec = AnswerSpec {
     name: "Plan",
     doc: "One recharge plan.",
+    from_request: &[],
     fields: &[
         FieldSpec {
             name: "amount",
@@ -81,6 +84,7 @@ static PLAN: AnswerSpec = AnswerSpec {
 static PLAN_CATEGORY: AnswerSpec = AnswerSpec {
     name: "PlanCategory",
     doc: "The plans of one category (\"Popular Plans\").",
+    from_request: &[],
     fields: &[
         FieldSpec {
             name: "name",
@@ -100,6 +104,7 @@ static PLAN_CATEGORY: AnswerSpec = AnswerSpec {
 static PLANS: AnswerSpec = AnswerSpec {
     name: "Plans",
     doc: "An operator's recharge plans, by category.",
+    from_request: &[],
     fields: &[FieldSpec {
         name: "categories",
         kind: FieldKind::Items(&PLAN_CATEGORY),

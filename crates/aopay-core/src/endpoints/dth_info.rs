@@ -17,6 +17,8 @@ pub(super) static DTH_INFO: EndpointSpec = EndpointSpec {
     name: "GetDthInfo",
     method: "dth_info",
     path: "/api/AOP/V2/GetDthInfo",
+    registration: "RegistrationID",
+    body: &["RegistrationID", "circle", "operator", "Opnumber"],
     cli: &["dth-info"],
     effect: Effect::Read,
     status: None,
@@ -56,6 +58,7 @@ pub(super) static DTH_INFO: EndpointSpec = EndpointSpec {
 static DTH_INFO_ANSWER: AnswerSpec = AnswerSpec {
     name: "DthInfo",
     doc: "A DTH account as the operator knows it.",
+    from_request: &[],
     fields: &[
         FieldSpec {
             name: "customer_name",

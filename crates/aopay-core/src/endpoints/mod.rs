@@ -48,6 +48,11 @@ pub struct EndpointSpec {
     pub method: &'static str,
     /// The path under the base URL.
     pub path: &'static str,
+    /// The key the registration id is sent as (the pages spell it three
+    /// ways: `RegistrationID`, `RegisterID`, `registrationID`).
+    pub registration: &'static str,
+    /// Every key of the JSON body, in the order sent.
+    pub body: &'static [&'static str],
     /// The CLI's subcommand words (`["bill", "fetch"]`): endpoints of one
     /// family share the first.
     pub cli: &'static [&'static str],
@@ -132,6 +137,11 @@ pub struct AnswerSpec {
     pub name: &'static str,
     /// One line.
     pub doc: &'static str,
+    /// The fields its request adds, which an answer read again from its
+    /// `raw` alone cannot have (what a bill was fetched for): given again
+    /// to `from_raw`, and left out of equality (the same answer is the same
+    /// bill).
+    pub from_request: &'static [&'static str],
     /// Its fields, as [`Answer::to_json_value`] writes them.
     pub fields: &'static [FieldSpec],
 }
@@ -157,6 +167,8 @@ pub struct FieldSpec {
 pub enum FieldKind {
     /// Text.
     Text,
+    /// Text that is always present (a payment's status and reference).
+    RequiredText,
     /// Exact money: decimal text (`"820.50"`) in JSON and Node, `Decimal`
     /// in Python, [`crate::Money`] in Rust.
     Money,
@@ -341,6 +353,8 @@ impl EndpointSpec {
             "name": self.name,
             "method": self.method,
             "path": self.path,
+            "registration": self.registration,
+            "body": self.body,
             "cli": self.cli,
             "effect": match self.effect { Effect::Read => "read", Effect::Write => "write" },
             "status": self.status,
@@ -420,10 +434,20 @@ mod tests {
             let mut args = std::collections::HashSet::new();
             for a in e.args {
                 assert!(args.insert(a.name), "{}: {} twice", e.method, a.name);
+                assert!(
+                    a.wire.is_empty() || e.body.contains(&a.wire),
+                    "{}: {}",
+                    e.method,
+                    a.wire
+                );
             }
+            assert!(e.body.contains(&e.registration), "{}", e.method);
             let mut fields = std::collections::HashSet::new();
             for f in e.answer_fields() {
                 assert!(fields.insert(f.name), "{}: {} twice", e.answer.name, f.name);
+            }
+            for f in e.answer.from_request {
+                assert!(fields.contains(f), "{}: no field {f}", e.answer.name);
             }
         }
         assert!(endpoint("nope").is_none());

@@ -262,15 +262,16 @@ const fn field(name: &'static str, kind: FieldKind, doc: &'static str) -> FieldS
 pub(super) static PAYMENT: AnswerSpec = AnswerSpec {
     name: "Payment",
     doc: "What a referenced write, or its status call, says about the transaction.",
+    from_request: &[],
     fields: &[
         field(
             "status",
-            FieldKind::Text,
+            FieldKind::RequiredText,
             "SUCCESS, PENDING, FAILED, REFUNDED or UNKNOWN.",
         ),
         field(
             "reference_id",
-            FieldKind::Text,
+            FieldKind::RequiredText,
             "Your reference it was sent with (`referenceid`).",
         ),
         field("txn_id", FieldKind::Text, "AOPay's transaction id."),
@@ -307,7 +308,7 @@ pub(super) static PAYMENT: AnswerSpec = AnswerSpec {
         ),
         field(
             "status_call",
-            FieldKind::Text,
+            FieldKind::RequiredText,
             "The status call that tells its fate (`bill_status`).",
         ),
     ],
@@ -359,6 +360,14 @@ pub(super) static DO_RECHARGE: EndpointSpec = EndpointSpec {
     name: "DoRecharge",
     method: "do_recharge",
     path: "/api/AOP/DoRecharge",
+    registration: "RegisterID",
+    body: &[
+        "operator",
+        "canumber",
+        "amount",
+        "referenceid",
+        "RegisterID",
+    ],
     cli: &["recharge-v1"],
     effect: Effect::Write,
     status: Some("do_recharge_status"),
@@ -401,6 +410,8 @@ pub(super) static DO_RECHARGE_STATUS: EndpointSpec = EndpointSpec {
     name: "RechargesStatus",
     method: "do_recharge_status",
     path: "/api/AOP/RechargesStatus",
+    registration: "registrationID",
+    body: &["referenceid", "registrationID"],
     cli: &["recharge-v1-status"],
     effect: Effect::Read,
     status: None,
@@ -416,6 +427,18 @@ pub(super) static PAY_BILL: EndpointSpec = EndpointSpec {
     name: "BillPaymentPaybill",
     method: "pay_bill",
     path: "/api/AOP/BillPaymentPaybill",
+    registration: "RegistrationID",
+    body: &[
+        "operator",
+        "canumber",
+        "amount",
+        "referenceid",
+        "latitude",
+        "longitude",
+        "RegistrationID",
+        "mode",
+        "bill_fetch",
+    ],
     cli: &["bill", "pay"],
     effect: Effect::Write,
     status: Some("bill_status"),
@@ -444,6 +467,8 @@ pub(super) static BILL_STATUS: EndpointSpec = EndpointSpec {
     name: "BillPaymentStatus",
     method: "bill_status",
     path: "/api/AOP/BillPaymentStatus",
+    registration: "RegistrationID",
+    body: &["referenceid", "RegistrationID"],
     cli: &["bill", "status"],
     effect: Effect::Read,
     status: None,
@@ -459,6 +484,17 @@ pub(super) static FASTAG_RECHARGE: EndpointSpec = EndpointSpec {
     name: "Recharge",
     method: "fastag_recharge",
     path: "/api/AOP/Recharge",
+    registration: "RegistrationID",
+    body: &[
+        "operator",
+        "canumber",
+        "amount",
+        "referenceid",
+        "latitude",
+        "longitude",
+        "bill_fetch",
+        "RegistrationID",
+    ],
     cli: &["fastag", "recharge"],
     effect: Effect::Write,
     status: Some("fastag_status"),
@@ -487,6 +523,8 @@ pub(super) static FASTAG_STATUS: EndpointSpec = EndpointSpec {
     name: "RechargeStatus (FASTag)",
     method: "fastag_status",
     path: "/api/AOP/RechargeStatus",
+    registration: "RegistrationID",
+    body: &["referenceid", "RegistrationID"],
     cli: &["fastag", "status"],
     effect: Effect::Read,
     status: None,
@@ -749,7 +787,8 @@ impl Payable {
             .ok_or_else(|| bad(&format!("must be the {what} a fetch returned")))?;
         let raw = obj.get("raw").and_then(Value::as_object).ok_or_else(|| {
             bad(&format!(
-                "has no `raw`: pass the {what} a fetch returned, or its JSON (`to_dict()`)"
+                "must be the {what} a fetch returned, or its JSON: a raw answer alone does not \
+                 say which account it is for (give that to `from_raw`)"
             ))
         })?;
         let operator = obj
@@ -761,7 +800,7 @@ impl Payable {
         let (Some(operator), Some(account)) = (operator, account) else {
             return Err(bad(&format!(
                 "does not say which operator and account it was fetched for: pass the {what} a \
-                 fetch returned, or its whole JSON (`to_dict()`), not only its `raw`"
+                 fetch returned, or its whole JSON, or give them to `from_raw`"
             )));
         };
         let bill_fetch = lookup(raw, &["billfetch"])
@@ -1041,7 +1080,7 @@ fn account_json_text(account: &str) -> Value {
 }
 
 macro_rules! status_read {
-    ($ty:ident, $spec:ident, $registration_key:literal, $doc:literal) => {
+    ($ty:ident, $spec:ident, $doc:literal) => {
         #[doc = $doc]
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $ty {
@@ -1075,7 +1114,10 @@ macro_rules! status_read {
             fn to_body(&self, registration_id: &RegistrationId) -> Vec<u8> {
                 let mut body = Map::new();
                 body.insert("referenceid".into(), self.reference.as_str().into());
-                body.insert($registration_key.into(), registration_id.as_str().into());
+                body.insert(
+                    Self::SPEC.registration.into(),
+                    registration_id.as_str().into(),
+                );
                 body_of(Value::Object(body))
             }
 
@@ -1093,19 +1135,16 @@ macro_rules! status_read {
 status_read!(
     DoRechargeStatusRequest,
     DO_RECHARGE_STATUS,
-    "registrationID",
     "A RechargesStatus request: the fate of a V1 recharge."
 );
 status_read!(
     BillStatusRequest,
     BILL_STATUS,
-    "RegistrationID",
     "A BillPaymentStatus request: the fate of a bill payment."
 );
 status_read!(
     FastagStatusRequest,
     FASTAG_STATUS,
-    "RegistrationID",
     "A FASTag RechargeStatus request: the fate of a FASTag top-up."
 );
 

@@ -15,6 +15,7 @@ use crate::validate::{CustomerNumber, ReferenceId, RegistrationId};
 pub(super) static RECHARGE: AnswerSpec = AnswerSpec {
     name: "Recharge",
     doc: "A readable answer about a transaction, whatever its fate.",
+    from_request: &[],
     fields: &[
         FieldSpec {
             name: "status",
@@ -53,6 +54,14 @@ pub(super) static MOBILE_RECHARGE: EndpointSpec = EndpointSpec {
     name: "MobileRecharge",
     method: "mobile_recharge",
     path: "/api/AOP/V2/MobileRecharge",
+    registration: "RegistrationID",
+    body: &[
+        "RegistrationID",
+        "ProductID",
+        "Amount",
+        "Geocode",
+        "CustomerNumber",
+    ],
     cli: &["recharge"],
     effect: Effect::Write,
     status: Some("recharge_status"),
@@ -109,6 +118,8 @@ pub(super) static RECHARGE_STATUS: EndpointSpec = EndpointSpec {
     name: "RechargeStatus",
     method: "recharge_status",
     path: "/api/AOP/V2/RechargeStatus",
+    registration: "RegistrationID",
+    body: &["RegistrationID", "ReferanceId"],
     cli: &["status"],
     effect: Effect::Read,
     status: None,
