@@ -228,20 +228,52 @@ fn endpoint_command(spec: &'static EndpointSpec) -> clap::Command {
     let name = spec.cli.last().copied().unwrap_or(spec.method);
     let mut cmd = clap::Command::new(name).about(spec.summary.trim_end_matches('.'));
     for a in spec.args {
-        let mut arg = clap::Arg::new(a.name);
-        if let ArgKind::Choice(options) = a.kind {
-            arg = arg.value_parser(clap::builder::PossibleValuesParser::new(options));
+        let mut arg = clap::Arg::new(a.name)
+            .long(kebab(a.name))
+            .help_heading("Request")
+            .value_name(a.name.to_ascii_uppercase())
+            .help(a.doc)
+            .required(a.required)
+            .allow_hyphen_values(true);
+        match a.kind {
+            ArgKind::Choice(options) => {
+                arg = arg.value_parser(clap::builder::PossibleValuesParser::new(options));
+            }
+            // The embedded sandbox has a default (see `endpoint_call`).
+            ArgKind::Geocode => arg = arg.env("AOPAY_GEOCODE").required(false),
+            ArgKind::Bill => {
+                arg = arg.value_name("FILE").help(
+                    "The fetched bill: a file holding what `--json` printed for the fetch (- for stdin)",
+                );
+            }
+            _ => {}
         }
-        cmd = cmd.arg(
-            arg.long(kebab(a.name))
-                .help_heading("Request")
-                .value_name(a.name.to_ascii_uppercase())
-                .help(a.doc)
-                .required(a.required)
-                .allow_hyphen_values(true),
-        );
+        cmd = cmd.arg(arg);
+    }
+    if spec.answer.name == "Payment" {
+        cmd = WaitArgs::augment_args(cmd);
     }
     cmd
+}
+
+/// The status command of a payment (`bill status`), for hints.
+static STATUS_HINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// A `--bill FILE` (`-`: stdin): the JSON a fetch printed.
+fn read_bill(path: &str) -> Result<serde_json::Value, Failure> {
+    let text = if path == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    }
+    .map_err(|e| ValidationError::new("bill", format!("cannot read {path}: {e}")))?;
+    serde_json::from_str(&text).map_err(|e| {
+        ValidationError::new(
+            "bill",
+            format!("{path} is not JSON ({e}): give it what `--json` printed for the fetch"),
+        )
+        .into()
+    })
 }
 
 #[tokio::main]
@@ -357,7 +389,7 @@ async fn run(
         let Some((spec, sub)) = generated else {
             return Err(other("no command given".to_owned()));
         };
-        let result = endpoint_call(&client, spec, &sub, g.json).await;
+        let result = endpoint_call(&client, spec, &sub, &g).await;
         sandbox_stop(sandbox).await;
         return result;
     };
@@ -450,25 +482,108 @@ async fn endpoint_call(
     client: &Client,
     spec: &'static EndpointSpec,
     sub: &clap::ArgMatches,
-    json: bool,
+    g: &Global,
 ) -> Result<u8, Failure> {
     let mut args = aopay_core::Args::new(Lang::Rust);
     for a in spec.args {
-        if let Some(text) = sub.get_one::<String>(a.name) {
+        let given = sub.get_one::<String>(a.name).cloned();
+        let given = match (a.kind, given) {
+            (ArgKind::Geocode, None) if g.sandbox => Some(SANDBOX_GEOCODE.to_owned()),
+            (ArgKind::Geocode, None) if a.required => {
+                return Err(ValidationError::new(
+                    a.name,
+                    "is required (use --geocode LAT,LONG or AOPAY_GEOCODE)",
+                )
+                .into());
+            }
+            (_, given) => given,
+        };
+        if let Some(text) = given {
             let value = match a.kind {
-                ArgKind::Integer => ArgValue::Int(parse_int(a.name, text)?),
-                _ => ArgValue::Text(text.clone()),
+                ArgKind::Integer => ArgValue::Int(parse_int(a.name, &text)?),
+                ArgKind::Bill => ArgValue::Json(read_bill(&text)?),
+                _ => ArgValue::Text(text),
             };
             args.set(a.name, value);
         }
     }
-    let answer = client.prepare(spec.method, &args)?.await?;
-    if json {
+    let keyed = matches!(sub.try_get_one::<String>("idempotency_key"), Ok(Some(_)));
+    if keyed && client.journal().is_none() {
+        return Err(ValidationError::new(
+            "idempotency_key",
+            "needs a journal (use --journal PATH|postgres://… or AOPAY_JOURNAL)",
+        )
+        .into());
+    }
+    let payment = spec.answer.name == "Payment";
+    let wait = if payment {
+        Some(WaitArgs::from_arg_matches(sub).map_err(|e| other(e.to_string()))?)
+    } else {
+        None
+    };
+    let wait_opts = wait.as_ref().map(wait_options).transpose()?;
+    let status_words = spec
+        .status
+        .and_then(aopay_core::endpoint)
+        .unwrap_or(spec)
+        .cli
+        .join(" ");
+    let _ = STATUS_HINT.set(if g.sandbox {
+        // A later command has a fresh embedded sandbox: nothing to check there.
+        "the embedded sandbox ends with this command; against a real or shared sandbox, run \
+`aopay {status} --reference-id {reference} --wait`"
+            .replace("{status}", &status_words)
+    } else {
+        format!("run `aopay {status_words} --reference-id {{reference}} --wait`")
+    });
+    let mut answer = client.prepare(spec.method, &args)?.await?;
+    let status = |a: &serde_json::Value| a["status"].as_str().unwrap_or_default().to_owned();
+    if let (Some(w), Some(opts)) = (&wait, wait_opts) {
+        if w.wait && answer["is_final"] == false {
+            let reference = answer["reference_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if !g.json {
+                print_fields(&spec.answer_fields().collect::<Vec<_>>(), &answer, 0);
+                out!("waiting for the final status of {reference}…");
+            }
+            let call = answer["status_call"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            // The payment was sent: whatever the wait meets, resubmitting is
+            // never safe.
+            let p = client
+                .wait_for_payment(&call, &reference, opts)
+                .await
+                .map_err(|e| e.after_payment_sent(&status(&answer), &reference))?;
+            answer = aopay_core::Answer::to_json_value(&p);
+        }
+    }
+    if g.json {
         out!("{answer}");
+    } else {
+        print_fields(&spec.answer_fields().collect::<Vec<_>>(), &answer, 0);
+    }
+    if !payment {
         return Ok(exit::SUCCESS);
     }
-    print_fields(&spec.answer_fields().collect::<Vec<_>>(), &answer, 0);
-    Ok(exit::SUCCESS)
+    let reference = answer["reference_id"].as_str().unwrap_or_default();
+    Ok(match status(&answer).as_str() {
+        "SUCCESS" => exit::SUCCESS,
+        "FAILED" | "REFUNDED" => exit::FAILED,
+        _ => {
+            if g.sandbox && !g.json {
+                out!(
+                    "not final yet (the embedded sandbox ends with this command: add --wait to follow it)"
+                );
+            } else if !g.json {
+                out!("not final yet: run `aopay {status_words} --reference-id {reference} --wait`");
+            }
+            exit::NOT_FINAL
+        }
+    })
 }
 
 /// An answer as `name  value` lines; a list as one line per item (its plain
@@ -827,10 +942,17 @@ fn report_error(f: &Failure, json: bool) {
     err!("error: {e}");
     // Only an unknown outcome may hide a payment; a conflict sent nothing.
     if matches!(e, Error::OutcomeUnknown(_)) {
-        err!(
-            "       do NOT resubmit this recharge: it may have been processed. Check its status \
+        match (STATUS_HINT.get(), e.reference_id()) {
+            (Some(hint), Some(reference)) => err!(
+                "       do NOT resubmit this payment: it may have been processed. To check its \
+status, {}.",
+                hint.replace("{reference}", reference)
+            ),
+            _ => err!(
+                "       do NOT resubmit this recharge: it may have been processed. Check its status \
 (your AOPay statement, or `aopay status REF --wait` if you have a reference)."
-        );
+            ),
+        }
     }
 }
 

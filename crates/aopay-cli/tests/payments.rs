@@ -1,0 +1,343 @@
+//! `aopay bill|fastag|recharge-v1` as a user runs them: fetch, then pay
+//! what was fetched (a file or stdin), exit codes per outcome, unknown
+//! outcomes with the reference to check, keyed payments through a journal.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use common::SandboxProcess;
+
+fn aopay(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    aopay_at(args, stdin, None)
+}
+
+/// With `geocode`, as if `AOPAY_GEOCODE` were exported.
+fn aopay_at(args: &[&str], stdin: Option<&[u8]>, geocode: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aopay"));
+    cmd.env_remove("AOPAY_GEOCODE");
+    if let Some(g) = geocode {
+        cmd.env("AOPAY_GEOCODE", g);
+    }
+    let mut child = cmd
+        .args(args)
+        .env_remove("AOPAY_REGISTRATION_ID")
+        .env_remove("AOPAY_BASE_URL")
+        .env_remove("AOPAY_JOURNAL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)))
+}
+
+/// One sandbox process for the commands of a test, so that a later command
+/// sees what an earlier one paid.
+struct Shared {
+    _sandbox: SandboxProcess,
+    url: String,
+}
+
+impl Shared {
+    fn start() -> Self {
+        let sandbox = SandboxProcess::start(&[]);
+        let url = sandbox.url.clone();
+        Self {
+            _sandbox: sandbox,
+            url,
+        }
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
+        let mut all = vec!["--base-url", &self.url, "--registration-id", "AOP-554"];
+        all.extend_from_slice(args);
+        aopay_at(&all, stdin, Some("27.2232,78.26535"))
+    }
+
+    fn fetch_bill(&self, account: &str) -> Vec<u8> {
+        let out = self.run(
+            &[
+                "--json",
+                "bill",
+                "fetch",
+                "--operator",
+                "11",
+                "--account",
+                account,
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        out.stdout
+    }
+}
+
+#[test]
+fn the_readme_bill_payment_runs_on_the_embedded_sandbox() {
+    let fetched = aopay(
+        &[
+            "bill",
+            "fetch",
+            "--sandbox",
+            "--operator",
+            "11",
+            "--account",
+            "102277100",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(fetched.status.code(), Some(0));
+    let dir = std::env::temp_dir().join(format!("aopay-cli-bill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bill.json");
+    std::fs::write(&file, &fetched.stdout).unwrap();
+    let paid = aopay(
+        &["bill", "pay", "--sandbox", "--bill", file.to_str().unwrap()],
+        None,
+    );
+    let out = text(&paid.stdout);
+    assert_eq!(paid.status.code(), Some(0), "{out}{}", text(&paid.stderr));
+    assert!(
+        out.contains("SUCCESS") && out.contains("bill_status"),
+        "{out}"
+    );
+    // The same from stdin, as JSON.
+    let paid = aopay(
+        &["bill", "pay", "--sandbox", "--bill", "-", "--json"],
+        Some(&fetched.stdout),
+    );
+    let v = json(&paid);
+    assert_eq!(v["status"], "SUCCESS");
+    assert_eq!(v["reference_id"].as_str().unwrap().len(), 25);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn each_outcome_has_its_exit_code() {
+    let sb = Shared::start();
+    for (account, extra, code, status) in [
+        ("102277100", &[][..], 0, "SUCCESS"),
+        ("9000000301", &[][..], 4, "PENDING"),
+        ("9000000301", &["--wait"][..], 0, "SUCCESS"),
+        ("9000000302", &["--wait"][..], 3, "REFUNDED"),
+        ("9000000303", &[][..], 3, "REFUNDED"),
+    ] {
+        let bill = sb.fetch_bill(account);
+        let mut args = vec!["--json", "bill", "pay", "--bill", "-"];
+        args.extend_from_slice(extra);
+        let out = sb.run(&args, Some(&bill));
+        assert_eq!(out.status.code(), Some(code), "{account} {extra:?}");
+        assert_eq!(json(&out)["status"], status, "{account} {extra:?}");
+    }
+}
+
+#[test]
+fn an_unknown_outcome_names_its_reference_and_its_status_call_resolves_it() {
+    let sb = Shared::start();
+    for (family, account, fetch) in [
+        (
+            "bill",
+            "9000000305",
+            ["bill", "fetch", "--operator", "11", "--account"],
+        ),
+        (
+            "fastag",
+            "9000000306",
+            ["fastag", "fetch", "--operator", "311", "--vehicle"],
+        ),
+    ] {
+        let mut args = vec!["--json"];
+        args.extend_from_slice(&fetch);
+        args.push(account);
+        let bill = sb.run(&args, None).stdout;
+        let (write, amount) = if family == "bill" {
+            ("pay", "820.50")
+        } else {
+            ("recharge", "500")
+        };
+        let out = sb.run(
+            &[
+                family,
+                write,
+                "--bill",
+                "-",
+                "--amount",
+                amount,
+                "--reference-id",
+                "lost-1",
+            ],
+            Some(&bill),
+        );
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(5), "{err}");
+        assert!(err.contains("do NOT resubmit"), "{err}");
+        assert!(
+            err.contains(&format!(
+                "aopay {family} status --reference-id lost-1 --wait"
+            )),
+            "{err}"
+        );
+        let status = sb.run(
+            &["--json", family, "status", "--reference-id", "lost-1"],
+            None,
+        );
+        assert_eq!(status.status.code(), Some(0), "{}", text(&status.stderr));
+        assert_eq!(json(&status)["status"], "SUCCESS");
+    }
+}
+
+#[test]
+fn refused_input_exits_2_before_anything_is_sent() {
+    let sb = Shared::start();
+    let bill = sb.fetch_bill("102277100");
+    for (args, needle) in [
+        (
+            &["bill", "pay", "--bill", "-", "--amount", "100"][..],
+            "no part payment",
+        ),
+        (
+            &["bill", "pay", "--bill", "-", "--amount", "8.2e2"][..],
+            "amount",
+        ),
+        (
+            &["bill", "pay", "--bill", "-", "--reference-id", "a b"][..],
+            "reference_id",
+        ),
+        (
+            &["bill", "pay", "--bill", "/nonexistent/bill.json"][..],
+            "cannot read",
+        ),
+        (
+            &["bill", "pay", "--bill", "-", "--idempotency-key", "k"][..],
+            "journal",
+        ),
+        (
+            &[
+                "recharge-v1",
+                "--operator",
+                "11",
+                "--number",
+                "98765",
+                "--amount",
+                "0",
+            ][..],
+            "amount",
+        ),
+    ] {
+        let out = sb.run(args, Some(&bill));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains(needle),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let raw = json(&sb.run(
+        &[
+            "--json",
+            "bill",
+            "fetch",
+            "--operator",
+            "11",
+            "--account",
+            "1",
+        ],
+        None,
+    ))["raw"]
+        .to_string();
+    let out = sb.run(&["bill", "pay", "--bill", "-"], Some(raw.as_bytes()));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("which account"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Nothing above reached the sandbox: no such payment is known.
+    let out = sb.run(&["bill", "status", "--reference-id", "a"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+}
+
+#[test]
+fn a_key_pays_once_through_the_journal() {
+    let sb = Shared::start();
+    let dir = std::env::temp_dir().join(format!("aopay-cli-pay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = dir.join("orders.db");
+    let journal = journal.to_str().unwrap();
+    let out = sb.run(
+        &[
+            "--json",
+            "--journal",
+            journal,
+            "recharge-v1",
+            "--operator",
+            "11",
+            "--number",
+            "9876543210",
+            "--amount",
+            "199.50",
+            "--idempotency-key",
+            "order-9",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let first = json(&out);
+    let again = json(&sb.run(
+        &[
+            "--json",
+            "--journal",
+            journal,
+            "recharge-v1",
+            "--operator",
+            "11",
+            "--number",
+            "9876543210",
+            "--amount",
+            "199.50",
+            "--idempotency-key",
+            "order-9",
+        ],
+        None,
+    ));
+    assert_eq!(again["reference_id"], first["reference_id"]);
+    let other = sb.run(
+        &[
+            "--journal",
+            journal,
+            "recharge-v1",
+            "--operator",
+            "11",
+            "--number",
+            "9876543210",
+            "--amount",
+            "200",
+            "--idempotency-key",
+            "order-9",
+        ],
+        None,
+    );
+    assert_eq!(other.status.code(), Some(2), "{}", text(&other.stderr));
+    assert!(text(&other.stderr).contains("different recharge or payment"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
