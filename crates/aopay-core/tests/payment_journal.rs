@@ -1,0 +1,315 @@
+//! Every referenced write through the journal, on SQLite and on a real
+//! PostgreSQL server (`AOPAY_TEST_POSTGRES`, from `scripts/postgres`;
+//! required when `CI` is set), against the sandbox over loopback: 16
+//! concurrent callers with one key pay once; a lost answer is resolved
+//! through the write's own status call; a key reused for another payment
+//! is a conflict; journals written before payments existed still open.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use aopay_core::{
+    Client, EntryState, ErrorKind, FastagRechargeRequest, FetchBillRequest, FetchFastagRequest,
+    Journal, Money, PayBillRequest, Payment, PaymentStatus, Settled,
+};
+use aopay_core::{DoRechargeRequest, Endpoint};
+use aopay_sandbox::{Sandbox, SandboxConfig};
+
+const GEO: &str = "27.2232,78.26535";
+
+fn postgres_dsn() -> Option<String> {
+    match std::env::var("AOPAY_TEST_POSTGRES") {
+        Ok(dsn) if !dsn.is_empty() => Some(dsn),
+        _ if std::env::var_os("CI").is_some() => panic!("CI must provide AOPAY_TEST_POSTGRES"),
+        _ => None,
+    }
+}
+
+fn sqlite(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("aopay-payj-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("orders.db")
+}
+
+fn unique(name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{name}-{}-{nanos}", std::process::id())
+}
+
+async fn sandbox() -> Sandbox {
+    Sandbox::start_with(
+        SandboxConfig::default(),
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .unwrap()
+}
+
+fn client(sb: &Sandbox, journal: Journal) -> Client {
+    Client::builder()
+        .registration_id("AOP-554")
+        .base_url(sb.url())
+        .timeout(Duration::from_secs(5))
+        .journal(journal)
+        .build()
+        .unwrap()
+}
+
+/// One write of each kind, keyed, for `account` (a magic one or not).
+#[derive(Clone, Copy, Debug)]
+enum Write {
+    DoRecharge,
+    PayBill,
+    FastagRecharge,
+}
+
+const WRITES: [Write; 3] = [Write::DoRecharge, Write::PayBill, Write::FastagRecharge];
+
+impl Write {
+    async fn send(
+        self,
+        c: &Client,
+        account: &str,
+        key: &str,
+    ) -> Result<Payment, aopay_core::Error> {
+        match self {
+            Self::DoRecharge => {
+                let req = DoRechargeRequest::new(11, account, Money::from_paise(1_000))?
+                    .with_idempotency_key(key)?;
+                c.pay(&req).await
+            }
+            Self::PayBill => {
+                let bill = c.call(&FetchBillRequest::new(11, account, None)?).await?;
+                c.pay(&PayBillRequest::new(&bill, None, GEO)?.with_idempotency_key(key)?)
+                    .await
+            }
+            Self::FastagRecharge => {
+                let tag = c.call(&FetchFastagRequest::new(311, account)?).await?;
+                let req = FastagRechargeRequest::new(&tag, Some(Money::from_paise(50_000)), GEO)?
+                    .with_idempotency_key(key)?;
+                c.pay(&req).await
+            }
+        }
+    }
+
+    fn sent(self, sb: &Sandbox) -> u64 {
+        let s = sb.stats();
+        match self {
+            Self::DoRecharge => s.do_recharge_requests,
+            Self::PayBill => s.pay_bill_requests,
+            Self::FastagRecharge => s.fastag_recharge_requests,
+        }
+    }
+
+    fn checked(self, sb: &Sandbox) -> u64 {
+        let s = sb.stats();
+        match self {
+            Self::DoRecharge => s.do_recharge_status_requests,
+            Self::PayBill => s.bill_status_requests,
+            Self::FastagRecharge => s.fastag_status_requests,
+        }
+    }
+
+    fn method(self) -> &'static str {
+        match self {
+            Self::DoRecharge => DoRechargeRequest::SPEC.method,
+            Self::PayBill => PayBillRequest::SPEC.method,
+            Self::FastagRecharge => FastagRechargeRequest::SPEC.method,
+        }
+    }
+}
+
+async fn sixteen_callers_one_payment(open: impl Fn() -> Journal, write: Write) {
+    let sb = sandbox().await;
+    let key = unique("sixteen");
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let c = client(&sb, open());
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            write.send(&c, "102277100", &key).await
+        }));
+    }
+    let mut references = std::collections::HashSet::new();
+    for t in tasks {
+        let p = t.await.unwrap().expect("every caller gets the one outcome");
+        assert_eq!(p.status, PaymentStatus::Success, "{write:?}");
+        references.insert(p.reference_id);
+    }
+    assert_eq!(references.len(), 1, "{write:?}: one payment for all");
+    assert_eq!(write.sent(&sb), 1, "{write:?}: sent exactly once");
+    let entry = open().get(&key).await.unwrap().unwrap();
+    assert_eq!(
+        (entry.endpoint.as_str(), entry.state),
+        (write.method(), EntryState::Final)
+    );
+    assert_eq!(
+        entry.payment.unwrap().reference_id,
+        *references.iter().next().unwrap()
+    );
+}
+
+async fn a_lost_answer_is_resolved_by_its_status_call(journal: Journal, write: Write) {
+    let sb = sandbox().await;
+    let c = client(&sb, journal.clone());
+    let key = unique("lost");
+    // Recorded, then the connection is dropped unanswered.
+    let e = write.send(&c, "9000000306", &key).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::OutcomeUnknown, "{write:?}: {e}");
+    let reference = e
+        .reference_id()
+        .expect("the reference of a lost write")
+        .to_owned();
+    let entry = journal.get(&key).await.unwrap().unwrap();
+    assert_eq!(entry.state, EntryState::Unknown);
+    assert_eq!(entry.reference_id.as_deref(), Some(reference.as_str()));
+    // Reconciling asks the write's own status call, and records the answer.
+    let report = c.reconcile_journal().await.unwrap();
+    let (_, settled) = report.iter().find(|(e, _)| e.key == key).unwrap();
+    match settled {
+        Ok(Settled::Payment(p)) => {
+            assert_eq!(
+                (p.status, p.reference_id.as_str()),
+                (PaymentStatus::Success, reference.as_str())
+            );
+        }
+        other => panic!("{write:?}: {other:?}"),
+    }
+    assert_eq!(write.checked(&sb), 1);
+    // The key again: the recorded outcome, nothing sent or checked.
+    let again = write.send(&c, "9000000306", &key).await.unwrap();
+    assert_eq!(again.reference_id, reference);
+    assert_eq!((write.sent(&sb), write.checked(&sb)), (1, 1));
+    // The same key for another amount or account: a conflict, nothing sent.
+    let e = write.send(&c, "102277100", &key).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::IdempotencyConflict);
+    assert_eq!(write.sent(&sb), 1);
+}
+
+async fn pending_then_refunded_is_resolved_without_resending(journal: Journal, write: Write) {
+    let sb = sandbox().await;
+    let c = client(&sb, journal.clone());
+    let key = unique("refund");
+    let first = write.send(&c, "9000000302", &key).await.unwrap();
+    assert_eq!(first.status, PaymentStatus::Pending);
+    // Check 1 of 2: still pending; check 2: refunded, final, not a success.
+    let again = write.send(&c, "9000000302", &key).await.unwrap();
+    assert_eq!(again.status, PaymentStatus::Pending);
+    let done = write.send(&c, "9000000302", &key).await.unwrap();
+    assert_eq!(done.status, PaymentStatus::Refunded);
+    // RechargesStatus documents no refund fields; the bill and FASTag ones do.
+    let documented = !matches!(write, Write::DoRecharge);
+    assert_eq!(done.refunded, documented.then_some(true), "{write:?}");
+    assert!(done.is_final());
+    let settled = write.send(&c, "9000000302", &key).await.unwrap();
+    assert_eq!(settled, done);
+    assert_eq!((write.sent(&sb), write.checked(&sb)), (1, 2), "{write:?}");
+    assert_eq!(
+        journal.get(&key).await.unwrap().unwrap().state,
+        EntryState::Final
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_every_write_pays_once_for_sixteen_callers() {
+    for write in WRITES {
+        let path = sqlite(&format!("sixteen-{write:?}"));
+        sixteen_callers_one_payment(|| Journal::sqlite(&path).unwrap(), write).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_every_write_pays_once_for_sixteen_callers() {
+    let Some(dsn) = postgres_dsn() else { return };
+    for write in WRITES {
+        sixteen_callers_one_payment(|| Journal::postgres(&dsn).unwrap(), write).await;
+    }
+}
+
+#[tokio::test]
+async fn every_write_lost_or_refunded_is_resolved_on_both_journals() {
+    let mut journals = vec![("sqlite", Journal::sqlite(sqlite("lost")).unwrap())];
+    if let Some(dsn) = postgres_dsn() {
+        journals.push(("postgres", Journal::postgres(&dsn).unwrap()));
+    }
+    for (_, journal) in journals {
+        for write in WRITES {
+            a_lost_answer_is_resolved_by_its_status_call(journal.clone(), write).await;
+            pending_then_refunded_is_resolved_without_resending(journal.clone(), write).await;
+        }
+    }
+}
+
+const V1_SCHEMA: &str = "CREATE TABLE aopay_journal_meta (version INTEGER NOT NULL);
+    CREATE TABLE aopay_journal (
+        key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, state TEXT NOT NULL,
+        status TEXT, reference_id TEXT, txn_id TEXT, ackno TEXT, message TEXT,
+        api_code BIGINT, http_status BIGINT, raw TEXT, reason TEXT,
+        created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, deadline_at BIGINT NOT NULL);
+    INSERT INTO aopay_journal_meta (version) VALUES (1);
+    INSERT INTO aopay_journal VALUES ('old-order', 'fnv1a64:0', 'final', 'SUCCESS', 'AOP554R1',
+        'T1', '7', 'ok', 1, 200, '{\"ReferanceID\":\"AOP554R1\",\"data\":{\"status\":\"SUCCESS\"}}',
+        NULL, 1, 2, 3);";
+
+#[tokio::test]
+async fn a_journal_written_before_payments_opens_and_reads_its_recharges() {
+    let path = sqlite("v1");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(V1_SCHEMA)
+        .unwrap();
+    let j = Journal::sqlite(&path).unwrap();
+    let old = j.get("old-order").await.unwrap().unwrap();
+    assert_eq!(old.endpoint, "mobile_recharge");
+    assert_eq!(
+        old.recharge.unwrap().reference_id.as_deref(),
+        Some("AOP554R1")
+    );
+    assert!(old.payment.is_none());
+    drop(j);
+    // Reopened (migrated already): the same.
+    let j = Journal::sqlite(&path).unwrap();
+    assert_eq!(
+        j.get("old-order").await.unwrap().unwrap().endpoint,
+        "mobile_recharge"
+    );
+
+    let Some(dsn) = postgres_dsn() else { return };
+    let (admin, conn) = tokio_postgres::connect(&dsn, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let db = format!("aopay_v1_{}", std::process::id());
+    let _ = admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
+        .await;
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .await
+        .unwrap();
+    let old_dsn = match dsn.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{db}"),
+        None => panic!("{dsn}"),
+    };
+    let (c, conn) = tokio_postgres::connect(&old_dsn, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let task = tokio::spawn(conn);
+    c.batch_execute(V1_SCHEMA).await.unwrap();
+    drop(c);
+    let _ = task.await;
+    let j = Journal::postgres(&old_dsn).unwrap();
+    let old = j.get("old-order").await.unwrap().unwrap();
+    assert_eq!(old.endpoint, "mobile_recharge");
+    assert_eq!(old.recharge.unwrap().status, aopay_core::Status::Success);
+    drop(j);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .await
+        .unwrap();
+}
