@@ -1,7 +1,7 @@
 //! A fault-injecting TCP proxy for HTTP/1.1 between a client and the
 //! sandbox. It reads each request whole (keeping the client's connection
 //! alive between requests, as a gateway would),
-//! finds its `CustomerNumber`, and applies the fault the run assigned to that
+//! finds its `CustomerNumber` (or a payment's `canumber`), and applies the fault the run assigned to that
 //! number: the run can then check every outcome against what happened.
 
 pub mod nginx;
@@ -159,11 +159,16 @@ async fn read_message(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
     }
 }
 
+/// The number a call's fault is planned by: a recharge's `CustomerNumber`,
+/// or a referenced write's `canumber` (a JSON number or digits as text).
 fn customer_number(request: &[u8]) -> Option<u64> {
     let text = String::from_utf8_lossy(request);
-    let at = text.find("\"CustomerNumber\":")? + "\"CustomerNumber\":".len();
+    let at = ["\"CustomerNumber\":", "\"canumber\":"]
+        .iter()
+        .find_map(|key| text.find(key).map(|i| i + key.len()))?;
     text[at..]
         .trim_start()
+        .trim_start_matches('"')
         .chars()
         .take_while(char::is_ascii_digit)
         .collect::<String>()

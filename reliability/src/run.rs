@@ -210,6 +210,25 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// How a Rust referenced write (`do_recharge`, `pay_bill`,
+    /// `fastag_recharge`) ended: `Payment SUCCESS` and the like.
+    pub fn of_payment(
+        number: u64,
+        result: &Result<aopay_core::Payment, aopay_core::Error>,
+        elapsed: Duration,
+    ) -> Self {
+        let (outcome, retry_safe) = match result {
+            Ok(p) => (format!("Payment {}", p.status), None),
+            Err(e) => (e.kind().class_name().to_owned(), Some(e.retry_safe())),
+        };
+        Self {
+            number,
+            outcome,
+            retry_safe,
+            elapsed,
+        }
+    }
+
     /// How a Rust call ended.
     pub fn of(
         number: u64,
@@ -275,6 +294,51 @@ pub fn check_scenario(
     concurrency: usize,
     scenario: Scenario,
 ) -> Report {
+    let received = |n: u64| sandbox.recharges_for(n);
+    let total = sandbox.stats().recharge_requests;
+    check_received(
+        label,
+        plan,
+        outcomes,
+        &received,
+        total,
+        concurrency,
+        scenario,
+    )
+}
+
+/// [`check`] for referenced writes: what the sandbox received is counted
+/// by `canumber` (the call's number).
+pub fn check_payments(
+    label: &str,
+    plan: &[(u64, Option<Fault>)],
+    outcomes: &[Outcome],
+    sandbox: &Sandbox,
+    concurrency: usize,
+) -> Report {
+    let received = |n: u64| sandbox.payments_for(&n.to_string());
+    let s = sandbox.stats();
+    let total = s.do_recharge_requests + s.pay_bill_requests + s.fastag_recharge_requests;
+    check_received(
+        label,
+        plan,
+        outcomes,
+        &received,
+        total,
+        concurrency,
+        Scenario::Faults,
+    )
+}
+
+fn check_received(
+    label: &str,
+    plan: &[(u64, Option<Fault>)],
+    outcomes: &[Outcome],
+    received_for: &dyn Fn(u64) -> u64,
+    total_received: u64,
+    concurrency: usize,
+    scenario: Scenario,
+) -> Report {
     let faults: std::collections::HashMap<u64, Option<Fault>> = plan.iter().copied().collect();
     let mut matrix: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     let mut violations = Vec::new();
@@ -295,7 +359,8 @@ pub fn check_scenario(
             violations.push(format!("{}: not a planned number", o.number));
             continue;
         };
-        let received = sandbox.recharges_for(o.number);
+        let received = received_for(o.number);
+        let answered = o.outcome.starts_with("Recharge ") || o.outcome.starts_with("Payment ");
         let fault_name = fault.map_or_else(|| "refused connection".to_owned(), Fault::name);
         let fault_key = if fault_name.starts_with("status") {
             fault_name.clone()
@@ -323,7 +388,7 @@ pub fn check_scenario(
                 "{number} ({fault_name}): received {received} times"
             ));
         }
-        let documented = if o.outcome.starts_with("Recharge ") {
+        let documented = if answered {
             o.retry_safe.is_none()
         } else {
             DOCUMENTED_ERRORS
@@ -336,7 +401,7 @@ pub fn check_scenario(
                 o.outcome, o.retry_safe
             ));
         }
-        if scenario != Scenario::Faults && !o.outcome.starts_with("Recharge ") {
+        if scenario != Scenario::Faults && !answered {
             violations.push(format!(
                 "{number} ({}): failed with {}",
                 scenario.describe(),
@@ -348,7 +413,8 @@ pub fn check_scenario(
         }
         match o.retry_safe {
             None if received != 1 => violations.push(format!(
-                "{number} ({fault_name}): Recharge but received {received}"
+                "{number} ({fault_name}): {} but received {received}",
+                o.outcome
             )),
             Some(true) if received != 0 => violations.push(format!(
                 "{number} ({fault_name}): {} says retry-safe but the sandbox received it",
@@ -358,7 +424,7 @@ pub fn check_scenario(
         }
     }
     let mut text = format!(
-        "{label}: {} recharges {}, {concurrency} in flight, timeout {TIMEOUT:?}\n\n",
+        "{label}: {} calls {}, {concurrency} in flight, timeout {TIMEOUT:?}\n\n",
         plan.len(),
         scenario.describe()
     );
@@ -369,8 +435,8 @@ pub fn check_scenario(
     }
     let slowest = outcomes.iter().map(|o| o.elapsed).max().unwrap_or_default();
     text.push_str(&format!(
-        "\nsandbox received {} recharges for {} calls; slowest call {slowest:?}; violations: {}\n",
-        sandbox.stats().recharge_requests,
+        "\nsandbox received {} writes for {} calls; slowest call {slowest:?}; violations: {}\n",
+        total_received,
         plan.len(),
         violations.len()
     ));
@@ -379,7 +445,7 @@ pub fn check_scenario(
         .map(|(f, c)| format!("{f}: {c}"))
         .collect();
     text.push_str(&format!(
-        "retry_safe=false although the sandbox never received the recharge: {} ({})\n",
+        "retry_safe=false although the sandbox never received the write: {} ({})\n",
         unknown_unreceived.values().sum::<u64>(),
         if cells.is_empty() {
             "none".to_owned()

@@ -103,6 +103,8 @@ pub(crate) struct State {
     fastag_recharge_requests: AtomicU64,
     fastag_status_requests: AtomicU64,
     payments: Mutex<payments::PaymentLedger>,
+    /// Referenced writes received, by `canumber`.
+    payments_by_account: Mutex<HashMap<String, u64>>,
     unauthorized_requests: AtomicU64,
     rejected_requests: AtomicU64,
     /// Issued bearer tokens and when each expires.
@@ -141,6 +143,13 @@ impl State {
         }
     }
 
+    pub(crate) fn payments_for(&self, account: &str) -> u64 {
+        lock(&self.payments_by_account)
+            .get(account)
+            .copied()
+            .unwrap_or(0)
+    }
+
     pub(crate) fn recharges_for(&self, customer_number: u64) -> u64 {
         lock(&self.by_number)
             .get(&customer_number)
@@ -151,6 +160,7 @@ impl State {
     pub(crate) fn reset(&self) {
         *lock(&self.txns) = Ledger::default();
         *lock(&self.payments) = payments::PaymentLedger::default();
+        lock(&self.payments_by_account).clear();
         lock(&self.by_number).clear();
         for c in [
             &self.do_recharge_requests,

@@ -234,6 +234,12 @@ impl Sandbox {
         self.state.stats()
     }
 
+    /// How many well-formed referenced writes (DoRecharge, bill payments,
+    /// FASTag top-ups, a reused reference too) named this `canumber`.
+    pub fn payments_for(&self, account: &str) -> u64 {
+        self.state.payments_for(account)
+    }
+
     /// How many well-formed recharge requests named this customer number.
     pub fn recharges_for(&self, customer_number: u64) -> u64 {
         self.state.recharges_for(customer_number)

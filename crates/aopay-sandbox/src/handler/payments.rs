@@ -262,6 +262,9 @@ impl State {
         amount: u64,
     ) -> Result<Answer, Rejection> {
         tracing::debug!(target: "aopay_sandbox", account = %mask_text(&account), amount, ?family, "payment received");
+        *lock(&self.payments_by_account)
+            .entry(account.clone())
+            .or_default() += 1;
         let scenario = payment_scenario_for(&account);
         if scenario == PaymentScenario::InsufficientBalance {
             return Ok(refuse(4, "Insufficient balance in wallet"));
