@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const readme = readFileSync(join(here, '..', '..', 'README.md'), 'utf8')
-const section = readme.split('## Node quick start')[1]
-const snippet = /```js\n([\s\S]*?)```/.exec(section)?.[1]
+const snippetOf = (heading) => /```js\n([\s\S]*?)```/.exec(readme.split(heading)[1] ?? '')?.[1]
+const snippet = snippetOf('## Node quick start')
 // Inside the package, so that `import 'aopay'` resolves to it by name.
 const dir = join(here, '.readme')
 
@@ -28,4 +28,19 @@ test('the quick start runs and type-checks strictly', (t) => {
   const tsc = join(here, '..', 'node_modules', 'typescript', 'bin', 'tsc')
   execFileSync(process.execPath, [tsc, '--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext',
     '--target', 'es2022', '--types', 'node', '--skipLibCheck', 'false', join(dir, 'quickstart.mts')], { encoding: 'utf8', timeout: 120000 })
+})
+
+test('the bill payment runs and type-checks strictly', (t) => {
+  const bill = snippetOf('## Paying a bill')
+  assert.ok(bill && bill.includes('payBill'))
+  const billDir = join(here, '.readme-bill')
+  mkdirSync(billDir, { recursive: true })
+  t.after(() => rmSync(billDir, { recursive: true, force: true }))
+  writeFileSync(join(billDir, 'bill.mjs'), bill)
+  const out = execFileSync(process.execPath, [join(billDir, 'bill.mjs')], { encoding: 'utf8', timeout: 60000 })
+  assert.match(out.trim().split('\n').at(-1), /^SUCCESS \d{25} OP/)
+  writeFileSync(join(billDir, 'bill.mts'), bill)
+  const tsc = join(here, '..', 'node_modules', 'typescript', 'bin', 'tsc')
+  execFileSync(process.execPath, [tsc, '--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+    '--target', 'es2022', '--types', 'node', '--skipLibCheck', 'false', join(billDir, 'bill.mts')], { encoding: 'utf8', timeout: 120000 })
 })

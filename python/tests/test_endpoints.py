@@ -175,7 +175,7 @@ def test_a_cancelled_read_stops_and_the_client_stays_usable(sandbox: aopay.Sandb
     asyncio.run(main())
 
 
-@pytest.mark.parametrize("heading", ["### Credentials from a provider", "## 8."])
+@pytest.mark.parametrize("heading", ["### Credentials from a provider", "## 8.", "## 9."])
 def test_the_guides_snippets_run(heading: str) -> None:
     import re
     from pathlib import Path

@@ -341,3 +341,48 @@ fn a_key_pays_once_through_the_journal() {
     assert!(text(&other.stderr).contains("different recharge or payment"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The README's bill payment, its shell lines as written (those on the
+/// embedded sandbox), in a scratch directory with `aopay` on the PATH.
+#[test]
+fn the_readme_shell_lines_run_as_written() {
+    let readme = include_str!("../../../README.md");
+    let section = readme.split("## Paying a bill").nth(1).unwrap();
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let lines: Vec<&str> = block.lines().filter(|l| l.contains("--sandbox")).collect();
+    assert_eq!(lines.len(), 2, "{block}");
+    let dir = std::env::temp_dir().join(format!("aopay-cli-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_aopay"))
+        .parent()
+        .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for line in lines {
+        let out = Command::new("sh")
+            .args(["-c", line])
+            .current_dir(&dir)
+            .env("PATH", &path)
+            .env_remove("AOPAY_GEOCODE")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{line}: {}", text(&out.stderr));
+        if line.contains("bill pay") {
+            assert!(
+                text(&out.stdout).contains("SUCCESS"),
+                "{}",
+                text(&out.stdout)
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

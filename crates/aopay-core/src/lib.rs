@@ -1,7 +1,8 @@
 //! # aopay-core
 //!
-//! A typed, validated client for the AOPay recharge API. Each endpoint is
-//! one entry of [`ENDPOINTS`] (MobileRecharge, RechargeStatus, GetDthInfo),
+//! A typed, validated client for the AOPay recharge and bill-payment API.
+//! Each endpoint is one entry of [`ENDPOINTS`] (recharges, lookups, bills,
+//! FASTags; the referenced writes answer a [`Payment`] through [`Client::pay`]),
 //! sent through one call path ([`Client::call`]; reads retried under one
 //! deadline, writes sent once). A recharge ends in a [`Recharge`] (the API
 //! answered about a transaction, whatever its fate) or an [`Error`] that

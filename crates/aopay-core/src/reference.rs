@@ -1,4 +1,4 @@
-//! The caller's reference of a write (`referenceid`, docs/protocol.md §6):
+//! The caller's reference of a write (`referenceid`, docs/protocol.md §8):
 //! given, or generated here so that no two writes anywhere share one.
 
 use std::sync::Mutex;

@@ -1,6 +1,6 @@
 //! The writes that carry the caller's reference (DoRecharge,
 //! BillPaymentPaybill, FASTag Recharge) and their status reads
-//! (docs/protocol.md §6): all six answer a [`Payment`].
+//! (docs/protocol.md §8): all six answer a [`Payment`].
 
 use serde_json::{Map, Value};
 
@@ -16,7 +16,7 @@ use crate::parse::{Answered, Effect, first_text, flag, lookup};
 use crate::reference::ClientReference;
 use crate::validate::{Geocode, IdempotencyKey, RegistrationId, mask_digits};
 
-/// The fate of a referenced write (docs/protocol.md §6).
+/// The fate of a referenced write (docs/protocol.md §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PaymentStatus {
     /// Done: paid (final).
