@@ -241,7 +241,11 @@ impl State {
             ));
         }
         if req.method() != Method::POST {
-            return Ok(self.reject(StatusCode::METHOD_NOT_ALLOWED, 405, "use POST"));
+            // RFC 9110 §15.5.6: a 405 says which methods the resource takes.
+            let mut a = self.reject(StatusCode::METHOD_NOT_ALLOWED, 405, "use POST");
+            a.headers_mut()
+                .insert(hyper::header::ALLOW, HeaderValue::from_static("POST"));
+            return Ok(a);
         }
         if !self.authorized(&req) {
             self.unauthorized_requests.fetch_add(1, Ordering::SeqCst);
