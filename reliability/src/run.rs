@@ -209,34 +209,33 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
-impl Outcome {
-    /// How a Rust referenced write (`do_recharge`, `pay_bill`,
-    /// `fastag_recharge`) ended: `Payment SUCCESS` and the like.
-    pub fn of_payment(
-        number: u64,
-        result: &Result<aopay_core::Payment, aopay_core::Error>,
-        elapsed: Duration,
-    ) -> Self {
-        let (outcome, retry_safe) = match result {
-            Ok(p) => (format!("Payment {}", p.status), None),
-            Err(e) => (e.kind().class_name().to_owned(), Some(e.retry_safe())),
-        };
-        Self {
-            number,
-            outcome,
-            retry_safe,
-            elapsed,
-        }
-    }
+/// An answer, as a run's outcome names it (`Recharge SUCCESS`).
+pub trait Answered {
+    /// The type and its status.
+    fn describe(&self) -> String;
+}
 
-    /// How a Rust call ended.
-    pub fn of(
+impl Answered for aopay_core::Recharge {
+    fn describe(&self) -> String {
+        format!("Recharge {}", self.status)
+    }
+}
+
+impl Answered for aopay_core::Payment {
+    fn describe(&self) -> String {
+        format!("Payment {}", self.status)
+    }
+}
+
+impl Outcome {
+    /// How a Rust call ended: a recharge or a referenced write.
+    pub fn of<A: Answered>(
         number: u64,
-        result: &Result<aopay_core::Recharge, aopay_core::Error>,
+        result: &Result<A, aopay_core::Error>,
         elapsed: Duration,
     ) -> Self {
         let (outcome, retry_safe) = match result {
-            Ok(r) => (format!("Recharge {}", r.status), None),
+            Ok(a) => (a.describe(), None),
             Err(e) => (e.kind().class_name().to_owned(), Some(e.retry_safe())),
         };
         Self {

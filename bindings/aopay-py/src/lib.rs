@@ -239,9 +239,13 @@ impl PyClient {
         initial_interval: Option<&Bound<'py, PyAny>>,
         max_interval: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let opts = wait_options(timeout, initial_interval, max_interval)?;
-        let status_call = convert::text_from_py("status_call", status_call)?;
-        let reference = convert::text_from_py("reference_id", reference_id)?;
+        let (status_call, reference, opts) = payment_wait(
+            status_call,
+            reference_id,
+            timeout,
+            initial_interval,
+            max_interval,
+        )?;
         let client = self.inner.clone();
         let v = block_on_interruptibly(py, runtime::this_process(&self.rt)?, async move {
             let p = client
@@ -390,9 +394,13 @@ impl PyAsyncClient {
         initial_interval: Option<&Bound<'_, PyAny>>,
         max_interval: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<AsyncCall> {
-        let opts = wait_options(timeout, initial_interval, max_interval)?;
-        let status_call = convert::text_from_py("status_call", status_call)?;
-        let reference = convert::text_from_py("reference_id", reference_id)?;
+        let (status_call, reference, opts) = payment_wait(
+            status_call,
+            reference_id,
+            timeout,
+            initial_interval,
+            max_interval,
+        )?;
         let client = self.inner.clone();
         let call = async move {
             let p = client
@@ -666,6 +674,21 @@ fn reread<'py>(
     })?;
     let value = convert::json_from_py("raw", raw)?;
     json_to_py(py, &spec.reread(value).map_err(to_py_err)?)
+}
+
+/// `_wait_payment`'s arguments, checked (both clients).
+fn payment_wait(
+    status_call: &Bound<'_, PyAny>,
+    reference_id: &Bound<'_, PyAny>,
+    timeout: Option<&Bound<'_, PyAny>>,
+    initial_interval: Option<&Bound<'_, PyAny>>,
+    max_interval: Option<&Bound<'_, PyAny>>,
+) -> PyResult<(String, String, aopay_core::WaitOptions)> {
+    Ok((
+        convert::text_from_py("status_call", status_call)?,
+        convert::text_from_py("reference_id", reference_id)?,
+        wait_options(timeout, initial_interval, max_interval)?,
+    ))
 }
 
 #[pymodule]

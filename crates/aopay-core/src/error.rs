@@ -286,21 +286,13 @@ impl Error {
     /// message. An `OutcomeUnknown` that already carries a reference is
     /// returned as it is.
     pub fn after_recharge_sent(self, recharge: &crate::Recharge) -> Self {
-        if let Self::OutcomeUnknown(d) = &self {
-            if d.reference_id.is_some() {
-                return self;
-            }
-        }
-        let reference = recharge.reference_id.clone();
-        let d = ErrorDetails::new(format!(
-            "the recharge was sent and answered {} (reference {}); then: {self}",
-            recharge.status,
-            reference.as_deref().unwrap_or("none given")
-        ))
-        .reference_id(reference)
-        .http_status(recharge.http_status)
-        .api_code(recharge.api_code);
-        Self::OutcomeUnknown(Box::new(d))
+        let answered = (recharge.http_status, recharge.api_code);
+        self.after_sent(
+            "recharge",
+            recharge.status.as_str(),
+            recharge.reference_id.as_deref(),
+            Some(answered),
+        )
     }
 
     /// This error, for a step that came after a referenced write was sent
@@ -309,16 +301,31 @@ impl Error {
     /// the reference and this error's message (one that is already an
     /// `OutcomeUnknown` with a reference is returned as it is).
     pub fn after_payment_sent(self, status: &str, reference: &str) -> Self {
+        self.after_sent("payment", status, Some(reference), None)
+    }
+
+    /// The `OutcomeUnknown` of a step after a `what` was sent and answered
+    /// `status`, with that answer's HTTP status and API code when known
+    /// (else this error's).
+    fn after_sent(
+        self,
+        what: &str,
+        status: &str,
+        reference: Option<&str>,
+        answered: Option<(u16, Option<i64>)>,
+    ) -> Self {
         if let Self::OutcomeUnknown(d) = &self {
             if d.reference_id.is_some() {
                 return self;
             }
         }
-        let (http, api) = (self.http_status(), self.api_code());
+        let (http, api) =
+            answered.map_or((self.http_status(), self.api_code()), |(h, a)| (Some(h), a));
         let mut d = ErrorDetails::new(format!(
-            "the payment was sent and answered {status} (reference {reference}); then: {self}"
+            "the {what} was sent and answered {status} (reference {}); then: {self}",
+            reference.unwrap_or("none given")
         ))
-        .reference_id(Some(reference.to_owned()))
+        .reference_id(reference.map(str::to_owned))
         .api_code(api);
         if let Some(h) = http {
             d = d.http_status(h);

@@ -246,7 +246,7 @@ async fn payments_run(n: u64, seed: u64) {
                     .expect("client");
                 let started = Instant::now();
                 let result = pay(&client, i, &number.to_string()).await;
-                let mut outcome = Outcome::of_payment(number, &result, started.elapsed());
+                let mut outcome = Outcome::of(number, &result, started.elapsed());
                 match &result {
                     Err(e) if e.reference_id().is_none() => {
                         // Every error of a referenced write names its reference.

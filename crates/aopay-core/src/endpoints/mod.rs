@@ -11,9 +11,11 @@
 //! [`ENDPOINTS`].
 
 mod args;
+mod bill_payments;
 mod bills;
 mod browse_plans;
 mod dth_info;
+mod payment;
 mod payments;
 mod recharge;
 
@@ -28,13 +30,14 @@ use crate::parse::{Answered, Effect};
 use crate::validate::RegistrationId;
 
 pub use args::{ArgValue, Args, Lang};
+pub use bill_payments::{FastagRechargeRequest, PayBillRequest};
 pub use bills::{Bill, FetchBillRequest, FetchFastagRequest};
 pub use browse_plans::{BrowsePlansRequest, Plan, PlanCategory, Plans};
 pub use dth_info::{DthInfo, DthInfoRequest};
+pub use payment::{Payment, PaymentStatus};
 pub use payments::{
-    BillStatusRequest, DoRechargeRequest, DoRechargeStatusRequest, FastagRechargeRequest,
-    FastagStatusRequest, PayBillRequest, Payment, PaymentStatus, PaymentStatusRead,
-    ReferencedWrite,
+    BillStatusRequest, DoRechargeRequest, DoRechargeStatusRequest, FastagStatusRequest,
+    PaymentStatusRead, ReferencedWrite,
 };
 pub use recharge::RechargeStatus;
 

@@ -176,73 +176,36 @@ impl State {
     /// BillPaymentPaybill: `operator`, `canumber`, `amount`, `referenceid`,
     /// `latitude`, `longitude`, `RegistrationID`, `mode`, `bill_fetch`.
     pub(super) async fn pay_bill(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
-        only_keys(
-            obj,
-            &[
-                "operator",
-                "canumber",
-                "amount",
-                "referenceid",
-                "latitude",
-                "longitude",
-                "RegistrationID",
-                "mode",
-                "bill_fetch",
-            ],
-        )?;
-        required_str(obj, "RegistrationID")?;
-        operator_code(obj)?;
-        let account = account_number(obj, false)?;
-        let amount = amount_paise(obj)?;
-        let reference = reference(obj)?;
-        coordinate(obj, "latitude", 90.0)?;
-        coordinate(obj, "longitude", 180.0)?;
+        let w = BillWrite::read(obj, &["mode"], false)?;
         let mode = required_str(obj, "mode")?;
         if mode != "online" && mode != "offline" {
             return Err(Rejection::Bad(
                 "mode must be \"online\" or \"offline\"".to_owned(),
             ));
         }
-        let fetched = bill_fetch(obj)?;
         self.pay_bill_requests.fetch_add(1, Ordering::SeqCst);
-        if truthy(fetched.get("acceptPayment")) == Some(false) {
+        if truthy(w.fetched.get("acceptPayment")) == Some(false) {
             return Ok(refuse(3, "This bill does not accept a payment"));
         }
-        let due = paise_of_text(fetched.get("billAmount"));
-        if truthy(fetched.get("acceptPartPay")) == Some(false) && due.is_some_and(|d| d != amount) {
+        let due = paise_of_text(w.fetched.get("billAmount"));
+        if truthy(w.fetched.get("acceptPartPay")) == Some(false)
+            && due.is_some_and(|d| d != w.amount)
+        {
             return Ok(refuse(3, "Amount must equal the bill amount"));
         }
-        self.pay(Family::Bill, reference, account, amount).await
+        self.pay(Family::Bill, w.reference, w.account, w.amount)
+            .await
     }
 
-    /// FASTag Recharge: `operator`, `canumber`, `amount` (a number or
-    /// text), `referenceid`, `latitude`, `longitude`, `bill_fetch`,
+    /// FASTag Recharge: `operator`, `canumber` (text), `amount` (a number
+    /// or text), `referenceid`, `latitude`, `longitude`, `bill_fetch`,
     /// `RegistrationID`.
     pub(super) async fn fastag_recharge(
         &self,
         obj: &Map<String, Value>,
     ) -> Result<Answer, Rejection> {
-        only_keys(
-            obj,
-            &[
-                "operator",
-                "canumber",
-                "amount",
-                "referenceid",
-                "latitude",
-                "longitude",
-                "bill_fetch",
-                "RegistrationID",
-            ],
-        )?;
-        required_str(obj, "RegistrationID")?;
-        operator_code(obj)?;
-        let vehicle = account_number(obj, true)?;
-        let amount = amount_paise(obj)?;
-        let reference = reference(obj)?;
-        coordinate(obj, "latitude", 90.0)?;
-        coordinate(obj, "longitude", 180.0)?;
-        let fetched = bill_fetch(obj)?;
+        let w = BillWrite::read(obj, &[], true)?;
+        let (fetched, amount, reference, vehicle) = (w.fetched, w.amount, w.reference, w.account);
         self.fastag_recharge_requests.fetch_add(1, Ordering::SeqCst);
         let min = paise_of_text(fetched.get("minBillAmount"));
         let max = paise_of_text(fetched.get("maxBillAmount"));
@@ -382,6 +345,51 @@ impl State {
             StatusCode::OK,
             &json!({"response_code": code, "status": true, "data": data, "message": message}),
         ))
+    }
+}
+
+/// What both bill writes carry, checked: the account, the amount in paise,
+/// the reference and the `bill_fetch` sent back.
+struct BillWrite<'a> {
+    account: String,
+    amount: u64,
+    reference: String,
+    fetched: &'a Map<String, Value>,
+}
+
+impl<'a> BillWrite<'a> {
+    /// `extra`: the keys this write takes besides the shared ones;
+    /// `text_account`: `canumber` must be a string (a vehicle).
+    fn read(
+        obj: &'a Map<String, Value>,
+        extra: &[&str],
+        text_account: bool,
+    ) -> Result<Self, Rejection> {
+        const SHARED: [&str; 8] = [
+            "operator",
+            "canumber",
+            "amount",
+            "referenceid",
+            "latitude",
+            "longitude",
+            "RegistrationID",
+            "bill_fetch",
+        ];
+        let keys: Vec<&str> = SHARED.iter().chain(extra).copied().collect();
+        only_keys(obj, &keys)?;
+        required_str(obj, "RegistrationID")?;
+        operator_code(obj)?;
+        let account = account_number(obj, text_account)?;
+        let amount = amount_paise(obj)?;
+        let reference = reference(obj)?;
+        coordinate(obj, "latitude", 90.0)?;
+        coordinate(obj, "longitude", 180.0)?;
+        Ok(Self {
+            account,
+            amount,
+            reference,
+            fetched: bill_fetch(obj)?,
+        })
     }
 }
 

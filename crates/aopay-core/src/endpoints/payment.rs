@@ -1,0 +1,398 @@
+//! `Payment`: what a referenced write, or its status call, says about the
+//! transaction (docs/protocol.md §8), and how that is read.
+
+use serde_json::Value;
+
+use super::{AnswerMeta, AnswerSpec, FieldKind, FieldSpec};
+use crate::error::Error;
+use crate::money::Money;
+use crate::parse::{Answered, first_text, flag, lookup};
+
+/// The fate of a referenced write (docs/protocol.md §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaymentStatus {
+    /// Done: paid (final).
+    Success,
+    /// Still in process: its status call will tell.
+    Pending,
+    /// Done: not paid (final).
+    Failed,
+    /// Done: it failed and the wallet was credited back (final, not a
+    /// success).
+    Refunded,
+    /// The API's word was not one we know: its status call will tell.
+    Unknown,
+}
+
+impl PaymentStatus {
+    /// A status word, case-insensitively.
+    pub fn from_api(text: &str) -> Self {
+        match text.trim().to_ascii_uppercase().as_str() {
+            "SUCCESS" | "SUCCESSFUL" => Self::Success,
+            "FAILED" | "FAILURE" => Self::Failed,
+            "PENDING" | "PROCESSING" | "INITIATED" => Self::Pending,
+            "REFUNDED" | "REFUND" | "REVERSED" => Self::Refunded,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// `response_code` as the bill-payment pages define it: 0 refunded,
+    /// 1 success, 2 pending.
+    fn from_code(code: i64) -> Option<Self> {
+        match code {
+            0 => Some(Self::Refunded),
+            1 => Some(Self::Success),
+            2 => Some(Self::Pending),
+            _ => None,
+        }
+    }
+
+    /// `SUCCESS`, `PENDING`, `FAILED`, `REFUNDED` or `UNKNOWN`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "SUCCESS",
+            Self::Pending => "PENDING",
+            Self::Failed => "FAILED",
+            Self::Refunded => "REFUNDED",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// `SUCCESS`, `FAILED` and `REFUNDED` are final.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Success | Self::Failed | Self::Refunded)
+    }
+}
+
+impl std::fmt::Display for PaymentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a referenced write, or its status call, says about the
+/// transaction. Every field but `status`, `reference_id` and
+/// `status_call` may be absent: the API documents no schema.
+#[derive(Clone, PartialEq)]
+pub struct Payment {
+    /// Its fate.
+    pub status: PaymentStatus,
+    /// The caller's reference it was sent with (`referenceid`).
+    pub reference_id: String,
+    /// AOPay's transaction id.
+    pub txn_id: Option<String>,
+    /// The operator's reference: what a customer quotes to support.
+    pub operator_id: Option<String>,
+    /// The acknowledgement number.
+    pub ackno: Option<String>,
+    /// The amount, in rupees.
+    pub amount: Option<Money>,
+    /// The wallet balance before it.
+    pub opening: Option<Money>,
+    /// The wallet balance after it.
+    pub closing: Option<Money>,
+    /// The commission earned on it.
+    pub comm: Option<Money>,
+    /// The tax deducted at source on the commission.
+    pub tds: Option<Money>,
+    /// Whether it was refunded.
+    pub refunded: Option<bool>,
+    /// The refund's transaction id.
+    pub refund_txn_id: Option<String>,
+    /// When it was refunded, as the API writes it.
+    pub refunded_at: Option<String>,
+    /// The method name of the status call that tells its fate
+    /// (`bill_status`): `wait_for_final` and the journal use it.
+    pub status_call: &'static str,
+    /// The message, API code, HTTP status and `raw` of the answer.
+    pub meta: AnswerMeta,
+}
+
+impl Payment {
+    /// SUCCESS, FAILED or REFUNDED: nothing more will change.
+    pub fn is_final(&self) -> bool {
+        self.status.is_final()
+    }
+
+    /// A stored answer read again, with what was stored beside it.
+    pub(crate) fn restore(
+        raw: Value,
+        http_status: u16,
+        reference: &str,
+        status_call: &'static str,
+    ) -> Option<Self> {
+        let Value::Object(obj) = raw else { return None };
+        let mut p = <Self as super::Answer>::from_answered(Answered::restored(obj)).ok()?;
+        p.meta.http_status = http_status;
+        p.reference_id = reference.to_owned();
+        p.status_call = status_call;
+        Some(p)
+    }
+}
+
+impl std::fmt::Debug for Payment {
+    // `raw` is left out (see `AnswerMeta`); nothing here is personal.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Payment")
+            .field("status", &self.status)
+            .field("reference_id", &self.reference_id)
+            .field("txn_id", &self.txn_id)
+            .field("operator_id", &self.operator_id)
+            .field("amount", &self.amount)
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
+impl super::Answer for Payment {
+    fn from_answered(a: Answered<'_>) -> Result<Self, Error> {
+        let obj = a.object();
+        let data = lookup(obj, &["data"]).find_map(Value::as_object);
+        let pick = |names: &[&str]| {
+            data.and_then(|d| first_text(d, names))
+                .or_else(|| first_text(obj, names))
+        };
+        let money = |names: &[&str]| {
+            data.and_then(|d| lookup(d, names).find_map(Money::from_answer))
+                .or_else(|| lookup(obj, names).find_map(Money::from_answer))
+        };
+        let refunded = data
+            .and_then(|d| lookup(d, &["refunded"]).find_map(flag))
+            .or_else(|| lookup(obj, &["refunded"]).find_map(flag));
+        let worded = data
+            .and_then(|d| lookup(d, &["status"]).find_map(Value::as_str))
+            .or_else(|| {
+                lookup(obj, &["status"])
+                    .filter_map(Value::as_str)
+                    .find(|s| flag(&Value::from(*s)).is_none())
+            })
+            .map(PaymentStatus::from_api);
+        let accepted = lookup(obj, &["status"]).find_map(flag);
+        let txn_id = pick(&["txnid", "transactionid"]);
+        let operator_id = pick(&["operatorid"]);
+        let ackno = pick(&["ackno"]);
+        let named = txn_id.is_some() || operator_id.is_some() || ackno.is_some();
+        // The refund flag, then a status word, then the documented codes;
+        // a bare `status: false` is a refusal (nothing was done).
+        let status = if refunded == Some(true) {
+            PaymentStatus::Refunded
+        } else if let Some(s) = worded {
+            s
+        } else if let Some(s) = a.api_code().and_then(PaymentStatus::from_code) {
+            s
+        } else {
+            match accepted {
+                Some(false) if named => PaymentStatus::Failed,
+                Some(false) => return Err(a.refusal()),
+                Some(true) => PaymentStatus::Unknown,
+                None if named => PaymentStatus::Unknown,
+                None => return Err(a.unreadable("names no transaction and no refusal")),
+            }
+        };
+        Ok(Self {
+            status,
+            reference_id: pick(&["referenceid", "refid"]).unwrap_or_default(),
+            txn_id,
+            operator_id,
+            ackno,
+            amount: money(&["amount"]),
+            opening: money(&["opening"]),
+            closing: money(&["closing"]),
+            comm: money(&["comm"]),
+            tds: money(&["tds"]),
+            refunded,
+            refund_txn_id: pick(&["refundtxnid"]),
+            refunded_at: pick(&["daterefunded", "refundedat"]),
+            status_call: "",
+            meta: AnswerMeta::of(a),
+        })
+    }
+
+    fn to_json_value(&self) -> Value {
+        let money = |m: Option<Money>| m.map(|m| m.to_string());
+        self.meta.finish_json(serde_json::json!({
+            "status": self.status.as_str(),
+            "reference_id": self.reference_id,
+            "txn_id": self.txn_id,
+            "operator_id": self.operator_id,
+            "ackno": self.ackno,
+            "amount": money(self.amount),
+            "opening": money(self.opening),
+            "closing": money(self.closing),
+            "comm": money(self.comm),
+            "tds": money(self.tds),
+            "refunded": self.refunded,
+            "refund_txn_id": self.refund_txn_id,
+            "refunded_at": self.refunded_at,
+            "is_final": self.is_final(),
+            "status_call": self.status_call,
+        }))
+    }
+
+    fn http_status(&self) -> u16 {
+        self.meta.http_status
+    }
+
+    fn outcome(&self) -> &str {
+        self.status.as_str()
+    }
+
+    fn reference_id(&self) -> Option<&str> {
+        Some(&self.reference_id)
+    }
+}
+
+const fn field(name: &'static str, kind: FieldKind, doc: &'static str) -> FieldSpec {
+    FieldSpec {
+        name,
+        kind,
+        doc,
+        personal: false,
+    }
+}
+
+pub(crate) static PAYMENT: AnswerSpec = AnswerSpec {
+    name: "Payment",
+    doc: "What a referenced write, or its status call, says about the transaction.",
+    from_request: &[],
+    fields: &[
+        field(
+            "status",
+            FieldKind::RequiredText,
+            "SUCCESS, PENDING, FAILED, REFUNDED or UNKNOWN.",
+        ),
+        field(
+            "reference_id",
+            FieldKind::RequiredText,
+            "Your reference it was sent with (`referenceid`).",
+        ),
+        field("txn_id", FieldKind::Text, "AOPay's transaction id."),
+        field(
+            "operator_id",
+            FieldKind::Text,
+            "The operator's reference: what a customer quotes to support.",
+        ),
+        field("ackno", FieldKind::Text, "The acknowledgement number."),
+        field("amount", FieldKind::Money, "The amount, in rupees."),
+        field("opening", FieldKind::Money, "The wallet balance before it."),
+        field("closing", FieldKind::Money, "The wallet balance after it."),
+        field("comm", FieldKind::Money, "The commission earned on it."),
+        field(
+            "tds",
+            FieldKind::Money,
+            "The tax deducted at source on the commission.",
+        ),
+        field("refunded", FieldKind::Bool, "Whether it was refunded."),
+        field(
+            "refund_txn_id",
+            FieldKind::Text,
+            "The refund's transaction id.",
+        ),
+        field(
+            "refunded_at",
+            FieldKind::Text,
+            "When it was refunded, as the API writes it.",
+        ),
+        field(
+            "is_final",
+            FieldKind::Bool,
+            "SUCCESS, FAILED or REFUNDED: nothing more will change.",
+        ),
+        field(
+            "status_call",
+            FieldKind::RequiredText,
+            "The status call that tells its fate (`bill_status`).",
+        ),
+    ],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoints::Answer;
+    use crate::error::ErrorKind;
+    use crate::parse::{Effect, read_answer};
+
+    fn read(effect: Effect, body: &str) -> Result<Payment, Error> {
+        read_answer::<Payment>(effect, 200, None, body.as_bytes())
+    }
+
+    #[test]
+    fn statuses_follow_the_flag_the_word_then_the_code() {
+        for (body, status) in [
+            (
+                r#"{"status":true,"response_code":1,"operatorid":"OP1","ackno":"7"}"#,
+                PaymentStatus::Success,
+            ),
+            (
+                r#"{"status":true,"response_code":2}"#,
+                PaymentStatus::Pending,
+            ),
+            (
+                r#"{"status":false,"response_code":0,"message":"refunded"}"#,
+                PaymentStatus::Refunded,
+            ),
+            (
+                r#"{"status":true,"response_code":1,"data":{"status":"FAILED","txnid":"T"}}"#,
+                PaymentStatus::Failed,
+            ),
+            (
+                r#"{"status":true,"response_code":1,"data":{"status":"SUCCESS","refunded":"1"}}"#,
+                PaymentStatus::Refunded,
+            ),
+            (
+                r#"{"status":true,"response_code":9}"#,
+                PaymentStatus::Unknown,
+            ),
+            (
+                r#"{"status":false,"response_code":9,"ackno":"5"}"#,
+                PaymentStatus::Failed,
+            ),
+        ] {
+            assert_eq!(read(Effect::Write, body).unwrap().status, status, "{body}");
+        }
+        let e = read(
+            Effect::Write,
+            r#"{"status":false,"response_code":3,"message":"Duplicate"}"#,
+        )
+        .unwrap_err();
+        assert_eq!((e.kind(), e.api_code()), (ErrorKind::Api, Some(3)));
+        let e = read(Effect::Write, r#"{"message":"hello"}"#).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::OutcomeUnknown);
+        let e = read(Effect::Read, r#"{"message":"hello"}"#).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn the_documented_status_answer_is_read_exactly() {
+        let body = r#"{"response_code":1,"status":true,"data":{"txnid":"T77","operatorname":"BSES","canumber":"102277100","amount":"820.50","ad1":null,"comm":"2.05","tds":"0.10","status":"SUCCESS","refid":"20018575947","operatorid":"OPR9","dateadded":"2026-12-01 10:00:00","refunded":"0","refundtxnid":"","daterefunded":""},"message":"Transaction Successful"}"#;
+        let p = read(Effect::Read, body).unwrap();
+        assert_eq!(p.status, PaymentStatus::Success);
+        assert_eq!(p.reference_id, "20018575947");
+        assert_eq!(p.amount, Some(Money::from_paise(82_050)));
+        assert_eq!(
+            (p.comm, p.tds),
+            (Some(Money::from_paise(205)), Some(Money::from_paise(10)))
+        );
+        assert_eq!(p.refunded, Some(false));
+        assert_eq!(
+            (p.refund_txn_id.as_deref(), p.refunded_at.as_deref()),
+            (None, None)
+        );
+        let json = p.to_json_value();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let names: Vec<&str> = PAYMENT
+            .fields
+            .iter()
+            .chain(super::super::COMMON_FIELDS.iter())
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(keys, names);
+        assert_eq!(json["amount"], "820.50");
+    }
+}
