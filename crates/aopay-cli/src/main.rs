@@ -50,7 +50,7 @@ const SANDBOX_REGISTRATION_ID: &str = "AOP-554";
 #[command(
     name = "aopay",
     version,
-    about = "Mobile and DTH recharges through the AOPay API",
+    about = "Recharges, bill payments and FASTag top-ups through the AOPay API",
     after_help = "Exit codes: 0 SUCCESS, 3 FAILED, 4 PENDING or UNKNOWN (not final yet), \
 5 outcome unknown (do NOT resubmit: check the status first), 2 invalid input (or an idempotency \
 key reused for another recharge), 1 any other error."
@@ -202,7 +202,7 @@ enum JournalAction {
 
 #[derive(Args, Debug)]
 struct WaitArgs {
-    /// Poll the status until SUCCESS or FAILED.
+    /// Poll the status until it is final (SUCCESS, FAILED or, for a payment, REFUNDED).
     #[arg(long)]
     wait: bool,
     /// Longest wait, in seconds.
@@ -216,6 +216,15 @@ fn generated_endpoints() -> impl Iterator<Item = &'static EndpointSpec> {
         .iter()
         .copied()
         .filter(|e| e.binding == Binding::Generated)
+}
+
+/// A family's name as its help line starts.
+fn family_title(family: &str) -> &str {
+    match family {
+        "bill" => "Bills (electricity, gas, water, broadband)",
+        "fastag" => "FASTag top-ups",
+        other => other,
+    }
 }
 
 fn kebab(name: &str) -> String {
@@ -289,7 +298,10 @@ async fn main() -> ExitCode {
                     .unwrap_or_else(|| {
                         families.push(
                             clap::Command::new(*family)
-                                .about(format!("{family}: fetch, pay and check"))
+                                .about(format!(
+                                    "{}: fetch, pay and check the status",
+                                    family_title(family)
+                                ))
                                 .subcommand_required(true),
                         );
                         families.len() - 1
