@@ -396,7 +396,14 @@ async fn run(
     } else {
         None
     };
-    let client = build_client(&g, sandbox.as_ref())?;
+    // Only a write or a journal command opens the journal: a read must not
+    // create a journal file it has no use for.
+    let needs_journal = match (&cli.command, &generated) {
+        (Some(Command::Recharge { .. } | Command::Journal { .. }), _) => true,
+        (None, Some((spec, _))) => spec.effect == aopay_core::Effect::Write,
+        _ => false,
+    };
+    let client = build_client(&g, sandbox.as_ref(), needs_journal)?;
     let Some(command) = cli.command else {
         let Some((spec, sub)) = generated else {
             return Err(other("no command given".to_owned()));
@@ -740,7 +747,11 @@ async fn journal_command(
     }
 }
 
-fn build_client(g: &Global, sandbox: Option<&Sandbox>) -> Result<Client, Error> {
+fn build_client(
+    g: &Global,
+    sandbox: Option<&Sandbox>,
+    with_journal: bool,
+) -> Result<Client, Error> {
     let registration_id = match (&g.registration_id, sandbox) {
         (Some(id), _) => id.clone(),
         (None, Some(_)) => SANDBOX_REGISTRATION_ID.to_owned(),
@@ -801,7 +812,7 @@ fn build_client(g: &Global, sandbox: Option<&Sandbox>) -> Result<Client, Error> 
         headers.push((name.trim().to_owned(), value.trim().to_owned()));
     }
     options.push(("headers", OptionValue::Headers(headers)));
-    if let Some(spec) = &g.journal {
+    if let Some(spec) = g.journal.as_ref().filter(|_| with_journal) {
         options.push(("journal", OptionValue::Journal(Journal::open(spec)?)));
     }
     if let Some(command) = &g.credentials_command {

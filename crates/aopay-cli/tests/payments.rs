@@ -386,3 +386,58 @@ fn the_readme_shell_lines_run_as_written() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A read never creates the journal file it has no use for; a write does.
+#[test]
+fn only_writes_open_the_journal() {
+    let dir = std::env::temp_dir().join(format!("aopay-cli-reads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = dir.join("orders.db");
+    let j = journal.to_str().unwrap();
+    for args in [
+        &["status", "AOP554R1", "--sandbox", "--journal", j][..],
+        &[
+            "bill",
+            "fetch",
+            "--sandbox",
+            "--journal",
+            j,
+            "--operator",
+            "11",
+            "--account",
+            "1",
+        ][..],
+        &[
+            "bill",
+            "status",
+            "--sandbox",
+            "--journal",
+            j,
+            "--reference-id",
+            "r1",
+        ][..],
+    ] {
+        let _ = aopay(args, None);
+        assert!(!journal.exists(), "{args:?} created the journal");
+    }
+    let out = aopay(
+        &[
+            "recharge-v1",
+            "--sandbox",
+            "--journal",
+            j,
+            "--operator",
+            "11",
+            "--number",
+            "9876543210",
+            "--amount",
+            "10",
+            "--idempotency-key",
+            "k1",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(journal.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
