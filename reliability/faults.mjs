@@ -4,14 +4,40 @@
 // SCENARIO idle or nginx: the idle keep-alive runs (no faults; a proxy or
 // nginx closes idle connections): 4 workers, each with one client for all
 // its calls, pausing 75-1475 ms between them; every call must succeed.
-// Usage: node reliability/faults.mjs HARNESS [N] [SEED] [faults|idle|nginx]   (after npm run build in node/)
+// SCENARIO payments: the referenced writes (doRecharge, payBill,
+// fastagRecharge in turn) through the faults; every error must carry its
+// reference.
+// Usage: node reliability/faults.mjs HARNESS [N] [SEED] [faults|idle|nginx|payments]   (after npm run build in node/)
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 // The package itself (its ESM entry), built in node/.
 const { AopayError, Client } = await import(new URL('../node/index.mjs', import.meta.url))
 
 const [harnessPath, n = '2000', seed = '24303', scenario = 'faults'] = process.argv.slice(2)
-const IDLE = scenario !== 'faults'
+const PAYMENTS = scenario === 'payments'
+const IDLE = !['faults', 'payments'].includes(scenario)
+const GEO = '27.2232,78.26535'
+
+/** A fetched bill's JSON (the run sends only the payments). */
+function bill(number, fastag) {
+  const fetch = fastag
+    ? { billAmount: '0', acceptPayment: true, acceptPartPay: true, minBillAmount: '100.00', maxBillAmount: '10000.00' }
+    : { billAmount: '820.50', acceptPayment: true, acceptPartPay: false }
+  return { operator: fastag ? 311 : 11, account: String(number), mode: 'online', raw: { status: true, amount: fetch.billAmount, bill_fetch: fetch } }
+}
+
+/** The call for `number`: a recharge, or (payments) one of the three writes in turn. */
+async function call(client, number) {
+  if (!PAYMENTS) {
+    const r = await client.mobileRecharge({ productId: 518, amount: 10, customerNumber: String(number), geocode: '23.6784,76.8764' })
+    return `Recharge ${r.status}`
+  }
+  const kind = number % 3
+  const p = kind === 0 ? await client.doRecharge({ operator: 11, number: String(number), amount: 10 })
+    : kind === 1 ? await client.payBill({ bill: bill(number, false), geocode: GEO })
+      : await client.fastagRecharge({ bill: bill(number, true), amount: 500, geocode: GEO })
+  return `Payment ${p.status}`
+}
 const IN_FLIGHT = IDLE ? 4 : 16
 let unhandled = 0
 process.on('unhandledRejection', (e) => { unhandled++; console.error('unhandled rejection', e) })
@@ -42,11 +68,11 @@ async function worker() {
     const started = performance.now()
     let outcome, safe
     try {
-      const r = await client.mobileRecharge({ productId: 518, amount: 10, customerNumber: String(number), geocode: '23.6784,76.8764' })
-      outcome = `Recharge ${r.status}`
+      outcome = await call(client, number)
       safe = null
     } catch (e) {
       outcome = e instanceof AopayError ? e.name : `unexpected ${e?.name}: ${e?.message}`
+      if (PAYMENTS && e instanceof AopayError && !e.referenceId) outcome += ' without a reference'
       safe = e instanceof AopayError ? e.retrySafe : null
     }
     const elapsed = (performance.now() - started).toFixed(1)

@@ -8,6 +8,7 @@ never crash the server. A disagreement is a bug in the spec or the sandbox."""
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.request
 from typing import Any
@@ -24,10 +25,10 @@ PATHS = sorted(SPEC["paths"])
 # The one magic account whose write drops the connection on purpose.
 DROPPING = {"9000000306", "9000000008"}
 FUZZ = settings(
-    max_examples=40,
+    max_examples=int(os.environ.get("AOPAY_FUZZ_EXAMPLES", "40")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much],
-    derandomize=True,
+    derandomize=not os.environ.get("AOPAY_FUZZ_RANDOM"),
 )
 
 

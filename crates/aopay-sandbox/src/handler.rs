@@ -481,6 +481,11 @@ impl State {
             required_str(obj, key)?;
         }
         let number = required_str(obj, "Opnumber")?;
+        if number.len() > 32 || !number.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Rejection::Bad(
+                "Opnumber must be 1 to 32 letters and digits".to_owned(),
+            ));
+        }
         only_keys(obj, &["RegistrationID", "circle", "operator", "Opnumber"])?;
         self.dth_info_requests.fetch_add(1, Ordering::SeqCst);
         Ok(match dth_scenario_for(number) {
@@ -515,9 +520,11 @@ impl State {
         required_str(obj, "circle")?;
         let operator = required_str(obj, "operator")?;
         if let Some(n) = obj.get("number") {
-            let digits = n
-                .as_str()
-                .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+            let digits = n.as_str().filter(|s| {
+                (1..=18).contains(&s.len())
+                    && !s.starts_with('0')
+                    && s.bytes().all(|b| b.is_ascii_digit())
+            });
             if digits.is_none() {
                 return Err(Rejection::Bad(
                     "number must be a string of digits".to_owned(),
@@ -552,8 +559,12 @@ impl State {
 /// sample sends a number, the table says "String").
 fn operator_code(obj: &Map<String, Value>) -> Result<u64, Rejection> {
     match obj.get("operator") {
-        Some(Value::Number(n)) => n.as_u64().filter(|n| *n > 0),
-        Some(Value::String(s)) => s.trim().parse::<u64>().ok().filter(|n| *n > 0),
+        Some(Value::Number(n)) => n.as_u64().filter(|n| (1..=2_147_483_647).contains(n)),
+        Some(Value::String(s)) if s.len() <= 9 && !s.starts_with('0') => s
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| s.parse().ok())
+            .flatten(),
         Some(_) => None,
         None => return Err(Rejection::Bad("operator is required".to_owned())),
     }
@@ -564,14 +575,16 @@ fn operator_code(obj: &Map<String, Value>) -> Result<u64, Rejection> {
 /// and digits, as text.
 fn account_number(obj: &Map<String, Value>, strings_only: bool) -> Result<String, Rejection> {
     let text = match obj.get("canumber") {
-        Some(Value::Number(n)) if !strings_only => {
-            n.as_u64().filter(|n| *n > 0).map(|n| n.to_string())
-        }
+        // A number only as far as it is exact in a double (15 digits).
+        Some(Value::Number(n)) if !strings_only => n
+            .as_u64()
+            .filter(|n| (1..=999_999_999_999_999).contains(n))
+            .map(|n| n.to_string()),
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => None,
         None => return Err(Rejection::Bad("canumber is required".to_owned())),
     };
-    text.filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric()))
+    text.filter(|t| !t.is_empty() && t.len() <= 32 && t.bytes().all(|b| b.is_ascii_alphanumeric()))
         .ok_or_else(|| {
             Rejection::Bad(if strings_only {
                 "canumber must be a string of letters and digits".to_owned()
@@ -685,8 +698,8 @@ impl RechargeBody<'_> {
     /// The rules a typed parse does not check by itself.
     fn check(&self) -> Result<(), Rejection> {
         let bad = |m: &str| Err(Rejection::Bad(m.to_owned()));
-        if self.registration_id.trim().is_empty() {
-            return bad("RegistrationID must not be empty");
+        if self.registration_id.trim().is_empty() || self.registration_id.chars().count() > 64 {
+            return bad("RegistrationID must be 1 to 64 characters");
         }
         for (key, v) in [
             ("ProductID", self.product_id),
@@ -714,7 +727,11 @@ struct StatusBody<'a> {
 
 impl StatusBody<'_> {
     fn check(&self) -> Result<(), Rejection> {
-        if self.registration_id.trim().is_empty() || self.reference_id.trim().is_empty() {
+        if self.registration_id.trim().is_empty()
+            || self.reference_id.trim().is_empty()
+            || self.registration_id.chars().count() > 64
+            || self.reference_id.chars().count() > 128
+        {
             return Err(Rejection::Bad(
                 "RegistrationID and ReferanceId must not be empty".to_owned(),
             ));
@@ -741,8 +758,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// A non-blank string of at most 64 characters (an id, a name, a mode).
 fn required_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<&'a str, Rejection> {
     match obj.get(key) {
+        Some(Value::String(s)) if s.chars().count() > 64 => Err(Rejection::Bad(format!(
+            "{key} must be at most 64 characters"
+        ))),
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s),
         Some(Value::String(_)) => Err(Rejection::Bad(format!("{key} must not be empty"))),
         Some(_) => Err(Rejection::Bad(format!("{key} must be a string"))),
@@ -765,10 +786,22 @@ fn valid_geocode(text: &str) -> bool {
     let Some((lat, long)) = text.split_once(',') else {
         return false;
     };
-    match (lat.trim().parse::<f64>(), long.trim().parse::<f64>()) {
-        (Ok(a), Ok(b)) => a.is_finite() && b.is_finite() && a.abs() <= 90.0 && b.abs() <= 180.0,
-        _ => false,
-    }
+    coordinate_in(lat, 90.0) && coordinate_in(long, 180.0)
+}
+
+/// Plain decimal text (`-23.5`: no sign but `-`, no spaces, no exponent)
+/// within ±`limit`.
+pub(crate) fn coordinate_in(text: &str, limit: f64) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, frac) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    all_digits(whole)
+        && frac.is_none_or(all_digits)
+        && (whole == "0" || !whole.starts_with('0'))
+        && text.parse::<f64>().is_ok_and(|v| v.abs() <= limit)
 }
 
 /// `AOP-554` → `AOP554`, as the API's references look (`AOP554R318820`).

@@ -1,4 +1,4 @@
-//! `fault_harness N SEED LABEL [CONCURRENCY] [faults|idle|nginx]`: the
+//! `fault_harness N SEED LABEL [CONCURRENCY] [faults|idle|nginx|payments]`: the
 //! sandbox and the fault proxy (or, for `nginx`, a real nginx) for a fault
 //! run driven from another language (`reliability/faults.py`,
 //! `reliability/faults.mjs`). Prints one JSON line: the proxy's URL, a URL
@@ -31,10 +31,13 @@ async fn main() {
     let seed: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(0x5EED);
     let label = args.get(3).cloned().unwrap_or_else(|| "binding".to_owned());
     let concurrency: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(16);
+    // `payments`: the referenced writes through the faults, counted by `canumber`.
+    let payments = args.get(5).is_some_and(|a| a == "payments");
     let scenario = args
         .get(5)
+        .filter(|_| !payments)
         .map_or(Some(run::Scenario::Faults), |a| run::Scenario::parse(a))
-        .expect("scenario: faults, idle or nginx");
+        .expect("scenario: faults, idle, nginx or payments");
     let setup = run::setup_scenario(n, seed, 7_200_000_000, scenario).await;
     let run::Setup {
         sandbox,
@@ -72,14 +75,12 @@ async fn main() {
             None => bad.push(line.clone()),
         }
     }
-    let mut report = run::check_scenario(
-        &format!("{label}, seed {seed}"),
-        calls,
-        &outcomes,
-        sandbox,
-        concurrency,
-        scenario,
-    );
+    let label = format!("{label}, seed {seed}");
+    let mut report = if payments {
+        run::check_payments(&label, calls, &outcomes, sandbox, concurrency)
+    } else {
+        run::check_scenario(&label, calls, &outcomes, sandbox, concurrency, scenario)
+    };
     for line in bad {
         report.violation(format!("unreadable outcome line: {line}"));
     }

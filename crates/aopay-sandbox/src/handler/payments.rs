@@ -74,11 +74,14 @@ fn reference(obj: &Map<String, Value>) -> Result<String, Rejection> {
 }
 
 /// An amount: decimal text with at most two decimals ("100", "820.50"),
-/// or a JSON number with the same (the FASTag sample sends `10`).
+/// or a whole JSON number (the FASTag sample sends `10`).
 fn amount_paise(obj: &Map<String, Value>) -> Result<u64, Rejection> {
     let text = match obj.get("amount") {
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
+        // A number only as whole rupees (a JSON fraction is a float).
+        Some(Value::Number(n)) if n.as_u64().is_some_and(|v| (1..=1_000_000).contains(&v)) => {
+            n.to_string()
+        }
         Some(_) => return Err(Rejection::Bad("amount must be a decimal string".to_owned())),
         None => return Err(Rejection::Bad("amount is required".to_owned())),
     };
@@ -89,6 +92,9 @@ fn amount_paise(obj: &Map<String, Value>) -> Result<u64, Rejection> {
     };
     let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
     if whole.is_empty()
+        || whole.len() > 7
+        || (whole.len() > 1 && whole.starts_with('0'))
+        || (text.contains('.') && frac.is_empty())
         || frac.len() > 2
         || !whole.bytes().all(|b| b.is_ascii_digit())
         || !frac.bytes().all(|b| b.is_ascii_digit())
@@ -104,17 +110,14 @@ fn amount_paise(obj: &Map<String, Value>) -> Result<u64, Rejection> {
     Ok(total)
 }
 
-/// A coordinate as the sample sends it: decimal text (or a number).
+/// A coordinate as the sample sends it: decimal text.
 fn coordinate(obj: &Map<String, Value>, key: &str, limit: f64) -> Result<(), Rejection> {
-    let v = match obj.get(key) {
-        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(_) => None,
-        None => return Err(Rejection::Bad(format!("{key} is required"))),
-    };
-    match v {
-        Some(v) if v.is_finite() && v.abs() <= limit => Ok(()),
-        _ => Err(Rejection::Bad(format!("{key} must be a coordinate"))),
+    match obj.get(key) {
+        Some(Value::String(s)) if super::coordinate_in(s, limit) => Ok(()),
+        None => Err(Rejection::Bad(format!("{key} is required"))),
+        Some(_) => Err(Rejection::Bad(format!(
+            "{key} must be a coordinate, as text"
+        ))),
     }
 }
 
