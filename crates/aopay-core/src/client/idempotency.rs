@@ -10,7 +10,6 @@ use super::Client;
 use crate::endpoints::{Endpoint, Payment, ReferencedWrite, endpoint};
 use crate::error::{Error, ErrorDetails, ValidationError};
 use crate::journal::{self, EntryState, Journal, JournalEntry, Recorded, Settled, Update};
-use crate::models::MobileRecharge;
 
 impl Client {
     /// Send a referenced write (`do_recharge`, `pay_bill`,
@@ -101,19 +100,15 @@ impl Client {
         Ok(settled)
     }
 
-    pub(super) async fn recharge_once(
-        &self,
-        journal: &Journal,
-        key: &str,
-        req: &MobileRecharge,
-    ) -> Result<crate::Recharge, Error> {
-        self.once(journal, key, req).await
-    }
-
     /// The keyed path of every write: claim the key (recording the intent
     /// and the reference) before sending; a key already claimed gives its
     /// recorded outcome, or is resolved, or waited for.
-    async fn once<E>(&self, journal: &Journal, key: &str, req: &E) -> Result<E::Answer, Error>
+    pub(super) async fn once<E>(
+        &self,
+        journal: &Journal,
+        key: &str,
+        req: &E,
+    ) -> Result<E::Answer, Error>
     where
         E: Endpoint,
         E::Answer: Recorded,

@@ -20,7 +20,7 @@ use std::time::Duration;
 use reqwest::Url;
 
 use crate::endpoints::RechargeStatus;
-use crate::error::{Error, ValidationError};
+use crate::error::Error;
 use crate::journal::Journal;
 use crate::models::{MobileRecharge, Recharge};
 use crate::process::PerProcess;
@@ -124,12 +124,8 @@ impl Client {
     pub async fn mobile_recharge(&self, req: &MobileRecharge) -> Result<Recharge, Error> {
         match (req.idempotency_key(), &self.inner.journal) {
             (None, _) => self.call(req).await,
-            (Some(_), None) => Err(ValidationError::new(
-                "idempotency_key",
-                "needs a journal on the client (ClientBuilder::journal)",
-            )
-            .into()),
-            (Some(key), Some(journal)) => self.recharge_once(journal, key.as_str(), req).await,
+            (Some(_), None) => Err(idempotency::no_journal()),
+            (Some(key), Some(journal)) => self.once(journal, key.as_str(), req).await,
         }
     }
 

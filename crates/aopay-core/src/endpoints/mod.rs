@@ -378,6 +378,12 @@ impl EndpointSpec {
         (self.reread)(raw)
     }
 
+    /// The status call that tells the fate of what this endpoint answers
+    /// about: a write's `status`, or a status read itself.
+    pub fn status_call(&self) -> &'static str {
+        self.status.unwrap_or(self.method)
+    }
+
     /// The answer's own fields, then the common ones.
     pub fn answer_fields(&self) -> impl Iterator<Item = &'static FieldSpec> + use<> {
         let own: &'static [FieldSpec] = self.answer.fields;

@@ -239,17 +239,12 @@ pub(super) static FASTAG_STATUS: EndpointSpec = EndpointSpec {
     reread: reread_payment::<FastagStatusRequest>,
 };
 
-/// The status call that tells the fate of what `spec` answers about.
-fn status_call_of(spec: &'static EndpointSpec) -> &'static str {
-    spec.status.unwrap_or(spec.method)
-}
-
 fn reread_payment<E: Endpoint<Answer = Payment>>(raw: Value) -> Result<Value, Error> {
     let Value::Object(obj) = raw else {
         return Err(ValidationError::new("raw", "must be the answer's JSON object").into());
     };
     let mut p = <Payment as super::Answer>::from_answered(Answered::restored(obj))?;
-    p.status_call = status_call_of(E::SPEC);
+    p.status_call = E::SPEC.status_call();
     Ok(super::Answer::to_json_value(&p))
 }
 
@@ -471,7 +466,7 @@ pub(super) fn settle_payment(
     p: &mut Payment,
 ) {
     reference.as_str().clone_into(&mut p.reference_id);
-    p.status_call = status_call_of(spec);
+    p.status_call = spec.status_call();
 }
 
 macro_rules! status_read {

@@ -492,8 +492,7 @@ impl Row {
         let spec = endpoint(&self.endpoint);
         let payment = match (spec, self.status.as_deref(), self.reference_id.as_deref()) {
             (Some(spec), Some(_), Some(reference)) if self.endpoint != FIRST_ENDPOINT => {
-                let status_call = spec.status.unwrap_or(spec.method);
-                Payment::restore(raw(), http_status, reference, status_call)
+                Payment::restore(raw(), http_status, reference, spec.status_call())
             }
             _ => None,
         };
