@@ -519,9 +519,9 @@ async fn endpoint_call(
         };
         if let Some(text) = given {
             let value = match a.kind {
-                ArgKind::Integer => ArgValue::Int(parse_int(a.name, &text)?),
+                // A bill is given as a file (or `-`), not as its JSON.
                 ArgKind::Bill => ArgValue::Json(read_bill(&text)?),
-                _ => ArgValue::Text(text),
+                kind => ArgValue::from_text(a.name, kind, &text)?,
             };
             args.set(a.name, value);
         }

@@ -33,6 +33,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "batch")]
+pub mod batch;
 mod client;
 mod endpoints;
 mod error;

@@ -16,7 +16,7 @@ use crate::error::ValidationError;
 /// assert!(Money::parse("amount", "1.005").is_err());
 /// # Ok::<(), aopay_core::ValidationError>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Money(i64);
 
 impl Money {

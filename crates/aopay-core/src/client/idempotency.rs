@@ -48,6 +48,32 @@ impl Client {
         Ok(out)
     }
 
+    /// Where the write recorded under `key` stands now: its recorded final
+    /// answer, or (pending, unknown, or in flight past its deadline) what
+    /// its status call says, recorded in the journal.
+    #[cfg_attr(not(feature = "batch"), allow(dead_code))]
+    pub(crate) async fn settle_key(&self, key: &str) -> Result<Settled, Error> {
+        let Some(journal) = &self.inner.journal else {
+            return Err(no_journal());
+        };
+        let Some(entry) = journal.get(key).await? else {
+            return Err(Error::journal(format!(
+                "the journal has no entry for idempotency key {key:?}"
+            )));
+        };
+        if entry.state == EntryState::Final {
+            let recorded = match (entry.recharge.clone(), entry.payment.clone()) {
+                (Some(r), _) => Some(Settled::Recharge(r)),
+                (None, Some(p)) => Some(Settled::Payment(p)),
+                (None, None) => None,
+            };
+            if let Some(s) = recorded {
+                return Ok(s);
+            }
+        }
+        self.resolve_entry(journal, &entry).await
+    }
+
     async fn resolve_entry(
         &self,
         journal: &Journal,

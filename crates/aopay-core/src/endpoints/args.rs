@@ -28,6 +28,27 @@ pub enum ArgValue {
     Other(String),
 }
 
+impl ArgValue {
+    /// A value given as text (a CLI flag, a CSV cell) for an argument of
+    /// `kind`: a whole number is parsed, a bill is read as JSON, anything
+    /// else stays text for the endpoint's own rules.
+    pub fn from_text(
+        name: &'static str,
+        kind: ArgKind,
+        text: &str,
+    ) -> Result<Self, ValidationError> {
+        match kind {
+            ArgKind::Integer => text.trim().parse::<i64>().map(Self::Int).map_err(|_| {
+                ValidationError::new(name, format!("must be a whole number (got {text:?})"))
+            }),
+            ArgKind::Bill => serde_json::from_str(text).map(Self::Json).map_err(|e| {
+                ValidationError::new(name, format!("must be a fetched bill's JSON ({e})"))
+            }),
+            _ => Ok(Self::Text(text.to_owned())),
+        }
+    }
+}
+
 /// The caller's language: it decides how argument names are spelled and
 /// how types are named in messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +83,11 @@ impl Args {
         self.items.retain(|(n, _)| *n != name);
         self.items.push((name, value));
         self
+    }
+
+    /// The value given for `name`, if any.
+    pub fn get(&self, name: &str) -> Option<&ArgValue> {
+        self.items.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
     /// Builder form of [`Args::set`].

@@ -1,0 +1,340 @@
+//! Orders from a file, one line at a time: CSV with a header, or JSON
+//! Lines. Every line is bounded ([`MAX_LINE_BYTES`]), so a huge or endless
+//! line costs a row error, not the memory; invalid UTF-8, a bad row or an
+//! unknown kind are each one row's error, with its line number.
+
+use std::io::{self, BufRead};
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::{KEY_ARG, Order, RowError, arg_of, json_arg, kind_of};
+use crate::endpoints::{ArgValue, Lang};
+
+/// The longest line read (1 MiB: a fetched bill's JSON is a few KB). The
+/// rest of a longer line is skipped without being kept.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// How an orders file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderFormat {
+    /// Comma-separated, first line the header: `order_id`, optionally
+    /// `kind`, and the write's argument names (`product_id,amount,…`).
+    Csv,
+    /// One JSON object per line, with the same keys.
+    JsonLines,
+}
+
+impl OrderFormat {
+    /// By extension: `.csv`; `.jsonl`, `.ndjson`, `.json`.
+    pub fn from_path(path: &Path) -> Option<Self> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(Self::Csv),
+            "jsonl" | "ndjson" | "json" => Some(Self::JsonLines),
+            _ => None,
+        }
+    }
+}
+
+enum Line {
+    Text(Vec<u8>),
+    TooLong(usize),
+}
+
+/// The orders of a file, in order, as an iterator of `Order`s and
+/// `RowError`s. Reading fails only on an I/O error (reported once as a
+/// row error, after which the reader ends).
+#[derive(Debug)]
+pub struct OrderReader<R> {
+    src: R,
+    format: OrderFormat,
+    line: u64,
+    header: Option<Vec<String>>,
+    done: bool,
+}
+
+impl<R: BufRead> OrderReader<R> {
+    /// Orders from `src`.
+    pub fn new(src: R, format: OrderFormat) -> Self {
+        Self {
+            src,
+            format,
+            line: 0,
+            header: None,
+            done: false,
+        }
+    }
+
+    /// The next line, without its end; `None` at the end of the input.
+    fn next_line(&mut self) -> io::Result<Option<Line>> {
+        let mut buf = Vec::new();
+        let mut total = 0usize;
+        let mut any = false;
+        loop {
+            let chunk = self.src.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            any = true;
+            let (take, end) = match chunk.iter().position(|b| *b == b'\n') {
+                Some(i) => (i, true),
+                None => (chunk.len(), false),
+            };
+            total += take;
+            if total <= MAX_LINE_BYTES {
+                buf.extend_from_slice(&chunk[..take]);
+            }
+            self.src.consume(take + usize::from(end));
+            if end {
+                break;
+            }
+        }
+        if !any {
+            return Ok(None);
+        }
+        self.line += 1;
+        if total > MAX_LINE_BYTES {
+            return Ok(Some(Line::TooLong(total)));
+        }
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+        if self.line == 1 && buf.starts_with("\u{feff}".as_bytes()) {
+            buf.drain(..3);
+        }
+        Ok(Some(Line::Text(buf)))
+    }
+
+    fn row(&mut self, bytes: &[u8]) -> Option<Result<Order, RowError>> {
+        let line = self.line;
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                return Some(Err(RowError::new(
+                    line,
+                    "line",
+                    format!("is not valid UTF-8 (at byte {})", e.valid_up_to() + 1),
+                )));
+            }
+        };
+        if text.trim().is_empty() {
+            return None;
+        }
+        match self.format {
+            OrderFormat::Csv => self.csv_row(text).transpose(),
+            OrderFormat::JsonLines => Some(json_row(line, text)),
+        }
+    }
+
+    /// An order, or `None` for the header.
+    fn csv_row(&mut self, text: &str) -> Result<Option<Order>, RowError> {
+        let line = self.line;
+        let cells = csv_cells(line, text)?;
+        let Some(header) = &self.header else {
+            // A header that cannot be read ends the file: no row of it
+            // could be read right.
+            let header = read_header(line, cells);
+            self.done = header.is_err();
+            self.header = Some(header?);
+            return Ok(None);
+        };
+        if cells.len() != header.len() {
+            return Err(RowError::new(
+                line,
+                "line",
+                format!(
+                    "has {} fields where the header has {}",
+                    cells.len(),
+                    header.len()
+                ),
+            ));
+        }
+        let cell = |name: &str| {
+            header
+                .iter()
+                .position(|h| h == name)
+                .map(|i| cells[i].as_str())
+        };
+        let order_id = cell("order_id").unwrap_or_default();
+        let kind = kind_of(cell("kind")).map_err(|e| RowError {
+            line,
+            order_id: Some(order_id.to_owned()).filter(|s| !s.is_empty()),
+            error: e.into(),
+        })?;
+        let mut fields = Vec::new();
+        for (name, value) in header.iter().zip(&cells) {
+            if name == "order_id" || name == "kind" || value.is_empty() {
+                continue;
+            }
+            let Some(arg) = arg_of(kind, name) else {
+                return Err(RowError {
+                    line,
+                    order_id: Some(order_id.to_owned()),
+                    error: crate::ValidationError::new(
+                        "kind",
+                        format!("a {} order takes no {name:?}", kind.method),
+                    )
+                    .into(),
+                });
+            };
+            let value = ArgValue::from_text(arg.name, arg.kind, value).map_err(|e| RowError {
+                line,
+                order_id: Some(order_id.to_owned()),
+                error: e.into(),
+            })?;
+            fields.push((name.clone(), value));
+        }
+        Order::new(line, order_id, Some(kind.method), Lang::Rust, fields).map(Some)
+    }
+}
+
+impl<R: BufRead> Iterator for OrderReader<R> {
+    type Item = Result<Order, RowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            let line = match self.next_line() {
+                Ok(Some(Line::Text(bytes))) => bytes,
+                Ok(Some(Line::TooLong(n))) => {
+                    if self.header.is_none() && self.format == OrderFormat::Csv {
+                        self.done = true;
+                    }
+                    return Some(Err(RowError::new(
+                        self.line,
+                        "line",
+                        format!("is {n} bytes long: the longest line read is {MAX_LINE_BYTES}"),
+                    )));
+                }
+                Ok(None) => {
+                    self.done = true;
+                    return None;
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(RowError::new(
+                        self.line + 1,
+                        "line",
+                        format!("cannot be read: {e}"),
+                    )));
+                }
+            };
+            match self.row(&line) {
+                None => {}
+                Some(r) => return Some(r),
+            }
+        }
+        None
+    }
+}
+
+/// The columns of a CSV header: `order_id` required, each other name a
+/// field of some write (or `kind`).
+fn read_header(line: u64, cells: Vec<String>) -> Result<Vec<String>, RowError> {
+    let names: Vec<String> = cells.into_iter().map(|c| c.trim().to_owned()).collect();
+    if !names.iter().any(|n| n == "order_id") {
+        return Err(RowError::new(
+            line,
+            "order_id",
+            format!(
+                "the header has no order_id column (it has {}): the first line names the columns, e.g. \
+                 order_id,product_id,amount,customer_number,geocode",
+                names.join(",")
+            ),
+        ));
+    }
+    for (i, n) in names.iter().enumerate() {
+        if names[..i].contains(n) {
+            return Err(RowError::new(
+                line,
+                "header",
+                format!("names the column {n:?} twice"),
+            ));
+        }
+        let known = n == "order_id"
+            || n == "kind"
+            || super::batch_kinds().any(|k| n != KEY_ARG && arg_of(k, n).is_some());
+        if !known {
+            return Err(RowError::new(
+                line,
+                "header",
+                format!("{n:?} is not a column of any order (see `aopay batch run --help`)"),
+            ));
+        }
+    }
+    Ok(names)
+}
+
+fn csv_cells(line: u64, text: &str) -> Result<Vec<String>, RowError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut record = csv::StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(_) => Ok(record.iter().map(str::to_owned).collect()),
+        Err(e) => Err(RowError::new(line, "line", format!("is not CSV: {e}"))),
+    }
+}
+
+fn json_row(line: u64, text: &str) -> Result<Order, RowError> {
+    let mut obj = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(o)) => o,
+        Ok(_) => return Err(RowError::new(line, "line", "is not a JSON object")),
+        Err(e) => return Err(RowError::new(line, "line", format!("is not JSON: {e}"))),
+    };
+    let order_id = match obj.remove("order_id") {
+        Some(Value::String(s)) => s,
+        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => n.to_string(),
+        None | Some(Value::Null) => String::new(),
+        Some(_) => {
+            return Err(RowError::new(
+                line,
+                "order_id",
+                "must be a string or a whole number",
+            ));
+        }
+    };
+    let id = Some(order_id.clone()).filter(|s| !s.trim().is_empty());
+    let fail = |e: crate::ValidationError| RowError {
+        line,
+        order_id: id.clone(),
+        error: e.into(),
+    };
+    let kind = match obj.remove("kind") {
+        None | Some(Value::Null) => kind_of(None),
+        Some(Value::String(k)) => kind_of(Some(&k)),
+        Some(_) => Err(crate::ValidationError::new("kind", "must be a string")),
+    }
+    .map_err(fail)?;
+    let mut fields = Vec::new();
+    for (name, value) in obj {
+        let Some(arg) = arg_of(kind, &name) else {
+            return Err(fail(crate::ValidationError::new(
+                "kind",
+                format!("a {} order takes no {name:?}", kind.method),
+            )));
+        };
+        fields.push((name, json_arg(arg.name, arg.kind, value).map_err(fail)?));
+    }
+    Order::new(line, &order_id, Some(kind.method), Lang::Rust, fields)
+}
+
+/// Orders from a file (`-` is standard input), its format by extension
+/// unless given.
+pub(crate) fn open(
+    path: &Path,
+    format: Option<OrderFormat>,
+) -> io::Result<OrderReader<Box<dyn BufRead + Send>>> {
+    let format = format
+        .or_else(|| OrderFormat::from_path(path))
+        .unwrap_or(OrderFormat::Csv);
+    let src: Box<dyn BufRead + Send> = if path == Path::new("-") {
+        Box::new(io::BufReader::new(io::stdin()))
+    } else {
+        Box::new(io::BufReader::with_capacity(
+            64 * 1024,
+            std::fs::File::open(path)?,
+        ))
+    };
+    Ok(OrderReader::new(src, format))
+}

@@ -1,0 +1,488 @@
+//! Running a batch: in-doubt journal entries are settled first, then the
+//! orders are sent `concurrency` at a time under one pace, each through the
+//! client's keyed path (so the journal decides whether it is sent at all),
+//! and a pending answer is followed to its end without holding a sender.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::path::Path;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::input::{self, OrderFormat};
+use super::pace::Pacer;
+use super::{BatchResult, Order, RowError, arg_of, batch_kinds};
+use crate::client::{Client, WaitOptions};
+use crate::endpoints::ArgValue;
+use crate::error::{Error, ErrorDetails, ErrorKind, ValidationError};
+use crate::journal::{EntryState, now_ms};
+
+/// How a batch runs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct BatchOptions {
+    /// Orders in flight at once (1–1024; default 16).
+    pub concurrency: usize,
+    /// At most this many sends per second, for the whole batch (`None`: no
+    /// limit but the server's 429s, which pause every sender).
+    pub rate: Option<f64>,
+    /// Follow a pending answer until it is final, for at most this long
+    /// (`None`: report it pending). Waiting holds no sender.
+    pub wait: Option<WaitOptions>,
+    /// Arguments given to every order that takes them and has none (a
+    /// geocode for every MobileRecharge, say).
+    pub defaults: Vec<(String, ArgValue)>,
+    /// Sends of an order whose failure provably charged nothing (a 429, a
+    /// refused connection), at most (1–20; default 5).
+    pub attempts: u32,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 16,
+            rate: None,
+            wait: Some(WaitOptions::default()),
+            defaults: Vec::new(),
+            attempts: 5,
+        }
+    }
+}
+
+impl BatchOptions {
+    fn check(&self) -> Result<(), ValidationError> {
+        if !(1..=1024).contains(&self.concurrency) {
+            return Err(ValidationError::new(
+                "concurrency",
+                format!("must be 1 to 1024 (got {})", self.concurrency),
+            ));
+        }
+        if let Some(r) = self.rate {
+            if !r.is_finite() || r <= 0.0 || r > 10_000.0 {
+                return Err(ValidationError::new(
+                    "rate",
+                    format!("must be above 0 and at most 10000 per second (got {r})"),
+                ));
+            }
+        }
+        if !(1..=20).contains(&self.attempts) {
+            return Err(ValidationError::new(
+                "attempts",
+                format!("must be 1 to 20 (got {})", self.attempts),
+            ));
+        }
+        for (name, _) in &self.defaults {
+            if !batch_kinds().any(|k| arg_of(k, name).is_some()) || name == super::KEY_ARG {
+                return Err(ValidationError::new(
+                    "defaults",
+                    format!("{name:?} is not a field of any order"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Stops a running batch: no new order is taken, the ones in flight finish
+/// (and pending ones are reported as they stand).
+#[derive(Debug, Clone, Default)]
+pub struct BatchStop(Arc<StopState>);
+
+#[derive(Debug, Default)]
+struct StopState {
+    stopped: AtomicBool,
+    notify: Notify,
+}
+
+impl BatchStop {
+    /// Take no new order.
+    pub fn stop(&self) {
+        self.0.stopped.store(true, Ordering::SeqCst);
+        self.0.notify.notify_waiters();
+    }
+
+    /// Whether [`BatchStop::stop`] was called.
+    pub fn is_stopped(&self) -> bool {
+        self.0.stopped.load(Ordering::SeqCst)
+    }
+
+    async fn stopped(&self) {
+        let mut notified = pin!(self.0.notify.notified());
+        notified.as_mut().enable();
+        if self.is_stopped() {
+            return;
+        }
+        notified.await;
+    }
+}
+
+/// A running batch: its results, as each order finishes. Dropping it
+/// abandons the orders in flight; their journal entries are settled by
+/// the next run.
+#[derive(Debug)]
+pub struct BatchRun {
+    rx: mpsc::Receiver<BatchResult>,
+    stop: BatchStop,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl BatchRun {
+    /// The next result; `None` once every order has one.
+    pub async fn next(&mut self) -> Option<BatchResult> {
+        self.rx.recv().await
+    }
+
+    /// The next result, blocking the thread (not from inside a runtime).
+    pub fn blocking_next(&mut self) -> Option<BatchResult> {
+        self.rx.blocking_recv()
+    }
+
+    /// A handle that stops the batch (take no new order).
+    pub fn stopper(&self) -> BatchStop {
+        self.stop.clone()
+    }
+}
+
+impl futures_core::Stream for BatchRun {
+    type Item = BatchResult;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<BatchResult>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl Drop for BatchRun {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Orders as a stream, read from a file or an iterator on a blocking
+/// thread, a few at a time (the input is never loaded whole).
+#[derive(Debug)]
+pub struct OrderStream(mpsc::Receiver<Result<Order, RowError>>);
+
+impl OrderStream {
+    /// The orders of `iter`, read on a blocking thread of the current runtime.
+    pub fn reading<I>(iter: I) -> Self
+    where
+        I: IntoIterator<Item = Result<Order, RowError>> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel(256);
+        tokio::task::spawn_blocking(move || {
+            for item in iter {
+                if tx.blocking_send(item).is_err() {
+                    break;
+                }
+            }
+        });
+        Self(rx)
+    }
+
+    /// The orders of a file (`-`: standard input), in `format` or the one
+    /// its extension says (CSV when it says none).
+    pub fn open(path: &Path, format: Option<OrderFormat>) -> io::Result<Self> {
+        let reader = input::open(path, format)?;
+        Ok(Self::reading(reader))
+    }
+
+    /// A stream fed by hand (the bindings feed it from the caller's
+    /// iterable): send `Ok(order)` or `Err(row_error)`; drop the sender to
+    /// end it.
+    pub fn channel(capacity: usize) -> (mpsc::Sender<Result<Order, RowError>>, Self) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        (tx, Self(rx))
+    }
+}
+
+impl futures_core::Stream for OrderStream {
+    type Item = Result<Order, RowError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+struct Shared {
+    client: Client,
+    options: BatchOptions,
+    pacer: Pacer,
+    stop: BatchStop,
+}
+
+impl Client {
+    /// Pay every order of `orders` at most once, through the journal
+    /// (docs/protocol.md §10): each order's id is its idempotency key, so a
+    /// rerun of the same orders (after a crash, a kill, a Ctrl-C) sends only
+    /// what was never sent, returns what was recorded, and settles what was
+    /// in doubt through each write's status call before anything else.
+    ///
+    /// Every option is checked now; the batch runs on the current Tokio
+    /// runtime and its results come as each order finishes.
+    pub fn run_batch<S>(&self, orders: S, options: BatchOptions) -> Result<BatchRun, Error>
+    where
+        S: futures_core::Stream<Item = Result<Order, RowError>> + Send + Unpin + 'static,
+    {
+        options.check()?;
+        if self.journal().is_none() {
+            return Err(ValidationError::new(
+                "journal",
+                "a batch needs a journal: it is what makes each order pay once",
+            )
+            .into());
+        }
+        let stop = BatchStop::default();
+        let shared = Arc::new(Shared {
+            client: self.clone(),
+            pacer: Pacer::new(options.rate),
+            options,
+            stop: stop.clone(),
+        });
+        let (tx, rx) = mpsc::channel(shared.options.concurrency * 2);
+        let task = tokio::spawn(dispatch(shared, orders, tx));
+        Ok(BatchRun { rx, stop, task })
+    }
+}
+
+enum Either<A, B> {
+    Left(A),
+    Right(B),
+}
+
+/// Whichever of `a` and `b` is ready first (`a` when both are).
+async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
+    let mut a = pin!(a);
+    let mut b = pin!(b);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(x) = a.as_mut().poll(cx) {
+            return Poll::Ready(Either::Left(x));
+        }
+        if let Poll::Ready(y) = b.as_mut().poll(cx) {
+            return Poll::Ready(Either::Right(y));
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+async fn next_item<S>(s: &mut S) -> Option<S::Item>
+where
+    S: futures_core::Stream + Unpin,
+{
+    std::future::poll_fn(|cx| Pin::new(&mut *s).poll_next(cx)).await
+}
+
+async fn dispatch<S>(sh: Arc<Shared>, mut orders: S, tx: mpsc::Sender<BatchResult>)
+where
+    S: futures_core::Stream<Item = Result<Order, RowError>> + Send + Unpin + 'static,
+{
+    settle_in_doubt(&sh).await;
+    let senders = Arc::new(Semaphore::new(sh.options.concurrency));
+    let mut tasks = JoinSet::new();
+    // Order id → (line, fields): a repeated id in one input is never sent
+    // again (and, with other fields, is a conflict).
+    let mut seen: HashMap<String, (u64, String)> = HashMap::new();
+    while !sh.stop.is_stopped() {
+        while tasks.try_join_next().is_some() {}
+        let permit = match race(senders.clone().acquire_owned(), sh.stop.stopped()).await {
+            Either::Left(Ok(p)) => p,
+            Either::Left(Err(_)) | Either::Right(()) => break,
+        };
+        let item = match race(next_item(&mut orders), sh.stop.stopped()).await {
+            Either::Left(Some(item)) => item,
+            Either::Left(None) | Either::Right(()) => break,
+        };
+        let order = match item {
+            Ok(order) => order,
+            Err(row) => {
+                if tx.send(BatchResult::of_row(row)).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        let earlier = seen.get(order.order_id()).cloned();
+        let repeated = match earlier {
+            None => {
+                seen.insert(
+                    order.order_id().to_owned(),
+                    (order.line, order.fields.clone()),
+                );
+                None
+            }
+            Some((line, fields)) if fields == order.fields => Some(BatchResult {
+                duplicate_of: Some(line),
+                ..result_of(&order, Ok(Value::Null))
+            }),
+            Some((line, _)) => Some(result_of(
+                &order,
+                Err(Error::IdempotencyConflict(Box::new(ErrorDetails::new(
+                    format!(
+                        "order id {:?} is also on line {line}, with other fields: nothing was sent for this line",
+                        order.order_id()
+                    ),
+                )))),
+            )),
+        };
+        match repeated {
+            Some(r) => {
+                if tx.send(r).await.is_err() {
+                    return;
+                }
+            }
+            None => {
+                tasks.spawn(run_order(sh.clone(), order, permit, tx.clone()));
+            }
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+fn result_of(order: &Order, outcome: Result<Value, Error>) -> BatchResult {
+    BatchResult {
+        line: order.line,
+        order_id: Some(order.order_id.clone()),
+        kind: Some(order.kind.method),
+        amount: order.amount,
+        outcome,
+        duplicate_of: None,
+    }
+}
+
+/// Worth sending again: it provably charged nothing and may pass later.
+fn resendable(e: &Error) -> bool {
+    e.retry_safe()
+        && matches!(
+            e.kind(),
+            ErrorKind::RateLimit | ErrorKind::Connect | ErrorKind::Server
+        )
+}
+
+async fn run_order(
+    sh: Arc<Shared>,
+    order: Order,
+    permit: OwnedSemaphorePermit,
+    tx: mpsc::Sender<BatchResult>,
+) {
+    let mut args = order.args.clone();
+    for (name, value) in &sh.options.defaults {
+        if arg_of(order.kind, name).is_some() && args.get(name).is_none() {
+            args.set(name.clone(), value.clone());
+        }
+    }
+    let mut attempt = 1;
+    let outcome = loop {
+        sh.pacer.ready().await;
+        let sent = match sh.client.prepare(order.kind.method, &args) {
+            Ok(call) => call.await,
+            Err(e) => Err(e),
+        };
+        match sent {
+            Err(e) if resendable(&e) && attempt < sh.options.attempts && !sh.stop.is_stopped() => {
+                let pause = e
+                    .retry_after()
+                    .unwrap_or(Duration::from_millis(250 << attempt.min(6)));
+                if e.kind() == ErrorKind::RateLimit {
+                    // The server is saying it to the whole batch.
+                    sh.pacer.pause(pause);
+                } else {
+                    tokio::time::sleep(pause).await;
+                }
+                attempt += 1;
+            }
+            other => break other,
+        }
+    };
+    drop(permit);
+    let outcome = match (outcome, sh.options.wait) {
+        (Ok(answer), Some(wait)) if answer["is_final"] == false => {
+            follow(&sh, order.order_id(), answer, wait).await
+        }
+        (other, _) => other,
+    };
+    let _ = tx.send(result_of(&order, outcome)).await;
+}
+
+/// Check a pending order's status, recording each answer in the journal,
+/// until it is final, the wait runs out or the batch stops.
+async fn follow(sh: &Shared, key: &str, answer: Value, wait: WaitOptions) -> Result<Value, Error> {
+    let deadline = Instant::now() + wait.timeout;
+    let mut interval = wait.initial_interval;
+    let mut last = answer;
+    loop {
+        if Instant::now() + interval > deadline {
+            return Ok(last);
+        }
+        if let Either::Right(()) = race(tokio::time::sleep(interval), sh.stop.stopped()).await {
+            return Ok(last);
+        }
+        match sh.client.settle_key(key).await {
+            Ok(s) if s.is_final() => return Ok(s.to_json_value()),
+            Ok(s) => last = s.to_json_value(),
+            Err(e) => {
+                tracing::debug!(target: "aopay::batch", idempotency_key = key, error = %e, "status check failed; will check again");
+            }
+        }
+        interval = (interval * 3 / 2).min(wait.max_interval);
+    }
+}
+
+/// Settle the journal's in-doubt entries before any new send: wait out the
+/// calls still in flight (their callers may be gone), then ask each entry's
+/// status call.
+async fn settle_in_doubt(sh: &Shared) {
+    let Some(journal) = sh.client.journal() else {
+        return;
+    };
+    let entries = match journal.unresolved().await {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!(target: "aopay::batch", error = %e, "cannot list the journal's unresolved entries");
+            return;
+        }
+    };
+    let latest = entries
+        .iter()
+        .filter(|e| e.state == EntryState::Sending)
+        .map(|e| e.deadline_at_ms)
+        .max();
+    if let Some(ms) = latest {
+        let wait = u64::try_from(ms.saturating_sub(now_ms())).unwrap_or(0);
+        if wait > 0 {
+            tracing::info!(target: "aopay::batch", wait_ms = wait, "waiting for calls in flight in an earlier run to pass their deadline");
+            let sleep = tokio::time::sleep(Duration::from_millis(wait));
+            if let Either::Right(()) = race(sleep, sh.stop.stopped()).await {
+                return;
+            }
+        }
+    }
+    let checks = Arc::new(Semaphore::new(sh.options.concurrency));
+    let mut tasks = JoinSet::new();
+    for entry in entries {
+        let Ok(permit) = checks.clone().acquire_owned().await else {
+            break;
+        };
+        let client = sh.client.clone();
+        tasks.spawn(async move {
+            if let Err(e) = client.settle_key(&entry.key).await {
+                tracing::info!(target: "aopay::batch", idempotency_key = entry.key, error = %e, "an in-doubt entry stays unresolved");
+            }
+            drop(permit);
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+#[cfg(test)]
+pub(super) fn tests_result(order: &Order, outcome: Result<Value, Error>) -> BatchResult {
+    result_of(order, outcome)
+}
