@@ -42,6 +42,8 @@ mod exit {
     pub const OUTCOME_UNKNOWN: u8 = 5;
 }
 
+mod batch;
+
 /// Geocode used against the sandbox when none is given.
 const SANDBOX_GEOCODE: &str = "23.6784,76.8764";
 const SANDBOX_REGISTRATION_ID: &str = "AOP-554";
@@ -161,6 +163,11 @@ enum Command {
     Journal {
         #[command(subcommand)]
         action: JournalAction,
+    },
+    /// Pay a file of orders (CSV or JSON Lines), each exactly once, and report.
+    Batch {
+        #[command(subcommand)]
+        action: batch::BatchAction,
     },
     /// Look up a transaction by its reference id.
     Status {
@@ -386,6 +393,33 @@ async fn run(
     {
         return journal_pending(&g).await;
     }
+    if let Some(Command::Batch {
+        action: batch::BatchAction::Status { journal },
+    }) = &cli.command
+    {
+        let journal = journal.as_deref().or(g.journal.as_deref()).ok_or_else(|| {
+            ValidationError::new(
+                "journal",
+                "is required (aopay batch status JOURNAL, --journal or AOPAY_JOURNAL)",
+            )
+        })?;
+        return batch::status(journal, g.json).await;
+    }
+    let batch_options = match &cli.command {
+        Some(Command::Batch {
+            action: batch::BatchAction::Run(args),
+        }) => {
+            if g.journal.is_none() {
+                return Err(ValidationError::new(
+                    "journal",
+                    "is required: a batch pays each order once through its journal (use --journal PATH|postgres://… or AOPAY_JOURNAL)",
+                )
+                .into());
+            }
+            Some(batch::options(args, g.sandbox.then_some(SANDBOX_GEOCODE))?)
+        }
+        _ => None,
+    };
     // The embedded sandbox lives as long as this command.
     let sandbox = if g.sandbox {
         Some(
@@ -399,7 +433,9 @@ async fn run(
     // Only a write or a journal command opens the journal: a read must not
     // create a journal file it has no use for.
     let needs_journal = match (&cli.command, &generated) {
-        (Some(Command::Recharge { .. } | Command::Journal { .. }), _) => true,
+        (Some(Command::Recharge { .. } | Command::Journal { .. } | Command::Batch { .. }), _) => {
+            true
+        }
         (None, Some((spec, _))) => spec.effect == aopay_core::Effect::Write,
         _ => false,
     };
@@ -416,6 +452,16 @@ async fn run(
         Command::Journal { action } => {
             sandbox_stop(sandbox).await;
             return journal_command(&client, action, g.json).await;
+        }
+        Command::Batch { action } => {
+            let result = match (action, batch_options) {
+                (batch::BatchAction::Run(args), Some(opts)) => {
+                    batch::run(&client, &args, opts, g.json).await
+                }
+                _ => Err(other("no batch command given".to_owned())),
+            };
+            sandbox_stop(sandbox).await;
+            return result;
         }
         Command::Recharge {
             product,

@@ -61,7 +61,7 @@ pub use endpoints::{
     PreparedCall, RechargeStatus, ReferencedWrite, endpoint,
 };
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
-pub use journal::{EntryState, Journal, JournalEntry, Settled, reconciliation_json};
+pub use journal::{EntryState, Journal, JournalEntry, Settled, Tally, reconciliation_json};
 pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};
 pub use money::Money;
 pub use options::{

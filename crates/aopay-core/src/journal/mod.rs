@@ -119,6 +119,23 @@ impl JournalEntry {
     }
 }
 
+/// A count of journal entries of one endpoint, state and status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Tally {
+    /// The write, by method name.
+    pub endpoint: String,
+    /// Where its entries stand.
+    pub state: EntryState,
+    /// The last recorded status word (`SUCCESS`…), if an answer was recorded.
+    pub status: Option<String>,
+    /// How many entries.
+    pub count: u64,
+}
+
+pub(crate) const TALLY: &str = "SELECT endpoint, state, status, count(*) FROM aopay_journal \
+     GROUP BY endpoint, state, status ORDER BY endpoint, state, status";
+
 /// What reconciling an entry found: the answer of its write's status call.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Settled {
@@ -425,6 +442,12 @@ impl Journal {
     /// The entry for `key`, if any.
     pub async fn get(&self, key: &str) -> Result<Option<JournalEntry>, Error> {
         dispatch!(self, j => j.get(key).await)
+    }
+
+    /// How many entries there are of each endpoint, state and status
+    /// (without reading the entries: cheap on a journal of millions).
+    pub async fn tally(&self) -> Result<Vec<Tally>, Error> {
+        dispatch!(self, j => j.tally().await)
     }
 
     /// Every entry that is not final (sending, pending, unknown), oldest first.

@@ -14,7 +14,7 @@ use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::{Client, Config};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{COLUMNS, Claim, FIRST_ENDPOINT, JournalEntry, Row, Update};
+use super::{COLUMNS, Claim, EntryState, FIRST_ENDPOINT, JournalEntry, Row, TALLY, Tally, Update};
 use crate::error::{Error, error_chain};
 use crate::tls;
 use crate::validate::is_loopback_host;
@@ -232,6 +232,23 @@ impl PgJournal {
         rows.iter()
             .map(|r| read_row(r).map(Row::into_entry))
             .collect()
+    }
+
+    pub(crate) async fn tally(&self) -> Result<Vec<Tally>, Error> {
+        let guard = self.client().await?;
+        let c = guard
+            .as_ref()
+            .ok_or_else(|| err("cannot connect", "no connection"))?;
+        let rows = c.query(TALLY, &[]).await.map_err(pg("cannot read"))?;
+        Ok(rows
+            .iter()
+            .map(|r| Tally {
+                endpoint: r.get(0),
+                state: EntryState::parse(r.get::<_, &str>(1)),
+                status: r.get(2),
+                count: u64::try_from(r.get::<_, i64>(3)).unwrap_or(0),
+            })
+            .collect())
     }
 }
 

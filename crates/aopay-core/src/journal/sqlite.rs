@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{COLUMNS, Claim, FIRST_ENDPOINT, JournalEntry, Row, Update};
+use super::{COLUMNS, Claim, EntryState, FIRST_ENDPOINT, JournalEntry, Row, TALLY, Tally, Update};
 use crate::error::Error;
 
 /// The schema version this build writes; older files are migrated up.
@@ -153,6 +153,22 @@ impl SqliteJournal {
             ))?;
             let rows = stmt.query_map([], read_row)?;
             rows.map(|r| r.map(Row::into_entry)).collect()
+        })
+        .await
+    }
+
+    pub(crate) async fn tally(&self) -> Result<Vec<Tally>, Error> {
+        self.with("cannot read", |c| {
+            let mut stmt = c.prepare(TALLY)?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Tally {
+                    endpoint: r.get(0)?,
+                    state: EntryState::parse(&r.get::<_, String>(1)?),
+                    status: r.get(2)?,
+                    count: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                })
+            })?;
+            rows.collect()
         })
         .await
     }

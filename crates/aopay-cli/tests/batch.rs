@@ -1,0 +1,473 @@
+//! `aopay batch`: a file of orders paid once each over loopback against a
+//! real sandbox, across reruns, SIGKILLs and bad input, on SQLite (and
+//! PostgreSQL when `AOPAY_TEST_POSTGRES` is set).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use aopay_sandbox::{Sandbox, SandboxConfig};
+use serde_json::Value;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("aopay-cli-batch-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn sandbox() -> Sandbox {
+    let config = SandboxConfig::default().pending_checks(1);
+    Sandbox::start_with(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap()
+}
+
+fn aopay(url: &str, journal: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_aopay"));
+    c.args(args)
+        .env("AOPAY_BASE_URL", url)
+        .env("AOPAY_REGISTRATION_ID", "AOP-554")
+        .env("AOPAY_GEOCODE", "23.6784,76.8764")
+        .env("AOPAY_JOURNAL", journal)
+        .env_remove("AOPAY_LOG");
+    c
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+}
+
+/// The report, by line.
+fn report(path: &Path) -> HashMap<u64, Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| (v["line"].as_u64().unwrap(), v))
+        .collect()
+}
+
+/// Run a batch to its end, with fast status checks.
+async fn run_batch(url: &str, journal: &Path, orders: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "batch",
+        "run",
+        orders.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let mut cmd = aopay(url, journal, &args);
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_pays_each_order_once_and_a_rerun_pays_nothing() {
+    let sb = sandbox().await;
+    let dir = temp_dir("once");
+    let journal = dir.join("j.db");
+    let orders = dir.join("orders.csv");
+    let mut csv = String::from("order_id,kind,product_id,amount,customer_number,operator,number\n");
+    for i in 0..20 {
+        csv += &format!("m-{i},,518,10,98765{i:05},,\n");
+    }
+    csv += "d-1,do_recharge,,100,,11,9876512345\n"; // line 22
+    csv += "d-2,do_recharge,,25.50,,11,9000000301\n"; // pending, then SUCCESS
+    csv += "p-1,,518,10,9000000002,,\n"; // pending, then SUCCESS
+    csv += "f-1,,518,10,9000000001,,\n"; // FAILED
+    csv += "bad-1,,518,ten,9876500099,,\n"; // line 26: not a number
+    csv += "bad-2,gift_card,,10,,,\n"; // unknown kind
+    csv += "bad-3,,518,10,,,\n"; // no customer number
+    csv += "m-0,,518,10,9876500000,,\n"; // line 29: same order again
+    csv += "m-1,,518,99,9876500001,,\n"; // line 30: same id, other fields
+    std::fs::write(&orders, &csv).unwrap();
+    let out = dir.join("first.jsonl");
+    let o = run_batch(sb.url(), &journal, &orders, &out, &[]).await;
+    // Failed, refused and duplicate orders are final but not paid: exit 3.
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let summary: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = report(&out);
+    assert_eq!(r.len(), 29, "one result per row: {r:?}");
+    for line in 2..=21 {
+        assert_eq!(r[&line]["status"], "SUCCESS", "{}", r[&line]);
+    }
+    assert_eq!(r[&22]["status"], "SUCCESS");
+    assert_eq!(
+        r[&23]["status"], "SUCCESS",
+        "followed to its end: {}",
+        r[&23]
+    );
+    assert_eq!(
+        r[&24]["status"], "SUCCESS",
+        "followed to its end: {}",
+        r[&24]
+    );
+    assert_eq!(r[&25]["status"], "FAILED");
+    assert_eq!(r[&26]["status"], "ValidationError");
+    assert!(
+        r[&26]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("product_id")
+            || r[&26]["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("amount"),
+        "{}",
+        r[&26]
+    );
+    assert_eq!(r[&27]["status"], "ValidationError");
+    assert_eq!(r[&28]["status"], "ValidationError");
+    assert_eq!(r[&28]["error"]["field"], "customer_number", "{}", r[&28]);
+    assert_eq!(r[&29]["status"], "DUPLICATE");
+    assert_eq!(r[&29]["duplicate_of"], 2);
+    assert_eq!(r[&30]["status"], "IdempotencyConflictError");
+    // 22 paid: 20 × 10 + 100 + 25.50 + 10, exactly.
+    assert_eq!(summary["paid"], "335.50", "{summary}");
+    assert_eq!(summary["all_final"], true);
+    let stats = sb.stats();
+    assert_eq!(
+        stats.recharge_requests, 22,
+        "mobile recharges sent: {stats:?}"
+    );
+    assert_eq!(stats.do_recharge_requests, 2);
+    for i in 0..20 {
+        assert_eq!(sb.recharges_for(9_876_500_000 + i), 1);
+    }
+
+    // The same command again: every order comes from the journal.
+    let again = dir.join("second.jsonl");
+    let o = run_batch(sb.url(), &journal, &orders, &again, &[]).await;
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let after = sb.stats();
+    assert_eq!(after.recharge_requests, 22, "nothing sent again: {after:?}");
+    assert_eq!(after.do_recharge_requests, 2);
+    let r2 = report(&again);
+    for (line, v) in &r {
+        assert_eq!(r2[line]["status"], v["status"], "line {line}");
+        assert_eq!(r2[line]["reference_id"], v["reference_id"], "line {line}");
+    }
+    let second: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(second["paid"], "335.50");
+
+    // `batch status` reads the journal only.
+    let o = aopay(sb.url(), &journal, &["batch", "status", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let status: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(status["entries"], 24, "{status}");
+    assert_eq!(status["unresolved"], 0);
+    assert_eq!(sb.stats().recharge_requests, 22);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_lines_in_csv_out_and_every_option_checked_before_sending() {
+    let sb = sandbox().await;
+    let dir = temp_dir("options");
+    let journal = dir.join("j.db");
+    let orders = dir.join("orders.jsonl");
+    std::fs::write(
+        &orders,
+        "{\"order_id\": 1, \"product_id\": 518, \"amount\": 10, \"customer_number\": \"9876543210\"}\n\
+         {\"order_id\": 2, \"product_id\": 518, \"amount\": 10.5, \"customer_number\": \"9876543211\"}\n",
+    )
+    .unwrap();
+    let out = dir.join("out.csv");
+    let o = run_batch(sb.url(), &journal, &orders, &out, &[]).await;
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "line,order_id,kind,status,is_final,amount,reference_id,txn_id,operator_id,error"
+    );
+    assert!(
+        csv.contains("1,1,mobile_recharge,SUCCESS,true,10.00"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("ValidationError"),
+        "a float amount is refused: {csv}"
+    );
+    let sent = sb.stats().recharge_requests;
+    assert_eq!(sent, 1);
+
+    for (args, field) in [
+        (&["--concurrency", "0"][..], "concurrency"),
+        (&["--concurrency", "5000"], "concurrency"),
+        (&["--rate", "fast"], "rate"),
+        (&["--rate", "0/s"], "rate"),
+        (&["--wait-timeout", "-1"], "wait_timeout"),
+        (&["--attempts", "0"], "attempts"),
+        (&["--out", "report.txt"], "out"),
+    ] {
+        let mut all = vec!["batch", "run", orders.to_str().unwrap(), "--json"];
+        all.extend_from_slice(args);
+        let o = aopay(sb.url(), &journal, &all).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        let e: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+        assert_eq!(e["error"]["field"], field, "{args:?}: {}", text(&o));
+    }
+    // No journal, no batch; a missing file is an error, not an empty batch.
+    let o = Command::new(env!("CARGO_BIN_EXE_aopay"))
+        .args([
+            "batch",
+            "run",
+            orders.to_str().unwrap(),
+            "--base-url",
+            sb.url(),
+        ])
+        .env("AOPAY_REGISTRATION_ID", "AOP-554")
+        .env_remove("AOPAY_JOURNAL")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("journal"), "{}", text(&o));
+    let o = aopay(
+        sb.url(),
+        &journal,
+        &["batch", "run", "/nonexistent/orders.csv"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("/nonexistent/orders.csv"), "{}", text(&o));
+    assert_eq!(sb.stats().recharge_requests, sent, "nothing more was sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_files_pay_their_good_rows_only() {
+    let sb = sandbox().await;
+    let dir = temp_dir("bad");
+    let journal = dir.join("j.db");
+    // A header without order_id reads nothing at all.
+    let orders = dir.join("no-id.csv");
+    std::fs::write(
+        &orders,
+        "product_id,amount,customer_number\n518,10,9876543210\n",
+    )
+    .unwrap();
+    let out = dir.join("no-id.jsonl");
+    let o = run_batch(sb.url(), &journal, &orders, &out, &[]).await;
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let r = report(&out);
+    assert_eq!(r.len(), 1);
+    assert!(
+        r[&1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("order_id"),
+        "{:?}",
+        r[&1]
+    );
+    assert_eq!(sb.stats().recharge_requests, 0);
+
+    // Invalid UTF-8, a short row and a 1 GiB line, through standard input,
+    // between good rows.
+    let mut cmd = aopay(
+        sb.url(),
+        &journal,
+        &[
+            "batch",
+            "run",
+            "-",
+            "--out",
+            dir.join("stdin.jsonl").to_str().unwrap(),
+            "--json",
+        ],
+    );
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        stdin
+            .write_all(b"order_id,product_id,amount,customer_number\n")
+            .unwrap();
+        stdin.write_all(b"g-1,518,10,9876543301\n").unwrap();
+        stdin.write_all(b"u-1,518,10,98765\xff3302\n").unwrap();
+        stdin.write_all(b"s-1,518,10\n").unwrap();
+        let chunk = vec![b'9'; 1 << 20];
+        stdin.write_all(b"big,518,10,").unwrap();
+        for _ in 0..1024 {
+            stdin.write_all(&chunk).unwrap();
+        }
+        stdin.write_all(b"\ng-2,518,10,9876543303\n").unwrap();
+    });
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    writer.join().unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let r = report(&dir.join("stdin.jsonl"));
+    assert_eq!(r.len(), 5, "{r:?}");
+    assert_eq!(r[&2]["status"], "SUCCESS");
+    assert!(
+        r[&3]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("UTF-8")
+    );
+    assert!(
+        r[&4]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("fields")
+    );
+    assert!(
+        r[&5]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("bytes long")
+    );
+    assert_eq!(r[&6]["status"], "SUCCESS");
+    assert_eq!(
+        sb.stats().recharge_requests,
+        2,
+        "only the good rows were sent"
+    );
+}
+
+/// SIGKILL a batch at random moments (4 times by default) and run it again each time: at the
+/// end every order is final and the sandbox received each exactly once.
+async fn killed_and_rerun(journal: &str, name: &str) {
+    let sb = Sandbox::start_with(
+        SandboxConfig::default().pending_checks(1),
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .unwrap();
+    let dir = temp_dir(name);
+    let orders = dir.join("orders.csv");
+    // Bigger runs: AOPAY_BATCH_ORDERS=2000 AOPAY_BATCH_KILLS=20.
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let n = env("AOPAY_BATCH_ORDERS", 400);
+    let kills = env("AOPAY_BATCH_KILLS", 4);
+    let tag = std::process::id() % 1000;
+    // Order ids unique across runs (a PostgreSQL journal outlives them).
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let mut csv = String::from("order_id,kind,operator,number,amount\n");
+    for i in 0..n {
+        // Every 25th pends before it succeeds.
+        let number = if i % 25 == 0 {
+            "9000000301".to_owned()
+        } else {
+            format!("9{tag:03}{i:06}")
+        };
+        csv += &format!("{name}-{run}-{i},do_recharge,11,{number},10\n");
+    }
+    std::fs::write(&orders, &csv).unwrap();
+    let journal = if journal.is_empty() {
+        dir.join("j.db").display().to_string()
+    } else {
+        journal.to_owned()
+    };
+    let args = |out: &str| {
+        vec![
+            "batch".to_owned(),
+            "run".to_owned(),
+            orders.display().to_string(),
+            "--concurrency".to_owned(),
+            "8".to_owned(),
+            "--rate".to_owned(),
+            "150/s".to_owned(),
+            "--timeout".to_owned(),
+            "1".to_owned(),
+            "--out".to_owned(),
+            dir.join(out).display().to_string(),
+            "--json".to_owned(),
+        ]
+    };
+    let mut seed = u64::from(std::process::id());
+    let mut progressed = 0;
+    for round in 0..kills {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        // A rerun first waits out the killed run's calls (their deadline:
+        // the 1 s timeout and a 5 s margin), then sends: kill it while it
+        // sends.
+        let wait = if round == 0 { 0 } else { 6_000 };
+        let after = Duration::from_millis(wait + 100 + (seed >> 33) % 800);
+        let before = sb.stats().do_recharge_requests;
+        let a = args(&format!("killed-{round}.jsonl"));
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let mut child = aopay(sb.url(), Path::new(&journal), &a)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(after).await;
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let sent = sb.stats().do_recharge_requests;
+        if round == 0 {
+            assert!(sent < n, "killed before the end ({sent} of {n} sent)");
+        }
+        if sent > before {
+            progressed += 1;
+        }
+    }
+    assert!(
+        progressed * 2 >= kills,
+        "the kills came while orders were sent ({progressed} of {kills})"
+    );
+    let a = args("final.jsonl");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let mut cmd = aopay(sb.url(), Path::new(&journal), &a);
+    let o = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let r = report(&dir.join("final.jsonl"));
+    assert_eq!(r.len() as u64, n);
+    for v in r.values() {
+        assert_eq!(v["status"], "SUCCESS", "{v}");
+    }
+    for i in 0..n {
+        if i % 25 != 0 {
+            assert_eq!(
+                sb.payments_for(&format!("9{tag:03}{i:06}")),
+                1,
+                "order {i} paid once"
+            );
+        }
+    }
+    assert_eq!(sb.payments_for("9000000301"), n.div_ceil(25));
+    assert_eq!(
+        sb.stats().do_recharge_requests,
+        n,
+        "each order sent exactly once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_sigkill_and_rerun_pays_each_order_once() {
+    killed_and_rerun("", "kill-sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_sigkill_and_rerun_pays_each_order_once() {
+    match std::env::var("AOPAY_TEST_POSTGRES") {
+        Ok(dsn) if !dsn.is_empty() => killed_and_rerun(&dsn, "kill-pg").await,
+        _ if std::env::var_os("CI").is_some() => panic!("CI must provide AOPAY_TEST_POSTGRES"),
+        _ => {}
+    }
+}
