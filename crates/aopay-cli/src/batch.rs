@@ -81,7 +81,7 @@ pub(crate) struct RunArgs {
 enum Report {
     None,
     Json(std::io::BufWriter<std::fs::File>),
-    Csv(csv::Writer<std::fs::File>),
+    Csv(Box<csv::Writer<std::fs::File>>),
 }
 
 impl Report {
@@ -95,7 +95,7 @@ impl Report {
         let file = std::fs::File::create(path)
             .map_err(|e| other(format!("cannot write {}: {e}", path.display())))?;
         let mut report = match format {
-            OrderFormat::Csv => Self::Csv(csv::Writer::from_writer(file)),
+            OrderFormat::Csv => Self::Csv(Box::new(csv::Writer::from_writer(file))),
             OrderFormat::JsonLines => Self::Json(std::io::BufWriter::new(file)),
         };
         if let Self::Csv(c) = &mut report {
