@@ -471,3 +471,36 @@ async fn postgres_sigkill_and_rerun_pays_each_order_once() {
         _ => {}
     }
 }
+
+/// The README's batch, its shell lines as written, and the report it shows.
+#[test]
+fn the_readme_batch_runs_as_written() {
+    let readme = include_str!("../../../README.md");
+    let section = readme.split("## A batch from a file").nth(1).unwrap();
+    let block = section.split("```sh\n").nth(1).unwrap().split("```").next().unwrap();
+    let shown = section.split("```text\n").nth(1).unwrap().split("```").next().unwrap();
+    let dir = temp_dir("readme");
+    let bin = Path::new(env!("CARGO_BIN_EXE_aopay")).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let mut outputs = Vec::new();
+    for line in block.lines() {
+        let out = Command::new("sh")
+            .args(["-c", line])
+            .current_dir(&dir)
+            .env("PATH", &path)
+            .env_remove("AOPAY_GEOCODE")
+            .env_remove("AOPAY_JOURNAL")
+            .output()
+            .unwrap();
+        outputs.push((line, out));
+    }
+    let (_, run) = &outputs[1];
+    // Not every order succeeded (the FAILED one): exit 3, as the README says.
+    assert_eq!(run.status.code(), Some(3), "{}", text(run));
+    assert_eq!(String::from_utf8_lossy(&run.stdout), shown, "the README shows what it prints");
+    let results = std::fs::read_to_string(dir.join("results.csv")).unwrap();
+    assert_eq!(results.lines().count(), 5, "{results}");
+    let (_, status) = &outputs[2];
+    assert_eq!(status.status.code(), Some(0), "{}", text(status));
+    assert!(String::from_utf8_lossy(&status.stdout).contains("mobile_recharge  final    SUCCESS   3"), "{}", text(status));
+}

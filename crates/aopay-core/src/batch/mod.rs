@@ -1,4 +1,4 @@
-//! Batches (docs/protocol.md §10): a stream of orders, each paid at most
+//! Batches (docs/protocol.md §9): a stream of orders, each paid at most
 //! once through the journal, whatever crashes, reruns and duplicates in
 //! the input happen. An order's id is its idempotency key.
 //!

@@ -221,7 +221,7 @@ struct Shared {
 
 impl Client {
     /// Pay every order of `orders` at most once, through the journal
-    /// (docs/protocol.md §10): each order's id is its idempotency key, so a
+    /// (docs/protocol.md §9): each order's id is its idempotency key, so a
     /// rerun of the same orders (after a crash, a kill, a Ctrl-C) sends only
     /// what was never sent, returns what was recorded, and settles what was
     /// in doubt through each write's status call before anything else.
