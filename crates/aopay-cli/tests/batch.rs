@@ -398,7 +398,9 @@ async fn killed_and_rerun(journal: &str, name: &str) {
     let mut seed = u64::from(std::process::id());
     let mut killed_mid_way = 0;
     for round in 0..kills {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let before = sb.stats().do_recharge_requests;
         let a = args(&format!("killed-{round}.jsonl"));
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
@@ -421,7 +423,10 @@ async fn killed_and_rerun(journal: &str, name: &str) {
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         let sent = sb.stats().do_recharge_requests;
-        eprintln!("round {round}: {before} -> {sent} sent, after {:?}", started.elapsed());
+        eprintln!(
+            "round {round}: {before} -> {sent} sent, after {:?}",
+            started.elapsed()
+        );
         if sent > before && sent < n {
             killed_mid_way += 1;
         }
@@ -478,11 +483,27 @@ async fn postgres_sigkill_and_rerun_pays_each_order_once() {
 fn the_readme_batch_runs_as_written() {
     let readme = include_str!("../../../README.md");
     let section = readme.split("## A batch from a file").nth(1).unwrap();
-    let block = section.split("```sh\n").nth(1).unwrap().split("```").next().unwrap();
-    let shown = section.split("```text\n").nth(1).unwrap().split("```").next().unwrap();
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let shown = section
+        .split("```text\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
     let dir = temp_dir("readme");
     let bin = Path::new(env!("CARGO_BIN_EXE_aopay")).parent().unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let mut outputs = Vec::new();
     for line in block.lines() {
         let out = Command::new("sh")
@@ -498,10 +519,18 @@ fn the_readme_batch_runs_as_written() {
     let (_, run) = &outputs[1];
     // Not every order succeeded (the FAILED one): exit 3, as the README says.
     assert_eq!(run.status.code(), Some(3), "{}", text(run));
-    assert_eq!(String::from_utf8_lossy(&run.stdout), shown, "the README shows what it prints");
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        shown,
+        "the README shows what it prints"
+    );
     let results = std::fs::read_to_string(dir.join("results.csv")).unwrap();
     assert_eq!(results.lines().count(), 5, "{results}");
     let (_, status) = &outputs[2];
     assert_eq!(status.status.code(), Some(0), "{}", text(status));
-    assert!(String::from_utf8_lossy(&status.stdout).contains("mobile_recharge  final    SUCCESS   3"), "{}", text(status));
+    assert!(
+        String::from_utf8_lossy(&status.stdout).contains("mobile_recharge  final    SUCCESS   3"),
+        "{}",
+        text(status)
+    );
 }

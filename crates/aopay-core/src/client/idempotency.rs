@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::Client;
 use crate::endpoints::{Endpoint, Payment, ReferencedWrite, endpoint};
-use crate::error::{Error, ErrorDetails, ValidationError};
+use crate::error::{Error, ErrorDetails, ErrorKind, ValidationError};
 use crate::journal::{self, EntryState, Journal, JournalEntry, Recorded, Settled, Update};
 
 impl Client {
@@ -104,11 +104,29 @@ impl Client {
         };
         let settled = match endpoint(&entry.endpoint).and_then(|e| e.status) {
             Some("recharge_status") => Settled::Recharge(self.recharge_status(reference).await?),
-            Some(status) => Settled::Payment(
-                self.payment_status(status, reference)
-                    .await
-                    .map_err(|e| e.with_reference(reference))?,
-            ),
+            Some(status) => match self.payment_status(status, reference).await {
+                Ok(p) => Settled::Payment(p),
+                // The API holds no payment under the reference, and the
+                // call that would have made it is past its deadline (timeout
+                // and margin): it never arrived. Forget the entry so the
+                // order can be sent again (docs/protocol.md §4).
+                Err(e)
+                    if e.kind() == ErrorKind::Api
+                        && entry.payment.is_none()
+                        && matches!(entry.state, EntryState::Sending | EntryState::Unknown)
+                        && journal::now_ms() >= entry.deadline_at_ms =>
+                {
+                    journal.forget_unanswered(&entry.key).await?;
+                    return Err(Error::connect(
+                        ErrorDetails::new(format!(
+                            "idempotency key {:?}: the earlier attempt never reached AOPay (no payment under reference {reference} past its deadline); nothing was charged, send it again",
+                            entry.key
+                        ))
+                        .reference_id(Some(reference.to_owned())),
+                    ));
+                }
+                Err(e) => return Err(e.with_reference(reference)),
+            },
             None => {
                 return Err(Error::journal(format!(
                     "idempotency key {:?}: the journal names an endpoint this build does not know ({:?})",

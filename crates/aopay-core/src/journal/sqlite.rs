@@ -1,13 +1,21 @@
 //! The SQLite journal: one local file in WAL mode with full sync, safe for
 //! several threads and processes on one machine (SQLite's own locking; a
 //! busy writer is waited for up to 10 s).
+//!
+//! Group commit: one thread per journal runs every statement, and those
+//! queued together share one transaction, so one fsync makes many intents
+//! durable. No caller hears back before its statement has been committed:
+//! an intent is on disk before its request can leave.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{COLUMNS, Claim, EntryState, FIRST_ENDPOINT, JournalEntry, Row, TALLY, Tally, Update};
+use super::{
+    COLUMNS, Claim, EntryState, FIRST_ENDPOINT, FORGET_UNANSWERED, JournalEntry, Row, TALLY, Tally,
+    Update,
+};
 use crate::error::Error;
 
 /// The schema version this build writes; older files are migrated up.
@@ -20,7 +28,46 @@ const _: () = assert!(
 
 pub(crate) struct SqliteJournal {
     path: PathBuf,
-    conn: Arc<Mutex<Connection>>,
+    jobs: mpsc::Sender<Job>,
+}
+
+/// Statements committed together, at most.
+const MAX_GROUP: usize = 512;
+
+/// A statement to run; it gives what to tell its caller once the
+/// transaction it ran in has committed (or failed to).
+type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
+type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// The journal's thread: take what is queued, run it in one transaction,
+/// commit, then answer each caller.
+fn run_jobs(conn: Connection, jobs: mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            // No transaction (the lock stayed busy): each statement on its
+            // own, committed as it runs.
+            tracing::debug!(target: "aopay::journal", error = %e, "no group transaction; statements run one by one");
+            for job in group {
+                job(&conn)(Ok(()));
+            }
+            continue;
+        }
+        let replies: Vec<Reply> = group.into_iter().map(|job| job(&conn)).collect();
+        let committed = conn.execute_batch("COMMIT").map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            e.to_string()
+        });
+        for reply in replies {
+            reply(committed.clone());
+        }
+    }
 }
 
 fn err(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
@@ -44,9 +91,14 @@ impl SqliteJournal {
             .and_then(|()| conn.pragma_update(None, "synchronous", "FULL"))
             .map_err(|e| err(path, "cannot configure", e))?;
         migrate(&conn).map_err(|e| err(path, "cannot create or migrate the schema", e))?;
+        let (jobs, queue) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("aopay-journal".into())
+            .spawn(move || run_jobs(conn, queue))
+            .map_err(|e| err(path, "cannot start its thread", e))?;
         Ok(Self {
             path: path.to_owned(),
-            conn: Arc::new(Mutex::new(conn)),
+            jobs,
         })
     }
 
@@ -54,22 +106,28 @@ impl SqliteJournal {
         &self.path
     }
 
-    /// Run `f` on the connection on tokio's blocking pool.
+    /// Run `f` on the journal's thread; its answer comes once committed.
     async fn with<T: Send + 'static>(
         &self,
         what: &'static str,
-        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, Error> {
-        let conn = Arc::clone(&self.conn);
+        let (tx, rx) = tokio::sync::oneshot::channel();
         let path = self.path.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut c = conn
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            f(&mut c).map_err(|e| err(&path, what, e))
-        })
-        .await
-        .map_err(|e| err(&self.path, what, e))?
+        let job: Job = Box::new(move |c: &Connection| {
+            let result = f(c);
+            Box::new(move |committed: Result<(), String>| {
+                let answer = match (result, committed) {
+                    (Ok(v), Ok(())) => Ok(v),
+                    (Err(e), _) => Err(err(&path, what, e)),
+                    (Ok(_), Err(e)) => Err(err(&path, what, format!("not committed: {e}"))),
+                };
+                let _ = tx.send(answer);
+            })
+        });
+        let stopped = || err(&self.path, what, "the journal's thread has stopped");
+        self.jobs.send(job).map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
     }
 
     pub(crate) async fn claim(
@@ -124,6 +182,14 @@ impl SqliteJournal {
                 params![key],
             )
             .map(drop)
+        })
+        .await
+    }
+
+    pub(crate) async fn forget_unanswered(&self, key: &str) -> Result<(), Error> {
+        let key = key.to_owned();
+        self.with("cannot release the key", move |c| {
+            c.execute(FORGET_UNANSWERED, params![key]).map(drop)
         })
         .await
     }
