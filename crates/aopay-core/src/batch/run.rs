@@ -288,9 +288,10 @@ where
     settle_in_doubt(&sh).await;
     let senders = Arc::new(Semaphore::new(sh.options.concurrency));
     let mut tasks = JoinSet::new();
-    // Order id → (line, fields): a repeated id in one input is never sent
-    // again (and, with other fields, is a conflict).
-    let mut seen: HashMap<String, (u64, String)> = HashMap::new();
+    // Order id (hashed: 16 bytes an order) → (line, fields): a repeated id
+    // in one input is never sent again (and, with other fields, is a
+    // conflict).
+    let mut seen: HashMap<u128, (u64, u64)> = HashMap::new();
     while !sh.stop.is_stopped() {
         while tasks.try_join_next().is_some() {}
         let permit = match race(senders.clone().acquire_owned(), sh.stop.stopped()).await {
@@ -310,13 +311,11 @@ where
                 continue;
             }
         };
-        let earlier = seen.get(order.order_id()).cloned();
+        let id = super::hash128(order.order_id());
+        let earlier = seen.get(&id).copied();
         let repeated = match earlier {
             None => {
-                seen.insert(
-                    order.order_id().to_owned(),
-                    (order.line, order.fields.clone()),
-                );
+                seen.insert(id, (order.line, order.fields));
                 None
             }
             Some((line, fields)) if fields == order.fields => Some(BatchResult {
