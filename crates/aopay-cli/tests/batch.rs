@@ -534,3 +534,94 @@ fn the_readme_batch_runs_as_written() {
         text(status)
     );
 }
+
+/// Four workers run one batch on one PostgreSQL journal and one is killed
+/// mid-way: each order is paid once, and every surviving worker's report
+/// is the same, all final.
+#[tokio::test(flavor = "multi_thread")]
+async fn four_workers_on_one_postgres_journal_pay_each_order_once() {
+    let dsn = match std::env::var("AOPAY_TEST_POSTGRES") {
+        Ok(dsn) if !dsn.is_empty() => dsn,
+        _ if std::env::var_os("CI").is_some() => panic!("CI must provide AOPAY_TEST_POSTGRES"),
+        _ => return,
+    };
+    let sb = sandbox().await;
+    let dir = temp_dir("workers");
+    let orders = dir.join("orders.csv");
+    let n = 600u64;
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let mut csv = String::from("order_id,kind,operator,number,amount\n");
+    for i in 0..n {
+        csv += &format!("w-{run}-{i},do_recharge,11,8{i:09},10\n");
+    }
+    std::fs::write(&orders, &csv).unwrap();
+    let mut workers = Vec::new();
+    for w in 0..4 {
+        let out = dir.join(format!("worker-{w}.jsonl"));
+        let child = aopay(
+            sb.url(),
+            Path::new(&dsn),
+            &[
+                "batch",
+                "run",
+                orders.to_str().unwrap(),
+                "--rate",
+                "300/s",
+                "--timeout",
+                "2",
+                "--out",
+                out.to_str().unwrap(),
+                "--json",
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+        workers.push((out, child));
+    }
+    // Kill the first once the batch is well under way.
+    while sb.stats().do_recharge_requests < n / 5 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (_, mut first) = workers.remove(0);
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let mut reports = Vec::new();
+    for (out, child) in workers {
+        let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let r = report(&out);
+        assert_eq!(r.len() as u64, n);
+        let statuses: Vec<(u64, String)> = {
+            let mut v: Vec<(u64, String)> = r
+                .iter()
+                .map(|(l, v)| (*l, v["status"].as_str().unwrap().to_owned()))
+                .collect();
+            v.sort();
+            v
+        };
+        assert!(statuses.iter().all(|(_, s)| s == "SUCCESS"), "{statuses:?}");
+        reports.push(r);
+    }
+    for line in 2..=n + 1 {
+        let refs: Vec<&Value> = reports.iter().map(|r| &r[&line]["reference_id"]).collect();
+        assert!(
+            refs.iter().all(|r| *r == refs[0]),
+            "line {line}: one payment, one reference: {refs:?}"
+        );
+    }
+    for i in 0..n {
+        assert_eq!(
+            sb.payments_for(&format!("8{i:09}")),
+            1,
+            "order {i} paid once"
+        );
+    }
+    assert_eq!(sb.stats().do_recharge_requests, n, "each order sent once");
+}

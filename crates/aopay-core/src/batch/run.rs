@@ -378,6 +378,7 @@ async fn run_order(
             args.set(name.clone(), value.clone());
         }
     }
+    let mut permit = Some(permit);
     let mut attempt = 1;
     let outcome = loop {
         sh.pacer.ready().await;
@@ -385,8 +386,9 @@ async fn run_order(
             Ok(call) => call.await,
             Err(e) => Err(e),
         };
+        let more = attempt < sh.options.attempts && !sh.stop.is_stopped();
         match sent {
-            Err(e) if resendable(&e) && attempt < sh.options.attempts && !sh.stop.is_stopped() => {
+            Err(e) if resendable(&e) && more => {
                 let pause = e
                     .retry_after()
                     .unwrap_or(Duration::from_millis(250 << attempt.min(6)));
@@ -397,6 +399,25 @@ async fn run_order(
                     tokio::time::sleep(pause).await;
                 }
                 attempt += 1;
+            }
+            Err(e) if e.kind() == ErrorKind::OutcomeUnknown && more => {
+                // In flight in another worker, or in one that was killed:
+                // wait out its deadline (holding no sender), then settle it.
+                let Some(deadline) = in_flight_elsewhere(&sh, order.order_id()).await else {
+                    break Err(e);
+                };
+                drop(permit.take());
+                let wait = u64::try_from(deadline.saturating_sub(now_ms())).unwrap_or(0);
+                let sleep = tokio::time::sleep(Duration::from_millis(wait + 50));
+                if let Either::Right(()) = race(sleep, sh.stop.stopped()).await {
+                    break Err(e);
+                }
+                match sh.client.settle_key(order.order_id()).await {
+                    Ok(settled) => break Ok(settled.to_json_value()),
+                    // It never arrived: send it again.
+                    Err(e) if resendable(&e) => attempt += 1,
+                    Err(e) => break Err(e),
+                }
             }
             other => break other,
         }
@@ -409,6 +430,13 @@ async fn run_order(
         (other, _) => other,
     };
     let _ = tx.send(result_of(&order, outcome)).await;
+}
+
+/// The deadline of the call another caller has in flight for `key`, if one
+/// has (the journal's entry is still `sending`).
+async fn in_flight_elsewhere(sh: &Shared, key: &str) -> Option<i64> {
+    let entry = sh.client.journal()?.get(key).await.ok()??;
+    (entry.state == EntryState::Sending).then_some(entry.deadline_at_ms)
 }
 
 /// Check a pending order's status, recording each answer in the journal,
