@@ -11,6 +11,8 @@
 
 from ._aopay import (
     MAGIC_NUMBERS,
+    AsyncBatchRun,
+    BatchRun,
     PostgresJournal,
     Recharge,
     Sandbox,
@@ -41,6 +43,8 @@ _configure_logging()
 __all__ = [
     "refresh_logging",
     "MAGIC_NUMBERS",
+    "AsyncBatchRun",
+    "BatchRun",
     "PostgresJournal",
     "Recharge",
     "Sandbox",

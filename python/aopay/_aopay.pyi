@@ -7,6 +7,7 @@ from typing import (
     Awaitable,
     Callable,
     Generator,
+    Iterable,
     Literal,
     Mapping,
     Optional,
@@ -22,8 +23,10 @@ __all__ = [
     "CLIENT_OPTIONS",
     "ENDPOINTS",
     "ERROR_KINDS",
+    "AsyncBatchRun",
     "AsyncCall",
     "AsyncClient",
+    "BatchRun",
     "Client",
     "MAGIC_NUMBERS",
     "PostgresJournal",
@@ -53,6 +56,8 @@ _Status = Literal["SUCCESS", "PENDING", "FAILED", "UNKNOWN"]
 _CustomerNumber = Union[str, int]
 _Geocode = Union[str, Tuple[float, float], Sequence[float]]
 _Journal = Union[str, PathLike[str], SqliteJournal, PostgresJournal]
+# A batch's orders: a CSV or JSON Lines file, or dicts (order_id, kind, fields).
+_Orders = Union[str, PathLike[str], Iterable[Mapping[str, Any]]]
 # What a credentials provider returns: headers, or (headers, lifetime_seconds).
 _Credentials = Union[Mapping[str, str], Tuple[Mapping[str, str], float]]
 _CredentialsProvider = Union[Callable[[], _Credentials], Callable[[], Awaitable[_Credentials]]]
@@ -158,6 +163,36 @@ class Client:
     ) -> Recharge: ...
     def journal_pending(self) -> list[dict[str, Any]]: ...
     def reconcile_journal(self) -> list[dict[str, Any]]: ...
+    def run_batch(
+        self,
+        orders: _Orders,
+        *,
+        concurrency: int = 16,
+        rate: Optional[Union[str, float]] = None,
+        wait_timeout: Optional[float] = None,
+        attempts: int = 5,
+        geocode: Optional[str] = None,
+    ) -> BatchRun: ...
+
+@final
+class BatchRun:
+    """The results of ``Client.run_batch``, one dict per order as each
+    finishes (``line``, ``order_id``, ``kind``, ``status``, ``is_final``,
+    ``amount``, ``reference_id``, ``txn_id``, ``operator_id``,
+    ``duplicate_of``, ``error``)."""
+
+    def __iter__(self) -> BatchRun: ...
+    def __next__(self) -> dict[str, Any]: ...
+    def stop(self) -> None: ...
+
+@final
+class AsyncBatchRun:
+    """The results of ``AsyncClient.run_batch``: an async iterator of the
+    same dicts as ``BatchRun``."""
+
+    def __aiter__(self) -> AsyncBatchRun: ...
+    def __anext__(self) -> Awaitable[dict[str, Any]]: ...
+    def stop(self) -> None: ...
 
 @final
 class AsyncCall:
@@ -222,6 +257,16 @@ class AsyncClient:
     ) -> Recharge: ...
     async def journal_pending(self) -> list[dict[str, Any]]: ...
     async def reconcile_journal(self) -> list[dict[str, Any]]: ...
+    def run_batch(
+        self,
+        orders: _Orders,
+        *,
+        concurrency: int = 16,
+        rate: Optional[Union[str, float]] = None,
+        wait_timeout: Optional[float] = None,
+        attempts: int = 5,
+        geocode: Optional[str] = None,
+    ) -> AsyncBatchRun: ...
 
 @final
 class Sandbox:

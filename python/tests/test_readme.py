@@ -13,7 +13,7 @@ import pytest
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
 
 
-SECTIONS = ["## Python quick start", "## Paying a bill"]
+SECTIONS = ["## Python quick start", "## Paying a bill", "## A batch from a file"]
 
 
 def quick_start(heading: str = SECTIONS[0]) -> str:
@@ -27,7 +27,10 @@ def quick_start(heading: str = SECTIONS[0]) -> str:
 def test_the_quick_start_runs(tmp_path: Path, heading: str) -> None:
     script = tmp_path / "quickstart.py"
     script.write_text(quick_start(heading))
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    # In a scratch directory: a snippet may write a journal file.
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1].startswith("SUCCESS "), out.stdout
 

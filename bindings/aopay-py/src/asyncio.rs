@@ -37,6 +37,8 @@ pub(crate) enum Payload {
     Json(serde_json::Value),
     /// `None` (the sandbox's `__aexit__`).
     Unit,
+    /// The end of an async iterator: raises `StopAsyncIteration`.
+    EndOfIteration,
 }
 
 pub(crate) type Outcome = Result<Payload, aopay_core::Error>;
@@ -110,6 +112,10 @@ impl Batch {
                     fut.call_method1("set_result", (crate::convert::json_to_py(py, &v)?,))?
                 }
                 Ok(Payload::Unit) => fut.call_method1("set_result", (py.None(),))?,
+                Ok(Payload::EndOfIteration) => fut.call_method1(
+                    "set_exception",
+                    (pyo3::exceptions::PyStopAsyncIteration::new_err(()).into_value(py),),
+                )?,
                 Err(e) => fut.call_method1("set_exception", (to_py_err(e).into_value(py),))?,
             };
         }

@@ -222,7 +222,7 @@ pub(crate) fn json_to_py<'py>(
 
 /// A value of Python as a neutral argument: the core checks its type
 /// against the endpoint's table, with Python's type names.
-fn arg_from_py(obj: &Bound<'_, PyAny>) -> PyResult<aopay_core::ArgValue> {
+pub(crate) fn arg_from_py(obj: &Bound<'_, PyAny>) -> PyResult<aopay_core::ArgValue> {
     use aopay_core::ArgValue;
     Ok(if obj.is_none() {
         ArgValue::Null

@@ -2,6 +2,7 @@
 //! in aopay-core.
 
 mod asyncio;
+mod batch;
 
 use crate::asyncio::{AsyncCall, BATCHES, Payload};
 mod convert;
@@ -274,6 +275,29 @@ impl PyClient {
         .map(PyRecharge::from)
     }
 
+    /// Pay every order once through the journal (docs/protocol.md §9);
+    /// an iterator of result dicts, as each order finishes.
+    #[pyo3(signature = (orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None))]
+    fn run_batch(
+        slf: &Bound<'_, Self>,
+        orders: &Bound<'_, PyAny>,
+        concurrency: i64,
+        rate: Option<&Bound<'_, PyAny>>,
+        wait_timeout: Option<&Bound<'_, PyAny>>,
+        attempts: i64,
+        geocode: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<batch::PyBatchRun> {
+        let options = batch::options(concurrency, rate, wait_timeout, attempts, geocode)?;
+        let this = slf.get();
+        let rt = this.runtime()?;
+        let stream = {
+            let _entered = rt.enter();
+            batch::orders(orders)?
+        };
+        let run = batch::start(&this.inner, rt, stream, options)?;
+        Ok(batch::PyBatchRun::new(run, slf.clone().unbind()))
+    }
+
     /// Journal entries that are not final, as dicts (oldest first).
     fn journal_pending<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.inner.clone();
@@ -294,6 +318,13 @@ impl PyClient {
 
     fn __repr__(&self, py: Python<'_>) -> String {
         client_repr(py, "Client", &self.inner)
+    }
+}
+
+impl PyClient {
+    /// This process's runtime of the client (a forked child gets its own).
+    fn runtime(&self) -> PyResult<&tokio::runtime::Runtime> {
+        runtime::this_process(&self.rt)
     }
 }
 
@@ -440,6 +471,28 @@ impl PyAsyncClient {
             async move { journal::pending_json(&client).await.map(Payload::Json) },
             true,
         ))
+    }
+
+    /// Pay every order once through the journal; an async iterator of
+    /// result dicts, as each order finishes.
+    #[pyo3(signature = (orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None))]
+    fn run_batch(
+        &self,
+        orders: &Bound<'_, PyAny>,
+        concurrency: i64,
+        rate: Option<&Bound<'_, PyAny>>,
+        wait_timeout: Option<&Bound<'_, PyAny>>,
+        attempts: i64,
+        geocode: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<batch::PyAsyncBatchRun> {
+        let options = batch::options(concurrency, rate, wait_timeout, attempts, geocode)?;
+        let rt = runtime()?;
+        let stream = {
+            let _entered = rt.enter();
+            batch::orders(orders)?
+        };
+        let run = batch::start(&self.inner, rt, stream, options)?;
+        Ok(batch::PyAsyncBatchRun::new(run))
     }
 
     /// Check every unresolved entry that has a reference; one dict each.
@@ -700,6 +753,8 @@ fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyClient>()?;
     m.add_class::<PyAsyncClient>()?;
     m.add_class::<asyncio::AsyncCall>()?;
+    m.add_class::<batch::PyBatchRun>()?;
+    m.add_class::<batch::PyAsyncBatchRun>()?;
     m.add_class::<PySandbox>()?;
     m.add_class::<journal::PySqliteJournal>()?;
     m.add_class::<journal::PyPostgresJournal>()?;
