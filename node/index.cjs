@@ -145,6 +145,62 @@ class Client {
     }
   }
 
+  /**
+   * Pay every order once through the journal (each `orderId` is its
+   * idempotency key): `orders` is a CSV or JSON Lines path, or any iterable
+   * or async iterable of order objects. An async iterable of results, as
+   * each order finishes. Options are checked here, before anything is read.
+   */
+  runBatch(orders, options) {
+    let batch
+    try {
+      batch = this[nativeKey].runBatch(typeof orders === 'string' ? orders : null, options)
+    } catch (err) {
+      rethrow(err)
+    }
+    if (typeof orders !== 'string') {
+      if (orders == null || (typeof orders[Symbol.iterator] !== 'function' &&
+          typeof orders[Symbol.asyncIterator] !== 'function')) {
+        throw fromPayload({
+          code: 'AOPAY_VALIDATION', name: 'ValidationError', field: 'orders', retrySafe: true,
+          message: 'invalid orders: must be a path or an iterable of orders',
+        })
+      }
+      // Feed the orders a few ahead; a failing iterable ends them with a row error.
+      ;(async () => {
+        try {
+          for await (const order of orders) await batch.push(JSON.stringify(order))
+        } catch (err) {
+          await batch.fail(String(err?.message ?? err))
+        } finally {
+          batch.end()
+        }
+      })()
+    }
+    return {
+      [Symbol.asyncIterator]() {
+        return this
+      },
+      async next() {
+        let got
+        try {
+          got = await batch.next()
+        } catch (err) {
+          rethrow(err)
+        }
+        return got === null ? { done: true, value: undefined } : { done: false, value: JSON.parse(got) }
+      },
+      async return() {
+        batch.stop()
+        return { done: true, value: undefined }
+      },
+      /** Take no new order; the ones in flight finish. */
+      stop() {
+        batch.stop()
+      },
+    }
+  }
+
   [Symbol.for('nodejs.util.inspect.custom')]() {
     return this[nativeKey].describe()
   }

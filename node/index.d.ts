@@ -133,6 +133,55 @@ export declare class Client {
   journalPending(): Promise<JournalEntry[]>
   /** Check every unresolved entry that has a reference; record and return the answers. */
   reconcileJournal(): Promise<Reconciliation[]>
+  /**
+   * Pay every order once through the journal (each `orderId` is its
+   * idempotency key): a CSV or JSON Lines path, or an (async) iterable of
+   * orders. Results come as each order finishes.
+   */
+  runBatch(orders: string | Iterable<BatchOrder> | AsyncIterable<BatchOrder>, options?: BatchOptions): BatchRun
+}
+
+/** One order of a batch: its id, its kind (`mobileRecharge` by default) and that write's fields. */
+export interface BatchOrder {
+  orderId: string | number
+  /** `mobile_recharge` (the default), `do_recharge`, `pay_bill`, `fastag_recharge`. */
+  kind?: string
+  [field: string]: unknown
+}
+
+export interface BatchOptions {
+  /** Orders in flight at once (1-1024, default 16). */
+  concurrency?: number
+  /** Sends per second for the whole batch: `"200/s"`, `"600/min"` or a number. */
+  rate?: string | number
+  /** Follow pending orders for at most this long (default 120000; 0: report them pending). */
+  waitTimeoutMs?: number
+  /** Most sends of an order that provably charged nothing (default 5). */
+  attempts?: number
+  /** Geocode ("lat,long") for the orders that need one and have none. */
+  geocode?: string
+}
+
+/** What became of one order. */
+export interface BatchResult {
+  line: number
+  orderId: string | null
+  kind: string | null
+  /** The answer's status, `DUPLICATE`, or the error's class (`ValidationError`…). */
+  status: string
+  isFinal: boolean
+  /** As ordered, exact ("10.00"). */
+  amount: string | null
+  referenceId: string | null
+  txnId: string | null
+  operatorId: string | null
+  duplicateOf: number | null
+  error: { code: string; name: string; message: string; field: string | null; retrySafe: boolean } | null
+}
+
+export interface BatchRun extends AsyncIterableIterator<BatchResult> {
+  /** Take no new order; the ones in flight finish. */
+  stop(): void
 }
 
 export interface SandboxStats {

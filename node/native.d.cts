@@ -15,6 +15,23 @@ export declare class CancelToken {
   cancel(): void
 }
 
+/** One batch, driven from JS. */
+export declare class NativeBatch {
+  /**
+   * Queue one order (its JSON); resolves once it is taken (a few are
+   * kept ahead: the input is never loaded whole).
+   */
+  push(order: string): Promise<void>
+  /** The orders' iterable failed: one row error, then no more orders. */
+  fail(message: string): Promise<void>
+  /** No more orders. */
+  end(): void
+  /** The next result as camelCase JSON; `null` once every order has one. */
+  next(): Promise<string | null>
+  /** Take no new order; the ones in flight finish. */
+  stop(): void
+}
+
 /**
  * The native client behind the JS `Client`. Calls take an id and return
  * at once; results arrive through `onComplete` (see `Dispatcher`).
@@ -40,6 +57,11 @@ export declare class NativeClient {
   call(id: number, method: string, input: unknown): void
   /** `options`: `{ timeoutMs?, initialIntervalMs?, maxIntervalMs? }`. */
   waitForFinal(id: number, referenceId: unknown, options?: unknown | undefined | null, cancel?: CancelToken | undefined | null): void
+  /**
+   * A batch of orders paid once each through the journal: from the file
+   * at `path`, or pushed (`push`, `end`). Options and journal checked now.
+   */
+  runBatch(path?: string | undefined | null, options?: object | undefined | null): NativeBatch
   /** Unresolved journal entries, as a JSON array (snake_case keys). */
   journalPending(): Promise<string>
   /** Check every unresolved entry that has a reference; a JSON array. */

@@ -1,6 +1,7 @@
 //! Node bindings: conversion of values and errors only. Every rule lives in
 //! aopay-core; the JS wrapper (`node/`) turns rejections into error classes.
 
+mod batch;
 mod convert;
 mod credentials;
 
@@ -269,6 +270,17 @@ impl NativeClient {
             dispatcher.complete(id, result);
         });
         Ok(())
+    }
+
+    /// A batch of orders paid once each through the journal: from the file
+    /// at `path`, or pushed (`push`, `end`). Options and journal checked now.
+    #[napi]
+    pub fn run_batch(
+        &self,
+        path: Option<String>,
+        options: Option<Object<'_>>,
+    ) -> Result<batch::NativeBatch> {
+        batch::NativeBatch::new(self.inner.clone(), path, options)
     }
 
     /// Unresolved journal entries, as a JSON array (snake_case keys).

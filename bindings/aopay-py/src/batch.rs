@@ -50,7 +50,11 @@ pub(crate) fn options(
             Some(parse_rate(&convert::text_from_py("rate", r)?).map_err(invalid)?)
         }
         Some(r) if r.is_instance_of::<pyo3::types::PyBool>() => {
-            return Err(convert::wrong_type("rate", "a str (\"200/s\") or a number per second", r));
+            return Err(convert::wrong_type(
+                "rate",
+                "a str (\"200/s\") or a number per second",
+                r,
+            ));
         }
         Some(r) => {
             let per_second: f64 = r.extract().map_err(|_| {
@@ -145,7 +149,9 @@ pub(crate) fn orders(orders: &Bound<'_, PyAny>) -> PyResult<OrderStream> {
                     })
                 });
                 let Some(Some(item)) = item else { break };
-                let end = item.as_ref().is_err_and(|e| e.error.field() == Some("orders"));
+                let end = item
+                    .as_ref()
+                    .is_err_and(|e| e.error.field() == Some("orders"));
                 if tx.blocking_send(item).is_err() || end {
                     break;
                 }

@@ -277,46 +277,60 @@ fn csv_cells(line: u64, text: &str) -> Result<Vec<String>, RowError> {
 }
 
 fn json_row(line: u64, text: &str) -> Result<Order, RowError> {
-    let mut obj = match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(o)) => o,
-        Ok(_) => return Err(RowError::new(line, "line", "is not a JSON object")),
-        Err(e) => return Err(RowError::new(line, "line", format!("is not JSON: {e}"))),
-    };
-    let order_id = match obj.remove("order_id") {
-        Some(Value::String(s)) => s,
-        Some(Value::Number(n)) if n.is_u64() || n.is_i64() => n.to_string(),
-        None | Some(Value::Null) => String::new(),
-        Some(_) => {
-            return Err(RowError::new(
-                line,
-                "order_id",
-                "must be a string or a whole number",
-            ));
-        }
-    };
-    let id = Some(order_id.clone()).filter(|s| !s.trim().is_empty());
-    let fail = |e: crate::ValidationError| RowError {
-        line,
-        order_id: id.clone(),
-        error: e.into(),
-    };
-    let kind = match obj.remove("kind") {
-        None | Some(Value::Null) => kind_of(None),
-        Some(Value::String(k)) => kind_of(Some(&k)),
-        Some(_) => Err(crate::ValidationError::new("kind", "must be a string")),
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => Order::from_json(line, v, Lang::Rust),
+        Err(e) => Err(RowError::new(line, "line", format!("is not JSON: {e}"))),
     }
-    .map_err(fail)?;
-    let mut fields = Vec::new();
-    for (name, value) in obj {
-        let Some(arg) = arg_of(kind, &name) else {
-            return Err(fail(crate::ValidationError::new(
-                "kind",
-                format!("a {} order takes no {name:?}", kind.method),
-            )));
+}
+
+impl Order {
+    /// An order from one JSON object: `order_id` (a string or a whole
+    /// number), `kind`, and the write's arguments, spelled as `lang` spells
+    /// them (`orderId`, `productId` in Node).
+    pub fn from_json(line: u64, value: Value, lang: Lang) -> Result<Order, RowError> {
+        let Value::Object(mut obj) = value else {
+            return Err(RowError::new(line, "line", "is not a JSON object"));
         };
-        fields.push((name, json_arg(arg.name, arg.kind, value).map_err(fail)?));
+        let spell = |name: &str| match lang {
+            Lang::Node => crate::options::camel_case(name),
+            Lang::Python | Lang::Rust => name.to_owned(),
+        };
+        let order_id = match obj.remove(&spell("order_id")) {
+            Some(Value::String(s)) => s,
+            Some(Value::Number(n)) if n.is_u64() || n.is_i64() => n.to_string(),
+            None | Some(Value::Null) => String::new(),
+            Some(_) => {
+                return Err(RowError::new(
+                    line,
+                    "order_id",
+                    "must be a string or a whole number",
+                ));
+            }
+        };
+        let id = Some(order_id.clone()).filter(|s| !s.trim().is_empty());
+        let fail = |e: crate::ValidationError| RowError {
+            line,
+            order_id: id.clone(),
+            error: e.into(),
+        };
+        let kind = match obj.remove("kind") {
+            None | Some(Value::Null) => kind_of(None),
+            Some(Value::String(k)) => kind_of(Some(&k)),
+            Some(_) => Err(crate::ValidationError::new("kind", "must be a string")),
+        }
+        .map_err(fail)?;
+        let mut fields = Vec::new();
+        for (name, value) in obj {
+            let Some(arg) = kind.args.iter().find(|a| spell(a.name) == name) else {
+                return Err(fail(crate::ValidationError::new(
+                    "kind",
+                    format!("a {} order takes no {name:?}", kind.method),
+                )));
+            };
+            fields.push((name, json_arg(arg.name, arg.kind, value).map_err(fail)?));
+        }
+        Order::new(line, &order_id, Some(kind.method), lang, fields)
     }
-    Order::new(line, &order_id, Some(kind.method), Lang::Rust, fields)
 }
 
 /// Orders from a file (`-` is standard input), its format by extension

@@ -123,7 +123,11 @@ impl Order {
         for (name, value) in fields {
             args.set(name, value);
         }
-        args.set(KEY_ARG, ArgValue::Text(id.to_owned()));
+        let key = match lang {
+            Lang::Node => crate::options::camel_case(KEY_ARG),
+            Lang::Python | Lang::Rust => KEY_ARG.to_owned(),
+        };
+        args.set(key, ArgValue::Text(id.to_owned()));
         let parts: Vec<&str> = text.iter().map(String::as_str).collect();
         Ok(Self {
             line,

@@ -59,7 +59,8 @@ impl Default for BatchOptions {
 }
 
 impl BatchOptions {
-    fn check(&self) -> Result<(), ValidationError> {
+    /// Every option's rule ([`Client::run_batch`] checks them too).
+    pub fn check(&self) -> Result<(), ValidationError> {
         if !(1..=1024).contains(&self.concurrency) {
             return Err(ValidationError::new(
                 "concurrency",

@@ -133,8 +133,10 @@ pub struct Tally {
     pub count: u64,
 }
 
+#[cfg(feature = "sqlite")]
 pub(crate) const FORGET_UNANSWERED: &str = "DELETE FROM aopay_journal WHERE key = ?1 \
      AND state IN ('sending', 'unknown') AND status IS NULL";
+#[cfg(feature = "postgres")]
 pub(crate) const FORGET_UNANSWERED_PG: &str = "DELETE FROM aopay_journal WHERE key = $1 \
      AND state IN ('sending', 'unknown') AND status IS NULL";
 

@@ -1,0 +1,289 @@
+//! `client.runBatch`: the JS side feeds orders (`push`, as JSON) or names a
+//! file, and pulls results (`next`, as camelCase JSON); the core's batch
+//! runner does the rest. It starts on the first `next`, on napi's runtime.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aopay_core::batch::{
+    BatchOptions, BatchRun, BatchStop, Order, OrderStream, RowError, parse_rate,
+};
+use aopay_core::{ArgValue, Lang, ValidationError, WaitOptions};
+use napi::bindgen_prelude::{AsyncBlock, AsyncBlockBuilder, Object, Unknown};
+use napi::{Env, JsValue, Result, ValueType};
+use napi_derive::napi;
+use tokio::sync::{Mutex, mpsc};
+
+use crate::convert::{camel_json, js_error};
+
+enum State {
+    /// Orders pushed from JS, or read from a file, once started.
+    NotStarted(Source, BatchOptions),
+    Running(BatchRun),
+}
+
+enum Source {
+    Pushed(OrderStream),
+    File(String),
+}
+
+/// One batch, driven from JS.
+#[napi]
+pub struct NativeBatch {
+    client: aopay_core::Client,
+    state: Arc<Mutex<State>>,
+    orders: std::sync::Mutex<Option<mpsc::Sender<std::result::Result<Order, RowError>>>>,
+    line: AtomicU64,
+    stop: Arc<std::sync::Mutex<Option<BatchStop>>>,
+    stop_requested: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl std::fmt::Debug for NativeBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NativeBatch")
+    }
+}
+
+fn invalid(field: &'static str, rule: impl Into<String>) -> napi::Error {
+    js_error(ValidationError::new(field, rule).into())
+}
+
+/// `{ concurrency?, rate?, waitTimeoutMs?, attempts?, geocode? }`, checked now.
+fn options_from_js(options: Option<&Object<'_>>) -> Result<BatchOptions> {
+    let mut o = BatchOptions::default();
+    let Some(obj) = options else {
+        return Ok(o);
+    };
+    let number = |name: &str, field: &'static str| -> Result<Option<f64>> {
+        let v: Option<Unknown<'_>> = obj.get(name)?;
+        match v {
+            None => Ok(None),
+            Some(v) if matches!(v.get_type()?, ValueType::Undefined | ValueType::Null) => Ok(None),
+            Some(v) if v.get_type()? == ValueType::Number => {
+                Ok(Some(v.coerce_to_number()?.get_double()?))
+            }
+            Some(_) => Err(invalid(field, "must be a number")),
+        }
+    };
+    if let Some(n) = number("concurrency", "concurrency")? {
+        if n.fract() != 0.0 || !(1.0..=1024.0).contains(&n) {
+            return Err(invalid(
+                "concurrency",
+                format!("must be 1 to 1024 (got {n})"),
+            ));
+        }
+        o.concurrency = n as usize;
+    }
+    if let Some(n) = number("attempts", "attempts")? {
+        if n.fract() != 0.0 || !(1.0..=20.0).contains(&n) {
+            return Err(invalid("attempts", format!("must be 1 to 20 (got {n})")));
+        }
+        o.attempts = n as u32;
+    }
+    if let Some(ms) = number("waitTimeoutMs", "waitTimeoutMs")? {
+        if !ms.is_finite() || !(0.0..=86_400_000.0).contains(&ms) {
+            return Err(invalid(
+                "waitTimeoutMs",
+                format!("must be 0 to 86400000 (got {ms})"),
+            ));
+        }
+        o.wait = (ms > 0.0)
+            .then(|| WaitOptions::with_timeout(std::time::Duration::from_secs_f64(ms / 1000.0)));
+    }
+    let rate: Option<Unknown<'_>> = obj.get("rate")?;
+    if let Some(r) = rate {
+        o.rate = match r.get_type()? {
+            ValueType::Undefined | ValueType::Null => None,
+            ValueType::String => {
+                let text = r.coerce_to_string()?.into_utf8()?.as_str()?.to_owned();
+                Some(parse_rate(&text).map_err(|e| js_error(e.into()))?)
+            }
+            ValueType::Number => {
+                let n = r.coerce_to_number()?.get_double()?;
+                Some(parse_rate(&n.to_string()).map_err(|e| js_error(e.into()))?)
+            }
+            _ => {
+                return Err(invalid(
+                    "rate",
+                    "must be a string (\"200/s\") or a number per second",
+                ));
+            }
+        };
+    }
+    let geocode: Option<Unknown<'_>> = obj.get("geocode")?;
+    if let Some(g) = geocode {
+        match g.get_type()? {
+            ValueType::Undefined | ValueType::Null => {}
+            ValueType::String => {
+                let text = g.coerce_to_string()?.into_utf8()?.as_str()?.to_owned();
+                o.defaults
+                    .push(("geocode".to_owned(), ArgValue::Text(text)));
+            }
+            _ => return Err(invalid("geocode", "must be a string \"lat,long\"")),
+        }
+    }
+    o.check().map_err(|e| js_error(e.into()))?;
+    Ok(o)
+}
+
+impl NativeBatch {
+    /// A batch of `client`: orders from `path` when given, else pushed.
+    /// Every option, the journal and the file are checked now.
+    pub(crate) fn new(
+        client: aopay_core::Client,
+        path: Option<String>,
+        options: Option<Object<'_>>,
+    ) -> Result<Self> {
+        let options = options_from_js(options.as_ref())?;
+        if client.journal().is_none() {
+            return Err(invalid(
+                "journal",
+                "a batch needs a journal: it is what makes each order pay once",
+            ));
+        }
+        let (orders, source) = match path {
+            Some(p) => {
+                std::fs::metadata(&p)
+                    .map_err(|e| invalid("orders", format!("cannot read {p}: {e}")))?;
+                (None, Source::File(p))
+            }
+            None => {
+                let (tx, rx) = OrderStream::channel(256);
+                (Some(tx), Source::Pushed(rx))
+            }
+        };
+        Ok(Self {
+            client,
+            state: Arc::new(Mutex::new(State::NotStarted(source, options))),
+            orders: std::sync::Mutex::new(orders),
+            line: AtomicU64::new(0),
+            stop: Arc::default(),
+            stop_requested: Arc::default(),
+        })
+    }
+}
+
+#[napi]
+impl NativeBatch {
+    /// Queue one order (its JSON); resolves once it is taken (a few are
+    /// kept ahead: the input is never loaded whole).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn push(&self, env: &Env, order: String) -> Result<AsyncBlock<()>> {
+        let line = self.line.fetch_add(1, Ordering::SeqCst) + 1;
+        let item = match serde_json::from_str::<serde_json::Value>(&order) {
+            Ok(v) => Order::from_json(line, v, Lang::Node),
+            Err(e) => Err(RowError {
+                line,
+                order_id: None,
+                error: ValidationError::new("order", format!("is not JSON: {e}")).into(),
+            }),
+        };
+        let tx = self.sender();
+        AsyncBlockBuilder::new(async move {
+            if let Some(tx) = tx {
+                let _ = tx.send(item).await;
+            }
+            Ok(())
+        })
+        .build(env)
+    }
+
+    /// The orders' iterable failed: one row error, then no more orders.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn fail(&self, env: &Env, message: String) -> Result<AsyncBlock<()>> {
+        let line = self.line.fetch_add(1, Ordering::SeqCst) + 1;
+        let tx = self
+            .orders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        AsyncBlockBuilder::new(async move {
+            if let Some(tx) = tx {
+                let error = ValidationError::new(
+                    "orders",
+                    format!("the iterable threw {message}; no order after it is read"),
+                );
+                let _ = tx
+                    .send(Err(RowError {
+                        line,
+                        order_id: None,
+                        error: error.into(),
+                    }))
+                    .await;
+            }
+            Ok(())
+        })
+        .build(env)
+    }
+
+    /// No more orders.
+    #[napi]
+    pub fn end(&self) {
+        self.orders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+    }
+
+    /// The next result as camelCase JSON; `null` once every order has one.
+    #[napi(ts_return_type = "Promise<string | null>")]
+    pub fn next(&self, env: &Env) -> Result<AsyncBlock<Option<String>>> {
+        let state = Arc::clone(&self.state);
+        let client = self.client.clone();
+        let stop = Arc::clone(&self.stop);
+        let requested = Arc::clone(&self.stop_requested);
+        AsyncBlockBuilder::new(async move {
+            let mut state = state.lock().await;
+            let started = match std::mem::replace(
+                &mut *state,
+                State::NotStarted(Source::File(String::new()), BatchOptions::default()),
+            ) {
+                State::Running(run) => run,
+                State::NotStarted(source, options) => {
+                    let orders = match source {
+                        Source::Pushed(s) => s,
+                        Source::File(p) => OrderStream::open(std::path::Path::new(&p), None)
+                            .map_err(|e| invalid("orders", format!("cannot read {p}: {e}")))?,
+                    };
+                    let run = client.run_batch(orders, options).map_err(js_error)?;
+                    let stopper = run.stopper();
+                    if requested.load(Ordering::SeqCst) {
+                        stopper.stop();
+                    }
+                    *stop
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stopper);
+                    run
+                }
+            };
+            *state = State::Running(started);
+            let State::Running(run) = &mut *state else {
+                return Ok(None);
+            };
+            Ok(run.next().await.map(|r| camel_json(&r.to_json_value())))
+        })
+        .build(env)
+    }
+
+    /// Take no new order; the ones in flight finish.
+    #[napi]
+    pub fn stop(&self) {
+        self.stop_requested.store(true, Ordering::SeqCst);
+        if let Some(s) = &*self
+            .stop
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            s.stop();
+        }
+    }
+}
+
+impl NativeBatch {
+    fn sender(&self) -> Option<mpsc::Sender<std::result::Result<Order, RowError>>> {
+        self.orders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
