@@ -5,10 +5,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aopay_core::batch::{
-    BatchOptions, BatchRun, BatchStop, Order, OrderStream, RowError, parse_rate,
-};
-use aopay_core::{ArgValue, Lang, ValidationError, WaitOptions};
+use aopay_core::batch::{BatchOptions, BatchRun, BatchStop, Order, OrderStream, RowError};
+use aopay_core::{Lang, ValidationError};
 use napi::bindgen_prelude::{AsyncBlock, AsyncBlockBuilder, Object, Unknown};
 use napi::{Env, JsValue, Result, ValueType};
 use napi_derive::napi;
@@ -65,42 +63,35 @@ fn options_from_js(options: Option<&Object<'_>>) -> Result<BatchOptions> {
             Some(_) => Err(invalid(field, "must be a number")),
         }
     };
-    if let Some(n) = number("concurrency", "concurrency")? {
-        if n.fract() != 0.0 || !(1.0..=1024.0).contains(&n) {
-            return Err(invalid(
-                "concurrency",
-                format!("must be 1 to 1024 (got {n})"),
-            ));
+    let whole = |n: f64, field: &'static str| -> Result<i64> {
+        if n.fract() != 0.0 || !n.is_finite() {
+            return Err(invalid(field, format!("must be a whole number (got {n})")));
         }
-        o.concurrency = n as usize;
+        Ok(n as i64)
+    };
+    let core = |e: ValidationError| js_error(e.into());
+    if let Some(n) = number("concurrency", "concurrency")? {
+        o = o.with_concurrency(whole(n, "concurrency")?).map_err(core)?;
     }
     if let Some(n) = number("attempts", "attempts")? {
-        if n.fract() != 0.0 || !(1.0..=20.0).contains(&n) {
-            return Err(invalid("attempts", format!("must be 1 to 20 (got {n})")));
-        }
-        o.attempts = n as u32;
+        o = o.with_attempts(whole(n, "attempts")?).map_err(core)?;
     }
     if let Some(ms) = number("waitTimeoutMs", "waitTimeoutMs")? {
-        if !ms.is_finite() || !(0.0..=86_400_000.0).contains(&ms) {
-            return Err(invalid(
-                "waitTimeoutMs",
-                format!("must be 0 to 86400000 (got {ms})"),
-            ));
-        }
-        o.wait = (ms > 0.0)
-            .then(|| WaitOptions::with_timeout(std::time::Duration::from_secs_f64(ms / 1000.0)));
+        o = o
+            .with_wait_secs("waitTimeoutMs", ms / 1000.0)
+            .map_err(core)?;
     }
     let rate: Option<Unknown<'_>> = obj.get("rate")?;
     if let Some(r) = rate {
-        o.rate = match r.get_type()? {
-            ValueType::Undefined | ValueType::Null => None,
+        match r.get_type()? {
+            ValueType::Undefined | ValueType::Null => {}
             ValueType::String => {
                 let text = r.coerce_to_string()?.into_utf8()?.as_str()?.to_owned();
-                Some(parse_rate(&text).map_err(|e| js_error(e.into()))?)
+                o = o.with_rate_text(&text).map_err(core)?;
             }
             ValueType::Number => {
                 let n = r.coerce_to_number()?.get_double()?;
-                Some(parse_rate(&n.to_string()).map_err(|e| js_error(e.into()))?)
+                o = o.with_rate_per_second(n).map_err(core)?;
             }
             _ => {
                 return Err(invalid(
@@ -116,13 +107,12 @@ fn options_from_js(options: Option<&Object<'_>>) -> Result<BatchOptions> {
             ValueType::Undefined | ValueType::Null => {}
             ValueType::String => {
                 let text = g.coerce_to_string()?.into_utf8()?.as_str()?.to_owned();
-                o.defaults
-                    .push(("geocode".to_owned(), ArgValue::Text(text)));
+                o = o.with_geocode(text);
             }
             _ => return Err(invalid("geocode", "must be a string \"lat,long\"")),
         }
     }
-    o.check().map_err(|e| js_error(e.into()))?;
+    o.check().map_err(core)?;
     Ok(o)
 }
 

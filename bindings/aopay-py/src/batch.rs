@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use aopay_core::batch::{BatchOptions, BatchRun, Order, OrderStream, RowError, parse_rate};
-use aopay_core::{ArgValue, Lang, ValidationError, WaitOptions};
+use aopay_core::batch::{BatchOptions, BatchRun, Order, OrderStream, RowError};
+use aopay_core::{Lang, ValidationError};
 use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -16,7 +16,8 @@ use crate::errors::to_py_err;
 
 type Shared = Arc<tokio::sync::Mutex<BatchRun>>;
 
-/// The options of `run_batch`, checked before anything is read or sent.
+/// The options of `run_batch`, checked (by the core's rules) before
+/// anything is read or sent.
 pub(crate) fn options(
     concurrency: i64,
     rate: Option<&Bound<'_, PyAny>>,
@@ -24,30 +25,17 @@ pub(crate) fn options(
     attempts: i64,
     geocode: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<BatchOptions> {
-    let mut o = BatchOptions::default();
-    o.concurrency = usize::try_from(concurrency)
-        .ok()
-        .filter(|n| (1..=1024).contains(n))
-        .ok_or_else(|| {
-            invalid(ValidationError::new(
-                "concurrency",
-                format!("must be 1 to 1024 (got {concurrency})"),
-            ))
-        })?;
-    o.attempts = u32::try_from(attempts)
-        .ok()
-        .filter(|n| (1..=20).contains(n))
-        .ok_or_else(|| {
-            invalid(ValidationError::new(
-                "attempts",
-                format!("must be 1 to 20 (got {attempts})"),
-            ))
-        })?;
-    o.rate = match rate {
-        None => None,
-        Some(r) if r.is_none() => None,
+    let mut o = BatchOptions::default()
+        .with_concurrency(concurrency)
+        .and_then(|o| o.with_attempts(attempts))
+        .map_err(invalid)?;
+    match rate {
+        None => {}
+        Some(r) if r.is_none() => {}
         Some(r) if r.is_instance_of::<PyString>() => {
-            Some(parse_rate(&convert::text_from_py("rate", r)?).map_err(invalid)?)
+            o = o
+                .with_rate_text(&convert::text_from_py("rate", r)?)
+                .map_err(invalid)?;
         }
         Some(r) if r.is_instance_of::<pyo3::types::PyBool>() => {
             return Err(convert::wrong_type(
@@ -60,23 +48,42 @@ pub(crate) fn options(
             let per_second: f64 = r.extract().map_err(|_| {
                 convert::wrong_type("rate", "a str (\"200/s\") or a number per second", r)
             })?;
-            Some(parse_rate(&per_second.to_string()).map_err(invalid)?)
+            o = o.with_rate_per_second(per_second).map_err(invalid)?;
         }
-    };
-    o.wait = match wait_timeout {
-        None => Some(WaitOptions::default()),
-        Some(w) if w.is_none() => None,
-        Some(w) => match convert::seconds_from_py("wait_timeout", w)? {
-            0.0 => None,
-            secs => Some(WaitOptions::with_timeout(
-                aopay_core::duration_from_secs("wait_timeout", secs).map_err(invalid)?,
-            )),
-        },
-    };
+    }
+    match wait_timeout {
+        Some(w) if w.is_none() => o.wait = None,
+        Some(w) => {
+            o = o
+                .with_wait_secs("wait_timeout", convert::seconds_from_py("wait_timeout", w)?)
+                .map_err(invalid)?;
+        }
+        None => {}
+    }
     if let Some(g) = convert::opt_text_from_py("geocode", geocode)? {
-        o.defaults.push(("geocode".to_owned(), ArgValue::Text(g)));
+        o = o.with_geocode(g);
     }
     Ok(o)
+}
+
+/// `run_batch` of either client: the options checked, the orders opened
+/// (inside `rt`, which reads a file on its blocking threads), the batch
+/// started on `rt`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn begin(
+    client: &aopay_core::Client,
+    rt: &tokio::runtime::Runtime,
+    orders_in: &Bound<'_, PyAny>,
+    concurrency: i64,
+    rate: Option<&Bound<'_, PyAny>>,
+    wait_timeout: Option<&Bound<'_, PyAny>>,
+    attempts: i64,
+    geocode: Option<&Bound<'_, PyAny>>,
+) -> PyResult<BatchRun> {
+    let options = options(concurrency, rate, wait_timeout, attempts, geocode)?;
+    let _entered = rt.enter();
+    let stream = orders(orders_in)?;
+    client.run_batch(stream, options).map_err(to_py_err)
 }
 
 /// One order from a dict: `order_id`, `kind` (optional) and the write's
@@ -260,14 +267,4 @@ impl PyAsyncBatchRun {
     fn stop(&self) {
         self.stop.stop();
     }
-}
-
-pub(crate) fn start(
-    client: &aopay_core::Client,
-    rt: &tokio::runtime::Runtime,
-    orders: OrderStream,
-    options: BatchOptions,
-) -> PyResult<BatchRun> {
-    let _entered = rt.enter();
-    client.run_batch(orders, options).map_err(to_py_err)
 }

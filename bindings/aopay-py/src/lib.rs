@@ -287,14 +287,18 @@ impl PyClient {
         attempts: i64,
         geocode: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<batch::PyBatchRun> {
-        let options = batch::options(concurrency, rate, wait_timeout, attempts, geocode)?;
         let this = slf.get();
         let rt = this.runtime()?;
-        let stream = {
-            let _entered = rt.enter();
-            batch::orders(orders)?
-        };
-        let run = batch::start(&this.inner, rt, stream, options)?;
+        let run = batch::begin(
+            &this.inner,
+            rt,
+            orders,
+            concurrency,
+            rate,
+            wait_timeout,
+            attempts,
+            geocode,
+        )?;
         Ok(batch::PyBatchRun::new(run, slf.clone().unbind()))
     }
 
@@ -485,13 +489,16 @@ impl PyAsyncClient {
         attempts: i64,
         geocode: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<batch::PyAsyncBatchRun> {
-        let options = batch::options(concurrency, rate, wait_timeout, attempts, geocode)?;
-        let rt = runtime()?;
-        let stream = {
-            let _entered = rt.enter();
-            batch::orders(orders)?
-        };
-        let run = batch::start(&self.inner, rt, stream, options)?;
+        let run = batch::begin(
+            &self.inner,
+            runtime()?,
+            orders,
+            concurrency,
+            rate,
+            wait_timeout,
+            attempts,
+            geocode,
+        )?;
         Ok(batch::PyAsyncBatchRun::new(run))
     }
 

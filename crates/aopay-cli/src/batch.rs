@@ -6,10 +6,8 @@ use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use aopay_core::batch::{
-    BatchOptions, BatchResult, BatchSummary, OrderFormat, OrderStream, parse_rate,
-};
-use aopay_core::{ArgValue, Client, EntryState, Journal, ValidationError, WaitOptions};
+use aopay_core::batch::{BatchOptions, BatchResult, BatchSummary, OrderFormat, OrderStream};
+use aopay_core::{Client, EntryState, Journal, ValidationError};
 use clap::{Subcommand, ValueEnum};
 
 use crate::{Failure, exit, other};
@@ -126,43 +124,20 @@ impl Report {
     }
 }
 
-/// Every option checked, and the input opened, before anything is sent.
+/// Every option checked (by the core's rules) before anything is sent.
 pub(crate) fn options(
     args: &RunArgs,
     sandbox_geocode: Option<&str>,
 ) -> Result<BatchOptions, Failure> {
-    let mut o = BatchOptions::default();
-    o.concurrency = usize::try_from(args.concurrency)
-        .ok()
-        .filter(|n| (1..=1024).contains(n))
-        .ok_or_else(|| {
-            ValidationError::new(
-                "concurrency",
-                format!("must be 1 to 1024 (got {})", args.concurrency),
-            )
-        })?;
-    o.attempts = u32::try_from(args.attempts)
-        .ok()
-        .filter(|n| (1..=20).contains(n))
-        .ok_or_else(|| {
-            ValidationError::new(
-                "attempts",
-                format!("must be 1 to 20 (got {})", args.attempts),
-            )
-        })?;
-    o.rate = args.rate.as_deref().map(parse_rate).transpose()?;
-    if !args.wait_timeout.is_finite() || args.wait_timeout < 0.0 || args.wait_timeout > 86_400.0 {
-        return Err(ValidationError::new(
-            "wait_timeout",
-            format!("must be 0 to 86400 seconds (got {})", args.wait_timeout),
-        )
-        .into());
+    let mut o = BatchOptions::default()
+        .with_concurrency(args.concurrency)?
+        .with_attempts(args.attempts)?
+        .with_wait_secs("wait_timeout", args.wait_timeout)?;
+    if let Some(rate) = &args.rate {
+        o = o.with_rate_text(rate)?;
     }
-    o.wait = (args.wait_timeout > 0.0)
-        .then(|| WaitOptions::with_timeout(Duration::from_secs_f64(args.wait_timeout)));
     if let Some(g) = args.geocode.as_deref().or(sandbox_geocode) {
-        o.defaults
-            .push(("geocode".to_owned(), ArgValue::Text(g.to_owned())));
+        o = o.with_geocode(g);
     }
     Ok(o)
 }

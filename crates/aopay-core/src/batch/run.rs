@@ -58,15 +58,74 @@ impl Default for BatchOptions {
     }
 }
 
+fn concurrency_of(n: i64) -> Result<usize, ValidationError> {
+    usize::try_from(n)
+        .ok()
+        .filter(|n| (1..=1024).contains(n))
+        .ok_or_else(|| ValidationError::new("concurrency", format!("must be 1 to 1024 (got {n})")))
+}
+
+fn attempts_of(n: i64) -> Result<u32, ValidationError> {
+    u32::try_from(n)
+        .ok()
+        .filter(|n| (1..=20).contains(n))
+        .ok_or_else(|| ValidationError::new("attempts", format!("must be 1 to 20 (got {n})")))
+}
+
+/// The options as a CLI flag or a binding's keyword gives them: each
+/// setter checks its rule (the same as [`BatchOptions::check`]).
 impl BatchOptions {
-    /// Every option's rule ([`Client::run_batch`] checks them too).
-    pub fn check(&self) -> Result<(), ValidationError> {
-        if !(1..=1024).contains(&self.concurrency) {
+    /// Orders in flight at once: 1 to 1024.
+    pub fn with_concurrency(mut self, n: i64) -> Result<Self, ValidationError> {
+        self.concurrency = concurrency_of(n)?;
+        Ok(self)
+    }
+
+    /// Sends of an order that provably charged nothing: 1 to 20.
+    pub fn with_attempts(mut self, n: i64) -> Result<Self, ValidationError> {
+        self.attempts = attempts_of(n)?;
+        Ok(self)
+    }
+
+    /// The batch's rate as text (`200/s`, `600/min`; see [`super::parse_rate`]).
+    pub fn with_rate_text(mut self, text: &str) -> Result<Self, ValidationError> {
+        self.rate = Some(super::parse_rate(text)?);
+        Ok(self)
+    }
+
+    /// The batch's rate in sends per second.
+    pub fn with_rate_per_second(self, rate: f64) -> Result<Self, ValidationError> {
+        self.with_rate_text(&rate.to_string())
+    }
+
+    /// How long pending orders are followed, in seconds (0: not at all; at
+    /// most a day); `field` names it as the caller spells it.
+    pub fn with_wait_secs(
+        mut self,
+        field: &'static str,
+        secs: f64,
+    ) -> Result<Self, ValidationError> {
+        if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) {
             return Err(ValidationError::new(
-                "concurrency",
-                format!("must be 1 to 1024 (got {})", self.concurrency),
+                field,
+                format!("must be 0 to 86400 seconds (got {secs})"),
             ));
         }
+        self.wait = (secs > 0.0).then(|| WaitOptions::with_timeout(Duration::from_secs_f64(secs)));
+        Ok(self)
+    }
+
+    /// A geocode for the orders that take one and have none.
+    pub fn with_geocode(mut self, geocode: impl Into<String>) -> Self {
+        self.defaults
+            .push(("geocode".to_owned(), ArgValue::Text(geocode.into())));
+        self
+    }
+
+    /// Every option's rule ([`Client::run_batch`] checks them too).
+    pub fn check(&self) -> Result<(), ValidationError> {
+        concurrency_of(i64::try_from(self.concurrency).unwrap_or(i64::MAX))?;
+        attempts_of(i64::from(self.attempts))?;
         if let Some(r) = self.rate {
             if !r.is_finite() || r <= 0.0 || r > 10_000.0 {
                 return Err(ValidationError::new(
@@ -74,12 +133,6 @@ impl BatchOptions {
                     format!("must be above 0 and at most 10000 per second (got {r})"),
                 ));
             }
-        }
-        if !(1..=20).contains(&self.attempts) {
-            return Err(ValidationError::new(
-                "attempts",
-                format!("must be 1 to 20 (got {})", self.attempts),
-            ));
         }
         for (name, _) in &self.defaults {
             if !batch_kinds().any(|k| arg_of(k, name).is_some()) || name == super::KEY_ARG {
