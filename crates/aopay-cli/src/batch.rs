@@ -196,6 +196,7 @@ pub(crate) async fn run(
     );
     let mut run = client.run_batch(orders, opts)?;
     let stopper = run.stopper();
+    let stopped = run.stopper();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             err!(
@@ -222,15 +223,24 @@ pub(crate) async fn run(
     if let Err(e) = report.flush() {
         write_error.get_or_insert(e);
     }
+    // A stopped batch did not read all its orders: it is not done.
+    let stopped = stopped.is_stopped();
     if json {
-        out!("{}", summary.to_json_value());
+        let mut v = summary.to_json_value();
+        v["stopped"] = stopped.into();
+        out!("{v}");
     } else {
         print_summary(&summary, args.out.as_deref());
+        if stopped {
+            out!(
+                "stopped     before the end of the orders: run the same command again to pay the rest"
+            );
+        }
     }
     if let Some(e) = write_error {
         return Err(other(format!("the report could not be written: {e}")));
     }
-    Ok(if !summary.all_final() {
+    Ok(if stopped || !summary.all_final() {
         exit::NOT_FINAL
     } else if summary.all_succeeded() {
         exit::SUCCESS

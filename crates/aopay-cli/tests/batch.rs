@@ -625,3 +625,70 @@ async fn four_workers_on_one_postgres_journal_pay_each_order_once() {
     }
     assert_eq!(sb.stats().do_recharge_requests, n, "each order sent once");
 }
+
+/// Ctrl-C stops taking orders, lets the ones in flight finish and report,
+/// and says the batch is not done (exit 4); the rerun pays the rest, each
+/// order once.
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_taking_orders_and_the_rerun_pays_the_rest() {
+    let sb = sandbox().await;
+    let dir = temp_dir("ctrl-c");
+    let journal = dir.join("j.db");
+    let orders = dir.join("orders.csv");
+    let n = 300u64;
+    let mut csv = String::from("order_id,product_id,amount,customer_number\n");
+    for i in 0..n {
+        csv += &format!("c-{i},518,10,97{i:08}\n");
+    }
+    std::fs::write(&orders, &csv).unwrap();
+    let args = |out: &str| {
+        vec![
+            "batch".to_owned(),
+            "run".to_owned(),
+            orders.display().to_string(),
+            "--rate".to_owned(),
+            "100/s".to_owned(),
+            "--out".to_owned(),
+            dir.join(out).display().to_string(),
+            "--json".to_owned(),
+        ]
+    };
+    let a = args("first.jsonl");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let child = aopay(sb.url(), &journal, &a)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    while sb.stats().recharge_requests < 20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    assert!(text(&o).contains("stopping: no new orders"), "{}", text(&o));
+    let summary: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(summary["stopped"], true);
+    let reported = summary["orders"].as_u64().unwrap();
+    assert!(reported < n, "stopped before the end: {summary}");
+    assert_eq!(
+        sb.stats().recharge_requests,
+        reported,
+        "every order sent was finished and reported"
+    );
+    let a = args("rest.jsonl");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let o = aopay(sb.url(), &journal, &a).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(report(&dir.join("rest.jsonl")).len() as u64, n);
+    assert_eq!(sb.stats().recharge_requests, n, "each order once");
+}
