@@ -441,26 +441,46 @@ async fn killed_and_rerun(journal: &str, name: &str) {
     let o = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // 0, or 4 when an order killed between its intent and its send never
+    // reached the sandbox: such an order is never sent again (it might
+    // still arrive), so it stays unknown.
+    assert!(matches!(o.status.code(), Some(0 | 4)), "{}", text(&o));
     let r = report(&dir.join("final.jsonl"));
     assert_eq!(r.len() as u64, n);
+    let mut unknown = 0;
     for v in r.values() {
-        assert_eq!(v["status"], "SUCCESS", "{v}");
-    }
-    for i in 0..n {
-        if i % 25 != 0 {
-            assert_eq!(
-                sb.payments_for(&format!("9{tag:03}{i:06}")),
-                1,
-                "order {i} paid once"
-            );
+        let i: u64 = v["order_id"]
+            .as_str()
+            .unwrap()
+            .rsplit('-')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let paid = if i % 25 == 0 {
+            None
+        } else {
+            Some(sb.payments_for(&format!("9{tag:03}{i:06}")))
+        };
+        match v["status"].as_str().unwrap() {
+            "SUCCESS" => assert!(paid.is_none_or(|p| p == 1), "order {i} paid once: {v}"),
+            "OutcomeUnknownError" => {
+                assert_eq!(v["is_final"], false, "{v}");
+                assert!(
+                    paid.is_none_or(|p| p <= 1),
+                    "order {i} paid at most once: {v}"
+                );
+                unknown += 1;
+            }
+            other => panic!("order {i}: {other}: {v}"),
         }
     }
-    assert_eq!(sb.payments_for("9000000301"), n.div_ceil(25));
-    assert_eq!(
-        sb.stats().do_recharge_requests,
-        n,
-        "each order sent exactly once"
+    // Each order reached the sandbox at most once.
+    assert!(sb.payments_for("9000000301") <= n.div_ceil(25));
+    let sent = sb.stats().do_recharge_requests;
+    assert!(
+        sent <= n && sent + unknown >= n,
+        "sent {sent}, unknown {unknown}, orders {n}"
     );
 }
 
@@ -595,35 +615,37 @@ async fn four_workers_on_one_postgres_journal_pay_each_order_once() {
         let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
             .await
             .unwrap();
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        // 4 when an order of the killed worker never reached the sandbox
+        // (it stays unknown, never sent again).
+        assert!(matches!(o.status.code(), Some(0 | 4)), "{}", text(&o));
         let r = report(&out);
         assert_eq!(r.len() as u64, n);
-        let statuses: Vec<(u64, String)> = {
-            let mut v: Vec<(u64, String)> = r
-                .iter()
-                .map(|(l, v)| (*l, v["status"].as_str().unwrap().to_owned()))
-                .collect();
-            v.sort();
-            v
-        };
-        assert!(statuses.iter().all(|(_, s)| s == "SUCCESS"), "{statuses:?}");
+        for v in r.values() {
+            let s = v["status"].as_str().unwrap();
+            assert!(
+                s == "SUCCESS" || (s == "OutcomeUnknownError" && v["is_final"] == false),
+                "{v}"
+            );
+        }
         reports.push(r);
     }
     for line in 2..=n + 1 {
-        let refs: Vec<&Value> = reports.iter().map(|r| &r[&line]["reference_id"]).collect();
-        assert!(
-            refs.iter().all(|r| *r == refs[0]),
-            "line {line}: one payment, one reference: {refs:?}"
-        );
+        let i = line - 2;
+        let paid = sb.payments_for(&format!("8{i:09}"));
+        let views: Vec<&Value> = reports.iter().map(|r| &r[&line]).collect();
+        if views.iter().all(|v| v["status"] == "SUCCESS") {
+            assert_eq!(paid, 1, "order {i} paid once");
+            assert!(
+                views
+                    .iter()
+                    .all(|v| v["reference_id"] == views[0]["reference_id"]),
+                "line {line}: one payment, one reference: {views:?}"
+            );
+        } else {
+            assert!(paid <= 1, "order {i} paid at most once");
+        }
     }
-    for i in 0..n {
-        assert_eq!(
-            sb.payments_for(&format!("8{i:09}")),
-            1,
-            "order {i} paid once"
-        );
-    }
-    assert_eq!(sb.stats().do_recharge_requests, n, "each order sent once");
+    assert!(sb.stats().do_recharge_requests <= n, "no order sent twice");
 }
 
 /// Ctrl-C stops taking orders, lets the ones in flight finish and report,

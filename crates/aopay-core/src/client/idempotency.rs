@@ -106,20 +106,15 @@ impl Client {
             Some("recharge_status") => Settled::Recharge(self.recharge_status(reference).await?),
             Some(status) => match self.payment_status(status, reference).await {
                 Ok(p) => Settled::Payment(p),
-                // The API holds no payment under the reference, and the
-                // call that would have made it is past its deadline (timeout
-                // and margin): it never arrived. Forget the entry so the
-                // order can be sent again (docs/protocol.md §4).
-                Err(e)
-                    if e.kind() == ErrorKind::Api
-                        && entry.payment.is_none()
-                        && matches!(entry.state, EntryState::Sending | EntryState::Unknown)
-                        && journal::now_ms() >= entry.deadline_at_ms =>
-                {
-                    journal.forget_unanswered(&entry.key).await?;
-                    return Err(Error::connect(
+                // The API holds no payment under the reference. The write may
+                // never have arrived, or may still be on its way (a slow
+                // server can take it after any deadline): resending could pay
+                // twice, so it stays unknown, to be checked again
+                // (docs/protocol.md §4).
+                Err(e) if e.kind() == ErrorKind::Api && entry.payment.is_none() => {
+                    return Err(Error::outcome_unknown(
                         ErrorDetails::new(format!(
-                            "idempotency key {:?}: the earlier attempt never reached AOPay (no payment under reference {reference} past its deadline); nothing was charged, send it again",
+                            "idempotency key {:?}: AOPay holds no payment under reference {reference} yet: the write may never have arrived, or may still; it is not sent again. Check it later (aopay journal reconcile) or settle it against the AOPay statement",
                             entry.key
                         ))
                         .reference_id(Some(reference.to_owned())),

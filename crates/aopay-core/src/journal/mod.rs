@@ -133,13 +133,6 @@ pub struct Tally {
     pub count: u64,
 }
 
-#[cfg(feature = "sqlite")]
-pub(crate) const FORGET_UNANSWERED: &str = "DELETE FROM aopay_journal WHERE key = ?1 \
-     AND state IN ('sending', 'unknown') AND status IS NULL";
-#[cfg(feature = "postgres")]
-pub(crate) const FORGET_UNANSWERED_PG: &str = "DELETE FROM aopay_journal WHERE key = $1 \
-     AND state IN ('sending', 'unknown') AND status IS NULL";
-
 pub(crate) const TALLY: &str = "SELECT endpoint, state, status, count(*) FROM aopay_journal \
      GROUP BY endpoint, state, status ORDER BY endpoint, state, status";
 
@@ -437,13 +430,6 @@ impl Journal {
     /// Forget a `Sending` entry whose call provably sent nothing.
     pub(crate) async fn release(&self, key: &str) -> Result<(), Error> {
         dispatch!(self, j => j.release(key).await)
-    }
-
-    /// Forget an entry that never had an answer (sending or unknown, no
-    /// status recorded), once its write's status call has shown that the
-    /// write never arrived.
-    pub(crate) async fn forget_unanswered(&self, key: &str) -> Result<(), Error> {
-        dispatch!(self, j => j.forget_unanswered(key).await)
     }
 
     /// Turn a `Sending` entry past its deadline into `Unknown`.

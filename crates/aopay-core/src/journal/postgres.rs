@@ -14,10 +14,7 @@ use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::{Client, Config};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{
-    COLUMNS, Claim, EntryState, FIRST_ENDPOINT, FORGET_UNANSWERED_PG, JournalEntry, Row, TALLY,
-    Tally, Update,
-};
+use super::{COLUMNS, Claim, EntryState, FIRST_ENDPOINT, JournalEntry, Row, TALLY, Tally, Update};
 use crate::error::{Error, error_chain};
 use crate::tls;
 use crate::validate::is_loopback_host;
@@ -195,17 +192,6 @@ impl PgJournal {
         .await
         .map(drop)
         .map_err(pg("cannot release the key"))
-    }
-
-    pub(crate) async fn forget_unanswered(&self, key: &str) -> Result<(), Error> {
-        let guard = self.client().await?;
-        let c = guard
-            .as_ref()
-            .ok_or_else(|| err("cannot connect", "no connection"))?;
-        c.execute(FORGET_UNANSWERED_PG, &[&key])
-            .await
-            .map(drop)
-            .map_err(pg("cannot release the key"))
     }
 
     pub(crate) async fn expire(&self, key: &str, reason: &str, now: i64) -> Result<(), Error> {

@@ -12,10 +12,7 @@ use std::sync::mpsc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{
-    COLUMNS, Claim, EntryState, FIRST_ENDPOINT, FORGET_UNANSWERED, JournalEntry, Row, TALLY, Tally,
-    Update,
-};
+use super::{COLUMNS, Claim, EntryState, FIRST_ENDPOINT, JournalEntry, Row, TALLY, Tally, Update};
 use crate::error::Error;
 
 /// The schema version this build writes; older files are migrated up.
@@ -182,14 +179,6 @@ impl SqliteJournal {
                 params![key],
             )
             .map(drop)
-        })
-        .await
-    }
-
-    pub(crate) async fn forget_unanswered(&self, key: &str) -> Result<(), Error> {
-        let key = key.to_owned();
-        self.with("cannot release the key", move |c| {
-            c.execute(FORGET_UNANSWERED, params![key]).map(drop)
         })
         .await
     }
