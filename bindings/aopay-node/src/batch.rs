@@ -112,7 +112,6 @@ fn options_from_js(options: Option<&Object<'_>>) -> Result<BatchOptions> {
             _ => return Err(invalid("geocode", "must be a string \"lat,long\"")),
         }
     }
-    o.check().map_err(core)?;
     Ok(o)
 }
 

@@ -188,12 +188,17 @@ pub(crate) async fn run(
             format!("cannot read {}: {e}", args.orders.display()),
         ))
     })?;
-    let total = count_orders(
-        &args.orders,
-        format
-            .or_else(|| OrderFormat::from_path(&args.orders))
-            .unwrap_or(OrderFormat::Csv),
-    );
+    // The total (a second read of the file) only when progress is shown.
+    let total = if json {
+        None
+    } else {
+        count_orders(
+            &args.orders,
+            format
+                .or_else(|| OrderFormat::from_path(&args.orders))
+                .unwrap_or(OrderFormat::Csv),
+        )
+    };
     let mut run = client.run_batch(orders, opts)?;
     let stopper = run.stopper();
     let stopped = run.stopper();

@@ -291,10 +291,7 @@ impl Order {
         let Value::Object(mut obj) = value else {
             return Err(RowError::new(line, "line", "is not a JSON object"));
         };
-        let spell = |name: &str| match lang {
-            Lang::Node => crate::options::camel_case(name),
-            Lang::Python | Lang::Rust => name.to_owned(),
-        };
+        let spell = |name: &str| lang.spell(name);
         let order_id = match obj.remove(&spell("order_id")) {
             Some(Value::String(s)) => s,
             Some(Value::Number(n)) if n.is_u64() || n.is_i64() => n.to_string(),

@@ -104,7 +104,7 @@ impl Order {
         let mut sorted: Vec<&(String, ArgValue)> = fields.iter().collect();
         sorted.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, value) in sorted {
-            if name == KEY_ARG || crate::options::camel_case(KEY_ARG) == *name {
+            if *name == lang.spell(KEY_ARG) {
                 return Err(fail(ValidationError::new(
                     "idempotency_key",
                     "is the order_id in a batch: give no idempotency_key field",
@@ -123,11 +123,7 @@ impl Order {
         for (name, value) in fields {
             args.set(name, value);
         }
-        let key = match lang {
-            Lang::Node => crate::options::camel_case(KEY_ARG),
-            Lang::Python | Lang::Rust => KEY_ARG.to_owned(),
-        };
-        args.set(key, ArgValue::Text(id.to_owned()));
+        args.set(lang.spell(KEY_ARG), ArgValue::Text(id.to_owned()));
         let parts: Vec<&str> = text.iter().map(String::as_str).collect();
         Ok(Self {
             line,

@@ -61,6 +61,17 @@ pub enum Lang {
     Rust,
 }
 
+impl Lang {
+    /// A snake_case name as this language spells it (`product_id`,
+    /// `productId`).
+    pub fn spell(self, name: &str) -> String {
+        match self {
+            Self::Node => camel_case(name),
+            Self::Python | Self::Rust => name.to_owned(),
+        }
+    }
+}
+
 /// Arguments by name, in the caller's spelling.
 #[derive(Debug, Clone)]
 pub struct Args {
@@ -97,10 +108,7 @@ impl Args {
     }
 
     fn spelled(&self, arg: &ArgSpec) -> String {
-        match self.lang {
-            Lang::Node => camel_case(arg.name),
-            Lang::Python | Lang::Rust => arg.name.to_owned(),
-        }
+        self.lang.spell(arg.name)
     }
 
     /// Check the names and the types against `spec`: an unknown name, a
