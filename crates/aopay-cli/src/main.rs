@@ -196,6 +196,10 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 1_000_000,
               value_parser = clap::value_parser!(u64).range(1..))]
         max_transactions: u64,
+        /// Answer at most N calls in any one second; the rest get HTTP 429
+        /// with Retry-After, as a rate-limited API answers (0: no limit).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        rate_limit: u32,
     },
 }
 
@@ -381,10 +385,12 @@ async fn run(
         tls,
         ca_out,
         max_transactions,
+        rate_limit,
     }) = cli.command
     {
         let config = SandboxConfig::default()
-            .max_transactions(usize::try_from(max_transactions).unwrap_or(usize::MAX));
+            .max_transactions(usize::try_from(max_transactions).unwrap_or(usize::MAX))
+            .rate_limit(rate_limit);
         return serve_sandbox(SocketAddr::new(host, port), config, tls, ca_out).await;
     }
     if let Some(Command::Journal {

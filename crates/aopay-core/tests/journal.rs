@@ -426,3 +426,40 @@ async fn postgres_tls_verifies_the_server() {
     assert_eq!(e.kind(), ErrorKind::Journal);
     assert!(e.message().contains("sslrootcert"), "{e}");
 }
+
+/// The journal keeps a few connections; one the server closed (a restart,
+/// an idle timeout, an administrator) is made again on its next use.
+#[tokio::test]
+async fn postgres_connections_the_server_closed_are_made_again() {
+    let Some(dsn) = postgres_dsn() else { return };
+    let app = unique_key("closed");
+    let journal = Journal::open(&format!("{dsn}?application_name={app}")).unwrap();
+    let sb = sandbox().await;
+    let c = client(&sb, journal);
+    let pay_eight = |round: &'static str| {
+        let c = c.clone();
+        async move {
+            for i in 0..8 {
+                let key = unique_key(&format!("closed-{round}-{i}"));
+                let r = c.mobile_recharge(&keyed(9_876_543_210, 10, &key)).await;
+                assert_eq!(r.unwrap().status, Status::Success, "{round} {i}");
+            }
+        }
+    };
+    pay_eight("before").await;
+    let (admin, connection) = tokio_postgres::connect(&dsn, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let closed = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            &[&app],
+        )
+        .await
+        .unwrap();
+    assert!(!closed.is_empty(), "the journal holds connections");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    pay_eight("after").await;
+    assert_eq!(sb.stats().recharge_requests, 16);
+}

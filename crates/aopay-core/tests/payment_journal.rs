@@ -230,11 +230,34 @@ async fn postgres_every_write_pays_once_for_sixteen_callers() {
     }
 }
 
+/// A database of its own on the test server (created afresh), and its
+/// DSN: for a test that reconciles the whole journal, whose counts other
+/// tests' entries would change.
+async fn own_database(dsn: &str, name: &str) -> String {
+    let (admin, conn) = tokio_postgres::connect(dsn, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let db = format!("aopay_{name}_{}", std::process::id());
+    // Two statements: neither may run inside a transaction block.
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+        format!("CREATE DATABASE {db}"),
+    ] {
+        admin.batch_execute(&sql).await.unwrap();
+    }
+    match dsn.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{db}"),
+        None => panic!("{dsn}"),
+    }
+}
+
 #[tokio::test]
 async fn every_write_lost_or_refunded_is_resolved_on_both_journals() {
     let mut journals = vec![("sqlite", Journal::sqlite(sqlite("lost")).unwrap())];
     if let Some(dsn) = postgres_dsn() {
-        journals.push(("postgres", Journal::postgres(&dsn).unwrap()));
+        let own = own_database(&dsn, "lost").await;
+        journals.push(("postgres", Journal::postgres(&own).unwrap()));
     }
     for (_, journal) in journals {
         for write in WRITES {
@@ -279,22 +302,7 @@ async fn a_journal_written_before_payments_opens_and_reads_its_recharges() {
     );
 
     let Some(dsn) = postgres_dsn() else { return };
-    let (admin, conn) = tokio_postgres::connect(&dsn, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    let db = format!("aopay_v1_{}", std::process::id());
-    let _ = admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
-        .await;
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .await
-        .unwrap();
-    let old_dsn = match dsn.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{db}"),
-        None => panic!("{dsn}"),
-    };
+    let old_dsn = own_database(&dsn, "v1").await;
     let (c, conn) = tokio_postgres::connect(&old_dsn, tokio_postgres::NoTls)
         .await
         .unwrap();
@@ -306,10 +314,4 @@ async fn a_journal_written_before_payments_opens_and_reads_its_recharges() {
     let old = j.get("old-order").await.unwrap().unwrap();
     assert_eq!(old.endpoint, "mobile_recharge");
     assert_eq!(old.recharge.unwrap().status, aopay_core::Status::Success);
-    drop(j);
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-        .await
-        .unwrap();
 }

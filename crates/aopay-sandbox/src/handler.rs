@@ -107,6 +107,9 @@ pub(crate) struct State {
     payments_by_account: Mutex<HashMap<String, u64>>,
     unauthorized_requests: AtomicU64,
     rejected_requests: AtomicU64,
+    rate_limited_requests: AtomicU64,
+    /// When each call answered in the last second arrived (`rate_limit`).
+    answered: Mutex<std::collections::VecDeque<std::time::Instant>>,
     /// Issued bearer tokens and when each expires.
     tokens: Mutex<HashMap<String, std::time::Instant>>,
 }
@@ -139,6 +142,7 @@ impl State {
             payments: lock(&self.payments).len() as u64,
             unauthorized_requests: self.unauthorized_requests.load(Ordering::SeqCst),
             rejected_requests: self.rejected_requests.load(Ordering::SeqCst),
+            rate_limited_requests: self.rate_limited_requests.load(Ordering::SeqCst),
             transactions: lock(&self.txns).by_reference.len() as u64,
         }
     }
@@ -177,6 +181,7 @@ impl State {
             &self.fetch_fastag_requests,
             &self.unauthorized_requests,
             &self.rejected_requests,
+            &self.rate_limited_requests,
         ] {
             c.store(0, Ordering::SeqCst);
         }
@@ -197,6 +202,27 @@ impl State {
 
     pub(crate) fn revoke_tokens(&self) {
         lock(&self.tokens).clear();
+    }
+
+    /// Under `rate_limit`: `None` if this call may be answered (and counts),
+    /// else how long until one may (a sliding one-second window: at most
+    /// `limit` calls answered in any second).
+    fn over_rate(&self) -> Option<std::time::Duration> {
+        let limit = usize::try_from(self.config.rate_limit?).unwrap_or(usize::MAX);
+        let second = std::time::Duration::from_secs(1);
+        let now = std::time::Instant::now();
+        let mut answered = lock(&self.answered);
+        while answered
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= second)
+        {
+            answered.pop_front();
+        }
+        if answered.len() < limit {
+            answered.push_back(now);
+            return None;
+        }
+        Some(second.saturating_sub(now.duration_since(answered[0])))
     }
 
     /// With `require_tokens`: does the call carry a token that is valid now?
@@ -245,6 +271,21 @@ impl State {
             let mut a = self.reject(StatusCode::METHOD_NOT_ALLOWED, 405, "use POST");
             a.headers_mut()
                 .insert(hyper::header::ALLOW, HeaderValue::from_static("POST"));
+            return Ok(a);
+        }
+        if let Some(wait) = self.over_rate() {
+            self.rate_limited_requests.fetch_add(1, Ordering::SeqCst);
+            let _ = Limited::new(req.into_body(), self.config.max_body_bytes)
+                .collect()
+                .await;
+            let mut a = answer(
+                StatusCode::TOO_MANY_REQUESTS,
+                &json!({"status": false, "response_code": 429, "message": "Too many requests"}),
+            );
+            // Whole seconds (RFC 9110 §10.2.3), rounded up.
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            a.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(secs.max(1)));
             return Ok(a);
         }
         if !self.authorized(&req) {

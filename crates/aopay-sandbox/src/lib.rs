@@ -62,6 +62,10 @@ pub struct SandboxConfig {
     /// [`Sandbox::issue_token`] on every call; any other call gets 401
     /// `response_code` 5, as AOPay answers an unsigned call (default off).
     pub require_tokens: bool,
+    /// Answer at most this many calls in any one second (every endpoint
+    /// together); the rest get HTTP 429 with `Retry-After` and do nothing,
+    /// as a rate-limited API answers (default: no limit).
+    pub rate_limit: Option<u32>,
 }
 
 impl Default for SandboxConfig {
@@ -73,6 +77,7 @@ impl Default for SandboxConfig {
             max_body_bytes: 64 * 1024,
             max_transactions: 1_000_000,
             require_tokens: false,
+            rate_limit: None,
         }
     }
 }
@@ -93,6 +98,13 @@ impl SandboxConfig {
     /// Set how many status checks a pending transaction stays pending.
     pub fn pending_checks(mut self, checks: u32) -> Self {
         self.pending_checks = checks;
+        self
+    }
+
+    /// Limit the calls answered in any one second (see `rate_limit`; 0 is
+    /// no limit).
+    pub fn rate_limit(mut self, per_second: u32) -> Self {
+        self.rate_limit = (per_second > 0).then_some(per_second);
         self
     }
 
@@ -136,6 +148,8 @@ pub struct Stats {
     pub unauthorized_requests: u64,
     /// Requests refused as malformed (400, 404, 405, 413, 415).
     pub rejected_requests: u64,
+    /// Calls refused with 429 by `rate_limit`; they count nowhere else.
+    pub rate_limited_requests: u64,
     /// Transactions recorded and still kept (see `max_transactions`).
     pub transactions: u64,
     /// Referenced payments recorded and still kept (see `max_transactions`).

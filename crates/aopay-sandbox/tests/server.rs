@@ -335,3 +335,56 @@ async fn hostile_bodies_are_refused_without_unbounded_work() {
     assert_eq!(sb.stats().recharge_requests, 0);
     assert_eq!(sb.stats().transactions, 0);
 }
+
+#[tokio::test]
+async fn a_rate_limit_answers_429_with_retry_after_and_does_nothing() {
+    let config = SandboxConfig::default().rate_limit(5);
+    let sb = Sandbox::start_with(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let mut codes = Vec::new();
+    for n in 0..8u64 {
+        let (status, body) = post(&sb, RECHARGE, &recharge(json!(9_876_543_200u64 + n))).await;
+        let word = body["data"]["status"].as_str().map(str::to_owned);
+        codes.push((
+            status,
+            word.or_else(|| body["response_code"].as_i64().map(|c| c.to_string())),
+        ));
+    }
+    let ok = (200, Some("SUCCESS".to_owned()));
+    assert_eq!(codes[..5], vec![ok; 5], "{codes:?}");
+    assert_eq!(
+        codes[5..],
+        vec![(429, Some("429".to_owned())); 3],
+        "{codes:?}"
+    );
+    let stats = sb.stats();
+    assert_eq!(
+        (
+            stats.recharge_requests,
+            stats.transactions,
+            stats.rate_limited_requests
+        ),
+        (5, 5, 3)
+    );
+    // Retry-After says when the window has room again, in whole seconds.
+    let mut s = TcpStream::connect(sb.addr()).await.unwrap();
+    let body = recharge(json!(9_876_543_299u64)).to_string();
+    let head = format!(
+        "POST {RECHARGE} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out).await;
+    assert!(out.starts_with("HTTP/1.1 429"), "{out}");
+    assert!(
+        out.to_ascii_lowercase().contains("retry-after: 1\r\n"),
+        "{out}"
+    );
+    // A second later the window has room again.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let (status, _) = post(&sb, RECHARGE, &recharge(json!(9_876_543_298u64))).await;
+    assert_eq!(status, 200);
+    assert_eq!(sb.stats().recharge_requests, 6);
+}

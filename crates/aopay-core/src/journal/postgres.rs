@@ -1,7 +1,10 @@
 //! The PostgreSQL journal, for several application instances sharing one
 //! journal: the primary key on `key` makes exactly one caller, on any
-//! machine, the sender. One connection, made on first use and remade if
-//! lost; the schema is created under an advisory lock.
+//! machine, the sender. A few connections, each made on first use and
+//! remade if lost, and shared: a call does not hold one while it waits, so
+//! concurrent statements are pipelined on it, and the server commits the
+//! connections' statements in groups (one WAL flush for many). The schema
+//! is created under an advisory lock.
 //!
 //! TLS is rustls, always verifying the server's chain and name. Without an
 //! `sslmode` it is required for any host that is not loopback (as plain HTTP
@@ -9,9 +12,12 @@
 
 use std::net::IpAddr;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use tokio::sync::Mutex;
 use tokio_postgres::config::{Host, SslMode};
-use tokio_postgres::{Client, Config};
+use tokio_postgres::{Client, Config, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{COLUMNS, Claim, EntryState, FIRST_ENDPOINT, JournalEntry, Row, TALLY, Tally, Update};
@@ -25,10 +31,61 @@ const SSLROOTCERT: &str = "sslrootcert";
 /// Any constant: serialises schema creation across processes.
 const MIGRATION_LOCK: i64 = 0x0A0B_A711_0000_0001;
 
+/// Connections per journal (per process). One backend commits its
+/// statements one WAL flush at a time, however many are pipelined to it;
+/// several let the server flush many commits at once.
+const CONNECTIONS: usize = 4;
+
 pub(crate) struct PgJournal {
     config: Config,
     tls: MakeRustlsConnect,
-    client: Mutex<Option<Client>>,
+    connections: [Mutex<Option<Arc<Conn>>>; CONNECTIONS],
+    next: AtomicUsize,
+}
+
+const CLAIM: &str = "INSERT INTO aopay_journal
+       (key, fingerprint, state, created_at, updated_at, deadline_at, endpoint, reference_id)
+     VALUES ($1, $2, 'sending', $3, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING";
+
+const RECORD: &str = "UPDATE aopay_journal SET state = $2, status = $3,
+       reference_id = coalesce($4, reference_id), txn_id = $5,
+       ackno = $6, message = $7, api_code = $8, http_status = $9, raw = $10, reason = $11,
+       updated_at = $12 WHERE key = $1";
+
+/// A connection with the statements every keyed call runs, prepared once
+/// (not parsed again for each call: a round trip and the server's time).
+struct Conn {
+    client: Client,
+    claim: Statement,
+    record: Statement,
+    select: Statement,
+}
+
+impl Conn {
+    async fn prepare(client: Client) -> Result<Self, tokio_postgres::Error> {
+        let claim = client.prepare(CLAIM).await?;
+        let record = client.prepare(RECORD).await?;
+        let select = client
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM aopay_journal WHERE key = $1"
+            ))
+            .await?;
+        Ok(Self {
+            client,
+            claim,
+            record,
+            select,
+        })
+    }
+
+    async fn select(&self, key: &str) -> Result<Option<JournalEntry>, Error> {
+        let row = self
+            .client
+            .query_opt(&self.select, &[&key])
+            .await
+            .map_err(pg("cannot read"))?;
+        row.map(|r| read_row(&r).map(Row::into_entry)).transpose()
+    }
 }
 
 fn err(what: &str, e: impl std::fmt::Display) -> Error {
@@ -73,7 +130,8 @@ impl PgJournal {
         Ok(Self {
             config,
             tls: MakeRustlsConnect::new(tls),
-            client: Mutex::new(None),
+            connections: Default::default(),
+            next: AtomicUsize::new(0),
         })
     }
 
@@ -96,26 +154,35 @@ impl PgJournal {
         )
     }
 
-    /// The connection, made (and the schema migrated) if there is none.
-    async fn client(&self) -> Result<tokio::sync::MutexGuard<'_, Option<Client>>, Error> {
-        let mut guard = self.client.lock().await;
-        if guard.as_ref().is_none_or(Client::is_closed) {
-            let (client, connection) = self
-                .config
-                .connect(self.tls.clone())
-                .await
-                .map_err(pg("cannot connect"))?;
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::warn!(target: "aopay", error = %e, "journal connection lost");
-                }
-            });
-            migrate(&client)
-                .await
-                .map_err(pg("cannot create or migrate the schema"))?;
-            *guard = Some(client);
+    /// A connection (the next in turn), made (and the schema migrated) if
+    /// it is not open. The caller does not hold its slot: others pipeline
+    /// their statements on the same connection meanwhile.
+    async fn client(&self) -> Result<Arc<Conn>, Error> {
+        let slot = &self.connections[self.next.fetch_add(1, Ordering::Relaxed) % CONNECTIONS];
+        let mut guard = slot.lock().await;
+        if let Some(c) = guard.as_ref().filter(|c| !c.client.is_closed()) {
+            return Ok(Arc::clone(c));
         }
-        Ok(guard)
+        let (client, connection) = self
+            .config
+            .connect(self.tls.clone())
+            .await
+            .map_err(pg("cannot connect"))?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!(target: "aopay", error = %e, "journal connection lost");
+            }
+        });
+        migrate(&client)
+            .await
+            .map_err(pg("cannot create or migrate the schema"))?;
+        let client = Arc::new(
+            Conn::prepare(client)
+                .await
+                .map_err(pg("cannot prepare the journal's statements"))?,
+        );
+        *guard = Some(Arc::clone(&client));
+        Ok(client)
     }
 
     pub(crate) async fn claim(
@@ -124,23 +191,26 @@ impl PgJournal {
         now: i64,
     ) -> Result<Option<JournalEntry>, Error> {
         let (key, fingerprint, deadline) = (claim.key, claim.fingerprint, claim.deadline_at_ms);
-        let guard = self.client().await?;
-        let c = guard
-            .as_ref()
-            .ok_or_else(|| err("cannot connect", "no connection"))?;
+        let c = self.client().await?;
         let inserted = c
+            .client
             .execute(
-                "INSERT INTO aopay_journal
-                   (key, fingerprint, state, created_at, updated_at, deadline_at, endpoint, reference_id)
-                 VALUES ($1, $2, 'sending', $3, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING",
-                &[&key, &fingerprint, &now, &deadline, &claim.endpoint, &claim.reference_id],
+                &c.claim,
+                &[
+                    &key,
+                    &fingerprint,
+                    &now,
+                    &deadline,
+                    &claim.endpoint,
+                    &claim.reference_id,
+                ],
             )
             .await
             .map_err(pg("cannot record the intent"))?;
         if inserted == 1 {
             Ok(None)
         } else {
-            select(c, key).await
+            c.select(key).await
         }
     }
 
@@ -151,78 +221,63 @@ impl PgJournal {
         now: i64,
     ) -> Result<(), Error> {
         let v = update.values();
-        let guard = self.client().await?;
-        let c = guard
-            .as_ref()
-            .ok_or_else(|| err("cannot connect", "no connection"))?;
-        c.execute(
-            "UPDATE aopay_journal SET state = $2, status = $3,
-               reference_id = coalesce($4, reference_id), txn_id = $5,
-               ackno = $6, message = $7, api_code = $8, http_status = $9, raw = $10, reason = $11,
-               updated_at = $12 WHERE key = $1",
-            &[
-                &key,
-                &v.state,
-                &v.status,
-                &v.reference_id,
-                &v.txn_id,
-                &v.ackno,
-                &v.message,
-                &v.api_code,
-                &v.http_status,
-                &v.raw,
-                &v.reason,
-                &now,
-            ],
-        )
-        .await
-        .map(drop)
-        .map_err(pg("cannot record the outcome"))
+        let c = self.client().await?;
+        c.client
+            .execute(
+                &c.record,
+                &[
+                    &key,
+                    &v.state,
+                    &v.status,
+                    &v.reference_id,
+                    &v.txn_id,
+                    &v.ackno,
+                    &v.message,
+                    &v.api_code,
+                    &v.http_status,
+                    &v.raw,
+                    &v.reason,
+                    &now,
+                ],
+            )
+            .await
+            .map(drop)
+            .map_err(pg("cannot record the outcome"))
     }
 
     pub(crate) async fn release(&self, key: &str) -> Result<(), Error> {
-        let guard = self.client().await?;
-        let c = guard
-            .as_ref()
-            .ok_or_else(|| err("cannot connect", "no connection"))?;
-        c.execute(
-            "DELETE FROM aopay_journal WHERE key = $1 AND state = 'sending'",
-            &[&key],
-        )
-        .await
-        .map(drop)
-        .map_err(pg("cannot release the key"))
+        let c = self.client().await?;
+        c.client
+            .execute(
+                "DELETE FROM aopay_journal WHERE key = $1 AND state = 'sending'",
+                &[&key],
+            )
+            .await
+            .map(drop)
+            .map_err(pg("cannot release the key"))
     }
 
     pub(crate) async fn expire(&self, key: &str, reason: &str, now: i64) -> Result<(), Error> {
-        let guard = self.client().await?;
-        let c = guard
-            .as_ref()
-            .ok_or_else(|| err("cannot connect", "no connection"))?;
-        c.execute(
-            "UPDATE aopay_journal SET state = 'unknown', reason = $2, updated_at = $3
+        let c = self.client().await?;
+        c.client
+            .execute(
+                "UPDATE aopay_journal SET state = 'unknown', reason = $2, updated_at = $3
              WHERE key = $1 AND state = 'sending' AND deadline_at <= $3",
-            &[&key, &reason, &now],
-        )
-        .await
-        .map(drop)
-        .map_err(pg("cannot update the entry"))
+                &[&key, &reason, &now],
+            )
+            .await
+            .map(drop)
+            .map_err(pg("cannot update the entry"))
     }
 
     pub(crate) async fn get(&self, key: &str) -> Result<Option<JournalEntry>, Error> {
-        let guard = self.client().await?;
-        let c = guard
-            .as_ref()
-            .ok_or_else(|| err("cannot connect", "no connection"))?;
-        select(c, key).await
+        self.client().await?.select(key).await
     }
 
     pub(crate) async fn unresolved(&self) -> Result<Vec<JournalEntry>, Error> {
-        let guard = self.client().await?;
-        let c = guard
-            .as_ref()
-            .ok_or_else(|| err("cannot connect", "no connection"))?;
+        let c = self.client().await?;
         let rows = c
+            .client
             .query(
                 &format!("SELECT {COLUMNS} FROM aopay_journal WHERE state <> 'final' ORDER BY created_at, key"),
                 &[],
@@ -235,11 +290,12 @@ impl PgJournal {
     }
 
     pub(crate) async fn tally(&self) -> Result<Vec<Tally>, Error> {
-        let guard = self.client().await?;
-        let c = guard
-            .as_ref()
-            .ok_or_else(|| err("cannot connect", "no connection"))?;
-        let rows = c.query(TALLY, &[]).await.map_err(pg("cannot read"))?;
+        let c = self.client().await?;
+        let rows = c
+            .client
+            .query(TALLY, &[])
+            .await
+            .map_err(pg("cannot read"))?;
         Ok(rows
             .iter()
             .map(|r| Tally {
@@ -250,17 +306,6 @@ impl PgJournal {
             })
             .collect())
     }
-}
-
-async fn select(c: &Client, key: &str) -> Result<Option<JournalEntry>, Error> {
-    let row = c
-        .query_opt(
-            &format!("SELECT {COLUMNS} FROM aopay_journal WHERE key = $1"),
-            &[&key],
-        )
-        .await
-        .map_err(pg("cannot read"))?;
-    row.map(|r| read_row(&r).map(Row::into_entry)).transpose()
 }
 
 fn read_row(r: &tokio_postgres::Row) -> Result<Row, Error> {
