@@ -22,8 +22,8 @@ import aopay
 from test_openapi import SPEC, check, post, validate
 
 PATHS = sorted(SPEC["paths"])
-# The one magic account whose write drops the connection on purpose.
-DROPPING = {"9000000306", "9000000008"}
+# The magic accounts whose write drops the connection on purpose.
+DROPPING = {"9000000306", "9000000307", "9000000008"}
 FUZZ = settings(
     max_examples=int(os.environ.get("AOPAY_FUZZ_EXAMPLES", "40")),
     deadline=None,

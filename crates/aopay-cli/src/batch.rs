@@ -61,7 +61,7 @@ pub(crate) struct RunArgs {
     /// Orders in flight at once (1-1024).
     #[arg(long, default_value_t = 16, allow_hyphen_values = true)]
     concurrency: i64,
-    /// At most this many sends for the whole batch: 200/s, 600/min.
+    /// At most this many requests a second for the account, shared by every batch on the journal: 200/s, 600/min.
     #[arg(long)]
     rate: Option<String>,
     /// Geocode ("lat,long") for the orders that need one and have none.
@@ -73,6 +73,10 @@ pub(crate) struct RunArgs {
     /// Most sends of an order whose failure provably charged nothing (a 429, a refused connection).
     #[arg(long, default_value_t = 5, allow_hyphen_values = true)]
     attempts: i64,
+    /// Send again, under its recorded reference, an order whose status call finds no payment
+    /// (only where the API refuses a reused reference, as the sandbox does).
+    #[arg(long)]
+    resend_unarrived: bool,
 }
 
 /// Where the per-order results go.
@@ -132,7 +136,8 @@ pub(crate) fn options(
     let mut o = BatchOptions::default()
         .with_concurrency(args.concurrency)?
         .with_attempts(args.attempts)?
-        .with_wait_secs("wait_timeout", args.wait_timeout)?;
+        .with_wait_secs("wait_timeout", args.wait_timeout)?
+        .with_resend_unarrived(args.resend_unarrived);
     if let Some(rate) = &args.rate {
         o = o.with_rate_text(rate)?;
     }

@@ -1094,9 +1094,10 @@ async fn serve_sandbox(
     let stats = sb.stats();
     sb.stop().await;
     err!(
-        "stopped: {} recharge and {} status requests received",
+        "stopped: {} recharge and {} status requests received, {} refused for the rate limit",
         stats.recharge_requests,
-        stats.status_requests
+        stats.status_requests,
+        stats.rate_limited_requests
     );
     Ok(exit::SUCCESS)
 }

@@ -363,15 +363,15 @@ async fn killed_and_rerun(journal: &str, name: &str) {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
+    let number_of = |i: u64| match i % 25 {
+        0 => "9000000301".to_owned(),  // pends, then SUCCESS
+        7 => "9000000306".to_owned(),  // recorded, then the connection drops
+        13 => "9000000307".to_owned(), // dropped, and late to its status call
+        _ => format!("9{tag:03}{i:06}"),
+    };
     let mut csv = String::from("order_id,kind,operator,number,amount\n");
     for i in 0..n {
-        // Every 25th pends before it succeeds.
-        let number = if i % 25 == 0 {
-            "9000000301".to_owned()
-        } else {
-            format!("9{tag:03}{i:06}")
-        };
-        csv += &format!("{name}-{run}-{i},do_recharge,11,{number},10\n");
+        csv += &format!("{name}-{run}-{i},do_recharge,11,{},10\n", number_of(i));
     }
     std::fs::write(&orders, &csv).unwrap();
     let journal = if journal.is_empty() {
@@ -393,6 +393,7 @@ async fn killed_and_rerun(journal: &str, name: &str) {
             "--out".to_owned(),
             dir.join(out).display().to_string(),
             "--json".to_owned(),
+            "--resend-unarrived".to_owned(),
         ]
     };
     let mut seed = u64::from(std::process::id());
@@ -441,13 +442,12 @@ async fn killed_and_rerun(journal: &str, name: &str) {
     let o = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap();
-    // 0, or 4 when an order killed between its intent and its send never
-    // reached the sandbox: such an order is never sent again (it might
-    // still arrive), so it stays unknown.
-    assert!(matches!(o.status.code(), Some(0 | 4)), "{}", text(&o));
+    // Every order final, even one killed between its intent and its send
+    // (resent under its reference, which the sandbox never pays twice).
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let r = report(&dir.join("final.jsonl"));
     assert_eq!(r.len() as u64, n);
-    let mut unknown = 0;
+    let mut magic: HashMap<String, u64> = HashMap::new();
     for v in r.values() {
         let i: u64 = v["order_id"]
             .as_str()
@@ -457,31 +457,39 @@ async fn killed_and_rerun(journal: &str, name: &str) {
             .unwrap()
             .parse()
             .unwrap();
-        let paid = if i % 25 == 0 {
-            None
+        assert_eq!(v["status"], "SUCCESS", "order {i}: {v}");
+        // The report is the sandbox's record: one payment under the
+        // order's reference, for its number, with its operator reference.
+        let recorded = sb.recorded_payments(v["reference_id"].as_str().unwrap());
+        assert_eq!(recorded.len(), 1, "order {i}: {v}");
+        let number = number_of(i);
+        assert_eq!(recorded[0].0, number, "order {i}: {v}");
+        // (RechargesStatus names no operator reference: an order settled
+        // through it has none.)
+        if !v["operator_id"].is_null() {
+            assert_eq!(
+                v["operator_id"],
+                format!("OP{}", recorded[0].1).as_str(),
+                "order {i}: {v}"
+            );
+        }
+        if number.starts_with("900000030") {
+            *magic.entry(number).or_default() += 1;
         } else {
-            Some(sb.payments_for(&format!("9{tag:03}{i:06}")))
-        };
-        match v["status"].as_str().unwrap() {
-            "SUCCESS" => assert!(paid.is_none_or(|p| p == 1), "order {i} paid once: {v}"),
-            "OutcomeUnknownError" => {
-                assert_eq!(v["is_final"], false, "{v}");
-                assert!(
-                    paid.is_none_or(|p| p <= 1),
-                    "order {i} paid at most once: {v}"
-                );
-                unknown += 1;
-            }
-            other => panic!("order {i}: {other}: {v}"),
+            assert_eq!(
+                sb.recorded_payments_for(&number),
+                1,
+                "order {i} paid once: {v}"
+            );
         }
     }
-    // Each order reached the sandbox at most once.
-    assert!(sb.payments_for("9000000301") <= n.div_ceil(25));
-    let sent = sb.stats().do_recharge_requests;
-    assert!(
-        sent <= n && sent + unknown >= n,
-        "sent {sent}, unknown {unknown}, orders {n}"
-    );
+    for (number, orders) in magic {
+        assert_eq!(
+            sb.recorded_payments_for(&number),
+            orders,
+            "each {number} order paid once"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -713,4 +721,101 @@ async fn ctrl_c_stops_taking_orders_and_the_rerun_pays_the_rest() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(report(&dir.join("rest.jsonl")).len() as u64, n);
     assert_eq!(sb.stats().recharge_requests, n, "each order once");
+}
+
+/// An order whose send never reached AOPay (its first run met a server
+/// that never answered) stays unknown and is never resent by default;
+/// with `--resend-unarrived` it is sent again under the reference it
+/// recorded, and paid once. An order that did arrive but was not visible
+/// to its status call yet is refused as a reused reference on the resend,
+/// then settled by status: paid once.
+#[tokio::test(flavor = "multi_thread")]
+async fn orders_that_never_arrived_are_resent_under_their_reference_only_when_asked() {
+    let sb = sandbox().await;
+    let dir = temp_dir("resend");
+    let journal = dir.join("j.db");
+    let orders = dir.join("orders.csv");
+    std::fs::write(
+        &orders,
+        "order_id,kind,operator,number,amount\nlost-1,do_recharge,11,9876500001,10\n",
+    )
+    .unwrap();
+    // Takes connections (the kernel's backlog) and never answers.
+    let black_hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = format!("http://{}", black_hole.local_addr().unwrap());
+    let out = dir.join("first.jsonl");
+    let o = run_batch(&nowhere, &journal, &orders, &out, &["--timeout", "1"]).await;
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let first = report(&out)[&2].clone();
+    assert_eq!(first["status"], "OutcomeUnknownError", "{first}");
+    let reference = first["reference_id"].as_str().unwrap().to_owned();
+
+    // By default it stays unknown: it might still arrive.
+    let out = dir.join("default.jsonl");
+    let o = run_batch(sb.url(), &journal, &orders, &out, &["--timeout", "1"]).await;
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+    let r = report(&out)[&2].clone();
+    assert_eq!(r["status"], "OutcomeUnknownError", "{r}");
+    assert_eq!(r["reference_id"], reference.as_str(), "{r}");
+    assert_eq!(
+        sb.stats().do_recharge_requests,
+        0,
+        "never resent by default"
+    );
+
+    let resend = ["--timeout", "1", "--resend-unarrived"];
+    let out = dir.join("resent.jsonl");
+    let o = run_batch(sb.url(), &journal, &orders, &out, &resend).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let r = report(&out)[&2].clone();
+    assert_eq!(r["status"], "SUCCESS", "{r}");
+    assert_eq!(
+        r["reference_id"],
+        reference.as_str(),
+        "resent under its reference: {r}"
+    );
+    assert_eq!(sb.stats().do_recharge_requests, 1);
+    assert_eq!(sb.recorded_payments_for("9876500001"), 1);
+    let recorded = sb.recorded_payments(&reference);
+    assert_eq!(recorded.len(), 1);
+    // DoRecharge answers with the operator's reference (the sandbox's
+    // transaction id after "OP").
+    assert_eq!(
+        r["operator_id"],
+        format!("OP{}", recorded[0].1).as_str(),
+        "the report is the sandbox's record"
+    );
+
+    // Final now: a rerun sends nothing.
+    let o = run_batch(
+        sb.url(),
+        &journal,
+        &orders,
+        &dir.join("again.jsonl"),
+        &resend,
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(sb.stats().do_recharge_requests, 1);
+
+    // It arrived, but its status call did not see it yet: the resend is
+    // refused as a reused reference, and status settles it.
+    let lagging = dir.join("lagging.csv");
+    std::fs::write(
+        &lagging,
+        "order_id,kind,operator,number,amount\nlag-1,do_recharge,11,9000000307,10\n",
+    )
+    .unwrap();
+    let out = dir.join("lagging.jsonl");
+    let o = run_batch(sb.url(), &journal, &lagging, &out, &resend).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let r = report(&out)[&2].clone();
+    assert_eq!(r["status"], "SUCCESS", "{r}");
+    assert_eq!(
+        sb.stats().do_recharge_requests,
+        3,
+        "the first send and the refused resend"
+    );
+    assert_eq!(sb.recorded_payments_for("9000000307"), 1, "paid once");
+    drop(black_hole);
 }

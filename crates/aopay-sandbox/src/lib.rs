@@ -254,6 +254,19 @@ impl Sandbox {
         self.state.payments_for(account)
     }
 
+    /// The payments recorded under `reference` (by any kind of write): each
+    /// one's `canumber` and transaction id. More than one only if several
+    /// kinds of write used the same reference.
+    pub fn recorded_payments(&self, reference: &str) -> Vec<(String, String)> {
+        self.state.recorded_payments(reference)
+    }
+
+    /// How many payments are recorded for this `canumber` (a write
+    /// refused for a reused reference is not one).
+    pub fn recorded_payments_for(&self, account: &str) -> u64 {
+        self.state.recorded_payments_for(account)
+    }
+
     /// How many well-formed recharge requests named this customer number.
     pub fn recharges_for(&self, customer_number: u64) -> u64 {
         self.state.recharges_for(customer_number)

@@ -201,6 +201,10 @@ pub enum PaymentScenario {
     ServerErrorAfterRecording,
     /// Recorded as paid, then the connection is dropped unanswered.
     DropAfterRecording,
+    /// Recorded as paid, the connection dropped, and its status call
+    /// knows no such payment the first time it is asked (a write that
+    /// arrived but is not visible yet).
+    DropAndLagStatus,
 }
 
 /// Accounts, mobile numbers or vehicles (`canumber`) that change what a
@@ -237,6 +241,11 @@ pub const MAGIC_PAYMENT_ACCOUNTS: &[(&str, PaymentScenario, &str)] = &[
         "9000000306",
         PaymentScenario::DropAfterRecording,
         "recorded as paid, then the connection is dropped",
+    ),
+    (
+        "9000000307",
+        PaymentScenario::DropAndLagStatus,
+        "recorded as paid, the connection dropped, and unknown to the first status check",
     ),
 ];
 

@@ -24,7 +24,7 @@ use super::{BatchResult, Order, RowError, arg_of, batch_kinds};
 use crate::client::{Client, WaitOptions};
 use crate::endpoints::ArgValue;
 use crate::error::{Error, ErrorDetails, ErrorKind, ValidationError};
-use crate::journal::{EntryState, now_ms};
+use crate::journal::{EntryState, JournalEntry, now_ms};
 
 /// How a batch runs.
 #[derive(Debug, Clone)]
@@ -44,6 +44,12 @@ pub struct BatchOptions {
     /// Sends of an order whose failure provably charged nothing (a 429, a
     /// refused connection), at most (1–20; default 5).
     pub attempts: u32,
+    /// An order with a reference of its own (DoRecharge, bill payments,
+    /// FASTag) whose status call finds no payment under its recorded
+    /// reference is sent again under that same reference (default: it
+    /// stays unknown). Safe only where the API refuses a reused reference,
+    /// as the sandbox does (docs/protocol.md §9).
+    pub resend_unarrived: bool,
 }
 
 impl Default for BatchOptions {
@@ -54,6 +60,7 @@ impl Default for BatchOptions {
             wait: Some(WaitOptions::default()),
             defaults: Vec::new(),
             attempts: 5,
+            resend_unarrived: false,
         }
     }
 }
@@ -113,6 +120,13 @@ impl BatchOptions {
         }
         self.wait = (secs > 0.0).then(|| WaitOptions::with_timeout(Duration::from_secs_f64(secs)));
         Ok(self)
+    }
+
+    /// Whether orders that never arrived are sent again under their
+    /// recorded reference ([`BatchOptions::resend_unarrived`]).
+    pub fn with_resend_unarrived(mut self, resend: bool) -> Self {
+        self.resend_unarrived = resend;
+        self
     }
 
     /// A geocode for the orders that take one and have none.
@@ -274,6 +288,12 @@ struct Shared {
 }
 
 impl Client {
+    /// The name of the pace batches of this account share on a journal
+    /// (hashed: the journal need not hold the registration id).
+    fn pace_name(&self) -> String {
+        crate::journal::fingerprint(&["pace", self.registration_id().as_str()])
+    }
+
     /// Pay every order of `orders` at most once, through the journal
     /// (docs/protocol.md §9): each order's id is its idempotency key, so a
     /// rerun of the same orders (after a crash, a kill, a Ctrl-C) sends only
@@ -296,8 +316,15 @@ impl Client {
         }
         let stop = BatchStop::default();
         let shared = Arc::new(Shared {
-            client: self.clone(),
-            pacer: Pacer::new(options.rate),
+            client: if options.resend_unarrived {
+                self.resending_unarrived()
+            } else {
+                self.clone()
+            },
+            pacer: Pacer::new(
+                options.rate,
+                self.journal().map(|j| (j.clone(), self.pace_name())),
+            ),
             options,
             stop: stop.clone(),
         });
@@ -435,7 +462,9 @@ async fn run_order(
     let mut permit = Some(permit);
     let mut attempt = 1;
     let outcome = loop {
-        sh.pacer.ready().await;
+        if sends(&sh, order.order_id()).await {
+            sh.pacer.ready().await;
+        }
         let sent = match sh.client.prepare(order.kind.method, &args) {
             Ok(call) => call.await,
             Err(e) => Err(e),
@@ -448,16 +477,33 @@ async fn run_order(
                     .unwrap_or(Duration::from_millis(250 << attempt.min(6)));
                 if e.kind() == ErrorKind::RateLimit {
                     // The server is saying it to the whole batch.
-                    sh.pacer.pause(pause);
+                    sh.pacer.pause(pause).await;
                 } else {
                     tokio::time::sleep(pause).await;
                 }
                 attempt += 1;
             }
             Err(e) if e.kind() == ErrorKind::OutcomeUnknown && more => {
+                let entry = match sh.client.journal() {
+                    Some(j) => j.get(order.order_id()).await.ok().flatten(),
+                    None => None,
+                };
+                if let Some(r) = entry.as_ref().and_then(|en| unarrived_reference(&sh, en)) {
+                    let name = args.spell("reference_id");
+                    if args.get(&name) != Some(&ArgValue::Text(r.clone())) {
+                        // Resent (by the client) only under the reference
+                        // the first send recorded.
+                        args.set(name, ArgValue::Text(r));
+                        attempt += 1;
+                        continue;
+                    }
+                }
                 // In flight in another worker, or in one that was killed:
                 // wait out its deadline (holding no sender), then settle it.
-                let Some(deadline) = in_flight_elsewhere(&sh, order.order_id()).await else {
+                let Some(deadline) = entry
+                    .filter(|en| en.state == EntryState::Sending)
+                    .map(|en| en.deadline_at_ms)
+                else {
                     break Err(e);
                 };
                 drop(permit.take());
@@ -486,11 +532,34 @@ async fn run_order(
     let _ = tx.send(result_of(&order, outcome)).await;
 }
 
-/// The deadline of the call another caller has in flight for `key`, if one
-/// has (the journal's entry is still `sending`).
-async fn in_flight_elsewhere(sh: &Shared, key: &str) -> Option<i64> {
-    let entry = sh.client.journal()?.get(key).await.ok()??;
-    (entry.state == EntryState::Sending).then_some(entry.deadline_at_ms)
+/// Whether the order's next call may send: with a rate, an order another
+/// worker has paid or is paying takes no slot (one extra journal read;
+/// without a rate nothing is spent to find out).
+async fn sends(sh: &Shared, key: &str) -> bool {
+    if sh.options.rate.is_none() {
+        return true;
+    }
+    let Some(journal) = sh.client.journal() else {
+        return true;
+    };
+    match journal.get(key).await {
+        Ok(Some(entry)) => entry.state == EntryState::Unknown,
+        _ => true,
+    }
+}
+
+/// The recorded reference of an entry that never got an answer, when the
+/// batch resends those under it.
+fn unarrived_reference(sh: &Shared, entry: &JournalEntry) -> Option<String> {
+    let takes_reference = crate::endpoints::endpoint(&entry.endpoint)
+        .is_some_and(|e| e.args.iter().any(|a| a.name == "reference_id"));
+    (sh.options.resend_unarrived
+        && takes_reference
+        && entry.state == EntryState::Unknown
+        && entry.payment.is_none()
+        && entry.recharge.is_none())
+    .then(|| entry.reference_id.clone())
+    .flatten()
 }
 
 /// Check a pending order's status, recording each answer in the journal,
@@ -506,6 +575,8 @@ async fn follow(sh: &Shared, key: &str, answer: Value, wait: WaitOptions) -> Res
         if let Either::Right(()) = race(tokio::time::sleep(interval), sh.stop.stopped()).await {
             return Ok(last);
         }
+        // A status check is a request too: the rate counts it.
+        sh.pacer.ready().await;
         match sh.client.settle_key(key).await {
             Ok(s) if s.is_final() => return Ok(s.to_json_value()),
             Ok(s) => last = s.to_json_value(),
@@ -520,7 +591,7 @@ async fn follow(sh: &Shared, key: &str, answer: Value, wait: WaitOptions) -> Res
 /// Settle the journal's in-doubt entries before any new send: wait out the
 /// calls still in flight (their callers may be gone), then ask each entry's
 /// status call.
-async fn settle_in_doubt(sh: &Shared) {
+async fn settle_in_doubt(sh: &Arc<Shared>) {
     let Some(journal) = sh.client.journal() else {
         return;
     };
@@ -552,9 +623,10 @@ async fn settle_in_doubt(sh: &Shared) {
         let Ok(permit) = checks.clone().acquire_owned().await else {
             break;
         };
-        let client = sh.client.clone();
+        let sh = Arc::clone(sh);
         tasks.spawn(async move {
-            if let Err(e) = client.settle_key(&entry.key).await {
+            sh.pacer.ready().await;
+            if let Err(e) = sh.client.settle_key(&entry.key).await {
                 tracing::info!(target: "aopay::batch", idempotency_key = entry.key, error = %e, "an in-doubt entry stays unresolved");
             }
             drop(permit);

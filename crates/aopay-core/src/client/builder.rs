@@ -264,6 +264,7 @@ impl ClientBuilder {
                 journal: self.journal,
                 credentials: self.credentials.map(CredentialCache::new),
             }),
+            resend_unarrived: false,
         })
     }
 }

@@ -79,6 +79,14 @@ impl Client {
         journal: &Journal,
         entry: &JournalEntry,
     ) -> Result<Settled, Error> {
+        match self.look_up(journal, entry).await? {
+            Found::Settled(s) => Ok(*s),
+            Found::Absent(reference) => Err(not_arrived(&entry.key, &reference)),
+        }
+    }
+
+    /// Ask an unresolved entry's status call, and record what it says.
+    async fn look_up(&self, journal: &Journal, entry: &JournalEntry) -> Result<Found, Error> {
         if entry.state == EntryState::Sending {
             if journal::now_ms() < entry.deadline_at_ms {
                 return Err(Error::outcome_unknown(
@@ -112,13 +120,7 @@ impl Client {
                 // twice, so it stays unknown, to be checked again
                 // (docs/protocol.md §4).
                 Err(e) if e.kind() == ErrorKind::Api && entry.payment.is_none() => {
-                    return Err(Error::outcome_unknown(
-                        ErrorDetails::new(format!(
-                            "idempotency key {:?}: AOPay holds no payment under reference {reference} yet: the write may never have arrived, or may still; it is not sent again. Check it later (aopay journal reconcile) or settle it against the AOPay statement",
-                            entry.key
-                        ))
-                        .reference_id(Some(reference.to_owned())),
-                    ));
+                    return Ok(Found::Absent(reference.to_owned()));
                 }
                 Err(e) => return Err(e.with_reference(reference)),
             },
@@ -136,7 +138,7 @@ impl Client {
             reason: None,
         };
         journal.record(&entry.key, update).await?;
-        Ok(settled)
+        Ok(Found::Settled(Box::new(settled)))
     }
 
     /// The keyed path of every write: claim the key (recording the intent
@@ -186,7 +188,22 @@ impl Client {
                     }
                 }
                 EntryState::Pending | EntryState::Unknown => {
-                    let settled = self.resolve_entry(journal, &entry).await?;
+                    let settled = match self.look_up(journal, &entry).await? {
+                        Found::Settled(s) => *s,
+                        Found::Absent(r)
+                            if self.resend_unarrived && req.reference() == Some(r.as_str()) =>
+                        {
+                            // One caller of many wins the entry and resends.
+                            if journal
+                                .reopen(key, entry.updated_at_ms, intent_deadline)
+                                .await?
+                            {
+                                return self.send_again(journal, key, &r, req).await;
+                            }
+                            continue;
+                        }
+                        Found::Absent(r) => return Err(not_arrived(key, &r)),
+                    };
                     return E::Answer::from_settled(settled).ok_or_else(|| {
                         Error::journal(format!(
                             "idempotency key {key:?} holds an answer of another endpoint"
@@ -254,7 +271,99 @@ impl Client {
         }
         result
     }
+
+    /// Send again, under the reference its first send recorded, a write
+    /// whose status call never found that send (a batch's opt-in:
+    /// docs/protocol.md §9). The API refuses a reused reference, so the two
+    /// sends cannot both pay; a refusal for reuse means the first arrived
+    /// after all, and the status call tells what it did. The key is never
+    /// released: the first send may still arrive.
+    async fn send_again<E>(
+        &self,
+        journal: &Journal,
+        key: &str,
+        reference: &str,
+        req: &E,
+    ) -> Result<E::Answer, Error>
+    where
+        E: Endpoint,
+        E::Answer: Recorded,
+    {
+        tracing::info!(target: "aopay", idempotency_key = key, reference_id = reference, "sending again, under the same reference, a write its status call never found");
+        let e = match self.call(req).await {
+            Ok(a) => {
+                let update = Update {
+                    state: a.entry_state(),
+                    answer: Some(a.columns()),
+                    reference_id: None,
+                    reason: None,
+                };
+                if let Err(e) = journal.record(key, update).await {
+                    tracing::warn!(target: "aopay", idempotency_key = key, error = %e, "could not record the outcome in the journal");
+                }
+                return Ok(a);
+            }
+            Err(e) => e,
+        };
+        let reused = e.kind() == ErrorKind::Api && e.api_code() == Some(REUSED_REFERENCE);
+        let reason = if reused {
+            "sent again under the same reference and refused as a reuse: the first send arrived"
+                .to_owned()
+        } else {
+            format!(
+                "sent again under the same reference, which failed ({e}); the first send may still arrive"
+            )
+        };
+        let update = Update {
+            state: EntryState::Unknown,
+            answer: None,
+            reference_id: None,
+            reason: Some(&reason),
+        };
+        journal.record(key, update).await?;
+        if reused {
+            let entry = journal.get(key).await?.ok_or_else(|| {
+                Error::journal(format!("the entry of idempotency key {key:?} is gone"))
+            })?;
+            let settled = self.resolve_entry(journal, &entry).await?;
+            return E::Answer::from_settled(settled).ok_or_else(|| {
+                Error::journal(format!(
+                    "idempotency key {key:?} holds an answer of another endpoint"
+                ))
+            });
+        }
+        Err(match e.kind() {
+            // A refusal of the resend says nothing of the first send.
+            ErrorKind::Api => Error::outcome_unknown(
+                ErrorDetails::new(format!(
+                    "idempotency key {key:?}: sent again under reference {reference} (AOPay had no payment under it) and refused ({e}); the first send may still arrive"
+                ))
+                .reference_id(Some(reference.to_owned())),
+            ),
+            _ => e,
+        })
+    }
 }
+
+/// What an unresolved entry's status call found.
+enum Found {
+    Settled(Box<Settled>),
+    /// The API holds no payment under this reference (yet).
+    Absent(String),
+}
+
+fn not_arrived(key: &str, reference: &str) -> Error {
+    Error::outcome_unknown(
+        ErrorDetails::new(format!(
+            "idempotency key {key:?}: AOPay holds no payment under reference {reference} yet: the write may never have arrived, or may still; it is not sent again. Check it later (aopay journal reconcile) or settle it against the AOPay statement"
+        ))
+        .reference_id(Some(reference.to_owned())),
+    )
+}
+
+/// The `response_code` with which the API refuses a write under a
+/// reference already used, having done nothing (the sandbox's; docs/protocol.md §9).
+const REUSED_REFERENCE: i64 = 6;
 
 pub(super) fn no_journal() -> Error {
     ValidationError::new(

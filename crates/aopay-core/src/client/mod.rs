@@ -42,6 +42,10 @@ pub const USER_AGENT: &str = concat!("aopay-core/", env!("CARGO_PKG_VERSION"));
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// A keyed write whose status call finds no payment under its recorded
+    /// reference is sent again under that reference (a batch option:
+    /// docs/protocol.md §9).
+    resend_unarrived: bool,
 }
 
 struct Inner {
@@ -126,6 +130,16 @@ impl Client {
             (None, _) => self.call(req).await,
             (Some(_), None) => Err(idempotency::no_journal()),
             (Some(key), Some(journal)) => self.once(journal, key.as_str(), req).await,
+        }
+    }
+
+    /// This client, resending keyed writes that never arrived under their
+    /// recorded reference (see [`crate::batch::BatchOptions`]).
+    #[cfg(feature = "batch")]
+    pub(crate) fn resending_unarrived(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            resend_unarrived: true,
         }
     }
 

@@ -107,6 +107,12 @@ impl Args {
         self
     }
 
+    /// A snake_case name as these arguments spell it.
+    #[cfg_attr(not(feature = "batch"), allow(dead_code))]
+    pub(crate) fn spell(&self, name: &str) -> String {
+        self.lang.spell(name)
+    }
+
     fn spelled(&self, arg: &ArgSpec) -> String {
         self.lang.spell(arg.name)
     }

@@ -301,6 +301,35 @@ pub(crate) struct Update<'a> {
     pub reason: Option<&'a str>,
 }
 
+/// Where the batches on a journal share their pace (one row per account).
+pub(crate) const PACE_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS aopay_pace (name TEXT PRIMARY KEY, next_at_us BIGINT NOT NULL)";
+
+/// An `unknown` entry back to `sending`, only as it was seen (so one caller
+/// of many resends it): `$1` key, `$2` its `updated_at` then, `$3` the new
+/// deadline, `$4` now.
+pub(crate) const REOPEN: &str = "UPDATE aopay_journal
+     SET state = 'sending', deadline_at = $3, updated_at = $4
+     WHERE key = $1 AND state = 'unknown' AND updated_at = $2 AND status IS NULL";
+
+/// One step of a shared pace: reserve `span_us` of sending time, starting
+/// no sooner than `pause_us` from now.
+#[cfg_attr(not(feature = "batch"), allow(dead_code))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pace {
+    pub span_us: i64,
+    pub pause_us: i64,
+}
+
+/// A span taken: when it starts, on the journal's clock (Unix
+/// microseconds), and how long from now that is.
+#[cfg_attr(not(feature = "batch"), allow(dead_code))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Paced {
+    pub start_us: i64,
+    pub delay_us: i64,
+}
+
 /// A journal: SQLite (one file, the embedded default) or PostgreSQL (shared
 /// by several application instances). Cheap to clone.
 #[derive(Clone)]
@@ -439,6 +468,25 @@ impl Journal {
         dispatch!(self, j => j.expire(key, reason, now_ms()).await)
     }
 
+    /// Turn the `unknown` entry of `key` back into `sending` (deadline
+    /// `deadline_at_ms`) if it has not changed since it was read at
+    /// `seen_updated_at`; `false` if it has (another caller got it first).
+    pub(crate) async fn reopen(
+        &self,
+        key: &str,
+        seen_updated_at: i64,
+        deadline_at_ms: i64,
+    ) -> Result<bool, Error> {
+        dispatch!(self, j => j.reopen(key, seen_updated_at, deadline_at_ms, now_ms()).await)
+    }
+
+    /// Take a step of the pace named `name`, shared by every process on
+    /// this journal: when the reserved span starts.
+    #[cfg_attr(not(feature = "batch"), allow(dead_code))]
+    pub(crate) async fn pace(&self, name: &str, step: Pace) -> Result<Paced, Error> {
+        dispatch!(self, j => j.pace(name, step).await)
+    }
+
     /// The entry for `key`, if any.
     pub async fn get(&self, key: &str) -> Result<Option<JournalEntry>, Error> {
         dispatch!(self, j => j.get(key).await)
@@ -454,6 +502,12 @@ impl Journal {
     pub async fn unresolved(&self) -> Result<Vec<JournalEntry>, Error> {
         dispatch!(self, j => j.unresolved().await)
     }
+}
+
+pub(crate) fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -608,5 +662,70 @@ mod tests {
         ] {
             assert_eq!(EntryState::parse(s.as_str()), s);
         }
+    }
+
+    /// Spans taken by two handles (two processes' worth) never overlap,
+    /// and a pause holds the next span back for both.
+    async fn paces_are_shared(a: Journal, b: Journal, name: &str) {
+        let span = Pace {
+            span_us: 10_000,
+            pause_us: 0,
+        };
+        let mut last_end = 0;
+        for i in 0..20 {
+            let j = if i % 2 == 0 { &a } else { &b };
+            let p = j.pace(name, span).await.unwrap();
+            assert!(
+                p.start_us >= last_end,
+                "span {i} starts inside the last one"
+            );
+            // Taken faster than they pass: each starts where the last ended.
+            assert!(p.delay_us <= (i + 1) * span.span_us, "span {i}: {p:?}");
+            last_end = p.start_us + span.span_us;
+        }
+        let pause = Pace {
+            span_us: 0,
+            pause_us: 2_000_000,
+        };
+        a.pace(name, pause).await.unwrap();
+        let p = b.pace(name, span).await.unwrap();
+        assert!(
+            p.delay_us >= 1_900_000,
+            "the pause holds the other handle: {p:?}"
+        );
+        assert!(p.start_us >= last_end);
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn sqlite_paces_are_shared_by_processes() {
+        let path = std::env::temp_dir().join(format!("aopay-pace-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let (a, b) = (
+            Journal::sqlite(&path).unwrap(),
+            Journal::sqlite(&path).unwrap(),
+        );
+        paces_are_shared(a, b, "pace-test").await;
+    }
+
+    #[cfg(feature = "postgres")]
+    #[tokio::test]
+    async fn postgres_paces_are_shared_by_processes() {
+        let Some(dsn) = std::env::var("AOPAY_TEST_POSTGRES")
+            .ok()
+            .filter(|d| !d.is_empty())
+        else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must provide AOPAY_TEST_POSTGRES"
+            );
+            return;
+        };
+        let (a, b) = (
+            Journal::postgres(&dsn).unwrap(),
+            Journal::postgres(&dsn).unwrap(),
+        );
+        let name = format!("pace-test-{}-{}", std::process::id(), now_us());
+        paces_are_shared(a, b, &name).await;
     }
 }

@@ -20,7 +20,10 @@ use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::{Client, Config, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::{COLUMNS, Claim, EntryState, FIRST_ENDPOINT, JournalEntry, Row, TALLY, Tally, Update};
+use super::{
+    COLUMNS, Claim, EntryState, FIRST_ENDPOINT, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, Row,
+    TALLY, Tally, Update,
+};
 use crate::error::{Error, error_chain};
 use crate::tls;
 use crate::validate::is_loopback_host;
@@ -270,6 +273,45 @@ impl PgJournal {
             .map_err(pg("cannot update the entry"))
     }
 
+    pub(crate) async fn reopen(
+        &self,
+        key: &str,
+        seen_updated_at: i64,
+        deadline: i64,
+        now: i64,
+    ) -> Result<bool, Error> {
+        let c = self.client().await?;
+        c.client
+            .execute(REOPEN, &[&key, &seen_updated_at, &deadline, &now])
+            .await
+            .map(|n| n == 1)
+            .map_err(pg("cannot reopen the entry"))
+    }
+
+    /// On the server's clock, which every worker shares (theirs may differ).
+    #[cfg_attr(not(feature = "batch"), allow(dead_code))]
+    pub(crate) async fn pace(&self, name: &str, step: Pace) -> Result<Paced, Error> {
+        let c = self.client().await?;
+        let row = c
+            .client
+            .query_one(
+                "WITH t AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS now)
+                 INSERT INTO aopay_pace AS p (name, next_at_us)
+                   SELECT $1, t.now + $2 + $3 FROM t
+                 ON CONFLICT (name) DO UPDATE
+                   SET next_at_us = greatest(p.next_at_us + $3, excluded.next_at_us)
+                 RETURNING next_at_us, (SELECT now FROM t)",
+                &[&name, &step.pause_us, &step.span_us],
+            )
+            .await
+            .map_err(pg("cannot pace the batch"))?;
+        let (next, now): (i64, i64) = (row.get(0), row.get(1));
+        Ok(Paced {
+            start_us: next - step.span_us,
+            delay_us: next - step.span_us - now,
+        })
+    }
+
     pub(crate) async fn get(&self, key: &str) -> Result<Option<JournalEntry>, Error> {
         self.client().await?.select(key).await
     }
@@ -360,7 +402,9 @@ async fn migrate(c: &Client) -> Result<(), tokio_postgres::Error> {
              INSERT INTO aopay_journal_meta (version)
                SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM aopay_journal_meta WHERE version >= 2);"
         ))
-        .await
+        .await?;
+        // Not versioned: a build that does not pace ignores it.
+        c.batch_execute(PACE_TABLE).await
     }
     .await;
     c.batch_execute(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })

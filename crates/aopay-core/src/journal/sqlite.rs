@@ -12,7 +12,10 @@ use std::sync::mpsc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{COLUMNS, Claim, EntryState, FIRST_ENDPOINT, JournalEntry, Row, TALLY, Tally, Update};
+use super::{
+    COLUMNS, Claim, EntryState, FIRST_ENDPOINT, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, Row,
+    TALLY, Tally, Update,
+};
 use crate::error::Error;
 
 /// The schema version this build writes; older files are migrated up.
@@ -196,6 +199,46 @@ impl SqliteJournal {
         .await
     }
 
+    pub(crate) async fn reopen(
+        &self,
+        key: &str,
+        seen_updated_at: i64,
+        deadline: i64,
+        now: i64,
+    ) -> Result<bool, Error> {
+        let key = key.to_owned();
+        self.with("cannot reopen the entry", move |c| {
+            // The shared statement's `$n` as SQLite's numbered `?n`.
+            c.execute(
+                &REOPEN.replace('$', "?"),
+                params![key, seen_updated_at, deadline, now],
+            )
+            .map(|n| n == 1)
+        })
+        .await
+    }
+
+    #[cfg_attr(not(feature = "batch"), allow(dead_code))]
+    pub(crate) async fn pace(&self, name: &str, step: Pace) -> Result<Paced, Error> {
+        let name = name.to_owned();
+        let now = super::now_us();
+        self.with("cannot pace the batch", move |c| {
+            let next: i64 = c.query_row(
+                "INSERT INTO aopay_pace AS p (name, next_at_us) VALUES (?1, ?2 + ?3)
+                 ON CONFLICT (name) DO UPDATE
+                   SET next_at_us = max(p.next_at_us + ?3, excluded.next_at_us)
+                 RETURNING next_at_us",
+                params![name, now + step.pause_us, step.span_us],
+                |r| r.get(0),
+            )?;
+            Ok(Paced {
+                start_us: next - step.span_us,
+                delay_us: next - step.span_us - now,
+            })
+        })
+        .await
+    }
+
     pub(crate) async fn get(&self, key: &str) -> Result<Option<JournalEntry>, Error> {
         let key = key.to_owned();
         self.with("cannot read", move |c| select(c, &key)).await
@@ -296,7 +339,8 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
                  INSERT INTO aopay_journal_meta (version) VALUES (2);"
             ))?;
         }
-        Ok(())
+        // Not versioned: a build that does not pace ignores it.
+        conn.execute_batch(PACE_TABLE)
     })();
     conn.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
     result

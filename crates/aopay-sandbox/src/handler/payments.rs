@@ -43,6 +43,8 @@ struct Paid {
     account: String,
     amount: String,
     checks: u32,
+    /// Status checks still to answer "no such transaction".
+    hidden: u32,
 }
 
 /// Recorded payments, oldest first, bounded like the recharge ledger.
@@ -252,6 +254,7 @@ impl State {
             account,
             amount: money_text(amount),
             checks: 0,
+            hidden: u32::from(scenario == PaymentScenario::DropAndLagStatus),
         };
         let body = {
             let mut ledger = lock(&self.payments);
@@ -280,7 +283,9 @@ impl State {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 &json!({"status": false, "response_code": 500, "message": "Internal server error"}),
             )),
-            PaymentScenario::DropAfterRecording => Err(Rejection::Drop),
+            PaymentScenario::DropAfterRecording | PaymentScenario::DropAndLagStatus => {
+                Err(Rejection::Drop)
+            }
             _ => Ok(answer(StatusCode::OK, &body)),
         }
     }
@@ -305,7 +310,14 @@ impl State {
         }
         .fetch_add(1, Ordering::SeqCst);
         let mut ledger = lock(&self.payments);
-        let Some(paid) = ledger.by_reference.get_mut(&(family, reference.clone())) else {
+        let paid = match ledger.by_reference.get_mut(&(family, reference.clone())) {
+            Some(p) if p.hidden > 0 => {
+                p.hidden -= 1;
+                None
+            }
+            other => other,
+        };
+        let Some(paid) = paid else {
             return Ok(answer(
                 StatusCode::OK,
                 &json!({"status": false, "response_code": 4,
@@ -348,6 +360,29 @@ impl State {
             StatusCode::OK,
             &json!({"response_code": code, "status": true, "data": data, "message": message}),
         ))
+    }
+}
+
+impl State {
+    /// Every payment recorded under `reference`, of any kind of write:
+    /// (`canumber`, transaction id).
+    pub(crate) fn recorded_payments(&self, reference: &str) -> Vec<(String, String)> {
+        let ledger = lock(&self.payments);
+        [Family::DoRecharge, Family::Bill, Family::Fastag]
+            .into_iter()
+            .filter_map(|f| ledger.by_reference.get(&(f, reference.to_owned())))
+            .map(|p| (p.account.clone(), p.txn_id.clone()))
+            .collect()
+    }
+
+    /// How many payments the ledger holds for `account` (a reused
+    /// reference, refused, is not one).
+    pub(crate) fn recorded_payments_for(&self, account: &str) -> u64 {
+        lock(&self.payments)
+            .by_reference
+            .values()
+            .filter(|p| p.account == account)
+            .count() as u64
     }
 }
 
