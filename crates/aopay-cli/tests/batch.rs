@@ -410,9 +410,8 @@ async fn killed_and_rerun(journal: &str, name: &str) {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // A rerun first waits out the killed run's calls (their deadline:
-        // the 1 s timeout and a 5 s margin), then sends: kill it while it
-        // sends, at a random moment.
+        // Kill it while it sends, at a random moment (a rerun first settles
+        // what it can: the killed run's calls once past their deadline).
         let started = std::time::Instant::now();
         while sb.stats().do_recharge_requests == before
             && child.try_wait().unwrap().is_none()

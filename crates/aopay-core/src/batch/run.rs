@@ -461,7 +461,11 @@ async fn run_order(
     }
     let mut permit = Some(permit);
     let mut attempt = 1;
+    // Rounds that send nothing new (a reference taken from the journal, a
+    // wait for another worker's call) are not attempts, but are bounded.
+    let mut rounds = 0;
     let outcome = loop {
+        rounds += 1;
         if sends(&sh, order.order_id()).await {
             sh.pacer.ready().await;
         }
@@ -469,7 +473,9 @@ async fn run_order(
             Ok(call) => call.await,
             Err(e) => Err(e),
         };
-        let more = attempt < sh.options.attempts && !sh.stop.is_stopped();
+        let more = attempt < sh.options.attempts
+            && rounds < 2 * sh.options.attempts + 4
+            && !sh.stop.is_stopped();
         match sent {
             Err(e) if resendable(&e) && more => {
                 let pause = e
@@ -494,7 +500,6 @@ async fn run_order(
                         // Resent (by the client) only under the reference
                         // the first send recorded.
                         args.set(name, ArgValue::Text(r));
-                        attempt += 1;
                         continue;
                     }
                 }
@@ -512,10 +517,17 @@ async fn run_order(
                 if let Either::Right(()) = race(sleep, sh.stop.stopped()).await {
                     break Err(e);
                 }
+                sh.pacer.ready().await;
                 match sh.client.settle_key(order.order_id()).await {
                     Ok(settled) => break Ok(settled.to_json_value()),
-                    // It never arrived: send it again.
+                    // The status check failed and charged nothing: go
+                    // round (the journal decides what is sent).
                     Err(e) if resendable(&e) => attempt += 1,
+                    // Its status call does not know it: round once more,
+                    // to resend it under its reference.
+                    Err(e)
+                        if e.kind() == ErrorKind::OutcomeUnknown && sh.options.resend_unarrived => {
+                    }
                     Err(e) => break Err(e),
                 }
             }
@@ -588,9 +600,12 @@ async fn follow(sh: &Shared, key: &str, answer: Value, wait: WaitOptions) -> Res
     }
 }
 
-/// Settle the journal's in-doubt entries before any new send: wait out the
-/// calls still in flight (their callers may be gone), then ask each entry's
-/// status call.
+/// Settle the journal's in-doubt entries before any new send, through
+/// each one's status call: the unknown and pending ones, and those whose
+/// call has passed its deadline (its caller is gone). A call still within
+/// its deadline may belong to a live worker: it is not waited for here
+/// (a second worker would stall for a whole deadline); its order, when
+/// reached, waits it out holding no sender, then settles it.
 async fn settle_in_doubt(sh: &Arc<Shared>) {
     let Some(journal) = sh.client.journal() else {
         return;
@@ -602,24 +617,16 @@ async fn settle_in_doubt(sh: &Arc<Shared>) {
             return;
         }
     };
-    let latest = entries
-        .iter()
-        .filter(|e| e.state == EntryState::Sending)
-        .map(|e| e.deadline_at_ms)
-        .max();
-    if let Some(ms) = latest {
-        let wait = u64::try_from(ms.saturating_sub(now_ms())).unwrap_or(0);
-        if wait > 0 {
-            tracing::info!(target: "aopay::batch", wait_ms = wait, "waiting for calls in flight in an earlier run to pass their deadline");
-            let sleep = tokio::time::sleep(Duration::from_millis(wait));
-            if let Either::Right(()) = race(sleep, sh.stop.stopped()).await {
-                return;
-            }
-        }
-    }
+    let now = now_ms();
     let checks = Arc::new(Semaphore::new(sh.options.concurrency));
     let mut tasks = JoinSet::new();
     for entry in entries {
+        if entry.state == EntryState::Sending && entry.deadline_at_ms > now {
+            continue;
+        }
+        if sh.stop.is_stopped() {
+            break;
+        }
         let Ok(permit) = checks.clone().acquire_owned().await else {
             break;
         };
