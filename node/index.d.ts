@@ -152,7 +152,7 @@ export interface BatchOrder {
 export interface BatchOptions {
   /** Orders in flight at once (1-1024, default 16). */
   concurrency?: number
-  /** Sends per second for the whole batch: `"200/s"`, `"600/min"` or a number. */
+  /** Requests per second (sends and status checks) for the account, shared by every batch on the journal: `"200/s"`, `"600/min"` or a number. */
   rate?: string | number
   /** Follow pending orders for at most this long (default 120000; 0: report them pending). */
   waitTimeoutMs?: number
@@ -160,6 +160,12 @@ export interface BatchOptions {
   attempts?: number
   /** Geocode ("lat,long") for the orders that need one and have none. */
   geocode?: string
+  /**
+   * Send again, under the reference it first recorded, an order whose status call finds no
+   * payment (default false: it stays unknown). Safe only where AOPay refuses a reused
+   * reference, as the sandbox does (docs/protocol.md §9).
+   */
+  resendUnarrived?: boolean
 }
 
 /** What became of one order. */

@@ -172,6 +172,7 @@ class Client:
         wait_timeout: Optional[float] = None,
         attempts: int = 5,
         geocode: Optional[str] = None,
+        resend_unarrived: bool = False,
     ) -> BatchRun: ...
 
 @final
@@ -266,6 +267,7 @@ class AsyncClient:
         wait_timeout: Optional[float] = None,
         attempts: int = 5,
         geocode: Optional[str] = None,
+        resend_unarrived: bool = False,
     ) -> AsyncBatchRun: ...
 
 @final

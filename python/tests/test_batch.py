@@ -87,6 +87,8 @@ def test_every_option_is_checked_before_anything_is_read_or_sent(sandbox: aopay.
         ({"attempts": 0}, "attempts"),
         ({"wait_timeout": "soon"}, "wait_timeout"),
         ({"wait_timeout": -1}, "wait_timeout"),
+        ({"resend_unarrived": "yes"}, "resend_unarrived"),
+        ({"resend_unarrived": 1}, "resend_unarrived"),
     ]:
         with pytest.raises(aopay.ValidationError) as e:
             client.run_batch(lazy(), **kwargs)
@@ -100,6 +102,22 @@ def test_every_option_is_checked_before_anything_is_read_or_sent(sandbox: aopay.
     with pytest.raises(aopay.ValidationError):
         client.run_batch(42)  # type: ignore[arg-type]
     assert read == [] and sandbox.stats()["recharge_requests"] == 0
+
+
+def test_resend_unarrived_settles_a_write_its_status_call_did_not_see_yet(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
+    # 9000000307: recorded, the connection dropped, unknown to the first
+    # status check. By default it stays unknown (its next status check
+    # would find it); resent under its reference, the reuse refusal proves
+    # it arrived and the status call settles it. Paid once either way.
+    client = aopay.Client(REG, base_url=sandbox.url, journal=str(tmp_path / "j.db"))
+    order = {"order_id": "lag-1", "kind": "do_recharge", "operator": 11, "number": "9000000307", "amount": 10}
+    [plain] = client.run_batch([order])
+    assert plain["status"] == "OutcomeUnknownError" and not plain["is_final"], plain
+    assert plain["reference_id"], "the unknown carries its reference"
+    order2 = {**order, "order_id": "lag-2"}
+    [resent] = client.run_batch([order2], resend_unarrived=True)
+    assert resent["status"] == "SUCCESS" and resent["is_final"], resent
+    assert sandbox.stats()["do_recharge_requests"] == 3, "two first sends and one refused resend"
 
 
 def test_an_iterable_that_raises_ends_the_orders_with_a_row_error(sandbox: aopay.Sandbox, tmp_path: Path) -> None:

@@ -46,7 +46,8 @@ fn invalid(field: &'static str, rule: impl Into<String>) -> napi::Error {
     js_error(ValidationError::new(field, rule).into())
 }
 
-/// `{ concurrency?, rate?, waitTimeoutMs?, attempts?, geocode? }`, checked now.
+/// `{ concurrency?, rate?, waitTimeoutMs?, attempts?, geocode?,
+/// resendUnarrived? }`, checked now.
 fn options_from_js(options: Option<&Object<'_>>) -> Result<BatchOptions> {
     let mut o = BatchOptions::default();
     let Some(obj) = options else {
@@ -110,6 +111,14 @@ fn options_from_js(options: Option<&Object<'_>>) -> Result<BatchOptions> {
                 o = o.with_geocode(text);
             }
             _ => return Err(invalid("geocode", "must be a string \"lat,long\"")),
+        }
+    }
+    let resend: Option<Unknown<'_>> = obj.get("resendUnarrived")?;
+    if let Some(r) = resend {
+        match r.get_type()? {
+            ValueType::Undefined | ValueType::Null => {}
+            ValueType::Boolean => o = o.with_resend_unarrived(r.coerce_to_bool()?),
+            _ => return Err(invalid("resendUnarrived", "must be a boolean")),
         }
     }
     Ok(o)

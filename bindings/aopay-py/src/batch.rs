@@ -24,11 +24,19 @@ pub(crate) fn options(
     wait_timeout: Option<&Bound<'_, PyAny>>,
     attempts: i64,
     geocode: Option<&Bound<'_, PyAny>>,
+    resend_unarrived: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<BatchOptions> {
     let mut o = BatchOptions::default()
         .with_concurrency(concurrency)
         .and_then(|o| o.with_attempts(attempts))
         .map_err(invalid)?;
+    match resend_unarrived {
+        None => {}
+        Some(r) => match r.cast::<pyo3::types::PyBool>() {
+            Ok(b) => o = o.with_resend_unarrived(b.is_true()),
+            Err(_) => return Err(convert::wrong_type("resend_unarrived", "True or False", r)),
+        },
+    }
     match rate {
         None => {}
         Some(r) if r.is_none() => {}
@@ -79,8 +87,16 @@ pub(crate) fn begin(
     wait_timeout: Option<&Bound<'_, PyAny>>,
     attempts: i64,
     geocode: Option<&Bound<'_, PyAny>>,
+    resend_unarrived: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<BatchRun> {
-    let options = options(concurrency, rate, wait_timeout, attempts, geocode)?;
+    let options = options(
+        concurrency,
+        rate,
+        wait_timeout,
+        attempts,
+        geocode,
+        resend_unarrived,
+    )?;
     let _entered = rt.enter();
     let stream = orders(orders_in)?;
     client.run_batch(stream, options).map_err(to_py_err)

@@ -277,7 +277,8 @@ impl PyClient {
 
     /// Pay every order once through the journal (docs/protocol.md §9);
     /// an iterator of result dicts, as each order finishes.
-    #[pyo3(signature = (orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None))]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=None))]
     fn run_batch(
         slf: &Bound<'_, Self>,
         orders: &Bound<'_, PyAny>,
@@ -286,6 +287,7 @@ impl PyClient {
         wait_timeout: Option<&Bound<'_, PyAny>>,
         attempts: i64,
         geocode: Option<&Bound<'_, PyAny>>,
+        resend_unarrived: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<batch::PyBatchRun> {
         let this = slf.get();
         let rt = this.runtime()?;
@@ -298,6 +300,7 @@ impl PyClient {
             wait_timeout,
             attempts,
             geocode,
+            resend_unarrived,
         )?;
         Ok(batch::PyBatchRun::new(run, slf.clone().unbind()))
     }
@@ -479,7 +482,8 @@ impl PyAsyncClient {
 
     /// Pay every order once through the journal; an async iterator of
     /// result dicts, as each order finishes.
-    #[pyo3(signature = (orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None))]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=None))]
     fn run_batch(
         &self,
         orders: &Bound<'_, PyAny>,
@@ -488,6 +492,7 @@ impl PyAsyncClient {
         wait_timeout: Option<&Bound<'_, PyAny>>,
         attempts: i64,
         geocode: Option<&Bound<'_, PyAny>>,
+        resend_unarrived: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<batch::PyAsyncBatchRun> {
         let run = batch::begin(
             &self.inner,
@@ -498,6 +503,7 @@ impl PyAsyncClient {
             wait_timeout,
             attempts,
             geocode,
+            resend_unarrived,
         )?;
         Ok(batch::PyAsyncBatchRun::new(run))
     }

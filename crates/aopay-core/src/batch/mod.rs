@@ -22,6 +22,7 @@ use crate::money::Money;
 use crate::parse::Effect;
 
 pub use input::{MAX_LINE_BYTES, OrderFormat, OrderReader};
+pub(crate) use pace::Pacer;
 pub use pace::parse_rate;
 pub use run::{BatchOptions, BatchRun, BatchStop, OrderStream};
 

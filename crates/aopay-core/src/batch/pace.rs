@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use crate::journal::{Journal, Pace};
 
 #[derive(Debug)]
-pub(super) struct Pacer {
+pub(crate) struct Pacer {
     interval: Option<Duration>,
     slots: Mutex<Slots>,
     shared: Option<Shared>,
@@ -67,7 +67,7 @@ impl Pacer {
     }
 
     /// Wait for this sender's slot.
-    pub(super) async fn ready(&self) {
+    pub(crate) async fn ready(&self) {
         loop {
             if let Some(at) = self.take_slot() {
                 tokio::time::sleep_until(at).await;

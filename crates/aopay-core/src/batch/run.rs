@@ -283,7 +283,7 @@ impl futures_core::Stream for OrderStream {
 struct Shared {
     client: Client,
     options: BatchOptions,
-    pacer: Pacer,
+    pacer: Arc<Pacer>,
     stop: BatchStop,
 }
 
@@ -315,16 +315,14 @@ impl Client {
             .into());
         }
         let stop = BatchStop::default();
+        let pacer = Arc::new(Pacer::new(
+            options.rate,
+            self.journal().map(|j| (j.clone(), self.pace_name())),
+        ));
         let shared = Arc::new(Shared {
-            client: if options.resend_unarrived {
-                self.resending_unarrived()
-            } else {
-                self.clone()
-            },
-            pacer: Pacer::new(
-                options.rate,
-                self.journal().map(|j| (j.clone(), self.pace_name())),
-            ),
+            // Its keyed writes take the pace once they own their key.
+            client: self.for_batch(options.resend_unarrived, Some(Arc::clone(&pacer))),
+            pacer,
             options,
             stop: stop.clone(),
         });
@@ -466,9 +464,6 @@ async fn run_order(
     let mut rounds = 0;
     let outcome = loop {
         rounds += 1;
-        if sends(&sh, order.order_id()).await {
-            sh.pacer.ready().await;
-        }
         let sent = match sh.client.prepare(order.kind.method, &args) {
             Ok(call) => call.await,
             Err(e) => Err(e),
@@ -502,6 +497,10 @@ async fn run_order(
                         args.set(name, ArgValue::Text(r));
                         continue;
                     }
+                    // Resent and still unknown (its answer lost too):
+                    // check it again, and resend if still not found.
+                    attempt += 1;
+                    continue;
                 }
                 // In flight in another worker, or in one that was killed:
                 // wait out its deadline (holding no sender), then settle it.
@@ -542,22 +541,6 @@ async fn run_order(
         (other, _) => other,
     };
     let _ = tx.send(result_of(&order, outcome)).await;
-}
-
-/// Whether the order's next call may send: with a rate, an order another
-/// worker has paid or is paying takes no slot (one extra journal read;
-/// without a rate nothing is spent to find out).
-async fn sends(sh: &Shared, key: &str) -> bool {
-    if sh.options.rate.is_none() {
-        return true;
-    }
-    let Some(journal) = sh.client.journal() else {
-        return true;
-    };
-    match journal.get(key).await {
-        Ok(Some(entry)) => entry.state == EntryState::Unknown,
-        _ => true,
-    }
 }
 
 /// The recorded reference of an entry that never got an answer, when the

@@ -265,6 +265,8 @@ impl ClientBuilder {
                 credentials: self.credentials.map(CredentialCache::new),
             }),
             resend_unarrived: false,
+            #[cfg(feature = "batch")]
+            pace: None,
         })
     }
 }

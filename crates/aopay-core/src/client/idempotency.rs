@@ -160,18 +160,25 @@ impl Client {
         let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
         let fp = journal::fingerprint(&parts);
         let call_deadline = Instant::now() + self.inner.timeout;
-        // The intent outlives its call by a margin: past it, its caller is gone.
-        let intent_deadline = journal::now_ms() + self.inner.timeout.as_millis() as i64 + 5_000;
-        let claim = journal::Claim {
-            key,
-            fingerprint: &fp,
-            endpoint: E::SPEC.method,
-            reference_id: req.reference(),
-            deadline_at_ms: intent_deadline,
-        };
         let mut wait = Duration::from_millis(20);
         loop {
+            // The intent outlives its call by a margin: past it, its caller is gone.
+            let intent_deadline =
+                journal::now_ms() + self.inner.timeout.as_millis() as i64 + INTENT_MARGIN_MS;
+            let claim = journal::Claim {
+                key,
+                fingerprint: &fp,
+                endpoint: E::SPEC.method,
+                reference_id: req.reference(),
+                deadline_at_ms: intent_deadline,
+            };
             let Some(entry) = journal.claim(&claim).await? else {
+                if !self.paced_in_time().await {
+                    // Nothing was sent, and the intent's margin is spent
+                    // waiting: free the key and claim it afresh.
+                    journal.release(key).await?;
+                    continue;
+                }
                 return self.send_claimed(journal, key, req).await;
             };
             if entry.fingerprint != fp {
@@ -198,6 +205,8 @@ impl Client {
                                 .reopen(key, entry.updated_at_ms, intent_deadline)
                                 .await?
                             {
+                                // Reopened, it stays ours whatever the wait.
+                                self.paced_in_time().await;
                                 return self.send_again(journal, key, &r, req).await;
                             }
                             continue;
@@ -342,6 +351,24 @@ impl Client {
             ),
             _ => e,
         })
+    }
+}
+
+/// How long an intent outlives its call's deadline.
+const INTENT_MARGIN_MS: i64 = 5_000;
+
+impl Client {
+    /// Wait for the batch's slot, if this client is paced; `false` when the
+    /// wait took so long that an intent recorded before it may be taken for
+    /// a dead caller's.
+    async fn paced_in_time(&self) -> bool {
+        #[cfg(feature = "batch")]
+        if let Some(pace) = &self.pace {
+            let before = Instant::now();
+            pace.ready().await;
+            return before.elapsed() < Duration::from_millis(INTENT_MARGIN_MS as u64 - 1_000);
+        }
+        true
     }
 }
 

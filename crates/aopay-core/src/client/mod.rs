@@ -46,6 +46,10 @@ pub struct Client {
     /// reference is sent again under that reference (a batch option:
     /// docs/protocol.md §9).
     resend_unarrived: bool,
+    /// A batch's pace: a keyed write waits for its slot once it owns its
+    /// key, so an order another worker claimed takes none.
+    #[cfg(feature = "batch")]
+    pace: Option<Arc<crate::batch::Pacer>>,
 }
 
 struct Inner {
@@ -133,13 +137,19 @@ impl Client {
         }
     }
 
-    /// This client, resending keyed writes that never arrived under their
-    /// recorded reference (see [`crate::batch::BatchOptions`]).
+    /// This client as a batch runs it: keyed writes paced by `pace` and,
+    /// with `resend_unarrived`, resent under their recorded reference when
+    /// they never arrived (see [`crate::batch::BatchOptions`]).
     #[cfg(feature = "batch")]
-    pub(crate) fn resending_unarrived(&self) -> Self {
+    pub(crate) fn for_batch(
+        &self,
+        resend_unarrived: bool,
+        pace: Option<Arc<crate::batch::Pacer>>,
+    ) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
-            resend_unarrived: true,
+            resend_unarrived,
+            pace,
         }
     }
 
