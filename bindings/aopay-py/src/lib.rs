@@ -278,7 +278,13 @@ impl PyClient {
     /// Pay every order once through the journal (docs/protocol.md §9);
     /// an iterator of result dicts, as each order finishes.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=None))]
+    // resend_unarrived takes None internally so that a wrong type is a
+    // ValidationError (a `bool` parameter would raise TypeError); Python
+    // sees, and the stub declares, the default it means: False.
+    #[pyo3(
+        signature = (orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=None),
+        text_signature = "($self, orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=False)"
+    )]
     fn run_batch(
         slf: &Bound<'_, Self>,
         orders: &Bound<'_, PyAny>,
@@ -483,7 +489,13 @@ impl PyAsyncClient {
     /// Pay every order once through the journal; an async iterator of
     /// result dicts, as each order finishes.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=None))]
+    // resend_unarrived takes None internally so that a wrong type is a
+    // ValidationError (a `bool` parameter would raise TypeError); Python
+    // sees, and the stub declares, the default it means: False.
+    #[pyo3(
+        signature = (orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=None),
+        text_signature = "($self, orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=False)"
+    )]
     fn run_batch(
         &self,
         orders: &Bound<'_, PyAny>,

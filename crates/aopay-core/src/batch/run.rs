@@ -301,7 +301,52 @@ impl Client {
     /// in doubt through each write's status call before anything else.
     ///
     /// Every option is checked now; the batch runs on the current Tokio
-    /// runtime and its results come as each order finishes.
+    /// runtime and its results come as each order finishes. [`BatchRun`] is
+    /// a [`futures_core::Stream`] (use `StreamExt` from `futures` or
+    /// `tokio-stream` for its combinators) and has [`BatchRun::next`]:
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use aopay_core::batch::{BatchOptions, OrderStream};
+    /// use aopay_core::{Client, Journal};
+    ///
+    /// let sandbox = aopay_sandbox::Sandbox::start().await?;
+    /// let dir = std::env::temp_dir().join(format!("aopay-doc-batch-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let orders = dir.join("orders.csv");
+    /// std::fs::write(
+    ///     &orders,
+    ///     "order_id,product_id,amount,customer_number\n\
+    ///      A-1,518,10,9876543210\n\
+    ///      A-2,518,20,9876543211\n",
+    /// )?;
+    /// let client = Client::builder()
+    ///     .registration_id("AOP-554")
+    ///     .base_url(sandbox.url())
+    ///     .journal(Journal::sqlite(dir.join("journal.db"))?)
+    ///     .build()?;
+    /// let options = BatchOptions::default()
+    ///     .with_concurrency(8)?
+    ///     .with_rate_text("200/s")?
+    ///     .with_geocode("23.6784,76.8764");
+    /// let mut run = client.run_batch(OrderStream::open(&orders, None)?, options)?;
+    /// let mut succeeded = 0;
+    /// while let Some(result) = run.next().await {
+    ///     match &result.outcome {
+    ///         Ok(answer) if answer["status"] == "SUCCESS" => succeeded += 1,
+    ///         Ok(answer) => println!("{:?}: {}", result.order_id, answer["status"]),
+    ///         Err(e) => println!("{:?}: {e}", result.order_id),
+    ///     }
+    /// }
+    /// assert_eq!(succeeded, 2);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "sqlite"))]
+    /// # fn main() {}
+    /// ```
     pub fn run_batch<S>(&self, orders: S, options: BatchOptions) -> Result<BatchRun, Error>
     where
         S: futures_core::Stream<Item = Result<Order, RowError>> + Send + Unpin + 'static,
