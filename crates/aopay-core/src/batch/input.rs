@@ -51,6 +51,7 @@ pub struct OrderReader<R> {
     line: u64,
     header: Option<Vec<String>>,
     done: bool,
+    cells: CsvLine,
 }
 
 impl<R: BufRead> OrderReader<R> {
@@ -62,6 +63,7 @@ impl<R: BufRead> OrderReader<R> {
             line: 0,
             header: None,
             done: false,
+            cells: CsvLine::new(),
         }
     }
 
@@ -129,7 +131,7 @@ impl<R: BufRead> OrderReader<R> {
     /// An order, or `None` for the header.
     fn csv_row(&mut self, text: &str) -> Result<Option<Order>, RowError> {
         let line = self.line;
-        let cells = csv_cells(line, text)?;
+        let cells = self.cells.split(line, text)?;
         let Some(header) = &self.header else {
             // A header that cannot be read ends the file: no row of it
             // could be read right.
@@ -264,15 +266,43 @@ fn read_header(line: u64, cells: Vec<String>) -> Result<Vec<String>, RowError> {
     Ok(names)
 }
 
-fn csv_cells(line: u64, text: &str) -> Result<Vec<String>, RowError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut record = csv::StringRecord::new();
-    match reader.read_record(&mut record) {
-        Ok(_) => Ok(record.iter().map(str::to_owned).collect()),
-        Err(e) => Err(RowError::new(line, "line", format!("is not CSV: {e}"))),
+/// Splits one line into CSV cells with one parser for the whole file
+/// (building a parser costs more than reading a row with it).
+#[derive(Debug)]
+struct CsvLine {
+    reader: csv::Reader<io::Cursor<Vec<u8>>>,
+    record: csv::StringRecord,
+}
+
+impl CsvLine {
+    fn new() -> Self {
+        Self {
+            reader: csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(io::Cursor::new(Vec::new())),
+            record: csv::StringRecord::new(),
+        }
+    }
+
+    fn split(&mut self, line: u64, text: &str) -> Result<Vec<String>, RowError> {
+        let cursor = self.reader.get_mut();
+        cursor.get_mut().clear();
+        cursor.get_mut().extend_from_slice(text.as_bytes());
+        // Back to the start: clears the parser's state and its end of input.
+        let read = self
+            .reader
+            .seek(csv::Position::new())
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                self.reader
+                    .read_record(&mut self.record)
+                    .map_err(|e| e.to_string())
+            });
+        match read {
+            Ok(_) => Ok(self.record.iter().map(str::to_owned).collect()),
+            Err(e) => Err(RowError::new(line, "line", format!("is not CSV: {e}"))),
+        }
     }
 }
 

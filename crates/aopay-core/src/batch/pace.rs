@@ -70,7 +70,12 @@ impl Pacer {
     pub(crate) async fn ready(&self) {
         loop {
             if let Some(at) = self.take_slot() {
-                tokio::time::sleep_until(at).await;
+                // A slot already due goes at once: a timer, even an expired
+                // one, waits for the timer driver's next turn (up to a
+                // millisecond, on every send of an unpaced batch).
+                if at > Instant::now() {
+                    tokio::time::sleep_until(at).await;
+                }
                 return;
             }
             let _taking = self.taking.lock().await;

@@ -57,10 +57,14 @@ fn a_bad_row_is_its_own_error_and_the_rest_still_read() {
     text.extend_from_slice(b"d,518,10,98765\xff3210\n"); // not UTF-8
     text.extend_from_slice(b",518,10,9876543210\n"); // no order id
     text.extend_from_slice(&vec![b'x'; MAX_LINE_BYTES + 10]);
-    text.extend_from_slice(b"\ne,518,10,9876543210");
+    text.extend_from_slice(b"\ne,518,10,9876543210\n");
+    // A quote left open ends at the end of its line: the next row reads
+    // afresh (one parser serves the whole file).
+    text.extend_from_slice(b"f,518,\"10,9876543210\n");
+    text.extend_from_slice(b"\"g\",518,10,9876543210");
     let rows: Vec<(u64, String)> = read(OrderFormat::Csv, &text).iter().map(rule).collect();
     let lines: Vec<u64> = rows.iter().map(|r| r.0).collect();
-    assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8], "{rows:?}");
+    assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8, 9, 10], "{rows:?}");
     assert_eq!(rows[0].1, "ok");
     assert!(
         rows[1].1.contains("has 3 fields where the header has 4"),
@@ -71,6 +75,11 @@ fn a_bad_row_is_its_own_error_and_the_rest_still_read() {
     assert!(rows[4].1.contains("order_id"), "{rows:?}");
     assert!(rows[5].1.contains("bytes long"), "{rows:?}");
     assert_eq!(rows[6].1, "ok");
+    assert!(
+        rows[7].1.contains("has 3 fields where the header has 4"),
+        "{rows:?}"
+    );
+    assert_eq!(rows[8].1, "ok");
 }
 
 #[test]

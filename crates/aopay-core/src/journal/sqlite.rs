@@ -139,12 +139,13 @@ impl SqliteJournal {
         let (endpoint, reference) = (claim.endpoint, claim.reference_id.map(str::to_owned));
         let deadline = claim.deadline_at_ms;
         self.with("cannot record the intent", move |c| {
-            let inserted = c.execute(
-                "INSERT INTO aopay_journal
-                   (key, fingerprint, state, created_at, updated_at, deadline_at, endpoint, reference_id)
-                 VALUES (?1, ?2, 'sending', ?3, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING",
-                params![key, fingerprint, now, deadline, endpoint, reference],
-            )?;
+            let inserted = c
+                .prepare_cached(
+                    "INSERT INTO aopay_journal
+                       (key, fingerprint, state, created_at, updated_at, deadline_at, endpoint, reference_id)
+                     VALUES (?1, ?2, 'sending', ?3, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING",
+                )?
+                .execute(params![key, fingerprint, now, deadline, endpoint, reference])?;
             if inserted == 1 { Ok(None) } else { select(c, &key) }
         })
         .await
@@ -159,16 +160,16 @@ impl SqliteJournal {
         let v = update.values();
         let key = key.to_owned();
         self.with("cannot record the outcome", move |c| {
-            c.execute(
+            c.prepare_cached(
                 "UPDATE aopay_journal SET state = ?2, status = ?3,
                    reference_id = coalesce(?4, reference_id), txn_id = ?5,
                    ackno = ?6, message = ?7, api_code = ?8, http_status = ?9, raw = ?10, reason = ?11,
                    updated_at = ?12 WHERE key = ?1",
-                params![
-                    key, v.state, v.status, v.reference_id, v.txn_id, v.ackno, v.message,
-                    v.api_code, v.http_status, v.raw, v.reason, now
-                ],
-            )
+            )?
+            .execute(params![
+                key, v.state, v.status, v.reference_id, v.txn_id, v.ackno, v.message,
+                v.api_code, v.http_status, v.raw, v.reason, now
+            ])
             .map(drop)
         })
         .await
@@ -177,11 +178,9 @@ impl SqliteJournal {
     pub(crate) async fn release(&self, key: &str) -> Result<(), Error> {
         let key = key.to_owned();
         self.with("cannot release the key", move |c| {
-            c.execute(
-                "DELETE FROM aopay_journal WHERE key = ?1 AND state = 'sending'",
-                params![key],
-            )
-            .map(drop)
+            c.prepare_cached("DELETE FROM aopay_journal WHERE key = ?1 AND state = 'sending'")?
+                .execute(params![key])
+                .map(drop)
         })
         .await
     }
@@ -189,11 +188,11 @@ impl SqliteJournal {
     pub(crate) async fn expire(&self, key: &str, reason: &str, now: i64) -> Result<(), Error> {
         let (key, reason) = (key.to_owned(), reason.to_owned());
         self.with("cannot update the entry", move |c| {
-            c.execute(
+            c.prepare_cached(
                 "UPDATE aopay_journal SET state = 'unknown', reason = ?2, updated_at = ?3
                  WHERE key = ?1 AND state = 'sending' AND deadline_at <= ?3",
-                params![key, reason, now],
-            )
+            )?
+            .execute(params![key, reason, now])
             .map(drop)
         })
         .await
@@ -209,11 +208,9 @@ impl SqliteJournal {
         let key = key.to_owned();
         self.with("cannot reopen the entry", move |c| {
             // The shared statement's `$n` as SQLite's numbered `?n`.
-            c.execute(
-                &REOPEN.replace('$', "?"),
-                params![key, seen_updated_at, deadline, now],
-            )
-            .map(|n| n == 1)
+            c.prepare_cached(&REOPEN.replace('$', "?"))?
+                .execute(params![key, seen_updated_at, deadline, now])
+                .map(|n| n == 1)
         })
         .await
     }
@@ -223,14 +220,16 @@ impl SqliteJournal {
         let name = name.to_owned();
         let now = super::now_us();
         self.with("cannot pace the batch", move |c| {
-            let next: i64 = c.query_row(
-                "INSERT INTO aopay_pace AS p (name, next_at_us) VALUES (?1, ?2 + ?3)
+            let next: i64 = c
+                .prepare_cached(
+                    "INSERT INTO aopay_pace AS p (name, next_at_us) VALUES (?1, ?2 + ?3)
                  ON CONFLICT (name) DO UPDATE
                    SET next_at_us = max(p.next_at_us + ?3, excluded.next_at_us)
                  RETURNING next_at_us",
-                params![name, now + step.pause_us, step.span_us],
-                |r| r.get(0),
-            )?;
+                )?
+                .query_row(params![name, now + step.pause_us, step.span_us], |r| {
+                    r.get(0)
+                })?;
             Ok(Paced {
                 start_us: next - step.span_us,
                 delay_us: next - step.span_us - now,
@@ -273,11 +272,10 @@ impl SqliteJournal {
 }
 
 fn select(c: &Connection, key: &str) -> rusqlite::Result<Option<JournalEntry>> {
-    c.query_row(
-        &format!("SELECT {COLUMNS} FROM aopay_journal WHERE key = ?1"),
-        params![key],
-        read_row,
-    )
+    c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM aopay_journal WHERE key = ?1"
+    ))?
+    .query_row(params![key], read_row)
     .optional()
     .map(|r| r.map(Row::into_entry))
 }
