@@ -99,3 +99,44 @@ def test_aopay_log_switches_them_on_without_configuration(tmp_path: object) -> N
     quiet = subprocess.run([sys.executable, "-c", code], env={k: v for k, v in os.environ.items() if k != "AOPAY_LOG"},
                            capture_output=True, text=True, timeout=60, cwd=str(tmp_path))
     assert quiet.returncode == 0 and "call finished" not in quiet.stderr
+
+
+def test_a_client_freed_inside_another_clients_call_shuts_down_quietly(
+    sandbox: aopay.Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Python frees an object wherever its last reference goes or its garbage
+    # collector runs, which can be a log handler running inside another
+    # client's call. Dropping a runtime inside a running one panicked
+    # (PanicException, reported as unraisable); a blocking call made there
+    # panicked too, and is now a RuntimeError before anything is sent.
+    unraisable: list[object] = []
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    refused: list[str] = []
+
+    class FreeAClient(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            doomed = aopay.Client(REG, sandbox.url)
+            try:
+                recharge(doomed, "9876543210")
+            except RuntimeError as e:
+                refused.append(str(e))
+            try:
+                aopay.Sandbox()
+            except RuntimeError as e:
+                refused.append(str(e))
+            del doomed
+
+    handler = FreeAClient(logging.DEBUG)
+    logging.getLogger("aopay").addHandler(handler)
+    caplog.set_level(logging.DEBUG, logger="aopay")
+    before = sandbox.stats()["recharge_requests"]
+    try:
+        recharge(aopay.Client(REG, sandbox.url), "9876543211")
+    finally:
+        logging.getLogger("aopay").removeHandler(handler)
+        sys.unraisablehook = hook
+    assert refused and all("inside another aopay call" in r for r in refused), refused
+    assert sandbox.stats()["recharge_requests"] == before + 1, "only the outer call was sent"
+    assert not unraisable, [getattr(u, "exc_value", u) for u in unraisable]
+    # Outside any call, the same client works.
+    recharge(aopay.Client(REG, sandbox.url), "9876543212")

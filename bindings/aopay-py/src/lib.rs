@@ -141,7 +141,7 @@ fn client_repr(py: Python<'_>, name: &str, c: &aopay_core::Client) -> String {
 #[derive(Debug)]
 pub struct PyClient {
     inner: aopay_core::Client,
-    rt: aopay_core::PerProcess<tokio::runtime::Runtime>,
+    rt: aopay_core::PerProcess<runtime::OwnRuntime>,
 }
 
 #[pymethods]
@@ -609,6 +609,7 @@ impl PySandbox {
             .slow_delay(delay)
             .pending_checks(pending_checks)
             .require_tokens(require_tokens);
+        runtime::not_inside_a_call()?;
         let rt = runtime()?;
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         let sb = py
@@ -681,6 +682,7 @@ impl PySandbox {
 
     /// Stop serving (idempotent).
     fn stop(&mut self, py: Python<'_>) -> PyResult<()> {
+        runtime::not_inside_a_call()?;
         if let Some(sb) = self.take_own() {
             let rt = runtime()?;
             py.detach(|| rt.block_on(sb.stop()));

@@ -38,19 +38,54 @@ fn build_multi_thread() -> Result<Runtime, String> {
 /// worker thread (measured: the difference between 0.6x and ~1x of raw
 /// reqwest). Its connections live on it, so it is one per `Client`, and
 /// one per process: a forked child must not share its epoll set.
-pub(crate) fn blocking_runtime() -> PyResult<PerProcess<Runtime>> {
+pub(crate) fn blocking_runtime() -> PyResult<PerProcess<OwnRuntime>> {
     PerProcess::new(|| {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
+            .map(|rt| OwnRuntime(Some(rt)))
             .map_err(|e| e.to_string())
     })
     .map_err(|e| runtime_error(&e))
 }
 
+/// A blocking client's runtime, safe to drop anywhere. Python frees a
+/// client wherever its garbage collector runs, and that can be inside
+/// another client's call (Python code runs there: a log record, a
+/// credentials callback); dropping a runtime inside a running one panics,
+/// so there it shuts down in the background instead.
+#[derive(Debug)]
+pub(crate) struct OwnRuntime(Option<Runtime>);
+
+impl Drop for OwnRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                rt.shutdown_background();
+            }
+        }
+    }
+}
+
 /// This process's runtime of a blocking client.
-pub(crate) fn this_process(rt: &PerProcess<Runtime>) -> PyResult<&Runtime> {
-    rt.get().map_err(runtime_error)
+pub(crate) fn this_process(rt: &PerProcess<OwnRuntime>) -> PyResult<&Runtime> {
+    match rt.get().map_err(runtime_error)?.0.as_ref() {
+        Some(rt) => Ok(rt),
+        None => Err(runtime_error("the client's runtime is shut down")),
+    }
+}
+
+/// A blocking call blocks this thread until it ends, which a thread already
+/// running one of aopay's calls cannot do (Python code runs there: a log
+/// handler, a credentials callback); tokio would panic. Refused before
+/// anything is sent.
+pub(crate) fn not_inside_a_call() -> PyResult<()> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(pyo3::exceptions::PyRuntimeError::new_err(
+            "a blocking aopay call cannot run inside another aopay call (here, in Python code that call runs: a log handler or a callback); nothing was sent. Make it from another thread, or with AsyncClient",
+        ));
+    }
+    Ok(())
 }
 
 fn runtime_error(e: &str) -> PyErr {
@@ -68,6 +103,7 @@ where
     T: Send,
     F: Future<Output = Result<T, aopay_core::Error>> + Send,
 {
+    not_inside_a_call()?;
     let mut fut = Box::pin(fut);
     loop {
         let polled =
