@@ -131,12 +131,7 @@ impl Client {
                 )));
             }
         };
-        let update = Update {
-            state: settled.entry_state(),
-            answer: Some(settled.columns()),
-            reference_id: None,
-            reason: None,
-        };
+        let update = Update::answered(settled.entry_state(), settled.columns());
         journal.record(&entry.key, update).await?;
         Ok(Found::Settled(Box::new(settled)))
     }
@@ -254,12 +249,7 @@ impl Client {
         let result = self.call(req).await;
         let written = match &result {
             Ok(a) => {
-                let update = Update {
-                    state: a.entry_state(),
-                    answer: Some(a.columns()),
-                    reference_id: None,
-                    reason: None,
-                };
+                let update = Update::answered(a.entry_state(), a.columns());
                 journal.record(key, update).await
             }
             // Provably nothing was charged: free the key for a later attempt.
@@ -301,12 +291,7 @@ impl Client {
         tracing::info!(target: "aopay", idempotency_key = key, reference_id = reference, "sending again, under the same reference, a write its status call never found");
         let e = match self.call(req).await {
             Ok(a) => {
-                let update = Update {
-                    state: a.entry_state(),
-                    answer: Some(a.columns()),
-                    reference_id: None,
-                    reason: None,
-                };
+                let update = Update::answered(a.entry_state(), a.columns());
                 if let Err(e) = journal.record(key, update).await {
                     tracing::warn!(target: "aopay", idempotency_key = key, error = %e, "could not record the outcome in the journal");
                 }

@@ -301,6 +301,18 @@ pub(crate) struct Update<'a> {
     pub reason: Option<&'a str>,
 }
 
+impl Update<'static> {
+    /// What an answer settles: its state and its columns.
+    pub(crate) fn answered(state: EntryState, answer: AnswerColumns) -> Self {
+        Update {
+            state,
+            answer: Some(answer),
+            reference_id: None,
+            reason: None,
+        }
+    }
+}
+
 /// Where the batches on a journal share their pace (one row per account).
 pub(crate) const PACE_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS aopay_pace (name TEXT PRIMARY KEY, next_at_us BIGINT NOT NULL)";
