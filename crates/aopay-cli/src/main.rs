@@ -201,6 +201,20 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 0)]
         rate_limit: u32,
     },
+    /// Print a shell's completion script.
+    ///
+    /// For bash: `aopay completions bash > ~/.local/share/bash-completion/completions/aopay`;
+    /// zsh: `aopay completions zsh > "${fpath[1]}/_aopay"`; fish: `aopay
+    /// completions fish > ~/.config/fish/completions/aopay.fish`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    ///
+    /// `aopay man > aopay.1 && man ./aopay.1`, or install it as
+    /// `/usr/local/share/man/man1/aopay.1`.
+    Man,
 }
 
 #[derive(Subcommand, Debug)]
@@ -296,8 +310,9 @@ fn read_bill(path: &str) -> Result<serde_json::Value, Failure> {
     })
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Every command: the written ones and one per endpoint of the core's table
+/// (grouped by family: `aopay bill pay`).
+fn full_command() -> clap::Command {
     let mut command = Cli::command().subcommand_required(true);
     let mut families: Vec<clap::Command> = Vec::new();
     for spec in generated_endpoints() {
@@ -326,7 +341,12 @@ async fn main() -> ExitCode {
     for family in families {
         command = command.subcommand(family);
     }
-    let matches = command.get_matches();
+    command
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let matches = full_command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
@@ -379,6 +399,21 @@ async fn run(
     generated: Option<(&'static EndpointSpec, clap::ArgMatches)>,
 ) -> Result<u8, Failure> {
     let g = cli.global;
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut full_command(), "aopay", &mut script);
+            return write_stdout(&script);
+        }
+        Some(Command::Man) => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(full_command())
+                .render(&mut page)
+                .map_err(|e| Failure::Local(format!("cannot render the man page: {e}")))?;
+            return write_stdout(&page);
+        }
+        _ => {}
+    }
     if let Some(Command::Sandbox {
         port,
         host,
@@ -531,7 +566,9 @@ async fn run(
             }
         }
         // Served above, before any client is built.
-        Command::Sandbox { .. } => return Ok(exit::SUCCESS),
+        Command::Sandbox { .. } | Command::Completions { .. } | Command::Man => {
+            return Ok(exit::SUCCESS);
+        }
     };
     if g.json {
         out!("{}", outcome.to_json_value());
@@ -946,6 +983,19 @@ fn parse_int(field: &'static str, text: &str) -> Result<i64, ValidationError> {
 enum Failure {
     Sdk(Error),
     Local(String),
+}
+
+/// Print generated text; a reader that closed the pipe early (`| head`)
+/// ends it quietly.
+fn write_stdout(bytes: &[u8]) -> Result<u8, Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Local(format!(
+            "cannot write to standard output: {e}"
+        ))),
+        _ => Ok(0),
+    }
 }
 
 impl From<Error> for Failure {

@@ -508,3 +508,81 @@ fn hints_fit_the_situation() {
         "{err}"
     );
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_commands_themselves() {
+    let help = text(&aopay(&["--help"]).stdout);
+    // Every command `aopay --help` lists, written or generated per endpoint.
+    let commands: Vec<&str> = help
+        .split("Commands:")
+        .nth(1)
+        .and_then(|rest| rest.split("Options:").next())
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert!(
+        commands.contains(&"batch") && commands.contains(&"bill"),
+        "{help}"
+    );
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = aopay(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", text(&out.stderr));
+        let script = text(&out.stdout);
+        for c in &commands {
+            assert!(script.contains(c), "{shell} completes {c}");
+        }
+        // A generated endpoint's own options are completed too.
+        let option = if shell == "fish" { "-l bill" } else { "--bill" };
+        assert!(script.contains(option), "{shell}");
+    }
+    let dir = std::env::temp_dir().join(format!("aopay-completions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("aopay.bash");
+    std::fs::write(&script, aopay(&["completions", "bash"]).stdout).unwrap();
+    let checked = Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "bash reads it: {}",
+        text(&checked.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let out = aopay(&["completions", "tcsh"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+    assert!(
+        text(&out.stderr).contains("possible values"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let page = text(&aopay(&["man"]).stdout);
+    assert!(page.contains(".TH aopay 1"), "{page}");
+    for c in &commands {
+        let entry = format!("aopay\\-{}(1)", c.replace('-', "\\-"));
+        assert!(page.contains(&entry), "the page lists {entry}");
+    }
+    // A reader that stops early ends it quietly, not with a panic.
+    let bin = env!("CARGO_BIN_EXE_aopay");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{bin}' man | head -c 1 > /dev/null; '{bin}' completions zsh | head -c 1 >/dev/null"
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        text(&out.stderr)
+    );
+}
