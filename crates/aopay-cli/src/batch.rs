@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aopay_core::batch::{BatchOptions, BatchResult, BatchSummary, OrderFormat, OrderStream};
-use aopay_core::{Client, EntryState, Journal, ValidationError};
+use aopay_core::{Client, EntryState, ValidationError};
 use clap::{Subcommand, ValueEnum};
 
 use crate::{Failure, exit, other};
@@ -344,7 +344,7 @@ impl Progress {
 /// `aopay batch status`: the journal's entries counted by write, state and
 /// status. Nothing is sent.
 pub(crate) async fn status(journal: &str, json: bool) -> Result<u8, Failure> {
-    let journal = Journal::open(journal)?;
+    let journal = crate::open_to_read(journal)?;
     let tally = journal.tally().await?;
     let unresolved: u64 = tally
         .iter()

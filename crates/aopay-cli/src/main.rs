@@ -779,8 +779,24 @@ async fn journal_pending(g: &Global) -> Result<u8, Failure> {
     let spec = g.journal.as_deref().ok_or_else(|| {
         ValidationError::new("journal", "is required (use --journal or AOPAY_JOURNAL)")
     })?;
-    let journal = Journal::open(spec)?;
+    let journal = open_to_read(spec)?;
     list_pending(&journal, g.json).await
+}
+
+/// A journal for a command that only reads it: a SQLite file that is not
+/// there is a mistyped path, not a journal to create.
+pub(crate) fn open_to_read(spec: &str) -> Result<Journal, Failure> {
+    let postgres = ["postgres://", "postgresql://"]
+        .iter()
+        .any(|p| spec.trim().starts_with(p));
+    if !postgres && !std::path::Path::new(spec.trim()).exists() {
+        return Err(ValidationError::new(
+            "journal",
+            format!("{spec:?} does not exist: no journal there to read (check --journal)"),
+        )
+        .into());
+    }
+    Ok(Journal::open(spec)?)
 }
 
 async fn journal_command(

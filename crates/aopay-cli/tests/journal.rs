@@ -213,13 +213,40 @@ async fn pending_entries_reconcile_from_the_command_line() {
     );
     assert_eq!(sb.recharges_for(9_000_000_002), 1);
     assert_eq!(sb.stats().recharge_requests, 1);
+    // A journal that cannot be created is a journal error (reading one that
+    // is not there: reading_a_journal_that_is_not_there_creates_nothing).
     let o = run(aopay(
         sb.url(),
         "/nonexistent-aopay/x.db",
-        &["journal", "pending"],
+        &["journal", "reconcile"],
     ))
     .await
     .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("journal error"), "{}", text(&o));
+}
+
+#[test]
+fn reading_a_journal_that_is_not_there_creates_nothing() {
+    let missing = temp_db("missing");
+    for args in [
+        vec!["journal", "pending"],
+        vec!["batch", "status"],
+        vec!["batch", "status", missing.as_str()],
+    ] {
+        let o = aopay("http://127.0.0.1:9", &missing, &args)
+            .env_remove("AOPAY_REGISTRATION_ID")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        let err = text(&o);
+        assert!(
+            err.contains("does not exist") && err.contains("--journal"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !std::path::Path::new(&missing).exists(),
+            "{args:?} created {missing}"
+        );
+    }
 }
