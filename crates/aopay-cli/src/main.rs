@@ -786,10 +786,7 @@ async fn journal_pending(g: &Global) -> Result<u8, Failure> {
 /// A journal for a command that only reads it: a SQLite file that is not
 /// there is a mistyped path, not a journal to create.
 pub(crate) fn open_to_read(spec: &str) -> Result<Journal, Failure> {
-    let postgres = ["postgres://", "postgresql://"]
-        .iter()
-        .any(|p| spec.trim().starts_with(p));
-    if !postgres && !std::path::Path::new(spec.trim()).exists() {
+    if Journal::sqlite_path(spec).is_some_and(|path| !path.exists()) {
         return Err(ValidationError::new(
             "journal",
             format!("{spec:?} does not exist: no journal there to read (check --journal)"),

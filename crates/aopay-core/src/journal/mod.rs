@@ -436,11 +436,19 @@ impl Journal {
         })
     }
 
+    /// The SQLite file a journal spec names; `None` for PostgreSQL
+    /// (`postgres://…` / `postgresql://…`).
+    pub fn sqlite_path(spec: &str) -> Option<&std::path::Path> {
+        let spec = spec.trim();
+        let postgres = spec.starts_with("postgres://") || spec.starts_with("postgresql://");
+        (!postgres).then(|| std::path::Path::new(spec))
+    }
+
     /// `postgres://…` / `postgresql://…` is PostgreSQL; anything else a
     /// SQLite file path.
     pub fn open(spec: &str) -> Result<Self, Error> {
         let spec = spec.trim();
-        if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+        if Self::sqlite_path(spec).is_none() {
             #[cfg(feature = "postgres")]
             return Self::postgres(spec);
             #[cfg(not(feature = "postgres"))]
