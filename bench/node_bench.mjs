@@ -12,9 +12,17 @@ const headers = { 'content-type': 'application/json', accept: 'application/json'
 const input = { productId: 518, amount: 10, customerNumber: '9876543210', geocode: '23.6784,76.8764' }
 
 const client = new Client({ registrationId: 'AOP-554', baseUrl: url })
+// The "+onCall" client's hook counts by endpoint and outcome, as a metrics exporter would.
+const counts = new Map()
+const count = (e) => {
+  const key = `${e.endpoint} ${e.outcome}`
+  counts.set(key, (counts.get(key) ?? 0) + 1)
+}
+const observed = new Client({ registrationId: 'AOP-554', baseUrl: url, onCall: count })
 const dispatcher = new Agent({ connections: 64 })
 const clients = {
   'aopay.Client': () => client.mobileRecharge(input),
+  'aopay.Client+onCall': () => observed.mobileRecharge(input),
   fetch: async () => (await fetch(endpoint, { method: 'POST', headers, body })).json(),
   'undici.request': async () => (await request(endpoint, { method: 'POST', headers, body, dispatcher })).body.json(),
 }

@@ -18,6 +18,14 @@ BODY = {"RegistrationID": "AOP-554", "ProductID": 518, "Amount": 10,
         "Geocode": "23.6784,76.8764", "CustomerNumber": 9876543210}
 KW = dict(product_id=518, amount=10, customer_number="9876543210", geocode="23.6784,76.8764")
 IN_FLIGHT = 64
+# What the "+on_call" clients' hook does: count by endpoint and outcome, as
+# a metrics exporter would.
+COUNTS: dict[tuple[str, str], int] = {}
+
+
+def count(event: Any) -> None:
+    key = (event.endpoint, event.outcome)
+    COUNTS[key] = COUNTS.get(key, 0) + 1
 
 
 def seq(call: Callable[[], Any], seconds: float) -> float:
@@ -55,10 +63,12 @@ def sync_clients() -> dict[str, Callable[[], Any]]:
     import requests
 
     a = aopay.Client(registration_id="AOP-554", base_url=URL)
+    observed = aopay.Client(registration_id="AOP-554", base_url=URL, on_call=count)
     s = requests.Session()
     h = httpx.Client()
     return {
         "aopay.Client": lambda: a.mobile_recharge(**KW),  # type: ignore[arg-type]
+        "aopay.Client+on_call": lambda: observed.mobile_recharge(**KW),  # type: ignore[arg-type]
         "requests.Session": lambda: s.post(ENDPOINT, json=BODY).json(),
         "httpx.Client": lambda: h.post(ENDPOINT, json=BODY).json(),
     }
@@ -71,6 +81,7 @@ async def async_run() -> None:
     import aopay
 
     a = aopay.AsyncClient(registration_id="AOP-554", base_url=URL)
+    observed = aopay.AsyncClient(registration_id="AOP-554", base_url=URL, on_call=count)
     h = httpx.AsyncClient(limits=httpx.Limits(max_connections=IN_FLIGHT))
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=IN_FLIGHT))
 
@@ -83,6 +94,7 @@ async def async_run() -> None:
 
     clients: dict[str, Callable[[], Awaitable[Any]]] = {
         "aopay.AsyncClient": lambda: a.mobile_recharge(**KW),  # type: ignore[arg-type]
+        "aopay.AsyncClient+on_call": lambda: observed.mobile_recharge(**KW),  # type: ignore[arg-type]
         "aiohttp": aio,
         # httpx's async pool is slow under concurrency (encode/httpx#3215): a short run suffices.
         "httpx.AsyncClient": hx,

@@ -120,12 +120,12 @@ def summarize(rows: list[dict[str, object]]) -> dict[tuple[str, str], dict[str, 
 
 
 COMPARISONS = [
-    ("Rust", "seq", "aopay-core", ["reqwest"]),
-    ("Rust", "c64", "aopay-core", ["reqwest"]),
-    ("Python", "seq", "aopay.Client", ["requests.Session", "httpx.Client", "reqwest"]),
-    ("Python", "c64", "aopay.AsyncClient", ["aiohttp", "httpx.AsyncClient"]),
-    ("Node", "seq", "aopay.Client", ["fetch", "undici.request"]),
-    ("Node", "c64", "aopay.Client", ["fetch", "undici.request"]),
+    ("Rust", "seq", "aopay-core", ["reqwest", "aopay-core+on_call"]),
+    ("Rust", "c64", "aopay-core", ["reqwest", "aopay-core+on_call"]),
+    ("Python", "seq", "aopay.Client", ["requests.Session", "httpx.Client", "reqwest", "aopay.Client+on_call"]),
+    ("Python", "c64", "aopay.AsyncClient", ["aiohttp", "httpx.AsyncClient", "aopay.AsyncClient+on_call"]),
+    ("Node", "seq", "aopay.Client", ["fetch", "undici.request", "aopay.Client+onCall"]),
+    ("Node", "c64", "aopay.Client", ["fetch", "undici.request", "aopay.Client+onCall"]),
 ]
 
 
@@ -138,9 +138,9 @@ def main() -> None:
         # meets the sandbox later (with more transactions stored).
         for mode in ("seq", "c64"):
             for _ in range(RUNS):
-                for client in ("aopay", "reqwest"):
+                for client in ("aopay", "aopay+on_call", "reqwest"):
                     for r in lines([bench, url, client, mode, str(SECONDS), "1"]):
-                        r["client"] = {"aopay": "aopay-core", "reqwest": "reqwest"}[client]
+                        r["client"] = {"aopay": "aopay-core", "aopay+on_call": "aopay-core+on_call", "reqwest": "reqwest"}[client]
                         r["lang"] = "Rust"
                         rows.append(r)
         journal_rows = journal_overhead(bench, url)

@@ -36,17 +36,37 @@ function credentialsProvider(fn) {
 const nativeKey = Symbol('aopay.native')
 const callKey = Symbol('aopay.call')
 
-/** Settles the promises of one client; native results arrive in batches. */
-function makeDispatch(pending, keepAlive) {
+/**
+ * Settles the promises of one client; native results arrive in batches.
+ * An entry is `[id, 1, value]` (a result), `[id, 0, error]`, or
+ * `[0, 2, event]` (an `onCall` event, queued just before its call's result).
+ */
+function makeDispatch(pending, keepAlive, onEvent) {
   return (batch) => {
-    for (const [id, ok, value] of JSON.parse(batch)) {
+    for (const [id, kind, value] of JSON.parse(batch)) {
+      if (kind === 2) {
+        onEvent(value)
+        continue
+      }
       const settle = pending.get(id)
       if (settle === undefined) continue
       pending.delete(id)
-      if (ok) settle.resolve(value)
+      if (kind === 1) settle.resolve(value)
       else settle.reject(fromPayload(value))
     }
     if (pending.size === 0) keepAlive.unref()
+  }
+}
+
+/** The caller's `onCall`, guarded: a throwing hook is a process warning and never changes a call's result. */
+function eventHandler(onCall) {
+  if (typeof onCall !== 'function') return () => {}
+  return (event) => {
+    try {
+      onCall(Object.freeze(event))
+    } catch (err) {
+      process.emitWarning(err instanceof Error ? err : new Error(String(err)), { type: 'AopayOnCallWarning' })
+    }
   }
 }
 
@@ -71,7 +91,8 @@ class Client {
       options = { ...options, credentials: credentialsProvider(options.credentials) }
     }
     try {
-      this[nativeKey] = new native.NativeClient(options, makeDispatch(this.#pending, this.#keepAlive))
+      const onEvent = eventHandler(options.onCall)
+      this[nativeKey] = new native.NativeClient(options, makeDispatch(this.#pending, this.#keepAlive, onEvent))
     } catch (err) {
       rethrow(err)
     }

@@ -67,6 +67,32 @@ export interface ClientOptions {
    * are secrets: never shown.
    */
   credentials?: () => CredentialsResult | Promise<CredentialsResult>
+  /**
+   * The metrics hook: called once after every call with its figures (never
+   * a secret; the number masked), just before the call's promise settles.
+   * An exception in it becomes a process warning; the call is unaffected.
+   */
+  onCall?: (event: CallEvent) => void
+}
+
+/** One call's figures, given to `onCall`. */
+export interface CallEvent {
+  /** The API's name: `MobileRecharge`, `RechargeStatus`, … */
+  readonly endpoint: string
+  /** HTTP requests sent: a read's retries count; 0 when none left. */
+  readonly attempts: number
+  readonly httpStatus: number | null
+  /** `SUCCESS`, `PENDING`, `FAILED`, `UNKNOWN`, `answered` (another read) or `error`. */
+  readonly outcome: string
+  /** The error's code (`AOPAY_OUTCOME_UNKNOWN`, …) when it failed. */
+  readonly error: string | null
+  /** When it failed: whether sending it again cannot pay twice. */
+  readonly retrySafe: boolean | null
+  /** From the start of the call to its end, retries included. */
+  readonly durationUs: number
+  /** Masked (`98XXXXXX10`). */
+  readonly customerNumber: string | null
+  readonly referenceId: string | null
 }
 
 export interface MobileRechargeInput {

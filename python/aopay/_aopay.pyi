@@ -81,6 +81,36 @@ class PostgresJournal:
     def __new__(cls, dsn: str) -> PostgresJournal: ...
 
 @final
+class CallEvent:
+    """One call's figures, given to ``on_call`` once the call has ended.
+
+    Never a secret: no header, credential or body; the number is masked."""
+
+    @property
+    def endpoint(self) -> str:
+        """The API's name: ``MobileRecharge``, ``RechargeStatus``, ..."""
+    @property
+    def attempts(self) -> int:
+        """HTTP requests sent: a read's retries count; 0 if none left."""
+    @property
+    def http_status(self) -> Optional[int]: ...
+    @property
+    def outcome(self) -> str:
+        """``SUCCESS``, ``PENDING``, ``FAILED``, ``UNKNOWN``, ``answered`` (another read) or ``error``."""
+    @property
+    def error(self) -> Optional[str]:
+        """The error's code (``AOPAY_OUTCOME_UNKNOWN``, ...) when it failed."""
+    @property
+    def retry_safe(self) -> Optional[bool]:
+        """When it failed: whether sending it again cannot pay twice."""
+    @property
+    def duration_us(self) -> int: ...
+    @property
+    def customer_number(self) -> Optional[str]: ...
+    @property
+    def reference_id(self) -> Optional[str]: ...
+
+@final
 class Recharge:
     """The outcome of a call that reached the API and got a readable answer."""
 
@@ -132,6 +162,7 @@ class Client:
         journal: Optional[_Journal] = None,
         root_certificates: Optional[Union[str, bytes]] = None,
         credentials: Optional[_CredentialsProvider] = None,
+        on_call: Optional[Callable[[CallEvent], object]] = None,
     ) -> Client: ...
     def mobile_recharge(
         self,
@@ -228,6 +259,7 @@ class AsyncClient:
         journal: Optional[_Journal] = None,
         root_certificates: Optional[Union[str, bytes]] = None,
         credentials: Optional[_CredentialsProvider] = None,
+        on_call: Optional[Callable[[CallEvent], object]] = None,
     ) -> AsyncClient: ...
     async def mobile_recharge(
         self,

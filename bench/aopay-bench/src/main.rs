@@ -3,6 +3,8 @@
 //! `seq` (one call at a time) or `c64` (64 in flight). Prints one JSON line
 //! per run. `aopay+sqlite` and `aopay+postgres` (DSN in `AOPAY_BENCH_POSTGRES`)
 //! make every call a keyed recharge with a fresh key: the journal's cost.
+//! `aopay+on_call` counts every call's event by outcome: the metrics hook's
+//! cost.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +16,9 @@ const NUMBER: &str = "9876543210";
 const GEO: &str = "23.6784,76.8764";
 
 static NEXT_KEY: AtomicU64 = AtomicU64::new(0);
+/// What the `aopay+on_call` hook counts: what a metrics exporter does.
+static SUCCEEDED: AtomicU64 = AtomicU64::new(0);
+static FAILED: AtomicU64 = AtomicU64::new(0);
 
 #[derive(Clone)]
 enum Driver {
@@ -100,6 +105,20 @@ async fn main() {
     let prefix = Arc::new(format!("bench-{}-{:?}", std::process::id(), Instant::now()));
     let driver = match client.as_str() {
         "aopay" => Driver::Aopay(builder().build().expect("client"), Arc::new(req)),
+        "aopay+on_call" => Driver::Aopay(
+            builder()
+                .on_call(|e: &aopay_core::CallEvent<'_>| {
+                    let counter = if e.error.is_none() {
+                        &SUCCEEDED
+                    } else {
+                        &FAILED
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                })
+                .build()
+                .expect("client"),
+            Arc::new(req),
+        ),
         "aopay+sqlite" => {
             let path = std::env::temp_dir().join(format!("aopay-bench-{}.db", std::process::id()));
             let journal = aopay_core::Journal::sqlite(&path).expect("sqlite journal");

@@ -2,11 +2,12 @@
 //! the rules themselves are the core's.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aopay_core::{
-    Amount, CLIENT_OPTIONS, ClientOption, CustomerNumber, Geocode, Journal, MobileRecharge,
-    OptionKind, OptionValue, ProductId, ValidationError, WaitOptions,
+    Amount, CLIENT_OPTIONS, CallObserver, ClientOption, CustomerNumber, Geocode, Journal,
+    MobileRecharge, OptionKind, OptionValue, ProductId, ValidationError, WaitOptions,
 };
 use napi::bindgen_prelude::{Function, JsObjectValue, Object, Promise, Unknown};
 use napi::{Env, JsValue, Status, ValueType};
@@ -288,6 +289,7 @@ fn option_value(
     options: &Object<'_>,
     option: &ClientOption,
     v: &Unknown<'_>,
+    observer: &Arc<dyn CallObserver>,
 ) -> napi::Result<OptionValue> {
     let field = option.name;
     let ty = v.get_type()?;
@@ -341,6 +343,12 @@ fn option_value(
             )?))
         }
         OptionKind::Credentials => return Err(wrong_type(field, "a function", v)),
+        // The JS wrapper calls the function itself, from the client's
+        // batches of results: each event comes just before its call settles.
+        OptionKind::Observer if ty == ValueType::Function => {
+            OptionValue::Observer(Arc::clone(observer))
+        }
+        OptionKind::Observer => return Err(wrong_type(field, "a function", v)),
         _ => {
             return Err(invalid(ValidationError::new(
                 field,
@@ -352,7 +360,12 @@ fn option_value(
 
 /// The client from its options object: every key must be an option of the
 /// core's table (by its Node name); a typo is refused, never ignored.
-pub(crate) fn client_from_js(env: &Env, options: &Object<'_>) -> napi::Result<aopay_core::Client> {
+/// `observer` serves an `onCall` function, if the options have one.
+pub(crate) fn client_from_js(
+    env: &Env,
+    options: &Object<'_>,
+    observer: &Arc<dyn CallObserver>,
+) -> napi::Result<aopay_core::Client> {
     let mut b =
         aopay_core::Client::builder().user_agent(concat!("aopay-node/", env!("CARGO_PKG_VERSION")));
     let names: Vec<String> = env.from_js_value(options.get_property_names()?)?;
@@ -370,7 +383,7 @@ pub(crate) fn client_from_js(env: &Env, options: &Object<'_>) -> napi::Result<ao
         let Some(v) = property(options, &name)? else {
             continue; // undefined or null: the default
         };
-        let value = option_value(env, options, option, &v)?;
+        let value = option_value(env, options, option, &v, observer)?;
         b = b.set(option.name, value).map_err(invalid)?;
     }
     b.build().map_err(js_error)

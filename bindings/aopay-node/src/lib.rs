@@ -5,6 +5,7 @@ mod batch;
 mod convert;
 mod credentials;
 
+use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
@@ -77,6 +78,12 @@ impl Dispatcher {
             Ok(v) => (1, v),
             Err(e) => (0, e),
         };
+        self.queue(id, ok, &value);
+    }
+
+    /// Queue `[id, kind, value]`: kind 1 a result, 0 an error, 2 an
+    /// `onCall` event (id 0).
+    fn queue(&self, id: u32, ok: u8, value: &str) {
         let mut buf = self
             .completions
             .buf
@@ -86,7 +93,7 @@ impl Dispatcher {
         if !wake {
             buf.push(',');
         }
-        buf.push_str(&format!("[{id},{ok},{value}]"));
+        let _ = write!(buf, "[{id},{ok},{value}]");
         drop(buf);
         if wake {
             self.notify
@@ -109,6 +116,42 @@ impl Dispatcher {
             let outcome = fut.await;
             this.complete(id, outcome.map_err(|e| error_json(&e)));
         });
+    }
+}
+
+/// `onCall`: each call's event joins the client's queue of results just
+/// before the call's own result, so it reaches JS first, in the same batch.
+struct Events(Arc<Dispatcher>);
+
+impl aopay_core::CallObserver for Events {
+    fn on_call(&self, e: &aopay_core::CallEvent<'_>) {
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Js<'a> {
+            endpoint: &'static str,
+            attempts: u32,
+            http_status: Option<u16>,
+            outcome: &'a str,
+            error: Option<&'static str>,
+            retry_safe: Option<bool>,
+            duration_us: u64,
+            customer_number: Option<&'a str>,
+            reference_id: Option<&'a str>,
+        }
+        let js = Js {
+            endpoint: e.endpoint,
+            attempts: e.attempts,
+            http_status: e.http_status,
+            outcome: e.outcome,
+            error: e.error,
+            retry_safe: e.retry_safe,
+            duration_us: e.duration_us(),
+            customer_number: e.customer_number,
+            reference_id: e.reference_id,
+        };
+        if let Ok(json) = serde_json::to_string(&js) {
+            self.0.queue(0, 2, &json);
+        }
     }
 }
 
@@ -166,7 +209,6 @@ impl NativeClient {
         options: Object<'_>,
         on_complete: Function<'_, String, ()>,
     ) -> Result<Self> {
-        let inner = client_from_js(env, &options)?;
         let completions = Arc::new(Completions::default());
         let queued = Arc::clone(&completions);
         let notify = on_complete
@@ -182,12 +224,14 @@ impl NativeClient {
                 buf.clear();
                 Ok(batch)
             })?;
+        let dispatcher = Arc::new(Dispatcher {
+            completions,
+            notify,
+        });
+        let observer: Arc<dyn aopay_core::CallObserver> = Arc::new(Events(Arc::clone(&dispatcher)));
         Ok(Self {
-            inner,
-            dispatcher: Arc::new(Dispatcher {
-                completions,
-                notify,
-            }),
+            inner: client_from_js(env, &options, &observer)?,
+            dispatcher,
         })
     }
 

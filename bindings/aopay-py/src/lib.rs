@@ -10,6 +10,7 @@ mod credentials;
 mod errors;
 mod journal;
 mod logging;
+mod observe;
 mod options;
 mod runtime;
 
@@ -783,6 +784,7 @@ fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<batch::PyBatchRun>()?;
     m.add_class::<batch::PyAsyncBatchRun>()?;
     m.add_class::<PySandbox>()?;
+    m.add_class::<observe::PyCallEvent>()?;
     m.add_class::<journal::PySqliteJournal>()?;
     m.add_class::<journal::PyPostgresJournal>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -46,6 +46,16 @@ fn set(b: ClientBuilder, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<ClientB
                 ));
             }
         },
+        OptionKind::Observer => match crate::observe::PyObserver::new(obj) {
+            Some(o) => OptionValue::Observer(std::sync::Arc::new(o)),
+            None => {
+                return Err(wrong_type(
+                    field,
+                    "a function taking an aopay.CallEvent",
+                    obj,
+                ));
+            }
+        },
         _ => {
             return Err(invalid(ValidationError::new(
                 field,

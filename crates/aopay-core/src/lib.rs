@@ -49,8 +49,9 @@ mod tls;
 mod validate;
 
 pub use client::{
-    Client, ClientBuilder, Credentials, CredentialsFuture, CredentialsProvider, DEFAULT_BASE_URL,
-    DEFAULT_POOL_IDLE_TIMEOUT, USER_AGENT, WaitOptions, parse_base_url,
+    CallEvent, CallObserver, Client, ClientBuilder, Credentials, CredentialsFuture,
+    CredentialsProvider, DEFAULT_BASE_URL, DEFAULT_POOL_IDLE_TIMEOUT, USER_AGENT, WaitOptions,
+    parse_base_url,
 };
 pub use endpoints::{
     Answer, AnswerMeta, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Bill, BillStatusRequest,

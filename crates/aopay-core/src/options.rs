@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client::{ClientBuilder, CredentialsProvider};
+use crate::client::{CallObserver, ClientBuilder, CredentialsProvider};
 use crate::error::ValidationError;
 use crate::journal::Journal;
 use crate::validate::duration_from_secs;
@@ -35,6 +35,9 @@ pub enum OptionKind {
     Journal,
     /// A credentials provider: a function of the caller's language.
     Credentials,
+    /// A call observer (the metrics hook): a function of the caller's
+    /// language, given one event per call.
+    Observer,
 }
 
 /// One client option.
@@ -164,6 +167,12 @@ pub const CLIENT_OPTIONS: &[ClientOption] = &[
         "",
         "a function giving the headers for calls, cached for the lifetime it states (secret values)",
     ),
+    opt(
+        "on_call",
+        OptionKind::Observer,
+        "",
+        "a function given one event per call (endpoint, attempts, status, outcome, duration): the metrics hook",
+    ),
 ];
 
 const fn opt(
@@ -204,6 +213,8 @@ pub enum OptionValue {
     Journal(Journal),
     /// For [`OptionKind::Credentials`].
     Credentials(Arc<dyn CredentialsProvider>),
+    /// For [`OptionKind::Observer`].
+    Observer(Arc<dyn CallObserver>),
 }
 
 impl std::fmt::Debug for OptionValue {
@@ -223,6 +234,7 @@ impl std::fmt::Debug for OptionValue {
             Self::Pem(p) => f.debug_tuple("Pem").field(&p.len()).finish(),
             Self::Journal(j) => f.debug_tuple("Journal").field(j).finish(),
             Self::Credentials(_) => f.write_str("Credentials(<provider>)"),
+            Self::Observer(_) => f.write_str("Observer(<function>)"),
         }
     }
 }
@@ -238,6 +250,7 @@ impl OptionValue {
             Self::Pem(_) => OptionKind::Pem,
             Self::Journal(_) => OptionKind::Journal,
             Self::Credentials(_) => OptionKind::Credentials,
+            Self::Observer(_) => OptionKind::Observer,
         }
     }
 }
@@ -298,6 +311,7 @@ impl ClientBuilder {
             ("root_certificates", OptionValue::Pem(p)) => self.root_certificates_pem(p),
             ("journal", OptionValue::Journal(j)) => self.journal(j),
             ("credentials", OptionValue::Credentials(c)) => self.credentials_provider(c),
+            ("on_call", OptionValue::Observer(o)) => self.call_observer(o),
             (other, _) => {
                 return Err(ValidationError::new(
                     "options",
@@ -334,6 +348,9 @@ mod tests {
                 OptionKind::Credentials => OptionValue::Credentials(Arc::new(|| async {
                     Ok(crate::Credentials::default())
                 })),
+                OptionKind::Observer => {
+                    OptionValue::Observer(Arc::new(|_: &crate::CallEvent<'_>| {}))
+                }
             };
             assert!(
                 ClientBuilder::default().set(o.name, value).is_ok(),

@@ -8,6 +8,7 @@ use reqwest::Url;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 
 use super::credentials::{CredentialCache, CredentialsProvider, sensitive_headers};
+use super::observe::CallObserver;
 use super::{
     Client, DEFAULT_BASE_URL, DEFAULT_POOL_IDLE_TIMEOUT, Inner, RedactedHeaders, USER_AGENT,
 };
@@ -34,6 +35,7 @@ pub struct ClientBuilder {
     journal: Option<Journal>,
     root_certificates_pem: Vec<Vec<u8>>,
     credentials: Option<Arc<dyn CredentialsProvider>>,
+    observer: Option<Arc<dyn CallObserver>>,
 }
 
 impl Default for ClientBuilder {
@@ -53,6 +55,7 @@ impl Default for ClientBuilder {
             journal: None,
             root_certificates_pem: Vec::new(),
             credentials: None,
+            observer: None,
         }
     }
 }
@@ -69,6 +72,7 @@ impl fmt::Debug for ClientBuilder {
                 &RedactedHeaders(self.headers.iter().map(|(k, _)| k.as_str())),
             )
             .field("credentials_provider", &self.credentials.is_some())
+            .field("call_observer", &self.observer.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -194,6 +198,34 @@ impl ClientBuilder {
         self
     }
 
+    /// The metrics hook: `observer` receives one [`super::CallEvent`] after
+    /// every call (endpoint, attempts, HTTP status, outcome, duration,
+    /// masked number; never a secret).
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// static FAILED: AtomicU64 = AtomicU64::new(0);
+    /// let client = aopay_core::Client::builder()
+    ///     .registration_id("AOP-554")
+    ///     .on_call(|e: &aopay_core::CallEvent<'_>| {
+    ///         if e.error.is_some() {
+    ///             FAILED.fetch_add(1, Ordering::Relaxed);
+    ///         }
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), aopay_core::Error>(())
+    /// ```
+    pub fn on_call(mut self, observer: impl CallObserver) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
+    }
+
+    /// [`ClientBuilder::on_call`] with a shared observer (the bindings').
+    pub fn call_observer(mut self, observer: Arc<dyn CallObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     /// Validate everything and build the client (and its connection pool).
     pub fn build(self) -> Result<Client, Error> {
         let registration_id = RegistrationId::new(
@@ -263,6 +295,7 @@ impl ClientBuilder {
                 max_response_bytes: self.max_response_bytes,
                 journal: self.journal,
                 credentials: self.credentials.map(CredentialCache::new),
+                observer: self.observer,
             }),
             resend_unarrived: false,
             #[cfg(feature = "batch")]

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::Client;
 use super::builder::endpoint_url;
-use crate::endpoints::{Answer, Args, Endpoint, EndpointSpec, PreparedCall, endpoint};
+use crate::endpoints::{Args, Endpoint, EndpointSpec, PreparedCall, endpoint};
 use crate::error::{Error, ValidationError};
 use crate::parse::Effect;
 
@@ -32,9 +32,16 @@ impl Client {
         let deadline = started + self.inner.timeout;
         let body = req.to_body(&self.inner.registration_id);
         let url = self.url_of(spec);
+        let mut attempts = 0;
         let result = match spec.effect {
-            Effect::Read => self.read_until(spec, &url, body, deadline).await,
-            Effect::Write => self.attempt(spec, &url, body, deadline).await,
+            Effect::Read => {
+                self.read_until(spec, &url, body, deadline, &mut attempts)
+                    .await
+            }
+            Effect::Write => {
+                self.attempt(spec, &url, body, deadline, &mut attempts)
+                    .await
+            }
         };
         let result = match result {
             Ok(mut answer) => {
@@ -46,7 +53,7 @@ impl Client {
                 None => e,
             }),
         };
-        trace_call(spec, started, &result, req.masked_number());
+        self.report(spec, started, attempts, &result, req.masked_number());
         result
     }
 
@@ -68,38 +75,5 @@ impl Client {
             // elsewhere gets its URL now.
             None => Cow::Owned(endpoint_url(&self.inner.base, spec.path)),
         }
-    }
-}
-
-fn trace_call<A: Answer>(
-    spec: &EndpointSpec,
-    started: Instant,
-    result: &Result<A, Error>,
-    number: Option<String>,
-) {
-    // Whole microseconds: an integer reads the same in every log format.
-    let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    match result {
-        Ok(a) => tracing::debug!(
-            target: "aopay",
-            endpoint = spec.name,
-            http_status = a.http_status(),
-            elapsed_us,
-            outcome = a.outcome(),
-            reference_id = a.reference_id(),
-            customer_number = number.as_deref(),
-            "call finished"
-        ),
-        Err(e) => tracing::debug!(
-            target: "aopay",
-            endpoint = spec.name,
-            http_status = e.http_status(),
-            elapsed_us,
-            outcome = e.code(),
-            retry_safe = e.retry_safe(),
-            customer_number = number.as_deref(),
-            error = %e,
-            "call failed"
-        ),
     }
 }

@@ -3,12 +3,14 @@
 //! `builder` (options, checked before anything is sent), `call` (the one
 //! generic call path every endpoint goes through), `transport` (one
 //! exchange), `retry` (reads retried under a deadline), `wait`
-//! (`wait_for_final`), `idempotency` (keyed writes through the journal).
+//! (`wait_for_final`), `idempotency` (keyed writes through the journal),
+//! `observe` (what a call reports when it ends).
 
 mod builder;
 mod call;
 mod credentials;
 mod idempotency;
+mod observe;
 mod retry;
 mod transport;
 mod wait;
@@ -28,6 +30,7 @@ use crate::validate::RegistrationId;
 
 pub use builder::{ClientBuilder, parse_base_url};
 pub use credentials::{Credentials, CredentialsFuture, CredentialsProvider};
+pub use observe::{CallEvent, CallObserver};
 pub use wait::WaitOptions;
 
 /// The production API.
@@ -65,6 +68,7 @@ struct Inner {
     max_response_bytes: usize,
     journal: Option<Journal>,
     credentials: Option<credentials::CredentialCache>,
+    observer: Option<Arc<dyn CallObserver>>,
 }
 
 impl fmt::Debug for Client {
@@ -79,6 +83,7 @@ impl fmt::Debug for Client {
                 &RedactedHeaders(i.header_names.iter().map(String::as_str)),
             )
             .field("credentials_provider", &i.credentials.is_some())
+            .field("call_observer", &i.observer.is_some())
             .finish_non_exhaustive()
     }
 }

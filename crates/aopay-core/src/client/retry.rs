@@ -19,13 +19,14 @@ impl Client {
         url: &Url,
         body: Vec<u8>,
         deadline: Instant,
+        sent: &mut u32,
     ) -> Result<A, Error> {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             let attempt_deadline = deadline.min(Instant::now() + self.inner.status_attempt_timeout);
             let err = match self
-                .attempt(spec, url, body.clone(), attempt_deadline)
+                .attempt(spec, url, body.clone(), attempt_deadline, sent)
                 .await
             {
                 Ok(r) => return Ok(r),

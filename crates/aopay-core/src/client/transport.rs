@@ -15,19 +15,21 @@ impl Client {
     /// One HTTP exchange, bounded by `deadline`; with a credentials
     /// provider, its headers, and after a 401 one resend with fresh ones (a
     /// 401 is a refusal: nothing was done, so resending cannot pay twice).
+    /// `sent` counts the requests that left.
     pub(super) async fn attempt<A: Answer>(
         &self,
         spec: &EndpointSpec,
         url: &Url,
         body: Vec<u8>,
         deadline: Instant,
+        sent: &mut u32,
     ) -> Result<A, Error> {
         let Some(cache) = &self.inner.credentials else {
-            return self.exchange(spec, url, body, deadline, None).await;
+            return self.exchange(spec, url, body, deadline, None, sent).await;
         };
         let used = cache.get(deadline).await?;
         match self
-            .exchange(spec, url, body.clone(), deadline, Some(&used.headers))
+            .exchange(spec, url, body.clone(), deadline, Some(&used.headers), sent)
             .await
         {
             Err(e)
@@ -36,7 +38,7 @@ impl Client {
                 cache.refused(&used);
                 let fresh = cache.get(deadline).await?;
                 tracing::debug!(target: "aopay", endpoint = spec.name, "401: resending once with fresh credentials");
-                self.exchange(spec, url, body, deadline, Some(&fresh.headers))
+                self.exchange(spec, url, body, deadline, Some(&fresh.headers), sent)
                     .await
             }
             other => other,
@@ -50,6 +52,7 @@ impl Client {
         body: Vec<u8>,
         deadline: Instant,
         credentials: Option<&reqwest::header::HeaderMap>,
+        sent: &mut u32,
     ) -> Result<A, Error> {
         let call = spec.effect;
         let http = self
@@ -58,6 +61,7 @@ impl Client {
             .get()
             .map_err(|e| Error::connect(ErrorDetails::new(e.to_owned())))?;
         see_closed_connections().await;
+        *sent += 1;
         let exchange = async {
             let mut request = http.post(url.clone()).body(body);
             if let Some(headers) = credentials {

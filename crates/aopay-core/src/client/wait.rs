@@ -135,12 +135,22 @@ impl Client {
         loop {
             let call_deadline = deadline.min(Instant::now() + self.inner.timeout);
             let mut pause = interval;
-            match self
-                .read_until::<E::Answer>(spec, &url, body.clone(), call_deadline)
+            // Each poll is a status call of its own: traced and observed.
+            let started = Instant::now();
+            let mut attempts = 0;
+            let polled = match self
+                .read_until::<E::Answer>(spec, &url, body.clone(), call_deadline, &mut attempts)
                 .await
             {
                 Ok(mut a) => {
                     req.settle(&mut a);
+                    Ok(a)
+                }
+                Err(e) => Err(e.with_reference(reference)),
+            };
+            self.report(spec, started, attempts, &polled, None);
+            match polled {
+                Ok(a) => {
                     if a.entry_state() == EntryState::Final {
                         return Ok(a);
                     }
@@ -150,7 +160,7 @@ impl Client {
                     pause = pause.max(e.retry_after().unwrap_or_default());
                     last_error = Some(e);
                 }
-                Err(e) => return Err(e.with_reference(reference)),
+                Err(e) => return Err(e),
             }
             let now = Instant::now();
             if now + pause >= deadline {
