@@ -10,6 +10,7 @@ use aopay_core::batch::{BatchOptions, BatchResult, BatchSummary, OrderFormat, Or
 use aopay_core::{Client, EntryState, ValidationError};
 use clap::{Subcommand, ValueEnum};
 
+use crate::cli::{Connection, Global, JournalOpt, Output};
 use crate::{Failure, exit, other};
 
 pub(crate) const ORDERS_HELP: &str = "\
@@ -32,13 +33,31 @@ run the same command again to settle them; 2 invalid options, 1 any other error.
 pub(crate) enum BatchAction {
     /// Pay every order of a file, each once: a rerun pays only what was never sent
     #[command(after_help = ORDERS_HELP)]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Where the orders of a journal stand (reads the journal only; sends nothing)
+    #[command(after_help = crate::cli::EXITS_BATCH_STATUS)]
     Status {
         /// The journal (a SQLite file or postgres://…); default --journal / AOPAY_JOURNAL.
         #[arg(value_name = "JOURNAL")]
-        journal: Option<String>,
+        path: Option<String>,
+        #[command(flatten)]
+        journal: JournalOpt,
+        #[command(flatten)]
+        out: Output,
     },
+}
+
+impl BatchAction {
+    pub(crate) fn global(&self) -> Global {
+        match self {
+            Self::Run(args) => Global::of(Some(&args.conn), Some(&args.journal), args.output),
+            Self::Status { path, journal, out } => {
+                let mut g = Global::of(None, Some(journal), *out);
+                g.journal = path.clone().or(g.journal);
+                g
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -77,6 +96,12 @@ pub(crate) struct RunArgs {
     /// (only where the API refuses a reused reference, as the sandbox does).
     #[arg(long)]
     resend_unarrived: bool,
+    #[command(flatten)]
+    journal: JournalOpt,
+    #[command(flatten)]
+    output: Output,
+    #[command(flatten)]
+    conn: Connection,
 }
 
 /// Where the per-order results go.
@@ -344,7 +369,7 @@ impl Progress {
 /// `aopay batch status`: the journal's entries counted by write, state and
 /// status. Nothing is sent.
 pub(crate) async fn status(journal: &str, json: bool) -> Result<u8, Failure> {
-    let journal = crate::open_to_read(journal)?;
+    let journal = crate::journal::open_to_read(journal)?;
     let tally = journal.tally().await?;
     let unresolved: u64 = tally
         .iter()

@@ -1,20 +1,17 @@
 //! `aopay`: recharges, status checks and a local sandbox from the shell.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use aopay_core::{
-    ArgKind, ArgValue, Binding, Client, ENDPOINTS, EndpointSpec, Error, FieldKind, Journal,
-    JournalEntry, Lang, MobileRecharge, OptionValue, Recharge, Status, ValidationError,
-    WaitOptions,
-};
-use aopay_sandbox::{
-    MAGIC_BILL_ACCOUNTS, MAGIC_DTH_ACCOUNTS, MAGIC_NUMBERS, MAGIC_PLAN_OPERATORS, MAGIC_VEHICLES,
-    Sandbox, SandboxConfig,
-};
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use aopay_core::{EndpointSpec, Error, MobileRecharge, Recharge, Status, ValidationError};
+use aopay_sandbox::{Sandbox, SandboxConfig};
+use clap::FromArgMatches;
+
+use crate::cli::{Cli, Command, Global, JournalAction, full_command, generated_endpoints};
+use crate::client::{build_client, wait_options};
+use crate::endpoint::{STATUS_HINT, endpoint_call};
+use crate::journal::{journal_command, journal_pending};
+use crate::sandbox::serve_sandbox;
 
 /// `println!` without the panic on a closed stdout (`aopay … | head -1`).
 macro_rules! out {
@@ -43,306 +40,15 @@ mod exit {
 }
 
 mod batch;
+mod cli;
+mod client;
+mod endpoint;
+mod journal;
+mod sandbox;
 
 /// Geocode used against the sandbox when none is given.
 const SANDBOX_GEOCODE: &str = "23.6784,76.8764";
 const SANDBOX_REGISTRATION_ID: &str = "AOP-554";
-
-#[derive(Parser, Debug)]
-#[command(
-    name = "aopay",
-    version,
-    about = "Recharges, bill payments and FASTag top-ups through the AOPay API",
-    after_help = "Exit codes: 0 SUCCESS, 3 FAILED, 4 PENDING or UNKNOWN (not final yet), \
-5 outcome unknown (do NOT resubmit: check the status first), 2 invalid input (or an idempotency \
-key reused for another recharge), 1 any other error."
-)]
-struct Cli {
-    #[command(flatten)]
-    global: Global,
-    /// `None` for a subcommand generated from the endpoint table.
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Args, Debug)]
-struct Global {
-    /// Your AOPay registration id (e.g. AOP-554).
-    #[arg(long, env = "AOPAY_REGISTRATION_ID", global = true)]
-    registration_id: Option<String>,
-    /// API base URL (default https://api.aopay.co.in).
-    #[arg(long, env = "AOPAY_BASE_URL", global = true)]
-    base_url: Option<String>,
-    /// Run against an embedded sandbox instead of the API.
-    #[arg(long, global = true)]
-    sandbox: bool,
-    /// Print the outcome (or error) as JSON on stdout.
-    #[arg(long, global = true)]
-    json: bool,
-    /// Whole-call timeout in seconds.
-    #[arg(
-        long,
-        default_value_t = 30.0,
-        global = true,
-        allow_hyphen_values = true
-    )]
-    timeout: f64,
-    /// Longest time to connect, in seconds (default 10).
-    #[arg(long, global = true, allow_hyphen_values = true)]
-    connect_timeout: Option<f64>,
-    /// Longest time for one attempt of a status read before it is retried, in seconds (default 10).
-    #[arg(long, global = true, allow_hyphen_values = true)]
-    read_attempt_timeout: Option<f64>,
-    /// Most attempts for one status read (default 4).
-    #[arg(long, global = true, allow_hyphen_values = true)]
-    read_max_attempts: Option<i64>,
-    /// Largest answer read, in bytes (default 1048576).
-    #[arg(long, global = true, allow_hyphen_values = true)]
-    max_response_bytes: Option<i64>,
-    /// How long an idle connection is kept for reuse, in seconds (default 4).
-    #[arg(long, global = true, allow_hyphen_values = true)]
-    pool_idle_timeout: Option<f64>,
-    /// Allow plain http:// to a host that is not loopback (never in production).
-    #[arg(long, global = true)]
-    allow_insecure_http: bool,
-    /// Extra header for every request, as NAME:VALUE (repeatable). Values are never printed.
-    #[arg(long = "header", value_name = "NAME:VALUE", global = true)]
-    headers: Vec<String>,
-    /// Extra trusted CA certificates (a PEM file), added to the system's:
-    /// for a private gateway or `aopay sandbox --tls`.
-    #[arg(
-        long,
-        value_name = "PEM_FILE",
-        env = "AOPAY_ROOT_CERTIFICATES",
-        global = true
-    )]
-    root_certificates: Option<std::path::PathBuf>,
-    /// A command that prints the headers for calls, as JSON:
-    /// {"headers": {"Authorization": "Bearer …"}, "lifetime": SECONDS}
-    /// ("lifetime" optional). Run when first needed, again before the
-    /// lifetime ends and after a 401; its output is never printed.
-    #[arg(
-        long,
-        value_name = "CMD",
-        env = "AOPAY_CREDENTIALS_COMMAND",
-        global = true
-    )]
-    credentials_command: Option<String>,
-    /// Idempotency journal: a SQLite file path or postgres://… (needed by --idempotency-key).
-    #[arg(long, env = "AOPAY_JOURNAL", global = true)]
-    journal: Option<String>,
-    /// More diagnostics on stderr (-v: calls, -vv: everything). AOPAY_LOG overrides.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
-    verbose: u8,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Recharge a prepaid mobile number or a DTH account.
-    Recharge {
-        /// Operator/product code (518 is Airtel).
-        #[arg(long, allow_hyphen_values = true)]
-        product: String,
-        /// Whole rupees.
-        #[arg(long, allow_hyphen_values = true)]
-        amount: String,
-        /// Mobile or DTH customer number.
-        #[arg(long)]
-        number: String,
-        /// Where the request originates, "lat,long".
-        #[arg(long, env = "AOPAY_GEOCODE")]
-        geocode: Option<String>,
-        /// Your own id for this recharge (an order id): with --journal, the
-        /// same key never pays twice.
-        #[arg(long)]
-        idempotency_key: Option<String>,
-        #[command(flatten)]
-        wait: WaitArgs,
-    },
-    /// Inspect and resolve the idempotency journal (--journal).
-    Journal {
-        #[command(subcommand)]
-        action: JournalAction,
-    },
-    /// Pay a file of orders (CSV or JSON Lines), each exactly once, and report.
-    Batch {
-        #[command(subcommand)]
-        action: batch::BatchAction,
-    },
-    /// Look up a transaction by its reference id.
-    Status {
-        /// The reference id a recharge returned.
-        reference_id: String,
-        #[command(flatten)]
-        wait: WaitArgs,
-    },
-    /// Run the sandbox server until Ctrl-C.
-    Sandbox {
-        /// Port to listen on (0 picks a free one).
-        #[arg(long, default_value_t = 8080)]
-        port: u16,
-        /// Address to bind.
-        #[arg(long, default_value = "127.0.0.1")]
-        host: std::net::IpAddr,
-        /// Serve HTTPS with a certificate from a throwaway CA (clients need
-        /// that CA: see --ca-out).
-        #[arg(long)]
-        tls: bool,
-        /// With --tls, write the CA certificate (PEM) to this file.
-        #[arg(long, value_name = "PEM_FILE", requires = "tls")]
-        ca_out: Option<std::path::PathBuf>,
-        /// Transactions kept for status calls; past this the oldest are
-        /// forgotten, so a long-running sandbox stays bounded.
-        #[arg(long, value_name = "N", default_value_t = 1_000_000,
-              value_parser = clap::value_parser!(u64).range(1..))]
-        max_transactions: u64,
-        /// Answer at most N calls in any one second; the rest get HTTP 429
-        /// with Retry-After, as a rate-limited API answers (0: no limit).
-        #[arg(long, value_name = "N", default_value_t = 0)]
-        rate_limit: u32,
-    },
-    /// Print a shell's completion script.
-    ///
-    /// For bash: `aopay completions bash > ~/.local/share/bash-completion/completions/aopay`;
-    /// zsh: `aopay completions zsh > "${fpath[1]}/_aopay"`; fish: `aopay
-    /// completions fish > ~/.config/fish/completions/aopay.fish`.
-    Completions {
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
-    /// Print the man page (roff).
-    ///
-    /// `aopay man > aopay.1 && man ./aopay.1`, or install it as
-    /// `/usr/local/share/man/man1/aopay.1`.
-    Man,
-}
-
-#[derive(Subcommand, Debug)]
-enum JournalAction {
-    /// List the entries that are not final (sending, pending, unknown).
-    Pending,
-    /// Check every unresolved entry that has a reference, and record the answers.
-    Reconcile,
-}
-
-#[derive(Args, Debug)]
-struct WaitArgs {
-    /// Poll the status until it is final (SUCCESS, FAILED or, for a payment, REFUNDED).
-    #[arg(long)]
-    wait: bool,
-    /// Longest wait, in seconds.
-    #[arg(long, default_value_t = 120.0, allow_hyphen_values = true)]
-    wait_timeout: f64,
-}
-
-/// The endpoints whose subcommand is generated from the table (`dth-info`).
-fn generated_endpoints() -> impl Iterator<Item = &'static EndpointSpec> {
-    ENDPOINTS
-        .iter()
-        .copied()
-        .filter(|e| e.binding == Binding::Generated)
-}
-
-/// A family's name as its help line starts.
-fn family_title(family: &str) -> &str {
-    match family {
-        "bill" => "Bills (electricity, gas, water, broadband)",
-        "fastag" => "FASTag top-ups",
-        other => other,
-    }
-}
-
-fn kebab(name: &str) -> String {
-    name.replace('_', "-")
-}
-
-/// A subcommand per generated endpoint (its `cli` words: `plans`, or
-/// `bill fetch` under a family's command): one flag per argument.
-fn endpoint_command(spec: &'static EndpointSpec) -> clap::Command {
-    let name = spec.cli.last().copied().unwrap_or(spec.method);
-    let mut cmd = clap::Command::new(name).about(spec.summary.trim_end_matches('.'));
-    for a in spec.args {
-        let mut arg = clap::Arg::new(a.name)
-            .long(kebab(a.name))
-            .help_heading("Request")
-            .value_name(a.name.to_ascii_uppercase())
-            .help(a.doc)
-            .required(a.required)
-            .allow_hyphen_values(true);
-        match a.kind {
-            ArgKind::Choice(options) => {
-                arg = arg.value_parser(clap::builder::PossibleValuesParser::new(options));
-            }
-            // The embedded sandbox has a default (see `endpoint_call`).
-            ArgKind::Geocode => arg = arg.env("AOPAY_GEOCODE").required(false),
-            ArgKind::Bill => {
-                arg = arg.value_name("FILE").help(
-                    "The fetched bill: a file holding what `--json` printed for the fetch (- for stdin)",
-                );
-            }
-            _ => {}
-        }
-        cmd = cmd.arg(arg);
-    }
-    if spec.answer.name == "Payment" {
-        cmd = WaitArgs::augment_args(cmd);
-    }
-    cmd
-}
-
-/// The status command of a payment (`bill status`), for hints.
-static STATUS_HINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// A `--bill FILE` (`-`: stdin): the JSON a fetch printed.
-fn read_bill(path: &str) -> Result<serde_json::Value, Failure> {
-    let text = if path == "-" {
-        std::io::read_to_string(std::io::stdin())
-    } else {
-        std::fs::read_to_string(path)
-    }
-    .map_err(|e| ValidationError::new("bill", format!("cannot read {path}: {e}")))?;
-    serde_json::from_str(&text).map_err(|e| {
-        ValidationError::new(
-            "bill",
-            format!("{path} is not JSON ({e}): give it what `--json` printed for the fetch"),
-        )
-        .into()
-    })
-}
-
-/// Every command: the written ones and one per endpoint of the core's table
-/// (grouped by family: `aopay bill pay`).
-fn full_command() -> clap::Command {
-    let mut command = Cli::command().subcommand_required(true);
-    let mut families: Vec<clap::Command> = Vec::new();
-    for spec in generated_endpoints() {
-        match spec.cli {
-            [family, _] => {
-                let i = families
-                    .iter()
-                    .position(|f| f.get_name() == *family)
-                    .unwrap_or_else(|| {
-                        families.push(
-                            clap::Command::new(*family)
-                                .about(format!(
-                                    "{}: fetch, pay and check the status",
-                                    family_title(family)
-                                ))
-                                .subcommand_required(true),
-                        );
-                        families.len() - 1
-                    });
-                let family = std::mem::take(&mut families[i]);
-                families[i] = family.subcommand(endpoint_command(spec));
-            }
-            _ => command = command.subcommand(endpoint_command(spec)),
-        }
-    }
-    for family in families {
-        command = command.subcommand(family);
-    }
-    command
-}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -360,9 +66,14 @@ async fn main() -> ExitCode {
             .find(|e| e.cli == words.as_slice())
             .map(|e| (e, sub.clone()))
     });
-    init_tracing(cli.global.verbose);
-    let json = cli.global.json;
-    match run(cli, generated).await {
+    init_tracing(cli.verbose);
+    let g = match (&cli.command, &generated) {
+        (Some(command), _) => command.global(),
+        (None, Some((spec, sub))) => Global::of_endpoint(spec, sub).unwrap_or_else(|e| e.exit()),
+        (None, None) => Global::default(),
+    };
+    let json = g.json;
+    match run(cli.command, g, generated).await {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             report_error(&e, json);
@@ -395,11 +106,11 @@ fn init_tracing(verbose: u8) {
 }
 
 async fn run(
-    cli: Cli,
+    command: Option<Command>,
+    g: Global,
     generated: Option<(&'static EndpointSpec, clap::ArgMatches)>,
 ) -> Result<u8, Failure> {
-    let g = cli.global;
-    match &cli.command {
+    match &command {
         Some(Command::Completions { shell }) => {
             let mut script = Vec::new();
             clap_complete::generate(*shell, &mut full_command(), "aopay", &mut script);
@@ -421,7 +132,7 @@ async fn run(
         ca_out,
         max_transactions,
         rate_limit,
-    }) = cli.command
+    }) = command
     {
         let config = SandboxConfig::default()
             .max_transactions(usize::try_from(max_transactions).unwrap_or(usize::MAX))
@@ -429,16 +140,16 @@ async fn run(
         return serve_sandbox(SocketAddr::new(host, port), config, tls, ca_out).await;
     }
     if let Some(Command::Journal {
-        action: JournalAction::Pending,
-    }) = &cli.command
+        action: JournalAction::Pending { .. },
+    }) = &command
     {
         return journal_pending(&g).await;
     }
     if let Some(Command::Batch {
-        action: batch::BatchAction::Status { journal },
-    }) = &cli.command
+        action: batch::BatchAction::Status { .. },
+    }) = &command
     {
-        let journal = journal.as_deref().or(g.journal.as_deref()).ok_or_else(|| {
+        let journal = g.journal.as_deref().ok_or_else(|| {
             ValidationError::new(
                 "journal",
                 "is required (aopay batch status JOURNAL, --journal or AOPAY_JOURNAL)",
@@ -446,7 +157,7 @@ async fn run(
         })?;
         return batch::status(journal, g.json).await;
     }
-    let batch_options = match &cli.command {
+    let batch_options = match &command {
         Some(Command::Batch {
             action: batch::BatchAction::Run(args),
         }) => {
@@ -457,12 +168,15 @@ async fn run(
                 )
                 .into());
             }
-            Some(batch::options(args, g.sandbox.then_some(SANDBOX_GEOCODE))?)
+            Some(batch::options(
+                args,
+                g.sandbox().then_some(SANDBOX_GEOCODE),
+            )?)
         }
         _ => None,
     };
     // The embedded sandbox lives as long as this command.
-    let sandbox = if g.sandbox {
+    let sandbox = if g.sandbox() {
         Some(
             Sandbox::start()
                 .await
@@ -473,7 +187,7 @@ async fn run(
     };
     // Only a write or a journal command opens the journal: a read must not
     // create a journal file it has no use for.
-    let needs_journal = match (&cli.command, &generated) {
+    let needs_journal = match (&command, &generated) {
         (Some(Command::Recharge { .. } | Command::Journal { .. } | Command::Batch { .. }), _) => {
             true
         }
@@ -481,7 +195,7 @@ async fn run(
         _ => false,
     };
     let client = build_client(&g, sandbox.as_ref(), needs_journal)?;
-    let Some(command) = cli.command else {
+    let Some(command) = command else {
         let Some((spec, sub)) = generated else {
             return Err(other("no command given".to_owned()));
         };
@@ -511,6 +225,7 @@ async fn run(
             geocode,
             idempotency_key,
             wait,
+            ..
         } => {
             let geocode = match (geocode, &sandbox) {
                 (Some(g), _) => g,
@@ -557,7 +272,9 @@ async fn run(
                 _ => r,
             }
         }
-        Command::Status { reference_id, wait } => {
+        Command::Status {
+            reference_id, wait, ..
+        } => {
             let wait_opts = wait_options(&wait)?;
             if wait.wait {
                 client.wait_for_final(&reference_id, wait_opts).await?
@@ -574,7 +291,7 @@ async fn run(
         out!("{}", outcome.to_json_value());
     } else {
         print_recharge(&outcome);
-        print_next_step(&outcome, g.sandbox);
+        print_next_step(&outcome, g.sandbox());
     }
     sandbox_stop(sandbox).await;
     Ok(match outcome.status {
@@ -584,404 +301,10 @@ async fn run(
     })
 }
 
-/// A generated subcommand: its flags as neutral arguments, checked by the
-/// core against the endpoint's table, then the one generic call.
-async fn endpoint_call(
-    client: &Client,
-    spec: &'static EndpointSpec,
-    sub: &clap::ArgMatches,
-    g: &Global,
-) -> Result<u8, Failure> {
-    let mut args = aopay_core::Args::new(Lang::Rust);
-    for a in spec.args {
-        let given = sub.get_one::<String>(a.name).cloned();
-        let given = match (a.kind, given) {
-            (ArgKind::Geocode, None) if g.sandbox => Some(SANDBOX_GEOCODE.to_owned()),
-            (ArgKind::Geocode, None) if a.required => {
-                return Err(ValidationError::new(
-                    a.name,
-                    "is required (use --geocode LAT,LONG or AOPAY_GEOCODE)",
-                )
-                .into());
-            }
-            (_, given) => given,
-        };
-        if let Some(text) = given {
-            let value = match a.kind {
-                // A bill is given as a file (or `-`), not as its JSON.
-                ArgKind::Bill => ArgValue::Json(read_bill(&text)?),
-                kind => ArgValue::from_text(a.name, kind, &text)?,
-            };
-            args.set(a.name, value);
-        }
-    }
-    let keyed = matches!(sub.try_get_one::<String>("idempotency_key"), Ok(Some(_)));
-    if keyed && client.journal().is_none() {
-        return Err(ValidationError::new(
-            "idempotency_key",
-            "needs a journal (use --journal PATH|postgres://… or AOPAY_JOURNAL)",
-        )
-        .into());
-    }
-    let payment = spec.answer.name == "Payment";
-    let wait = if payment {
-        Some(WaitArgs::from_arg_matches(sub).map_err(|e| other(e.to_string()))?)
-    } else {
-        None
-    };
-    let wait_opts = wait.as_ref().map(wait_options).transpose()?;
-    let status_words = spec
-        .status
-        .and_then(aopay_core::endpoint)
-        .unwrap_or(spec)
-        .cli
-        .join(" ");
-    let _ = STATUS_HINT.set(if g.sandbox {
-        // A later command has a fresh embedded sandbox: nothing to check there.
-        "the embedded sandbox ends with this command; against a real or shared sandbox, run \
-`aopay {status} --reference-id {reference} --wait`"
-            .replace("{status}", &status_words)
-    } else {
-        format!("run `aopay {status_words} --reference-id {{reference}} --wait`")
-    });
-    let mut answer = client.prepare(spec.method, &args)?.await?;
-    let status = |a: &serde_json::Value| a["status"].as_str().unwrap_or_default().to_owned();
-    if let (Some(w), Some(opts)) = (&wait, wait_opts) {
-        if w.wait && answer["is_final"] == false {
-            let reference = answer["reference_id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            if !g.json {
-                print_fields(&spec.answer_fields().collect::<Vec<_>>(), &answer, 0);
-                out!("waiting for the final status of {reference}…");
-            }
-            let call = answer["status_call"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            // The payment was sent: whatever the wait meets, resubmitting is
-            // never safe.
-            let p = client
-                .wait_for_payment(&call, &reference, opts)
-                .await
-                .map_err(|e| e.after_payment_sent(&status(&answer), &reference))?;
-            answer = aopay_core::Answer::to_json_value(&p);
-        }
-    }
-    if g.json {
-        out!("{answer}");
-    } else {
-        print_fields(&spec.answer_fields().collect::<Vec<_>>(), &answer, 0);
-    }
-    if !payment {
-        return Ok(exit::SUCCESS);
-    }
-    let reference = answer["reference_id"].as_str().unwrap_or_default();
-    Ok(match status(&answer).as_str() {
-        "SUCCESS" => exit::SUCCESS,
-        "FAILED" | "REFUNDED" => exit::FAILED,
-        _ => {
-            if g.sandbox && !g.json {
-                out!(
-                    "not final yet (the embedded sandbox ends with this command: add --wait to follow it)"
-                );
-            } else if !g.json {
-                out!("not final yet: run `aopay {status_words} --reference-id {reference} --wait`");
-            }
-            exit::NOT_FINAL
-        }
-    })
-}
-
-/// An answer as `name  value` lines; a list as one line per item (its plain
-/// values side by side), the lists inside an item indented below it.
-fn print_fields(fields: &[&aopay_core::FieldSpec], value: &serde_json::Value, indent: usize) {
-    let pad = " ".repeat(indent);
-    for f in fields.iter().copied() {
-        let v = &value[f.name];
-        match (f.kind, v) {
-            (FieldKind::Raw, _) | (_, serde_json::Value::Null) => {}
-            (FieldKind::Items(inner), serde_json::Value::Array(items)) => {
-                for item in items {
-                    let plain: Vec<String> = inner
-                        .fields
-                        .iter()
-                        .filter(|f| !matches!(f.kind, FieldKind::Items(_)))
-                        .filter_map(|f| match &item[f.name] {
-                            serde_json::Value::Null => None,
-                            serde_json::Value::String(s) => Some(s.clone()),
-                            other => Some(other.to_string()),
-                        })
-                        .collect();
-                    out!("{pad}{}", plain.join("  "));
-                    let lists: Vec<&aopay_core::FieldSpec> = inner
-                        .fields
-                        .iter()
-                        .filter(|f| matches!(f.kind, FieldKind::Items(_)))
-                        .collect();
-                    print_fields(&lists, item, indent + 2);
-                }
-            }
-            (_, serde_json::Value::String(s)) => {
-                out!("{pad}{:<16}{s}", f.name.replace('_', " "));
-            }
-            (_, v) => out!("{pad}{:<16}{v}", f.name.replace('_', " ")),
-        }
-    }
-}
-
 async fn sandbox_stop(sandbox: Option<Sandbox>) {
     if let Some(sb) = sandbox {
         sb.stop().await;
     }
-}
-
-/// The entries that are not final, listed (or as JSON).
-async fn list_pending(journal: &Journal, json: bool) -> Result<u8, Failure> {
-    let entries = journal.unresolved().await?;
-    if json {
-        out!(
-            "{}",
-            serde_json::Value::from(
-                entries
-                    .iter()
-                    .map(JournalEntry::to_json_value)
-                    .collect::<Vec<_>>()
-            )
-        );
-    } else if entries.is_empty() {
-        out!("no unresolved entries");
-    } else {
-        for e in &entries {
-            out!(
-                "{}  {}  reference {}{}",
-                e.key,
-                e.state.as_str(),
-                e.reference_id.as_deref().unwrap_or("-"),
-                e.reason
-                    .as_deref()
-                    .map(|r| format!("  ({r})"))
-                    .unwrap_or_default()
-            );
-        }
-    }
-    Ok(if entries.is_empty() {
-        exit::SUCCESS
-    } else {
-        exit::NOT_FINAL
-    })
-}
-
-/// `aopay journal pending` only reads the local journal: no registration id,
-/// no API, no sandbox.
-async fn journal_pending(g: &Global) -> Result<u8, Failure> {
-    let spec = g.journal.as_deref().ok_or_else(|| {
-        ValidationError::new("journal", "is required (use --journal or AOPAY_JOURNAL)")
-    })?;
-    let journal = open_to_read(spec)?;
-    list_pending(&journal, g.json).await
-}
-
-/// A journal for a command that only reads it: a SQLite file that is not
-/// there is a mistyped path, not a journal to create.
-pub(crate) fn open_to_read(spec: &str) -> Result<Journal, Failure> {
-    if Journal::sqlite_path(spec).is_some_and(|path| !path.exists()) {
-        return Err(ValidationError::new(
-            "journal",
-            format!("{spec:?} does not exist: no journal there to read (check --journal)"),
-        )
-        .into());
-    }
-    Ok(Journal::open(spec)?)
-}
-
-async fn journal_command(
-    client: &Client,
-    action: JournalAction,
-    json: bool,
-) -> Result<u8, Failure> {
-    let journal = client.journal().ok_or_else(|| {
-        ValidationError::new("journal", "is required (use --journal or AOPAY_JOURNAL)")
-    })?;
-    match action {
-        JournalAction::Pending => list_pending(journal, json).await,
-        JournalAction::Reconcile => {
-            let results = client.reconcile_journal().await?;
-            let mut unresolved = 0;
-            let mut out = Vec::new();
-            for (entry, result) in &results {
-                let (line, value) = match result {
-                    Ok(r) => {
-                        if !r.is_final() {
-                            unresolved += 1;
-                        }
-                        (
-                            format!("{}  {}", entry.key, r.status()),
-                            serde_json::json!({"key": entry.key, "recharge": r.to_json_value()}),
-                        )
-                    }
-                    Err(e) => {
-                        unresolved += 1;
-                        (
-                            format!("{}  error: {e}", entry.key),
-                            serde_json::json!({"key": entry.key, "error": e.to_json_value()}),
-                        )
-                    }
-                };
-                if json {
-                    out.push(value);
-                } else {
-                    out!("{line}");
-                }
-            }
-            if json {
-                out!("{}", serde_json::Value::from(out));
-            } else if results.is_empty() {
-                out!("no unresolved entries");
-            }
-            Ok(if unresolved == 0 {
-                exit::SUCCESS
-            } else {
-                exit::NOT_FINAL
-            })
-        }
-    }
-}
-
-fn build_client(
-    g: &Global,
-    sandbox: Option<&Sandbox>,
-    with_journal: bool,
-) -> Result<Client, Error> {
-    let registration_id = match (&g.registration_id, sandbox) {
-        (Some(id), _) => id.clone(),
-        (None, Some(_)) => SANDBOX_REGISTRATION_ID.to_owned(),
-        (None, None) => {
-            return Err(ValidationError::new(
-                "registration_id",
-                "is required (use --registration-id or AOPAY_REGISTRATION_ID)",
-            )
-            .into());
-        }
-    };
-    // Every option goes through the core's table (`ClientBuilder::set`),
-    // which checks it as it does for the bindings.
-    let mut options = vec![
-        ("registration_id", OptionValue::Text(registration_id)),
-        ("timeout", OptionValue::Seconds(g.timeout)),
-        (
-            "allow_insecure_http",
-            OptionValue::Flag(g.allow_insecure_http),
-        ),
-    ];
-    match (sandbox, &g.base_url) {
-        (Some(sb), _) => options.push(("base_url", OptionValue::Text(sb.url().to_owned()))),
-        (None, Some(url)) => options.push(("base_url", OptionValue::Text(url.clone()))),
-        (None, None) => {}
-    }
-    for (name, secs) in [
-        ("connect_timeout", g.connect_timeout),
-        ("read_attempt_timeout", g.read_attempt_timeout),
-        ("pool_idle_timeout", g.pool_idle_timeout),
-    ] {
-        if let Some(secs) = secs {
-            options.push((name, OptionValue::Seconds(secs)));
-        }
-    }
-    for (name, n) in [
-        ("read_max_attempts", g.read_max_attempts),
-        ("max_response_bytes", g.max_response_bytes),
-    ] {
-        if let Some(n) = n {
-            options.push((name, OptionValue::Count(n)));
-        }
-    }
-    if let Some(path) = &g.root_certificates {
-        let pem = std::fs::read(path).map_err(|e| {
-            ValidationError::new(
-                "root_certificates",
-                format!("cannot read {}: {e}", path.display()),
-            )
-        })?;
-        options.push(("root_certificates", OptionValue::Pem(pem)));
-    }
-    let mut headers = Vec::new();
-    for h in &g.headers {
-        let (name, value) = h
-            .split_once(':')
-            .ok_or_else(|| ValidationError::new("headers", "each --header must be NAME:VALUE"))?;
-        headers.push((name.trim().to_owned(), value.trim().to_owned()));
-    }
-    options.push(("headers", OptionValue::Headers(headers)));
-    if let Some(spec) = g.journal.as_ref().filter(|_| with_journal) {
-        options.push(("journal", OptionValue::Journal(Journal::open(spec)?)));
-    }
-    if let Some(command) = &g.credentials_command {
-        if command.trim().is_empty() {
-            return Err(
-                ValidationError::new("credentials", "the command must not be empty").into(),
-            );
-        }
-        let command = command.clone();
-        let provider = move || credentials_from_command(command.clone());
-        options.push((
-            "credentials",
-            OptionValue::Credentials(std::sync::Arc::new(provider)),
-        ));
-    }
-    let mut b = Client::builder().user_agent(concat!("aopay-cli/", env!("CARGO_PKG_VERSION")));
-    for (name, value) in options {
-        b = b.set(name, value)?;
-    }
-    b.build()
-}
-
-/// Run the credentials command (through `sh -c`) and read its JSON. Its
-/// output holds secrets: an error names the problem, never the output.
-async fn credentials_from_command(command: String) -> Result<aopay_core::Credentials, String> {
-    let out = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(&command)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .map_err(|e| format!("cannot run the credentials command: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("the credentials command failed ({})", out.status));
-    }
-    const SHAPE: &str =
-        "the credentials command must print {\"headers\": {NAME: VALUE}, \"lifetime\": SECONDS}";
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|_| SHAPE.to_owned())?;
-    let headers = v["headers"].as_object().ok_or(SHAPE)?;
-    let mut pairs = Vec::with_capacity(headers.len());
-    for (k, value) in headers {
-        pairs.push((k.clone(), value.as_str().ok_or(SHAPE)?.to_owned()));
-    }
-    let creds = aopay_core::Credentials::new(pairs);
-    match &v["lifetime"] {
-        serde_json::Value::Null => Ok(creds),
-        l => match l.as_f64().filter(|s| s.is_finite() && *s > 0.0) {
-            Some(secs) => Ok(creds.lifetime(Duration::from_secs_f64(secs.min(1e9)))),
-            None => Err(
-                "the credentials command's lifetime must be a positive number of seconds"
-                    .to_owned(),
-            ),
-        },
-    }
-}
-
-fn wait_options(w: &WaitArgs) -> Result<WaitOptions, Error> {
-    Ok(WaitOptions::with_timeout(seconds(
-        "wait_timeout",
-        w.wait_timeout,
-    )?))
-}
-
-fn seconds(field: &'static str, s: f64) -> Result<Duration, ValidationError> {
-    aopay_core::duration_from_secs(field, s)
 }
 
 /// The CLI reads text; the typed APIs never accept numeric strings.
@@ -1101,66 +424,4 @@ fn exit_code_for(f: &Failure) -> u8 {
         Failure::Sdk(Error::OutcomeUnknown(_)) => exit::OUTCOME_UNKNOWN,
         _ => exit::OTHER_ERROR,
     }
-}
-
-async fn serve_sandbox(
-    addr: SocketAddr,
-    config: SandboxConfig,
-    tls: bool,
-    ca_out: Option<std::path::PathBuf>,
-) -> Result<u8, Failure> {
-    let sb = if tls {
-        Sandbox::start_tls_with(config, addr).await
-    } else {
-        Sandbox::start_with(config, addr).await
-    }
-    .map_err(|e| other(format!("cannot listen on {addr}: {e}")))?;
-    if let (Some(path), Some(pem)) = (&ca_out, sb.ca_pem()) {
-        std::fs::write(path, pem)
-            .map_err(|e| other(format!("cannot write {}: {e}", path.display())))?;
-    }
-    // A closed stdout (a parent that read only the URL) must not stop the server.
-    let mut banner = format!("aopay sandbox listening on {}\n", sb.url());
-    banner.push_str(&format!(
-        "  export AOPAY_BASE_URL={} AOPAY_REGISTRATION_ID=AOP-554\n",
-        sb.url()
-    ));
-    if let Some(path) = &ca_out {
-        banner.push_str(&format!(
-            "  export AOPAY_ROOT_CERTIFICATES={}\n",
-            path.display()
-        ));
-    }
-    banner.push_str("magic customer numbers (any other number succeeds):\n");
-    for (number, _, what) in MAGIC_NUMBERS {
-        banner.push_str(&format!("  {number}  {what}\n"));
-    }
-    banner.push_str("magic DTH account numbers (any other account is found):\n");
-    for (number, _, what) in MAGIC_DTH_ACCOUNTS {
-        banner.push_str(&format!("  {number}  {what}\n"));
-    }
-    banner.push_str("other magic inputs:\n");
-    for (input, what) in MAGIC_PLAN_OPERATORS
-        .iter()
-        .chain(MAGIC_BILL_ACCOUNTS)
-        .chain(MAGIC_VEHICLES)
-    {
-        banner.push_str(&format!("  {input}  {what}\n"));
-    }
-    banner.push_str("Ctrl-C to stop\n");
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(banner.as_bytes())
-        .and_then(|()| stdout.flush());
-    drop(stdout);
-    let _ = tokio::signal::ctrl_c().await;
-    let stats = sb.stats();
-    sb.stop().await;
-    err!(
-        "stopped: {} recharge and {} status requests received, {} refused for the rate limit",
-        stats.recharge_requests,
-        stats.status_requests,
-        stats.rate_limited_requests
-    );
-    Ok(exit::SUCCESS)
 }

@@ -586,3 +586,128 @@ fn completions_and_the_man_page_come_from_the_commands_themselves() {
         text(&out.stderr)
     );
 }
+
+/// Every command path (`recharge`, `bill pay`, …), from the help screens.
+fn command_paths() -> Vec<Vec<String>> {
+    fn listed(help: &str) -> Vec<String> {
+        help.split("Commands:")
+            .nth(1)
+            .map(|rest| rest.split("\n\n").next().unwrap_or_default())
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|c| *c != "help")
+            .map(str::to_owned)
+            .collect()
+    }
+    let mut paths = Vec::new();
+    let mut todo: Vec<Vec<String>> = listed(&text(&aopay(&["--help"]).stdout))
+        .into_iter()
+        .map(|c| vec![c])
+        .collect();
+    while let Some(path) = todo.pop() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let children = listed(&text(&aopay(&args).stdout));
+        if children.is_empty() {
+            paths.push(path);
+        } else {
+            todo.extend(children.into_iter().map(|c| {
+                let mut p = path.clone();
+                p.push(c);
+                p
+            }));
+        }
+    }
+    paths
+}
+
+#[test]
+fn each_command_takes_only_the_options_it_uses_and_documents_its_exit_codes() {
+    let paths = command_paths();
+    assert!(paths.len() >= 12, "{paths:?}");
+    let calls_api = |p: &[String]| {
+        !matches!(
+            p.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+            ["sandbox"] | ["completions"] | ["man"] | ["journal", "pending"] | ["batch", "status"]
+        )
+    };
+    for path in &paths {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = text(&aopay(&args).stdout);
+        let name = path.join(" ");
+        assert!(
+            help.contains("Exit codes: 0 "),
+            "{name} documents its exit codes:\n{help}"
+        );
+        assert!(help.contains("-v, --verbose"), "{name}: -v is global");
+        for flag in [
+            "--registration-id",
+            "--base-url",
+            "--sandbox",
+            "--timeout",
+            "--header",
+        ] {
+            assert_eq!(
+                help.contains(flag),
+                calls_api(path),
+                "{name} and {flag}:\n{help}"
+            );
+        }
+        if calls_api(path) {
+            // Connection options under their own heading, after the command's.
+            let (own, connection) = help
+                .split_once("Connection:")
+                .expect("a Connection heading");
+            assert!(
+                !own.contains("--registration-id") && connection.contains("--registration-id"),
+                "{name}"
+            );
+        }
+    }
+    // Given anyway, an option a command does not use is refused (exit 2),
+    // never silently accepted.
+    for args in [
+        &["sandbox", "--json"][..],
+        &["sandbox", "--journal", "x.db"],
+        &["sandbox", "--base-url", "http://127.0.0.1:9"],
+        &["man", "--timeout", "5"],
+        &["completions", "bash", "--sandbox"],
+        &["journal", "pending", "--registration-id", "AOP-554"],
+    ] {
+        let out = aopay(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains("unexpected argument"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn status_takes_no_journal_and_creates_no_file() {
+    let help = text(&aopay(&["status", "--help"]).stdout);
+    assert!(!help.contains("--journal"), "{help}");
+    let dir = std::env::temp_dir().join(format!("aopay-status-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let journal = dir.join("y.db");
+    let out = aopay(&[
+        "status",
+        "AOP554R1",
+        "--sandbox",
+        "--journal",
+        journal.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(!journal.exists(), "no journal file is created");
+    // A generated read takes none either; a generated write does.
+    assert!(!text(&aopay(&["dth-info", "--help"]).stdout).contains("--journal"));
+    assert!(text(&aopay(&["bill", "pay", "--help"]).stdout).contains("--journal"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
