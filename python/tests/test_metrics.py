@@ -113,3 +113,20 @@ def test_events_from_several_threads_and_loops(sandbox: aopay.Sandbox) -> None:
         t.join()
     assert len(events) == 20
     assert {e.outcome for e in events} == {"SUCCESS"}
+
+
+@pytest.mark.parametrize("flavour", [aopay.Client, aopay.AsyncClient])
+def test_a_batchs_orders_are_events_too(sandbox: aopay.Sandbox, flavour: Any, tmp_path: Any) -> None:
+    events: list[aopay.CallEvent] = []
+    client = flavour(REG, sandbox.url, journal=str(tmp_path / "j.db"), on_call=events.append)
+    rows = [{"order_id": f"o-{i}", "product_id": 518, "amount": 10, "customer_number": f"98765000{i:02d}"} for i in range(6)]
+    if flavour is aopay.Client:
+        results = list(client.run_batch(rows, geocode=GEO))
+    else:
+        async def collect() -> list[Any]:
+            return [r async for r in client.run_batch(rows, geocode=GEO)]
+        results = asyncio.run(collect())
+    assert len(results) == 6
+    writes = [e for e in events if e.endpoint == "MobileRecharge"]
+    assert len(writes) == 6 and {e.outcome for e in writes} == {"SUCCESS"}
+    assert {e.customer_number for e in writes} == {f"98XXXXXX{i:02d}" for i in range(6)}

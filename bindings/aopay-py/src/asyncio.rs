@@ -21,6 +21,7 @@ use pyo3::sync::PyOnceLock;
 
 use crate::PyRecharge;
 use crate::errors::to_py_err;
+use crate::observe::Deferred;
 use crate::runtime::runtime;
 
 tokio::task_local! {
@@ -56,7 +57,7 @@ pub(crate) struct Batch {
 
 #[derive(Debug, Default)]
 struct Queue {
-    items: Vec<(Py<PyAny>, Outcome)>,
+    items: Vec<(Py<PyAny>, Outcome, Deferred)>,
     /// A drain is scheduled and has not started yet.
     drain_scheduled: bool,
 }
@@ -69,19 +70,19 @@ impl Batch {
     }
 
     /// Called on a tokio thread when a call has finished.
-    fn complete(this: &Py<Batch>, fut: Py<PyAny>, outcome: Outcome) {
+    fn complete(this: &Py<Batch>, fut: Py<PyAny>, outcome: Outcome, events: Deferred) {
         let b = this.get();
         {
             let mut q = b.lock();
             if q.drain_scheduled {
-                q.items.push((fut, outcome));
+                q.items.push((fut, outcome, events));
                 return;
             }
             q.drain_scheduled = true;
         }
         // `None`: the interpreter is shutting down; nobody is waiting any more.
         let _ = attach_from_worker(|py| {
-            b.lock().items.push((fut, outcome));
+            b.lock().items.push((fut, outcome, events));
             // A closed loop has nobody left to tell.
             let _ = b
                 .event_loop
@@ -99,7 +100,9 @@ impl Batch {
             q.drain_scheduled = false;
             std::mem::take(&mut q.items)
         };
-        for (fut, outcome) in items {
+        for (fut, outcome, events) in items {
+            // Its `on_call` events first, as the call's own result comes after.
+            crate::observe::deliver(py, events);
             let fut = fut.bind(py);
             if fut.call_method0("done")?.is_truthy()? {
                 continue; // cancelled while in flight
@@ -255,8 +258,8 @@ impl Batches {
         let settle = py_fut.clone().unbind();
         let caller_loop = std::sync::Arc::new(event_loop.clone().unbind());
         let task = runtime()?.spawn(CALLER_LOOP.scope(caller_loop, async move {
-            let outcome = fut.await;
-            Batch::complete(&batch, settle, outcome);
+            let (outcome, events) = crate::observe::collecting(fut).await;
+            Batch::complete(&batch, settle, outcome, events);
         }));
         if abort_on_cancel {
             py_fut.call_method1(

@@ -104,16 +104,22 @@ where
     F: Future<Output = Result<T, aopay_core::Error>> + Send,
 {
     not_inside_a_call()?;
-    let mut fut = Box::pin(fut);
+    let mut fut = Box::pin(crate::observe::collecting(fut));
     loop {
         let polled =
             py.detach(|| rt.block_on(async { tokio::time::timeout(SIGNAL_POLL, &mut fut).await }));
         match polled {
-            Ok(Ok(v)) => return Ok(v),
-            Ok(Err(e)) => {
-                drop(fut);
-                settle(py, rt);
-                return Err(to_py_err(e));
+            Ok((result, events)) => {
+                // Its `on_call` events, before the caller sees the result.
+                crate::observe::deliver(py, events);
+                return match result {
+                    Ok(v) => Ok(v),
+                    Err(e) => {
+                        drop(fut);
+                        settle(py, rt);
+                        Err(to_py_err(e))
+                    }
+                };
             }
             Err(_elapsed) => {
                 if let Err(interrupt) = py.check_signals() {
