@@ -41,11 +41,15 @@ const callKey = Symbol('aopay.call')
  * An entry is `[id, 1, value]` (a result), `[id, 0, error]`, or
  * `[0, 2, event]` (an `onCall` event, queued just before its call's result).
  */
-function makeDispatch(pending, keepAlive, onEvent) {
+function makeDispatch(pending, keepAlive, onEvent, logger) {
   return (batch) => {
     for (const [id, kind, value] of JSON.parse(batch)) {
       if (kind === 2) {
         onEvent(value)
+        continue
+      }
+      if (kind === 3) {
+        log(logger, value[0], value[1])
         continue
       }
       const settle = pending.get(id)
@@ -55,6 +59,30 @@ function makeDispatch(pending, keepAlive, onEvent) {
       else settle.reject(fromPayload(value))
     }
     if (pending.size === 0) keepAlive.unref()
+  }
+}
+
+const LOG_METHODS = ['debug', 'info', 'warn', 'error']
+
+/** A console-like `logger`: an object with `debug`, `info`, `warn` and `error` functions (console, pino, winston). */
+function checkLogger(logger) {
+  if (logger === undefined || logger === null) return null
+  const missing = LOG_METHODS.filter((m) => typeof Object(logger)[m] !== 'function')
+  if (missing.length > 0) {
+    throw new errors.ValidationError(`invalid logger: must be console-like, with ${missing.join(', ')} functions`, {
+      field: 'logger',
+      retrySafe: true,
+    })
+  }
+  return logger
+}
+
+/** One line to the caller's logger; a logger that throws never breaks a call. */
+function log(logger, method, line) {
+  try {
+    logger[method](line)
+  } catch {
+    // A broken logger must not change what a call returns.
   }
 }
 
@@ -90,9 +118,13 @@ class Client {
     if (typeof options.credentials === 'function') {
       options = { ...options, credentials: credentialsProvider(options.credentials) }
     }
+    // `logger` is the JS side's: the native client gets only whether there is one.
+    const { logger: given, ...nativeOptions } = options
+    const logger = checkLogger(given)
     try {
       const onEvent = eventHandler(options.onCall)
-      this[nativeKey] = new native.NativeClient(options, makeDispatch(this.#pending, this.#keepAlive, onEvent))
+      const dispatch = makeDispatch(this.#pending, this.#keepAlive, onEvent, logger)
+      this[nativeKey] = new native.NativeClient(nativeOptions, dispatch, logger !== null)
     } catch (err) {
       rethrow(err)
     }
@@ -270,6 +302,14 @@ class Sandbox {
   rechargesFor(customerNumber) {
     try {
       return this[nativeKey].rechargesFor(customerNumber)
+    } catch (err) {
+      rethrow(err)
+    }
+  }
+
+  recordedPaymentsFor(account) {
+    try {
+      return this[nativeKey].recordedPaymentsFor(account)
     } catch (err) {
       rethrow(err)
     }

@@ -73,6 +73,22 @@ export interface ClientOptions {
    * An exception in it becomes a process warning; the call is unaffected.
    */
   onCall?: (event: CallEvent) => void
+  /**
+   * A console-like logger (`console`, pino, winston: `debug`, `info`,
+   * `warn` and `error` functions) given the client's diagnostics at DEBUG
+   * and above, one line each: one per call at DEBUG, retries, credential
+   * refreshes, journal warnings. Numbers are masked, header values never
+   * logged. `AOPAY_LOG=debug` prints the same to stderr with no logger.
+   */
+  logger?: Logger
+}
+
+/** What `logger` needs: console's four levels. */
+export interface Logger {
+  debug(message: string): void
+  info(message: string): void
+  warn(message: string): void
+  error(message: string): void
 }
 
 /** One call's figures, given to `onCall`. */
@@ -260,6 +276,8 @@ export declare class Sandbox {
   stats(): SandboxStats
   /** How many recharge requests named this customer number. */
   rechargesFor(customerNumber: string | number): number
+  /** How many payments (DoRecharge, bill payments, FASTag top-ups) are recorded for this account; a refused reused reference is not one. */
+  recordedPaymentsFor(account: string): number
   /** A bearer token valid for `lifetimeMs` (default 600000), for a `requireTokens` sandbox. */
   issueToken(lifetimeMs?: number): string
   /** Invalidate every token issued so far: the next call with one gets 401. */

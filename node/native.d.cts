@@ -39,9 +39,10 @@ export declare class NativeBatch {
 export declare class NativeClient {
   /**
    * `options`: `{ registrationId, baseUrl?, timeoutMs?, connectTimeoutMs?, headers?, allowInsecureHttp?, rootCertificates? }`;
-   * `onComplete` receives batches: a JSON array of `[id, ok, value]`.
+   * `onComplete` receives batches: a JSON array of `[id, kind, value]`
+   * (see `Dispatcher::queue`); with `logs`, the client's events too.
    */
-  constructor(options: object, onComplete: (arg: string) => void)
+  constructor(options: object, onComplete: (arg: string) => void, logs?: boolean | undefined | null)
   /**
    * `input`: `{ productId, amount, customerNumber, geocode }`. Invalid
    * input throws here, before anything is sent.
@@ -79,6 +80,12 @@ export declare class NativeSandbox {
   stats(): string
   /** How many recharge requests named this customer number (string or number). */
   rechargesFor(customerNumber: string | number): number
+  /**
+   * How many payments (DoRecharge, bill payments, FASTag top-ups) are
+   * recorded for this account; a write refused for a reused reference
+   * is not one.
+   */
+  recordedPaymentsFor(account: string): number
   /**
    * A bearer token valid for `lifetime_ms` (a sandbox started with
    * `requireTokens`).
@@ -123,6 +130,7 @@ export declare function magicNumbers(): Array<MagicNumber>
  */
 export declare function reread(method: string, rawJson: string): string
 
+/** Start the sandbox on a free loopback port (HTTPS with a throwaway CA when `tls`). */
 export declare function startSandbox(slowDelayMs?: number | undefined | null, pendingChecks?: number | undefined | null, tls?: boolean | undefined | null, requireTokens?: boolean | undefined | null): Promise<NativeSandbox>
 
 /** The SDK version (one version for the crates and both packages). */

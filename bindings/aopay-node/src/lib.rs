@@ -4,6 +4,7 @@
 mod batch;
 mod convert;
 mod credentials;
+mod logging;
 
 use std::fmt::Write as _;
 use std::future::Future;
@@ -70,6 +71,17 @@ type Notify = ThreadsafeFunction<(), (), String, Status, false, true, 0>;
 struct Dispatcher {
     completions: Arc<Completions>,
     notify: Notify,
+    /// Whether the client has a `logger`: its calls' events go to it.
+    logs: bool,
+}
+
+/// `[0, 3, [method, line]]`: a line for the client's `logger`.
+impl logging::LogSink for Dispatcher {
+    fn log(&self, level: &'static str, line: &str) {
+        if let Ok(json) = serde_json::to_string(&(level, line)) {
+            self.queue(0, 3, &json);
+        }
+    }
 }
 
 impl Dispatcher {
@@ -82,7 +94,7 @@ impl Dispatcher {
     }
 
     /// Queue `[id, kind, value]`: kind 1 a result, 0 an error, 2 an
-    /// `onCall` event (id 0).
+    /// `onCall` event, 3 a `logger` line (both id 0).
     fn queue(&self, id: u32, ok: u8, value: &str) {
         let mut buf = self
             .completions
@@ -112,10 +124,19 @@ impl Dispatcher {
         fut: impl Future<Output = std::result::Result<String, aopay_core::Error>> + Send + 'static,
     ) {
         let this = Arc::clone(self);
-        napi::bindgen_prelude::spawn(async move {
+        self.run(async move {
             let outcome = fut.await;
             this.complete(id, outcome.map_err(|e| error_json(&e)));
         });
+    }
+
+    /// Run `fut` on napi's runtime, its events going to the client's
+    /// logger if it has one.
+    fn run(self: &Arc<Self>, fut: impl Future<Output = ()> + Send + 'static) {
+        let sink = self
+            .logs
+            .then(|| Arc::clone(self) as Arc<dyn logging::LogSink>);
+        napi::bindgen_prelude::spawn(logging::with_sink(sink, fut));
     }
 }
 
@@ -189,6 +210,7 @@ impl CancelToken {
 pub struct NativeClient {
     inner: aopay_core::Client,
     dispatcher: Arc<Dispatcher>,
+    _logger: Option<logging::LoggerGuard>,
 }
 
 impl std::fmt::Debug for NativeClient {
@@ -202,13 +224,17 @@ impl std::fmt::Debug for NativeClient {
 #[napi]
 impl NativeClient {
     /// `options`: `{ registrationId, baseUrl?, timeoutMs?, connectTimeoutMs?, headers?, allowInsecureHttp?, rootCertificates? }`;
-    /// `onComplete` receives batches: a JSON array of `[id, ok, value]`.
+    /// `onComplete` receives batches: a JSON array of `[id, kind, value]`
+    /// (see `Dispatcher::queue`); with `logs`, the client's events too.
     #[napi(constructor)]
     pub fn new(
         env: &Env,
         options: Object<'_>,
         on_complete: Function<'_, String, ()>,
+        logs: Option<bool>,
     ) -> Result<Self> {
+        logging::install();
+        let logs = logs.unwrap_or(false);
         let completions = Arc::new(Completions::default());
         let queued = Arc::clone(&completions);
         let notify = on_complete
@@ -227,11 +253,13 @@ impl NativeClient {
         let dispatcher = Arc::new(Dispatcher {
             completions,
             notify,
+            logs,
         });
         let observer: Arc<dyn aopay_core::CallObserver> = Arc::new(Events(Arc::clone(&dispatcher)));
         Ok(Self {
             inner: client_from_js(env, &options, &observer)?,
             dispatcher,
+            _logger: logs.then(logging::LoggerGuard::new),
         })
     }
 
@@ -284,7 +312,7 @@ impl NativeClient {
         let client = self.inner.clone();
         let mut cancelled = cancel.map(|c| c.tx.subscribe());
         let dispatcher = Arc::clone(&self.dispatcher);
-        napi::bindgen_prelude::spawn(async move {
+        self.dispatcher.run(async move {
             let wait = async {
                 match target {
                     convert::WaitTarget::Recharge(r) => client
@@ -430,6 +458,15 @@ impl NativeSandbox {
         Ok(i64::try_from(n).unwrap_or(i64::MAX))
     }
 
+    /// How many payments (DoRecharge, bill payments, FASTag top-ups) are
+    /// recorded for this account; a write refused for a reused reference
+    /// is not one.
+    #[napi]
+    pub fn recorded_payments_for(&self, account: String) -> Result<i64> {
+        let n = self.with(|sb| sb.recorded_payments_for(&account))?;
+        Ok(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+
     /// A bearer token valid for `lifetime_ms` (a sandbox started with
     /// `requireTokens`).
     #[napi]
@@ -467,7 +504,6 @@ impl NativeSandbox {
     }
 }
 
-/// Start the sandbox on a free loopback port (HTTPS with a throwaway CA when `tls`).
 /// A sandbox setting in milliseconds (zero allowed: no delay).
 fn sandbox_millis(field: &'static str, ms: f64) -> Result<std::time::Duration> {
     std::time::Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| {
@@ -475,6 +511,7 @@ fn sandbox_millis(field: &'static str, ms: f64) -> Result<std::time::Duration> {
     })
 }
 
+/// Start the sandbox on a free loopback port (HTTPS with a throwaway CA when `tls`).
 #[napi]
 pub async fn start_sandbox(
     slow_delay_ms: Option<f64>,
@@ -482,6 +519,7 @@ pub async fn start_sandbox(
     tls: Option<bool>,
     require_tokens: Option<bool>,
 ) -> Result<NativeSandbox> {
+    logging::install();
     let mut config =
         aopay_sandbox::SandboxConfig::default().require_tokens(require_tokens.unwrap_or(false));
     if let Some(ms) = slow_delay_ms {

@@ -1,16 +1,14 @@
-//! The core's `tracing` events to Python's `logging`: `aopay.http` (calls,
-//! retries), `aopay.credentials`, `aopay.journal`, `aopay.sandbox`, else
-//! `aopay`. An event is forwarded only when the `aopay` logger is enabled
-//! for its level (read when the module loads, when a client is built and by
+//! The core's `tracing` events to Python's `logging`, under the loggers of
+//! `aopay_core::diagnostics::area` (`aopay.http`, `aopay.journal`, …). An
+//! event is forwarded only when the `aopay` logger is enabled for its level (read when the module loads, when a client is built and by
 //! `_refresh_logging()`), so that a program that does not log pays only an
 //! atomic load per event. The events carry masked customer numbers and no
 //! header values: the core's guarantees hold here unchanged.
 
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU8, Ordering};
 
+use aopay_core::diagnostics::{area, is_ours, render};
 use pyo3::prelude::*;
-use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
@@ -41,52 +39,12 @@ fn python_level(level: &Level) -> u8 {
     }
 }
 
-fn logger_name(meta: &Metadata<'_>) -> &'static str {
-    let module = meta.module_path().unwrap_or_default();
-    if module.starts_with("aopay_sandbox") {
-        "aopay.sandbox"
-    } else if module.contains("::credentials") {
-        "aopay.credentials"
-    } else if module.contains("::journal") || module.contains("::idempotency") {
-        "aopay.journal"
-    } else if module.starts_with("aopay_core::client") {
-        "aopay.http"
-    } else {
-        "aopay"
-    }
-}
-
-fn ours(meta: &Metadata<'_>) -> bool {
-    meta.target().starts_with("aopay")
-}
-
-/// `message k=v k=v`, as the CLI prints events.
-#[derive(Default)]
-struct Line(String, String);
-
-impl Visit for Line {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.0, "{value:?}");
-        } else {
-            let _ = write!(self.1, " {}={value:?}", field.name());
-        }
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.0.push_str(value);
-        } else {
-            let _ = write!(self.1, " {}={value}", field.name());
-        }
-    }
-}
-
 struct ToPython;
 
 impl<S: Subscriber> Layer<S> for ToPython {
     fn register_callsite(&self, meta: &'static Metadata<'static>) -> tracing::subscriber::Interest {
         // Whether it is wanted changes with Python's configuration: ask each time.
-        if ours(meta) {
+        if is_ours(meta) {
             tracing::subscriber::Interest::sometimes()
         } else {
             tracing::subscriber::Interest::never()
@@ -94,15 +52,13 @@ impl<S: Subscriber> Layer<S> for ToPython {
     }
 
     fn enabled(&self, meta: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        ours(meta) && rank(meta.level()) <= THRESHOLD.load(Ordering::Relaxed)
+        is_ours(meta) && rank(meta.level()) <= THRESHOLD.load(Ordering::Relaxed)
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
         let meta = event.metadata();
-        let mut line = Line::default();
-        event.record(&mut line);
-        let text = format!("{}{}", line.0, line.1);
-        let name = logger_name(meta);
+        let text = render(event);
+        let name = area(meta);
         let level = python_level(meta.level());
         let _ = attach_from_worker(|py| {
             let logger = py.import("logging")?.call_method1("getLogger", (name,))?;

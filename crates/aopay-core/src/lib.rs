@@ -36,6 +36,7 @@
 #[cfg(feature = "batch")]
 pub mod batch;
 mod client;
+pub mod diagnostics;
 mod endpoints;
 mod error;
 mod journal;
