@@ -660,6 +660,13 @@ impl PySandbox {
         Ok(self.running()?.recharges_for(n.get()))
     }
 
+    /// How many payments (DoRecharge, bill payments, FASTag top-ups) are
+    /// recorded for this account (`canumber`); a write refused for a
+    /// reused reference is not one.
+    fn recorded_payments_for(&self, account: &str) -> PyResult<u64> {
+        Ok(self.running()?.recorded_payments_for(account))
+    }
+
     /// A bearer token valid for `lifetime` seconds, for a sandbox started
     /// with `require_tokens=True` (what a token service would give).
     #[pyo3(signature = (lifetime=600.0))]

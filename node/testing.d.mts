@@ -1,0 +1,3 @@
+export * from './testing.js'
+import * as testing from './testing.js'
+export default testing
