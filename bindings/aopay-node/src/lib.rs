@@ -146,33 +146,7 @@ struct Events(Arc<Dispatcher>);
 
 impl aopay_core::CallObserver for Events {
     fn on_call(&self, e: &aopay_core::CallEvent<'_>) {
-        #[derive(serde::Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Js<'a> {
-            endpoint: &'static str,
-            attempts: u32,
-            http_status: Option<u16>,
-            outcome: &'a str,
-            error: Option<&'static str>,
-            retry_safe: Option<bool>,
-            duration_us: u64,
-            customer_number: Option<&'a str>,
-            reference_id: Option<&'a str>,
-        }
-        let js = Js {
-            endpoint: e.endpoint,
-            attempts: e.attempts,
-            http_status: e.http_status,
-            outcome: e.outcome,
-            error: e.error,
-            retry_safe: e.retry_safe,
-            duration_us: e.duration_us(),
-            customer_number: e.customer_number,
-            reference_id: e.reference_id,
-        };
-        if let Ok(json) = serde_json::to_string(&js) {
-            self.0.queue(0, 2, &json);
-        }
+        self.0.queue(0, 2, &camel_json(&e.to_json_value()));
     }
 }
 

@@ -23,6 +23,7 @@ struct Seen {
     customer_number: Option<String>,
     reference_id: Option<String>,
     debug: String,
+    json: serde_json::Value,
 }
 
 fn seen(e: &CallEvent<'_>) -> Seen {
@@ -36,6 +37,7 @@ fn seen(e: &CallEvent<'_>) -> Seen {
         customer_number: e.customer_number.map(str::to_owned),
         reference_id: e.reference_id.map(str::to_owned),
         debug: format!("{e:?}"),
+        json: e.to_json_value(),
     }
 }
 
@@ -82,6 +84,18 @@ async fn a_recharge_and_its_status_are_one_event_each() {
     assert_eq!(write.customer_number.as_deref(), Some("98XXXXXX10"));
     assert_eq!(write.reference_id.as_deref(), Some(reference.as_str()));
     assert_eq!(read.endpoint, "RechargeStatus");
+    // What the bindings are handed: every field, the duration in microseconds.
+    let keys: Vec<&str> = write
+        .json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys.len(), 9, "{keys:?}");
+    assert_eq!(write.json["customer_number"], "98XXXXXX10");
+    assert!(write.json["duration_us"].as_u64().unwrap() > 0);
+    assert_eq!(write.json["retry_safe"], serde_json::Value::Null);
     assert_eq!(read.customer_number, None);
     for e in &events {
         assert!(

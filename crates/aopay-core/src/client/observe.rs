@@ -48,6 +48,22 @@ impl CallEvent<'_> {
     pub fn duration_us(&self) -> u64 {
         u64::try_from(self.duration.as_micros()).unwrap_or(u64::MAX)
     }
+
+    /// Every field by its snake_case name, the duration as `duration_us`:
+    /// what a binding hands to its language.
+    pub fn to_json_value(&self) -> serde_json::Value {
+        serde_json::json!({
+            "endpoint": self.endpoint,
+            "attempts": self.attempts,
+            "http_status": self.http_status,
+            "outcome": self.outcome,
+            "error": self.error,
+            "retry_safe": self.retry_safe,
+            "duration_us": self.duration_us(),
+            "customer_number": self.customer_number,
+            "reference_id": self.reference_id,
+        })
+    }
 }
 
 /// Receives a [`CallEvent`] after every call of a client
