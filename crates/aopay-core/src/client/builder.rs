@@ -176,7 +176,7 @@ impl ClientBuilder {
     }
 
     /// Record keyed recharges in `journal` so that one idempotency key never
-    /// pays twice (see [`MobileRecharge::with_idempotency_key`]).
+    /// pays twice (see [`crate::MobileRecharge::with_idempotency_key`]).
     pub fn journal(mut self, journal: Journal) -> Self {
         self.journal = Some(journal);
         self

@@ -60,7 +60,7 @@ impl Client {
     /// The generic entry point of the bindings and the CLI: check `args`
     /// against the endpoint named `method` (`"dth_info"`) and return the
     /// call, which sends nothing until it is polled. Its answer is the
-    /// endpoint's [`Answer::to_json_value`].
+    /// endpoint's [`crate::Answer::to_json_value`].
     pub fn prepare(&self, method: &str, args: &Args) -> Result<PreparedCall, Error> {
         let spec = endpoint(method).ok_or_else(|| {
             ValidationError::new("endpoint", format!("no endpoint is called {method:?}"))
