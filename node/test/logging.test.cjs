@@ -9,6 +9,8 @@ const { spawnSync } = require('node:child_process')
 const path = require('node:path')
 const aopay = require('..')
 const { REG, input } = require('./helpers.cjs')
+// The package's own helper: these tests are its users too.
+const { withSandbox } = require('../testing.js')
 
 const SECRET = 'tok-SECRET-5c2e'
 
@@ -18,14 +20,6 @@ function collecting() {
   return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } }
 }
 
-async function withSandbox(fn) {
-  const sb = await aopay.Sandbox.start()
-  try {
-    await fn(sb)
-  } finally {
-    await sb.stop()
-  }
-}
 
 test('a logger sees one line per call of its own client, masked, with no secret', () =>
   withSandbox(async (sb) => {

@@ -6,17 +6,12 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const aopay = require('..')
 const { REG, input } = require('./helpers.cjs')
+// The package's own helper: these tests are its users too.
+const testing = require('../testing.js')
+const withSandbox = (fn) => testing.withSandbox(fn, { slowDelayMs: 2000 })
 
 const SECRET = 'tok-SECRET-91bb'
 
-async function withSandbox(fn) {
-  const sb = await aopay.Sandbox.start({ slowDelayMs: 2000 })
-  try {
-    await fn(sb)
-  } finally {
-    await sb.stop()
-  }
-}
 
 function observed(sb, extra = {}) {
   const events = []
