@@ -843,6 +843,7 @@ module.exports.clientOptionNames = nativeBinding.clientOptionNames
 module.exports.endpoints = nativeBinding.endpoints
 module.exports.errorKinds = nativeBinding.errorKinds
 module.exports.magicNumbers = nativeBinding.magicNumbers
+module.exports.maskDigits = nativeBinding.maskDigits
 module.exports.reread = nativeBinding.reread
 module.exports.startSandbox = nativeBinding.startSandbox
 module.exports.version = nativeBinding.version

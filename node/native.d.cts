@@ -124,6 +124,9 @@ export interface MagicNumber {
 /** The sandbox's magic customer numbers and what each does. */
 export declare function magicNumbers(): Array<MagicNumber>
 
+/** A number as the SDK shows it (`98XXXXXX10`): for aopay/testing's messages. */
+export declare function maskDigits(digits: string): string
+
 /**
  * Read an answer's stored `raw` (JSON text) again, as the endpoint
  * `method` reads its answers: behind the generated `fromRaw`.

@@ -36,6 +36,7 @@ __all__ = [
     "SqliteJournal",
     "__version__",
     "reread",
+    "_mask_digits",
     "_refresh_logging",
 ]
 __version__: str
@@ -46,6 +47,7 @@ CLIENT_OPTIONS: dict[str, str]
 def _refresh_logging() -> None: ...
 
 # Read an answer's stored raw again (behind the generated from_raw).
+def _mask_digits(digits: str) -> str: ...
 def reread(method: str, raw: dict[str, Any]) -> dict[str, Any]: ...
 
 # Every endpoint of the core's table (method: description).

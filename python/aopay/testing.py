@@ -13,14 +13,13 @@ package) the fixtures ``aopay_sandbox``, ``aopay_client`` and
 
 from __future__ import annotations
 
-from ._aopay import Sandbox
+from ._aopay import Sandbox, _mask_digits
 
 __all__ = ["assert_recharged_once", "assert_not_recharged", "assert_paid_once", "assert_nothing_sent"]
 
 
 def _masked(number: "str | int") -> str:
-    text = str(number)
-    return text[:2] + "X" * max(len(text) - 4, 0) + text[-2:] if len(text) > 4 else text
+    return _mask_digits(str(number))
 
 
 def assert_recharged_once(sandbox: Sandbox, customer_number: "str | int") -> None:

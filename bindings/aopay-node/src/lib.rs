@@ -71,8 +71,8 @@ type Notify = ThreadsafeFunction<(), (), String, Status, false, true, 0>;
 struct Dispatcher {
     completions: Arc<Completions>,
     notify: Notify,
-    /// Whether the client has a `logger`: its calls' events go to it.
-    logs: bool,
+    /// Held while the client has a `logger`: its calls' events go to it.
+    logger: Option<logging::LoggerGuard>,
 }
 
 /// `[0, 3, [method, line]]`: a line for the client's `logger`.
@@ -134,8 +134,9 @@ impl Dispatcher {
     /// logger if it has one.
     fn run(self: &Arc<Self>, fut: impl Future<Output = ()> + Send + 'static) {
         let sink = self
-            .logs
-            .then(|| Arc::clone(self) as Arc<dyn logging::LogSink>);
+            .logger
+            .as_ref()
+            .map(|_| Arc::clone(self) as Arc<dyn logging::LogSink>);
         napi::bindgen_prelude::spawn(logging::with_sink(sink, fut));
     }
 }
@@ -184,7 +185,6 @@ impl CancelToken {
 pub struct NativeClient {
     inner: aopay_core::Client,
     dispatcher: Arc<Dispatcher>,
-    _logger: Option<logging::LoggerGuard>,
 }
 
 impl std::fmt::Debug for NativeClient {
@@ -208,7 +208,6 @@ impl NativeClient {
         logs: Option<bool>,
     ) -> Result<Self> {
         logging::install();
-        let logs = logs.unwrap_or(false);
         let completions = Arc::new(Completions::default());
         let queued = Arc::clone(&completions);
         let notify = on_complete
@@ -227,13 +226,12 @@ impl NativeClient {
         let dispatcher = Arc::new(Dispatcher {
             completions,
             notify,
-            logs,
+            logger: logs.unwrap_or(false).then(logging::LoggerGuard::new),
         });
         let observer: Arc<dyn aopay_core::CallObserver> = Arc::new(Events(Arc::clone(&dispatcher)));
         Ok(Self {
             inner: client_from_js(env, &options, &observer)?,
             dispatcher,
-            _logger: logs.then(logging::LoggerGuard::new),
         })
     }
 
@@ -559,6 +557,12 @@ fn init() {
     {
         napi::bindgen_prelude::create_custom_tokio_runtime(rt);
     }
+}
+
+/// A number as the SDK shows it (`98XXXXXX10`): for aopay/testing's messages.
+#[napi]
+pub fn mask_digits(digits: String) -> String {
+    aopay_core::mask_digits(&digits)
 }
 
 /// The Node names of every client option (`ClientOptions` in index.d.ts

@@ -745,6 +745,12 @@ impl PySandbox {
     }
 }
 
+/// A number as the SDK shows it (`98XXXXXX10`): for `aopay.testing`'s messages.
+#[pyfunction]
+fn _mask_digits(digits: &str) -> String {
+    aopay_core::mask_digits(digits)
+}
+
 /// Read an answer's stored `raw` again, as the endpoint `method` reads its
 /// answers: behind the generated `from_raw` class methods.
 #[pyfunction]
@@ -783,6 +789,7 @@ fn payment_wait(
 fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRecharge>()?;
     m.add_function(wrap_pyfunction!(reread, m)?)?;
+    m.add_function(wrap_pyfunction!(_mask_digits, m)?)?;
     m.add_function(wrap_pyfunction!(logging::_refresh_logging, m)?)?;
     logging::install(m.py())?;
     m.add_class::<PyClient>()?;

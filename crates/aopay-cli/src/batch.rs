@@ -10,7 +10,7 @@ use aopay_core::batch::{BatchOptions, BatchResult, BatchSummary, OrderFormat, Or
 use aopay_core::{Client, EntryState, ValidationError};
 use clap::{Subcommand, ValueEnum};
 
-use crate::cli::{Connection, Global, JournalOpt, Output};
+use crate::cli::{Connection, JournalOpt, Output, Shared};
 use crate::{Failure, exit, other};
 
 pub(crate) const ORDERS_HELP: &str = "\
@@ -48,11 +48,11 @@ pub(crate) enum BatchAction {
 }
 
 impl BatchAction {
-    pub(crate) fn global(&self) -> Global {
+    pub(crate) fn shared(&self) -> Shared {
         match self {
-            Self::Run(args) => Global::of(Some(&args.conn), Some(&args.journal), args.output),
+            Self::Run(args) => Shared::of(Some(&args.conn), Some(&args.journal), args.output),
             Self::Status { path, journal, out } => {
-                let mut g = Global::of(None, Some(journal), *out);
+                let mut g = Shared::of(None, Some(journal), *out);
                 g.journal = path.clone().or(g.journal);
                 g
             }

@@ -45,7 +45,7 @@ first), 2 invalid input (nothing was sent), 1 any other error."
 )]
 pub(crate) struct Cli {
     /// More diagnostics on stderr (-v: calls, -vv: everything). AOPAY_LOG overrides.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = "Global options")]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = "Shared options")]
     pub(crate) verbose: u8,
     /// `None` for a subcommand generated from the endpoint table.
     #[command(subcommand)]
@@ -117,16 +117,16 @@ pub(crate) struct Output {
     pub(crate) json: bool,
 }
 
-/// What a command was given besides its own arguments.
+/// The options commands share (connection, journal, output), as one command was given them.
 #[derive(Debug, Default)]
-pub(crate) struct Global {
+pub(crate) struct Shared {
     /// Its connection, for a command that calls the API.
     pub(crate) conn: Option<Connection>,
     pub(crate) journal: Option<String>,
     pub(crate) json: bool,
 }
 
-impl Global {
+impl Shared {
     /// Whether it runs against an embedded sandbox (`--sandbox`).
     pub(crate) fn sandbox(&self) -> bool {
         self.conn.as_ref().is_some_and(|c| c.sandbox)
@@ -256,20 +256,20 @@ pub(crate) enum Command {
 
 impl Command {
     /// Its connection, journal and output options.
-    pub(crate) fn global(&self) -> Global {
+    pub(crate) fn shared(&self) -> Shared {
         match self {
             Self::Recharge {
                 conn, journal, out, ..
-            } => Global::of(Some(conn), Some(journal), *out),
-            Self::Status { conn, out, .. } => Global::of(Some(conn), None, *out),
+            } => Shared::of(Some(conn), Some(journal), *out),
+            Self::Status { conn, out, .. } => Shared::of(Some(conn), None, *out),
             Self::Journal {
                 action: JournalAction::Pending { journal, out },
-            } => Global::of(None, Some(journal), *out),
+            } => Shared::of(None, Some(journal), *out),
             Self::Journal {
                 action: JournalAction::Reconcile { conn, journal, out },
-            } => Global::of(Some(conn), Some(journal), *out),
-            Self::Batch { action } => action.global(),
-            Self::Sandbox { .. } | Self::Completions { .. } | Self::Man => Global::default(),
+            } => Shared::of(Some(conn), Some(journal), *out),
+            Self::Batch { action } => action.shared(),
+            Self::Sandbox { .. } | Self::Completions { .. } | Self::Man => Shared::default(),
         }
     }
 }

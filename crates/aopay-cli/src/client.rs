@@ -7,15 +7,12 @@ use aopay_core::{Client, Error, Journal, OptionValue, ValidationError, WaitOptio
 use aopay_sandbox::Sandbox;
 
 use crate::SANDBOX_REGISTRATION_ID;
-use crate::cli::{Global, WaitArgs};
+use crate::cli::{Shared, WaitArgs};
 
-/// The client of a command that calls the API (`with_journal`: one that
-/// keeps the journal; a read never opens one, so never creates its file).
-pub(crate) fn build_client(
-    g: &Global,
-    sandbox: Option<&Sandbox>,
-    with_journal: bool,
-) -> Result<Client, Error> {
+/// The client of a command that calls the API, with the journal it was
+/// given: only the commands that keep one take `--journal`, so a read never
+/// opens one (nor creates its file).
+pub(crate) fn build_client(g: &Shared, sandbox: Option<&Sandbox>) -> Result<Client, Error> {
     let Some(c) = &g.conn else {
         return Err(ValidationError::new("command", "does not call the API").into());
     };
@@ -79,7 +76,7 @@ pub(crate) fn build_client(
         headers.push((name.trim().to_owned(), value.trim().to_owned()));
     }
     options.push(("headers", OptionValue::Headers(headers)));
-    if let Some(spec) = g.journal.as_ref().filter(|_| with_journal) {
+    if let Some(spec) = &g.journal {
         options.push(("journal", OptionValue::Journal(Journal::open(spec)?)));
     }
     if let Some(command) = &c.credentials_command {

@@ -4,7 +4,7 @@
 use aopay_core::{ArgKind, ArgValue, Client, EndpointSpec, FieldKind, Lang, ValidationError};
 use clap::FromArgMatches;
 
-use crate::cli::{Global, WaitArgs};
+use crate::cli::{Shared, WaitArgs};
 use crate::client::wait_options;
 use crate::{Failure, SANDBOX_GEOCODE, exit, other};
 
@@ -34,7 +34,7 @@ pub(crate) async fn endpoint_call(
     client: &Client,
     spec: &'static EndpointSpec,
     sub: &clap::ArgMatches,
-    g: &Global,
+    g: &Shared,
 ) -> Result<u8, Failure> {
     let mut args = aopay_core::Args::new(Lang::Rust);
     for a in spec.args {

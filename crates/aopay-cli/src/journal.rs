@@ -2,7 +2,7 @@
 
 use aopay_core::{Client, Journal, JournalEntry, ValidationError};
 
-use crate::cli::{Global, JournalAction};
+use crate::cli::{JournalAction, Shared};
 use crate::{Failure, exit};
 
 /// The entries that are not final, listed (or as JSON).
@@ -43,7 +43,7 @@ async fn list_pending(journal: &Journal, json: bool) -> Result<u8, Failure> {
 
 /// `aopay journal pending` only reads the local journal: no registration id,
 /// no API, no sandbox.
-pub(crate) async fn journal_pending(g: &Global) -> Result<u8, Failure> {
+pub(crate) async fn journal_pending(g: &Shared) -> Result<u8, Failure> {
     let spec = g.journal.as_deref().ok_or_else(|| {
         ValidationError::new("journal", "is required (use --journal or AOPAY_JOURNAL)")
     })?;

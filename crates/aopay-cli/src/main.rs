@@ -7,7 +7,7 @@ use aopay_core::{EndpointSpec, Error, MobileRecharge, Recharge, Status, Validati
 use aopay_sandbox::{Sandbox, SandboxConfig};
 use clap::FromArgMatches;
 
-use crate::cli::{Cli, Command, Global, JournalAction, full_command, generated_endpoints};
+use crate::cli::{Cli, Command, JournalAction, Shared, full_command, generated_endpoints};
 use crate::client::{build_client, wait_options};
 use crate::endpoint::{STATUS_HINT, endpoint_call};
 use crate::journal::{journal_command, journal_pending};
@@ -68,9 +68,9 @@ async fn main() -> ExitCode {
     });
     init_tracing(cli.verbose);
     let g = match (&cli.command, &generated) {
-        (Some(command), _) => command.global(),
-        (None, Some((spec, sub))) => Global::of_endpoint(spec, sub).unwrap_or_else(|e| e.exit()),
-        (None, None) => Global::default(),
+        (Some(command), _) => command.shared(),
+        (None, Some((spec, sub))) => Shared::of_endpoint(spec, sub).unwrap_or_else(|e| e.exit()),
+        (None, None) => Shared::default(),
     };
     let json = g.json;
     match run(cli.command, g, generated).await {
@@ -107,7 +107,7 @@ fn init_tracing(verbose: u8) {
 
 async fn run(
     command: Option<Command>,
-    g: Global,
+    g: Shared,
     generated: Option<(&'static EndpointSpec, clap::ArgMatches)>,
 ) -> Result<u8, Failure> {
     match &command {
@@ -185,16 +185,7 @@ async fn run(
     } else {
         None
     };
-    // Only a write or a journal command opens the journal: a read must not
-    // create a journal file it has no use for.
-    let needs_journal = match (&command, &generated) {
-        (Some(Command::Recharge { .. } | Command::Journal { .. } | Command::Batch { .. }), _) => {
-            true
-        }
-        (None, Some((spec, _))) => spec.effect == aopay_core::Effect::Write,
-        _ => false,
-    };
-    let client = build_client(&g, sandbox.as_ref(), needs_journal)?;
+    let client = build_client(&g, sandbox.as_ref())?;
     let Some(command) = command else {
         let Some((spec, sub)) = generated else {
             return Err(other("no command given".to_owned()));
