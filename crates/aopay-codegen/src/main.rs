@@ -540,6 +540,21 @@ fn node_mjs(current: &str) -> Option<String> {
     fill(current, "NAMES", &listed)
 }
 
+/// `docs/protocol.md` with its generated region: the answer tables.
+fn protocol_md(current: &str) -> Option<String> {
+    let begin =
+        "<!-- BEGIN GENERATED ANSWER TABLES (aopay-codegen, from aopay_core::answers) -->\n";
+    let end = "<!-- END GENERATED ANSWER TABLES -->";
+    let b = current.find(begin)? + begin.len();
+    let e = current[b..].find(end)? + b;
+    Some(format!(
+        "{}\n{}\n{}",
+        &current[..b],
+        aopay_core::answers::markdown(),
+        &current[e..]
+    ))
+}
+
 fn main() -> ExitCode {
     let check = std::env::args().any(|a| a == "--check");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -553,7 +568,13 @@ fn main() -> ExitCode {
         eprintln!("node/index.mjs lacks its GENERATED markers");
         return ExitCode::FAILURE;
     };
-    let files: [(&str, String); 5] = [
+    let md_path = root.join("docs/protocol.md");
+    let Some(md) = protocol_md(&std::fs::read_to_string(&md_path).unwrap_or_default()) else {
+        eprintln!("docs/protocol.md lacks its GENERATED markers");
+        return ExitCode::FAILURE;
+    };
+    let files: [(&str, String); 6] = [
+        ("docs/protocol.md", md),
         ("python/aopay/__init__.py", init),
         ("node/index.mjs", mjs),
         ("python/aopay/_endpoints.py", python()),

@@ -172,6 +172,19 @@ pub enum Error {
     /// An idempotency key was reused with a different request; nothing was sent.
     #[error("idempotency conflict: {}", .0.message)]
     IdempotencyConflict(Box<ErrorDetails>),
+    /// The API refused a write because a payment under its reference
+    /// exists already (`response_code` 18). Never resend under a new
+    /// reference: the first one's fate is read through the status call.
+    #[error("duplicate reference{}: {}", fmt_status(.0.http_status), .0.message)]
+    DuplicateReference(Box<ErrorDetails>),
+    /// The wallet holds too little (`response_code` 16): nothing was done.
+    /// Top it up, then send again. A kind of [`Error::Api`] in the bindings.
+    #[error("insufficient balance{}: {}", fmt_status(.0.http_status), .0.message)]
+    InsufficientBalance(Box<ErrorDetails>),
+    /// A status call found no transaction under the reference (yet). Never
+    /// a failure: a write may arrive late, so keep asking.
+    #[error("transaction not found{}: {}", fmt_status(.0.http_status), .0.message)]
+    TransactionNotFound(Box<ErrorDetails>),
     /// The idempotency journal could not be opened, read or written before
     /// sending; nothing was sent.
     #[error("journal error: {}", .0.message)]
@@ -208,13 +221,19 @@ pub enum ErrorKind {
     Protocol,
     /// See [`Error::IdempotencyConflict`].
     IdempotencyConflict,
+    /// See [`Error::DuplicateReference`].
+    DuplicateReference,
+    /// See [`Error::InsufficientBalance`].
+    InsufficientBalance,
+    /// See [`Error::TransactionNotFound`].
+    TransactionNotFound,
     /// See [`Error::Journal`].
     Journal,
 }
 
 impl ErrorKind {
     /// Every kind: the error classes of both bindings are checked against it.
-    pub const ALL: [ErrorKind; 10] = [
+    pub const ALL: [ErrorKind; 13] = [
         Self::Validation,
         Self::Connect,
         Self::Authentication,
@@ -225,6 +244,9 @@ impl ErrorKind {
         Self::Protocol,
         Self::IdempotencyConflict,
         Self::Journal,
+        Self::DuplicateReference,
+        Self::InsufficientBalance,
+        Self::TransactionNotFound,
     ];
 
     /// The stable code both bindings expose (`AOPAY_…`).
@@ -240,6 +262,9 @@ impl ErrorKind {
             Self::Protocol => "AOPAY_PROTOCOL",
             Self::IdempotencyConflict => "AOPAY_IDEMPOTENCY_CONFLICT",
             Self::Journal => "AOPAY_JOURNAL",
+            Self::DuplicateReference => "AOPAY_DUPLICATE_REFERENCE",
+            Self::InsufficientBalance => "AOPAY_INSUFFICIENT_BALANCE",
+            Self::TransactionNotFound => "AOPAY_TRANSACTION_NOT_FOUND",
         }
     }
 
@@ -256,12 +281,33 @@ impl ErrorKind {
             Self::Protocol => "ProtocolError",
             Self::IdempotencyConflict => "IdempotencyConflictError",
             Self::Journal => "JournalError",
+            Self::DuplicateReference => "DuplicateReferenceError",
+            Self::InsufficientBalance => "InsufficientBalanceError",
+            Self::TransactionNotFound => "TransactionNotFoundError",
         }
+    }
+
+    /// The kind whose class this kind's class extends in the bindings, if
+    /// not the base (`InsufficientBalanceError` is an `ApiError`).
+    pub fn parent(self) -> Option<ErrorKind> {
+        match self {
+            Self::InsufficientBalance => Some(Self::Api),
+            _ => None,
+        }
+    }
+
+    /// The API refused the call and did nothing ([`ErrorKind::Api`] and its
+    /// kinds).
+    pub fn is_refusal(self) -> bool {
+        matches!(self, Self::Api | Self::InsufficientBalance)
     }
 
     /// Whether submitting the same recharge again is safe (docs/protocol.md §2).
     pub fn retry_safe(self) -> bool {
-        !matches!(self, Self::OutcomeUnknown | Self::IdempotencyConflict)
+        !matches!(
+            self,
+            Self::OutcomeUnknown | Self::IdempotencyConflict | Self::DuplicateReference
+        )
     }
 }
 
@@ -277,6 +323,26 @@ impl Error {
     }
     pub(crate) fn journal(message: impl Into<String>) -> Self {
         Self::Journal(Box::new(ErrorDetails::new(message)))
+    }
+
+    /// An error of `kind` with `d` (a kind that carries no details, a
+    /// validation, becomes an API refusal: the answer tables never name it).
+    pub(crate) fn of_kind(kind: ErrorKind, d: ErrorDetails) -> Self {
+        let d = Box::new(d);
+        match kind {
+            ErrorKind::Connect => Self::Connect(d),
+            ErrorKind::Authentication => Self::Authentication(d),
+            ErrorKind::RateLimit => Self::RateLimit(d),
+            ErrorKind::OutcomeUnknown => Self::OutcomeUnknown(d),
+            ErrorKind::Server => Self::Server(d),
+            ErrorKind::Protocol => Self::Protocol(d),
+            ErrorKind::IdempotencyConflict => Self::IdempotencyConflict(d),
+            ErrorKind::Journal => Self::Journal(d),
+            ErrorKind::DuplicateReference => Self::DuplicateReference(d),
+            ErrorKind::InsufficientBalance => Self::InsufficientBalance(d),
+            ErrorKind::TransactionNotFound => Self::TransactionNotFound(d),
+            ErrorKind::Api | ErrorKind::Validation => Self::Api(d),
+        }
     }
 
     /// This error, for a step that came after `recharge` was sent and
@@ -348,6 +414,9 @@ impl Error {
             | Self::Server(d)
             | Self::Protocol(d)
             | Self::IdempotencyConflict(d)
+            | Self::DuplicateReference(d)
+            | Self::InsufficientBalance(d)
+            | Self::TransactionNotFound(d)
             | Self::Journal(d) => {
                 if d.reference_id.is_none() {
                     d.reference_id = Some(reference.to_owned());
@@ -390,6 +459,9 @@ impl Error {
             Self::Protocol(_) => ErrorKind::Protocol,
             Self::IdempotencyConflict(_) => ErrorKind::IdempotencyConflict,
             Self::Journal(_) => ErrorKind::Journal,
+            Self::DuplicateReference(_) => ErrorKind::DuplicateReference,
+            Self::InsufficientBalance(_) => ErrorKind::InsufficientBalance,
+            Self::TransactionNotFound(_) => ErrorKind::TransactionNotFound,
         }
     }
 
@@ -415,6 +487,9 @@ impl Error {
             | Self::Server(d)
             | Self::Protocol(d)
             | Self::IdempotencyConflict(d)
+            | Self::DuplicateReference(d)
+            | Self::InsufficientBalance(d)
+            | Self::TransactionNotFound(d)
             | Self::Journal(d) => Some(d),
         }
     }
@@ -543,7 +618,10 @@ mod tests {
         ] {
             assert!(k.retry_safe(), "{k:?}");
         }
+        assert!(InsufficientBalance.retry_safe());
+        assert!(TransactionNotFound.retry_safe());
         assert!(!OutcomeUnknown.retry_safe());
         assert!(!IdempotencyConflict.retry_safe());
+        assert!(!DuplicateReference.retry_safe());
     }
 }

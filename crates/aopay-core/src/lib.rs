@@ -33,6 +33,7 @@
 
 #![warn(missing_docs)]
 
+pub mod answers;
 #[cfg(feature = "batch")]
 pub mod batch;
 mod client;

@@ -197,6 +197,17 @@ impl Status {
         }
     }
 
+    /// An answer table's outcome (a V2 answer is never refunded).
+    pub(crate) fn from_outcome(o: crate::answers::Outcome) -> Self {
+        use crate::answers::Outcome;
+        match o {
+            Outcome::Success => Self::Success,
+            Outcome::Pending => Self::Pending,
+            Outcome::Failed => Self::Failed,
+            Outcome::Refunded | Outcome::Unknown => Self::Unknown,
+        }
+    }
+
     /// `SUCCESS`, `PENDING`, `FAILED` or `UNKNOWN`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::answers::{AnswerTable, Facts, Outcome, Reading, mask_body, table_for};
 use crate::endpoints::{Answer, Endpoint, EndpointSpec, RechargeStatus};
-use crate::error::{Error, ErrorDetails};
+use crate::error::{Error, ErrorDetails, ErrorKind};
 use crate::models::{MobileRecharge, Recharge, Status};
 
 /// A JSON value parsed strictly: a key twice in one object is an error, not
@@ -241,7 +242,7 @@ pub(crate) fn message(obj: &Map<String, Value>) -> Option<String> {
 }
 
 pub(crate) fn api_code(obj: &Map<String, Value>) -> Option<i64> {
-    lookup(obj, &["statuscode", "responsecode"]).find_map(integer)
+    lookup(obj, &["responsecode", "statuscode"]).find_map(integer)
 }
 
 fn refused(obj: &Map<String, Value>) -> bool {
@@ -259,7 +260,14 @@ pub fn interpret(
     retry_after: Option<Duration>,
     body: &[u8],
 ) -> Result<Recharge, Error> {
-    read_answer(call.effect(), http_status, retry_after, body)
+    read_answer_of(
+        call.effect(),
+        table_for(call.spec().method),
+        call.name(),
+        http_status,
+        retry_after,
+        body,
+    )
 }
 
 /// A 2xx answer whose body is a JSON object, for an [`Answer`] to read.
@@ -268,6 +276,11 @@ pub struct Answered<'a> {
     http_status: u16,
     obj: Map<String, Value>,
     body: &'a [u8],
+    /// The table that places the answer; `None` for a stored answer read
+    /// again (its status was stored beside it).
+    table: Option<&'static AnswerTable>,
+    /// The endpoint's name, for the warning of an answer not placed.
+    endpoint: &'static str,
 }
 
 impl std::fmt::Debug for Answered<'_> {
@@ -289,6 +302,17 @@ impl Answered<'static> {
             http_status: 200,
             obj,
             body: &[],
+            table: None,
+            endpoint: "",
+        }
+    }
+
+    /// A stored answer of `spec` read again, placed by its table as a 200.
+    pub(crate) fn restored_as(obj: Map<String, Value>, spec: &EndpointSpec) -> Self {
+        Self {
+            table: table_for(spec.method),
+            endpoint: spec.name,
+            ..Self::restored(obj)
         }
     }
 }
@@ -341,6 +365,51 @@ impl Answered<'_> {
         ))
     }
 
+    /// What the endpoint family's answer table makes of this answer
+    /// (docs/protocol.md §10): the transaction's fate, or the error it is.
+    /// `Ok(None)` when there is no table (a stored answer read again). An
+    /// answer no row places, or one placed as `UNKNOWN`, is logged at WARN
+    /// with its endpoint and its body, digits masked.
+    pub fn place(&self) -> Result<Option<Outcome>, Error> {
+        let Some(table) = self.table else {
+            return Ok(None);
+        };
+        let row = table.row(&Facts::of(self.http_status, &self.obj));
+        let warn = || {
+            tracing::warn!(
+                target: "aopay",
+                endpoint = self.endpoint,
+                http_status = self.http_status,
+                body = %mask_body(self.body),
+                "an answer the SDK cannot place: {}",
+                row.meaning
+            );
+        };
+        match row.reading {
+            Reading::Outcome(o) => {
+                if o == Outcome::Unknown {
+                    warn();
+                }
+                Ok(Some(o))
+            }
+            Reading::Error(ErrorKind::Api) => Err(self.refusal()),
+            Reading::Error(kind) => {
+                let text = self.message().unwrap_or_else(|| row.meaning.to_owned());
+                Err(Error::of_kind(
+                    kind,
+                    ErrorDetails::new(text)
+                        .http_status(self.http_status)
+                        .api_code(self.api_code())
+                        .body(self.body),
+                ))
+            }
+            Reading::Unplaced => {
+                warn();
+                Err(self.unreadable(&format!("is not one the SDK can place ({})", row.meaning)))
+            }
+        }
+    }
+
     /// An answer that names nothing this endpoint answers: after a write,
     /// the outcome is unknown; after a read, it is a protocol error.
     pub fn unreadable(&self, why: &str) -> Error {
@@ -355,8 +424,23 @@ impl Answered<'_> {
 
 /// Interpret one HTTP answer: an error for every non-2xx status and every
 /// body that is not a JSON object, else what `A` reads in it.
+#[cfg(test)]
 pub(crate) fn read_answer<A: Answer>(
     effect: Effect,
+    http_status: u16,
+    retry_after: Option<Duration>,
+    body: &[u8],
+) -> Result<A, Error> {
+    read_answer_of(effect, None, "", http_status, retry_after, body)
+}
+
+/// [`read_answer`] for an endpoint whose answers `table` places (its 4xx
+/// JSON answers too: a code there says what was refused, or that a
+/// payment under the reference exists).
+pub(crate) fn read_answer_of<A: Answer>(
+    effect: Effect,
+    table: Option<&'static AnswerTable>,
+    endpoint: &'static str,
     http_status: u16,
     retry_after: Option<Duration>,
     body: &[u8],
@@ -365,6 +449,19 @@ pub(crate) fn read_answer<A: Answer>(
         Ok(v) => (Some(v.0), None),
         Err(e) => (None, Some(e)),
     };
+    let placed_4xx = table.is_some() && (400..500).contains(&http_status) && http_status != 429;
+    if placed_4xx {
+        if let Some(Value::Object(obj)) = json {
+            return A::from_answered(Answered {
+                effect,
+                http_status,
+                obj,
+                body,
+                table,
+                endpoint,
+            });
+        }
+    }
     if (200..300).contains(&http_status) {
         return match json {
             Some(Value::Object(obj)) => A::from_answered(Answered {
@@ -372,6 +469,8 @@ pub(crate) fn read_answer<A: Answer>(
                 http_status,
                 obj,
                 body,
+                table,
+                endpoint,
             }),
             _ => {
                 let what = match &unparsed {
@@ -407,22 +506,20 @@ pub(crate) fn read_answer<A: Answer>(
 impl Answer for Recharge {
     fn from_answered(a: Answered<'_>) -> Result<Self, Error> {
         let f = read_fields(&a.obj);
-        if f.status.is_some() || f.txn_id.is_some() || f.reference_id.is_some() {
-            return Ok(Recharge {
-                status: f.status.unwrap_or(Status::Unknown),
-                reference_id: f.reference_id,
-                txn_id: f.txn_id,
-                ackno: f.ackno,
-                message: f.message,
-                api_code: f.api_code,
-                http_status: a.http_status,
-                raw: a.into_raw(),
-            });
-        }
-        if a.refused() {
-            return Err(a.refusal());
-        }
-        Err(a.unreadable("names no transaction and no refusal"))
+        let status = match a.place()? {
+            Some(o) => Status::from_outcome(o),
+            None => f.status.unwrap_or(Status::Unknown),
+        };
+        Ok(Recharge {
+            status,
+            reference_id: f.reference_id,
+            txn_id: f.txn_id,
+            ackno: f.ackno,
+            message: f.message,
+            api_code: f.api_code,
+            http_status: a.http_status,
+            raw: a.into_raw(),
+        })
     }
 
     fn to_json_value(&self) -> Value {

@@ -112,6 +112,8 @@ pub(crate) struct State {
     answered: Mutex<std::collections::VecDeque<std::time::Instant>>,
     /// Issued bearer tokens and when each expires.
     tokens: Mutex<HashMap<String, std::time::Instant>>,
+    /// Payments the wallet still covers (`None`: no limit).
+    wallet: Mutex<Option<u64>>,
 }
 
 type Answer = Response<Full<Bytes>>;
@@ -119,8 +121,9 @@ type Answer = Response<Full<Bytes>>;
 impl State {
     pub(crate) fn new(config: SandboxConfig) -> Self {
         Self {
-            config,
             next_ref: AtomicU64::new(318_820),
+            wallet: Mutex::new(config.wallet_payments),
+            config,
             ..Self::default()
         }
     }
@@ -161,7 +164,25 @@ impl State {
             .unwrap_or(0)
     }
 
+    /// Take one payment from the wallet: `false` when it is empty.
+    pub(crate) fn take_from_wallet(&self) -> bool {
+        match &mut *lock(&self.wallet) {
+            Some(0) => false,
+            Some(n) => {
+                *n -= 1;
+                true
+            }
+            None => true,
+        }
+    }
+
+    /// Let the wallet cover `payments` more (`None`: no limit).
+    pub(crate) fn top_up(&self, payments: Option<u64>) {
+        *lock(&self.wallet) = payments;
+    }
+
     pub(crate) fn reset(&self) {
+        self.top_up(self.config.wallet_payments);
         *lock(&self.txns) = Ledger::default();
         *lock(&self.payments) = payments::PaymentLedger::default();
         lock(&self.payments_by_account).clear();

@@ -66,6 +66,10 @@ pub struct SandboxConfig {
     /// together); the rest get HTTP 429 with `Retry-After` and do nothing,
     /// as a rate-limited API answers (default: no limit).
     pub rate_limit: Option<u32>,
+    /// The wallet covers this many referenced payments; every later one
+    /// gets HTTP 402 `response_code` 16 (insufficient fund) and pays
+    /// nothing, until [`Sandbox::top_up`] (default: no limit).
+    pub wallet_payments: Option<u64>,
 }
 
 impl Default for SandboxConfig {
@@ -78,6 +82,7 @@ impl Default for SandboxConfig {
             max_transactions: 1_000_000,
             require_tokens: false,
             rate_limit: None,
+            wallet_payments: None,
         }
     }
 }
@@ -105,6 +110,13 @@ impl SandboxConfig {
     /// no limit).
     pub fn rate_limit(mut self, per_second: u32) -> Self {
         self.rate_limit = (per_second > 0).then_some(per_second);
+        self
+    }
+
+    /// Let the wallet cover `payments` referenced payments (see
+    /// `wallet_payments`).
+    pub fn wallet_payments(mut self, payments: u64) -> Self {
+        self.wallet_payments = Some(payments);
         self
     }
 
@@ -241,6 +253,12 @@ impl Sandbox {
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Top the wallet up: it covers `payments` more referenced payments
+    /// (`None`: no limit).
+    pub fn top_up(&self, payments: Option<u64>) {
+        self.state.top_up(payments);
     }
 
     /// Counts of what was received.

@@ -187,15 +187,16 @@ pub const MAGIC_VEHICLES: &[(&str, &str)] = &[(
 pub enum PaymentScenario {
     /// 200, `response_code` 1: paid at once.
     Success,
-    /// 200, `response_code` 2 (pending); SUCCESS after `pending_checks`
-    /// status checks.
+    /// 200, `response_code` 0 ("re-query": pending); SUCCESS after
+    /// `pending_checks` status checks.
     PendingThenSuccess,
-    /// 200, `response_code` 2 (pending); then it fails and is refunded
-    /// (`response_code` 0, `refunded` "1") after `pending_checks` checks.
+    /// 200, `response_code` 0 (pending); then it fails and is refunded
+    /// (`data.status` "0", `refunded` "1") after `pending_checks` checks.
     PendingThenRefunded,
-    /// 200, `status: false`, `response_code` 0: failed, refunded at once.
+    /// 200, `response_code` 0 (pending); its first status check says
+    /// failed and refunded.
     Refunded,
-    /// 412 `response_code` 4 (insufficient balance); nothing recorded.
+    /// 402 `response_code` 16 (insufficient fund); nothing recorded.
     InsufficientBalance,
     /// Recorded as paid, then answered with HTTP 500.
     ServerErrorAfterRecording,
@@ -209,8 +210,8 @@ pub enum PaymentScenario {
 
 /// Accounts, mobile numbers or vehicles (`canumber`) that change what a
 /// referenced write does; any other is paid at once. A `referenceid`
-/// already used for the same kind of write is refused (200, `status:
-/// false`, `response_code` 6) and pays nothing.
+/// already used for the same kind of write is refused (402, `status:
+/// false`, `response_code` 18 "Duplicate Transaction") and pays nothing.
 pub const MAGIC_PAYMENT_ACCOUNTS: &[(&str, PaymentScenario, &str)] = &[
     (
         "9000000301",
@@ -225,12 +226,12 @@ pub const MAGIC_PAYMENT_ACCOUNTS: &[(&str, PaymentScenario, &str)] = &[
     (
         "9000000303",
         PaymentScenario::Refunded,
-        "failed and refunded at once (status false, response_code 0)",
+        "pending (response_code 0), then failed and REFUNDED at the first status check",
     ),
     (
         "9000000304",
         PaymentScenario::InsufficientBalance,
-        "412 insufficient balance; nothing recorded",
+        "402 response_code 16 (insufficient fund); nothing recorded",
     ),
     (
         "9000000305",

@@ -291,7 +291,7 @@ async fn payments_run(n: u64, seed: u64) {
         let received = setup.sandbox.payments_for(&number.to_string());
         match (direct.payment_status(status_call, reference).await, received) {
             (Ok(p), 1) if p.status == aopay_core::PaymentStatus::Success => paid += 1,
-            (Err(e), 0) if e.kind() == ErrorKind::Api => absent += 1,
+            (Err(e), 0) if e.kind() == ErrorKind::TransactionNotFound => absent += 1,
             (other, received) => report.violation(format!(
                 "{number}: reconciling {reference} through {status_call} gave {other:?} (received {received})"
             )),

@@ -117,10 +117,14 @@ impl Client {
                 // The API holds no payment under the reference. The write may
                 // never have arrived, or may still be on its way (a slow
                 // server can take it after any deadline): resending could pay
-                // twice, so it stays unknown, to be checked again
-                // (docs/protocol.md §4).
-                Err(e) if e.kind() == ErrorKind::Api && entry.payment.is_none() => {
-                    return Ok(Found::Absent(reference.to_owned()));
+                // twice, so it stays unresolved, to be checked again
+                // (docs/protocol.md §4, §10). An entry whose write was
+                // answered (pending) keeps that answer: never final.
+                Err(e) if e.kind() == ErrorKind::TransactionNotFound => {
+                    return Ok(match &entry.payment {
+                        None => Found::Absent(reference.to_owned()),
+                        Some(p) => Found::Settled(Box::new(Settled::Payment(p.clone()))),
+                    });
                 }
                 Err(e) => return Err(e.with_reference(reference)),
             },
@@ -247,6 +251,11 @@ impl Client {
         E::Answer: Recorded,
     {
         let result = self.call(req).await;
+        if let Err(e) = &result {
+            if e.kind() == ErrorKind::DuplicateReference {
+                return self.settle_duplicate(journal, key, e).await;
+            }
+        }
         let written = match &result {
             Ok(a) => {
                 let update = Update::answered(a.entry_state(), a.columns());
@@ -299,7 +308,7 @@ impl Client {
             }
             Err(e) => e,
         };
-        let reused = e.kind() == ErrorKind::Api && e.api_code() == Some(REUSED_REFERENCE);
+        let reused = e.kind() == ErrorKind::DuplicateReference;
         let reason = if reused {
             "sent again under the same reference and refused as a reuse: the first send arrived"
                 .to_owned()
@@ -328,13 +337,46 @@ impl Client {
         }
         Err(match e.kind() {
             // A refusal of the resend says nothing of the first send.
-            ErrorKind::Api => Error::outcome_unknown(
+            k if k.is_refusal() => Error::outcome_unknown(
                 ErrorDetails::new(format!(
                     "idempotency key {key:?}: sent again under reference {reference} (AOPay had no payment under it) and refused ({e}); the first send may still arrive"
                 ))
                 .reference_id(Some(reference.to_owned())),
             ),
             _ => e,
+        })
+    }
+}
+
+impl Client {
+    /// A keyed write refused because a payment under its reference exists
+    /// (docs/protocol.md §10): the first send arrived. Record that, then
+    /// read its fate through the status call; whatever that says, the key
+    /// is never released.
+    async fn settle_duplicate<A: Recorded>(
+        &self,
+        journal: &Journal,
+        key: &str,
+        refused: &Error,
+    ) -> Result<A, Error> {
+        let reason = format!(
+            "refused as a duplicate reference ({refused}): a payment under it exists"
+        );
+        let update = Update {
+            state: EntryState::Unknown,
+            answer: None,
+            reference_id: refused.reference_id(),
+            reason: Some(&reason),
+        };
+        journal.record(key, update).await?;
+        let entry = journal.get(key).await?.ok_or_else(|| {
+            Error::journal(format!("the entry of idempotency key {key:?} is gone"))
+        })?;
+        let settled = self.resolve_entry(journal, &entry).await?;
+        A::from_settled(settled).ok_or_else(|| {
+            Error::journal(format!(
+                "idempotency key {key:?} holds an answer of another endpoint"
+            ))
         })
     }
 }
@@ -373,9 +415,6 @@ fn not_arrived(key: &str, reference: &str) -> Error {
     )
 }
 
-/// The `response_code` with which the API refuses a write under a
-/// reference already used, having done nothing (the sandbox's; docs/protocol.md §9).
-const REUSED_REFERENCE: i64 = 6;
 
 pub(super) fn no_journal() -> Error {
     ValidationError::new(

@@ -7,14 +7,16 @@ use reqwest::header;
 use tokio::time::Instant;
 
 use super::Client;
+use crate::answers::table_for;
 use crate::endpoints::{Answer, EndpointSpec};
 use crate::error::{Error, ErrorDetails, error_chain};
-use crate::parse::{Effect, read_answer};
+use crate::parse::{Effect, read_answer_of};
 
 impl Client {
     /// One HTTP exchange, bounded by `deadline`; with a credentials
-    /// provider, its headers, and after a 401 one resend with fresh ones (a
-    /// 401 is a refusal: nothing was done, so resending cannot pay twice).
+    /// provider, its headers, and after a refused token one resend with
+    /// fresh ones (a refusal: nothing was done, so resending cannot pay
+    /// twice).
     /// `sent` counts the requests that left.
     pub(super) async fn attempt<A: Answer>(
         &self,
@@ -32,12 +34,15 @@ impl Client {
             .exchange(spec, url, body.clone(), deadline, Some(&used.headers), sent)
             .await
         {
+            // A token or signature refused (401, or 412 with a token code:
+            // docs/protocol.md §10) did nothing: resending is safe.
             Err(e)
-                if e.kind() == crate::ErrorKind::Authentication && e.http_status() == Some(401) =>
+                if e.kind() == crate::ErrorKind::Authentication
+                    && matches!(e.http_status(), Some(401 | 412)) =>
             {
                 cache.refused(&used);
                 let fresh = cache.get(deadline).await?;
-                tracing::debug!(target: "aopay", endpoint = spec.name, "401: resending once with fresh credentials");
+                tracing::debug!(target: "aopay", endpoint = spec.name, http_status = e.http_status(), "credentials refused: resending once with fresh ones");
                 self.exchange(spec, url, body, deadline, Some(&fresh.headers), sent)
                     .await
             }
@@ -88,7 +93,14 @@ impl Client {
                     .body(&bytes),
                 ));
             }
-            read_answer(call, status, retry_after, &bytes)
+            read_answer_of(
+                call,
+                table_for(spec.method),
+                spec.name,
+                status,
+                retry_after,
+                &bytes,
+            )
         };
         match tokio::time::timeout_at(deadline, exchange).await {
             Ok(result) => result,

@@ -10,7 +10,7 @@ use crate::endpoints::{
     Answer, BillStatusRequest, DoRechargeStatusRequest, Endpoint, FastagStatusRequest, Payment,
     PaymentStatusRead, RechargeStatus,
 };
-use crate::error::{Error, ErrorDetails, ValidationError};
+use crate::error::{Error, ErrorDetails, ErrorKind, ValidationError};
 use crate::journal::{EntryState, Recorded};
 use crate::models::Recharge;
 use crate::reference::ClientReference;
@@ -57,8 +57,9 @@ impl WaitOptions {
 }
 
 impl Client {
-    /// Poll the status until the transaction is `SUCCESS` or `FAILED`.
-    /// Running out of `options.timeout` first is an
+    /// Poll the status until the transaction is `SUCCESS` or `FAILED`. A
+    /// transient failure, and a status call that finds no transaction
+    /// (yet), are asked again. Running out of `options.timeout` first is an
     /// [`Error::OutcomeUnknown`] carrying the reference and the last status.
     pub async fn wait_for_final(
         &self,
@@ -156,7 +157,8 @@ impl Client {
                     }
                     last = Some(a);
                 }
-                Err(e) if is_transient(&e) => {
+                // Not found (yet): a write may arrive late, so keep asking.
+                Err(e) if is_transient(&e) || e.kind() == ErrorKind::TransactionNotFound => {
                     pause = pause.max(e.retry_after().unwrap_or_default());
                     last_error = Some(e);
                 }

@@ -36,14 +36,15 @@ impl PaymentStatus {
         }
     }
 
-    /// `response_code` as the bill-payment pages define it: 0 refunded,
-    /// 1 success, 2 pending.
-    fn from_code(code: i64) -> Option<Self> {
-        match code {
-            0 => Some(Self::Refunded),
-            1 => Some(Self::Success),
-            2 => Some(Self::Pending),
-            _ => None,
+    /// An answer table's outcome.
+    pub(crate) fn from_outcome(o: crate::answers::Outcome) -> Self {
+        use crate::answers::Outcome;
+        match o {
+            Outcome::Success => Self::Success,
+            Outcome::Pending => Self::Pending,
+            Outcome::Failed => Self::Failed,
+            Outcome::Refunded => Self::Refunded,
+            Outcome::Unknown => Self::Unknown,
         }
     }
 
@@ -114,15 +115,19 @@ impl Payment {
         self.status.is_final()
     }
 
-    /// A stored answer read again, with what was stored beside it.
+    /// A stored answer read again, with what was stored beside it: its
+    /// status is the one recorded, not read again (the raw may be the
+    /// write's or its status call's).
     pub(crate) fn restore(
         raw: Value,
+        status: &str,
         http_status: u16,
         reference: &str,
         status_call: &'static str,
     ) -> Option<Self> {
         let Value::Object(obj) = raw else { return None };
         let mut p = <Self as super::Answer>::from_answered(Answered::restored(obj)).ok()?;
+        p.status = PaymentStatus::from_api(status);
         p.meta.http_status = http_status;
         p.reference_id = reference.to_owned();
         p.status_call = status_call;
@@ -159,42 +164,17 @@ impl super::Answer for Payment {
         let refunded = data
             .and_then(|d| lookup(d, &["refunded"]).find_map(flag))
             .or_else(|| lookup(obj, &["refunded"]).find_map(flag));
-        let worded = data
-            .and_then(|d| lookup(d, &["status"]).find_map(Value::as_str))
-            .or_else(|| {
-                lookup(obj, &["status"])
-                    .filter_map(Value::as_str)
-                    .find(|s| flag(&Value::from(*s)).is_none())
-            })
-            .map(PaymentStatus::from_api);
-        let accepted = lookup(obj, &["status"]).find_map(flag);
-        let txn_id = pick(&["txnid", "transactionid"]);
-        let operator_id = pick(&["operatorid"]);
-        let ackno = pick(&["ackno"]);
-        let named = txn_id.is_some() || operator_id.is_some() || ackno.is_some();
-        // The refund flag, then a status word, then the documented codes;
-        // a bare `status: false` is a refusal (nothing was done).
-        let status = if refunded == Some(true) {
-            PaymentStatus::Refunded
-        } else if let Some(s) = worded {
-            s
-        } else if let Some(s) = a.api_code().and_then(PaymentStatus::from_code) {
-            s
-        } else {
-            match accepted {
-                Some(false) if named => PaymentStatus::Failed,
-                Some(false) => return Err(a.refusal()),
-                Some(true) => PaymentStatus::Unknown,
-                None if named => PaymentStatus::Unknown,
-                None => return Err(a.unreadable("names no transaction and no refusal")),
-            }
-        };
+        // The family's answer table decides (docs/protocol.md §10); a
+        // stored answer read again gets its stored status from its caller.
+        let status = a
+            .place()?
+            .map_or(PaymentStatus::Unknown, PaymentStatus::from_outcome);
         Ok(Self {
             status,
             reference_id: pick(&["referenceid", "refid"]).unwrap_or_default(),
-            txn_id,
-            operator_id,
-            ackno,
+            txn_id: pick(&["txnid", "transactionid"]),
+            operator_id: pick(&["operatorid"]),
+            ackno: pick(&["ackno"]),
             amount: money(&["amount"]),
             opening: money(&["opening"]),
             closing: money(&["closing"]),
@@ -309,16 +289,21 @@ pub(crate) static PAYMENT: AnswerSpec = AnswerSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::answers::{BILL_STATUS, WRITES};
     use crate::endpoints::Answer;
     use crate::error::ErrorKind;
-    use crate::parse::{Effect, read_answer};
+    use crate::parse::{Effect, read_answer_of};
 
     fn read(effect: Effect, body: &str) -> Result<Payment, Error> {
-        read_answer::<Payment>(effect, 200, None, body.as_bytes())
+        let table = match effect {
+            Effect::Write => &WRITES,
+            Effect::Read => &BILL_STATUS,
+        };
+        read_answer_of::<Payment>(effect, Some(table), "test", 200, None, body.as_bytes())
     }
 
     #[test]
-    fn statuses_follow_the_flag_the_word_then_the_code() {
+    fn the_tables_decide_and_a_code_alone_is_never_refunded() {
         for (body, status) in [
             (
                 r#"{"status":true,"response_code":1,"operatorid":"OP1","ackno":"7"}"#,
@@ -329,43 +314,56 @@ mod tests {
                 PaymentStatus::Pending,
             ),
             (
-                r#"{"status":false,"response_code":0,"message":"refunded"}"#,
-                PaymentStatus::Refunded,
+                r#"{"status":false,"response_code":0,"message":"re-query"}"#,
+                PaymentStatus::Pending,
             ),
             (
                 r#"{"status":true,"response_code":1,"data":{"status":"FAILED","txnid":"T"}}"#,
                 PaymentStatus::Failed,
             ),
             (
-                r#"{"status":true,"response_code":1,"data":{"status":"SUCCESS","refunded":"1"}}"#,
+                r#"{"status":true,"response_code":1,"data":{"status":"0","refunded":"1"}}"#,
                 PaymentStatus::Refunded,
-            ),
-            (
-                r#"{"status":true,"response_code":9}"#,
-                PaymentStatus::Unknown,
-            ),
-            (
-                r#"{"status":false,"response_code":9,"ackno":"5"}"#,
-                PaymentStatus::Failed,
             ),
         ] {
             assert_eq!(read(Effect::Write, body).unwrap().status, status, "{body}");
         }
-        let e = read(
-            Effect::Write,
-            r#"{"status":false,"response_code":3,"message":"Duplicate"}"#,
-        )
-        .unwrap_err();
-        assert_eq!((e.kind(), e.api_code()), (ErrorKind::Api, Some(3)));
-        let e = read(Effect::Write, r#"{"message":"hello"}"#).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::OutcomeUnknown);
+        for (body, kind) in [
+            (
+                r#"{"status":false,"response_code":3}"#,
+                ErrorKind::OutcomeUnknown,
+            ),
+            (
+                r#"{"status":false,"response_code":18}"#,
+                ErrorKind::DuplicateReference,
+            ),
+            (
+                r#"{"status":false,"response_code":16}"#,
+                ErrorKind::InsufficientBalance,
+            ),
+            (r#"{"status":false,"response_code":14}"#, ErrorKind::Api),
+            (r#"{"message":"hello"}"#, ErrorKind::OutcomeUnknown),
+        ] {
+            assert_eq!(
+                read(Effect::Write, body).unwrap_err().kind(),
+                kind,
+                "{body}"
+            );
+        }
         let e = read(Effect::Read, r#"{"message":"hello"}"#).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Protocol);
+        let e = read(
+            Effect::Read,
+            r#"{"status":false,"response_code":0,"message":"No Transaction found"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TransactionNotFound);
+        assert!(e.retry_safe());
     }
 
     #[test]
     fn the_documented_status_answer_is_read_exactly() {
-        let body = r#"{"response_code":1,"status":true,"data":{"txnid":"T77","operatorname":"BSES","canumber":"102277100","amount":"820.50","ad1":null,"comm":"2.05","tds":"0.10","status":"SUCCESS","refid":"20018575947","operatorid":"OPR9","dateadded":"2026-12-01 10:00:00","refunded":"0","refundtxnid":"","daterefunded":""},"message":"Transaction Successful"}"#;
+        let body = r#"{"response_code":1,"status":true,"data":{"txnid":"T77","operatorname":"BSES","canumber":"102277100","amount":"820.50","ad1":null,"comm":"2.05","tds":"0.10","status":"1","refid":"20018575947","operatorid":"OPR9","dateadded":"2026-12-01 10:00:00","refunded":"0","refundtxnid":"","daterefunded":""},"message":"Transaction Successful"}"#;
         let p = read(Effect::Read, body).unwrap();
         assert_eq!(p.status, PaymentStatus::Success);
         assert_eq!(p.reference_id, "20018575947");

@@ -243,7 +243,7 @@ fn reread_payment<E: Endpoint<Answer = Payment>>(raw: Value) -> Result<Value, Er
     let Value::Object(obj) = raw else {
         return Err(ValidationError::new("raw", "must be the answer's JSON object").into());
     };
-    let mut p = <Payment as super::Answer>::from_answered(Answered::restored(obj))?;
+    let mut p = <Payment as super::Answer>::from_answered(Answered::restored_as(obj, E::SPEC))?;
     p.status_call = E::SPEC.status_call();
     Ok(super::Answer::to_json_value(&p))
 }

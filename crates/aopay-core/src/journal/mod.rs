@@ -588,8 +588,8 @@ impl Row {
             .unwrap_or(0);
         let spec = endpoint(&self.endpoint);
         let payment = match (spec, self.status.as_deref(), self.reference_id.as_deref()) {
-            (Some(spec), Some(_), Some(reference)) if self.endpoint != FIRST_ENDPOINT => {
-                Payment::restore(raw(), http_status, reference, spec.status_call())
+            (Some(spec), Some(status), Some(reference)) if self.endpoint != FIRST_ENDPOINT => {
+                Payment::restore(raw(), status, http_status, reference, spec.status_call())
             }
             _ => None,
         };

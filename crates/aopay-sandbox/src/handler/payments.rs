@@ -147,12 +147,19 @@ fn truthy(v: Option<&Value>) -> Option<bool> {
     }
 }
 
+/// A refusal as the upstream writes one: HTTP 402, `status` false, a
+/// documented `response_code` (8 validation, 16 insufficient fund, 17
+/// outside the operator's limits, 18 a reused reference).
 fn refuse(code: i64, message: &str) -> Answer {
     answer(
-        StatusCode::PRECONDITION_FAILED,
+        StatusCode::PAYMENT_REQUIRED,
         &json!({"status": false, "response_code": code, "message": message}),
     )
 }
+
+/// The upstream's words for an empty wallet.
+const NO_FUNDS: &str =
+    "Insufficient fund in your account. Please topup your wallet before initiating transaction.";
 
 impl State {
     /// DoRecharge: `operator`, `canumber`, `amount` (text), `referenceid`,
@@ -190,13 +197,13 @@ impl State {
         }
         self.pay_bill_requests.fetch_add(1, Ordering::SeqCst);
         if truthy(w.fetched.get("acceptPayment")) == Some(false) {
-            return Ok(refuse(3, "This bill does not accept a payment"));
+            return Ok(refuse(8, "This bill does not accept a payment"));
         }
         let due = paise_of_text(w.fetched.get("billAmount"));
         if truthy(w.fetched.get("acceptPartPay")) == Some(false)
             && due.is_some_and(|d| d != w.amount)
         {
-            return Ok(refuse(3, "Amount must equal the bill amount"));
+            return Ok(refuse(8, "Amount must equal the bill amount"));
         }
         self.pay(Family::Bill, w.reference, w.account, w.amount)
             .await
@@ -215,7 +222,7 @@ impl State {
         let min = paise_of_text(fetched.get("minBillAmount"));
         let max = paise_of_text(fetched.get("maxBillAmount"));
         if min.is_some_and(|m| amount < m) || max.is_some_and(|m| amount > m) {
-            return Ok(refuse(3, "Amount is outside this FASTag's limits"));
+            return Ok(refuse(17, "Amount is outside this FASTag's limits"));
         }
         self.pay(Family::Fastag, reference, vehicle, amount).await
     }
@@ -235,7 +242,7 @@ impl State {
             .or_default() += 1;
         let scenario = payment_scenario_for(&account);
         if scenario == PaymentScenario::InsufficientBalance {
-            return Ok(refuse(4, "Insufficient balance in wallet"));
+            return Ok(refuse(16, NO_FUNDS));
         }
         let n = self.next_ref.fetch_add(1, Ordering::SeqCst);
         let fate = match scenario {
@@ -261,13 +268,12 @@ impl State {
             let key = (family, reference.clone());
             if ledger.by_reference.contains_key(&key) {
                 // Documented: a reused reference pays nothing and says so.
-                return Ok(answer(
-                    StatusCode::OK,
-                    &json!({"status": false, "response_code": 6,
-                            "message": format!("Duplicate referenceid {reference}: this reference was already used")}),
-                ));
+                return Ok(refuse(18, "Duplicate Transaction"));
             }
-            let body = write_answer(&paid, n);
+            if !self.take_from_wallet() {
+                return Ok(refuse(16, NO_FUNDS));
+            }
+            let body = write_answer(&paid, n, &reference);
             while ledger.oldest_first.len() >= self.config.max_transactions.max(1) {
                 let Some(old) = ledger.oldest_first.pop_front() else {
                     break;
@@ -318,10 +324,12 @@ impl State {
             other => other,
         };
         let Some(paid) = paid else {
+            // Documented per family: 0 for bills (and, assumed, FASTags),
+            // 2 for recharges.
+            let code = if family == Family::DoRecharge { 2 } else { 0 };
             return Ok(answer(
                 StatusCode::OK,
-                &json!({"status": false, "response_code": 4,
-                        "message": format!("No transaction found for referenceid {reference}")}),
+                &json!({"response_code": code, "status": false, "message": "No Transaction found"}),
             ));
         };
         paid.checks += 1;
@@ -333,23 +341,22 @@ impl State {
                 };
             }
         }
-        let (code, word, message) = fate_words(paid.fate);
-        if family == Family::DoRecharge {
-            // RechargesStatus documents `responsecode`, `status`, `message` only.
-            return Ok(answer(
-                StatusCode::OK,
-                &json!({"responsecode": code, "status": true, "message": message}),
-            ));
-        }
+        // As the upstream writes it: `responsecode` (no underscore) on a
+        // status call's success, digits in `data.status` and `refunded`.
+        let (digit, message) = match paid.fate {
+            Fate::Success => ("1", "Transaction Enquiry Successful"),
+            Fate::Pending { .. } => ("2", "Transaction Enquiry Successful"),
+            Fate::Refunded => ("0", "Transaction Enquiry Successful"),
+        };
         let refunded = paid.fate == Fate::Refunded;
         let mut data = json!({
             "txnid": paid.txn_id, "operatorname": "Sandbox Biller", "canumber": paid.account,
-            "amount": paid.amount, "comm": "2.05", "tds": "0.10", "status": word,
+            "amount": paid.amount, "comm": "2.05", "tds": "0.10", "status": digit,
             "refid": reference, "operatorid": format!("OP{}", paid.txn_id),
             "dateadded": "2026-12-01 10:00:00",
             "refunded": if refunded { "1" } else { "0" },
             "refundtxnid": if refunded { format!("RF{}", paid.txn_id) } else { String::new() },
-            "daterefunded": if refunded { "2026-12-01 10:05:00" } else { "" },
+            "daterefunded": if refunded { Value::from("2026-12-01 10:05:00") } else { Value::Null },
         });
         if family == Family::Bill {
             for ad in ["ad1", "ad2", "ad3"] {
@@ -358,7 +365,7 @@ impl State {
         }
         Ok(answer(
             StatusCode::OK,
-            &json!({"response_code": code, "status": true, "data": data, "message": message}),
+            &json!({"responsecode": 1, "status": true, "data": data, "message": message}),
         ))
     }
 }
@@ -439,31 +446,22 @@ fn bill_fetch(obj: &Map<String, Value>) -> Result<&Map<String, Value>, Rejection
         })
 }
 
-/// `response_code` (0 refunded, 1 success, 2 pending), the status word, the
-/// message.
-fn fate_words(fate: Fate) -> (i64, &'static str, &'static str) {
-    match fate {
-        Fate::Success => (1, "SUCCESS", "Transaction Successful"),
-        Fate::Pending { .. } => (2, "PENDING", "Transaction Pending"),
-        Fate::Refunded => (0, "FAILED", "Transaction failed, amount refunded to wallet"),
-    }
-}
-
-/// A write's answer: `status`, `response_code`, `operatorid`, `ackno`,
-/// `opening`, `closing`, `message`.
-fn write_answer(paid: &Paid, n: u64) -> Value {
-    let (code, _, message) = fate_words(paid.fate);
+/// A write's answer: `status`, `response_code` (1 paid; 0 "re-query": every
+/// payment not paid at once), `operatorid`, `ackno`, `refid`, `opening`,
+/// `closing`, `message`.
+fn write_answer(paid: &Paid, n: u64, reference: &str) -> Value {
     let opening = 1_000_000_u64;
+    if paid.fate != Fate::Success {
+        return json!({
+            "status": true, "response_code": 0, "refid": reference,
+            "message": "Please re-query the transaction after 30 min for latest update.",
+        });
+    }
     let spent = paise_of_text(Some(&Value::from(paid.amount.clone()))).unwrap_or(0);
-    let closing = if matches!(paid.fate, Fate::Refunded) {
-        opening
-    } else {
-        opening.saturating_sub(spent)
-    };
     json!({
-        "status": code != 0, "response_code": code,
-        "operatorid": format!("OP{}", paid.txn_id), "ackno": n,
-        "opening": money_text(opening), "closing": money_text(closing),
-        "message": message,
+        "status": true, "response_code": 1,
+        "operatorid": format!("OP{}", paid.txn_id), "ackno": n, "refid": reference,
+        "opening": money_text(opening), "closing": money_text(opening.saturating_sub(spent)),
+        "message": "Transaction Successful",
     })
 }

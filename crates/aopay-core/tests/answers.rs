@@ -1,0 +1,160 @@
+//! The corpus of real answers (`testdata/answers.json`): each body served,
+//! as the upstream writes it, by a plain HTTP server on loopback (not our
+//! sandbox: it would only say what it was told), and read through the
+//! client's real call path. Each must get the reading the corpus names.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aopay_core::{ArgValue, Args, Client, Lang, endpoint};
+use serde_json::Value;
+
+fn corpus() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/answers.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("testdata/answers.json")).unwrap()
+}
+
+fn args(call: &Value) -> Args {
+    let mut args = Args::new(Lang::Python);
+    for (k, v) in call.as_object().unwrap() {
+        let value = match v {
+            Value::Null => ArgValue::Null,
+            Value::Bool(b) => ArgValue::Bool(*b),
+            Value::Number(n) => ArgValue::Int(n.as_i64().unwrap()),
+            Value::String(s) => ArgValue::Text(s.clone()),
+            other => ArgValue::Json(other.clone()),
+        };
+        args.set(k.clone(), value);
+    }
+    args
+}
+
+/// A server that answers every request with the current (status, body),
+/// and counts requests.
+struct Replay {
+    url: String,
+    answer: Arc<Mutex<(u16, String, u64)>>,
+}
+
+impl Replay {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let answer = Arc::new(Mutex::new((200, String::new(), 0)));
+        let shared = Arc::clone(&answer);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Ok(n) = s.read(&mut chunk) else { break };
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).into_owned();
+                    let Some(end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let len: usize = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        let (status, body) = {
+                            let mut a = shared.lock().unwrap();
+                            a.2 += 1;
+                            (a.0, a.1.clone())
+                        };
+                        let _ = write!(
+                            s,
+                            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        break;
+                    }
+                }
+            }
+        });
+        Self { url, answer }
+    }
+
+    fn serve(&self, status: u16, body: &str) {
+        *self.answer.lock().unwrap() = (status, body.to_owned(), 0);
+    }
+
+    fn requests(&self) -> u64 {
+        self.answer.lock().unwrap().2
+    }
+}
+
+#[tokio::test]
+async fn every_answer_of_the_corpus_reads_as_it_says() {
+    let c = corpus();
+    let server = Replay::start();
+    let client = Client::builder()
+        .registration_id("AOP-554")
+        .base_url(&server.url)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let rows = c["answers"].as_array().unwrap();
+    assert!(rows.len() >= 60, "the corpus lost rows");
+    for row in rows {
+        let method = row["endpoint"].as_str().unwrap();
+        let spec = endpoint(method).unwrap();
+        let is_write = spec.status.is_some();
+        server.serve(
+            row["http_status"].as_u64().unwrap() as u16,
+            row["body"].as_str().unwrap(),
+        );
+        let call = client.prepare(method, &args(&c["calls"][method])).unwrap();
+        let result = call.await;
+        let expect = row["expect"].as_object().unwrap();
+        let what = format!("{method} {} {}", row["http_status"], row["body"]);
+        match (&result, expect.get("error")) {
+            (Ok(answer), None) => {
+                for (k, v) in expect {
+                    assert_eq!(&answer[k], v, "{k} of {what}: {answer}");
+                }
+            }
+            (Err(e), Some(class)) => {
+                let json = e.to_json_value();
+                assert_eq!(json["name"], *class, "{what}: {e}");
+                for (k, v) in expect.iter().filter(|(k, _)| *k != "error") {
+                    assert_eq!(&json[k], v, "{k} of {what}: {json}");
+                }
+                if is_write && !e.retry_safe() {
+                    assert_eq!(
+                        e.reference_id(),
+                        c["calls"][method]["reference_id"].as_str(),
+                        "{what}"
+                    );
+                }
+            }
+            (other, _) => panic!("{what}: expected {expect:?}, got {other:?}"),
+        }
+        if is_write {
+            assert_eq!(server.requests(), 1, "a write is sent once: {what}");
+        }
+    }
+}
+
+/// The protocol document carries the tables as the code has them.
+#[test]
+fn the_tables_are_rendered_for_the_protocol_document() {
+    let doc = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/protocol.md");
+    let text = std::fs::read_to_string(doc).unwrap();
+    let tables = aopay_core::answers::markdown();
+    assert!(
+        text.contains(&tables),
+        "docs/protocol.md does not hold the generated answer tables: run `cargo run -p aopay-codegen` (or paste aopay_core::answers::markdown())"
+    );
+}
