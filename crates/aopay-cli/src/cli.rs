@@ -14,11 +14,12 @@ const EXITS_STATUS: &str = "Exit codes: 0 SUCCESS, 3 FAILED, 4 PENDING or UNKNOW
 ended before the status was final, 2 invalid input, 1 any other error (nothing was changed: \
 asking again is safe).";
 const EXITS_PAYMENT: &str = "Exit codes: 0 SUCCESS, 3 FAILED or REFUNDED, 4 PENDING (not \
-final yet: check its status), 5 outcome unknown (do NOT resubmit: check the status first), 2 \
-invalid input or an idempotency key reused for another order (nothing was sent), 1 any other error.";
-const EXITS_PAYMENT_STATUS: &str = "Exit codes: 0 SUCCESS, 3 FAILED or REFUNDED, 4 PENDING, 5 \
---wait ended before the status was final, 2 invalid input, 1 any other error (nothing was \
-changed: asking again is safe).";
+final yet: check its status), 5 outcome unknown or a duplicate reference (do NOT resubmit: check \
+the status first), 2 invalid input or an idempotency key reused for another order (nothing was \
+sent), 1 any other error (an empty wallet among them: nothing was paid).";
+const EXITS_PAYMENT_STATUS: &str = "Exit codes: 0 SUCCESS, 3 FAILED or REFUNDED, 4 PENDING or \
+no transaction found yet (not a failure), 5 --wait ended before the status was final, 2 invalid \
+input, 1 any other error (nothing was changed: asking again is safe).";
 const EXITS_READ: &str = "Exit codes: 0 answered, 2 invalid input, 1 any other error (a read: \
 asking again is safe).";
 const EXITS_PENDING: &str = "Exit codes: 0 no unresolved entries, 4 some entries are not final \

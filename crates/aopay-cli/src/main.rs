@@ -392,8 +392,16 @@ fn report_error(f: &Failure, json: bool) {
         return;
     }
     err!("error: {e}");
+    if matches!(e, Error::InsufficientBalance(_)) {
+        err!("       nothing was paid: top up the AOPay wallet, then send it again.");
+    }
+    if matches!(e, Error::TransactionNotFound(_)) {
+        err!(
+            "       AOPay knows no transaction under this reference yet: this is not a failure (a payment may arrive late). Ask again later."
+        );
+    }
     // Only an unknown outcome may hide a payment; a conflict sent nothing.
-    if matches!(e, Error::OutcomeUnknown(_)) {
+    if matches!(e, Error::OutcomeUnknown(_) | Error::DuplicateReference(_)) {
         match (STATUS_HINT.get(), e.reference_id()) {
             (Some(hint), Some(reference)) => err!(
                 "       do NOT resubmit this payment: it may have been processed. To check its \
@@ -412,7 +420,12 @@ fn exit_code_for(f: &Failure) -> u8 {
     match f {
         // A key reused for another recharge is a caller's mistake; nothing was sent.
         Failure::Sdk(Error::Validation(_) | Error::IdempotencyConflict(_)) => exit::INVALID_INPUT,
-        Failure::Sdk(Error::OutcomeUnknown(_)) => exit::OUTCOME_UNKNOWN,
+        // A payment under the reference exists: as unknown as a lost answer.
+        Failure::Sdk(Error::OutcomeUnknown(_) | Error::DuplicateReference(_)) => {
+            exit::OUTCOME_UNKNOWN
+        }
+        // No transaction (yet): a status read that is not final.
+        Failure::Sdk(Error::TransactionNotFound(_)) => exit::NOT_FINAL,
         _ => exit::OTHER_ERROR,
     }
 }
