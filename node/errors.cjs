@@ -21,8 +21,8 @@ class AopayError extends Error {
 }
 AopayError.code = 'AOPAY_ERROR'
 
-function define(name, code) {
-  const cls = { [name]: class extends AopayError {} }[name]
+function define(name, code, parent = AopayError) {
+  const cls = { [name]: class extends parent {} }[name]
   cls.code = code
   return cls
 }
@@ -37,6 +37,9 @@ const ServerError = define('ServerError', 'AOPAY_SERVER')
 const ProtocolError = define('ProtocolError', 'AOPAY_PROTOCOL')
 const IdempotencyConflictError = define('IdempotencyConflictError', 'AOPAY_IDEMPOTENCY_CONFLICT')
 const JournalError = define('JournalError', 'AOPAY_JOURNAL')
+const DuplicateReferenceError = define('DuplicateReferenceError', 'AOPAY_DUPLICATE_REFERENCE')
+const InsufficientBalanceError = define('InsufficientBalanceError', 'AOPAY_INSUFFICIENT_BALANCE', ApiError)
+const TransactionNotFoundError = define('TransactionNotFoundError', 'AOPAY_TRANSACTION_NOT_FOUND')
 
 const BY_CODE = Object.fromEntries(
   [
@@ -50,6 +53,9 @@ const BY_CODE = Object.fromEntries(
     ProtocolError,
     IdempotencyConflictError,
     JournalError,
+    DuplicateReferenceError,
+    InsufficientBalanceError,
+    TransactionNotFoundError,
   ].map((cls) => [cls.code, cls]),
 )
 
@@ -94,6 +100,9 @@ module.exports = {
   ProtocolError,
   IdempotencyConflictError,
   JournalError,
+  DuplicateReferenceError,
+  InsufficientBalanceError,
+  TransactionNotFoundError,
   fromNative,
   fromPayload,
   nativePayload,

@@ -363,4 +363,7 @@ module.exports = {
   ProtocolError: errors.ProtocolError,
   IdempotencyConflictError: errors.IdempotencyConflictError,
   JournalError: errors.JournalError,
+  DuplicateReferenceError: errors.DuplicateReferenceError,
+  InsufficientBalanceError: errors.InsufficientBalanceError,
+  TransactionNotFoundError: errors.TransactionNotFoundError,
 }

@@ -215,7 +215,7 @@ export interface BatchResult {
   line: number
   orderId: string | null
   kind: string | null
-  /** The answer's status, `DUPLICATE`, or the error's class (`ValidationError`…). */
+  /** The answer's status, `DUPLICATE`, `NOT_SENT`, or the error's class (`ValidationError`…). */
   status: string
   isFinal: boolean
   /** As ordered, exact ("10.00"). */
@@ -224,6 +224,8 @@ export interface BatchResult {
   txnId: string | null
   operatorId: string | null
   duplicateOf: number | null
+  /** Why it was not sent, when the API stopped the batch (an empty wallet, refused credentials): a rerun sends it. */
+  notSent: 'insufficient_balance' | 'authentication' | null
   error: { code: string; name: string; message: string; field: string | null; retrySafe: boolean } | null
 }
 
@@ -344,6 +346,12 @@ export declare class ProtocolError extends AopayError {}
 export declare class IdempotencyConflictError extends AopayError {}
 /** The journal could not be opened, read or written; nothing was sent. */
 export declare class JournalError extends AopayError {}
+/** A payment under this reference exists: never resend under a new one (retrySafe false); read its fate through the status call. */
+export declare class DuplicateReferenceError extends AopayError {}
+/** The wallet is empty: nothing was done. Top it up, then send again. */
+export declare class InsufficientBalanceError extends ApiError {}
+/** A status call found no transaction under the reference (yet): never a failure; ask again later. */
+export declare class TransactionNotFoundError extends AopayError {}
 
 /** The sandbox's magic customer numbers and what each does. */
 export declare const MAGIC_NUMBERS: Readonly<Record<string, string>>

@@ -18,6 +18,9 @@ export const {
   ProtocolError,
   IdempotencyConflictError,
   JournalError,
+  DuplicateReferenceError,
+  InsufficientBalanceError,
+  TransactionNotFoundError,
   // BEGIN GENERATED NAMES
   DthInfo,
   Plans,

@@ -214,7 +214,10 @@ class BatchRun:
     """The results of ``Client.run_batch``, one dict per order as each
     finishes (``line``, ``order_id``, ``kind``, ``status``, ``is_final``,
     ``amount``, ``reference_id``, ``txn_id``, ``operator_id``,
-    ``duplicate_of``, ``error``)."""
+    ``duplicate_of``, ``not_sent``, ``error``). When the API stops the batch
+    (an empty wallet: ``InsufficientBalanceError``; refused credentials),
+    no new order is sent and every order left comes with status
+    ``NOT_SENT`` and ``not_sent`` saying why; a rerun sends them."""
 
     def __iter__(self) -> BatchRun: ...
     def __next__(self) -> dict[str, Any]: ...

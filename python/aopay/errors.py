@@ -22,6 +22,9 @@ __all__ = [
     "ProtocolError",
     "IdempotencyConflictError",
     "JournalError",
+    "DuplicateReferenceError",
+    "InsufficientBalanceError",
+    "TransactionNotFoundError",
 ]
 
 
@@ -139,3 +142,28 @@ class JournalError(AopayError):
     """The idempotency journal could not be opened, read or written; nothing was sent."""
 
     code = "AOPAY_JOURNAL"
+
+
+class DuplicateReferenceError(AopayError):
+    """A payment under this reference exists: never resend under a new one.
+
+    Read the first payment's fate through its status call (the journal
+    does so for a keyed write). ``retry_safe`` is ``False``.
+    """
+
+    code = "AOPAY_DUPLICATE_REFERENCE"
+
+
+class InsufficientBalanceError(ApiError):
+    """The wallet is empty: nothing was done. Top it up, then send again."""
+
+    code = "AOPAY_INSUFFICIENT_BALANCE"
+
+
+class TransactionNotFoundError(AopayError):
+    """A status call found no transaction under the reference (yet).
+
+    Never a failure: a payment may arrive late. Ask again later.
+    """
+
+    code = "AOPAY_TRANSACTION_NOT_FOUND"

@@ -27,7 +27,9 @@ again with the same fields is reported as DUPLICATE, with other fields as a conf
 
 Exit codes: 0 every order final and paid, 3 every order final but some failed, were
 refunded or refused, 4 some not final (pending, outcome unknown, or to be retried):
-run the same command again to settle them; 2 invalid options, 1 any other error.";
+run the same command again to settle them; 6 stopped by the API (an empty wallet, or
+credentials refused): no new order was sent, the rest are NOT_SENT; top up (or fix the
+credentials), then run the same command again; 2 invalid options, 1 any other error.";
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum BatchAction {
@@ -259,23 +261,29 @@ pub(crate) async fn run(
         write_error.get_or_insert(e);
     }
     // A stopped batch did not read all its orders: it is not done.
+    let halted = run.halted();
     let stopped = stopped.is_stopped();
     if json {
         let mut v = summary.to_json_value();
         v["stopped"] = stopped.into();
+        v["halted"] = halted.map(|h| h.as_str()).into();
         out!("{v}");
     } else {
         print_summary(&summary, args.out.as_deref());
-        if stopped {
-            out!(
+        match halted {
+            Some(h) => out!("{}", h.message()),
+            None if stopped => out!(
                 "stopped     before the end of the orders: run the same command again to pay the rest"
-            );
+            ),
+            None => {}
         }
     }
     if let Some(e) = write_error {
         return Err(other(format!("the report could not be written: {e}")));
     }
-    Ok(if stopped || !summary.all_final() {
+    Ok(if halted.is_some() {
+        exit::HALTED
+    } else if stopped || !summary.all_final() {
         exit::NOT_FINAL
     } else if summary.all_succeeded() {
         exit::SUCCESS

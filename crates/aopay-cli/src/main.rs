@@ -37,6 +37,9 @@ mod exit {
     pub const FAILED: u8 = 3;
     pub const NOT_FINAL: u8 = 4;
     pub const OUTCOME_UNKNOWN: u8 = 5;
+    /// A batch the API stopped: the wallet is empty or the credentials
+    /// were refused; the orders left were not sent.
+    pub const HALTED: u8 = 6;
 }
 
 mod batch;

@@ -818,3 +818,56 @@ async fn orders_that_never_arrived_are_resent_under_their_reference_only_when_as
     assert_eq!(sb.recorded_payments_for("9000000307"), 1, "paid once");
     drop(black_hole);
 }
+
+/// The wallet runs out half-way (the sandbox's `wallet_payments`): the
+/// batch sends no new order after the refusal, reports the rest as
+/// NOT_SENT, says "top up" and exits 6; after a top-up, a rerun pays each
+/// order left exactly once and nothing paid before.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_empty_wallet_stops_the_batch_and_a_rerun_after_a_top_up_pays_the_rest_once() {
+    let config = SandboxConfig::default().wallet_payments(4);
+    let sb = Sandbox::start_with(config, std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let dir = temp_dir("wallet");
+    let journal = dir.join("j.db");
+    let orders = dir.join("orders.csv");
+    let mut csv = String::from("order_id,kind,operator,number,amount\n");
+    for i in 0..12 {
+        csv += &format!("w-{i},do_recharge,11,98760{i:05},10\n");
+    }
+    std::fs::write(&orders, &csv).unwrap();
+    let out = dir.join("first.jsonl");
+    // One at a time, so that "in flight" is one order.
+    let o = run_batch(sb.url(), &journal, &orders, &out, &["--concurrency", "1"]).await;
+    assert_eq!(o.status.code(), Some(6), "{}", text(&o));
+    let summary: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(summary["halted"], "insufficient_balance", "{summary}");
+    let r = report(&out);
+    assert_eq!(r.len(), 12, "every order is reported: {r:?}");
+    let count = |s: &str| r.values().filter(|v| v["status"] == s).count();
+    assert_eq!(count("SUCCESS"), 4, "{r:?}");
+    assert_eq!(count("InsufficientBalanceError"), 1, "{r:?}");
+    assert_eq!(count("NOT_SENT"), 7, "{r:?}");
+    for v in r.values().filter(|v| v["status"] == "NOT_SENT") {
+        assert_eq!(v["not_sent"], "insufficient_balance");
+        assert_eq!(v["is_final"], false);
+    }
+    // Sent: the four paid and the one refused; nothing after the refusal.
+    assert_eq!(sb.stats().do_recharge_requests, 5);
+    sb.top_up(None);
+    let out = dir.join("second.jsonl");
+    let o = run_batch(sb.url(), &journal, &orders, &out, &[]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let r = report(&out);
+    assert!(r.values().all(|v| v["status"] == "SUCCESS"), "{r:?}");
+    for i in 0..12 {
+        assert_eq!(
+            sb.recorded_payments_for(&format!("98760{i:05}")),
+            1,
+            "w-{i} paid exactly once"
+        );
+    }
+    // The rerun sent only the eight left.
+    assert_eq!(sb.stats().do_recharge_requests, 5 + 8);
+}

@@ -24,7 +24,7 @@ use crate::parse::Effect;
 pub use input::{MAX_LINE_BYTES, OrderFormat, OrderReader};
 pub(crate) use pace::Pacer;
 pub use pace::parse_rate;
-pub use run::{BatchOptions, BatchRun, BatchStop, OrderStream};
+pub use run::{BatchOptions, BatchRun, BatchStop, Halt, OrderStream};
 
 /// The kind of write an order is when it names none.
 pub const DEFAULT_KIND: &str = "mobile_recharge";
@@ -192,6 +192,9 @@ pub struct BatchResult {
     /// For an order id seen earlier in this input with the same fields: that
     /// line. Nothing was sent for it.
     pub duplicate_of: Option<u64>,
+    /// Not sent, because the API stopped the batch (an empty wallet,
+    /// refused credentials): a rerun sends it.
+    pub not_sent: Option<Halt>,
 }
 
 impl BatchResult {
@@ -203,15 +206,19 @@ impl BatchResult {
             amount: None,
             outcome: Err(e.error),
             duplicate_of: None,
+            not_sent: None,
         }
     }
 
     /// `SUCCESS`, `PENDING`, `FAILED`, `REFUNDED`, `UNKNOWN` (the answer's
-    /// status), `DUPLICATE`, or the error's class (`ValidationError`,
-    /// `OutcomeUnknownError`…).
+    /// status), `DUPLICATE`, `NOT_SENT`, or the error's class
+    /// (`ValidationError`, `OutcomeUnknownError`…).
     pub fn status(&self) -> &str {
         if self.duplicate_of.is_some() {
             return "DUPLICATE";
+        }
+        if self.not_sent.is_some() {
+            return "NOT_SENT";
         }
         match &self.outcome {
             Ok(a) => a["status"].as_str().unwrap_or("UNKNOWN"),
@@ -227,6 +234,9 @@ impl BatchResult {
     pub fn is_final(&self) -> bool {
         if self.duplicate_of.is_some() {
             return true;
+        }
+        if self.not_sent.is_some() {
+            return false;
         }
         match &self.outcome {
             Ok(a) => a["is_final"] == true,
@@ -264,6 +274,7 @@ impl BatchResult {
             "txn_id": self.answer_text("txn_id"),
             "operator_id": self.answer_text("operator_id"),
             "duplicate_of": self.duplicate_of,
+            "not_sent": self.not_sent.map(Halt::as_str),
             "error": self.outcome.as_ref().err().map(Error::to_json_value),
         })
     }
@@ -292,6 +303,9 @@ impl BatchResult {
         };
         let mut row: Vec<String> = Self::CSV_HEADER[..9].iter().map(|k| cell(k)).collect();
         row.push(match (&self.outcome, self.duplicate_of) {
+            _ if self.not_sent.is_some() => {
+                format!("not sent: {}", self.not_sent.map_or("", Halt::message))
+            }
             (_, Some(first)) => format!("same order as line {first}"),
             (Err(e), None) => e.to_string(),
             (Ok(_), None) => String::new(),

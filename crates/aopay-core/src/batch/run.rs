@@ -169,6 +169,48 @@ pub struct BatchStop(Arc<StopState>);
 struct StopState {
     stopped: AtomicBool,
     notify: Notify,
+    halt: std::sync::OnceLock<Halt>,
+}
+
+/// Why the API stopped a batch (docs/protocol.md §9): sending more orders
+/// would only be refused the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Halt {
+    /// An `InsufficientBalanceError`: the wallet is empty.
+    InsufficientBalance,
+    /// An `AuthenticationError` that survived its one resend.
+    Authentication,
+}
+
+impl Halt {
+    /// What the user should do, in a few words.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::InsufficientBalance => {
+                "stopped: the wallet is empty; top up the wallet, then run the same orders again"
+            }
+            Self::Authentication => {
+                "stopped: the API refused the credentials; fix them (and the clock), then run the same orders again"
+            }
+        }
+    }
+
+    /// `insufficient_balance` or `authentication` (as the JSON summary says).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InsufficientBalance => "insufficient_balance",
+            Self::Authentication => "authentication",
+        }
+    }
+
+    /// The halt an error of the batch's orders calls for, if any.
+    pub fn of(e: &Error) -> Option<Self> {
+        match e.kind() {
+            ErrorKind::InsufficientBalance => Some(Self::InsufficientBalance),
+            ErrorKind::Authentication => Some(Self::Authentication),
+            _ => None,
+        }
+    }
 }
 
 impl BatchStop {
@@ -176,6 +218,18 @@ impl BatchStop {
     pub fn stop(&self) {
         self.0.stopped.store(true, Ordering::SeqCst);
         self.0.notify.notify_waiters();
+    }
+
+    /// Take no new order, because the API refused one for `halt`: the
+    /// orders not yet sent are reported as not sent.
+    fn halt(&self, halt: Halt) {
+        let _ = self.0.halt.set(halt);
+        self.stop();
+    }
+
+    /// Why the API stopped the batch, if it did.
+    pub fn halted(&self) -> Option<Halt> {
+        self.0.halt.get().copied()
     }
 
     /// Whether [`BatchStop::stop`] was called.
@@ -212,6 +266,13 @@ impl BatchRun {
     /// The next result, blocking the thread (not from inside a runtime).
     pub fn blocking_next(&mut self) -> Option<BatchResult> {
         self.rx.blocking_recv()
+    }
+
+    /// Why the API stopped the batch (an empty wallet, refused
+    /// credentials), if it did: the orders not sent are reported as
+    /// `NOT_SENT`.
+    pub fn halted(&self) -> Option<Halt> {
+        self.stop.halted()
     }
 
     /// A handle that stops the batch (take no new order).
@@ -468,6 +529,25 @@ where
         }
     }
     while tasks.join_next().await.is_some() {}
+    // Stopped by the API: every order left is reported, as not sent.
+    if let Some(halt) = sh.stop.halted() {
+        while let Some(item) = next_item(&mut orders).await {
+            let r = match item {
+                Ok(order) => not_sent(&order, halt),
+                Err(row) => BatchResult::of_row(row),
+            };
+            if tx.send(r).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn not_sent(order: &Order, halt: Halt) -> BatchResult {
+    BatchResult {
+        not_sent: Some(halt),
+        ..result_of(order, Ok(Value::Null))
+    }
 }
 
 fn result_of(order: &Order, outcome: Result<Value, Error>) -> BatchResult {
@@ -478,6 +558,7 @@ fn result_of(order: &Order, outcome: Result<Value, Error>) -> BatchResult {
         amount: order.amount,
         outcome,
         duplicate_of: None,
+        not_sent: None,
     }
 }
 
@@ -496,6 +577,10 @@ async fn run_order(
     permit: OwnedSemaphorePermit,
     tx: mpsc::Sender<BatchResult>,
 ) {
+    if let Some(halt) = sh.stop.halted() {
+        let _ = tx.send(not_sent(&order, halt)).await;
+        return;
+    }
     let mut args = order.args.clone();
     for (name, value) in &sh.options.defaults {
         if arg_of(order.kind, name).is_some() && args.get(name).is_none() {
@@ -579,6 +664,10 @@ async fn run_order(
         }
     };
     drop(permit);
+    if let Some(halt) = outcome.as_ref().err().and_then(Halt::of) {
+        tracing::warn!(target: "aopay::batch", order_id = order.order_id(), "{}", halt.message());
+        sh.stop.halt(halt);
+    }
     let outcome = match (outcome, sh.options.wait) {
         (Ok(answer), Some(wait)) if answer["is_final"] == false => {
             follow(&sh, order.order_id(), answer, wait).await
