@@ -283,7 +283,11 @@ fn refused_input_exits_2_before_anything_is_sent() {
     // is not final (a payment may arrive late), never a failure.
     let out = sb.run(&["bill", "status", "--reference-id", "a"], None);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stdout));
-    assert!(text(&out.stderr).contains("not a failure"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not a failure"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

@@ -359,9 +359,8 @@ impl Client {
         key: &str,
         refused: &Error,
     ) -> Result<A, Error> {
-        let reason = format!(
-            "refused as a duplicate reference ({refused}): a payment under it exists"
-        );
+        let reason =
+            format!("refused as a duplicate reference ({refused}): a payment under it exists");
         let update = Update {
             state: EntryState::Unknown,
             answer: None,
@@ -414,7 +413,6 @@ fn not_arrived(key: &str, reference: &str) -> Error {
         .reference_id(Some(reference.to_owned())),
     )
 }
-
 
 pub(super) fn no_journal() -> Error {
     ValidationError::new(
