@@ -287,9 +287,9 @@ class Sandbox {
 
   /** Start the AOPay-compatible sandbox in-process on a free loopback port. */
   static async start(options = {}) {
-    const { slowDelayMs, pendingChecks, tls, requireTokens } = options ?? {}
+    const { slowDelayMs, pendingChecks, tls, requireTokens, walletPayments } = options ?? {}
     try {
-      return new Sandbox(await native.startSandbox(slowDelayMs, pendingChecks, tls, requireTokens))
+      return new Sandbox(await native.startSandbox(slowDelayMs, pendingChecks, tls, requireTokens, walletPayments))
     } catch (err) {
       rethrow(err)
     }
@@ -319,6 +319,15 @@ class Sandbox {
   issueToken(lifetimeMs) {
     try {
       return this[nativeKey].issueToken(lifetimeMs)
+    } catch (err) {
+      rethrow(err)
+    }
+  }
+
+  /** Top the wallet up: it covers `payments` more referenced payments (none given: no limit). */
+  topUp(payments) {
+    try {
+      this[nativeKey].topUp(payments)
     } catch (err) {
       rethrow(err)
     }

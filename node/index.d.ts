@@ -265,6 +265,8 @@ export interface SandboxOptions {
   tls?: boolean
   /** Require `Authorization: Bearer <token>` from `issueToken` on every call (else 401). */
   requireTokens?: boolean
+  /** The wallet covers this many referenced payments; later ones get HTTP 402 code 16 (insufficient fund) until `topUp` (default: no limit). */
+  walletPayments?: number
 }
 
 export declare class Sandbox {
@@ -284,6 +286,8 @@ export declare class Sandbox {
   issueToken(lifetimeMs?: number): string
   /** Invalidate every token issued so far: the next call with one gets 401. */
   revokeTokens(): void
+  /** Top the wallet up: it covers `payments` more referenced payments (none given: no limit). */
+  topUp(payments?: number): void
   reset(): void
   stop(): Promise<void>
 }

@@ -94,6 +94,11 @@ export declare class NativeSandbox {
   /** Invalidate every token issued so far. */
   revokeTokens(): void
   reset(): void
+  /**
+   * Top the wallet up: it covers `payments` more referenced payments
+   * (none given: no limit).
+   */
+  topUp(payments?: number | undefined | null): void
   /** Stop serving (idempotent). */
   stop(): Promise<void>
 }
@@ -134,7 +139,7 @@ export declare function maskDigits(digits: string): string
 export declare function reread(method: string, rawJson: string): string
 
 /** Start the sandbox on a free loopback port (HTTPS with a throwaway CA when `tls`). */
-export declare function startSandbox(slowDelayMs?: number | undefined | null, pendingChecks?: number | undefined | null, tls?: boolean | undefined | null, requireTokens?: boolean | undefined | null): Promise<NativeSandbox>
+export declare function startSandbox(slowDelayMs?: number | undefined | null, pendingChecks?: number | undefined | null, tls?: boolean | undefined | null, requireTokens?: boolean | undefined | null, walletPayments?: number | undefined | null): Promise<NativeSandbox>
 
 /** The SDK version (one version for the crates and both packages). */
 export declare function version(): string

@@ -71,3 +71,59 @@ test('the new errors are classes with their codes', () => {
   assert.equal(aopay.DuplicateReferenceError.code, 'AOPAY_DUPLICATE_REFERENCE')
   assert.equal(aopay.TransactionNotFoundError.code, 'AOPAY_TRANSACTION_NOT_FOUND')
 })
+
+test('an answer the SDK cannot place reaches the logger at warn, masked', async () => {
+  const server = http.createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      const body = Buffer.from('{"status":false,"response_code":99,"canumber":"7067018549"}')
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length, connection: 'close' })
+      res.end(body)
+    })
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const lines = []
+  const logger = {
+    debug: () => {},
+    info: () => {},
+    warn: (...a) => lines.push(['warn', a.map(String).join(' ')]),
+    error: (...a) => lines.push(['error', a.map(String).join(' ')]),
+  }
+  try {
+    const client = new aopay.Client({ registrationId: REG, baseUrl: `http://127.0.0.1:${server.address().port}`, logger })
+    await assert.rejects(client.doRecharge(camelKeys(CORPUS.calls.do_recharge)), (e) => e instanceof aopay.OutcomeUnknownError && e.retrySafe === false)
+    const warned = lines.filter(([, l]) => l.includes('cannot place'))
+    assert.equal(warned.length, 1, JSON.stringify(lines))
+    assert.equal(warned[0][0], 'warn')
+    assert.ok(warned[0][1].includes('70XXXXXX49') && !warned[0][1].includes('7067018549'), warned[0][1])
+  } finally {
+    server.close()
+  }
+})
+
+test('a batch stops at an empty wallet; a rerun after a top-up pays the rest once', async () => {
+  const os = require('node:os')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aopay-wallet-'))
+  const sb = await aopay.Sandbox.start({ walletPayments: 3 })
+  try {
+    const client = new aopay.Client({ registrationId: REG, baseUrl: sb.url, journal: path.join(dir, 'j.db') })
+    const orders = Array.from({ length: 8 }, (_, i) => ({ orderId: `w-${i}`, kind: 'do_recharge', operator: 11, number: `98762${String(i).padStart(5, '0')}`, amount: '10' }))
+    const results = []
+    for await (const r of client.runBatch(orders, { concurrency: 1 })) results.push(r)
+    const count = (s) => results.filter((r) => r.status === s).length
+    assert.equal(count('SUCCESS'), 3, JSON.stringify(results))
+    assert.equal(count('InsufficientBalanceError'), 1)
+    assert.equal(count('NOT_SENT'), 4)
+    assert.ok(results.filter((r) => r.status === 'NOT_SENT').every((r) => r.notSent === 'insufficient_balance' && !r.isFinal))
+    assert.equal(sb.stats().doRechargeRequests, 4)
+    sb.topUp()
+    const again = []
+    for await (const r of client.runBatch(orders)) again.push(r)
+    assert.ok(again.every((r) => r.status === 'SUCCESS'), JSON.stringify(again))
+    for (let i = 0; i < 8; i++) assert.equal(sb.recordedPaymentsFor(`98762${String(i).padStart(5, '0')}`), 1)
+    assert.equal(sb.stats().doRechargeRequests, 4 + 5)
+  } finally {
+    await sb.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -120,3 +120,43 @@ def test_the_new_errors_are_classes_with_their_codes() -> None:
     assert aopay.DuplicateReferenceError.code == "AOPAY_DUPLICATE_REFERENCE"
     assert aopay.TransactionNotFoundError.code == "AOPAY_TRANSACTION_NOT_FOUND"
     assert aopay.InsufficientBalanceError.code == "AOPAY_INSUFFICIENT_BALANCE"
+
+
+def test_an_answer_the_sdk_cannot_place_is_logged_at_warning_masked(
+    replay: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="aopay")
+    client = aopay.Client(REG, base_url=replay, timeout=10.0)
+    _serve({"http_status": 200, "body": '{"status":false,"response_code":99,"canumber":"7067018549"}'})
+    with pytest.raises(aopay.OutcomeUnknownError) as info:
+        client.do_recharge(**CORPUS["calls"]["do_recharge"])
+    assert info.value.retry_safe is False
+    warned = [r for r in caplog.records if "cannot place" in r.getMessage()]
+    assert warned and warned[0].levelno == logging.WARNING, caplog.text
+    assert warned[0].name.startswith("aopay")
+    assert "70XXXXXX49" in caplog.text and "7067018549" not in caplog.text
+
+
+def test_a_batch_stops_at_an_empty_wallet_and_a_rerun_after_a_top_up_pays_the_rest_once(
+    tmp_path: Path,
+) -> None:
+    with aopay.Sandbox(wallet_payments=3) as sb:
+        client = aopay.Client(REG, base_url=sb.url, journal=str(tmp_path / "j.db"))
+        orders = [
+            {"order_id": f"w-{i}", "kind": "do_recharge", "operator": 11, "number": f"98761{i:05}", "amount": "10"}
+            for i in range(8)
+        ]
+        results = list(client.run_batch(orders, concurrency=1))
+        status = [r["status"] for r in results]
+        assert status.count("SUCCESS") == 3, status
+        assert status.count("InsufficientBalanceError") == 1, status
+        assert status.count("NOT_SENT") == 4, status
+        assert all(r["not_sent"] == "insufficient_balance" and not r["is_final"] for r in results if r["status"] == "NOT_SENT")
+        assert sb.stats()["do_recharge_requests"] == 4
+        sb.top_up()
+        again = list(client.run_batch(orders))
+        assert {r["status"] for r in again} == {"SUCCESS"}
+        assert all(sb.recorded_payments_for(f"98761{i:05}") == 1 for i in range(8))
+        assert sb.stats()["do_recharge_requests"] == 4 + 5

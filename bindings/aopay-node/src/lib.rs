@@ -458,6 +458,13 @@ impl NativeSandbox {
         self.with(aopay_sandbox::Sandbox::reset)
     }
 
+    /// Top the wallet up: it covers `payments` more referenced payments
+    /// (none given: no limit).
+    #[napi]
+    pub fn top_up(&self, payments: Option<u32>) -> Result<()> {
+        self.with(|sb| sb.top_up(payments.map(u64::from)))
+    }
+
     /// Stop serving (idempotent).
     #[napi(ts_return_type = "Promise<void>")]
     pub fn stop(&self, env: &Env) -> Result<AsyncBlock<()>> {
@@ -490,6 +497,7 @@ pub async fn start_sandbox(
     pending_checks: Option<u32>,
     tls: Option<bool>,
     require_tokens: Option<bool>,
+    wallet_payments: Option<u32>,
 ) -> Result<NativeSandbox> {
     logging::install();
     let mut config =
@@ -499,6 +507,9 @@ pub async fn start_sandbox(
     }
     if let Some(checks) = pending_checks {
         config = config.pending_checks(checks);
+    }
+    if let Some(n) = wallet_payments {
+        config = config.wallet_payments(u64::from(n));
     }
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let started = if tls.unwrap_or(false) {

@@ -597,19 +597,23 @@ impl Drop for PySandbox {
 #[pymethods]
 impl PySandbox {
     #[new]
-    #[pyo3(signature = (*, slow_delay=3.0, pending_checks=2, tls=false, require_tokens=false))]
+    #[pyo3(signature = (*, slow_delay=3.0, pending_checks=2, tls=false, require_tokens=false, wallet_payments=None))]
     fn new(
         py: Python<'_>,
         slow_delay: f64,
         pending_checks: u32,
         tls: bool,
         require_tokens: bool,
+        wallet_payments: Option<u64>,
     ) -> PyResult<Self> {
         let delay = sandbox_seconds("slow_delay", slow_delay)?;
-        let config = aopay_sandbox::SandboxConfig::default()
+        let mut config = aopay_sandbox::SandboxConfig::default()
             .slow_delay(delay)
             .pending_checks(pending_checks)
             .require_tokens(require_tokens);
+        if let Some(n) = wallet_payments {
+            config = config.wallet_payments(n);
+        }
         runtime::not_inside_a_call()?;
         let rt = runtime()?;
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
@@ -685,6 +689,14 @@ impl PySandbox {
     /// Forget every transaction and zero the counts.
     fn reset(&self) -> PyResult<()> {
         self.running()?.reset();
+        Ok(())
+    }
+
+    /// Top the wallet up: it covers `payments` more referenced payments
+    /// (`None`: no limit).
+    #[pyo3(signature = (payments=None))]
+    fn top_up(&self, payments: Option<u64>) -> PyResult<()> {
+        self.running()?.top_up(payments);
         Ok(())
     }
 

@@ -236,6 +236,10 @@ pub(crate) enum Command {
         /// with Retry-After, as a rate-limited API answers (0: no limit).
         #[arg(long, value_name = "N", default_value_t = 0)]
         rate_limit: u32,
+        /// The wallet covers N referenced payments; every later one gets
+        /// HTTP 402 code 16 (insufficient fund), as an empty wallet does.
+        #[arg(long, value_name = "N")]
+        wallet_payments: Option<u64>,
     },
     /// Print a shell's completion script.
     ///

@@ -135,11 +135,15 @@ async fn run(
         ca_out,
         max_transactions,
         rate_limit,
+        wallet_payments,
     }) = command
     {
-        let config = SandboxConfig::default()
+        let mut config = SandboxConfig::default()
             .max_transactions(usize::try_from(max_transactions).unwrap_or(usize::MAX))
             .rate_limit(rate_limit);
+        if let Some(n) = wallet_payments {
+            config = config.wallet_payments(n);
+        }
         return serve_sandbox(SocketAddr::new(host, port), config, tls, ca_out).await;
     }
     if let Some(Command::Journal {

@@ -454,3 +454,143 @@ fn only_writes_open_the_journal() {
     assert!(journal.exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Answers as the upstream writes them, from a plain HTTP server (not the
+/// sandbox): each command's exit code and `--json` follow the answer
+/// tables, and an answer the SDK cannot place is a warning on stderr,
+/// digits masked.
+#[test]
+fn upstream_answers_give_their_exit_codes_and_an_unplaced_one_warns() {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let answers: std::sync::Arc<std::sync::Mutex<(u16, String)>> = Default::default();
+    let serving = std::sync::Arc::clone(&answers);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = s.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let head = String::from_utf8_lossy(&buf).into_owned();
+                let Some(end) = head.find("\r\n\r\n") else {
+                    continue;
+                };
+                let len: usize = head[..end]
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap_or(0);
+                if buf.len() >= end + 4 + len {
+                    let (status, body) = serving.lock().unwrap().clone();
+                    let _ = write!(
+                        s,
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    break;
+                }
+            }
+        }
+    });
+    let write = [
+        "recharge-v1",
+        "--operator",
+        "11",
+        "--number",
+        "7067018549",
+        "--amount",
+        "10",
+        "--reference-id",
+        "RSUAT1772710798",
+    ];
+    let status = ["recharge-v1-status", "--reference-id", "RSUAT1772710798"];
+    let uat_status = r#"{"responsecode":1,"status":true,"data":{"txnid":"1739594884","status":"1","refid":"RSUAT1772710798","refunded":"0"},"message":"Transaction Enquiry Successful"}"#;
+    for (args, http, body, code, name) in [
+        (
+            &write[..],
+            200,
+            r#"{"status":true,"response_code":1,"ackno":1739594884,"message":"ok"}"#,
+            0,
+            "SUCCESS",
+        ),
+        (
+            &write[..],
+            200,
+            r#"{"status":true,"response_code":0,"message":"Please re-query the transaction after 30 min for latest update."}"#,
+            4,
+            "PENDING",
+        ),
+        (
+            &write[..],
+            402,
+            r#"{"status":false,"response_code":18,"message":"Duplicate Transaction"}"#,
+            5,
+            "DuplicateReferenceError",
+        ),
+        (
+            &write[..],
+            402,
+            r#"{"status":false,"response_code":16,"message":"Insufficient fund"}"#,
+            1,
+            "InsufficientBalanceError",
+        ),
+        (
+            &write[..],
+            412,
+            r#"{"status":false,"response_code":10,"message":"Signature verification failed"}"#,
+            1,
+            "AuthenticationError",
+        ),
+        (&status[..], 200, uat_status, 0, "SUCCESS"),
+        (
+            &status[..],
+            200,
+            r#"{"response_code":2,"status":false,"message":"No Transaction found"}"#,
+            4,
+            "TransactionNotFoundError",
+        ),
+    ] {
+        *answers.lock().unwrap() = (http, body.to_owned());
+        let mut all = args.to_vec();
+        all.extend(["--json", "--base-url", &url, "--registration-id", "AOP-554"]);
+        let out = aopay(&all, None);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{body}: {}",
+            text(&out.stderr)
+        );
+        let v = json(&out);
+        let got = v["status"].as_str().or(v["error"]["name"].as_str());
+        assert_eq!(got, Some(name), "{body}: {v}");
+    }
+    *answers.lock().unwrap() = (
+        200,
+        r#"{"status":false,"response_code":99,"canumber":"7067018549"}"#.to_owned(),
+    );
+    let mut all = write.to_vec();
+    all.extend(["--base-url", &url, "--registration-id", "AOP-554"]);
+    let out = aopay(&all, None);
+    assert_eq!(out.status.code(), Some(5));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("cannot place") && err.contains("WARN"),
+        "{err}"
+    );
+    assert!(
+        err.contains("70XXXXXX49") && !err.contains("7067018549"),
+        "{err}"
+    );
+    assert!(
+        err.contains("do NOT resubmit") && err.contains("RSUAT1772710798"),
+        "{err}"
+    );
+}

@@ -31,18 +31,18 @@ fn args(call: &Value) -> Args {
     args
 }
 
-/// A server that answers every request with the current (status, body),
-/// and counts requests.
+/// A server that answers each request with the next of its (status,
+/// body) answers (the last one repeats), and counts requests.
 struct Replay {
     url: String,
-    answer: Arc<Mutex<(u16, String, u64)>>,
+    answer: Arc<Mutex<(Vec<(u16, String)>, u64)>>,
 }
 
 impl Replay {
     fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let answer = Arc::new(Mutex::new((200, String::new(), 0)));
+        let answer = Arc::new(Mutex::new((vec![(200, String::new())], 0)));
         let shared = Arc::clone(&answer);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
@@ -69,8 +69,12 @@ impl Replay {
                     if buf.len() >= end + 4 + len {
                         let (status, body) = {
                             let mut a = shared.lock().unwrap();
-                            a.2 += 1;
-                            (a.0, a.1.clone())
+                            a.1 += 1;
+                            if a.0.len() > 1 {
+                                a.0.remove(0)
+                            } else {
+                                a.0[0].clone()
+                            }
                         };
                         let _ = write!(
                             s,
@@ -86,11 +90,16 @@ impl Replay {
     }
 
     fn serve(&self, status: u16, body: &str) {
-        *self.answer.lock().unwrap() = (status, body.to_owned(), 0);
+        self.serve_each(&[(status, body)]);
+    }
+
+    fn serve_each(&self, answers: &[(u16, &str)]) {
+        let answers = answers.iter().map(|(s, b)| (*s, (*b).to_owned())).collect();
+        *self.answer.lock().unwrap() = (answers, 0);
     }
 
     fn requests(&self) -> u64 {
-        self.answer.lock().unwrap().2
+        self.answer.lock().unwrap().1
     }
 }
 
@@ -156,4 +165,97 @@ fn the_tables_are_rendered_for_the_protocol_document() {
         text.contains(&tables),
         "docs/protocol.md does not hold the generated answer tables: run `cargo run -p aopay-codegen` (or paste aopay_core::answers::markdown())"
     );
+}
+
+/// A token refused at 412 (the UAT log's "Signature verification failed")
+/// did nothing: the credentials provider is asked again and the write is
+/// resent once, as after a 401; a second refusal is the error.
+#[tokio::test]
+async fn a_refused_signature_at_412_refreshes_the_credentials_and_resends_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let server = Replay::start();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&asked);
+    let client = Client::builder()
+        .registration_id("AOP-554")
+        .base_url(&server.url)
+        .credentials(move || {
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            async move { Ok(aopay_core::Credentials::new([("Token", format!("t{n}"))])) }
+        })
+        .build()
+        .unwrap();
+    let refused =
+        r#"{"status": false, "response_code": 10, "message": "Signature verification failed"}"#;
+    let paid = r#"{"status":true,"response_code":1,"operatorid":"OP","ackno":1,"message":"ok"}"#;
+    let args = args(&corpus()["calls"]["do_recharge"]);
+    server.serve_each(&[(412, refused), (200, paid)]);
+    let answer = client.prepare("do_recharge", &args).unwrap().await.unwrap();
+    assert_eq!(answer["status"], "SUCCESS");
+    assert_eq!((server.requests(), asked.load(Ordering::SeqCst)), (2, 2));
+    server.serve_each(&[(412, refused)]);
+    let e = client
+        .prepare("do_recharge", &args)
+        .unwrap()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), aopay_core::ErrorKind::Authentication);
+    assert!(e.retry_safe());
+    assert_eq!(server.requests(), 2, "one resend, no more");
+}
+
+/// An answer no row places is logged at WARN with its endpoint and its
+/// body, digits masked.
+#[tokio::test]
+async fn an_answer_the_sdk_cannot_place_is_logged_at_warn_masked() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let lines = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let sink = Arc::clone(&lines);
+    let subscriber = tracing_subscriber::registry().with(
+        tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(move || Sink(Arc::clone(&sink))),
+    );
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = Replay::start();
+    let client = Client::builder()
+        .registration_id("AOP-554")
+        .base_url(&server.url)
+        .build()
+        .unwrap();
+    server.serve(
+        200,
+        r#"{"status":false,"response_code":99,"canumber":"7067018549","message":"new"}"#,
+    );
+    let e = client
+        .prepare("do_recharge", &args(&corpus()["calls"]["do_recharge"]))
+        .unwrap()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), aopay_core::ErrorKind::OutcomeUnknown);
+    let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("cannot place"))
+        .unwrap_or_else(|| panic!("no warning in {text:?}"));
+    assert!(
+        line.contains("WARN") && line.contains("DoRecharge"),
+        "{line}"
+    );
+    assert!(
+        line.contains("70XXXXXX49") && !line.contains("7067018549"),
+        "{line}"
+    );
+}
+
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

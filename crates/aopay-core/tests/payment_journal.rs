@@ -314,3 +314,104 @@ async fn a_journal_written_before_payments_opens_and_reads_its_recharges() {
     assert_eq!(old.endpoint, "mobile_recharge");
     assert_eq!(old.recharge.unwrap().status, aopay_core::Status::Success);
 }
+
+/// A reference already used (code 18 at HTTP 402): unkeyed, a
+/// `DuplicateReferenceError` that is never retry-safe and carries the
+/// reference; keyed, the journal takes it as "the first send arrived" and
+/// settles the key through the status call, which tells the first
+/// payment's fate. Nothing is paid twice.
+#[tokio::test]
+async fn a_duplicate_reference_is_never_retry_safe_and_a_keyed_one_settles_through_its_status_call()
+{
+    let sb = sandbox().await;
+    let c = client(&sb, Journal::sqlite(sqlite("duplicate")).unwrap());
+    let reference = format!("dup{}", std::process::id());
+    let req = || {
+        DoRechargeRequest::new(11, "9876500011", Money::from_paise(1_000))
+            .unwrap()
+            .with_reference(&reference)
+            .unwrap()
+    };
+    let first = c.pay(&req()).await.unwrap();
+    assert_eq!(first.status, PaymentStatus::Success);
+    let e = c.pay(&req()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DuplicateReference, "{e}");
+    assert!(!e.retry_safe());
+    assert_eq!(
+        (e.http_status(), e.api_code(), e.reference_id()),
+        (Some(402), Some(18), Some(reference.as_str()))
+    );
+    let key = unique("dup");
+    let settled = c
+        .pay(&req().with_idempotency_key(&key).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        (settled.status, settled.reference_id.as_str()),
+        (PaymentStatus::Success, reference.as_str())
+    );
+    assert_eq!(sb.stats().do_recharge_status_requests, 1);
+    assert_eq!(sb.recorded_payments_for("9876500011"), 1);
+    // The key again: the recorded outcome, nothing sent.
+    let again = c
+        .pay(&req().with_idempotency_key(&key).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(again, settled);
+    assert_eq!(sb.stats().do_recharge_requests, 3);
+}
+
+/// A status call that finds nothing yet is not a failure: the wait asks
+/// again until the payment shows (the sandbox hides 9000000307's from its
+/// first check), and a write answered "re-query" is never final before its
+/// status call says so.
+#[tokio::test]
+async fn not_found_yet_is_asked_again_and_a_re_query_answer_settles_later() {
+    let sb = sandbox().await;
+    let c = client(&sb, Journal::sqlite(sqlite("notfound")).unwrap());
+    let req = DoRechargeRequest::new(11, "9000000307", Money::from_paise(1_000)).unwrap();
+    let e = c.pay(&req).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::OutcomeUnknown);
+    let reference = e.reference_id().unwrap().to_owned();
+    let first = c.payment_status("do_recharge_status", &reference).await;
+    assert_eq!(
+        first.unwrap_err().kind(),
+        ErrorKind::TransactionNotFound,
+        "hidden from the first check"
+    );
+    let fast = aopay_core::WaitOptions::with_timeout(Duration::from_secs(5))
+        .intervals(Duration::from_millis(20), Duration::from_millis(50));
+    let p = c
+        .wait_for_payment("do_recharge_status", &reference, fast)
+        .await
+        .unwrap();
+    assert_eq!(p.status, PaymentStatus::Success);
+    // Never found: the wait runs out as an unknown outcome with the
+    // reference, never a failure.
+    let short = aopay_core::WaitOptions::with_timeout(Duration::from_millis(300))
+        .intervals(Duration::from_millis(20), Duration::from_millis(50));
+    let e = c
+        .wait_for_payment("bill_status", "NEVER-SENT-1", short)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::OutcomeUnknown, "{e}");
+    assert_eq!(e.reference_id(), Some("NEVER-SENT-1"));
+    // Keyed, answered "re-query" (code 0): pending, then settled through
+    // its status call on the next call with the key; sent once.
+    let key = unique("requery");
+    let keyed = || {
+        DoRechargeRequest::new(11, "9000000303", Money::from_paise(1_000))
+            .unwrap()
+            .with_idempotency_key(&key)
+            .unwrap()
+    };
+    let first = c.pay(&keyed()).await.unwrap();
+    assert_eq!(
+        (first.status, first.meta.api_code),
+        (PaymentStatus::Pending, Some(0))
+    );
+    assert!(!first.is_final());
+    let later = c.pay(&keyed()).await.unwrap();
+    assert_eq!(later.status, PaymentStatus::Refunded);
+    assert_eq!(sb.payments_for("9000000303"), 1);
+}
