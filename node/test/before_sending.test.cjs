@@ -174,9 +174,10 @@ test('read options take effect; an unknown option is refused', async () => {
 
 test('the error classes are the core kinds', () => {
   const native = require('../native.cjs')
-  for (const [name, code] of JSON.parse(native.errorKinds())) {
+  for (const [name, code, , parent] of JSON.parse(native.errorKinds())) {
     const cls = aopay[name]
     assert.ok(cls && cls.prototype instanceof aopay.AopayError, name)
+    assert.equal(Object.getPrototypeOf(cls), aopay[parent], name)
     assert.equal(cls.code, code, name)
   }
   const exported = Object.keys(aopay).filter((k) => aopay[k]?.prototype instanceof aopay.AopayError)

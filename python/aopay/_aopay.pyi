@@ -23,6 +23,7 @@ __all__ = [
     "CLIENT_OPTIONS",
     "ENDPOINTS",
     "ERROR_KINDS",
+    "ERROR_PARENTS",
     "AsyncBatchRun",
     "AsyncCall",
     "AsyncClient",
@@ -54,6 +55,7 @@ def reread(method: str, raw: dict[str, Any]) -> dict[str, Any]: ...
 ENDPOINTS: dict[str, dict[str, Any]]
 # Every error kind of the core (class name: code); aopay.errors matches it.
 ERROR_KINDS: dict[str, str]
+ERROR_PARENTS: dict[str, str]
 
 _Status = Literal["SUCCESS", "PENDING", "FAILED", "UNKNOWN"]
 _CustomerNumber = Union[str, int]

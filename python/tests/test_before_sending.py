@@ -198,6 +198,7 @@ def test_the_error_classes_are_the_cores_kinds() -> None:
         cls = getattr(aopay, name)
         assert cls.code == code, name
         assert name in aopay.__all__
+        assert cls.__bases__[0] is getattr(aopay, aopay._aopay.ERROR_PARENTS[name]), name
 
 
 def test_a_rate_limit_error_carries_retry_after(sandbox: aopay.Sandbox) -> None:

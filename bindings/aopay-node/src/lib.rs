@@ -586,13 +586,16 @@ pub fn client_option_names() -> Vec<String> {
         .collect()
 }
 
-/// Every error kind of the core as `[className, code, retrySafe]`
-/// (`errors.cjs` is checked against it by a test).
+/// Every error kind of the core as `[className, code, retrySafe,
+/// parentClassName]` (`errors.cjs` is checked against it by a test).
 #[napi]
 pub fn error_kinds() -> String {
     let kinds: Vec<_> = aopay_core::ErrorKind::ALL
         .iter()
-        .map(|k| serde_json::json!([k.class_name(), k.code(), k.retry_safe()]))
+        .map(|k| {
+            let parent = k.parent().map_or("AopayError", |p| p.class_name());
+            serde_json::json!([k.class_name(), k.code(), k.retry_safe(), parent])
+        })
         .collect();
     serde_json::Value::from(kinds).to_string()
 }

@@ -832,6 +832,15 @@ fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
         }
         d
     })?;
+    m.add("ERROR_PARENTS", {
+        // class name -> the class it extends (`AopayError` for most).
+        let d = PyDict::new(m.py());
+        for kind in aopay_core::ErrorKind::ALL {
+            let parent = kind.parent().map_or("AopayError", |p| p.class_name());
+            d.set_item(kind.class_name(), parent)?;
+        }
+        d
+    })?;
     let quiesce = wrap_pyfunction!(asyncio::_quiesce, m)?;
     m.py()
         .import("atexit")?
