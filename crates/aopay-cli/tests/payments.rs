@@ -461,45 +461,8 @@ fn only_writes_open_the_journal() {
 /// digits masked.
 #[test]
 fn upstream_answers_give_their_exit_codes_and_an_unplaced_one_warns() {
-    use std::io::Read;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let answers: std::sync::Arc<std::sync::Mutex<(u16, String)>> = Default::default();
-    let serving = std::sync::Arc::clone(&answers);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            while let Ok(n) = s.read(&mut chunk) {
-                if n == 0 {
-                    break;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                let head = String::from_utf8_lossy(&buf).into_owned();
-                let Some(end) = head.find("\r\n\r\n") else {
-                    continue;
-                };
-                let len: usize = head[..end]
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length:")
-                            .map(|v| v.trim().parse().unwrap())
-                    })
-                    .unwrap_or(0);
-                if buf.len() >= end + 4 + len {
-                    let (status, body) = serving.lock().unwrap().clone();
-                    let _ = write!(
-                        s,
-                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    break;
-                }
-            }
-        }
-    });
+    let replay = aopay_sandbox::Replay::start().unwrap();
+    let url = replay.url().to_owned();
     let write = [
         "recharge-v1",
         "--operator",
@@ -558,7 +521,7 @@ fn upstream_answers_give_their_exit_codes_and_an_unplaced_one_warns() {
             "TransactionNotFoundError",
         ),
     ] {
-        *answers.lock().unwrap() = (http, body.to_owned());
+        replay.serve(http, body);
         let mut all = args.to_vec();
         all.extend(["--json", "--base-url", &url, "--registration-id", "AOP-554"]);
         let out = aopay(&all, None);
@@ -572,9 +535,9 @@ fn upstream_answers_give_their_exit_codes_and_an_unplaced_one_warns() {
         let got = v["status"].as_str().or(v["error"]["name"].as_str());
         assert_eq!(got, Some(name), "{body}: {v}");
     }
-    *answers.lock().unwrap() = (
+    replay.serve(
         200,
-        r#"{"status":false,"response_code":99,"canumber":"7067018549"}"#.to_owned(),
+        r#"{"status":false,"response_code":99,"canumber":"7067018549"}"#,
     );
     let mut all = write.to_vec();
     all.extend(["--base-url", &url, "--registration-id", "AOP-554"]);

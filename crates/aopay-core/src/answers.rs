@@ -12,22 +12,37 @@ use serde_json::{Map, Value};
 use crate::error::ErrorKind;
 use crate::parse::{first_text, flag, integer, lookup};
 
-/// A transaction's fate as an answer states it.
+/// A transaction's fate as an answer states it (what a referenced write
+/// and its status call answer: `PaymentStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {
     /// Done: paid (final).
     Success,
-    /// Still in process (not final).
+    /// Still in process: its status call will tell.
     Pending,
     /// Done: not paid (final).
     Failed,
-    /// Done: failed and the wallet credited back (final, not a success).
+    /// Done: it failed and the wallet was credited back (final, not a
+    /// success).
     Refunded,
-    /// The answer names a transaction but not its fate (not final).
+    /// The answer names a transaction but not its fate: its status call
+    /// will tell.
     Unknown,
 }
 
 impl Outcome {
+    /// A status word as stored (`SUCCESS`…), case-insensitively; a word
+    /// not known is `Unknown`.
+    pub fn from_api(text: &str) -> Self {
+        match text.trim().to_ascii_uppercase().as_str() {
+            "SUCCESS" | "SUCCESSFUL" => Self::Success,
+            "FAILED" | "FAILURE" => Self::Failed,
+            "PENDING" | "PROCESSING" | "INITIATED" => Self::Pending,
+            "REFUNDED" | "REFUND" | "REVERSED" => Self::Refunded,
+            _ => Self::Unknown,
+        }
+    }
+
     /// `SUCCESS`, `PENDING`, `FAILED`, `REFUNDED` or `UNKNOWN`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -37,6 +52,17 @@ impl Outcome {
             Self::Refunded => "REFUNDED",
             Self::Unknown => "UNKNOWN",
         }
+    }
+
+    /// `SUCCESS`, `FAILED` and `REFUNDED` are final.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Success | Self::Failed | Self::Refunded)
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -310,17 +336,22 @@ pub struct AnswerTable {
     pub name: &'static str,
     /// The endpoints it reads, by method name.
     pub endpoints: &'static [&'static str],
-    /// Its rows, first match wins; the last matches anything.
-    pub rows: &'static [Row],
+    /// Its rows, in groups (a group may be shared by several tables);
+    /// first match wins.
+    pub groups: &'static [&'static [Row]],
 }
 
 impl AnswerTable {
     /// The first row that matches `facts`.
     pub fn row(&self, facts: &Facts) -> &Row {
-        self.rows
-            .iter()
+        self.rows()
             .find(|r| r.matches(facts))
             .unwrap_or(&LAST_RESORT)
+    }
+
+    /// Every row, in order.
+    pub fn rows(&self) -> impl Iterator<Item = &Row> {
+        self.groups.iter().flat_map(|g| g.iter())
     }
 
     /// The table as Markdown, for docs/protocol.md.
@@ -330,7 +361,7 @@ impl AnswerTable {
             self.name,
             self.endpoints.join("`, `")
         );
-        for r in self.rows {
+        for r in self.rows() {
             let http = match r.http {
                 Http::Any => "any".to_owned(),
                 Http::Ok => "2xx".to_owned(),
@@ -425,296 +456,264 @@ const fn error(k: ErrorKind) -> Reading {
     Reading::Error(k)
 }
 
+/// What `data.status` (and `refunded`) say of an accepted transaction,
+/// for the answers whose code is one of `code`.
+const fn data_rows(code: Code) -> [Row; 6] {
+    const fn row(
+        code: Code,
+        data: &'static [Word],
+        refunded: Option<bool>,
+        o: Outcome,
+        meaning: &'static str,
+        source: &'static str,
+    ) -> Row {
+        Row {
+            http: Http::Ok,
+            code,
+            status: Flag::NotFalse,
+            data: DataStatus::In(data),
+            refunded,
+            reading: Reading::Outcome(o),
+            meaning,
+            source,
+            ..ANY
+        }
+    }
+    [
+        row(
+            code,
+            SUCCESS,
+            Some(false),
+            Outcome::Success,
+            "successful",
+            "UAT log RechargesStatus; Paysprint status enquiry",
+        ),
+        row(
+            code,
+            FAILURE,
+            Some(true),
+            Outcome::Refunded,
+            "failed, and the wallet was credited back",
+            BILL_STATUS_DOC,
+        ),
+        row(
+            code,
+            &[Word::Refunded],
+            None,
+            Outcome::Refunded,
+            "refunded",
+            PRINCIPLE,
+        ),
+        row(
+            code,
+            FAILURE,
+            None,
+            Outcome::Failed,
+            "failed",
+            BILL_STATUS_DOC,
+        ),
+        row(
+            code,
+            SUCCESS,
+            None,
+            Outcome::Unknown,
+            "says success and refunded at once: not final",
+            PRINCIPLE,
+        ),
+        row(
+            code,
+            &[Word::Pending, Word::Other],
+            None,
+            Outcome::Pending,
+            "any other data.status: pending",
+            BILL_STATUS_DOC,
+        ),
+    ]
+}
+
+/// A write answered code 1 with its transaction's `data.status`.
+static WRITE_DATA: [Row; 6] = data_rows(Code::In(ACCEPTED));
+/// A status call's transaction (code 1, or none).
+static STATUS_DATA: [Row; 6] = data_rows(Code::InOrAbsent(ACCEPTED));
+
 /// The referenced writes: `do_recharge`, `pay_bill`, `fastag_recharge`.
 pub static WRITES: AnswerTable = AnswerTable {
     name: "Referenced writes",
     endpoints: &["do_recharge", "pay_bill", "fastag_recharge"],
-    rows: &[
+    groups: &[
+        &[
+            Row {
+                code: Code::In(&[18]),
+                reading: error(ErrorKind::DuplicateReference),
+                meaning: "a payment under this reference exists: resending under a new one pays twice",
+                source: FASTAG_DOC,
+                ..ANY
+            },
+            Row {
+                code: Code::In(&[16]),
+                reading: error(ErrorKind::InsufficientBalance),
+                meaning: "the wallet is empty: nothing was done",
+                source: "Paysprint FASTag recharge (200); UAT log (402)",
+                ..ANY
+            },
+            Row {
+                http: Http::In(TOKEN_HTTP),
+                code: Code::In(TOKEN_REFUSALS),
+                reading: error(ErrorKind::Authentication),
+                meaning: "token or signature refused: nothing was done",
+                source: "seed 401 code 5; UAT log 412 code 10; Paysprint 401 codes 10, 11",
+                ..ANY
+            },
+            Row {
+                http: Http::Ok,
+                code: Code::In(ACCEPTED),
+                status: Flag::NotFalse,
+                data: DataStatus::Absent,
+                refunded: Some(false),
+                reading: outcome(Outcome::Success),
+                meaning: "successful",
+                source: "Paysprint FASTag recharge; UAT log DoRecharge",
+                ..ANY
+            },
+        ],
+        &WRITE_DATA,
+        &[
+            Row {
+                http: Http::Ok,
+                code: Code::In(&[0, 2]),
+                reading: outcome(Outcome::Pending),
+                meaning: "\"re-query the transaction after 30 min\": its status call tells",
+                source: FASTAG_DOC,
+                ..ANY
+            },
+            Row {
+                code: Code::In(WRITE_REFUSALS),
+                reading: error(ErrorKind::Api),
+                meaning: "a documented refusal: nothing was done",
+                source: FASTAG_DOC,
+                ..ANY
+            },
+            AUTH_REFUSED,
+            Row {
+                http: Http::ClientError,
+                code: Code::Absent,
+                reading: error(ErrorKind::Api),
+                meaning: "HTTP refused the request and the API gave no code",
+                source: "HTTP semantics",
+                ..ANY
+            },
+            Row {
+                meaning: "anything else may have been done: never safe to retry",
+                source: PRINCIPLE,
+                ..ANY
+            },
+        ],
+    ],
+};
+
+/// HTTP 401/403 whatever the code: refused before processing.
+const AUTH_REFUSED: Row = Row {
+    http: Http::In(AUTH_HTTP),
+    reading: error(ErrorKind::Authentication),
+    meaning: "refused before processing",
+    source: "seed 401",
+    ..ANY
+};
+
+/// A status call's rows around its transaction's: token refusals
+/// (`tokens`) before, "No Transaction found" (`not_found`) and refusals
+/// after.
+const fn status_rows(
+    tokens: &'static [i64],
+    not_found: &'static [i64],
+    source: &'static str,
+) -> ([Row; 1], [Row; 7]) {
+    let before = [Row {
+        http: Http::In(TOKEN_HTTP),
+        code: Code::In(tokens),
+        reading: error(ErrorKind::Authentication),
+        meaning: "token or signature refused",
+        source: "UAT log 412 code 6; Paysprint 401 codes 10, 11",
+        ..ANY
+    }];
+    let after = [
         Row {
-            code: Code::In(&[18]),
-            reading: error(ErrorKind::DuplicateReference),
-            meaning: "a payment under this reference exists: resending under a new one pays twice",
-            source: FASTAG_DOC,
+            http: Http::Ok,
+            code: Code::In(not_found),
+            data: DataStatus::Absent,
+            reading: error(ErrorKind::TransactionNotFound),
+            meaning: "no transaction (yet): a write may arrive late",
+            source,
             ..ANY
         },
         Row {
-            code: Code::In(&[16]),
-            reading: error(ErrorKind::InsufficientBalance),
-            meaning: "the wallet is empty: nothing was done",
-            source: "Paysprint FASTag recharge (200); UAT log (402)",
-            ..ANY
-        },
-        Row {
-            http: Http::In(TOKEN_HTTP),
-            code: Code::In(TOKEN_REFUSALS),
-            reading: error(ErrorKind::Authentication),
-            meaning: "token or signature refused: nothing was done",
-            source: "seed 401 code 5; UAT log 412 code 10; Paysprint 401 codes 10, 11",
+            data: DataStatus::Absent,
+            not_found: true,
+            reading: error(ErrorKind::TransactionNotFound),
+            meaning: "no transaction (yet): a write may arrive late",
+            source: "Paysprint status enquiries",
             ..ANY
         },
         Row {
             http: Http::Ok,
             code: Code::In(ACCEPTED),
             status: Flag::NotFalse,
-            data: DataStatus::In(FAILURE),
-            refunded: Some(true),
-            reading: outcome(Outcome::Refunded),
-            meaning: "accepted; its data says failed and refunded",
-            source: BILL_STATUS_DOC,
-            ..ANY
-        },
-        Row {
-            http: Http::Ok,
-            code: Code::In(ACCEPTED),
-            status: Flag::NotFalse,
-            data: DataStatus::In(&[Word::Refunded]),
-            reading: outcome(Outcome::Refunded),
-            meaning: "accepted; its data says refunded",
+            reading: outcome(Outcome::Unknown),
+            meaning: "answered without data.status: not final",
             source: PRINCIPLE,
             ..ANY
         },
         Row {
-            http: Http::Ok,
-            code: Code::In(ACCEPTED),
-            status: Flag::NotFalse,
-            data: DataStatus::In(FAILURE),
-            refunded: Some(false),
-            reading: outcome(Outcome::Failed),
-            meaning: "accepted; its data says failed",
-            source: BILL_STATUS_DOC,
-            ..ANY
-        },
-        Row {
-            http: Http::Ok,
-            code: Code::In(ACCEPTED),
-            status: Flag::NotFalse,
-            data: DataStatus::In(SUCCESS),
-            refunded: Some(false),
-            reading: outcome(Outcome::Success),
-            meaning: "successful",
-            source: FASTAG_DOC,
-            ..ANY
-        },
-        Row {
-            http: Http::Ok,
-            code: Code::In(ACCEPTED),
-            status: Flag::NotFalse,
-            data: DataStatus::Absent,
-            refunded: Some(false),
-            reading: outcome(Outcome::Success),
-            meaning: "successful",
-            source: "Paysprint FASTag recharge; UAT log DoRecharge",
-            ..ANY
-        },
-        Row {
-            http: Http::Ok,
-            code: Code::In(ACCEPTED),
-            status: Flag::NotFalse,
-            data: DataStatus::In(&[Word::Pending, Word::Other]),
-            refunded: Some(false),
-            reading: outcome(Outcome::Pending),
-            meaning: "accepted; its data says it is in process",
-            source: BILL_STATUS_DOC,
-            ..ANY
-        },
-        Row {
-            http: Http::Ok,
-            code: Code::In(&[0, 2]),
-            reading: outcome(Outcome::Pending),
-            meaning: "\"re-query the transaction after 30 min\": its status call tells",
-            source: FASTAG_DOC,
-            ..ANY
-        },
-        Row {
-            code: Code::In(WRITE_REFUSALS),
+            code: Code::In(&[4, 8, 9, 12]),
             reading: error(ErrorKind::Api),
-            meaning: "a documented refusal: nothing was done",
-            source: FASTAG_DOC,
+            meaning: "a documented refusal of the read",
+            source: "Paysprint status enquiries",
             ..ANY
         },
-        Row {
-            http: Http::In(AUTH_HTTP),
-            reading: error(ErrorKind::Authentication),
-            meaning: "refused before processing",
-            source: "seed 401",
-            ..ANY
-        },
+        AUTH_REFUSED,
         Row {
             http: Http::ClientError,
-            code: Code::Absent,
             reading: error(ErrorKind::Api),
-            meaning: "HTTP refused the request and the API gave no code",
+            meaning: "HTTP refused the read",
             source: "HTTP semantics",
             ..ANY
         },
         Row {
-            meaning: "anything else may have been done: never safe to retry",
+            meaning: "a read the SDK cannot place: asked again",
             source: PRINCIPLE,
             ..ANY
         },
+    ];
+    (before, after)
+}
+
+static RECHARGE_STATUS_ROWS: ([Row; 1], [Row; 7]) =
+    status_rows(&[5, 6, 7, 10, 11], &[2], RECHARGE_STATUS_DOC);
+static BILL_STATUS_ROWS: ([Row; 1], [Row; 7]) = status_rows(TOKEN_REFUSALS, &[0], BILL_STATUS_DOC);
+
+/// The V1 recharge's status call: "No Transaction found" is code 2.
+pub static RECHARGE_STATUS: AnswerTable = AnswerTable {
+    name: "V1 recharge status",
+    endpoints: &["do_recharge_status"],
+    groups: &[
+        &RECHARGE_STATUS_ROWS.0,
+        &STATUS_DATA,
+        &RECHARGE_STATUS_ROWS.1,
     ],
 };
 
-macro_rules! status_table {
-    ($name:ident, $title:literal, $endpoints:expr, $not_found:expr, $tokens:expr, $source:expr) => {
-        #[doc = concat!("The status calls: ", $title, ".")]
-        pub static $name: AnswerTable = AnswerTable {
-            name: $title,
-            endpoints: $endpoints,
-            rows: &[
-                Row {
-                    http: Http::In(TOKEN_HTTP),
-                    code: Code::In($tokens),
-                    reading: error(ErrorKind::Authentication),
-                    meaning: "token or signature refused",
-                    source: "UAT log 412 code 6; Paysprint 401 codes 10, 11",
-                    ..ANY
-                },
-                Row {
-                    http: Http::Ok,
-                    code: Code::InOrAbsent(ACCEPTED),
-                    status: Flag::NotFalse,
-                    data: DataStatus::In(SUCCESS),
-                    refunded: Some(false),
-                    reading: outcome(Outcome::Success),
-                    meaning: "the transaction succeeded",
-                    source: "UAT log RechargesStatus; Paysprint status enquiry",
-                    ..ANY
-                },
-                Row {
-                    http: Http::Ok,
-                    code: Code::InOrAbsent(ACCEPTED),
-                    status: Flag::NotFalse,
-                    data: DataStatus::In(FAILURE),
-                    refunded: Some(true),
-                    reading: outcome(Outcome::Refunded),
-                    meaning: "failed, and the wallet was credited back",
-                    source: BILL_STATUS_DOC,
-                    ..ANY
-                },
-                Row {
-                    http: Http::Ok,
-                    code: Code::InOrAbsent(ACCEPTED),
-                    status: Flag::NotFalse,
-                    data: DataStatus::In(&[Word::Refunded]),
-                    reading: outcome(Outcome::Refunded),
-                    meaning: "refunded",
-                    source: PRINCIPLE,
-                    ..ANY
-                },
-                Row {
-                    http: Http::Ok,
-                    code: Code::InOrAbsent(ACCEPTED),
-                    status: Flag::NotFalse,
-                    data: DataStatus::In(FAILURE),
-                    reading: outcome(Outcome::Failed),
-                    meaning: "failed",
-                    source: BILL_STATUS_DOC,
-                    ..ANY
-                },
-                Row {
-                    http: Http::Ok,
-                    code: Code::InOrAbsent(ACCEPTED),
-                    status: Flag::NotFalse,
-                    data: DataStatus::In(SUCCESS),
-                    reading: outcome(Outcome::Unknown),
-                    meaning: "says success and refunded at once: not final",
-                    source: PRINCIPLE,
-                    ..ANY
-                },
-                Row {
-                    http: Http::Ok,
-                    code: Code::InOrAbsent(ACCEPTED),
-                    status: Flag::NotFalse,
-                    data: DataStatus::In(&[Word::Pending, Word::Other]),
-                    reading: outcome(Outcome::Pending),
-                    meaning: "any other data.status: pending",
-                    source: BILL_STATUS_DOC,
-                    ..ANY
-                },
-                Row {
-                    http: Http::Ok,
-                    code: Code::In($not_found),
-                    data: DataStatus::Absent,
-                    reading: error(ErrorKind::TransactionNotFound),
-                    meaning: "no transaction (yet): a write may arrive late",
-                    source: $source,
-                    ..ANY
-                },
-                Row {
-                    data: DataStatus::Absent,
-                    not_found: true,
-                    reading: error(ErrorKind::TransactionNotFound),
-                    meaning: "no transaction (yet): a write may arrive late",
-                    source: "Paysprint status enquiries",
-                    ..ANY
-                },
-                Row {
-                    http: Http::Ok,
-                    code: Code::In(ACCEPTED),
-                    status: Flag::NotFalse,
-                    reading: outcome(Outcome::Unknown),
-                    meaning: "answered without data.status: not final",
-                    source: PRINCIPLE,
-                    ..ANY
-                },
-                Row {
-                    code: Code::In(&[4, 8, 9, 12]),
-                    reading: error(ErrorKind::Api),
-                    meaning: "a documented refusal of the read",
-                    source: "Paysprint status enquiries",
-                    ..ANY
-                },
-                Row {
-                    http: Http::In(AUTH_HTTP),
-                    reading: error(ErrorKind::Authentication),
-                    meaning: "refused before processing",
-                    source: "seed 401",
-                    ..ANY
-                },
-                Row {
-                    http: Http::ClientError,
-                    reading: error(ErrorKind::Api),
-                    meaning: "HTTP refused the read",
-                    source: "HTTP semantics",
-                    ..ANY
-                },
-                Row {
-                    http: Http::Ok,
-                    code: Code::Any,
-                    data: DataStatus::Absent,
-                    reading: Reading::Unplaced,
-                    meaning: "a read the SDK cannot place: asked again",
-                    source: PRINCIPLE,
-                    ..ANY
-                },
-            ],
-        };
-    };
-}
-
-status_table!(
-    RECHARGE_STATUS,
-    "V1 recharge status",
-    &["do_recharge_status"],
-    &[2],
-    &[5, 6, 7, 10, 11],
-    RECHARGE_STATUS_DOC
-);
-status_table!(
-    BILL_STATUS,
-    "Bill and FASTag status",
-    &["bill_status", "fastag_status"],
-    &[0],
-    &[5, 10, 11],
-    BILL_STATUS_DOC
-);
+/// The bill and FASTag status calls: "No Transaction found" is code 0.
+pub static BILL_STATUS: AnswerTable = AnswerTable {
+    name: "Bill and FASTag status",
+    endpoints: &["bill_status", "fastag_status"],
+    groups: &[&BILL_STATUS_ROWS.0, &STATUS_DATA, &BILL_STATUS_ROWS.1],
+};
 
 /// The V2 recharge and its status call: `data.status` words.
 pub static V2: AnswerTable = AnswerTable {
     name: "V2 recharge",
     endpoints: &["mobile_recharge", "recharge_status"],
-    rows: &[
+    groups: &[&[
         Row {
             http: Http::Ok,
             data: DataStatus::In(&[Word::Success]),
@@ -755,13 +754,7 @@ pub static V2: AnswerTable = AnswerTable {
             source: PRINCIPLE,
             ..ANY
         },
-        Row {
-            http: Http::In(AUTH_HTTP),
-            reading: error(ErrorKind::Authentication),
-            meaning: "refused before processing",
-            source: "seed 401",
-            ..ANY
-        },
+        AUTH_REFUSED,
         Row {
             http: Http::In(&[412]),
             code: Code::In(TOKEN_REFUSALS),
@@ -790,7 +783,7 @@ pub static V2: AnswerTable = AnswerTable {
             source: PRINCIPLE,
             ..ANY
         },
-    ],
+    ]],
 };
 
 /// Every table, for the protocol document.

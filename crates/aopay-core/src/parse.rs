@@ -449,9 +449,11 @@ pub(crate) fn read_answer_of<A: Answer>(
         Ok(v) => (Some(v.0), None),
         Err(e) => (None, Some(e)),
     };
+    let ok = (200..300).contains(&http_status);
+    // A JSON answer at 4xx (but 429) is the table's to place too.
     let placed_4xx = table.is_some() && (400..500).contains(&http_status) && http_status != 429;
-    if placed_4xx {
-        if let Some(Value::Object(obj)) = json {
+    let json = match json {
+        Some(Value::Object(obj)) if ok || placed_4xx => {
             return A::from_answered(Answered {
                 effect,
                 http_status,
@@ -461,28 +463,17 @@ pub(crate) fn read_answer_of<A: Answer>(
                 endpoint,
             });
         }
-    }
-    if (200..300).contains(&http_status) {
-        return match json {
-            Some(Value::Object(obj)) => A::from_answered(Answered {
-                effect,
-                http_status,
-                obj,
-                body,
-                table,
-                endpoint,
-            }),
-            _ => {
-                let what = match &unparsed {
-                    None => "not a JSON object".to_owned(),
-                    Some(e) => format!("not valid JSON ({e})"),
-                };
-                let d = ErrorDetails::new(format!("HTTP {http_status} answer is {what}"))
-                    .http_status(http_status)
-                    .body(body);
-                Err(effect.unreadable(d))
-            }
+        other => other,
+    };
+    if ok {
+        let what = match &unparsed {
+            None => "not a JSON object".to_owned(),
+            Some(e) => format!("not valid JSON ({e})"),
         };
+        let d = ErrorDetails::new(format!("HTTP {http_status} answer is {what}"))
+            .http_status(http_status)
+            .body(body);
+        return Err(effect.unreadable(d));
     }
     let obj = json.as_ref().and_then(Value::as_object);
     let api_code = obj.and_then(api_code);

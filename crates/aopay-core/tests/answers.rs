@@ -3,12 +3,12 @@
 //! sandbox: it would only say what it was told), and read through the
 //! client's real call path. Each must get the reading the corpus names.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aopay_core::{ArgValue, Args, Client, Lang, endpoint};
+use aopay_sandbox::Replay;
 use serde_json::Value;
 
 fn corpus() -> Value {
@@ -31,85 +31,13 @@ fn args(call: &Value) -> Args {
     args
 }
 
-/// A server that answers each request with the next of its (status,
-/// body) answers (the last one repeats), and counts requests.
-struct Replay {
-    url: String,
-    answer: Arc<Mutex<(Vec<(u16, String)>, u64)>>,
-}
-
-impl Replay {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let answer = Arc::new(Mutex::new((vec![(200, String::new())], 0)));
-        let shared = Arc::clone(&answer);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut s) = stream else { continue };
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while let Ok(n) = s.read(&mut chunk) {
-                    if n == 0 {
-                        break;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buf).into_owned();
-                    let Some(end) = text.find("\r\n\r\n") else {
-                        continue;
-                    };
-                    let len: usize = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse().unwrap())
-                        })
-                        .unwrap_or(0);
-                    if buf.len() >= end + 4 + len {
-                        let (status, body) = {
-                            let mut a = shared.lock().unwrap();
-                            a.1 += 1;
-                            if a.0.len() > 1 {
-                                a.0.remove(0)
-                            } else {
-                                a.0[0].clone()
-                            }
-                        };
-                        let _ = write!(
-                            s,
-                            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                            body.len()
-                        );
-                        break;
-                    }
-                }
-            }
-        });
-        Self { url, answer }
-    }
-
-    fn serve(&self, status: u16, body: &str) {
-        self.serve_each(&[(status, body)]);
-    }
-
-    fn serve_each(&self, answers: &[(u16, &str)]) {
-        let answers = answers.iter().map(|(s, b)| (*s, (*b).to_owned())).collect();
-        *self.answer.lock().unwrap() = (answers, 0);
-    }
-
-    fn requests(&self) -> u64 {
-        self.answer.lock().unwrap().1
-    }
-}
-
 #[tokio::test]
 async fn every_answer_of_the_corpus_reads_as_it_says() {
     let c = corpus();
-    let server = Replay::start();
+    let server = Replay::start().unwrap();
     let client = Client::builder()
         .registration_id("AOP-554")
-        .base_url(&server.url)
+        .base_url(server.url())
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
@@ -173,12 +101,12 @@ fn the_tables_are_rendered_for_the_protocol_document() {
 #[tokio::test]
 async fn a_refused_signature_at_412_refreshes_the_credentials_and_resends_once() {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let server = Replay::start();
+    let server = Replay::start().unwrap();
     let asked = Arc::new(AtomicUsize::new(0));
     let seen = Arc::clone(&asked);
     let client = Client::builder()
         .registration_id("AOP-554")
-        .base_url(&server.url)
+        .base_url(server.url())
         .credentials(move || {
             let n = seen.fetch_add(1, Ordering::SeqCst);
             async move { Ok(aopay_core::Credentials::new([("Token", format!("t{n}"))])) }
@@ -217,10 +145,10 @@ async fn an_answer_the_sdk_cannot_place_is_logged_at_warn_masked() {
             .with_writer(move || Sink(Arc::clone(&sink))),
     );
     let _guard = tracing::subscriber::set_default(subscriber);
-    let server = Replay::start();
+    let server = Replay::start().unwrap();
     let client = Client::builder()
         .registration_id("AOP-554")
-        .base_url(&server.url)
+        .base_url(server.url())
         .build()
         .unwrap();
     server.serve(

@@ -4,9 +4,6 @@
 //! answer, each magic input (and how many requests it cost), each bad
 //! input refused with nothing sent. Also the exact wire body.
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
-
 use aopay_core::{ArgValue, Args, Binding, Client, ENDPOINTS, Lang, endpoint};
 use aopay_sandbox::{
     MAGIC_BILL_ACCOUNTS, MAGIC_DTH_ACCOUNTS, MAGIC_PAYMENT_ACCOUNTS, MAGIC_PLAN_OPERATORS,
@@ -223,40 +220,12 @@ async fn every_row_ends_as_the_contract_says_and_bad_input_sends_nothing() {
 /// What the client writes, byte for byte, read off a raw socket.
 #[tokio::test]
 async fn the_wire_body_is_the_documented_one() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let server = std::thread::spawn(move || {
-        let (mut s, _) = listener.accept().unwrap();
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        loop {
-            let n = s.read(&mut chunk).unwrap();
-            buf.extend_from_slice(&chunk[..n]);
-            let text = String::from_utf8_lossy(&buf);
-            if let Some(end) = text.find("\r\n\r\n") {
-                let len: usize = text[..end]
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length:")
-                            .map(|v| v.trim().parse().unwrap())
-                    })
-                    .unwrap();
-                if buf.len() >= end + 4 + len {
-                    let body = r#"{"status":true,"data":{"customerName":"A","Balance":"1"}}"#;
-                    let _ = write!(
-                        s,
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    return (
-                        text[..end].to_owned(),
-                        String::from_utf8(buf[end + 4..].to_vec()).unwrap(),
-                    );
-                }
-            }
-        }
-    });
+    let server = aopay_sandbox::Replay::start().unwrap();
+    server.serve(
+        200,
+        r#"{"status":true,"data":{"customerName":"A","Balance":"1"}}"#,
+    );
+    let url = server.url().to_owned();
     let client = Client::builder()
         .registration_id("AOP-554")
         .base_url(&url)
@@ -265,7 +234,8 @@ async fn the_wire_body_is_the_documented_one() {
     let req = aopay_core::DthInfoRequest::new("Jio", "62638787325776", "Delhi NCR").unwrap();
     let info = client.call(&req).await.unwrap();
     assert_eq!(info.balance, Some(aopay_core::Money::from_paise(100)));
-    let (head, body) = server.join().unwrap();
+    let (head, body) = server.last_request().unwrap();
+    let body = String::from_utf8(body).unwrap();
     assert!(
         head.starts_with("POST /api/AOP/V2/GetDthInfo HTTP/1.1"),
         "{head}"

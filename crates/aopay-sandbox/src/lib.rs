@@ -20,6 +20,7 @@
 pub mod fuzzing;
 mod handler;
 mod magic;
+mod replay;
 #[cfg(feature = "tls")]
 mod tls;
 
@@ -34,6 +35,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+pub use replay::Replay;
 
 pub use magic::{
     DthScenario, MAGIC_BILL_ACCOUNTS, MAGIC_DTH_ACCOUNTS, MAGIC_NUMBERS, MAGIC_PAYMENT_ACCOUNTS,

@@ -8,68 +8,9 @@ use crate::error::Error;
 use crate::money::Money;
 use crate::parse::{Answered, first_text, flag, lookup};
 
-/// The fate of a referenced write (docs/protocol.md §8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PaymentStatus {
-    /// Done: paid (final).
-    Success,
-    /// Still in process: its status call will tell.
-    Pending,
-    /// Done: not paid (final).
-    Failed,
-    /// Done: it failed and the wallet was credited back (final, not a
-    /// success).
-    Refunded,
-    /// The API's word was not one we know: its status call will tell.
-    Unknown,
-}
-
-impl PaymentStatus {
-    /// A status word, case-insensitively.
-    pub fn from_api(text: &str) -> Self {
-        match text.trim().to_ascii_uppercase().as_str() {
-            "SUCCESS" | "SUCCESSFUL" => Self::Success,
-            "FAILED" | "FAILURE" => Self::Failed,
-            "PENDING" | "PROCESSING" | "INITIATED" => Self::Pending,
-            "REFUNDED" | "REFUND" | "REVERSED" => Self::Refunded,
-            _ => Self::Unknown,
-        }
-    }
-
-    /// An answer table's outcome.
-    pub(crate) fn from_outcome(o: crate::answers::Outcome) -> Self {
-        use crate::answers::Outcome;
-        match o {
-            Outcome::Success => Self::Success,
-            Outcome::Pending => Self::Pending,
-            Outcome::Failed => Self::Failed,
-            Outcome::Refunded => Self::Refunded,
-            Outcome::Unknown => Self::Unknown,
-        }
-    }
-
-    /// `SUCCESS`, `PENDING`, `FAILED`, `REFUNDED` or `UNKNOWN`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Success => "SUCCESS",
-            Self::Pending => "PENDING",
-            Self::Failed => "FAILED",
-            Self::Refunded => "REFUNDED",
-            Self::Unknown => "UNKNOWN",
-        }
-    }
-
-    /// `SUCCESS`, `FAILED` and `REFUNDED` are final.
-    pub fn is_final(self) -> bool {
-        matches!(self, Self::Success | Self::Failed | Self::Refunded)
-    }
-}
-
-impl std::fmt::Display for PaymentStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The fate of a referenced write (docs/protocol.md §8): the answer
+/// tables' outcome (docs/protocol.md §10).
+pub type PaymentStatus = crate::answers::Outcome;
 
 /// What a referenced write, or its status call, says about the
 /// transaction. Every field but `status`, `reference_id` and
@@ -166,9 +107,7 @@ impl super::Answer for Payment {
             .or_else(|| lookup(obj, &["refunded"]).find_map(flag));
         // The family's answer table decides (docs/protocol.md §10); a
         // stored answer read again gets its stored status from its caller.
-        let status = a
-            .place()?
-            .map_or(PaymentStatus::Unknown, PaymentStatus::from_outcome);
+        let status = a.place()?.unwrap_or(PaymentStatus::Unknown);
         Ok(Self {
             status,
             reference_id: pick(&["referenceid", "refid"]).unwrap_or_default(),
