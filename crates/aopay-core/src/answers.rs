@@ -621,11 +621,12 @@ const AUTH_REFUSED: Row = Row {
 };
 
 /// A status call's rows around its transaction's: token refusals
-/// (`tokens`) before, "No Transaction found" (`not_found`) and refusals
-/// after.
+/// (`tokens`) before, "No Transaction found" (`not_found`) and the
+/// documented refusals of the read (`refusals`) after.
 const fn status_rows(
     tokens: &'static [i64],
     not_found: &'static [i64],
+    refusals: &'static [i64],
     source: &'static str,
 ) -> ([Row; 1], [Row; 7]) {
     let before = [Row {
@@ -664,10 +665,10 @@ const fn status_rows(
             ..ANY
         },
         Row {
-            code: Code::In(&[4, 8, 9, 12]),
+            code: Code::In(refusals),
             reading: error(ErrorKind::Api),
             meaning: "a documented refusal of the read",
-            source: "Paysprint status enquiries",
+            source,
             ..ANY
         },
         AUTH_REFUSED,
@@ -687,9 +688,16 @@ const fn status_rows(
     (before, after)
 }
 
+// The recharge status documents 6 (JWT) and 7 (authentication) for
+// tokens, and 4 (validation) as a refusal; the bill status 10, 11 for
+// tokens and 8, 9, 12. Its 5 ("unable to process") is also what AOPay's own
+// gateway answers a bad signature with at 401 (the seed): no row names it,
+// so at 401 it is an AuthenticationError, at another 4xx an ApiError, and
+// at 200 a read not placed (asked again).
 static RECHARGE_STATUS_ROWS: ([Row; 1], [Row; 7]) =
-    status_rows(&[5, 6, 7, 10, 11], &[2], RECHARGE_STATUS_DOC);
-static BILL_STATUS_ROWS: ([Row; 1], [Row; 7]) = status_rows(TOKEN_REFUSALS, &[0], BILL_STATUS_DOC);
+    status_rows(&[6, 7, 10, 11], &[2], &[4], RECHARGE_STATUS_DOC);
+static BILL_STATUS_ROWS: ([Row; 1], [Row; 7]) =
+    status_rows(TOKEN_REFUSALS, &[0], &[8, 9, 12], BILL_STATUS_DOC);
 
 /// The V1 recharge's status call: "No Transaction found" is code 2.
 pub static RECHARGE_STATUS: AnswerTable = AnswerTable {
