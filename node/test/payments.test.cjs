@@ -78,7 +78,9 @@ for (const [write, statusCall] of [['doRecharge', 'doRechargeStatus'], ['payBill
       const found = await client[statusCall]({ referenceId })
       assert.deepEqual([found.status, found.referenceId], ['SUCCESS', referenceId])
       const dup = await client[write]({ ...input, referenceId }).catch((e) => e)
-      assert.ok(dup instanceof aopay.ApiError && dup.apiCode === 6 && dup.referenceId === referenceId, `${dup}`)
+      // A payment under the reference exists: never safe to send again.
+      assert.ok(dup instanceof aopay.DuplicateReferenceError && dup.apiCode === 18 && dup.httpStatus === 402, `${dup}`)
+      assert.deepEqual([dup.referenceId, dup.retrySafe], [referenceId, false])
       assert.equal(sb.stats().payments, 1)
     }))
   }

@@ -83,10 +83,12 @@ def test_an_unknown_outcome_is_resolved_by_its_reference(
     # The answer was lost; the payment was made: its own status call says so.
     found = getattr(client, status_call)(e.reference_id)
     assert (found.status, found.reference_id, found.status_call) == ("SUCCESS", e.reference_id, status_call)
-    # A resend with the same reference pays nothing more.
-    with pytest.raises(aopay.ApiError) as dup:
+    # A resend with the same reference pays nothing more, and says a
+    # payment under it exists: never safe to send again.
+    with pytest.raises(aopay.DuplicateReferenceError) as dup:
         getattr(client, write)(**kwargs, reference_id=e.reference_id)
-    assert dup.value.api_code == 6 and dup.value.reference_id == e.reference_id
+    assert (dup.value.api_code, dup.value.http_status) == (18, 402)
+    assert dup.value.reference_id == e.reference_id and dup.value.retry_safe is False
     assert sandbox.stats()["payments"] == 1
 
 
