@@ -41,6 +41,8 @@ pub mod diagnostics;
 mod endpoints;
 mod error;
 mod journal;
+#[cfg(feature = "jwt")]
+mod jwt;
 mod models;
 mod money;
 mod options;
@@ -52,8 +54,8 @@ mod validate;
 
 pub use client::{
     CallEvent, CallObserver, Client, ClientBuilder, Credentials, CredentialsFuture,
-    CredentialsProvider, DEFAULT_BASE_URL, DEFAULT_POOL_IDLE_TIMEOUT, USER_AGENT, WaitOptions,
-    parse_base_url,
+    CredentialsProvider, DEFAULT_BASE_URL, DEFAULT_POOL_IDLE_TIMEOUT, Signer, SignerFuture,
+    USER_AGENT, WaitOptions, parse_base_url,
 };
 pub use endpoints::{
     Answer, AnswerMeta, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Bill, BillStatusRequest,
@@ -65,6 +67,8 @@ pub use endpoints::{
 };
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
 pub use journal::{EntryState, Journal, JournalEntry, Settled, Tally, reconciliation_json};
+#[cfg(feature = "jwt")]
+pub use jwt::{JwtSigner, RESERVED_CLAIMS};
 pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};
 pub use money::Money;
 pub use options::{

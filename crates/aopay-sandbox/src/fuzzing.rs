@@ -27,7 +27,7 @@ impl Harness {
         let config = SandboxConfig::default().slow_delay(Duration::ZERO);
         Ok(Self {
             runtime,
-            state: Arc::new(handler::State::new(config)),
+            state: Arc::new(handler::State::new(config)?),
             inputs: AtomicU64::new(0),
         })
     }

@@ -114,18 +114,27 @@ pub(crate) struct State {
     tokens: Mutex<HashMap<String, std::time::Instant>>,
     /// Payments the wallet still covers (`None`: no limit).
     wallet: Mutex<Option<u64>>,
+    /// With `require_jwt`: the checker of every call's token.
+    jwt: Option<crate::jwt::JwtCheck>,
 }
 
 type Answer = Response<Full<Bytes>>;
 
 impl State {
-    pub(crate) fn new(config: SandboxConfig) -> Self {
-        Self {
+    pub(crate) fn new(config: SandboxConfig) -> std::io::Result<Self> {
+        let jwt = config
+            .require_jwt
+            .as_ref()
+            .map(|key| crate::jwt::JwtCheck::new(key, &config.jwt_header))
+            .transpose()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        Ok(Self {
             next_ref: AtomicU64::new(318_820),
             wallet: Mutex::new(config.wallet_payments),
+            jwt,
             config,
             ..Self::default()
-        }
+        })
     }
 
     pub(crate) fn stats(&self) -> Stats {
@@ -308,6 +317,23 @@ impl State {
             a.headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(secs.max(1)));
             return Ok(a);
+        }
+        if let Some(check) = &self.jwt {
+            let value = req
+                .headers()
+                .get(check.header())
+                .and_then(|v| v.to_str().ok());
+            if let Err((status, code, message)) = check.check(value) {
+                self.unauthorized_requests.fetch_add(1, Ordering::SeqCst);
+                let _ = Limited::new(req.into_body(), self.config.max_body_bytes)
+                    .collect()
+                    .await;
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::UNAUTHORIZED);
+                return Ok(answer(
+                    status,
+                    &json!({"status": false, "response_code": code, "message": message}),
+                ));
+            }
         }
         if !self.authorized(&req) {
             self.unauthorized_requests.fetch_add(1, Ordering::SeqCst);

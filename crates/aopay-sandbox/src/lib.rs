@@ -19,6 +19,7 @@
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod handler;
+mod jwt;
 mod magic;
 mod replay;
 #[cfg(feature = "tls")]
@@ -36,6 +37,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use jwt::{JWT_MAX_SKEW_SECS, JwtKey};
 pub use replay::Replay;
 
 pub use magic::{
@@ -73,6 +75,15 @@ pub struct SandboxConfig {
     /// gets HTTP 402 `response_code` 16 (insufficient fund) and pays
     /// nothing, until [`Sandbox::top_up`] (default: no limit).
     pub wallet_payments: Option<u64>,
+    /// Require a JWT on every call, checked with this key, as the upstream
+    /// does (docs/protocol.md §11): a signature that is not base64url is
+    /// 401 code 5 (the seed's answer); wrong segments, a bad signature, a
+    /// `timestamp` more than [`JWT_MAX_SKEW_SECS`] off or a `reqid` used
+    /// before is 412 code 10. Nothing is recorded for a refused call
+    /// (default: none).
+    pub require_jwt: Option<JwtKey>,
+    /// The header that carries the JWT (default `Token`).
+    pub jwt_header: String,
 }
 
 impl Default for SandboxConfig {
@@ -86,6 +97,8 @@ impl Default for SandboxConfig {
             require_tokens: false,
             rate_limit: None,
             wallet_payments: None,
+            require_jwt: None,
+            jwt_header: "Token".to_owned(),
         }
     }
 }
@@ -120,6 +133,18 @@ impl SandboxConfig {
     /// `wallet_payments`).
     pub fn wallet_payments(mut self, payments: u64) -> Self {
         self.wallet_payments = Some(payments);
+        self
+    }
+
+    /// Require a JWT checked with `key` on every call (see `require_jwt`).
+    pub fn require_jwt(mut self, key: JwtKey) -> Self {
+        self.require_jwt = Some(key);
+        self
+    }
+
+    /// Read the JWT from this header instead of `Token`.
+    pub fn jwt_header(mut self, name: impl Into<String>) -> Self {
+        self.jwt_header = name.into();
         self
     }
 
@@ -225,7 +250,7 @@ impl Sandbox {
     ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(handler::State::new(config));
+        let state = Arc::new(handler::State::new(config)?);
         let (shutdown, rx) = watch::channel(false);
         let scheme = if acceptor.is_some() { "https" } else { "http" };
         let task = tokio::spawn(serve(listener, acceptor, Arc::clone(&state), rx));

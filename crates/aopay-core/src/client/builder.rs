@@ -9,6 +9,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 
 use super::credentials::{CredentialCache, CredentialsProvider, sensitive_headers};
 use super::observe::CallObserver;
+use super::signer::Signer;
 use super::{
     Client, DEFAULT_BASE_URL, DEFAULT_POOL_IDLE_TIMEOUT, Inner, RedactedHeaders, USER_AGENT,
 };
@@ -35,6 +36,7 @@ pub struct ClientBuilder {
     journal: Option<Journal>,
     root_certificates_pem: Vec<Vec<u8>>,
     credentials: Option<Arc<dyn CredentialsProvider>>,
+    signer: Option<Arc<dyn Signer>>,
     observer: Option<Arc<dyn CallObserver>>,
 }
 
@@ -55,6 +57,7 @@ impl Default for ClientBuilder {
             journal: None,
             root_certificates_pem: Vec::new(),
             credentials: None,
+            signer: None,
             observer: None,
         }
     }
@@ -72,6 +75,7 @@ impl fmt::Debug for ClientBuilder {
                 &RedactedHeaders(self.headers.iter().map(|(k, _)| k.as_str())),
             )
             .field("credentials_provider", &self.credentials.is_some())
+            .field("signer", &self.signer.is_some())
             .field("call_observer", &self.observer.is_some())
             .finish_non_exhaustive()
     }
@@ -198,6 +202,23 @@ impl ClientBuilder {
         self
     }
 
+    /// Sign every request (docs/protocol.md §11): `signer` is called for
+    /// every attempt, the one resend after a refused token included, with
+    /// the path and the exact body bytes about to be sent, and its headers
+    /// go with them (after the static and the provider's headers, replacing
+    /// any of the same name). Never cached. [`crate::JwtSigner`] (feature
+    /// `jwt`) makes the upstream's JWT.
+    pub fn signer(mut self, signer: impl Signer) -> Self {
+        self.signer = Some(Arc::new(signer));
+        self
+    }
+
+    /// [`ClientBuilder::signer`] with a shared signer (the bindings').
+    pub fn shared_signer(mut self, signer: Arc<dyn Signer>) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
     /// The metrics hook: `observer` receives one [`super::CallEvent`] after
     /// every call (endpoint, attempts, HTTP status, outcome, duration,
     /// masked number; never a secret).
@@ -295,6 +316,7 @@ impl ClientBuilder {
                 max_response_bytes: self.max_response_bytes,
                 journal: self.journal,
                 credentials: self.credentials.map(CredentialCache::new),
+                signer: self.signer,
                 observer: self.observer,
             }),
             resend_unarrived: false,

@@ -4,7 +4,8 @@
 //! generic call path every endpoint goes through), `transport` (one
 //! exchange), `retry` (reads retried under a deadline), `wait`
 //! (`wait_for_final`), `idempotency` (keyed writes through the journal),
-//! `observe` (what a call reports when it ends).
+//! `observe` (what a call reports when it ends), `credentials` and
+//! `signer` (the headers that authenticate a call).
 
 mod builder;
 mod call;
@@ -12,6 +13,7 @@ mod credentials;
 mod idempotency;
 mod observe;
 mod retry;
+mod signer;
 mod transport;
 mod wait;
 
@@ -29,8 +31,10 @@ use crate::process::PerProcess;
 use crate::validate::RegistrationId;
 
 pub use builder::{ClientBuilder, parse_base_url};
+pub(crate) use credentials::sensitive_headers;
 pub use credentials::{Credentials, CredentialsFuture, CredentialsProvider};
 pub use observe::{CallEvent, CallObserver};
+pub use signer::{Signer, SignerFuture};
 pub use wait::WaitOptions;
 
 /// The production API.
@@ -68,6 +72,7 @@ struct Inner {
     max_response_bytes: usize,
     journal: Option<Journal>,
     credentials: Option<credentials::CredentialCache>,
+    signer: Option<Arc<dyn Signer>>,
     observer: Option<Arc<dyn CallObserver>>,
 }
 
@@ -83,6 +88,7 @@ impl fmt::Debug for Client {
                 &RedactedHeaders(i.header_names.iter().map(String::as_str)),
             )
             .field("credentials_provider", &i.credentials.is_some())
+            .field("signer", &i.signer.is_some())
             .field("call_observer", &i.observer.is_some())
             .finish_non_exhaustive()
     }

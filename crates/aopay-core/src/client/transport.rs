@@ -13,11 +13,12 @@ use crate::error::{Error, ErrorDetails, error_chain};
 use crate::parse::{Effect, read_answer_of};
 
 impl Client {
-    /// One HTTP exchange, bounded by `deadline`; with a credentials
-    /// provider, its headers, and after a refused token one resend with
-    /// fresh ones (a refusal: nothing was done, so resending cannot pay
-    /// twice).
-    /// `sent` counts the requests that left.
+    /// One HTTP exchange, bounded by `deadline`, with the credentials
+    /// provider's headers and the signer's; after a refused token (a 401,
+    /// or a 412 with a token code: docs/protocol.md §10) one resend with
+    /// fresh credentials and a fresh signature (a refusal: nothing was
+    /// done, so resending cannot pay twice). `sent` counts the requests
+    /// that left.
     pub(super) async fn attempt<A: Answer>(
         &self,
         spec: &EndpointSpec,
@@ -26,28 +27,63 @@ impl Client {
         deadline: Instant,
         sent: &mut u32,
     ) -> Result<A, Error> {
-        let Some(cache) = &self.inner.credentials else {
+        let cache = self.inner.credentials.as_ref();
+        if cache.is_none() && self.inner.signer.is_none() {
             return self.exchange(spec, url, body, deadline, None, sent).await;
+        }
+        let used = match cache {
+            Some(c) => Some(c.get(deadline).await?),
+            None => None,
         };
-        let used = cache.get(deadline).await?;
+        let headers = self
+            .authenticate(spec, &body, deadline, used.as_deref())
+            .await?;
         match self
-            .exchange(spec, url, body.clone(), deadline, Some(&used.headers), sent)
+            .exchange(spec, url, body.clone(), deadline, Some(&headers), sent)
             .await
         {
-            // A token or signature refused (401, or 412 with a token code:
-            // docs/protocol.md §10) did nothing: resending is safe.
             Err(e)
                 if e.kind() == crate::ErrorKind::Authentication
                     && matches!(e.http_status(), Some(401 | 412)) =>
             {
-                cache.refused(&used);
-                let fresh = cache.get(deadline).await?;
-                tracing::debug!(target: "aopay", endpoint = spec.name, http_status = e.http_status(), "credentials refused: resending once with fresh ones");
-                self.exchange(spec, url, body, deadline, Some(&fresh.headers), sent)
+                let fresh = match (cache, &used) {
+                    (Some(c), Some(used)) => {
+                        c.refused(used);
+                        Some(c.get(deadline).await?)
+                    }
+                    _ => None,
+                };
+                let headers = self
+                    .authenticate(spec, &body, deadline, fresh.as_deref())
+                    .await?;
+                tracing::debug!(target: "aopay", endpoint = spec.name, http_status = e.http_status(), "token refused: resending once, freshly authenticated");
+                self.exchange(spec, url, body, deadline, Some(&headers), sent)
                     .await
             }
             other => other,
         }
+    }
+
+    /// The credentials' headers, then the signer's for this body (a
+    /// header the signer gives replaces one of the same name).
+    async fn authenticate(
+        &self,
+        spec: &EndpointSpec,
+        body: &[u8],
+        deadline: Instant,
+        credentials: Option<&super::credentials::Cached>,
+    ) -> Result<reqwest::header::HeaderMap, Error> {
+        let mut headers = credentials.map(|c| c.headers.clone()).unwrap_or_default();
+        if let Some(signer) = &self.inner.signer {
+            let signed = super::signer::sign(signer, spec.path, body, deadline).await?;
+            for name in signed.keys() {
+                headers.remove(name);
+            }
+            for (name, value) in &signed {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+        Ok(headers)
     }
 
     async fn exchange<A: Answer>(
