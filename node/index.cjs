@@ -33,6 +33,51 @@ function credentialsProvider(fn) {
   }
 }
 
+/**
+ * The caller's signer function as the native side takes it: given
+ * `[path, body as latin1 text]`, a Promise of the headers as JSON text.
+ */
+function signerFunction(fn) {
+  return async ([path, latin1]) => JSON.stringify(await fn(path, Buffer.from(latin1, 'latin1')))
+}
+
+const settingsKey = Symbol('aopay.jwtSettings')
+
+/**
+ * The upstream's JWT, made afresh for every request: HS256 with `secret`
+ * or RS256 with `privateKey` (PEM), claims `timestamp`, `partnerId` and
+ * `reqid` plus `claims`, in the `header` header (default `Token`), beside
+ * the static `headers`. Its key is held privately and never shown.
+ */
+class JwtSigner {
+  #settings
+  constructor(settings) {
+    if (settings === null || typeof settings !== 'object') {
+      throw new errors.ValidationError('invalid signer: settings must be an object', { field: 'signer', retrySafe: true })
+    }
+    const { partnerId, secret, privateKey, header, claims, headers } = settings
+    this.#settings = { partnerId, secret, privateKey, header, claims, headers }
+    try {
+      native.checkJwtSigner(this.#settings)
+    } catch (err) {
+      rethrow(err)
+    }
+  }
+
+  /** One request's headers, made now (a fresh token): secrets. */
+  headers() {
+    try {
+      return JSON.parse(native.jwtHeaders(this.#settings))
+    } catch (err) {
+      rethrow(err)
+    }
+  }
+
+  get [settingsKey]() {
+    return this.#settings
+  }
+}
+
 const nativeKey = Symbol('aopay.native')
 const callKey = Symbol('aopay.call')
 
@@ -117,6 +162,11 @@ class Client {
     }
     if (typeof options.credentials === 'function') {
       options = { ...options, credentials: credentialsProvider(options.credentials) }
+    }
+    if (typeof options.signer === 'function') {
+      options = { ...options, signer: signerFunction(options.signer) }
+    } else if (options.signer instanceof JwtSigner) {
+      options = { ...options, signer: { jwt: options.signer[settingsKey] } }
     }
     // `logger` is the JS side's: the native client gets only whether there is one.
     const { logger: given, ...nativeOptions } = options
@@ -287,9 +337,11 @@ class Sandbox {
 
   /** Start the AOPay-compatible sandbox in-process on a free loopback port. */
   static async start(options = {}) {
-    const { slowDelayMs, pendingChecks, tls, requireTokens, walletPayments } = options ?? {}
+    const { slowDelayMs, pendingChecks, tls, requireTokens, walletPayments, requireJwtSecret, requireJwtPublicKey, jwtHeader } = options ?? {}
+    const bytes = (v) => (typeof v === 'string' ? Buffer.from(v, 'utf8') : v)
     try {
-      return new Sandbox(await native.startSandbox(slowDelayMs, pendingChecks, tls, requireTokens, walletPayments))
+      return new Sandbox(await native.startSandbox(slowDelayMs, pendingChecks, tls, requireTokens, walletPayments,
+        bytes(requireJwtSecret), bytes(requireJwtPublicKey), jwtHeader))
     } catch (err) {
       rethrow(err)
     }
@@ -359,6 +411,7 @@ module.exports = {
   ...answerTypes,
   Client,
   Sandbox,
+  JwtSigner,
   MAGIC_NUMBERS,
   VERSION: native.version(),
   AopayError: errors.AopayError,

@@ -68,6 +68,14 @@ export interface ClientOptions {
    */
   credentials?: () => CredentialsResult | Promise<CredentialsResult>
   /**
+   * Signs every request: a `JwtSigner` (the upstream's JWT), or a function
+   * given the path and the exact body bytes about to be sent, returning
+   * the headers (or a Promise of them). Called for every attempt, the one
+   * resend after a refused token included; never cached. A signer that
+   * throws, hangs past the deadline or returns bad headers sends nothing.
+   */
+  signer?: JwtSigner | ((path: string, body: Buffer) => Record<string, string> | Promise<Record<string, string>>)
+  /**
    * The metrics hook: called once after every call with its figures (never
    * a secret; the number masked), just before the call's promise settles.
    * An exception in it becomes a process warning; the call is unaffected.
@@ -267,6 +275,39 @@ export interface SandboxOptions {
   requireTokens?: boolean
   /** The wallet covers this many referenced payments; later ones get HTTP 402 code 16 (insufficient fund) until `topUp` (default: no limit). */
   walletPayments?: number
+  /** Require a JWT on every call, HS256 with this secret, checked as the upstream does. */
+  requireJwtSecret?: string | Buffer
+  /** Require a JWT on every call, RS256 with this public key (PEM). */
+  requireJwtPublicKey?: string | Buffer
+  /** The header that carries the JWT (default `Token`). */
+  jwtHeader?: string
+}
+
+/** What a `JwtSigner` is made from. */
+export interface JwtSignerSettings {
+  /** The `partnerId` claim. */
+  partnerId: string
+  /** HS256's shared secret (exactly one of `secret` and `privateKey`). */
+  secret?: string | Buffer | Uint8Array
+  /** RS256's private key (PEM). */
+  privateKey?: string | Buffer | Uint8Array
+  /** The header that carries the token (default `Token`; `Authorization` gets `Bearer `). */
+  header?: string
+  /** Extra claims (not `timestamp`, `partnerId` or `reqid`, which it sets). */
+  claims?: Record<string, unknown>
+  /** Static headers sent beside every token (e.g. `Authorisedkey`): secrets. */
+  headers?: Record<string, string>
+}
+
+/**
+ * The upstream's JWT, made afresh for every request: claims `timestamp`
+ * (Unix seconds), `partnerId` and `reqid` (unique per request), HS256 or
+ * RS256. Its settings are checked when it is made; its key never shows.
+ */
+export declare class JwtSigner {
+  constructor(settings: JwtSignerSettings)
+  /** One request's headers, made now (a fresh token): secrets. */
+  headers(): Record<string, string>
 }
 
 export declare class Sandbox {

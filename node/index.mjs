@@ -5,6 +5,7 @@ import aopay from './index.cjs'
 export const {
   Client,
   Sandbox,
+  JwtSigner,
   MAGIC_NUMBERS,
   VERSION,
   AopayError,

@@ -104,6 +104,12 @@ export declare class NativeSandbox {
 }
 
 /**
+ * Check a JwtSigner's settings now (its constructor): a ValidationError
+ * naming the setting, never the secret.
+ */
+export declare function checkJwtSigner(settings: object): void
+
+/**
  * The Node names of every client option (`ClientOptions` in index.d.ts
  * lists the same; a test checks it).
  */
@@ -116,10 +122,16 @@ export declare function clientOptionNames(): Array<string>
 export declare function endpoints(): string
 
 /**
- * Every error kind of the core as `[className, code, retrySafe]`
- * (`errors.cjs` is checked against it by a test).
+ * Every error kind of the core as `[className, code, retrySafe,
+ * parentClassName]` (`errors.cjs` is checked against it by a test).
  */
 export declare function errorKinds(): string
+
+/**
+ * One request's headers from a JwtSigner's settings (a fresh token), as
+ * JSON text: for checking a setup; they are secrets.
+ */
+export declare function jwtHeaders(settings: object): string
 
 export interface MagicNumber {
   number: string
@@ -139,7 +151,7 @@ export declare function maskDigits(digits: string): string
 export declare function reread(method: string, rawJson: string): string
 
 /** Start the sandbox on a free loopback port (HTTPS with a throwaway CA when `tls`). */
-export declare function startSandbox(slowDelayMs?: number | undefined | null, pendingChecks?: number | undefined | null, tls?: boolean | undefined | null, requireTokens?: boolean | undefined | null, walletPayments?: number | undefined | null): Promise<NativeSandbox>
+export declare function startSandbox(slowDelayMs?: number | undefined | null, pendingChecks?: number | undefined | null, tls?: boolean | undefined | null, requireTokens?: boolean | undefined | null, walletPayments?: number | undefined | null, requireJwtSecret?: Buffer | undefined | null, requireJwtPublicKey?: Buffer | undefined | null, jwtHeader?: string | undefined | null): Promise<NativeSandbox>
 
 /** The SDK version (one version for the crates and both packages). */
 export declare function version(): string

@@ -24,6 +24,7 @@ __all__ = [
     "ENDPOINTS",
     "ERROR_KINDS",
     "ERROR_PARENTS",
+    "JwtSigner",
     "AsyncBatchRun",
     "AsyncCall",
     "AsyncClient",
@@ -66,6 +67,33 @@ _Orders = Union[str, PathLike[str], Iterable[Mapping[str, Any]]]
 # What a credentials provider returns: headers, or (headers, lifetime_seconds).
 _Credentials = Union[Mapping[str, str], Tuple[Mapping[str, str], float]]
 _CredentialsProvider = Union[Callable[[], _Credentials], Callable[[], Awaitable[_Credentials]]]
+# A request signer: the built-in JwtSigner, or a function of (path, body bytes)
+# returning headers (or a coroutine function).
+_SignerFunction = Union[
+    Callable[[str, bytes], Mapping[str, str]], Callable[[str, bytes], Awaitable[Mapping[str, str]]]
+]
+_Signer = Union["JwtSigner", _SignerFunction]
+
+@final
+class JwtSigner:
+    """The upstream's JWT, made afresh for every request: HS256 with
+    ``secret`` or RS256 with ``private_key`` (PEM), claims ``timestamp``,
+    ``partnerId`` and ``reqid`` (unique per request) plus ``claims``, in the
+    ``header`` header, beside the static ``headers`` (e.g. ``Authorisedkey``).
+    Pass it as a client's ``signer``. Its key never shows."""
+
+    def __new__(
+        cls,
+        *,
+        partner_id: str,
+        secret: Optional[Union[str, bytes]] = None,
+        private_key: Optional[Union[str, bytes]] = None,
+        header: str = "Token",
+        claims: Optional[Mapping[str, Any]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+    ) -> JwtSigner: ...
+    def headers(self) -> dict[str, str]:
+        """The headers of one request, made now (a fresh token): secrets."""
 
 @final
 class SqliteJournal:
@@ -167,6 +195,7 @@ class Client:
         journal: Optional[_Journal] = None,
         root_certificates: Optional[Union[str, bytes]] = None,
         credentials: Optional[_CredentialsProvider] = None,
+        signer: Optional[_Signer] = None,
         on_call: Optional[Callable[[CallEvent], object]] = None,
     ) -> Client: ...
     def mobile_recharge(
@@ -267,6 +296,7 @@ class AsyncClient:
         journal: Optional[_Journal] = None,
         root_certificates: Optional[Union[str, bytes]] = None,
         credentials: Optional[_CredentialsProvider] = None,
+        signer: Optional[_Signer] = None,
         on_call: Optional[Callable[[CallEvent], object]] = None,
     ) -> AsyncClient: ...
     async def mobile_recharge(
@@ -322,6 +352,9 @@ class Sandbox:
         tls: bool = False,
         require_tokens: bool = False,
         wallet_payments: Optional[int] = None,
+        require_jwt_secret: Optional[Union[str, bytes]] = None,
+        require_jwt_public_key: Optional[Union[str, bytes]] = None,
+        jwt_header: str = "Token",
     ) -> Sandbox: ...
     def top_up(self, payments: Optional[int] = None) -> None: ...
     def issue_token(self, lifetime: float = 600.0) -> str: ...

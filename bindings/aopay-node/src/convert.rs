@@ -103,7 +103,7 @@ pub(crate) fn local_error(code: &str, message: &str) -> napi::Error {
     )
 }
 
-fn invalid(e: ValidationError) -> napi::Error {
+pub(crate) fn invalid(e: ValidationError) -> napi::Error {
     js_error(e.into())
 }
 
@@ -124,7 +124,7 @@ fn type_name(v: &Unknown<'_>) -> napi::Result<&'static str> {
     })
 }
 
-fn wrong_type(field: &'static str, expected: &str, v: &Unknown<'_>) -> napi::Error {
+pub(crate) fn wrong_type(field: &'static str, expected: &str, v: &Unknown<'_>) -> napi::Error {
     match type_name(v) {
         Ok(got) => invalid(ValidationError::wrong_type(field, expected, got)),
         Err(e) => e,
@@ -148,7 +148,7 @@ fn number(v: &Unknown<'_>) -> napi::Result<f64> {
     v.coerce_to_number()?.get_double()
 }
 
-fn string(v: &Unknown<'_>) -> napi::Result<String> {
+pub(crate) fn string(v: &Unknown<'_>) -> napi::Result<String> {
     v.coerce_to_string()?.into_utf8()?.into_owned()
 }
 
@@ -349,6 +349,12 @@ fn option_value(
             OptionValue::Observer(Arc::clone(observer))
         }
         OptionKind::Observer => return Err(wrong_type(field, "a function", v)),
+        OptionKind::Signer => OptionValue::Signer(crate::signer::signer_from_js(
+            env,
+            options,
+            &option.js_name(),
+            v,
+        )?),
         _ => {
             return Err(invalid(ValidationError::new(
                 field,

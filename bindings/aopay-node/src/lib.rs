@@ -5,6 +5,7 @@ mod batch;
 mod convert;
 mod credentials;
 mod logging;
+mod signer;
 
 use std::fmt::Write as _;
 use std::future::Future;
@@ -491,6 +492,8 @@ fn sandbox_millis(field: &'static str, ms: f64) -> Result<std::time::Duration> {
 }
 
 /// Start the sandbox on a free loopback port (HTTPS with a throwaway CA when `tls`).
+// One argument per `SandboxOptions` field, as index.cjs passes them.
+#[allow(clippy::too_many_arguments)]
 #[napi]
 pub async fn start_sandbox(
     slow_delay_ms: Option<f64>,
@@ -498,6 +501,9 @@ pub async fn start_sandbox(
     tls: Option<bool>,
     require_tokens: Option<bool>,
     wallet_payments: Option<u32>,
+    require_jwt_secret: Option<napi::bindgen_prelude::Buffer>,
+    require_jwt_public_key: Option<napi::bindgen_prelude::Buffer>,
+    jwt_header: Option<String>,
 ) -> Result<NativeSandbox> {
     logging::install();
     let mut config =
@@ -511,19 +517,66 @@ pub async fn start_sandbox(
     if let Some(n) = wallet_payments {
         config = config.wallet_payments(u64::from(n));
     }
+    match (require_jwt_secret, require_jwt_public_key) {
+        (Some(secret), None) => {
+            config = config.require_jwt(aopay_sandbox::JwtKey::Hs256(secret.to_vec()));
+        }
+        (None, Some(pem)) => {
+            config = config.require_jwt(aopay_sandbox::JwtKey::Rs256PublicPem(pem.to_vec()));
+        }
+        (None, None) => {}
+        (Some(_), Some(_)) => {
+            return Err(js_error(
+                aopay_core::ValidationError::new(
+                    "require_jwt_secret",
+                    "give a secret (HS256) or a public key (RS256), not both",
+                )
+                .into(),
+            ));
+        }
+    }
+    if let Some(name) = jwt_header {
+        config = config.jwt_header(name);
+    }
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let started = if tls.unwrap_or(false) {
         aopay_sandbox::Sandbox::start_tls_with(config, addr).await
     } else {
         aopay_sandbox::Sandbox::start_with(config, addr).await
     };
-    let sb = started
-        .map_err(|e| local_error("SANDBOX_START", &format!("cannot start the sandbox: {e}")))?;
+    let sb = started.map_err(|e| match e.kind() {
+        // A JWT key it cannot use: an invalid option.
+        std::io::ErrorKind::InvalidInput => {
+            js_error(aopay_core::ValidationError::new("require_jwt", e.to_string()).into())
+        }
+        _ => local_error("SANDBOX_START", &format!("cannot start the sandbox: {e}")),
+    })?;
     Ok(NativeSandbox {
         url: sb.url().to_owned(),
         ca_pem: sb.ca_pem().map(str::to_owned),
         inner: Arc::new(Mutex::new(Some(sb))),
     })
+}
+
+/// Check a JwtSigner's settings now (its constructor): a ValidationError
+/// naming the setting, never the secret.
+#[napi]
+pub fn check_jwt_signer(env: Env, settings: Object<'_>) -> Result<()> {
+    signer::jwt_from_js(&env, &settings).map(drop)
+}
+
+/// One request's headers from a JwtSigner's settings (a fresh token), as
+/// JSON text: for checking a setup; they are secrets.
+#[napi]
+pub fn jwt_headers(env: Env, settings: Object<'_>) -> Result<String> {
+    let signer = signer::jwt_from_js(&env, &settings)?;
+    let headers: serde_json::Map<String, serde_json::Value> = signer
+        .headers()
+        .map_err(|m| js_error(aopay_core::ValidationError::new("signer", m).into()))?
+        .into_iter()
+        .map(|(k, v)| (k, v.into()))
+        .collect();
+    Ok(serde_json::Value::Object(headers).to_string())
 }
 
 /// The sandbox's magic customer numbers and what each does.

@@ -1,5 +1,6 @@
 //! `credentials=`: a Python function (or coroutine function) as the core's
-//! credentials provider. It returns a mapping of headers, or
+//! credentials provider (and the calling of such functions, which
+//! `signer=` shares). It returns a mapping of headers, or
 //! `(headers, lifetime_seconds)`; the core caches, refreshes and retries.
 
 use std::sync::Arc;
@@ -61,8 +62,21 @@ fn fetch(
     function: &Py<PyAny>,
     caller_loop: Option<&Py<PyAny>>,
 ) -> Result<Credentials, String> {
-    let run = || -> PyResult<Bound<'_, PyAny>> {
-        let mut result = function.bind(py).call0()?;
+    let result = call(py, function, (), caller_loop)?;
+    credentials_from(&result)
+}
+
+/// Call a provider or signer with `args`; a coroutine it returns runs on
+/// the caller's loop (an AsyncClient call) or, for a blocking client, on a
+/// loop of its own. An exception is `TypeName: message`.
+pub(crate) fn call<'py>(
+    py: Python<'py>,
+    function: &Py<PyAny>,
+    args: impl pyo3::call::PyCallArgs<'py>,
+    caller_loop: Option<&Py<PyAny>>,
+) -> Result<Bound<'py, PyAny>, String> {
+    let run = || -> PyResult<Bound<'py, PyAny>> {
+        let mut result = function.bind(py).call1(args)?;
         let asyncio = py.import("asyncio")?;
         if asyncio
             .call_method1("iscoroutine", (&result,))?
@@ -78,8 +92,26 @@ fn fetch(
         }
         Ok(result)
     };
-    let result = run().map_err(|e| format!("it raised {}", describe(py, &e)))?;
-    credentials_from(&result)
+    run().map_err(|e| format!("it raised {}", describe(py, &e)))
+}
+
+/// A mapping of `str` to `str`, as header pairs.
+pub(crate) fn header_pairs(
+    headers: &Bound<'_, PyAny>,
+    shape: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let mapping = headers.cast::<PyMapping>().map_err(|_| shape.to_owned())?;
+    let mut pairs = Vec::new();
+    for item in mapping.items().map_err(|_| shape.to_owned())?.iter() {
+        let (k, v) = item
+            .extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()
+            .map_err(|_| shape.to_owned())?;
+        match (k.cast::<PyString>(), v.cast::<PyString>()) {
+            (Ok(k), Ok(v)) => pairs.push((k.to_string(), v.to_string())),
+            _ => return Err("its header names and values must be str".to_owned()),
+        }
+    }
+    Ok(pairs)
 }
 
 /// A mapping of `str` to `str`, or `(mapping, lifetime_seconds)`.
@@ -106,18 +138,7 @@ fn credentials_from(result: &Bound<'_, PyAny>) -> Result<Credentials, String> {
         Ok(_) => return Err(SHAPE.to_owned()),
         Err(_) => (result.clone(), None),
     };
-    let mapping = headers.cast::<PyMapping>().map_err(|_| SHAPE)?;
-    let mut pairs = Vec::new();
-    for item in mapping.items().map_err(|_| SHAPE)?.iter() {
-        let (k, v) = item
-            .extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()
-            .map_err(|_| SHAPE)?;
-        match (k.cast::<PyString>(), v.cast::<PyString>()) {
-            (Ok(k), Ok(v)) => pairs.push((k.to_string(), v.to_string())),
-            _ => return Err("its header names and values must be str".to_owned()),
-        }
-    }
-    let creds = Credentials::new(pairs);
+    let creds = Credentials::new(header_pairs(&headers, SHAPE)?);
     Ok(match lifetime {
         Some(l) => creds.lifetime(l),
         None => creds,

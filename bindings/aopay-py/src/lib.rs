@@ -13,6 +13,7 @@ mod logging;
 mod observe;
 mod options;
 mod runtime;
+mod signer;
 
 use std::time::Duration;
 
@@ -597,7 +598,8 @@ impl Drop for PySandbox {
 #[pymethods]
 impl PySandbox {
     #[new]
-    #[pyo3(signature = (*, slow_delay=3.0, pending_checks=2, tls=false, require_tokens=false, wallet_payments=None))]
+    #[pyo3(signature = (*, slow_delay=3.0, pending_checks=2, tls=false, require_tokens=false, wallet_payments=None, require_jwt_secret=None, require_jwt_public_key=None, jwt_header="Token"))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         slow_delay: f64,
@@ -605,6 +607,9 @@ impl PySandbox {
         tls: bool,
         require_tokens: bool,
         wallet_payments: Option<u64>,
+        require_jwt_secret: Option<&Bound<'_, PyAny>>,
+        require_jwt_public_key: Option<&Bound<'_, PyAny>>,
+        jwt_header: &str,
     ) -> PyResult<Self> {
         let delay = sandbox_seconds("slow_delay", slow_delay)?;
         let mut config = aopay_sandbox::SandboxConfig::default()
@@ -614,6 +619,25 @@ impl PySandbox {
         if let Some(n) = wallet_payments {
             config = config.wallet_payments(n);
         }
+        match (
+            signer::bytes_from_py("require_jwt_secret", require_jwt_secret)?,
+            signer::bytes_from_py("require_jwt_public_key", require_jwt_public_key)?,
+        ) {
+            (Some(secret), None) => {
+                config = config.require_jwt(aopay_sandbox::JwtKey::Hs256(secret))
+            }
+            (None, Some(pem)) => {
+                config = config.require_jwt(aopay_sandbox::JwtKey::Rs256PublicPem(pem));
+            }
+            (None, None) => {}
+            (Some(_), Some(_)) => {
+                return Err(convert::invalid(aopay_core::ValidationError::new(
+                    "require_jwt_secret",
+                    "give a secret (HS256) or a public key (RS256), not both",
+                )));
+            }
+        }
+        config = config.jwt_header(jwt_header);
         runtime::not_inside_a_call()?;
         let rt = runtime()?;
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
@@ -627,8 +651,12 @@ impl PySandbox {
                     }
                 })
             })
-            .map_err(|e| {
-                pyo3::exceptions::PyOSError::new_err(format!("cannot start the sandbox: {e}"))
+            .map_err(|e| match e.kind() {
+                // A JWT key it cannot use: an invalid argument.
+                std::io::ErrorKind::InvalidInput => convert::invalid(
+                    aopay_core::ValidationError::new("require_jwt", e.to_string()),
+                ),
+                _ => pyo3::exceptions::PyOSError::new_err(format!("cannot start the sandbox: {e}")),
             })?;
         Ok(Self {
             url: sb.url().to_owned(),
@@ -810,6 +838,7 @@ fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<batch::PyBatchRun>()?;
     m.add_class::<batch::PyAsyncBatchRun>()?;
     m.add_class::<PySandbox>()?;
+    m.add_class::<signer::PyJwtSigner>()?;
     m.add_class::<observe::PyCallEvent>()?;
     m.add_class::<journal::PySqliteJournal>()?;
     m.add_class::<journal::PyPostgresJournal>()?;

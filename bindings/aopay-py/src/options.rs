@@ -46,6 +46,7 @@ fn set(b: ClientBuilder, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<ClientB
                 ));
             }
         },
+        OptionKind::Signer => OptionValue::Signer(crate::signer::signer_from_py(obj)?),
         OptionKind::Observer => match crate::observe::PyObserver::new(obj) {
             Some(o) => OptionValue::Observer(std::sync::Arc::new(o)),
             None => {

@@ -100,6 +100,21 @@ pub(crate) struct Connection {
     /// lifetime ends and after a 401; its output is never printed.
     #[arg(long, value_name = "CMD", env = "AOPAY_CREDENTIALS_COMMAND")]
     pub(crate) credentials_command: Option<String>,
+    /// Sign every request with a fresh JWT (the upstream's scheme): your
+    /// partner id, the `partnerId` claim. With --jwt-secret-file (or
+    /// AOPAY_JWT_SECRET) for HS256, or --jwt-private-key-file for RS256.
+    #[arg(long, value_name = "ID", env = "AOPAY_JWT_PARTNER_ID")]
+    pub(crate) jwt_partner_id: Option<String>,
+    /// HS256: a file holding the shared secret (one trailing newline is
+    /// dropped); AOPAY_JWT_SECRET may hold it instead. Never printed.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) jwt_secret_file: Option<std::path::PathBuf>,
+    /// RS256: the private key, a PEM file.
+    #[arg(long, value_name = "PEM_FILE", env = "AOPAY_JWT_PRIVATE_KEY_FILE")]
+    pub(crate) jwt_private_key_file: Option<std::path::PathBuf>,
+    /// The header that carries the token (default Token).
+    #[arg(long, value_name = "NAME", env = "AOPAY_JWT_HEADER")]
+    pub(crate) jwt_header: Option<String>,
 }
 
 /// The idempotency journal a command keeps or reads.
@@ -240,6 +255,20 @@ pub(crate) enum Command {
         /// HTTP 402 code 16 (insufficient fund), as an empty wallet does.
         #[arg(long, value_name = "N")]
         wallet_payments: Option<u64>,
+        /// Require a JWT on every call, HS256 with the secret in this file
+        /// (one trailing newline dropped), checked as the upstream does.
+        #[arg(
+            long,
+            value_name = "FILE",
+            conflicts_with = "require_jwt_public_key_file"
+        )]
+        require_jwt_secret_file: Option<std::path::PathBuf>,
+        /// Require a JWT on every call, RS256 with this public key (PEM).
+        #[arg(long, value_name = "PEM_FILE")]
+        require_jwt_public_key_file: Option<std::path::PathBuf>,
+        /// The header that carries the JWT (default Token).
+        #[arg(long, value_name = "NAME")]
+        jwt_header: Option<String>,
     },
     /// Print a shell's completion script.
     ///

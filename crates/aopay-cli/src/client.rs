@@ -92,11 +92,67 @@ pub(crate) fn build_client(g: &Shared, sandbox: Option<&Sandbox>) -> Result<Clie
             OptionValue::Credentials(std::sync::Arc::new(provider)),
         ));
     }
+    if let Some(signer) = jwt_signer(c)? {
+        options.push(("signer", OptionValue::Signer(std::sync::Arc::new(signer))));
+    }
     let mut b = Client::builder().user_agent(concat!("aopay-cli/", env!("CARGO_PKG_VERSION")));
     for (name, value) in options {
         b = b.set(name, value)?;
     }
     b.build()
+}
+
+/// The JWT signer the `--jwt-*` options describe, if any.
+fn jwt_signer(c: &crate::cli::Connection) -> Result<Option<aopay_core::JwtSigner>, Error> {
+    let env_secret = std::env::var("AOPAY_JWT_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let secret = match (&c.jwt_secret_file, env_secret) {
+        (Some(path), _) => Some(secret_file("jwt_secret_file", path)?),
+        (None, Some(s)) => Some(s.into_bytes()),
+        (None, None) => None,
+    };
+    let private_key = match &c.jwt_private_key_file {
+        Some(path) => Some(std::fs::read(path).map_err(|e| {
+            ValidationError::new(
+                "jwt_private_key_file",
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?),
+        None => None,
+    };
+    let Some(partner_id) = &c.jwt_partner_id else {
+        if secret.is_some() || private_key.is_some() || c.jwt_header.is_some() {
+            return Err(ValidationError::new(
+                "jwt_partner_id",
+                "is required with a JWT secret, private key or header (--jwt-partner-id)",
+            )
+            .into());
+        }
+        return Ok(None);
+    };
+    let settings = aopay_core::JwtSettings {
+        partner_id,
+        secret: secret.as_deref(),
+        private_key: private_key.as_deref(),
+        header: c.jwt_header.as_deref(),
+        ..Default::default()
+    };
+    Ok(Some(aopay_core::JwtSigner::from_settings(settings)?))
+}
+
+/// A secret kept in a file, without the one newline an editor or `echo`
+/// leaves at its end. The error names the file, never its content.
+pub(crate) fn secret_file(field: &'static str, path: &std::path::Path) -> Result<Vec<u8>, Error> {
+    let mut bytes = std::fs::read(path)
+        .map_err(|e| ValidationError::new(field, format!("cannot read {}: {e}", path.display())))?;
+    if bytes.ends_with(b"\n") {
+        bytes.pop();
+        if bytes.ends_with(b"\r") {
+            bytes.pop();
+        }
+    }
+    Ok(bytes)
 }
 
 /// Run the credentials command (through `sh -c`) and read its JSON. Its

@@ -136,6 +136,9 @@ async fn run(
         max_transactions,
         rate_limit,
         wallet_payments,
+        require_jwt_secret_file,
+        require_jwt_public_key_file,
+        jwt_header,
     }) = command
     {
         let mut config = SandboxConfig::default()
@@ -143,6 +146,25 @@ async fn run(
             .rate_limit(rate_limit);
         if let Some(n) = wallet_payments {
             config = config.wallet_payments(n);
+        }
+        match (require_jwt_secret_file, require_jwt_public_key_file) {
+            (Some(path), _) => {
+                let secret = client::secret_file("require_jwt_secret_file", &path)?;
+                config = config.require_jwt(aopay_sandbox::JwtKey::Hs256(secret));
+            }
+            (None, Some(path)) => {
+                let pem = std::fs::read(&path).map_err(|e| {
+                    ValidationError::new(
+                        "require_jwt_public_key_file",
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                })?;
+                config = config.require_jwt(aopay_sandbox::JwtKey::Rs256PublicPem(pem));
+            }
+            (None, None) => {}
+        }
+        if let Some(name) = jwt_header {
+            config = config.jwt_header(name);
         }
         return serve_sandbox(SocketAddr::new(host, port), config, tls, ca_out).await;
     }

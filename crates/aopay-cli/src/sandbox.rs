@@ -16,12 +16,26 @@ pub(crate) async fn serve_sandbox(
     tls: bool,
     ca_out: Option<std::path::PathBuf>,
 ) -> Result<u8, Failure> {
+    let jwt = config.require_jwt.as_ref().map(|k| {
+        format!("{k:?}")
+            .split('(')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    });
+    let jwt_header = config.jwt_header.clone();
     let sb = if tls {
         Sandbox::start_tls_with(config, addr).await
     } else {
         Sandbox::start_with(config, addr).await
     }
-    .map_err(|e| other(format!("cannot listen on {addr}: {e}")))?;
+    .map_err(|e| match e.kind() {
+        // A key the sandbox cannot use: an invalid option, nothing served.
+        std::io::ErrorKind::InvalidInput => {
+            Failure::Sdk(aopay_core::ValidationError::new("require_jwt", e.to_string()).into())
+        }
+        _ => other(format!("cannot listen on {addr}: {e}")),
+    })?;
     if let (Some(path), Some(pem)) = (&ca_out, sb.ca_pem()) {
         std::fs::write(path, pem)
             .map_err(|e| other(format!("cannot write {}: {e}", path.display())))?;
@@ -36,6 +50,11 @@ pub(crate) async fn serve_sandbox(
         banner.push_str(&format!(
             "  export AOPAY_ROOT_CERTIFICATES={}\n",
             path.display()
+        ));
+    }
+    if let Some(alg) = jwt {
+        banner.push_str(&format!(
+            "  every call needs a JWT ({alg}) in the {jwt_header} header: timestamp within 5 minutes, partnerId, a fresh reqid\n"
         ));
     }
     banner.push_str("magic customer numbers (any other number succeeds):\n");

@@ -19,6 +19,36 @@ use crate::reference::ClientReference;
 /// The claims every token carries; extra claims may not replace them.
 pub const RESERVED_CLAIMS: [&str; 3] = ["timestamp", "partnerId", "reqid"];
 
+/// A [`JwtSigner`]'s settings as the CLI and the bindings take them: one
+/// place that says which combinations are valid.
+#[derive(Default)]
+pub struct JwtSettings<'a> {
+    /// The `partnerId` claim.
+    pub partner_id: &'a str,
+    /// HS256's shared secret (exactly one of this and `private_key`).
+    pub secret: Option<&'a [u8]>,
+    /// RS256's private key, PEM.
+    pub private_key: Option<&'a [u8]>,
+    /// The token's header, when not `Token`.
+    pub header: Option<&'a str>,
+    /// Extra claims.
+    pub claims: Map<String, Value>,
+    /// Static headers sent beside the token (values are secrets).
+    pub headers: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for JwtSettings<'_> {
+    // The secret and the key are secrets; the static headers' values too.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtSettings")
+            .field("partner_id", &self.partner_id)
+            .field("secret", &self.secret.map(|_| "<secret>"))
+            .field("private_key", &self.private_key.map(|_| "<key>"))
+            .field("header", &self.header)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Makes a JWT for every request. Its key never leaves it: `Debug` shows
 /// the algorithm, the header, the partner id and the names of the extra
 /// claims and headers only.
@@ -56,6 +86,31 @@ impl std::fmt::Debug for JwtSigner {
 }
 
 impl JwtSigner {
+    /// A signer from its settings: HS256 when a secret is given, RS256 when
+    /// a private key is; exactly one of them.
+    pub fn from_settings(s: JwtSettings<'_>) -> Result<Self, ValidationError> {
+        let mut signer = match (s.secret, s.private_key) {
+            (Some(secret), None) => Self::hs256(s.partner_id, secret)?,
+            (None, Some(pem)) => Self::rs256(s.partner_id, pem)?,
+            _ => {
+                return Err(ValidationError::new(
+                    "secret",
+                    "give exactly one of a secret (HS256) and a private key (RS256)",
+                ));
+            }
+        };
+        if let Some(h) = s.header {
+            signer = signer.header(h)?;
+        }
+        for (name, value) in s.claims {
+            signer = signer.claim(&name, value)?;
+        }
+        for (name, value) in &s.headers {
+            signer = signer.static_header(name, value)?;
+        }
+        Ok(signer)
+    }
+
     /// HS256 with the shared `secret` (the partner key).
     pub fn hs256(partner_id: &str, secret: &[u8]) -> Result<Self, ValidationError> {
         if secret.is_empty() {

@@ -68,7 +68,7 @@ pub use endpoints::{
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
 pub use journal::{EntryState, Journal, JournalEntry, Settled, Tally, reconciliation_json};
 #[cfg(feature = "jwt")]
-pub use jwt::{JwtSigner, RESERVED_CLAIMS};
+pub use jwt::{JwtSettings, JwtSigner, RESERVED_CLAIMS};
 pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};
 pub use money::Money;
 pub use options::{

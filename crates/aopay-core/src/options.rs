@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client::{CallObserver, ClientBuilder, CredentialsProvider};
+use crate::client::{CallObserver, ClientBuilder, CredentialsProvider, Signer};
 use crate::error::ValidationError;
 use crate::journal::Journal;
 use crate::validate::duration_from_secs;
@@ -38,6 +38,9 @@ pub enum OptionKind {
     /// A call observer (the metrics hook): a function of the caller's
     /// language, given one event per call.
     Observer,
+    /// A request signer: the built-in JWT signer, or a function of the
+    /// caller's language given the path and the body.
+    Signer,
 }
 
 /// One client option.
@@ -168,6 +171,12 @@ pub const CLIENT_OPTIONS: &[ClientOption] = &[
         "a function giving the headers for calls, cached for the lifetime it states (secret values)",
     ),
     opt(
+        "signer",
+        OptionKind::Signer,
+        "",
+        "signs every request: a JwtSigner, or a function given the path and the body bytes returning headers (secret values)",
+    ),
+    opt(
         "on_call",
         OptionKind::Observer,
         "",
@@ -215,6 +224,8 @@ pub enum OptionValue {
     Credentials(Arc<dyn CredentialsProvider>),
     /// For [`OptionKind::Observer`].
     Observer(Arc<dyn CallObserver>),
+    /// For [`OptionKind::Signer`].
+    Signer(Arc<dyn Signer>),
 }
 
 impl std::fmt::Debug for OptionValue {
@@ -235,6 +246,7 @@ impl std::fmt::Debug for OptionValue {
             Self::Journal(j) => f.debug_tuple("Journal").field(j).finish(),
             Self::Credentials(_) => f.write_str("Credentials(<provider>)"),
             Self::Observer(_) => f.write_str("Observer(<function>)"),
+            Self::Signer(_) => f.write_str("Signer(<signer>)"),
         }
     }
 }
@@ -251,6 +263,7 @@ impl OptionValue {
             Self::Journal(_) => OptionKind::Journal,
             Self::Credentials(_) => OptionKind::Credentials,
             Self::Observer(_) => OptionKind::Observer,
+            Self::Signer(_) => OptionKind::Signer,
         }
     }
 }
@@ -312,6 +325,7 @@ impl ClientBuilder {
             ("journal", OptionValue::Journal(j)) => self.journal(j),
             ("credentials", OptionValue::Credentials(c)) => self.credentials_provider(c),
             ("on_call", OptionValue::Observer(o)) => self.call_observer(o),
+            ("signer", OptionValue::Signer(s)) => self.shared_signer(s),
             (other, _) => {
                 return Err(ValidationError::new(
                     "options",
@@ -350,6 +364,9 @@ mod tests {
                 })),
                 OptionKind::Observer => {
                     OptionValue::Observer(Arc::new(|_: &crate::CallEvent<'_>| {}))
+                }
+                OptionKind::Signer => {
+                    OptionValue::Signer(Arc::new(|_: &str, _: &[u8]| async { Ok(Vec::new()) }))
                 }
             };
             assert!(
