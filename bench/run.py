@@ -120,8 +120,8 @@ def summarize(rows: list[dict[str, object]]) -> dict[tuple[str, str], dict[str, 
 
 
 COMPARISONS = [
-    ("Rust", "seq", "aopay-core", ["reqwest", "aopay-core+on_call"]),
-    ("Rust", "c64", "aopay-core", ["reqwest", "aopay-core+on_call"]),
+    ("Rust", "seq", "aopay-core", ["reqwest", "aopay-core+on_call", "aopay-core+hs256", "aopay-core+rs256"]),
+    ("Rust", "c64", "aopay-core", ["reqwest", "aopay-core+on_call", "aopay-core+hs256", "aopay-core+rs256"]),
     ("Python", "seq", "aopay.Client", ["requests.Session", "httpx.Client", "reqwest", "aopay.Client+on_call"]),
     ("Python", "c64", "aopay.AsyncClient", ["aiohttp", "httpx.AsyncClient", "aopay.AsyncClient+on_call"]),
     ("Node", "seq", "aopay.Client", ["fetch", "undici.request", "aopay.Client+onCall"]),
@@ -138,9 +138,9 @@ def main() -> None:
         # meets the sandbox later (with more transactions stored).
         for mode in ("seq", "c64"):
             for _ in range(RUNS):
-                for client in ("aopay", "aopay+on_call", "reqwest"):
+                for client in ("aopay", "aopay+on_call", "aopay+hs256", "aopay+rs256", "reqwest"):
                     for r in lines([bench, url, client, mode, str(SECONDS), "1"]):
-                        r["client"] = {"aopay": "aopay-core", "aopay+on_call": "aopay-core+on_call", "reqwest": "reqwest"}[client]
+                        r["client"] = client.replace("aopay", "aopay-core", 1)
                         r["lang"] = "Rust"
                         rows.append(r)
         journal_rows = journal_overhead(bench, url)

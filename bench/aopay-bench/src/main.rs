@@ -4,7 +4,8 @@
 //! per run. `aopay+sqlite` and `aopay+postgres` (DSN in `AOPAY_BENCH_POSTGRES`)
 //! make every call a keyed recharge with a fresh key: the journal's cost.
 //! `aopay+on_call` counts every call's event by outcome: the metrics hook's
-//! cost.
+//! cost. `aopay+hs256` and `aopay+rs256` sign every call with a fresh JWT
+//! (the sandbox does not check it here): the signer's cost.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -115,6 +116,28 @@ async fn main() {
                     };
                     counter.fetch_add(1, Ordering::Relaxed);
                 })
+                .build()
+                .expect("client"),
+            Arc::new(req),
+        ),
+        "aopay+hs256" => Driver::Aopay(
+            builder()
+                .signer(
+                    aopay_core::JwtSigner::hs256("PS001", b"bench partner key").expect("signer"),
+                )
+                .build()
+                .expect("client"),
+            Arc::new(req),
+        ),
+        "aopay+rs256" => Driver::Aopay(
+            builder()
+                .signer(
+                    aopay_core::JwtSigner::rs256(
+                        "PS001",
+                        include_bytes!("../../../testdata/jwt/rs256-private.pem"),
+                    )
+                    .expect("signer"),
+                )
                 .build()
                 .expect("client"),
             Arc::new(req),

@@ -219,8 +219,21 @@ impl JwtSigner {
 
 impl Signer for JwtSigner {
     fn sign(&self, _path: &str, _body: &[u8]) -> SignerFuture {
-        let headers = self.headers();
-        Box::pin(std::future::ready(headers))
+        // An RSA signature takes most of a millisecond of CPU (measured:
+        // docs/performance.md): off the runtime's threads, so that calls in
+        // flight are not held up. An HMAC takes microseconds: inline.
+        if self.algorithm == Algorithm::RS256 {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                let signer = self.clone();
+                let signed = rt.spawn_blocking(move || signer.headers());
+                return Box::pin(async move {
+                    signed
+                        .await
+                        .unwrap_or_else(|_| Err("the signer panicked".to_owned()))
+                });
+            }
+        }
+        Box::pin(std::future::ready(self.headers()))
     }
 }
 
