@@ -283,6 +283,29 @@ fn text(obj: &Object<'_>, name: &str, field: &'static str) -> napi::Result<Optio
     string(&v).map(Some)
 }
 
+/// An object of header names to strings (values are secrets: an error
+/// never shows one).
+pub(crate) fn headers_from_js(
+    env: &Env,
+    v: &Unknown<'_>,
+    field: &'static str,
+) -> napi::Result<Vec<(String, String)>> {
+    if v.get_type()? != ValueType::Object || v.is_array()? {
+        return Err(wrong_type(field, "an object of strings", v));
+    }
+    let headers: HashMap<String, serde_json::Value> = env.from_js_value(*v)?;
+    headers
+        .into_iter()
+        .map(|(name, value)| match value {
+            serde_json::Value::String(s) => Ok((name, s)),
+            _ => Err(invalid(ValidationError::new(
+                field,
+                "values must be strings",
+            ))),
+        })
+        .collect()
+}
+
 /// One option's value, converted by the kind the core's table gives it.
 fn option_value(
     env: &Env,
@@ -302,25 +325,7 @@ fn option_value(
         OptionKind::Count => OptionValue::Count(integer(field, v)?),
         OptionKind::Flag if ty == ValueType::Boolean => OptionValue::Flag(v.coerce_to_bool()?),
         OptionKind::Flag => return Err(wrong_type(field, "a boolean", v)),
-        OptionKind::Headers => {
-            if ty != ValueType::Object || v.is_array()? {
-                return Err(wrong_type(field, "an object of strings", v));
-            }
-            let headers: HashMap<String, serde_json::Value> = env.from_js_value(*v)?;
-            let mut out = Vec::with_capacity(headers.len());
-            for (name, value) in headers {
-                match value {
-                    serde_json::Value::String(s) => out.push((name, s)),
-                    _ => {
-                        return Err(invalid(ValidationError::new(
-                            "headers",
-                            "values must be strings",
-                        )));
-                    }
-                }
-            }
-            OptionValue::Headers(out)
-        }
+        OptionKind::Headers => OptionValue::Headers(headers_from_js(env, v, field)?),
         OptionKind::Pem if ty == ValueType::String => OptionValue::Pem(string(v)?.into_bytes()),
         // A Buffer or Uint8Array; any other typed array is refused.
         OptionKind::Pem => match v.is_typedarray()? {

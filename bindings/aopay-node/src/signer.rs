@@ -7,12 +7,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aopay_core::{JwtSettings, JwtSigner, Signer, SignerFuture, ValidationError};
+use aopay_core::{JwtSettings, JwtSigner, Signer, SignerFuture};
 use napi::bindgen_prelude::{Function, JsObjectValue, Object, Promise, Uint8Array, Unknown};
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi::{Env, JsValue, Status, ValueType};
 
-use crate::convert::{invalid, js_error, wrong_type};
+use crate::convert::{js_error, wrong_type};
 
 type Tsfn =
     ThreadsafeFunction<(String, String), Promise<String>, (String, String), Status, false, true, 0>;
@@ -96,29 +96,19 @@ pub(crate) fn jwt_from_js(env: &Env, settings: &Object<'_>) -> napi::Result<JwtS
         h if h.get_type()? == ValueType::String => Some(crate::convert::string(&h)?),
         h => return Err(wrong_type("header", "a string", &h)),
     };
-    let object = |name: &str,
-                  field: &'static str|
-     -> napi::Result<serde_json::Map<String, serde_json::Value>> {
+    let given = |name: &str| -> napi::Result<Option<Unknown<'_>>> {
         let v: Unknown<'_> = settings.get_named_property(name)?;
-        match v.get_type()? {
-            ValueType::Undefined | ValueType::Null => Ok(serde_json::Map::new()),
-            ValueType::Object if !v.is_array()? => env.from_js_value(v),
-            _ => Err(wrong_type(field, "an object", &v)),
-        }
+        Ok((!matches!(v.get_type()?, ValueType::Undefined | ValueType::Null)).then_some(v))
     };
-    let claims = object("claims", "claims")?;
-    let mut headers = Vec::new();
-    for (k, v) in object("headers", "headers")? {
-        match v {
-            serde_json::Value::String(s) => headers.push((k, s)),
-            _ => {
-                return Err(invalid(ValidationError::new(
-                    "headers",
-                    "values must be strings",
-                )));
-            }
-        }
-    }
+    let claims = match given("claims")? {
+        None => serde_json::Map::new(),
+        Some(v) if v.get_type()? == ValueType::Object && !v.is_array()? => env.from_js_value(v)?,
+        Some(v) => return Err(wrong_type("claims", "an object", &v)),
+    };
+    let headers = match given("headers")? {
+        None => Vec::new(),
+        Some(v) => crate::convert::headers_from_js(env, &v, "headers")?,
+    };
     let s = JwtSettings {
         partner_id: &partner_id,
         secret: secret.as_deref(),

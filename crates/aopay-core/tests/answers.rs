@@ -3,8 +3,9 @@
 //! sandbox: it would only say what it was told), and read through the
 //! client's real call path. Each must get the reading the corpus names.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use aopay_core::{ArgValue, Args, Client, Lang, endpoint};
@@ -137,12 +138,12 @@ async fn a_refused_signature_at_412_refreshes_the_credentials_and_resends_once()
 #[tokio::test]
 async fn an_answer_the_sdk_cannot_place_is_logged_at_warn_masked() {
     use tracing_subscriber::layer::SubscriberExt;
-    let lines = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let sink = Arc::clone(&lines);
+    let lines = common::Capture::default();
+    let sink = lines.clone();
     let subscriber = tracing_subscriber::registry().with(
         tracing_subscriber::fmt::layer()
             .with_ansi(false)
-            .with_writer(move || Sink(Arc::clone(&sink))),
+            .with_writer(move || sink.clone()),
     );
     let _guard = tracing::subscriber::set_default(subscriber);
     let server = Replay::start().unwrap();
@@ -161,7 +162,7 @@ async fn an_answer_the_sdk_cannot_place_is_logged_at_warn_masked() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), aopay_core::ErrorKind::OutcomeUnknown);
-    let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+    let text = lines.text();
     let line = text
         .lines()
         .find(|l| l.contains("cannot place"))
@@ -174,16 +175,4 @@ async fn an_answer_the_sdk_cannot_place_is_logged_at_warn_masked() {
         line.contains("70XXXXXX49") && !line.contains("7067018549"),
         "{line}"
     );
-}
-
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }

@@ -1,26 +1,16 @@
 //! Secrets never reach Debug output, error messages or trace events (at the
 //! most verbose level); customer numbers appear only masked.
 
-use std::io::Write;
+mod common;
+
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
+
+use common::Capture;
 
 use aopay_core::{Client, Credentials, MobileRecharge};
 use aopay_sandbox::{Sandbox, SandboxConfig};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[test]
 fn secrets_stay_out_of_debug_errors_and_traces() {
@@ -56,7 +46,7 @@ fn secrets_stay_out_of_debug_errors_and_traces() {
                 Err(e) => shown.push_str(&format!("{e} {e:?}")),
             }
         }
-        let traces = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+        let traces = capture.text();
         assert!(
             traces.contains("98XXXXXX10"),
             "calls are traced with masked numbers: {traces}"
@@ -109,7 +99,7 @@ fn secrets_stay_out_of_debug_errors_and_traces() {
             1,
             "the revoked token was refused once"
         );
-        let traces = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+        let traces = capture.text();
         assert!(traces.contains("credentials fetched"), "{traces}");
         assert!(traces.contains("resending once"), "{traces}");
         // The sandbox's tokens all start with "sbx.".

@@ -5,6 +5,8 @@
 //! a fresh token); a custom signer that signs the body sends exactly what
 //! it signed; every call carries its own `reqid`; secrets never show.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -245,20 +247,8 @@ async fn a_signer_that_fails_hangs_or_gives_bad_headers_sends_nothing() {
 /// any log line at TRACE, not in an error.
 #[tokio::test]
 async fn secrets_never_show_at_trace() {
-    use std::io::Write;
     use tracing_subscriber::layer::SubscriberExt;
-    #[derive(Clone)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-    impl Write for Sink {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let sink = Sink(Arc::default());
+    let sink = common::Capture::default();
     let writer = sink.clone();
     let subscriber = tracing_subscriber::registry()
         .with(tracing_subscriber::EnvFilter::new("trace"))
@@ -286,7 +276,7 @@ async fn secrets_never_show_at_trace() {
         .find_map(|l| l.strip_prefix("token: "))
         .unwrap()
         .to_owned();
-    let logs = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+    let logs = sink.text();
     assert!(
         logs.contains("TRACE") || logs.contains("DEBUG"),
         "logging was on"

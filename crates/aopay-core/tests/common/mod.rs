@@ -1,6 +1,7 @@
-//! A raw TCP server for the cases the sandbox cannot stage (exact request
-//! bytes, endless 503s, silence, oversized bodies). Not a mock of our code:
-//! the client speaks real HTTP to it over loopback.
+//! Shared by the core's test files: a raw TCP server for the cases the
+//! sandbox cannot stage (exact request bytes, endless 503s, silence,
+//! oversized bodies; not a mock of our code: the client speaks real HTTP to
+//! it over loopback), and a capture of `tracing` output.
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
@@ -100,4 +101,25 @@ pub fn http_response(status: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
     .into_bytes();
     r.extend_from_slice(body);
     r
+}
+
+/// Where a test's `tracing` subscriber writes: the lines, kept to be read.
+#[derive(Clone, Default)]
+pub struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
