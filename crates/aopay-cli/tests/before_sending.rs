@@ -243,6 +243,8 @@ fn every_client_option_of_the_core_has_a_flag() {
             aopay_core::OptionKind::Headers => "--header".to_owned(),
             // A function in the bindings; a command here.
             aopay_core::OptionKind::Credentials => "--credentials-command".to_owned(),
+            // A JwtSigner or a function in the bindings; the JWT's settings here.
+            aopay_core::OptionKind::Signer => "--jwt-partner-id".to_owned(),
             // A function in the bindings; the CLI shows each call with -v.
             aopay_core::OptionKind::Observer => continue,
             _ => format!("--{}", option.cli_name()),

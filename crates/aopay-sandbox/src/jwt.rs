@@ -116,6 +116,9 @@ impl JwtCheck {
         let mut validation = Validation::new(self.algorithm);
         validation.required_spec_claims.clear();
         validation.validate_exp = false;
+        // The upstream checks its own claims; a caller's extra ones (`aud`)
+        // are not refused.
+        validation.validate_aud = false;
         let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &validation)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::InvalidSignature => SIGNATURE,

@@ -1,7 +1,10 @@
-//! Orders from a file, one line at a time: CSV with a header, or JSON
-//! Lines. Every line is bounded ([`MAX_LINE_BYTES`]), so a huge or endless
-//! line costs a row error, not the memory; invalid UTF-8, a bad row or an
-//! unknown kind are each one row's error, with its line number.
+//! Orders from a file, one record at a time: CSV with a header (RFC 4180:
+//! a quoted field may hold commas, quotes, CR and LF; CR, LF and CRLF all
+//! end a record), or JSON Lines. Every record is bounded
+//! ([`MAX_LINE_BYTES`]), so a huge line costs a row error, not the memory,
+//! and endless input ([`MAX_SKIPPED_BYTES`] without an end) stops the
+//! reader with an error; invalid UTF-8, a bad row or an unknown kind are
+//! each one row's error, with its line number.
 
 use std::io::{self, BufRead};
 use std::path::Path;
@@ -39,6 +42,25 @@ impl OrderFormat {
 enum Line {
     Text(Vec<u8>),
     TooLong(usize),
+    /// A record longer than [`MAX_SKIPPED_BYTES`]: endless input, not read on.
+    Endless,
+}
+
+/// How far past [`MAX_LINE_BYTES`] a record is skipped in search of its
+/// end (2 GiB) before the input is taken for endless (`/dev/zero`) and not
+/// read on.
+pub const MAX_SKIPPED_BYTES: usize = 2048 * MAX_LINE_BYTES;
+
+/// Where a CSV record's scan stands (RFC 4180): a quote opens a quoted
+/// field only at a field's start; inside one, `""` is a quote and CR and LF
+/// are text; outside, CR, LF and CRLF each end the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: the field's end, or the first of `""`.
+    QuoteInQuoted,
 }
 
 /// The orders of a file, in order, as an iterator of `Order`s and
@@ -49,9 +71,15 @@ pub struct OrderReader<R> {
     src: R,
     format: OrderFormat,
     line: u64,
+    /// The line the next record starts on.
+    next_line: u64,
+    /// A CR ended the last record: a LF right after it belongs to it.
+    after_cr: bool,
     header: Option<Vec<String>>,
     done: bool,
     cells: CsvLine,
+    /// [`MAX_SKIPPED_BYTES`], but in tests.
+    skip_limit: usize,
 }
 
 impl<R: BufRead> OrderReader<R> {
@@ -61,45 +89,96 @@ impl<R: BufRead> OrderReader<R> {
             src,
             format,
             line: 0,
+            next_line: 1,
+            after_cr: false,
             header: None,
             done: false,
             cells: CsvLine::new(),
+            skip_limit: MAX_SKIPPED_BYTES,
         }
     }
 
-    /// The next line, without its end; `None` at the end of the input.
+    #[cfg(test)]
+    pub(super) fn with_skip_limit(mut self, bytes: usize) -> Self {
+        self.skip_limit = bytes;
+        self
+    }
+
+    /// The next record (a CSV record, which may span lines inside quotes,
+    /// or a JSON line), without its end; `None` at the end of the input.
+    /// CR, LF and CRLF all end a record, so that no record is dropped from
+    /// a file a spreadsheet wrote with bare CRs.
     fn next_line(&mut self) -> io::Result<Option<Line>> {
         let mut buf = Vec::new();
         let mut total = 0usize;
         let mut any = false;
+        let mut scan = Scan::FieldStart;
+        let mut breaks = 0u64;
+        let mut prev_cr = false;
+        let csv = self.format == OrderFormat::Csv;
         loop {
             let chunk = self.src.fill_buf()?;
             if chunk.is_empty() {
                 break;
             }
+            if std::mem::take(&mut self.after_cr) && chunk[0] == b'\n' {
+                self.src.consume(1);
+                continue;
+            }
             any = true;
-            let (take, end) = match chunk.iter().position(|b| *b == b'\n') {
-                Some(i) => (i, true),
-                None => (chunk.len(), false),
+            // The record's end in this chunk: its length, and the end's.
+            let mut end = None;
+            for (i, &b) in chunk.iter().enumerate() {
+                // Line breaks, for the next record's line number: each CR,
+                // and each LF not right after a CR.
+                if b == b'\r' || (b == b'\n' && !prev_cr) {
+                    breaks += 1;
+                }
+                prev_cr = b == b'\r';
+                scan = match (scan, b) {
+                    (Scan::Quoted, b'"') => Scan::QuoteInQuoted,
+                    (Scan::Quoted, _) => Scan::Quoted,
+                    (Scan::QuoteInQuoted, b'"') if csv => Scan::Quoted,
+                    (Scan::FieldStart, b'"') if csv => Scan::Quoted,
+                    (_, b',') => Scan::FieldStart,
+                    (_, b'\n' | b'\r') => {
+                        let len = if b == b'\r' && chunk.get(i + 1) == Some(&b'\n') {
+                            2
+                        } else {
+                            1
+                        };
+                        end = Some((i, len));
+                        break;
+                    }
+                    _ => Scan::Unquoted,
+                };
+            }
+            let (take, used) = match end {
+                Some((i, len)) => (i, i + len),
+                None => (chunk.len(), chunk.len()),
             };
+            // A CR at the chunk's very end may be the first half of a CRLF.
+            self.after_cr = end.is_some_and(|(i, len)| len == 1 && chunk[i] == b'\r');
             total += take;
             if total <= MAX_LINE_BYTES {
                 buf.extend_from_slice(&chunk[..take]);
             }
-            self.src.consume(take + usize::from(end));
-            if end {
+            self.src.consume(used);
+            if end.is_some() {
                 break;
+            }
+            if total > MAX_LINE_BYTES + self.skip_limit {
+                self.line = self.next_line;
+                return Ok(Some(Line::Endless));
             }
         }
         if !any {
             return Ok(None);
         }
-        self.line += 1;
+        self.line = self.next_line;
+        self.next_line += breaks.max(1);
         if total > MAX_LINE_BYTES {
             return Ok(Some(Line::TooLong(total)));
-        }
-        if buf.last() == Some(&b'\r') {
-            buf.pop();
         }
         if self.line == 1 && buf.starts_with("\u{feff}".as_bytes()) {
             buf.drain(..3);
@@ -197,6 +276,17 @@ impl<R: BufRead> Iterator for OrderReader<R> {
         while !self.done {
             let line = match self.next_line() {
                 Ok(Some(Line::Text(bytes))) => bytes,
+                Ok(Some(Line::Endless)) => {
+                    self.done = true;
+                    return Some(Err(RowError::new(
+                        self.line,
+                        "line",
+                        format!(
+                            "has no end within {} bytes: the input is taken for endless and not read on",
+                            MAX_LINE_BYTES + self.skip_limit
+                        ),
+                    )));
+                }
                 Ok(Some(Line::TooLong(n))) => {
                     if self.header.is_none() && self.format == OrderFormat::Csv {
                         self.done = true;

@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorKind, ValidationError};
 use crate::money::Money;
 use crate::parse::Effect;
 
-pub use input::{MAX_LINE_BYTES, OrderFormat, OrderReader};
+pub use input::{MAX_LINE_BYTES, MAX_SKIPPED_BYTES, OrderFormat, OrderReader};
 pub(crate) use pace::Pacer;
 pub use pace::parse_rate;
 pub use run::{BatchOptions, BatchRun, BatchStop, Halt, OrderStream};

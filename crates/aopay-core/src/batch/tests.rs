@@ -58,13 +58,14 @@ fn a_bad_row_is_its_own_error_and_the_rest_still_read() {
     text.extend_from_slice(b",518,10,9876543210\n"); // no order id
     text.extend_from_slice(&vec![b'x'; MAX_LINE_BYTES + 10]);
     text.extend_from_slice(b"\ne,518,10,9876543210\n");
-    // A quote left open ends at the end of its line: the next row reads
-    // afresh (one parser serves the whole file).
+    // A quoted field holds line ends (RFC 4180): the record runs on to its
+    // closing quote, and is one row (here one with too many fields).
     text.extend_from_slice(b"f,518,\"10,9876543210\n");
-    text.extend_from_slice(b"\"g\",518,10,9876543210");
+    text.extend_from_slice(b"\"g\",518,10,9876543210\n");
+    text.extend_from_slice(b"h,518,10,9876543210");
     let rows: Vec<(u64, String)> = read(OrderFormat::Csv, &text).iter().map(rule).collect();
     let lines: Vec<u64> = rows.iter().map(|r| r.0).collect();
-    assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8, 9, 10], "{rows:?}");
+    assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8, 9, 11], "{rows:?}");
     assert_eq!(rows[0].1, "ok");
     assert!(
         rows[1].1.contains("has 3 fields where the header has 4"),
@@ -76,10 +77,79 @@ fn a_bad_row_is_its_own_error_and_the_rest_still_read() {
     assert!(rows[5].1.contains("bytes long"), "{rows:?}");
     assert_eq!(rows[6].1, "ok");
     assert!(
-        rows[7].1.contains("has 3 fields where the header has 4"),
+        rows[7].1.contains("fields where the header has 4"),
         "{rows:?}"
     );
     assert_eq!(rows[8].1, "ok");
+}
+
+/// Every record is read, whatever ends its lines: CR (a spreadsheet's "CSV
+/// (Macintosh)"), LF, CRLF, mixed; a quoted field holds CR, LF and quotes
+/// and is never split into a second order.
+#[test]
+fn every_record_is_read_whatever_ends_its_lines() {
+    let header = "order_id,product_id,amount,customer_number";
+    for (text, expected) in [
+        // CR only: every record, none dropped.
+        (
+            format!("{header}\ra1,518,10,9876543210\ra2,518,10,9876543211\r"),
+            vec![(2, "a1"), (3, "a2")],
+        ),
+        // A bare CR inside a line ends the record there.
+        (
+            format!("{header}\na1,518,10,9876543210\ra2,518,10,9876543211\n"),
+            vec![(2, "a1"), (3, "a2")],
+        ),
+        // CRLF, and a CRLF file without its last line end.
+        (
+            format!("{header}\r\na1,518,10,9876543210\r\na2,518,10,9876543211"),
+            vec![(2, "a1"), (3, "a2")],
+        ),
+        // A quoted order id spanning lines is one order, its id whole.
+        (
+            format!("{header}\n\"q1\nq1b\",518,10,9876543210\nq2,518,10,9876543211\n"),
+            vec![(2, "q1\nq1b"), (4, "q2")],
+        ),
+        // Quotes inside quotes, and a CRLF inside a quoted field.
+        (
+            format!("{header}\r\n\"x\"\"y\",518,10,9876543210\r\n\"z\r\nw\",518,10,9876543211\r\n"),
+            vec![(2, "x\"y"), (3, "z\r\nw")],
+        ),
+    ] {
+        let rows = read(OrderFormat::Csv, text.as_bytes());
+        let got: Vec<(u64, String)> = rows
+            .iter()
+            .map(|r| match r {
+                Ok(o) => (o.line(), o.order_id().to_owned()),
+                Err(e) => (e.line, format!("error: {}", e.error)),
+            })
+            .collect();
+        let want: Vec<(u64, String)> = expected
+            .iter()
+            .map(|(l, id)| (*l, (*id).to_owned()))
+            .collect();
+        assert_eq!(got, want, "{text:?}");
+    }
+}
+
+/// Endless input (`/dev/zero`, a pipe that never ends a line) is one error
+/// and the end of the reading, never a hang.
+#[test]
+fn endless_input_is_an_error_not_a_hang() {
+    struct Zeros;
+    impl std::io::Read for Zeros {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            buf.fill(0);
+            Ok(buf.len())
+        }
+    }
+    for format in [OrderFormat::Csv, OrderFormat::JsonLines] {
+        let reader = OrderReader::new(std::io::BufReader::with_capacity(1 << 16, Zeros), format);
+        let rows: Vec<_> = reader.with_skip_limit(8 * MAX_LINE_BYTES).collect();
+        assert_eq!(rows.len(), 1, "{format:?}");
+        let e = rows[0].as_ref().unwrap_err();
+        assert!(e.error.to_string().contains("endless"), "{}", e.error);
+    }
 }
 
 #[test]

@@ -31,6 +31,7 @@ use crate::process::PerProcess;
 use crate::validate::RegistrationId;
 
 pub use builder::{ClientBuilder, parse_base_url};
+#[cfg(feature = "jwt")]
 pub(crate) use credentials::sensitive_headers;
 pub use credentials::{Credentials, CredentialsFuture, CredentialsProvider};
 pub use observe::{CallEvent, CallObserver};
