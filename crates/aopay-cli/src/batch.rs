@@ -106,6 +106,24 @@ pub(crate) struct RunArgs {
     conn: Connection,
 }
 
+/// A file for personal data (customer numbers, answers): created readable
+/// by its owner only (0600 on Unix), whatever the umask; an existing one is
+/// truncated and made so.
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    options.open(path)
+}
+
 /// Where the per-order results go.
 enum Report {
     None,
@@ -121,7 +139,7 @@ impl Report {
         let format = OrderFormat::from_path(path).ok_or_else(|| {
             ValidationError::new("out", "must end in .jsonl (JSON Lines) or .csv")
         })?;
-        let file = std::fs::File::create(path)
+        let file = private_file(path)
             .map_err(|e| other(format!("cannot write {}: {e}", path.display())))?;
         let mut report = match format {
             OrderFormat::Csv => Self::Csv(Box::new(csv::Writer::from_writer(file))),

@@ -871,3 +871,39 @@ async fn an_empty_wallet_stops_the_batch_and_a_rerun_after_a_top_up_pays_the_res
     // The rerun sent only the eight left.
     assert_eq!(sb.stats().do_recharge_requests, 5 + 8);
 }
+
+/// Files holding personal data (the journal, its WAL, the report) are the
+/// owner's alone, whatever the umask; a report opened in a spreadsheet runs
+/// no formula from an order id.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn reports_and_journals_are_private_and_csv_cells_read_as_text() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = sandbox().await;
+    let dir = temp_dir("private");
+    let journal = dir.join("j.db");
+    let orders = dir.join("orders.csv");
+    std::fs::write(
+        &orders,
+        "order_id,product_id,amount,customer_number\n=1+1,518,10,9876500011\n@a,518,10,9876500012\n",
+    )
+    .unwrap();
+    let out = dir.join("results.csv");
+    let o = run_batch(sb.url(), &journal, &orders, &out, &[]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    for file in [&journal, &out] {
+        let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}: {mode:o}", file.display());
+    }
+    let report = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        report.contains("'=1+1") && report.contains("'@a"),
+        "{report}"
+    );
+    assert!(
+        !report
+            .lines()
+            .any(|l| l.starts_with('=') || l.starts_with('@')),
+        "{report}"
+    );
+}

@@ -250,3 +250,34 @@ fn reading_a_journal_that_is_not_there_creates_nothing() {
         );
     }
 }
+
+/// A PostgreSQL DSN in any spelling (the URL's scheme in any case, libpq's
+/// keyword form) is never taken for a SQLite path: no local file named
+/// after a password is created, and nothing is sent without the journal.
+/// A spec that is neither for sure is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dsn_never_becomes_a_local_file() {
+    let sb = Sandbox::start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("aopay-cli-dsn-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for spec in [
+        "host=127.0.0.1 port=1 user=u password=PASSWORD dbname=x connect_timeout=2",
+        "Postgres://u:PASSWORD@127.0.0.1:1/x?connect_timeout=2",
+        "mysql://u:PASSWORD@127.0.0.1/x",
+        "host=127.0.0.1 colour=PASSWORD",
+    ] {
+        let key = unique_key("dsn");
+        let o = recharge(sb.url(), spec, "9876500021", &key)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_ne!(o.status.code(), Some(0), "{spec}: {err}");
+        assert!(!err.contains("PASSWORD"), "{spec}: {err}");
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert!(left.is_empty(), "{spec} made files: {left:?}");
+    }
+    assert_eq!(sb.stats().recharge_requests, 0, "nothing was sent");
+    let _ = std::fs::remove_dir_all(&dir);
+}

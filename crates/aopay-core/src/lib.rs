@@ -66,7 +66,9 @@ pub use endpoints::{
     PreparedCall, RechargeStatus, ReferencedWrite, endpoint,
 };
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
-pub use journal::{EntryState, Journal, JournalEntry, Settled, Tally, reconciliation_json};
+pub use journal::{
+    EntryState, Journal, JournalEntry, JournalSpec, Settled, Tally, reconciliation_json,
+};
 #[cfg(feature = "jwt")]
 pub use jwt::{JwtSettings, JwtSigner, RESERVED_CLAIMS};
 pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};

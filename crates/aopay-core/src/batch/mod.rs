@@ -293,8 +293,16 @@ impl BatchResult {
         "error",
     ];
 
-    /// The result as one CSV row (the columns of [`Self::CSV_HEADER`]).
+    /// The result as one CSV row (the columns of [`Self::CSV_HEADER`]),
+    /// every cell safe to open in a spreadsheet: one that would start a
+    /// formula (`=`, `+`, `-`, `@`, a tab or a CR first, from an order id or
+    /// an answer) gets a `'` before it, as OWASP recommends, so that it
+    /// reads as text.
     pub fn to_csv_row(&self) -> Vec<String> {
+        self.csv_cells().into_iter().map(spreadsheet_safe).collect()
+    }
+
+    fn csv_cells(&self) -> Vec<String> {
         let v = self.to_json_value();
         let cell = |k: &str| match &v[k] {
             Value::Null => String::new(),
@@ -311,6 +319,15 @@ impl BatchResult {
             (Ok(_), None) => String::new(),
         });
         row
+    }
+}
+
+/// A CSV cell that a spreadsheet reads as text, never as a formula.
+pub fn spreadsheet_safe(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
     }
 }
 

@@ -263,3 +263,30 @@ fn a_summary_adds_exact_amounts_and_knows_what_is_final() {
     assert_eq!(s.by_status["PENDING"], 1);
     assert_eq!(s.to_json_value()["paid"], "0.30");
 }
+
+/// A CSV report opened in a spreadsheet runs no formula, whether it came
+/// from the input (an order id) or from the server (a reference, a txn id);
+/// JSON Lines keep the text as it is.
+#[test]
+fn csv_cells_that_would_start_a_formula_read_as_text() {
+    let order = Order::new(1, "=HYPERLINK(\"http://x\")", None, Lang::Rust, Vec::new()).unwrap();
+    let r = run::tests_result(
+        &order,
+        Ok(serde_json::json!({
+            "status": "SUCCESS", "is_final": true, "reference_id": "+1+cmd|' /C calc'!A0",
+            "txn_id": "@SUM(1)", "operator_id": "-2+3",
+        })),
+    );
+    let row = r.to_csv_row();
+    let header = BatchResult::CSV_HEADER;
+    let cell = |name: &str| &row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(cell("order_id"), "'=HYPERLINK(\"http://x\")");
+    assert_eq!(cell("reference_id"), "'+1+cmd|' /C calc'!A0");
+    assert_eq!(cell("txn_id"), "'@SUM(1)");
+    assert_eq!(cell("operator_id"), "'-2+3");
+    assert_eq!(cell("status"), "SUCCESS");
+    assert_eq!(r.to_json_value()["order_id"], "=HYPERLINK(\"http://x\")");
+    for c in ["\tx", "\rx"] {
+        assert!(spreadsheet_safe(c.to_owned()).starts_with('\''));
+    }
+}

@@ -60,6 +60,54 @@ impl EntryState {
     }
 }
 
+/// What a journal spec names: see [`Journal::classify`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JournalSpec<'a> {
+    /// A SQLite file.
+    Sqlite(&'a std::path::Path),
+    /// A PostgreSQL DSN (URL or keyword form).
+    Postgres(&'a str),
+}
+
+/// libpq's connection keywords (its keyword/value DSN form).
+const LIBPQ_KEYWORDS: &[&str] = &[
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "connect_timeout",
+    "client_encoding",
+    "options",
+    "application_name",
+    "fallback_application_name",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "sslmode",
+    "sslcert",
+    "sslkey",
+    "sslrootcert",
+    "sslcrl",
+    "requiressl",
+    "target_session_attrs",
+    "channel_binding",
+    "load_balance_hosts",
+];
+
+/// A DSN URL with its scheme in lowercase (the PostgreSQL client reads
+/// only that spelling).
+#[cfg(feature = "postgres")]
+fn postgres_scheme_lowercase(dsn: &str) -> String {
+    match dsn.split_once("://") {
+        Some((scheme, rest)) => format!("{}://{rest}", scheme.to_ascii_lowercase()),
+        None => dsn.to_owned(),
+    }
+}
+
 /// The method name journals written before endpoints were recorded hold.
 pub(crate) const FIRST_ENDPOINT: &str = "mobile_recharge";
 
@@ -436,32 +484,67 @@ impl Journal {
         })
     }
 
-    /// The SQLite file a journal spec names; `None` for PostgreSQL
-    /// (`postgres://…` / `postgresql://…`).
-    pub fn sqlite_path(spec: &str) -> Option<&std::path::Path> {
+    /// What a journal spec names (docs/protocol.md §4): PostgreSQL for a
+    /// `postgres://` or `postgresql://` URL (the scheme in any case) or
+    /// libpq's keyword form (`host=… user=… password=…`: every part
+    /// `keyword=value`, with libpq's keywords); else a SQLite file path. A
+    /// spec that is neither for sure (another URL scheme, a `key=value`
+    /// part that is not a libpq keyword) is refused, never taken for a
+    /// file: a DSN must not become a local file named after its password.
+    pub fn classify(spec: &str) -> Result<JournalSpec<'_>, Error> {
         let spec = spec.trim();
-        let postgres = spec.starts_with("postgres://") || spec.starts_with("postgresql://");
-        (!postgres).then(|| std::path::Path::new(spec))
-    }
-
-    /// `postgres://…` / `postgresql://…` is PostgreSQL; anything else a
-    /// SQLite file path.
-    pub fn open(spec: &str) -> Result<Self, Error> {
-        let spec = spec.trim();
-        if Self::sqlite_path(spec).is_none() {
-            #[cfg(feature = "postgres")]
-            return Self::postgres(spec);
-            #[cfg(not(feature = "postgres"))]
+        let lower = spec.to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            return Ok(JournalSpec::Postgres(spec));
+        }
+        if let Some((scheme, _)) = spec.split_once("://") {
+            return Err(Error::journal(format!(
+                "a {scheme}:// URL is not a journal: give a SQLite file path or a postgres:// DSN"
+            )));
+        }
+        let parts: Vec<&str> = spec.split_whitespace().collect();
+        if parts.iter().any(|p| p.contains('=')) {
+            let keyword = |p: &&str| {
+                p.split_once('=')
+                    .is_some_and(|(k, _)| LIBPQ_KEYWORDS.contains(&k.to_ascii_lowercase().as_str()))
+            };
+            if parts.iter().all(keyword) {
+                return Ok(JournalSpec::Postgres(spec));
+            }
             return Err(Error::journal(
-                "this build has no PostgreSQL journal (feature `postgres`)",
+                "the journal looks like a keyword DSN but not every part is a libpq keyword=value \
+                 (host, port, dbname, user, password, sslmode…): give a postgres:// URL, or a SQLite \
+                 file path without '='",
             ));
         }
-        #[cfg(feature = "sqlite")]
-        return Self::sqlite(spec);
-        #[cfg(not(feature = "sqlite"))]
-        return Err(Error::journal(
-            "this build has no SQLite journal (feature `sqlite`)",
-        ));
+        Ok(JournalSpec::Sqlite(std::path::Path::new(spec)))
+    }
+
+    /// The SQLite file a journal spec names; `None` for PostgreSQL or a
+    /// spec [`Journal::classify`] refuses.
+    pub fn sqlite_path(spec: &str) -> Option<&std::path::Path> {
+        match Self::classify(spec) {
+            Ok(JournalSpec::Sqlite(path)) => Some(path),
+            _ => None,
+        }
+    }
+
+    /// Open the journal a spec names (see [`Journal::classify`]).
+    pub fn open(spec: &str) -> Result<Self, Error> {
+        match Self::classify(spec)? {
+            #[cfg(feature = "postgres")]
+            JournalSpec::Postgres(dsn) => Self::postgres(&postgres_scheme_lowercase(dsn)),
+            #[cfg(not(feature = "postgres"))]
+            JournalSpec::Postgres(_) => Err(Error::journal(
+                "this build has no PostgreSQL journal (feature `postgres`)",
+            )),
+            #[cfg(feature = "sqlite")]
+            JournalSpec::Sqlite(path) => Self::sqlite(path),
+            #[cfg(not(feature = "sqlite"))]
+            JournalSpec::Sqlite(_) => Err(Error::journal(
+                "this build has no SQLite journal (feature `sqlite`)",
+            )),
+        }
     }
 
     /// Record the intent for `key`, unless the key already has an entry.
@@ -670,6 +753,72 @@ mod tests {
             fingerprint(&["AOP-554", "518", "10", "9876543210"]).len(),
             24
         );
+    }
+
+    /// A DSN is never taken for a file: every spelling of the URL, the
+    /// keyword form, and anything ambiguous refused.
+    #[test]
+    fn specs_are_told_apart_and_ambiguous_ones_refused() {
+        for dsn in [
+            "postgres://u:p@db/aopay",
+            "Postgres://u:p@db/aopay",
+            "POSTGRESQL://db/aopay",
+            "host=db.internal user=u password=PASSWORD dbname=aopay",
+            "  host=localhost port=5432  ",
+        ] {
+            assert!(
+                matches!(Journal::classify(dsn), Ok(JournalSpec::Postgres(_))),
+                "{dsn}"
+            );
+            assert_eq!(Journal::sqlite_path(dsn), None, "{dsn}");
+        }
+        for path in ["orders.db", "/var/lib/aopay/j.db", "./my journal.db"] {
+            assert_eq!(
+                Journal::sqlite_path(path),
+                Some(std::path::Path::new(path.trim()))
+            );
+        }
+        for bad in ["mysql://db/x", "host=db colour=red", "./a=b.db"] {
+            let e = Journal::classify(bad).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Journal, "{bad}");
+            assert_eq!(Journal::sqlite_path(bad), None, "{bad}");
+        }
+        assert!(
+            !Journal::classify("host=db password=SECRET colour=x")
+                .unwrap_err()
+                .to_string()
+                .contains("SECRET")
+        );
+    }
+
+    /// Under any umask a new journal, its WAL and its shared memory are
+    /// readable by their owner only.
+    #[cfg(all(unix, feature = "sqlite"))]
+    #[tokio::test]
+    async fn a_new_sqlite_journal_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("aopay-private-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("j.db");
+        let j = Journal::sqlite(&path).unwrap();
+        let claim = Claim {
+            key: "k",
+            fingerprint: "f",
+            endpoint: "do_recharge",
+            reference_id: Some("r"),
+            deadline_at_ms: now_ms() + 60_000,
+        };
+        j.claim(&claim).await.unwrap();
+        for name in ["j.db", "j.db-wal", "j.db-shm"] {
+            let mode = std::fs::metadata(dir.join(name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
+        }
+        drop(j);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

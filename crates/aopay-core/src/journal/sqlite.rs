@@ -70,6 +70,21 @@ fn run_jobs(conn: Connection, jobs: mpsc::Receiver<Job>) {
     }
 }
 
+/// A new journal file is created readable by its owner only (0600 on
+/// Unix, whatever the umask): it holds customer numbers and answers.
+/// SQLite gives its `-wal` and `-shm` files the database file's mode.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 fn err(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
     Error::journal(format!("SQLite journal {}: {what}: {e}", path.display()))
 }
@@ -82,6 +97,7 @@ impl SqliteJournal {
         if path.is_dir() {
             return Err(err(path, "cannot open", "the path is a directory"));
         }
+        create_private(path).map_err(|e| err(path, "cannot create", e))?;
         let conn = Connection::open(path).map_err(|e| err(path, "cannot open", e))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(|e| err(path, "cannot configure", e))?;
