@@ -17,7 +17,7 @@ use crate::sandbox::serve_sandbox;
 macro_rules! out {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
+        let _ = writeln!(std::io::stdout(), "{}", $crate::printable(&format!($($arg)*)));
     }};
 }
 
@@ -25,8 +25,27 @@ macro_rules! out {
 macro_rules! err {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        let _ = writeln!(std::io::stderr(), "{}", $crate::printable(&format!($($arg)*)));
     }};
+}
+
+/// Text for a terminal: every control character but the line break (an
+/// escape sequence, a CR, a BEL from a server's message or reference) is
+/// shown escaped (`\u{1b}`), never acted on. JSON output has none to
+/// escape: its strings are escaped already.
+pub(crate) fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Exit codes (documented in the README and `aopay --help`).
@@ -95,9 +114,11 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AOPAY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    // Colour only on a terminal, and never with NO_COLOR set (no-color.org).
+    // Colour only on a terminal, never with NO_COLOR set (no-color.org) nor
+    // on a dumb one (TERM=dumb).
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb");
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

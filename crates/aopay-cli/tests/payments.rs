@@ -557,3 +557,38 @@ fn upstream_answers_give_their_exit_codes_and_an_unplaced_one_warns() {
         "{err}"
     );
 }
+
+/// A server's text holding terminal escapes (a title change, a colour, a
+/// CR that overwrites the line) is shown escaped by the human output,
+/// never acted on; `--json` carries it as JSON escapes.
+#[test]
+fn escape_sequences_from_the_server_are_shown_not_acted_on() {
+    let replay = aopay_sandbox::Replay::start().unwrap();
+    let url = replay.url().to_owned();
+    replay.serve(
+        200,
+        r#"{"responsecode":1,"status":true,"data":{"status":"1","txnid":"T\u001b]0;pwned\u0007","operatorid":"\u001b[31mRED","refid":"R1"},"message":"paid\rFAILED"}"#,
+    );
+    let args = [
+        "recharge-v1-status",
+        "--reference-id",
+        "R1",
+        "--base-url",
+        &url,
+        "--registration-id",
+        "AOP-554",
+    ];
+    let out = aopay(&args, None);
+    let all = [out.stdout.as_slice(), out.stderr.as_slice()].concat();
+    assert!(
+        !all.contains(&0x1b) && !all.contains(&0x07) && !all.contains(&b'\r'),
+        "{}",
+        text(&all)
+    );
+    assert!(text(&all).contains("\\u{1b}"), "{}", text(&all));
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let out = aopay(&json_args, None);
+    assert!(!out.stdout.contains(&0x1b));
+    assert_eq!(json(&out)["txn_id"], "T\u{1b}]0;pwned\u{7}");
+}

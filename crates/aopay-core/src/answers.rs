@@ -814,8 +814,9 @@ pub fn markdown() -> String {
         .join("\n")
 }
 
-/// An answer's body for a log line: bounded, and every run of five or more
-/// digits masked (customer numbers, accounts), as `mask_digits` does.
+/// An answer's body for a log line: bounded, every run of five or more
+/// digits masked (customer numbers, accounts), as `mask_digits` does, and
+/// every control character escaped (a terminal never acts on one).
 pub fn mask_body(body: &[u8]) -> String {
     let text = crate::error::excerpt(body);
     let mut out = String::with_capacity(text.len());
@@ -833,7 +834,11 @@ pub fn mask_body(body: &[u8]) -> String {
             digits.push(c);
         } else {
             flush(&mut digits, &mut out);
-            out.push(c);
+            if c.is_control() {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
         }
     }
     flush(&mut digits, &mut out);
