@@ -17,9 +17,17 @@ use crate::sandbox::serve_sandbox;
 macro_rules! out {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), "{}", $crate::printable(&format!($($arg)*)));
+        if writeln!(std::io::stdout(), "{}", $crate::printable(&format!($($arg)*))).is_err() {
+            $crate::OUTPUT_LOST.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
     }};
 }
+
+/// Set when a line of the outcome could not be written to stdout (a full
+/// disk, a closed pipe): the command then exits 1, the journal having the
+/// outcome already.
+pub(crate) static OUTPUT_LOST: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 /// `eprintln!` without the panic on a closed stderr (`aopay … 2>&- `).
 macro_rules! err {
@@ -95,13 +103,20 @@ async fn main() -> ExitCode {
         (None, None) => Shared::default(),
     };
     let json = g.json;
-    match run(cli.command, g, generated).await {
-        Ok(code) => ExitCode::from(code),
+    let code = match run(cli.command, g, generated).await {
+        Ok(code) => code,
         Err(e) => {
             report_error(&e, json);
-            ExitCode::from(exit_code_for(&e))
+            exit_code_for(&e)
         }
+    };
+    if OUTPUT_LOST.load(std::sync::atomic::Ordering::SeqCst) {
+        err!(
+            "error: the output could not be written (stdout): what was printed is incomplete; the journal, if any, has the outcome"
+        );
+        return ExitCode::from(exit::OTHER_ERROR);
     }
+    ExitCode::from(code)
 }
 
 fn init_tracing(verbose: u8) {

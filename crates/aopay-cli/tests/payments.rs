@@ -592,3 +592,37 @@ fn escape_sequences_from_the_server_are_shown_not_acted_on() {
     assert!(!out.stdout.contains(&0x1b));
     assert_eq!(json(&out)["txn_id"], "T\u{1b}]0;pwned\u{7}");
 }
+
+/// An outcome that cannot be written (stdout on a full disk) is not a
+/// success: exit 1 and a message on stderr.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_outcome_that_cannot_be_written_exits_1() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_aopay"))
+        .args([
+            "recharge",
+            "--sandbox",
+            "--product",
+            "518",
+            "--amount",
+            "10",
+            "--number",
+            "9876543210",
+            "--json",
+        ])
+        .env_remove("AOPAY_JOURNAL")
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("could not be written"),
+        "{}",
+        text(&out.stderr)
+    );
+}
