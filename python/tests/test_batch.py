@@ -99,6 +99,11 @@ def test_every_option_is_checked_before_anything_is_read_or_sent(sandbox: aopay.
     with pytest.raises(aopay.ValidationError) as e:
         client.run_batch(tmp_path / "missing.csv")
     assert e.value.field == "orders"
+    # A file that is not an orders file at all: refused before anything is sent.
+    (tmp_path / "semicolons.csv").write_text("order_id;product_id;amount;customer_number\n1;518;10;9876543210\n")
+    with pytest.raises(aopay.ValidationError, match="order_id") as e:
+        client.run_batch(tmp_path / "semicolons.csv")
+    assert e.value.field == "orders"
     with pytest.raises(aopay.ValidationError):
         client.run_batch(42)  # type: ignore[arg-type]
     assert read == [] and sandbox.stats()["recharge_requests"] == 0

@@ -133,12 +133,7 @@ impl NativeBatch {
         options: Option<Object<'_>>,
     ) -> Result<Self> {
         let options = options_from_js(options.as_ref())?;
-        if client.journal().is_none() {
-            return Err(invalid(
-                "journal",
-                "a batch needs a journal: it is what makes each order pay once",
-            ));
-        }
+        client.check_batch(&options).map_err(js_error)?;
         let (orders, source) = match path {
             Some(p) => {
                 std::fs::metadata(&p)

@@ -97,6 +97,8 @@ pub(crate) fn begin(
         geocode,
         resend_unarrived,
     )?;
+    // Checked before the orders are touched: a refused batch reads none.
+    client.check_batch(&options).map_err(to_py_err)?;
     let _entered = rt.enter();
     let stream = orders(orders_in)?;
     client.run_batch(stream, options).map_err(to_py_err)

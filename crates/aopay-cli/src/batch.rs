@@ -231,13 +231,15 @@ pub(crate) async fn run(
         Some(Format::Jsonl) => Some(OrderFormat::JsonLines),
         None => None,
     };
-    let mut report = Report::open(args.out.as_deref())?;
+    // The orders first: a file that is not an orders file is refused
+    // before anything is sent or written (exit 2).
     let orders = OrderStream::open(&args.orders, format).map_err(|e| {
         Failure::from(ValidationError::new(
             "orders",
             format!("cannot read {}: {e}", args.orders.display()),
         ))
     })?;
+    let mut report = Report::open(args.out.as_deref())?;
     // The total (a second read of the file) only when progress is shown.
     let total = if json {
         None

@@ -247,26 +247,42 @@ async fn bad_files_pay_their_good_rows_only() {
     let sb = sandbox().await;
     let dir = temp_dir("bad");
     let journal = dir.join("j.db");
-    // A header without order_id reads nothing at all.
-    let orders = dir.join("no-id.csv");
-    std::fs::write(
-        &orders,
-        "product_id,amount,customer_number\n518,10,9876543210\n",
-    )
-    .unwrap();
-    let out = dir.join("no-id.jsonl");
-    let o = run_batch(sb.url(), &journal, &orders, &out, &[]).await;
-    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
-    let r = report(&out);
-    assert_eq!(r.len(), 1);
-    assert!(
-        r[&1]["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("order_id"),
-        "{:?}",
-        r[&1]
-    );
+    // Files that are not orders files at all: refused before anything is
+    // sent or written (exit 2), whatever they are.
+    let mut utf16 = vec![0xff, 0xfe];
+    for u in "order_id,product_id,amount,customer_number\n1,518,10,9876543210\n".encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    for (name, content, says) in [
+        (
+            "no-id.csv",
+            b"product_id,amount,customer_number\n518,10,9876543210\n".to_vec(),
+            "order_id",
+        ),
+        (
+            "semicolons.csv",
+            b"order_id;product_id;amount;customer_number\n1;518;10;9876543210\n".to_vec(),
+            "order_id",
+        ),
+        (
+            "tabs.csv",
+            b"order_id\tproduct_id\tamount\tcustomer_number\n1\t518\t10\t9876543210\n".to_vec(),
+            "order_id",
+        ),
+        ("utf16.csv", utf16, "UTF-8"),
+        ("empty.csv", Vec::new(), "empty"),
+        ("array.jsonl", b"[1, 2, 3]\n".to_vec(), "JSON object"),
+    ] {
+        let orders = dir.join(name);
+        std::fs::write(&orders, content).unwrap();
+        let out = dir.join(format!("{name}.out.jsonl"));
+        let o = run_batch(sb.url(), &journal, &orders, &out, &[]).await;
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", text(&o));
+        assert!(text(&o).contains(says), "{name}: {}", text(&o));
+        assert!(!out.exists(), "{name}: no report is written");
+    }
+    let o = run_batch(sb.url(), &journal, &dir, &dir.join("dir.jsonl"), &[]).await;
+    assert_eq!(o.status.code(), Some(2), "a directory: {}", text(&o));
     assert_eq!(sb.stats().recharge_requests, 0);
 
     // Invalid UTF-8, a short row and a 1 GiB line, through standard input,

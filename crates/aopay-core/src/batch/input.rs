@@ -80,6 +80,8 @@ pub struct OrderReader<R> {
     cells: CsvLine,
     /// [`MAX_SKIPPED_BYTES`], but in tests.
     skip_limit: usize,
+    /// The first JSON line, read by [`OrderReader::check_start`].
+    pending: Option<(u64, Vec<u8>)>,
 }
 
 impl<R: BufRead> OrderReader<R> {
@@ -95,6 +97,66 @@ impl<R: BufRead> OrderReader<R> {
             done: false,
             cells: CsvLine::new(),
             skip_limit: MAX_SKIPPED_BYTES,
+            pending: None,
+        }
+    }
+
+    /// Read up to the first order (a CSV file's header, the first JSON
+    /// line) and say whether this is an orders file at all. One that is not
+    /// (unreadable, a directory, an empty CSV, text that is not UTF-8 such
+    /// as UTF-16, a header without `order_id` or with unknown columns, as
+    /// another delimiter gives) is an error before anything is sent.
+    pub fn check_start(&mut self) -> Result<(), RowError> {
+        loop {
+            let bytes = match self.next_line() {
+                Ok(Some(Line::Text(bytes))) => bytes,
+                Ok(Some(Line::TooLong(_) | Line::Endless)) => {
+                    return Err(RowError::new(
+                        self.line,
+                        "line",
+                        format!("is over {MAX_LINE_BYTES} bytes: not an orders file"),
+                    ));
+                }
+                Ok(None) if self.format == OrderFormat::Csv => {
+                    return Err(RowError::new(
+                        1,
+                        "header",
+                        "is missing: the file is empty (a CSV orders file starts with its header)",
+                    ));
+                }
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    return Err(RowError::new(
+                        self.line + 1,
+                        "line",
+                        format!("cannot be read: {e}"),
+                    ));
+                }
+            };
+            let Ok(text) = std::str::from_utf8(&bytes) else {
+                return Err(RowError::new(
+                    self.line,
+                    "line",
+                    "is not UTF-8 text (a UTF-16 export? save the file as UTF-8 CSV)",
+                ));
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            if self.format == OrderFormat::JsonLines {
+                if !text.trim_start().starts_with('{') {
+                    return Err(RowError::new(
+                        self.line,
+                        "line",
+                        "is not a JSON object: not a JSON Lines orders file",
+                    ));
+                }
+                self.pending = Some((self.line, bytes));
+                return Ok(());
+            }
+            let cells = self.cells.split(self.line, text)?;
+            self.header = Some(read_header(self.line, cells)?);
+            return Ok(());
         }
     }
 
@@ -273,6 +335,12 @@ impl<R: BufRead> Iterator for OrderReader<R> {
     type Item = Result<Order, RowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some((line, bytes)) = self.pending.take() {
+            self.line = line;
+            if let Some(r) = self.row(&bytes) {
+                return Some(r);
+            }
+        }
         while !self.done {
             let line = match self.next_line() {
                 Ok(Some(Line::Text(bytes))) => bytes,

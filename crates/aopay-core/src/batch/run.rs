@@ -318,9 +318,18 @@ impl OrderStream {
     }
 
     /// The orders of a file (`-`: standard input), in `format` or the one
-    /// its extension says (CSV when it says none).
+    /// its extension says (CSV when it says none). The file's start is read
+    /// now (a CSV header, a first JSON line): a file that is not an orders
+    /// file at all is an `InvalidData` error here, before anything is sent
+    /// (see [`super::OrderReader::check_start`]).
     pub fn open(path: &Path, format: Option<OrderFormat>) -> io::Result<Self> {
-        let reader = input::open(path, format)?;
+        let mut reader = input::open(path, format)?;
+        reader.check_start().map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("not an orders file: line {}: {}", e.line, e.error),
+            )
+        })?;
         Ok(Self::reading(reader))
     }
 
@@ -412,14 +421,7 @@ impl Client {
     where
         S: futures_core::Stream<Item = Result<Order, RowError>> + Send + Unpin + 'static,
     {
-        options.check()?;
-        if self.journal().is_none() {
-            return Err(ValidationError::new(
-                "journal",
-                "a batch needs a journal: it is what makes each order pay once",
-            )
-            .into());
-        }
+        self.check_batch(&options)?;
         let stop = BatchStop::default();
         let pacer = Arc::new(Pacer::new(
             options.rate,
@@ -435,6 +437,24 @@ impl Client {
         let (tx, rx) = mpsc::channel(shared.options.concurrency * 2);
         let task = tokio::spawn(dispatch(shared, orders, tx));
         Ok(BatchRun { rx, stop, task })
+    }
+}
+
+impl Client {
+    /// What [`Client::run_batch`] checks before it starts: the options, and
+    /// that this client has a journal. The bindings call it before they
+    /// start reading the caller's orders, so that a refused batch reads
+    /// none.
+    pub fn check_batch(&self, options: &BatchOptions) -> Result<(), Error> {
+        options.check()?;
+        if self.journal().is_none() {
+            return Err(ValidationError::new(
+                "journal",
+                "a batch needs a journal: it is what makes each order pay once",
+            )
+            .into());
+        }
+        Ok(())
     }
 }
 
