@@ -78,6 +78,10 @@ class JwtSigner {
   }
 }
 
+// A client never collected keeps its journal open: at exit, the journal's
+// `.db` file must hold every entry all the same.
+process.once('exit', () => native.checkpointJournals())
+
 const nativeKey = Symbol('aopay.native')
 const callKey = Symbol('aopay.call')
 

@@ -840,6 +840,7 @@ module.exports.NativeBatch = nativeBinding.NativeBatch
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeSandbox = nativeBinding.NativeSandbox
 module.exports.checkJwtSigner = nativeBinding.checkJwtSigner
+module.exports.checkpointJournals = nativeBinding.checkpointJournals
 module.exports.clientOptionNames = nativeBinding.clientOptionNames
 module.exports.endpoints = nativeBinding.endpoints
 module.exports.errorKinds = nativeBinding.errorKinds

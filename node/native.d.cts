@@ -110,6 +110,12 @@ export declare class NativeSandbox {
 export declare function checkJwtSigner(settings: object): void
 
 /**
+ * Move every open SQLite journal's WAL into its database file (called at
+ * process exit: a client never collected keeps its journal open).
+ */
+export declare function checkpointJournals(): void
+
+/**
  * The Node names of every client option (`ClientOptions` in index.d.ts
  * lists the same; a test checks it).
  */

@@ -134,3 +134,26 @@ test('bad journals and keys fail clearly and send nothing', async () => {
     await sb.stop()
   }
 })
+
+test('a journal is whole in its .db file when the process exits', async () => {
+  const { execFileSync } = require('node:child_process')
+  const sb = await aopay.Sandbox.start()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aopay-whole-'))
+  try {
+    const journal = path.join(dir, 'j.db')
+    const order = { operator: 11, number: '9876500051', amount: 10, idempotencyKey: 'kept' }
+    const script = `const aopay = require(${JSON.stringify(path.join(__dirname, '..'))});
+      globalThis.kept = new aopay.Client({ registrationId: 'AOP-554', baseUrl: ${JSON.stringify(sb.url)}, journal: ${JSON.stringify(journal)} });
+      globalThis.kept.doRecharge(${JSON.stringify(order)}).then((p) => console.log(p.status))`
+    assert.equal(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim(), 'SUCCESS')
+    // A backup copies the .db file alone: it must know the key.
+    const copy = path.join(dir, 'copy.db')
+    fs.copyFileSync(journal, copy)
+    const client = new aopay.Client({ registrationId: 'AOP-554', baseUrl: sb.url, journal: copy })
+    assert.equal((await client.doRecharge(order)).status, 'SUCCESS')
+    assert.equal(sb.stats().doRechargeRequests, 1, 'the copy knew the key: nothing sent again')
+  } finally {
+    await sb.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})

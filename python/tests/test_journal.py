@@ -184,3 +184,23 @@ def test_untrusted_tls_journal_fails_and_sends_nothing(sandbox: aopay.Sandbox) -
     with pytest.raises(aopay.JournalError, match="sslmode"):
         aopay.PostgresJournal(f"{host}?sslmode=sometimes")
     assert sandbox.stats()["recharge_requests"] == 0
+
+
+def test_a_journal_is_whole_in_its_file_at_interpreter_exit(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
+    """A client never deleted keeps its journal open; at exit the .db file
+    alone must still hold every entry (a backup copies it alone)."""
+    import sqlite3
+
+    journal = tmp_path / "j.db"
+    script = (
+        "import aopay\n"
+        f"c = aopay.Client('AOP-554', base_url={sandbox.url!r}, journal={str(journal)!r})\n"
+        "c.do_recharge(operator=11, number='9876500041', amount=10, idempotency_key='kept')\n"
+        "GLOBAL = c  # never deleted\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(journal.read_bytes())
+    with sqlite3.connect(copy) as db:
+        rows = db.execute("SELECT key, state FROM aopay_journal").fetchall()
+    assert rows == [("kept", "final")], rows

@@ -558,6 +558,13 @@ pub async fn start_sandbox(
     })
 }
 
+/// Move every open SQLite journal's WAL into its database file (called at
+/// process exit: a client never collected keeps its journal open).
+#[napi]
+pub fn checkpoint_journals() {
+    aopay_core::Journal::checkpoint_all();
+}
+
 /// Check a JwtSigner's settings now (its constructor): a ValidationError
 /// naming the setting, never the secret.
 #[napi]

@@ -168,6 +168,9 @@ pub(crate) fn attach_from_worker<R>(f: impl FnOnce(Python<'_>) -> R) -> Option<R
 #[pyfunction]
 pub(crate) fn _quiesce(py: Python<'_>) {
     EXITING.store(true, Ordering::SeqCst);
+    // Clients the interpreter never collects keep their journals open: the
+    // `.db` file must hold every entry all the same.
+    py.detach(aopay_core::Journal::checkpoint_all);
     py.detach(|| {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
         while IN_PYTHON.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {

@@ -281,3 +281,27 @@ async fn a_dsn_never_becomes_a_local_file() {
     assert_eq!(sb.stats().recharge_requests, 0, "nothing was sent");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// When a command ends, its journal is whole in the `.db` file: no WAL is
+/// left beside it, and a copy of the `.db` alone (a backup) still knows the
+/// key, which then pays nothing again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_journal_is_whole_in_its_file_when_the_command_ends() {
+    let sb = sandbox().await;
+    let journal = temp_db("whole");
+    let key = unique_key("whole");
+    let o = recharge(sb.url(), &journal, "9876500031", &key)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let wal = format!("{journal}-wal");
+    let left = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(left, 0, "the WAL still holds {left} bytes");
+    let copy = format!("{journal}.backup");
+    std::fs::copy(&journal, &copy).unwrap();
+    let again = recharge(sb.url(), &copy, "9876500031", &key)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert_eq!(sb.recharges_for(9_876_500_031), 1, "the copy knew the key");
+}

@@ -484,6 +484,15 @@ impl Journal {
         })
     }
 
+    /// Move every open SQLite journal's WAL into its database file now, so
+    /// that the `.db` file alone holds every entry (a process about to end
+    /// whose clients may never be dropped: the bindings call it at exit). A
+    /// journal dropped does the same by itself, and removes its WAL.
+    pub fn checkpoint_all() {
+        #[cfg(feature = "sqlite")]
+        sqlite::checkpoint_all();
+    }
+
     /// What a journal spec names (docs/protocol.md §4): PostgreSQL for a
     /// `postgres://` or `postgresql://` URL (the scheme in any case) or
     /// libpq's keyword form (`host=… user=… password=…`: every part

@@ -28,7 +28,58 @@ const _: () = assert!(
 
 pub(crate) struct SqliteJournal {
     path: PathBuf,
-    jobs: mpsc::Sender<Job>,
+    /// `None` once dropped: the thread then checkpoints and closes.
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    /// Its entry in [`OPEN`].
+    id: u64,
+}
+
+/// Every open SQLite journal of the process, for [`checkpoint_all`]: an
+/// entry lives exactly as long as its journal.
+static OPEN: std::sync::Mutex<Vec<(u64, mpsc::Sender<Job>)>> = std::sync::Mutex::new(Vec::new());
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn open_journals() -> std::sync::MutexGuard<'static, Vec<(u64, mpsc::Sender<Job>)>> {
+    OPEN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Move every open journal's WAL into its database file now (an
+/// interpreter at exit, whose clients may never be collected): a copy of
+/// the `.db` file alone then holds every entry. Waits at most 2 s each.
+pub(crate) fn checkpoint_all() {
+    let open: Vec<mpsc::Sender<Job>> = open_journals().iter().map(|(_, s)| s.clone()).collect();
+    for jobs in open {
+        let (done, wait) = mpsc::channel();
+        let job: Job = Box::new(move |c: &Connection| {
+            let checkpointed = checkpoint(c);
+            Box::new(move |_| {
+                let _ = done.send(checkpointed);
+            })
+        });
+        if jobs.send(job).is_ok() {
+            let _ = wait.recv_timeout(std::time::Duration::from_secs(2));
+        }
+    }
+}
+
+/// The WAL's pages into the database file, and the WAL emptied.
+fn checkpoint(c: &Connection) -> rusqlite::Result<()> {
+    c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+}
+
+impl Drop for SqliteJournal {
+    /// The journal's thread checkpoints and closes the database, which
+    /// removes the WAL: waited for, so that a process that ends right after
+    /// leaves its journal whole in the `.db` file.
+    fn drop(&mut self) {
+        open_journals().retain(|(id, _)| *id != self.id);
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Statements committed together, at most.
@@ -67,6 +118,11 @@ fn run_jobs(conn: Connection, jobs: mpsc::Receiver<Job>) {
         for reply in replies {
             reply(committed.clone());
         }
+    }
+    // Every handle is gone: the WAL into the file, then close (which
+    // removes the WAL when no other process has the journal open).
+    if let Err(e) = checkpoint(&conn) {
+        tracing::debug!(target: "aopay::journal", error = %e, "no checkpoint at close");
     }
 }
 
@@ -108,13 +164,17 @@ impl SqliteJournal {
             .map_err(|e| err(path, "cannot configure", e))?;
         migrate(&conn).map_err(|e| err(path, "cannot create or migrate the schema", e))?;
         let (jobs, queue) = mpsc::channel();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("aopay-journal".into())
             .spawn(move || run_jobs(conn, queue))
             .map_err(|e| err(path, "cannot start its thread", e))?;
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        open_journals().push((id, jobs.clone()));
         Ok(Self {
             path: path.to_owned(),
-            jobs,
+            jobs: Some(jobs),
+            thread: Some(thread),
+            id,
         })
     }
 
@@ -142,7 +202,8 @@ impl SqliteJournal {
             })
         });
         let stopped = || err(&self.path, what, "the journal's thread has stopped");
-        self.jobs.send(job).map_err(|_| stopped())?;
+        let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
+        jobs.send(job).map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
 
