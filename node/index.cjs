@@ -253,6 +253,20 @@ class Client {
   }
 
   /**
+   * Close the client: no new call is taken (a ValidationError naming
+   * `client`); the calls in flight end, their outcomes recorded; the
+   * journal is left whole in its file. Twice is once.
+   */
+  async close() {
+    await this[nativeKey].close()
+  }
+
+  /** `await using client = new Client(...)` closes it at the block's end. */
+  async [Symbol.asyncDispose]() {
+    await this.close()
+  }
+
+  /**
    * Pay every order once through the journal (each `orderId` is its
    * idempotency key): `orders` is a CSV or JSON Lines path, or any iterable
    * or async iterable of order objects. An async iterable of results, as

@@ -183,6 +183,10 @@ export declare class Client {
   journalPending(): Promise<JournalEntry[]>
   /** Check every unresolved entry that has a reference; record and return the answers. */
   reconcileJournal(): Promise<Reconciliation[]>
+  /** No new call is taken; the calls in flight end (outcomes recorded); the journal is left whole in its file. Twice is once. */
+  close(): Promise<void>
+  /** `await using client = new Client(...)` closes it at the block's end. */
+  [Symbol.asyncDispose](): Promise<void>
   /**
    * Pay every order once through the journal (each `orderId` is its
    * idempotency key): a CSV or JSON Lines path, or an (async) iterable of

@@ -65,6 +65,11 @@ export declare class NativeClient {
   runBatch(path?: string | undefined | null, options?: object | undefined | null): NativeBatch
   /** Unresolved journal entries, as a JSON array (snake_case keys). */
   journalPending(): Promise<string>
+  /**
+   * Close the client: no new call is taken; the calls in flight end
+   * (their outcomes recorded); the journal is left whole in its file.
+   */
+  close(): Promise<void>
   /** Check every unresolved entry that has a reference; a JSON array. */
   reconcileJournal(): Promise<string>
   /** A description without secrets (header names only). */

@@ -157,3 +157,27 @@ test('a journal is whole in its .db file when the process exits', async () => {
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('close() and await using: a closed client takes no new call and its journal is whole', async () => {
+  const sb = await aopay.Sandbox.start()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aopay-close-'))
+  try {
+    const journal = path.join(dir, 'j.db')
+    const client = new aopay.Client({ registrationId: 'AOP-554', baseUrl: sb.url, journal })
+    const order = { operator: 11, number: '9876500071', amount: 10, idempotencyKey: 'c1' }
+    const first = client.doRecharge(order)
+    await client.close()
+    assert.equal((await first).status, 'SUCCESS', 'the call in flight ended')
+    await assert.rejects(client.doRecharge({ ...order, idempotencyKey: 'c2' }), (e) => e instanceof aopay.ValidationError && e.field === 'client')
+    await client.close()
+    fs.copyFileSync(journal, path.join(dir, 'copy.db'))
+    const again = new aopay.Client({ registrationId: 'AOP-554', baseUrl: sb.url, journal: path.join(dir, 'copy.db') })
+    assert.equal((await again.doRecharge(order)).status, 'SUCCESS')
+    assert.equal(sb.stats().doRechargeRequests, 1, 'the copy knew the key')
+    await again[Symbol.asyncDispose]()
+    await assert.rejects(again.doRecharge(order), (e) => e instanceof aopay.ValidationError)
+  } finally {
+    await sb.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})

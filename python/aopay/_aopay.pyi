@@ -17,7 +17,7 @@ from typing import (
     final,
 )
 
-from typing_extensions import disjoint_base
+from typing_extensions import Self, disjoint_base
 
 __all__ = [
     "CLIENT_OPTIONS",
@@ -228,6 +228,16 @@ class Client:
     ) -> Recharge: ...
     def journal_pending(self) -> list[dict[str, Any]]: ...
     def reconcile_journal(self) -> list[dict[str, Any]]: ...
+    def close(self) -> None:
+        """No new call is taken; the calls in flight end (their outcomes
+        recorded); the journal is left whole in its file. Twice is once."""
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None: ...
     def run_batch(
         self,
         orders: _Orders,
@@ -328,6 +338,16 @@ class AsyncClient:
     ) -> Recharge: ...
     async def journal_pending(self) -> list[dict[str, Any]]: ...
     async def reconcile_journal(self) -> list[dict[str, Any]]: ...
+    async def aclose(self) -> None:
+        """No new call is taken; the calls in flight end (their outcomes
+        recorded); the journal is left whole in its file. Twice is once."""
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None: ...
     def run_batch(
         self,
         orders: _Orders,

@@ -204,3 +204,32 @@ def test_a_journal_is_whole_in_its_file_at_interpreter_exit(sandbox: aopay.Sandb
     with sqlite3.connect(copy) as db:
         rows = db.execute("SELECT key, state FROM aopay_journal").fetchall()
     assert rows == [("kept", "final")], rows
+
+
+def test_clients_close_as_python_closes_things(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
+    """with / close() and async with / aclose(): a closed client takes no new
+    call (nothing sent) and leaves its journal whole in its .db file."""
+    import sqlite3
+
+    journal = tmp_path / "closed.db"
+    with aopay.Client(REG, base_url=sandbox.url, journal=str(journal)) as client:
+        client.do_recharge(operator=11, number="9876500061", amount=10, idempotency_key="c1")
+    with pytest.raises(aopay.ValidationError) as info:
+        client.do_recharge(operator=11, number="9876500062", amount=10)
+    assert info.value.field == "client" and info.value.retry_safe
+    client.close()  # twice is once
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(journal.read_bytes())
+    with sqlite3.connect(copy) as db:
+        assert db.execute("SELECT key FROM aopay_journal").fetchall() == [("c1",)]
+
+    async def main() -> None:
+        async with aopay.AsyncClient(REG, base_url=sandbox.url) as aclient:
+            paid = await aclient.do_recharge(operator=11, number="9876500063", amount=10)
+            assert paid.status == "SUCCESS"
+        with pytest.raises(aopay.ValidationError):
+            await aclient.do_recharge(operator=11, number="9876500064", amount=10)
+        await aclient.aclose()
+
+    asyncio.run(main())
+    assert sandbox.stats()["do_recharge_requests"] == 2

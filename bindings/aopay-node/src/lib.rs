@@ -241,7 +241,8 @@ impl NativeClient {
     #[napi]
     pub fn mobile_recharge(&self, env: &Env, id: u32, input: Object<'_>) -> Result<()> {
         let req = mobile_recharge_from_js(env, &input)?;
-        let client = self.inner.clone();
+        // Admitted now (a closed client throws here), counted until it ends.
+        let client = self.inner.admit().map_err(js_error)?;
         self.dispatcher
             .spawn(id, async move { client.mobile_recharge(&req).await });
         Ok(())
@@ -250,7 +251,7 @@ impl NativeClient {
     #[napi]
     pub fn recharge_status(&self, id: u32, reference_id: Unknown<'_>) -> Result<()> {
         let reference_id = reference_from_js(&reference_id)?;
-        let client = self.inner.clone();
+        let client = self.inner.admit().map_err(js_error)?;
         self.dispatcher.spawn(
             id,
             async move { client.recharge_status(&reference_id).await },
@@ -265,7 +266,8 @@ impl NativeClient {
     #[napi]
     pub fn call(&self, env: &Env, id: u32, method: String, input: Unknown<'_>) -> Result<()> {
         let args = args_from_js(env, &input)?;
-        let call = self.inner.prepare(&method, &args).map_err(js_error)?;
+        let admitted = self.inner.admit().map_err(js_error)?;
+        let call = admitted.prepare(&method, &args).map_err(js_error)?;
         self.dispatcher
             .spawn_json(id, async move { call.await.map(|v| camel_json(&v)) });
         Ok(())
@@ -282,7 +284,7 @@ impl NativeClient {
     ) -> Result<()> {
         let target = convert::wait_target_from_js(&reference_id)?;
         let opts: WaitOptions = wait_options_from_js(options.as_ref())?;
-        let client = self.inner.clone();
+        let client = self.inner.admit().map_err(js_error)?;
         let mut cancelled = cancel.map(|c| c.tx.subscribe());
         let dispatcher = Arc::clone(&self.dispatcher);
         self.dispatcher.run(async move {
@@ -340,6 +342,18 @@ impl NativeClient {
                 .map(aopay_core::JournalEntry::to_json_value)
                 .collect();
             Ok(camel_json(&serde_json::Value::from(v)))
+        })
+        .build(env)
+    }
+
+    /// Close the client: no new call is taken; the calls in flight end
+    /// (their outcomes recorded); the journal is left whole in its file.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close(&self, env: &Env) -> Result<AsyncBlock<()>> {
+        let client = self.inner.clone();
+        AsyncBlockBuilder::new(async move {
+            client.close().await;
+            Ok(())
         })
         .build(env)
     }

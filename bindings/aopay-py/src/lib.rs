@@ -331,6 +331,26 @@ impl PyClient {
         convert::json_to_py(py, &v)
     }
 
+    /// Close the client: no new call is taken; the calls in flight end
+    /// (their outcomes recorded); the journal is left whole in its file.
+    /// Closing twice is closing once.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let client = self.inner.clone();
+        block_on_interruptibly(py, runtime::this_process(&self.rt)?, async move {
+            client.close().await;
+            Ok::<(), aopay_core::Error>(())
+        })
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<()> {
+        self.close(py)
+    }
+
     fn __repr__(&self, py: Python<'_>) -> String {
         client_repr(py, "Client", &self.inner)
     }
@@ -530,6 +550,35 @@ impl PyAsyncClient {
             async move { journal::reconcile_json(&client).await.map(Payload::Json) },
             true,
         ))
+    }
+
+    /// Close the client (awaitable): no new call is taken; the calls in
+    /// flight end (their outcomes recorded); the journal is left whole in
+    /// its file.
+    fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        BATCHES.spawn(
+            py,
+            async move {
+                client.close().await;
+                Ok(Payload::Unit)
+            },
+            false,
+        )
+    }
+
+    fn __aenter__<'py>(slf: Bound<'py, Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let obj: Py<PyAny> = slf.into_any().unbind();
+        asyncio::ready(py, obj.into_bound(py))
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _args: &Bound<'py, pyo3::types::PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.aclose(py)
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {

@@ -581,3 +581,48 @@ async fn a_stopped_sandbox_refuses_connections() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Connect);
 }
+
+/// A closed client takes no new call (nothing sent), waits for the calls in
+/// flight, and every clone of it is closed.
+#[tokio::test]
+async fn a_closed_client_waits_for_its_calls_and_takes_no_new_one() {
+    let sb = aopay_sandbox::Sandbox::start_with(
+        aopay_sandbox::SandboxConfig::default().slow_delay(Duration::from_millis(600)),
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await
+    .unwrap();
+    let client = aopay_core::Client::builder()
+        .registration_id("AOP-554")
+        .base_url(sb.url())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let slow = aopay_core::MobileRecharge::new(518, 10, "9000000007", "1,1").unwrap();
+    let in_flight = {
+        let c = client.clone();
+        tokio::spawn(async move { c.mobile_recharge(&slow).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    client.close().await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "close waited for the call"
+    );
+    let answered = in_flight.await.unwrap().unwrap();
+    assert_eq!(answered.status, aopay_core::Status::Success);
+    let req = aopay_core::MobileRecharge::new(518, 10, "9876543210", "1,1").unwrap();
+    let e = client.clone().mobile_recharge(&req).await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.field()),
+        (aopay_core::ErrorKind::Validation, Some("client"))
+    );
+    assert!(client.is_closed());
+    assert_eq!(
+        sb.recharges_for(9_876_543_210),
+        0,
+        "nothing sent after close"
+    );
+    client.close().await; // twice is once
+}

@@ -318,10 +318,12 @@ impl ClientBuilder {
                 credentials: self.credentials.map(CredentialCache::new),
                 signer: self.signer,
                 observer: self.observer,
+                lifecycle: Default::default(),
             }),
             resend_unarrived: false,
             #[cfg(feature = "batch")]
             pace: None,
+            admitted: None,
         })
     }
 }

@@ -27,6 +27,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn call<E: Endpoint>(&self, req: &E) -> Result<E::Answer, Error> {
+        let _in_flight = self.enter()?;
         let spec = E::SPEC;
         let started = Instant::now();
         let deadline = started + self.inner.timeout;

@@ -21,6 +21,8 @@ impl Client {
     /// the reference are recorded before anything is sent, and the key
     /// never pays twice (as [`Client::mobile_recharge`]).
     pub async fn pay<W: ReferencedWrite>(&self, req: &W) -> Result<Payment, Error> {
+        // A keyed write spans its claim, its send and its record.
+        let _in_flight = self.enter()?;
         match (req.idempotency_key(), &self.inner.journal) {
             (None, _) => self.call(req).await,
             (Some(_), None) => Err(no_journal()),

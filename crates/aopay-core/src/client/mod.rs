@@ -9,6 +9,7 @@
 
 mod builder;
 mod call;
+mod close;
 mod credentials;
 mod idempotency;
 mod observe;
@@ -58,6 +59,9 @@ pub struct Client {
     /// key, so an order another worker claimed takes none.
     #[cfg(feature = "batch")]
     pace: Option<Arc<crate::batch::Pacer>>,
+    /// Set on a clone made by [`Client::admit`]: a call started before a
+    /// close, counted in flight from its admission.
+    admitted: Option<Arc<close::Admission>>,
 }
 
 struct Inner {
@@ -75,6 +79,7 @@ struct Inner {
     credentials: Option<credentials::CredentialCache>,
     signer: Option<Arc<dyn Signer>>,
     observer: Option<Arc<dyn CallObserver>>,
+    lifecycle: close::Lifecycle,
 }
 
 impl fmt::Debug for Client {
@@ -142,6 +147,8 @@ impl Client {
     /// when a reference is known, or raises `OutcomeUnknown` again. The same
     /// key with another request is an `IdempotencyConflict`.
     pub async fn mobile_recharge(&self, req: &MobileRecharge) -> Result<Recharge, Error> {
+        // A keyed write spans its claim, its send and its record.
+        let _in_flight = self.enter()?;
         match (req.idempotency_key(), &self.inner.journal) {
             (None, _) => self.call(req).await,
             (Some(_), None) => Err(idempotency::no_journal()),
@@ -162,6 +169,7 @@ impl Client {
             inner: Arc::clone(&self.inner),
             resend_unarrived,
             pace,
+            admitted: self.admitted.clone(),
         }
     }
 

@@ -126,6 +126,7 @@ impl Client {
         E: Endpoint,
         E::Answer: Recorded,
     {
+        let _in_flight = self.enter()?;
         let spec = E::SPEC;
         let url = self.url_of(spec);
         let body = req.to_body(&self.inner.registration_id);

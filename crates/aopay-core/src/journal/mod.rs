@@ -484,6 +484,18 @@ impl Journal {
         })
     }
 
+    /// Move this journal's WAL into its database file now (SQLite; nothing
+    /// to do for PostgreSQL). A failure is logged: the WAL still holds the
+    /// entries, and the next open reads them.
+    pub async fn checkpoint(&self) {
+        #[cfg(feature = "sqlite")]
+        if let Ok(Backend::Sqlite(j)) = self.backend.get() {
+            if let Err(e) = j.checkpoint().await {
+                tracing::warn!(target: "aopay::journal", error = %e, "cannot checkpoint the journal");
+            }
+        }
+    }
+
     /// Move every open SQLite journal's WAL into its database file now, so
     /// that the `.db` file alone holds every entry (a process about to end
     /// whose clients may never be dropped: the bindings call it at exit). A

@@ -29,7 +29,7 @@ const _: () = assert!(
 pub(crate) struct SqliteJournal {
     path: PathBuf,
     /// `None` once dropped: the thread then checkpoints and closes.
-    jobs: Option<mpsc::Sender<Job>>,
+    jobs: Option<mpsc::Sender<Work>>,
     thread: Option<std::thread::JoinHandle<()>>,
     /// Its entry in [`OPEN`].
     id: u64,
@@ -37,10 +37,10 @@ pub(crate) struct SqliteJournal {
 
 /// Every open SQLite journal of the process, for [`checkpoint_all`]: an
 /// entry lives exactly as long as its journal.
-static OPEN: std::sync::Mutex<Vec<(u64, mpsc::Sender<Job>)>> = std::sync::Mutex::new(Vec::new());
+static OPEN: std::sync::Mutex<Vec<(u64, mpsc::Sender<Work>)>> = std::sync::Mutex::new(Vec::new());
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
-fn open_journals() -> std::sync::MutexGuard<'static, Vec<(u64, mpsc::Sender<Job>)>> {
+fn open_journals() -> std::sync::MutexGuard<'static, Vec<(u64, mpsc::Sender<Work>)>> {
     OPEN.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -49,19 +49,20 @@ fn open_journals() -> std::sync::MutexGuard<'static, Vec<(u64, mpsc::Sender<Job>
 /// interpreter at exit, whose clients may never be collected): a copy of
 /// the `.db` file alone then holds every entry. Waits at most 2 s each.
 pub(crate) fn checkpoint_all() {
-    let open: Vec<mpsc::Sender<Job>> = open_journals().iter().map(|(_, s)| s.clone()).collect();
+    let open: Vec<mpsc::Sender<Work>> = open_journals().iter().map(|(_, s)| s.clone()).collect();
     for jobs in open {
         let (done, wait) = mpsc::channel();
-        let job: Job = Box::new(move |c: &Connection| {
-            let checkpointed = checkpoint(c);
-            Box::new(move |_| {
-                let _ = done.send(checkpointed);
-            })
-        });
-        if jobs.send(job).is_ok() {
+        if jobs.send(Work::Checkpoint(done)).is_ok() {
             let _ = wait.recv_timeout(std::time::Duration::from_secs(2));
         }
     }
+}
+
+/// What the journal's thread is given: statements, run in groups inside a
+/// transaction, or a checkpoint, which only runs outside one.
+enum Work {
+    Job(Job),
+    Checkpoint(mpsc::Sender<rusqlite::Result<()>>),
 }
 
 /// The WAL's pages into the database file, and the WAL emptied.
@@ -92,37 +93,54 @@ type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
 
 /// The journal's thread: take what is queued, run it in one transaction,
 /// commit, then answer each caller.
-fn run_jobs(conn: Connection, jobs: mpsc::Receiver<Job>) {
+fn run_jobs(conn: Connection, jobs: mpsc::Receiver<Work>) {
+    let mut checkpoints = Vec::new();
     while let Ok(first) = jobs.recv() {
-        let mut group = vec![first];
+        let mut group = Vec::new();
+        match first {
+            Work::Job(job) => group.push(job),
+            Work::Checkpoint(reply) => checkpoints.push(reply),
+        }
         while group.len() < MAX_GROUP {
             match jobs.try_recv() {
-                Ok(job) => group.push(job),
+                Ok(Work::Job(job)) => group.push(job),
+                Ok(Work::Checkpoint(reply)) => checkpoints.push(reply),
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            // No transaction (the lock stayed busy): each statement on its
-            // own, committed as it runs.
-            tracing::debug!(target: "aopay::journal", error = %e, "no group transaction; statements run one by one");
-            for job in group {
-                job(&conn)(Ok(()));
-            }
-            continue;
+        if !group.is_empty() {
+            run_group(&conn, group);
         }
-        let replies: Vec<Reply> = group.into_iter().map(|job| job(&conn)).collect();
-        let committed = conn.execute_batch("COMMIT").map_err(|e| {
-            let _ = conn.execute_batch("ROLLBACK");
-            e.to_string()
-        });
-        for reply in replies {
-            reply(committed.clone());
+        // After the group's commit, outside any transaction.
+        for reply in checkpoints.drain(..) {
+            let _ = reply.send(checkpoint(&conn));
         }
     }
     // Every handle is gone: the WAL into the file, then close (which
     // removes the WAL when no other process has the journal open).
     if let Err(e) = checkpoint(&conn) {
         tracing::debug!(target: "aopay::journal", error = %e, "no checkpoint at close");
+    }
+}
+
+/// Run `group` in one transaction, commit, then answer each caller.
+fn run_group(conn: &Connection, group: Vec<Job>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        // No transaction (the lock stayed busy): each statement on its
+        // own, committed as it runs.
+        tracing::debug!(target: "aopay::journal", error = %e, "no group transaction; statements run one by one");
+        for job in group {
+            job(conn)(Ok(()));
+        }
+        return;
+    }
+    let replies: Vec<Reply> = group.into_iter().map(|job| job(conn)).collect();
+    let committed = conn.execute_batch("COMMIT").map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        e.to_string()
+    });
+    for reply in replies {
+        reply(committed.clone());
     }
 }
 
@@ -178,6 +196,32 @@ impl SqliteJournal {
         })
     }
 
+    /// Move the WAL into the database file now (on the journal's thread,
+    /// after what is queued, outside any transaction).
+    pub(crate) async fn checkpoint(&self) -> Result<(), Error> {
+        let (done, wait) = mpsc::channel();
+        let stopped = || {
+            err(
+                &self.path,
+                "cannot checkpoint",
+                "the journal's thread has stopped",
+            )
+        };
+        let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
+        jobs.send(Work::Checkpoint(done)).map_err(|_| stopped())?;
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || match wait.recv() {
+            Ok(r) => r.map_err(|e| err(&path, "cannot checkpoint", e)),
+            Err(_) => Err(err(
+                &path,
+                "cannot checkpoint",
+                "the journal's thread has stopped",
+            )),
+        })
+        .await
+        .map_err(|e| err(&self.path, "cannot checkpoint", e))?
+    }
+
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
@@ -203,7 +247,7 @@ impl SqliteJournal {
         });
         let stopped = || err(&self.path, what, "the journal's thread has stopped");
         let jobs = self.jobs.as_ref().ok_or_else(stopped)?;
-        jobs.send(job).map_err(|_| stopped())?;
+        jobs.send(Work::Job(job)).map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
 
