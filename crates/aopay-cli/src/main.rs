@@ -82,10 +82,13 @@ const SANDBOX_REGISTRATION_ID: &str = "AOP-554";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let matches = full_command().get_matches();
+    let matches = match full_command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => usage_error(e),
+    };
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => usage_error(e),
     };
     let generated = matches.subcommand().and_then(|(name, sub)| {
         let (words, sub) = match sub.subcommand() {
@@ -117,6 +120,44 @@ async fn main() -> ExitCode {
         return ExitCode::from(exit::OTHER_ERROR);
     }
     ExitCode::from(code)
+}
+
+/// A command line clap refuses: with `--json` among the arguments, the
+/// error as JSON on stdout (`AOPAY_USAGE`, exit 2), as every other error of
+/// a `--json` command is; else clap's own text. Help and version requests
+/// print as usual.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let json = std::env::args_os().any(|a| a == "--json");
+    let informational = matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if !json || informational {
+        e.exit()
+    }
+    // clap's message up to its usage line, on one line.
+    let rendered = e.to_string();
+    let detail = rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let detail = detail.trim_start_matches("error: ");
+    out!(
+        "{}",
+        serde_json::json!({"error": {
+            "code": "AOPAY_USAGE",
+            "name": "UsageError",
+            "message": format!("usage error: {detail}"),
+            "detail": detail,
+            "retry_safe": true,
+        }})
+    );
+    std::process::exit(i32::from(exit::INVALID_INPUT))
 }
 
 fn init_tracing(verbose: u8) {

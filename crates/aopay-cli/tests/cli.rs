@@ -683,10 +683,9 @@ fn each_command_takes_only_the_options_it_uses_and_documents_its_exit_codes() {
             "{args:?}: {}",
             text(&out.stderr)
         );
-        assert!(
-            text(&out.stderr).contains("unexpected argument"),
-            "{args:?}"
-        );
+        // With --json among them, the refusal is JSON on stdout.
+        let said = text(&out.stderr) + &text(&out.stdout);
+        assert!(said.contains("unexpected argument"), "{args:?}");
     }
 }
 
@@ -710,4 +709,37 @@ fn status_takes_no_journal_and_creates_no_file() {
     assert!(!text(&aopay(&["dth-info", "--help"]).stdout).contains("--journal"));
     assert!(text(&aopay(&["bill", "pay", "--help"]).stdout).contains("--journal"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// With `--json`, a command line that cannot be parsed is a JSON error on
+/// stdout (exit 2), as every other error of a `--json` command is; without
+/// it, clap's text on stderr. Help still prints as help.
+#[test]
+fn usage_errors_are_json_with_json() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_aopay"))
+            .args(args)
+            .env_remove("AOPAY_REGISTRATION_ID")
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["recharge", "--bogus", "--json"][..],
+        &["recharge", "--product", "518", "--json"][..],
+        &["bill", "status", "--json"][..],
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&o.stdout)));
+        assert_eq!(v["error"]["code"], "AOPAY_USAGE", "{args:?}");
+        assert_eq!(v["error"]["retry_safe"], true);
+    }
+    let o = run(&["recharge", "--bogus"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--bogus"));
+    let o = run(&["recharge", "--help", "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Usage:"));
 }
