@@ -198,7 +198,8 @@ def test_a_journal_is_whole_in_its_file_at_interpreter_exit(sandbox: aopay.Sandb
         "c.do_recharge(operator=11, number='9876500041', amount=10, idempotency_key='kept')\n"
         "GLOBAL = c  # never deleted\n"
     )
-    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    # Run elsewhere: the source tree's aopay (no extension) must not shadow the installed one.
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60, cwd=tmp_path)
     copy = tmp_path / "copy.db"
     copy.write_bytes(journal.read_bytes())
     with sqlite3.connect(copy) as db:
