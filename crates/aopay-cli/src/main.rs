@@ -99,6 +99,7 @@ async fn main() -> ExitCode {
             .find(|e| e.cli == words.as_slice())
             .map(|e| (e, sub.clone()))
     });
+    sandbox_or_base_url(&matches);
     init_tracing(cli.verbose);
     let g = match (&cli.command, &generated) {
         (Some(command), _) => command.shared(),
@@ -120,6 +121,26 @@ async fn main() -> ExitCode {
         return ExitCode::from(exit::OTHER_ERROR);
     }
     ExitCode::from(code)
+}
+
+/// `--sandbox` with a `--base-url` given on the command line is a
+/// contradiction (which server?), refused as a usage error; a base URL from
+/// `AOPAY_BASE_URL` is only the default `--sandbox` replaces.
+fn sandbox_or_base_url(matches: &clap::ArgMatches) {
+    let mut m = matches;
+    while let Some((_, sub)) = m.subcommand() {
+        m = sub;
+    }
+    let given = |id: &str| {
+        m.try_contains_id(id).unwrap_or(false)
+            && m.value_source(id) == Some(clap::parser::ValueSource::CommandLine)
+    };
+    if given("sandbox") && given("base_url") {
+        usage_error(full_command().error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--sandbox runs against an embedded sandbox: give --sandbox or --base-url, not both",
+        ));
+    }
 }
 
 /// A command line clap refuses: with `--json` among the arguments, the

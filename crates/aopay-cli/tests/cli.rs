@@ -743,3 +743,61 @@ fn usage_errors_are_json_with_json() {
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stdout).contains("Usage:"));
 }
+
+/// `--sandbox` with a `--base-url` on the command line is refused (which
+/// server?), nothing sent; `AOPAY_BASE_URL` in the environment is only the
+/// default that `--sandbox` replaces.
+#[test]
+fn sandbox_and_a_base_url_given_together_are_refused() {
+    let run = |args: &[&str], env: Option<&str>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_aopay"));
+        c.args(args)
+            .env_remove("AOPAY_BASE_URL")
+            .env_remove("AOPAY_JOURNAL");
+        if let Some(url) = env {
+            c.env("AOPAY_BASE_URL", url);
+        }
+        c.output().unwrap()
+    };
+    let recharge = [
+        "recharge",
+        "--product",
+        "518",
+        "--amount",
+        "10",
+        "--number",
+        "9876543210",
+        "--sandbox",
+    ];
+    let mut both = recharge.to_vec();
+    both.extend(["--base-url", "http://127.0.0.1:9", "--json"]);
+    let o = run(&both, None);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v["error"]["detail"].as_str().unwrap().contains("not both"),
+        "{v}"
+    );
+    let o = run(
+        &[
+            "bill",
+            "status",
+            "--reference-id",
+            "a",
+            "--sandbox",
+            "--base-url",
+            "http://x",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let mut env_only = recharge.to_vec();
+    env_only.push("--json");
+    let o = run(&env_only, Some("http://127.0.0.1:9"));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
