@@ -310,15 +310,13 @@ impl Client {
             }
             Err(e) => e,
         };
-        let reused = e.kind() == ErrorKind::DuplicateReference;
-        let reason = if reused {
-            "sent again under the same reference and refused as a reuse: the first send arrived"
-                .to_owned()
-        } else {
-            format!(
-                "sent again under the same reference, which failed ({e}); the first send may still arrive"
-            )
-        };
+        // Refused as a reuse: the first send arrived after all.
+        if e.kind() == ErrorKind::DuplicateReference {
+            return self.settle_duplicate(journal, key, &e).await;
+        }
+        let reason = format!(
+            "sent again under the same reference, which failed ({e}); the first send may still arrive"
+        );
         let update = Update {
             state: EntryState::Unknown,
             answer: None,
@@ -326,17 +324,6 @@ impl Client {
             reason: Some(&reason),
         };
         journal.record(key, update).await?;
-        if reused {
-            let entry = journal.get(key).await?.ok_or_else(|| {
-                Error::journal(format!("the entry of idempotency key {key:?} is gone"))
-            })?;
-            let settled = self.resolve_entry(journal, &entry).await?;
-            return E::Answer::from_settled(settled).ok_or_else(|| {
-                Error::journal(format!(
-                    "idempotency key {key:?} holds an answer of another endpoint"
-                ))
-            });
-        }
         Err(match e.kind() {
             // A refusal of the resend says nothing of the first send.
             k if k.is_refusal() => Error::outcome_unknown(
