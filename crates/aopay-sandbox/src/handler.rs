@@ -647,7 +647,7 @@ impl State {
 /// sample sends a number, the table says "String").
 fn operator_code(obj: &Map<String, Value>) -> Result<u64, Rejection> {
     match obj.get("operator") {
-        Some(Value::Number(n)) => n.as_u64().filter(|n| (1..=2_147_483_647).contains(n)),
+        Some(Value::Number(n)) => whole_number(n).filter(|n| (1..=2_147_483_647).contains(n)),
         Some(Value::String(s)) if s.len() <= 9 && !s.starts_with('0') => s
             .bytes()
             .all(|b| b.is_ascii_digit())
@@ -664,8 +664,7 @@ fn operator_code(obj: &Map<String, Value>) -> Result<u64, Rejection> {
 fn account_number(obj: &Map<String, Value>, strings_only: bool) -> Result<String, Rejection> {
     let text = match obj.get("canumber") {
         // A number only as far as it is exact in a double (15 digits).
-        Some(Value::Number(n)) if !strings_only => n
-            .as_u64()
+        Some(Value::Number(n)) if !strings_only => whole_number(n)
             .filter(|n| (1..=999_999_999_999_999).contains(n))
             .map(|n| n.to_string()),
         Some(Value::String(s)) => Some(s.clone()),
@@ -789,13 +788,20 @@ impl RechargeBody<'_> {
         if self.registration_id.trim().is_empty() || self.registration_id.chars().count() > 64 {
             return bad("RegistrationID must be 1 to 64 characters");
         }
-        for (key, v) in [
-            ("ProductID", self.product_id),
-            ("Amount", self.amount),
-            ("CustomerNumber", self.customer_number),
+        // The ranges docs/openapi.yaml gives these integers.
+        for (key, v, max) in [
+            ("ProductID", self.product_id, 2_147_483_647),
+            ("Amount", self.amount, 1_000_000),
+            (
+                "CustomerNumber",
+                self.customer_number,
+                999_999_999_999_999_999,
+            ),
         ] {
-            if v == 0 {
-                return Err(Rejection::Bad(format!("{key} must be a positive integer")));
+            if !(1..=max).contains(&v) {
+                return Err(Rejection::Bad(format!(
+                    "{key} must be an integer from 1 to {max}"
+                )));
             }
         }
         if !valid_geocode(&self.geocode) {
@@ -861,13 +867,25 @@ fn required_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<&'a str, R
 
 fn required_int(obj: &Map<String, Value>, key: &str) -> Result<u64, Rejection> {
     match obj.get(key) {
-        Some(Value::Number(n)) => match n.as_u64() {
+        Some(Value::Number(n)) => match whole_number(n) {
             Some(v) if v > 0 => Ok(v),
             _ => Err(Rejection::Bad(format!("{key} must be a positive integer"))),
         },
         Some(_) => Err(Rejection::Bad(format!("{key} must be an integer"))),
         None => Err(Rejection::Bad(format!("{key} is required"))),
     }
+}
+
+/// A JSON number that is whole, as JSON Schema's `integer` reads it: `89` and
+/// `89.0` alike (docs/protocol.md §5). A fraction, a negative or a float past
+/// 2^53 (no longer exact) is not.
+pub(crate) fn whole_number(n: &serde_json::Number) -> Option<u64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && (0.0..=EXACT).contains(f))
+            .map(|f| f as u64)
+    })
 }
 
 fn valid_geocode(text: &str) -> bool {

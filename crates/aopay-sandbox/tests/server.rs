@@ -90,6 +90,56 @@ async fn success_and_status_have_the_documented_shape() {
     );
 }
 
+/// The sandbox reads integers as docs/openapi.yaml's JSON Schema does:
+/// `518.0` is the integer 518, and the ranges the spec gives are enforced
+/// (the schema fuzzer found both disagreements).
+#[tokio::test]
+async fn integers_are_read_as_the_spec_defines_them() {
+    let sb = Sandbox::start().await.unwrap();
+    let floats = json!({"RegistrationID": "AOP-554", "ProductID": 518.0, "Amount": 10.0,
+                        "Geocode": "23.6784,76.8764", "CustomerNumber": 9_876_543_210.0});
+    let (status, body) = post(&sb, RECHARGE, &floats).await;
+    assert_eq!(
+        (status, &body["data"]["status"]),
+        (200, &json!("SUCCESS")),
+        "{body}"
+    );
+    let (status, body) = post(
+        &sb,
+        "/api/AOP/DoRecharge",
+        &json!({"operator": 11.0, "canumber": "9876543210", "amount": 10.0,
+                "referenceid": "F1", "RegisterID": "AOP-554"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post(
+        &sb,
+        "/api/AOP/FetchBilPaymentDetails",
+        &json!({"RegistrationID": "AOP-554", "operator": 89.0, "canumber": 96740.0, "mode": "online"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    for (key, past_max) in [
+        ("ProductID", json!(2_147_483_648u64)),
+        ("Amount", json!(1_000_001)),
+        ("CustomerNumber", json!(1_000_000_000_000_000_000u64)),
+    ] {
+        let mut body = recharge(json!(9_876_543_210u64));
+        body[key] = past_max;
+        let (status, answer) = post(&sb, RECHARGE, &body).await;
+        assert_eq!(status, 400, "{key}: {answer}");
+        assert!(
+            answer["message"].as_str().unwrap().contains(key),
+            "{answer}"
+        );
+    }
+    assert_eq!(
+        sb.stats().recharge_requests,
+        1,
+        "only the valid one was paid"
+    );
+}
+
 #[tokio::test]
 async fn malformed_requests_get_the_documented_error_shape() {
     let sb = Sandbox::start().await.unwrap();

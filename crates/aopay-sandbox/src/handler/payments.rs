@@ -81,9 +81,10 @@ fn amount_paise(obj: &Map<String, Value>) -> Result<u64, Rejection> {
     let text = match obj.get("amount") {
         Some(Value::String(s)) => s.clone(),
         // A number only as whole rupees (a JSON fraction is a float).
-        Some(Value::Number(n)) if n.as_u64().is_some_and(|v| (1..=1_000_000).contains(&v)) => {
-            n.to_string()
-        }
+        Some(Value::Number(n)) => match super::whole_number(n) {
+            Some(v) if (1..=1_000_000).contains(&v) => v.to_string(),
+            _ => return Err(Rejection::Bad("amount must be a decimal string".to_owned())),
+        },
         Some(_) => return Err(Rejection::Bad("amount must be a decimal string".to_owned())),
         None => return Err(Rejection::Bad("amount is required".to_owned())),
     };
