@@ -193,25 +193,31 @@ pub(crate) fn options(
 }
 
 /// Count the orders of a file (its lines, less a CSV header) for the
-/// progress bar, reading it once without keeping it.
+/// progress bar, reading it once without keeping it. Only a regular file:
+/// a pipe or a device (`-`, `/dev/zero`) may never end, and is read once.
 fn count_orders(path: &Path, format: OrderFormat) -> Option<u64> {
-    if path == Path::new("-") {
+    if path == Path::new("-") || !std::fs::metadata(path).ok()?.is_file() {
         return None;
     }
     let mut r = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path).ok()?);
     let mut n = 0u64;
+    // Line ends as the reader takes them: LF, CRLF or a lone CR.
     let mut last = b'\n';
     loop {
         let buf = r.fill_buf().ok()?;
         if buf.is_empty() {
             break;
         }
-        n += buf.iter().filter(|b| **b == b'\n').count() as u64;
-        last = *buf.last().unwrap_or(&b'\n');
+        for &b in buf {
+            if b == b'\n' && last != b'\r' || b == b'\r' {
+                n += 1;
+            }
+            last = b;
+        }
         let len = buf.len();
         r.consume(len);
     }
-    if last != b'\n' {
+    if last != b'\n' && last != b'\r' {
         n += 1;
     }
     Some(match format {
@@ -262,6 +268,8 @@ pub(crate) async fn run(
             stopper.stop();
             if tokio::signal::ctrl_c().await.is_ok() {
                 err!("abandoned the orders in flight: run the same command again to settle them");
+                // What the journal has is moved into its file (bounded wait).
+                aopay_core::Journal::checkpoint_all();
                 std::process::exit(130);
             }
         }

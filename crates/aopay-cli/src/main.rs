@@ -80,8 +80,26 @@ mod sandbox;
 const SANDBOX_GEOCODE: &str = "23.6784,76.8764";
 const SANDBOX_REGISTRATION_ID: &str = "AOP-554";
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            err!("error: cannot start: {e}");
+            return ExitCode::from(exit::OTHER_ERROR);
+        }
+    };
+    let code = runtime.block_on(cli_main());
+    // Not waited for: a batch's reader blocked on a pipe that never ends
+    // (stopped by Ctrl-C). Everything that must finish has: the command
+    // returned, and a journal's thread is joined when its client drops.
+    runtime.shutdown_background();
+    code
+}
+
+async fn cli_main() -> ExitCode {
     let matches = match full_command().try_get_matches() {
         Ok(m) => m,
         Err(e) => usage_error(e),

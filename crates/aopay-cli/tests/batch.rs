@@ -738,6 +738,117 @@ async fn ctrl_c_stops_taking_orders_and_the_rerun_pays_the_rest() {
     assert_eq!(sb.stats().recharge_requests, n, "each order once");
 }
 
+/// Wait for a child at most `secs`; a child still running then is killed
+/// and the test fails (a hang is the bug these tests look for).
+fn wait_at_most(mut child: std::process::Child, secs: u64, what: &str) -> Output {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            let o = child.wait_with_output().unwrap();
+            panic!("{what}: still running after {secs} s: {}", text(&o));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Ctrl-C stops a batch whatever its reader is doing: blocked on a pipe
+/// that sends nothing more, or reading a pipe that never ends (CSV and JSON
+/// Lines). The order read before is paid and reported; the process ends.
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_a_batch_whose_reader_is_blocked_or_reading_endless_input() {
+    let sb = sandbox().await;
+    let dir = temp_dir("ctrl-c-reader");
+    for (i, (format, endless)) in [("csv", false), ("csv", true), ("jsonl", true)]
+        .into_iter()
+        .enumerate()
+    {
+        let journal = dir.join(format!("j{i}.db"));
+        let first = if format == "csv" {
+            format!("order_id,product_id,amount,customer_number\nr{i},518,10,9876500{i:03}\n")
+        } else {
+            format!(
+                "{{\"order_id\":\"r{i}\",\"product_id\":518,\"amount\":10,\"customer_number\":\"9876500{i:03}\"}}\n"
+            )
+        };
+        let mut child = aopay(
+            sb.url(),
+            &journal,
+            &["batch", "run", "-", "--format", format, "--json"],
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(first.as_bytes()).unwrap();
+        // The writer keeps the pipe open (and, when endless, full of NULs)
+        // until the test ends.
+        let feeder = std::thread::spawn(move || {
+            let zeros = vec![0u8; 1 << 16];
+            while endless && stdin.write_all(&zeros).is_ok() {}
+            if !endless {
+                std::thread::sleep(Duration::from_secs(60));
+            }
+            drop(stdin);
+        });
+        let before = sb.stats().recharge_requests;
+        while sb.stats().recharge_requests == before {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // The order is paid; give its result time to be taken.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let pid = child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-INT", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let what = format!("{format}, endless: {endless}");
+        let o = tokio::task::spawn_blocking(move || wait_at_most(child, 15, &what))
+            .await
+            .unwrap();
+        assert_eq!(o.status.code(), Some(4), "{}", text(&o));
+        let summary: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(
+            (summary["stopped"].clone(), summary["orders"].clone()),
+            (Value::Bool(true), 1.into()),
+            "{summary}"
+        );
+        assert_eq!(sb.stats().recharge_requests, before + 1);
+        drop(feeder);
+    }
+}
+
+/// Endless input where the header belongs (`/dev/zero`) is not an orders
+/// file: refused at once (exit 2, nothing sent), not read for gigabytes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_that_never_ends_is_not_an_orders_file() {
+    let sb = sandbox().await;
+    let dir = temp_dir("dev-zero");
+    for format in ["csv", "jsonl"] {
+        let child = aopay(
+            sb.url(),
+            &dir.join("j.db"),
+            &["batch", "run", "/dev/zero", "--format", format],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+        let o = tokio::task::spawn_blocking(move || wait_at_most(child, 10, "/dev/zero"))
+            .await
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("not an orders file"), "{}", text(&o));
+    }
+    assert_eq!(sb.stats().recharge_requests, 0);
+}
+
 /// An order whose send never reached AOPay (its first run met a server
 /// that never answered) stays unknown and is never resent by default;
 /// with `--resend-unarrived` it is sent again under the reference it

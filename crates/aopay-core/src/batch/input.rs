@@ -107,6 +107,15 @@ impl<R: BufRead> OrderReader<R> {
     /// as UTF-16, a header without `order_id` or with unknown columns, as
     /// another delimiter gives) is an error before anything is sent.
     pub fn check_start(&mut self) -> Result<(), RowError> {
+        // An over-long line before the first order refuses the file: its
+        // end is not searched for (endless input is refused at once).
+        let skip_limit = std::mem::replace(&mut self.skip_limit, 0);
+        let checked = self.check_start_lines();
+        self.skip_limit = skip_limit;
+        checked
+    }
+
+    fn check_start_lines(&mut self) -> Result<(), RowError> {
         loop {
             let bytes = match self.next_line() {
                 Ok(Some(Line::Text(bytes))) => bytes,
