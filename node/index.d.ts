@@ -137,7 +137,7 @@ export interface JournalEntry {
   readonly key: string
   /** The write it is for: `mobileRecharge`'s `mobile_recharge`, or `pay_bill`, … */
   readonly endpoint: string
-  readonly state: 'sending' | 'pending' | 'final' | 'unknown'
+  readonly state: 'claimed' | 'sending' | 'pending' | 'final' | 'unknown'
   readonly status: RechargeStatus | 'REFUNDED' | null
   readonly referenceId: string | null
   readonly reason: string | null

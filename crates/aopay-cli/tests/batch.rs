@@ -507,6 +507,102 @@ async fn killed_and_rerun(journal: &str, name: &str) {
     }
 }
 
+/// A batch killed (SIGKILL) while most of its orders wait for their pace
+/// leaves those orders `claimed`, not `sending`: none of them reached the
+/// API, and the rerun frees and sends each, once. Every order ends paid
+/// exactly once by the sandbox's count, every entry final, exit 0 (they
+/// used to stay unknown forever: a MobileRecharge has no reference).
+async fn killed_while_pacing_then_rerun(journal: &str, name: &str) {
+    let sb = sandbox().await;
+    let dir = temp_dir(name);
+    let orders = dir.join("orders.csv");
+    let n = 40u64;
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let tag = u64::from(std::process::id() % 1000);
+    let number = |i: u64| 9_100_000_000 + tag * 1000 + i;
+    let mut csv = String::from("order_id,product_id,amount,customer_number\n");
+    for i in 0..n {
+        csv += &format!("{name}-{run}-{i},518,10,{}\n", number(i));
+    }
+    std::fs::write(&orders, &csv).unwrap();
+    let journal = if journal.is_empty() {
+        dir.join("j.db").display().to_string()
+    } else {
+        journal.to_owned()
+    };
+    let args = |out: &str| {
+        vec![
+            "batch".to_owned(),
+            "run".to_owned(),
+            orders.display().to_string(),
+            "--rate".to_owned(),
+            "4/s".to_owned(),
+            "--timeout".to_owned(),
+            "1".to_owned(),
+            "--out".to_owned(),
+            dir.join(out).display().to_string(),
+            "--json".to_owned(),
+        ]
+    };
+    let a = args("killed.jsonl");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let mut child = aopay(sb.url(), Path::new(&journal), &a)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    while sb.stats().recharge_requests < 3 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.kill().unwrap(); // SIGKILL, with 16 orders claimed and pacing
+    child.wait().unwrap();
+    let sent = sb.stats().recharge_requests;
+    assert!(sent < n, "killed mid-way: {sent}");
+    // What the killed run left: claims for orders that never left.
+    let mut cmd = aopay(
+        sb.url(),
+        Path::new(&journal),
+        &["journal", "pending", "--json"],
+    );
+    let o = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let pending: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+    let claimed = pending
+        .as_array()
+        .map_or(0, |a| a.iter().filter(|e| e["state"] == "claimed").count());
+    assert!(claimed >= 1, "claimed entries after the kill: {pending}");
+    let a = args("rerun.jsonl");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let mut cmd = aopay(sb.url(), Path::new(&journal), &a);
+    let o = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let r = report(&dir.join("rerun.jsonl"));
+    assert_eq!(r.len() as u64, n);
+    assert!(r.values().all(|v| v["status"] == "SUCCESS"), "{r:?}");
+    for i in 0..n {
+        assert_eq!(sb.recharges_for(number(i)), 1, "order {i} paid once");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_killed_while_pacing_rerun_sends_the_claimed_orders_once() {
+    killed_while_pacing_then_rerun("", "pacing-sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_killed_while_pacing_rerun_sends_the_claimed_orders_once() {
+    match std::env::var("AOPAY_TEST_POSTGRES") {
+        Ok(dsn) if !dsn.is_empty() => killed_while_pacing_then_rerun(&dsn, "pacing-pg").await,
+        _ => eprintln!("AOPAY_TEST_POSTGRES not set: skipped"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn sqlite_sigkill_and_rerun_pays_each_order_once() {
     killed_and_rerun("", "kill-sqlite").await;

@@ -67,7 +67,8 @@ pub use endpoints::{
 };
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
 pub use journal::{
-    EntryState, Journal, JournalEntry, JournalSpec, Settled, Tally, reconciliation_json,
+    AuditRecord, EntryState, Journal, JournalEntry, JournalSpec, Settled, Tally,
+    reconciliation_json,
 };
 #[cfg(feature = "jwt")]
 pub use jwt::{JwtSettings, JwtSigner, RESERVED_CLAIMS};

@@ -654,9 +654,9 @@ async fn run_order(
                 }
                 // In flight in another worker, or in one that was killed:
                 // wait out its deadline (holding no sender), then settle it.
-                let Some(deadline) = entry
-                    .filter(|en| en.state == EntryState::Sending)
-                    .map(|en| en.deadline_at_ms)
+                let Some((deadline, claimed)) = entry
+                    .filter(|en| matches!(en.state, EntryState::Sending | EntryState::Claimed))
+                    .map(|en| (en.deadline_at_ms, en.state == EntryState::Claimed))
                 else {
                     break Err(e);
                 };
@@ -665,6 +665,11 @@ async fn run_order(
                 let sleep = tokio::time::sleep(Duration::from_millis(wait + 50));
                 if let Either::Right(()) = race(sleep, sh.stop.stopped()).await {
                     break Err(e);
+                }
+                if claimed {
+                    // Never sent: the next round frees the claim if its
+                    // caller is gone, and sends once.
+                    continue;
                 }
                 sh.pacer.ready().await;
                 match sh.client.settle_key(order.order_id()).await {
@@ -758,7 +763,9 @@ async fn settle_in_doubt(sh: &Arc<Shared>) {
     let checks = Arc::new(Semaphore::new(sh.options.concurrency));
     let mut tasks = JoinSet::new();
     for entry in entries {
-        if entry.state == EntryState::Sending && entry.deadline_at_ms > now {
+        if matches!(entry.state, EntryState::Sending | EntryState::Claimed)
+            && entry.deadline_at_ms > now
+        {
             continue;
         }
         if sh.stop.is_stopped() {
@@ -767,6 +774,20 @@ async fn settle_in_doubt(sh: &Arc<Shared>) {
         let Ok(permit) = checks.clone().acquire_owned().await else {
             break;
         };
+        if entry.state == EntryState::Claimed {
+            // Claimed, never sent, its caller gone: freed, to be sent when
+            // its order is reached.
+            match journal.release_stale_claim(&entry.key).await {
+                Ok(true) => {
+                    tracing::info!(target: "aopay::batch", idempotency_key = entry.key, "released a claim its caller never sent");
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(target: "aopay::batch", idempotency_key = entry.key, error = %e, "cannot release a stale claim");
+                }
+            }
+            continue;
+        }
         let sh = Arc::clone(sh);
         tasks.spawn(async move {
             sh.pacer.ready().await;

@@ -8,6 +8,7 @@ use tokio::time::Instant;
 
 use super::Client;
 use super::builder::endpoint_url;
+use super::transport::{BeforeSend, Sends};
 use crate::endpoints::{Args, Endpoint, EndpointSpec, PreparedCall, endpoint};
 use crate::error::{Error, ValidationError};
 use crate::parse::Effect;
@@ -27,23 +28,37 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn call<E: Endpoint>(&self, req: &E) -> Result<E::Answer, Error> {
+        self.call_with(req, None).await
+    }
+
+    /// [`Client::call`], running `before_send` right before the first byte
+    /// can leave (the keyed path marks its claim as sending there).
+    pub(crate) async fn call_with<E: Endpoint>(
+        &self,
+        req: &E,
+        before_send: Option<BeforeSend<'_>>,
+    ) -> Result<E::Answer, Error> {
         let _in_flight = self.enter()?;
         let spec = E::SPEC;
         let started = Instant::now();
         let deadline = started + self.inner.timeout;
         let body = req.to_body(&self.inner.registration_id);
         let url = self.url_of(spec);
-        let mut attempts = 0;
+        let mut sends = Sends {
+            count: 0,
+            before_first: None,
+        };
         let result = match spec.effect {
             Effect::Read => {
-                self.read_until(spec, &url, body, deadline, &mut attempts)
+                self.read_until(spec, &url, body, deadline, &mut sends)
                     .await
             }
             Effect::Write => {
-                self.attempt(spec, &url, body, deadline, &mut attempts)
-                    .await
+                sends.before_first = before_send;
+                self.attempt(spec, &url, body, deadline, &mut sends).await
             }
         };
+        let attempts = sends.count;
         let result = match result {
             Ok(mut answer) => {
                 req.settle(&mut answer);

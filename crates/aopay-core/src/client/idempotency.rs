@@ -2,6 +2,9 @@
 //! (docs/protocol.md §4), for every write, each resolved through its own
 //! status call.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -89,6 +92,20 @@ impl Client {
 
     /// Ask an unresolved entry's status call, and record what it says.
     async fn look_up(&self, journal: &Journal, entry: &JournalEntry) -> Result<Found, Error> {
+        if entry.state == EntryState::Claimed {
+            if journal::now_ms() < entry.deadline_at_ms {
+                return Err(Error::outcome_unknown(ErrorDetails::new(format!(
+                    "a call with idempotency key {:?} is about to send (claimed, waiting for its pace)",
+                    entry.key
+                ))));
+            }
+            journal.release_stale_claim(&entry.key).await?;
+            return Err(Error::journal(format!(
+                "idempotency key {:?} was claimed but never sent (its call ended before sending): \
+                 released, so the next call or batch run with this key sends it, once",
+                entry.key
+            )));
+        }
         if entry.state == EntryState::Sending {
             if journal::now_ms() < entry.deadline_at_ms {
                 return Err(Error::outcome_unknown(
@@ -174,13 +191,15 @@ impl Client {
                 deadline_at_ms: intent_deadline,
             };
             let Some(entry) = journal.claim(&claim).await? else {
-                if !self.paced_in_time().await {
-                    // Nothing was sent, and the intent's margin is spent
-                    // waiting: free the key and claim it afresh.
-                    journal.release(key).await?;
-                    continue;
+                // Claimed, not sending: a caller that dies while it waits
+                // for its pace leaves a claim the next run frees.
+                self.paced().await;
+                match self.send_claimed(journal, key, intent_deadline, req).await {
+                    Some(result) => return result,
+                    // Taken for a dead caller's while it waited (nothing
+                    // sent): see who holds the key now.
+                    None => continue,
                 }
-                return self.send_claimed(journal, key, req).await;
             };
             if entry.fingerprint != fp {
                 return Err(Error::IdempotencyConflict(Box::new(ErrorDetails::new(
@@ -207,7 +226,7 @@ impl Client {
                                 .await?
                             {
                                 // Reopened, it stays ours whatever the wait.
-                                self.paced_in_time().await;
+                                self.paced().await;
                                 return self.send_again(journal, key, &r, req).await;
                             }
                             continue;
@@ -220,11 +239,16 @@ impl Client {
                         ))
                     });
                 }
+                EntryState::Claimed if journal::now_ms() >= entry.deadline_at_ms => {
+                    // Its caller is gone and sent nothing: free the key.
+                    journal.release_stale_claim(key).await?;
+                    continue;
+                }
                 EntryState::Sending if journal::now_ms() >= entry.deadline_at_ms => {
                     journal.expire(key).await?;
                     continue;
                 }
-                EntryState::Sending => {}
+                EntryState::Claimed | EntryState::Sending => {}
             }
             // Another caller holds the key: wait for its outcome, within our deadline.
             if Instant::now() + wait >= call_deadline {
@@ -240,31 +264,60 @@ impl Client {
         }
     }
 
-    /// Send a write whose key this call has claimed, then record what
-    /// happened. A failed journal write does not hide the outcome.
+    /// Send a write whose key this call has claimed, marking the claim as
+    /// sending right before the first byte can leave, then record what
+    /// happened. A failed journal write does not hide the outcome. `None`:
+    /// the claim was taken over while the call waited, and nothing was sent.
     async fn send_claimed<E>(
         &self,
         journal: &Journal,
         key: &str,
+        claimed_deadline: i64,
         req: &E,
-    ) -> Result<E::Answer, Error>
+    ) -> Option<Result<E::Answer, Error>>
     where
         E: Endpoint,
         E::Answer: Recorded,
     {
-        let result = self.call(req).await;
+        // The deadline this call last wrote: what tells its entry from
+        // another caller's.
+        let written = AtomicI64::new(claimed_deadline);
+        let lost = AtomicBool::new(false);
+        let margin = self.inner.timeout.as_millis() as i64 + INTENT_MARGIN_MS;
+        let (written_ref, lost_ref) = (&written, &lost);
+        let start_sending =
+            move || -> Pin<Box<dyn Future<Output = Result<(), Error>> + Send + '_>> {
+                Box::pin(async move {
+                    let deadline = journal::now_ms() + margin;
+                    if journal
+                        .start_sending(key, claimed_deadline, deadline)
+                        .await?
+                    {
+                        written_ref.store(deadline, Ordering::SeqCst);
+                        return Ok(());
+                    }
+                    lost_ref.store(true, Ordering::SeqCst);
+                    Err(Error::journal(format!(
+                        "idempotency key {key:?}: the claim was taken over while the call waited; nothing was sent"
+                    )))
+                })
+            };
+        let result = self.call_with(req, Some(&start_sending)).await;
+        if lost.load(Ordering::SeqCst) {
+            return None;
+        }
         if let Err(e) = &result {
             if e.kind() == ErrorKind::DuplicateReference {
-                return self.settle_duplicate(journal, key, e).await;
+                return Some(self.settle_duplicate(journal, key, e).await);
             }
         }
-        let written = match &result {
+        let recorded = match &result {
             Ok(a) => {
                 let update = Update::answered(a.entry_state(), a.columns());
                 journal.record(key, update).await
             }
             // Provably nothing was charged: free the key for a later attempt.
-            Err(e) if e.retry_safe() => journal.release(key).await,
+            Err(e) if e.retry_safe() => journal.release(key, written.load(Ordering::SeqCst)).await,
             Err(e) => {
                 let reason = e.to_string();
                 let update = Update {
@@ -276,10 +329,10 @@ impl Client {
                 journal.record(key, update).await
             }
         };
-        if let Err(e) = written {
+        if let Err(e) = recorded {
             tracing::warn!(target: "aopay", idempotency_key = key, error = %e, "could not record the outcome in the journal");
         }
-        result
+        Some(result)
     }
 
     /// Send again, under the reference its first send recorded, a write
@@ -373,17 +426,12 @@ impl Client {
 const INTENT_MARGIN_MS: i64 = 5_000;
 
 impl Client {
-    /// Wait for the batch's slot, if this client is paced; `false` when the
-    /// wait took so long that an intent recorded before it may be taken for
-    /// a dead caller's.
-    async fn paced_in_time(&self) -> bool {
+    /// Wait for the batch's slot, if this client is paced.
+    async fn paced(&self) {
         #[cfg(feature = "batch")]
         if let Some(pace) = &self.pace {
-            let before = Instant::now();
             pace.ready().await;
-            return before.elapsed() < Duration::from_millis(INTENT_MARGIN_MS as u64 - 1_000);
         }
-        true
     }
 }
 

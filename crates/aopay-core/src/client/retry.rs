@@ -19,7 +19,7 @@ impl Client {
         url: &Url,
         body: Vec<u8>,
         deadline: Instant,
-        sent: &mut u32,
+        sent: &mut super::transport::Sends<'_>,
     ) -> Result<A, Error> {
         let mut attempt = 0u32;
         loop {

@@ -12,20 +12,35 @@ use crate::endpoints::{Answer, EndpointSpec};
 use crate::error::{Error, ErrorDetails, error_chain};
 use crate::parse::{Effect, read_answer_of};
 
+/// Run right before a call's first byte can leave (after its pace, its
+/// credentials and its signature); an error there sends nothing.
+pub(crate) type BeforeSend<'a> = &'a (
+        dyn Fn() -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(), Error>> + Send + 'a>,
+> + Send
+            + Sync
+    );
+
+/// The requests a call sent, and what runs before the first.
+pub(crate) struct Sends<'a> {
+    pub count: u32,
+    pub before_first: Option<BeforeSend<'a>>,
+}
+
 impl Client {
     /// One HTTP exchange, bounded by `deadline`, with the credentials
     /// provider's headers and the signer's; after a refused token (a 401,
     /// or a 412 with a token code: docs/protocol.md §10) one resend with
     /// fresh credentials and a fresh signature (a refusal: nothing was
     /// done, so resending cannot pay twice). `sent` counts the requests
-    /// that left.
+    /// that left, and runs its hook before the first.
     pub(super) async fn attempt<A: Answer>(
         &self,
         spec: &EndpointSpec,
         url: &Url,
         body: Vec<u8>,
         deadline: Instant,
-        sent: &mut u32,
+        sent: &mut Sends<'_>,
     ) -> Result<A, Error> {
         let cache = self.inner.credentials.as_ref();
         if cache.is_none() && self.inner.signer.is_none() {
@@ -93,7 +108,7 @@ impl Client {
         body: Vec<u8>,
         deadline: Instant,
         credentials: Option<&reqwest::header::HeaderMap>,
-        sent: &mut u32,
+        sent: &mut Sends<'_>,
     ) -> Result<A, Error> {
         let call = spec.effect;
         let http = self
@@ -102,7 +117,12 @@ impl Client {
             .get()
             .map_err(|e| Error::connect(ErrorDetails::new(e.to_owned())))?;
         see_closed_connections().await;
-        *sent += 1;
+        if sent.count == 0 {
+            if let Some(before_first) = sent.before_first {
+                before_first().await?;
+            }
+        }
+        sent.count += 1;
         let exchange = async {
             let mut request = http.post(url.clone()).body(body);
             if let Some(headers) = credentials {

@@ -139,9 +139,12 @@ impl Client {
             let mut pause = interval;
             // Each poll is a status call of its own: traced and observed.
             let started = Instant::now();
-            let mut attempts = 0;
+            let mut sends = super::transport::Sends {
+                count: 0,
+                before_first: None,
+            };
             let polled = match self
-                .read_until::<E::Answer>(spec, &url, body.clone(), call_deadline, &mut attempts)
+                .read_until::<E::Answer>(spec, &url, body.clone(), call_deadline, &mut sends)
                 .await
             {
                 Ok(mut a) => {
@@ -150,7 +153,7 @@ impl Client {
                 }
                 Err(e) => Err(e.with_reference(reference)),
             };
-            self.report(spec, started, attempts, &polled, None);
+            self.report(spec, started, sends.count, &polled, None);
             match polled {
                 Ok(a) => {
                     if a.entry_state() == EntryState::Final {

@@ -25,7 +25,12 @@ use crate::process::PerProcess;
 /// Where a keyed recharge stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryState {
-    /// Intent recorded; the request may be in flight (or its caller died).
+    /// Intent recorded, nothing sent yet: its call waits for its pace, its
+    /// credentials or its signature. Past its deadline, its caller is gone
+    /// and the key is freed (docs/protocol.md §4).
+    Claimed,
+    /// About to send or sent; the request may be in flight (or its caller
+    /// died after it may have left).
     Sending,
     /// Answered PENDING or UNKNOWN, with a reference to check.
     Pending,
@@ -36,9 +41,10 @@ pub enum EntryState {
 }
 
 impl EntryState {
-    /// `sending`, `pending`, `final` or `unknown` (as stored).
+    /// `claimed`, `sending`, `pending`, `final` or `unknown` (as stored).
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Claimed => "claimed",
             Self::Sending => "sending",
             Self::Pending => "pending",
             Self::Final => "final",
@@ -48,6 +54,7 @@ impl EntryState {
 
     pub(crate) fn parse(s: &str) -> Self {
         match s {
+            "claimed" => Self::Claimed,
             "sending" => Self::Sending,
             "pending" => Self::Pending,
             "final" => Self::Final,
@@ -372,6 +379,111 @@ pub(crate) const REOPEN: &str = "UPDATE aopay_journal
      SET state = 'sending', deadline_at = $3, updated_at = $4
      WHERE key = $1 AND state = 'unknown' AND updated_at = $2 AND status IS NULL";
 
+/// A claimed entry turned to `sending` right before its first byte can
+/// leave, only while it is still this caller's claim: `$1` key, `$2` the
+/// deadline the claim wrote (a claim taken over gets a later one), `$3` the
+/// sending deadline, `$4` now.
+pub(crate) const START_SENDING: &str = "UPDATE aopay_journal
+     SET state = 'sending', deadline_at = $3, updated_at = $4
+     WHERE key = $1 AND state = 'claimed' AND deadline_at = $2";
+
+/// Free a key this caller holds and provably sent nothing for: `$1` key,
+/// `$2` the deadline it last wrote (another caller's entry is untouched).
+pub(crate) const RELEASE: &str = "DELETE FROM aopay_journal
+     WHERE key = $1 AND state IN ('claimed', 'sending') AND deadline_at = $2";
+
+/// Free a claim whose caller is gone (past its deadline, never marked as
+/// sending): nothing of it left. `$1` key, `$2` now.
+pub(crate) const RELEASE_STALE_CLAIM: &str = "DELETE FROM aopay_journal
+     WHERE key = $1 AND state = 'claimed' AND deadline_at <= $2";
+
+/// Where every settlement and release by hand is kept: who, when, why
+/// (docs/protocol.md §4). Not versioned: created when missing.
+pub(crate) const AUDIT_TABLE: &str = "CREATE TABLE IF NOT EXISTS aopay_journal_audit (
+       key TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT NOT NULL,
+       status TEXT, reference_id TEXT, note TEXT NOT NULL, actor TEXT NOT NULL,
+       at BIGINT NOT NULL)";
+
+/// An entry neither final nor in flight, settled by hand: `$1` key, `$2`
+/// status, `$3` reference (or keep), `$4` reason, `$5` raw, `$6` now.
+pub(crate) const HAND_SETTLE: &str = "UPDATE aopay_journal
+     SET state = 'final', status = $2, reference_id = coalesce($3, reference_id),
+         reason = $4, raw = $5, updated_at = $6
+     WHERE key = $1 AND state <> 'final'
+       AND NOT (state IN ('claimed', 'sending') AND deadline_at > $6)";
+
+/// An entry neither final nor in flight, released by hand: `$1` key, `$2` now.
+pub(crate) const HAND_RELEASE: &str = "DELETE FROM aopay_journal
+     WHERE key = $1 AND state <> 'final'
+       AND NOT (state IN ('claimed', 'sending') AND deadline_at > $2)";
+
+/// One audit row: `$1` key, `$2` action, `$3` from state, `$4` status,
+/// `$5` reference, `$6` note, `$7` actor, `$8` when (Unix milliseconds).
+pub(crate) const AUDIT: &str = "INSERT INTO aopay_journal_audit
+     (key, action, from_state, status, reference_id, note, actor, at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// What an operator did by hand to an entry, kept in the journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuditRecord {
+    /// The idempotency key.
+    pub key: String,
+    /// `settle` or `release`.
+    pub action: String,
+    /// The entry's state before (`pending`, `unknown`, `claimed`…).
+    pub from_state: String,
+    /// The status it was settled with (`settle` only).
+    pub status: Option<String>,
+    /// The reference given with the settlement, if any.
+    pub reference_id: Option<String>,
+    /// Why: what the operator checked.
+    pub note: String,
+    /// Who: `AOPAY_ACTOR`, else the user and host.
+    pub actor: String,
+    /// When (Unix milliseconds).
+    pub at_ms: i64,
+}
+
+impl AuditRecord {
+    /// The record as one JSON object.
+    pub fn to_json_value(&self) -> serde_json::Value {
+        serde_json::json!({
+            "key": self.key, "action": self.action, "from_state": self.from_state,
+            "status": self.status, "reference_id": self.reference_id, "note": self.note,
+            "actor": self.actor, "at_ms": self.at_ms,
+        })
+    }
+}
+
+/// Who is acting by hand: `AOPAY_ACTOR`, else `user@host`.
+fn actor() -> String {
+    if let Some(a) = std::env::var("AOPAY_ACTOR")
+        .ok()
+        .filter(|a| !a.trim().is_empty())
+    {
+        return a;
+    }
+    let user = ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".to_owned());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_owned());
+    format!("{user}@{host}")
+}
+
+/// An audit row to write, with the statement that changes the entry.
+pub(crate) struct HandChange {
+    pub audit: AuditRecord,
+    /// For a settlement: status, reference, reason, raw.
+    pub settle: Option<(String, Option<String>, String, String)>,
+}
+
 /// One step of a shared pace: reserve `span_us` of sending time, starting
 /// no sooner than `pause_us` from now.
 #[cfg_attr(not(feature = "batch"), allow(dead_code))]
@@ -580,9 +692,35 @@ impl Journal {
         dispatch!(self, j => j.record(key, &update, now_ms()).await)
     }
 
-    /// Forget a `Sending` entry whose call provably sent nothing.
-    pub(crate) async fn release(&self, key: &str) -> Result<(), Error> {
-        dispatch!(self, j => j.release(key).await)
+    /// Forget the entry this caller holds (claimed, or sending with
+    /// `deadline_at_ms` the deadline it last wrote) when its call provably
+    /// sent nothing.
+    pub(crate) async fn release(&self, key: &str, deadline_at_ms: i64) -> Result<(), Error> {
+        dispatch!(self, j => j.exec(RELEASE, "cannot release the key", key, deadline_at_ms, None).await.map(drop))
+    }
+
+    /// Mark this caller's claim as sending (its first byte may leave next),
+    /// with a fresh deadline; `false` if the claim is no longer its own (it
+    /// was taken for a dead caller's while its call waited).
+    pub(crate) async fn start_sending(
+        &self,
+        key: &str,
+        claimed_deadline_ms: i64,
+        deadline_at_ms: i64,
+    ) -> Result<bool, Error> {
+        dispatch!(self, j => j
+            .exec(START_SENDING, "cannot mark the intent as sending", key, claimed_deadline_ms, Some((deadline_at_ms, now_ms())))
+            .await
+            .map(|n| n == 1))
+    }
+
+    /// Free the claim of `key` if its caller is gone (past its deadline):
+    /// it never sent. `true` if it was freed.
+    pub(crate) async fn release_stale_claim(&self, key: &str) -> Result<bool, Error> {
+        dispatch!(self, j => j
+            .exec(RELEASE_STALE_CLAIM, "cannot release the claim", key, now_ms(), None)
+            .await
+            .map(|n| n == 1))
     }
 
     /// Turn a `Sending` entry past its deadline into `Unknown`.
@@ -609,6 +747,142 @@ impl Journal {
     #[cfg_attr(not(feature = "batch"), allow(dead_code))]
     pub(crate) async fn pace(&self, name: &str, step: Pace) -> Result<Paced, Error> {
         dispatch!(self, j => j.pace(name, step).await)
+    }
+
+    /// Settle by hand an entry that is neither final nor in flight, with
+    /// what the AOPay statement says (`SUCCESS`, `FAILED`, or for a
+    /// referenced write `REFUNDED`), and why; the change and who made it
+    /// are kept (see [`Journal::audit`]). The entry as it now stands.
+    pub async fn settle_by_hand(
+        &self,
+        key: &str,
+        status: &str,
+        reference_id: Option<&str>,
+        note: &str,
+    ) -> Result<JournalEntry, Error> {
+        let entry = self.by_hand_entry(key, note).await?;
+        let status = status.trim().to_ascii_uppercase();
+        let allowed: &[&str] = if entry.endpoint == FIRST_ENDPOINT {
+            &["SUCCESS", "FAILED"]
+        } else {
+            &["SUCCESS", "FAILED", "REFUNDED"]
+        };
+        if !allowed.contains(&status.as_str()) {
+            return Err(crate::error::ValidationError::new(
+                "status",
+                format!(
+                    "must be one of {} for a {} entry",
+                    allowed.join(", "),
+                    entry.endpoint
+                ),
+            )
+            .into());
+        }
+        let reference_id = reference_id.map(str::trim).filter(|r| !r.is_empty());
+        if let Some(r) = reference_id {
+            crate::reference::ClientReference::new(r)?;
+        }
+        let when = now_ms();
+        let who = actor();
+        let reason = format!("settled by hand ({status}) by {who}: {note}");
+        let raw = serde_json::json!({"settled_by_hand": {
+            "status": status, "reference_id": reference_id, "note": note, "actor": who, "at_ms": when,
+        }})
+        .to_string();
+        let change = HandChange {
+            audit: AuditRecord {
+                key: key.to_owned(),
+                action: "settle".to_owned(),
+                from_state: entry.state.as_str().to_owned(),
+                status: Some(status.clone()),
+                reference_id: reference_id.map(str::to_owned),
+                note: note.to_owned(),
+                actor: who,
+                at_ms: when,
+            },
+            settle: Some((status, reference_id.map(str::to_owned), reason, raw)),
+        };
+        self.change_by_hand(change).await?;
+        self.get(key)
+            .await?
+            .ok_or_else(|| Error::journal(format!("the entry of idempotency key {key:?} is gone")))
+    }
+
+    /// Release by hand an entry that is neither final nor in flight (what
+    /// the AOPay statement shows was never paid), and say why: the key is
+    /// free, and the next call or batch run with it sends again. The
+    /// change and who made it are kept. The entry as it was.
+    pub async fn release_by_hand(&self, key: &str, note: &str) -> Result<JournalEntry, Error> {
+        let entry = self.by_hand_entry(key, note).await?;
+        let change = HandChange {
+            audit: AuditRecord {
+                key: key.to_owned(),
+                action: "release".to_owned(),
+                from_state: entry.state.as_str().to_owned(),
+                status: None,
+                reference_id: None,
+                note: note.to_owned(),
+                actor: actor(),
+                at_ms: now_ms(),
+            },
+            settle: None,
+        };
+        self.change_by_hand(change).await?;
+        Ok(entry)
+    }
+
+    /// Every settlement and release by hand of `key`, oldest first.
+    pub async fn audit(&self, key: &str) -> Result<Vec<AuditRecord>, Error> {
+        dispatch!(self, j => j.audit(key).await)
+    }
+
+    /// The entry an operator may change by hand: present, not final, not
+    /// in flight, with a note saying why.
+    async fn by_hand_entry(&self, key: &str, note: &str) -> Result<JournalEntry, Error> {
+        if note.trim().is_empty() || note.chars().count() > 1000 {
+            return Err(crate::error::ValidationError::new(
+                "note",
+                "must say why, in at most 1000 characters (what was checked against the AOPay statement)",
+            )
+            .into());
+        }
+        let entry = self.get(key).await?.ok_or_else(|| {
+            crate::error::ValidationError::new(
+                "key",
+                format!("the journal has no entry for idempotency key {key:?}"),
+            )
+        })?;
+        if entry.state == EntryState::Final {
+            return Err(crate::error::ValidationError::new(
+                "key",
+                format!("idempotency key {key:?} is final already: nothing to settle by hand"),
+            )
+            .into());
+        }
+        if matches!(entry.state, EntryState::Claimed | EntryState::Sending)
+            && entry.deadline_at_ms > now_ms()
+        {
+            return Err(crate::error::ValidationError::new(
+                "key",
+                format!(
+                    "idempotency key {key:?} is in flight (its call may still be sending or recording): try again after its deadline"
+                ),
+            )
+            .into());
+        }
+        Ok(entry)
+    }
+
+    async fn change_by_hand(&self, change: HandChange) -> Result<(), Error> {
+        let key = change.audit.key.clone();
+        let changed = dispatch!(self, j => j.change_by_hand(change).await)?;
+        if changed {
+            Ok(())
+        } else {
+            Err(Error::journal(format!(
+                "idempotency key {key:?} changed while it was being settled by hand (its call recorded an outcome): look at it again"
+            )))
+        }
     }
 
     /// The entry for `key`, if any.
@@ -845,6 +1119,7 @@ mod tests {
     #[test]
     fn states_round_trip() {
         for s in [
+            EntryState::Claimed,
             EntryState::Sending,
             EntryState::Pending,
             EntryState::Final,
@@ -917,5 +1192,79 @@ mod tests {
         );
         let name = format!("pace-test-{}-{}", std::process::id(), now_us());
         paces_are_shared(a, b, &name).await;
+    }
+
+    /// A claim is its caller's only while nobody took it over: a stale one
+    /// is freed (a fresh one never), a new claimant's deadline is its own,
+    /// and the first caller, late, can neither mark it as sending nor
+    /// release it. Once sending, a claim can no longer be freed as stale.
+    async fn claims_are_taken_over_only_when_stale(j: Journal, key: &str) {
+        let claim = |deadline_at_ms| Claim {
+            key,
+            fingerprint: "f",
+            endpoint: "mobile_recharge",
+            reference_id: None,
+            deadline_at_ms,
+        };
+        let fresh = now_ms() + 60_000;
+        assert!(j.claim(&claim(fresh)).await.unwrap().is_none());
+        assert!(
+            !j.release_stale_claim(key).await.unwrap(),
+            "a fresh claim stays"
+        );
+        assert_eq!(
+            j.get(key).await.unwrap().unwrap().state,
+            EntryState::Claimed
+        );
+        j.release(key, fresh).await.unwrap();
+        assert!(j.get(key).await.unwrap().is_none(), "its owner releases it");
+
+        let stale = now_ms() - 1;
+        assert!(j.claim(&claim(stale)).await.unwrap().is_none());
+        assert!(j.release_stale_claim(key).await.unwrap());
+        let taker = now_ms() + 60_000;
+        assert!(j.claim(&claim(taker)).await.unwrap().is_none());
+        assert!(
+            !j.start_sending(key, stale, now_ms() + 1).await.unwrap(),
+            "the first caller lost it"
+        );
+        j.release(key, stale).await.unwrap();
+        assert_eq!(
+            j.get(key).await.unwrap().unwrap().state,
+            EntryState::Claimed,
+            "not the late caller's to free"
+        );
+        let sending = now_ms() + 30_000;
+        assert!(j.start_sending(key, taker, sending).await.unwrap());
+        let e = j.get(key).await.unwrap().unwrap();
+        assert_eq!((e.state, e.deadline_at_ms), (EntryState::Sending, sending));
+        assert!(!j.release_stale_claim(key).await.unwrap());
+        j.release(key, sending).await.unwrap();
+        assert!(j.get(key).await.unwrap().is_none());
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[tokio::test]
+    async fn sqlite_claims_are_taken_over_only_when_stale() {
+        let path = std::env::temp_dir().join(format!("aopay-claims-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        claims_are_taken_over_only_when_stale(Journal::sqlite(&path).unwrap(), "k").await;
+    }
+
+    #[cfg(feature = "postgres")]
+    #[tokio::test]
+    async fn postgres_claims_are_taken_over_only_when_stale() {
+        let Some(dsn) = std::env::var("AOPAY_TEST_POSTGRES")
+            .ok()
+            .filter(|d| !d.is_empty())
+        else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must provide AOPAY_TEST_POSTGRES"
+            );
+            return;
+        };
+        let key = format!("claims-{}-{}", std::process::id(), now_us());
+        claims_are_taken_over_only_when_stale(Journal::postgres(&dsn).unwrap(), &key).await;
     }
 }

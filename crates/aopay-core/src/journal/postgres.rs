@@ -21,8 +21,9 @@ use tokio_postgres::{Client, Config, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{
-    COLUMNS, Claim, EntryState, FIRST_ENDPOINT, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, Row,
-    TALLY, Tally, Update,
+    AUDIT, AUDIT_TABLE, AuditRecord, COLUMNS, Claim, EntryState, FIRST_ENDPOINT, HAND_RELEASE,
+    HAND_SETTLE, HandChange, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, Row, TALLY, Tally,
+    Update,
 };
 use crate::error::{Error, error_chain};
 use crate::tls;
@@ -48,7 +49,7 @@ pub(crate) struct PgJournal {
 
 const CLAIM: &str = "INSERT INTO aopay_journal
        (key, fingerprint, state, created_at, updated_at, deadline_at, endpoint, reference_id)
-     VALUES ($1, $2, 'sending', $3, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING";
+     VALUES ($1, $2, 'claimed', $3, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING";
 
 const RECORD: &str = "UPDATE aopay_journal SET state = $2, status = $3,
        reference_id = coalesce($4, reference_id), txn_id = $5,
@@ -248,16 +249,129 @@ impl PgJournal {
             .map_err(pg("cannot record the outcome"))
     }
 
-    pub(crate) async fn release(&self, key: &str) -> Result<(), Error> {
+    /// One of the journal's keyed statements (`$1` the key, `$2` a number,
+    /// and with `more`, `$3` and `$4`): how many rows it changed.
+    pub(crate) async fn exec(
+        &self,
+        sql: &'static str,
+        what: &'static str,
+        key: &str,
+        n: i64,
+        more: Option<(i64, i64)>,
+    ) -> Result<usize, Error> {
         let c = self.client().await?;
-        c.client
-            .execute(
-                "DELETE FROM aopay_journal WHERE key = $1 AND state = 'sending'",
+        let changed = match more {
+            None => c.client.execute(sql, &[&key, &n]).await,
+            Some((a, b)) => c.client.execute(sql, &[&key, &n, &a, &b]).await,
+        };
+        changed
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+            .map_err(pg(what))
+    }
+
+    /// A settlement or release by hand and its audit row, in one
+    /// statement; `false` if the entry was no longer one to change.
+    pub(crate) async fn change_by_hand(&self, change: HandChange) -> Result<bool, Error> {
+        let a = &change.audit;
+        let c = self.client().await?;
+        // The change, then the audit row only if it changed the entry: one
+        // statement, so one transaction.
+        let audit_from = |n: usize| {
+            AUDIT.replace(
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &format!(
+                    "SELECT $1, ${}, ${}, ${}, ${}, ${}, ${}, ${} FROM changed",
+                    n,
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6
+                ),
+            )
+        };
+        let changed = match &change.settle {
+            Some((status, reference, reason, raw)) => {
+                let sql = format!(
+                    "WITH changed AS ({HAND_SETTLE} RETURNING key) {}",
+                    audit_from(7)
+                );
+                c.client
+                    .execute(
+                        sql.as_str(),
+                        &[
+                            &a.key,
+                            status,
+                            reference,
+                            reason,
+                            raw,
+                            &a.at_ms,
+                            &a.action,
+                            &a.from_state,
+                            &a.status,
+                            &a.reference_id,
+                            &a.note,
+                            &a.actor,
+                            &a.at_ms,
+                        ],
+                    )
+                    .await
+            }
+            None => {
+                let sql = format!(
+                    "WITH changed AS ({HAND_RELEASE} RETURNING key) {}",
+                    audit_from(3)
+                );
+                c.client
+                    .execute(
+                        sql.as_str(),
+                        &[
+                            &a.key,
+                            &a.at_ms,
+                            &a.action,
+                            &a.from_state,
+                            &a.status,
+                            &a.reference_id,
+                            &a.note,
+                            &a.actor,
+                            &a.at_ms,
+                        ],
+                    )
+                    .await
+            }
+        };
+        changed
+            .map(|n| n == 1)
+            .map_err(pg("cannot change the entry by hand"))
+    }
+
+    pub(crate) async fn audit(&self, key: &str) -> Result<Vec<AuditRecord>, Error> {
+        let c = self.client().await?;
+        let rows = c
+            .client
+            .query(
+                "SELECT key, action, from_state, status, reference_id, note, actor, at
+                 FROM aopay_journal_audit WHERE key = $1 ORDER BY at",
                 &[&key],
             )
             .await
-            .map(drop)
-            .map_err(pg("cannot release the key"))
+            .map_err(pg("cannot read"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditRecord {
+                    key: r.try_get(0)?,
+                    action: r.try_get(1)?,
+                    from_state: r.try_get(2)?,
+                    status: r.try_get(3)?,
+                    reference_id: r.try_get(4)?,
+                    note: r.try_get(5)?,
+                    actor: r.try_get(6)?,
+                    at_ms: r.try_get(7)?,
+                })
+            })
+            .collect::<Result<_, tokio_postgres::Error>>()
+            .map_err(pg("cannot read"))
     }
 
     pub(crate) async fn expire(&self, key: &str, reason: &str, now: i64) -> Result<(), Error> {
@@ -404,6 +518,7 @@ async fn migrate(c: &Client) -> Result<(), tokio_postgres::Error> {
         ))
         .await?;
         // Not versioned: a build that does not pace ignores it.
+        c.batch_execute(AUDIT_TABLE).await?;
         c.batch_execute(PACE_TABLE).await
     }
     .await;

@@ -13,8 +13,9 @@ use std::sync::mpsc;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    COLUMNS, Claim, EntryState, FIRST_ENDPOINT, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, Row,
-    TALLY, Tally, Update,
+    AUDIT, AUDIT_TABLE, AuditRecord, COLUMNS, Claim, EntryState, FIRST_ENDPOINT, HAND_RELEASE,
+    HAND_SETTLE, HandChange, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, Row, TALLY, Tally,
+    Update,
 };
 use crate::error::Error;
 
@@ -264,7 +265,7 @@ impl SqliteJournal {
                 .prepare_cached(
                     "INSERT INTO aopay_journal
                        (key, fingerprint, state, created_at, updated_at, deadline_at, endpoint, reference_id)
-                     VALUES (?1, ?2, 'sending', ?3, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING",
+                     VALUES (?1, ?2, 'claimed', ?3, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING",
                 )?
                 .execute(params![key, fingerprint, now, deadline, endpoint, reference])?;
             if inserted == 1 { Ok(None) } else { select(c, &key) }
@@ -296,12 +297,79 @@ impl SqliteJournal {
         .await
     }
 
-    pub(crate) async fn release(&self, key: &str) -> Result<(), Error> {
+    /// One of the journal's keyed statements (`$1` the key, `$2` a number,
+    /// and with `more`, `$3` and `$4`): how many rows it changed.
+    pub(crate) async fn exec(
+        &self,
+        sql: &'static str,
+        what: &'static str,
+        key: &str,
+        n: i64,
+        more: Option<(i64, i64)>,
+    ) -> Result<usize, Error> {
         let key = key.to_owned();
-        self.with("cannot release the key", move |c| {
-            c.prepare_cached("DELETE FROM aopay_journal WHERE key = ?1 AND state = 'sending'")?
-                .execute(params![key])
-                .map(drop)
+        self.with(what, move |c| {
+            // The shared statement's `$n` as SQLite's numbered `?n`.
+            let mut stmt = c.prepare_cached(&sql.replace('$', "?"))?;
+            match more {
+                None => stmt.execute(params![key, n]),
+                Some((a, b)) => stmt.execute(params![key, n, a, b]),
+            }
+        })
+        .await
+    }
+
+    /// A settlement or release by hand and its audit row, in one
+    /// transaction; `false` if the entry was no longer one to change.
+    pub(crate) async fn change_by_hand(&self, change: HandChange) -> Result<bool, Error> {
+        self.with("cannot change the entry by hand", move |c| {
+            let a = &change.audit;
+            let changed = match &change.settle {
+                Some((status, reference, reason, raw)) => c
+                    .prepare_cached(&HAND_SETTLE.replace('$', "?"))?
+                    .execute(params![a.key, status, reference, reason, raw, a.at_ms])?,
+                None => c
+                    .prepare_cached(&HAND_RELEASE.replace('$', "?"))?
+                    .execute(params![a.key, a.at_ms])?,
+            };
+            if changed == 1 {
+                c.prepare_cached(&AUDIT.replace('$', "?"))?
+                    .execute(params![
+                        a.key,
+                        a.action,
+                        a.from_state,
+                        a.status,
+                        a.reference_id,
+                        a.note,
+                        a.actor,
+                        a.at_ms
+                    ])?;
+            }
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    pub(crate) async fn audit(&self, key: &str) -> Result<Vec<AuditRecord>, Error> {
+        let key = key.to_owned();
+        self.with("cannot read", move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT key, action, from_state, status, reference_id, note, actor, at
+                 FROM aopay_journal_audit WHERE key = ?1 ORDER BY at, rowid",
+            )?;
+            let rows = stmt.query_map(params![key], |r| {
+                Ok(AuditRecord {
+                    key: r.get(0)?,
+                    action: r.get(1)?,
+                    from_state: r.get(2)?,
+                    status: r.get(3)?,
+                    reference_id: r.get(4)?,
+                    note: r.get(5)?,
+                    actor: r.get(6)?,
+                    at_ms: r.get(7)?,
+                })
+            })?;
+            rows.collect()
         })
         .await
     }
@@ -459,6 +527,7 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             ))?;
         }
         // Not versioned: a build that does not pace ignores it.
+        conn.execute_batch(AUDIT_TABLE)?;
         conn.execute_batch(PACE_TABLE)
     })();
     conn.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
