@@ -24,6 +24,10 @@ const EXITS_READ: &str = "Exit codes: 0 answered, 2 invalid input, 1 any other e
 asking again is safe).";
 const EXITS_PENDING: &str = "Exit codes: 0 no unresolved entries, 4 some entries are not final \
 (listed), 2 no journal given or none at that path, 1 any other error.";
+const EXITS_BY_HAND: &str = "Exit codes: 0 done (recorded with who, when and why), 2 invalid \
+input, no such entry, a final one, or one still in flight (nothing changed), 1 any other error.";
+const EXITS_READ_JOURNAL: &str = "Exit codes: 0 listed, 2 no journal given or none at that path, \
+1 any other error.";
 const EXITS_RECONCILE: &str = "Exit codes: 0 every entry is final, 4 some are still not final or \
 could not be checked (run it again later), 2 invalid options, 1 any other error.";
 pub(crate) const EXITS_BATCH_STATUS: &str = "Exit codes: 0 every order final, 4 some orders not final (run \
@@ -297,7 +301,11 @@ impl Command {
             } => Shared::of(Some(conn), Some(journal), *out),
             Self::Status { conn, out, .. } => Shared::of(Some(conn), None, *out),
             Self::Journal {
-                action: JournalAction::Pending { journal, out },
+                action:
+                    JournalAction::Pending { journal, out }
+                    | JournalAction::Settle { journal, out, .. }
+                    | JournalAction::Release { journal, out, .. }
+                    | JournalAction::Audit { journal, out, .. },
             } => Shared::of(None, Some(journal), *out),
             Self::Journal {
                 action: JournalAction::Reconcile { conn, journal, out },
@@ -328,6 +336,53 @@ pub(crate) enum JournalAction {
         out: Output,
         #[command(flatten)]
         conn: Box<Connection>,
+    },
+    /// Settle by hand an entry that is not final, with what the AOPay
+    /// statement shows; who, when and why are kept (`aopay journal audit`).
+    /// Reads and writes the journal only: nothing sent.
+    #[command(after_help = EXITS_BY_HAND)]
+    Settle {
+        /// The entry's idempotency key (a batch's order id).
+        key: String,
+        /// What the statement shows: SUCCESS, FAILED, or for a referenced
+        /// write REFUNDED.
+        #[arg(long, value_parser = ["SUCCESS", "FAILED", "REFUNDED"], ignore_case = true)]
+        status: String,
+        /// The reference the statement shows, if the entry lacks one.
+        #[arg(long)]
+        reference: Option<String>,
+        /// Why: what was checked (kept with the entry's audit trail).
+        #[arg(long)]
+        note: String,
+        #[command(flatten)]
+        journal: JournalOpt,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Release by hand an entry that is not final (the statement shows it
+    /// was never paid): the next run with its key sends it again. Kept in
+    /// the audit trail. Nothing sent.
+    #[command(after_help = EXITS_BY_HAND)]
+    Release {
+        /// The entry's idempotency key (a batch's order id).
+        key: String,
+        /// Why: what was checked (kept with the entry's audit trail).
+        #[arg(long)]
+        note: String,
+        #[command(flatten)]
+        journal: JournalOpt,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// List what was settled or released by hand for a key: who, when, why.
+    #[command(after_help = EXITS_READ_JOURNAL)]
+    Audit {
+        /// The idempotency key.
+        key: String,
+        #[command(flatten)]
+        journal: JournalOpt,
+        #[command(flatten)]
+        out: Output,
     },
 }
 

@@ -1,9 +1,9 @@
 //! `aopay journal`: what the idempotency journal holds, and its reconciliation.
 
-use aopay_core::{Client, Journal, JournalEntry, ValidationError};
+use aopay_core::{AuditRecord, Client, Journal, JournalEntry, ValidationError};
 
 use crate::cli::{JournalAction, Shared};
-use crate::{Failure, exit};
+use crate::{Failure, exit, printable};
 
 /// The entries that are not final, listed (or as JSON).
 async fn list_pending(journal: &Journal, json: bool) -> Result<u8, Failure> {
@@ -41,14 +41,86 @@ async fn list_pending(journal: &Journal, json: bool) -> Result<u8, Failure> {
     })
 }
 
-/// `aopay journal pending` only reads the local journal: no registration id,
-/// no API, no sandbox.
-pub(crate) async fn journal_pending(g: &Shared) -> Result<u8, Failure> {
+/// `aopay journal pending`, `settle`, `release` and `audit`: the journal
+/// only (no registration id, no API, no sandbox); settling and releasing
+/// are for what an operator checked against the AOPay statement.
+pub(crate) async fn journal_by_hand(action: &JournalAction, g: &Shared) -> Result<u8, Failure> {
     let spec = g.journal.as_deref().ok_or_else(|| {
         ValidationError::new("journal", "is required (use --journal or AOPAY_JOURNAL)")
     })?;
     let journal = open_to_read(spec)?;
-    list_pending(&journal, g.json).await
+    let entry = match action {
+        JournalAction::Settle {
+            key,
+            status,
+            reference,
+            note,
+            ..
+        } => {
+            journal
+                .settle_by_hand(key, status, reference.as_deref(), note)
+                .await?
+        }
+        JournalAction::Release { key, note, .. } => journal.release_by_hand(key, note).await?,
+        JournalAction::Audit { key, .. } => {
+            let records = journal.audit(key).await?;
+            if g.json {
+                out!(
+                    "{}",
+                    serde_json::Value::from(
+                        records
+                            .iter()
+                            .map(AuditRecord::to_json_value)
+                            .collect::<Vec<_>>()
+                    )
+                );
+            } else if records.is_empty() {
+                out!(
+                    "nothing was settled or released by hand for {}",
+                    printable(key)
+                );
+            }
+            for r in records.iter().filter(|_| !g.json) {
+                out!(
+                    "{}  {}  {}{}  from {}  by {}  ({})",
+                    r.at_ms,
+                    printable(&r.key),
+                    r.action,
+                    r.status
+                        .as_deref()
+                        .map(|s| format!(" {s}"))
+                        .unwrap_or_default(),
+                    r.from_state,
+                    printable(&r.actor),
+                    printable(&r.note),
+                );
+            }
+            return Ok(exit::SUCCESS);
+        }
+        JournalAction::Pending { .. } | JournalAction::Reconcile { .. } => {
+            return list_pending(&journal, g.json).await;
+        }
+    };
+    let released = matches!(action, JournalAction::Release { .. });
+    if g.json {
+        let mut v = entry.to_json_value();
+        v["released"] = released.into();
+        out!("{v}");
+    } else if released {
+        out!(
+            "{}  released (was {}): the next run with this key sends it",
+            printable(&entry.key),
+            entry.state.as_str()
+        );
+    } else {
+        let status = entry.to_json_value()["status"].clone();
+        out!(
+            "{}  settled by hand: {}",
+            printable(&entry.key),
+            status.as_str().unwrap_or("-")
+        );
+    }
+    Ok(exit::SUCCESS)
 }
 
 /// A journal for a command that only reads it: a SQLite file that is not
@@ -64,55 +136,50 @@ pub(crate) fn open_to_read(spec: &str) -> Result<Journal, Failure> {
     Ok(Journal::open(spec)?)
 }
 
-pub(crate) async fn journal_command(
-    client: &Client,
-    action: JournalAction,
-    json: bool,
-) -> Result<u8, Failure> {
-    let journal = client.journal().ok_or_else(|| {
-        ValidationError::new("journal", "is required (use --journal or AOPAY_JOURNAL)")
-    })?;
-    match action {
-        JournalAction::Pending { .. } => list_pending(journal, json).await,
-        JournalAction::Reconcile { .. } => {
-            let results = client.reconcile_journal().await?;
-            let mut unresolved = 0;
-            let mut out = Vec::new();
-            for (entry, result) in &results {
-                let (line, value) = match result {
-                    Ok(r) => {
-                        if !r.is_final() {
-                            unresolved += 1;
-                        }
-                        (
-                            format!("{}  {}", entry.key, r.status()),
-                            serde_json::json!({"key": entry.key, "recharge": r.to_json_value()}),
-                        )
-                    }
-                    Err(e) => {
-                        unresolved += 1;
-                        (
-                            format!("{}  error: {e}", entry.key),
-                            serde_json::json!({"key": entry.key, "error": e.to_json_value()}),
-                        )
-                    }
-                };
-                if json {
-                    out.push(value);
-                } else {
-                    out!("{line}");
+pub(crate) async fn journal_reconcile(client: &Client, json: bool) -> Result<u8, Failure> {
+    if client.journal().is_none() {
+        return Err(ValidationError::new(
+            "journal",
+            "is required (use --journal or AOPAY_JOURNAL)",
+        )
+        .into());
+    }
+    let results = client.reconcile_journal().await?;
+    let mut unresolved = 0;
+    let mut out = Vec::new();
+    for (entry, result) in &results {
+        let (line, value) = match result {
+            Ok(r) => {
+                if !r.is_final() {
+                    unresolved += 1;
                 }
+                (
+                    format!("{}  {}", entry.key, r.status()),
+                    serde_json::json!({"key": entry.key, "recharge": r.to_json_value()}),
+                )
             }
-            if json {
-                out!("{}", serde_json::Value::from(out));
-            } else if results.is_empty() {
-                out!("no unresolved entries");
+            Err(e) => {
+                unresolved += 1;
+                (
+                    format!("{}  error: {e}", entry.key),
+                    serde_json::json!({"key": entry.key, "error": e.to_json_value()}),
+                )
             }
-            Ok(if unresolved == 0 {
-                exit::SUCCESS
-            } else {
-                exit::NOT_FINAL
-            })
+        };
+        if json {
+            out.push(value);
+        } else {
+            out!("{line}");
         }
     }
+    if json {
+        out!("{}", serde_json::Value::from(out));
+    } else if results.is_empty() {
+        out!("no unresolved entries");
+    }
+    Ok(if unresolved == 0 {
+        exit::SUCCESS
+    } else {
+        exit::NOT_FINAL
+    })
 }

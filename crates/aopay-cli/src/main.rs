@@ -10,7 +10,7 @@ use clap::FromArgMatches;
 use crate::cli::{Cli, Command, JournalAction, Shared, full_command, generated_endpoints};
 use crate::client::{build_client, wait_options};
 use crate::endpoint::{STATUS_HINT, endpoint_call};
-use crate::journal::{journal_command, journal_pending};
+use crate::journal::{journal_by_hand, journal_reconcile};
 use crate::sandbox::serve_sandbox;
 
 /// `println!` without the panic on a closed stdout (`aopay … | head -1`).
@@ -284,11 +284,11 @@ async fn run(
         }
         return serve_sandbox(SocketAddr::new(host, port), config, tls, ca_out).await;
     }
-    if let Some(Command::Journal {
-        action: JournalAction::Pending { .. },
-    }) = &command
-    {
-        return journal_pending(&g).await;
+    // Every journal command but reconcile reads or writes the journal only.
+    if let Some(Command::Journal { action }) = &command {
+        if !matches!(action, JournalAction::Reconcile { .. }) {
+            return journal_by_hand(action, &g).await;
+        }
     }
     if let Some(Command::Batch {
         action: batch::BatchAction::Status { .. },
@@ -340,9 +340,9 @@ async fn run(
         return result;
     };
     let outcome = match command {
-        Command::Journal { action } => {
+        Command::Journal { .. } => {
             sandbox_stop(sandbox).await;
-            return journal_command(&client, action, g.json).await;
+            return journal_reconcile(&client, g.json).await;
         }
         Command::Batch { action } => {
             let result = match (action, batch_options) {

@@ -305,3 +305,135 @@ async fn a_journal_is_whole_in_its_file_when_the_command_ends() {
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     assert_eq!(sb.recharges_for(9_876_500_031), 1, "the copy knew the key");
 }
+
+/// What an operator checked against the AOPay statement, done by hand:
+/// an unknown MobileRecharge (no reference to check) settled as SUCCESS is
+/// final and never sent again; one released is sent by the next call; each
+/// change is kept with who, when and why; a final entry, a missing one, a
+/// status the write cannot have and an empty note are refused (exit 2).
+async fn settled_and_released_by_hand(journal: &str, k1: &str, k2: &str) {
+    let sb = sandbox().await;
+    let run = |cmd: &mut Command| {
+        let o = cmd.env("AOPAY_ACTOR", "ops-test").output().unwrap();
+        (o.status.code(), text(&o), o.stdout)
+    };
+    for key in [k1, k2] {
+        let (code, out, _) = run(&mut recharge(sb.url(), journal, "9000000008", key));
+        assert_eq!(code, Some(5), "dropped: outcome unknown: {out}");
+    }
+    assert_eq!(sb.recharges_for(9_000_000_008), 2);
+
+    let note = "statement 2026-12-06, line 14: paid";
+    let (code, out, stdout) = run(&mut aopay(
+        sb.url(),
+        journal,
+        &[
+            "journal", "settle", k1, "--status", "success", "--note", note, "--json",
+        ],
+    ));
+    assert_eq!(code, Some(0), "{out}");
+    let v: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
+    assert_eq!(
+        (v["state"].as_str(), v["status"].as_str()),
+        (Some("final"), Some("SUCCESS")),
+        "{v}"
+    );
+    // Final now: the same call answers from the journal, sends nothing.
+    let (code, out, _) = run(&mut recharge(sb.url(), journal, "9000000008", k1));
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(sb.recharges_for(9_000_000_008), 2, "not sent again");
+
+    for (args, why) in [
+        (
+            vec![
+                "journal", "settle", k1, "--status", "FAILED", "--note", "again",
+            ],
+            "final already",
+        ),
+        (
+            vec![
+                "journal",
+                "settle",
+                "no-such-key",
+                "--status",
+                "FAILED",
+                "--note",
+                "x",
+            ],
+            "no entry",
+        ),
+        (
+            vec![
+                "journal", "settle", k2, "--status", "REFUNDED", "--note", "x",
+            ],
+            "MobileRecharge",
+        ),
+        (
+            vec!["journal", "settle", k2, "--status", "FAILED", "--note", " "],
+            "empty note",
+        ),
+        (
+            vec!["journal", "release", k1, "--note", "x"],
+            "final release",
+        ),
+    ] {
+        let (code, out, _) = run(&mut aopay(sb.url(), journal, &args));
+        assert_eq!(code, Some(2), "{why}: {out}");
+    }
+
+    let (code, out, _) = run(&mut aopay(
+        sb.url(),
+        journal,
+        &["journal", "release", k2, "--note", "not on the statement"],
+    ));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("released (was unknown)"), "{out}");
+    // Released: the next call with the key sends.
+    let _ = run(&mut recharge(sb.url(), journal, "9000000008", k2));
+    assert_eq!(sb.recharges_for(9_000_000_008), 3, "sent once more");
+
+    for (key, action, status, why) in [
+        (k1, "settle", Some("SUCCESS"), note),
+        (k2, "release", None, "not on the statement"),
+    ] {
+        let (code, out, stdout) = run(&mut aopay(
+            sb.url(),
+            journal,
+            &["journal", "audit", key, "--json"],
+        ));
+        assert_eq!(code, Some(0), "{out}");
+        let v: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
+        let records = v.as_array().unwrap();
+        assert_eq!(records.len(), 1, "{v}");
+        let r = &records[0];
+        assert_eq!(
+            (
+                r["action"].as_str(),
+                r["status"].as_str(),
+                r["note"].as_str(),
+                r["actor"].as_str(),
+                r["from_state"].as_str()
+            ),
+            (
+                Some(action),
+                status,
+                Some(why),
+                Some("ops-test"),
+                Some("unknown")
+            ),
+            "{r}"
+        );
+        assert!(r["at_ms"].as_i64().unwrap() > 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_entries_are_settled_and_released_by_hand_with_an_audit_trail() {
+    settled_and_released_by_hand(&temp_db("by-hand"), "hand-1", "hand-2").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_entries_are_settled_and_released_by_hand_with_an_audit_trail() {
+    let Some(dsn) = postgres_dsn() else { return };
+    settled_and_released_by_hand(&dsn, &unique_key("hand-1"), &unique_key("hand-2")).await;
+}
