@@ -484,6 +484,17 @@ pub(crate) struct HandChange {
     pub settle: Option<(String, Option<String>, String, String)>,
 }
 
+/// What a change by hand did: nothing changed means the entry moved on
+/// (its call recorded an outcome) since it was read.
+pub(crate) fn by_hand_outcome(key: &str, changed: bool) -> Result<(), Error> {
+    if changed {
+        return Ok(());
+    }
+    Err(Error::journal(format!(
+        "idempotency key {key:?} changed while it was being settled by hand (its call recorded an outcome): look at it again"
+    )))
+}
+
 /// One step of a shared pace: reserve `span_us` of sending time, starting
 /// no sooner than `pause_us` from now.
 #[cfg_attr(not(feature = "batch"), allow(dead_code))]
@@ -874,15 +885,7 @@ impl Journal {
     }
 
     async fn change_by_hand(&self, change: HandChange) -> Result<(), Error> {
-        let key = change.audit.key.clone();
-        let changed = dispatch!(self, j => j.change_by_hand(change).await)?;
-        if changed {
-            Ok(())
-        } else {
-            Err(Error::journal(format!(
-                "idempotency key {key:?} changed while it was being settled by hand (its call recorded an outcome): look at it again"
-            )))
-        }
+        dispatch!(self, j => j.change_by_hand(change).await)
     }
 
     /// The entry for `key`, if any.

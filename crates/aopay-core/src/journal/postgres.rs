@@ -23,7 +23,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use super::{
     AUDIT, AUDIT_TABLE, AuditRecord, COLUMNS, Claim, EntryState, FIRST_ENDPOINT, HAND_RELEASE,
     HAND_SETTLE, HandChange, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, Row, TALLY, Tally,
-    Update,
+    Update, by_hand_outcome,
 };
 use crate::error::{Error, error_chain};
 use crate::tls;
@@ -270,8 +270,8 @@ impl PgJournal {
     }
 
     /// A settlement or release by hand and its audit row, in one
-    /// statement; `false` if the entry was no longer one to change.
-    pub(crate) async fn change_by_hand(&self, change: HandChange) -> Result<bool, Error> {
+    /// statement; an error if the entry was no longer one to change.
+    pub(crate) async fn change_by_hand(&self, change: HandChange) -> Result<(), Error> {
         let a = &change.audit;
         let c = self.client().await?;
         // The change, then the audit row only if it changed the entry: one
@@ -341,9 +341,8 @@ impl PgJournal {
                     .await
             }
         };
-        changed
-            .map(|n| n == 1)
-            .map_err(pg("cannot change the entry by hand"))
+        let changed = changed.map_err(pg("cannot change the entry by hand"))?;
+        by_hand_outcome(&a.key, changed == 1)
     }
 
     pub(crate) async fn audit(&self, key: &str) -> Result<Vec<AuditRecord>, Error> {

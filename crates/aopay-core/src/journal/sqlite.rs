@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{
     AUDIT, AUDIT_TABLE, AuditRecord, COLUMNS, Claim, EntryState, FIRST_ENDPOINT, HAND_RELEASE,
     HAND_SETTLE, HandChange, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, Row, TALLY, Tally,
-    Update,
+    Update, by_hand_outcome,
 };
 use crate::error::Error;
 
@@ -320,34 +320,37 @@ impl SqliteJournal {
     }
 
     /// A settlement or release by hand and its audit row, in one
-    /// transaction; `false` if the entry was no longer one to change.
-    pub(crate) async fn change_by_hand(&self, change: HandChange) -> Result<bool, Error> {
-        self.with("cannot change the entry by hand", move |c| {
-            let a = &change.audit;
-            let changed = match &change.settle {
-                Some((status, reference, reason, raw)) => c
-                    .prepare_cached(&HAND_SETTLE.replace('$', "?"))?
-                    .execute(params![a.key, status, reference, reason, raw, a.at_ms])?,
-                None => c
-                    .prepare_cached(&HAND_RELEASE.replace('$', "?"))?
-                    .execute(params![a.key, a.at_ms])?,
-            };
-            if changed == 1 {
-                c.prepare_cached(&AUDIT.replace('$', "?"))?
-                    .execute(params![
-                        a.key,
-                        a.action,
-                        a.from_state,
-                        a.status,
-                        a.reference_id,
-                        a.note,
-                        a.actor,
-                        a.at_ms
-                    ])?;
-            }
-            Ok(changed == 1)
-        })
-        .await
+    /// transaction; an error if the entry was no longer one to change.
+    pub(crate) async fn change_by_hand(&self, change: HandChange) -> Result<(), Error> {
+        let key = change.audit.key.clone();
+        let changed = self
+            .with("cannot change the entry by hand", move |c| {
+                let a = &change.audit;
+                let changed = match &change.settle {
+                    Some((status, reference, reason, raw)) => c
+                        .prepare_cached(&HAND_SETTLE.replace('$', "?"))?
+                        .execute(params![a.key, status, reference, reason, raw, a.at_ms])?,
+                    None => c
+                        .prepare_cached(&HAND_RELEASE.replace('$', "?"))?
+                        .execute(params![a.key, a.at_ms])?,
+                };
+                if changed == 1 {
+                    c.prepare_cached(&AUDIT.replace('$', "?"))?
+                        .execute(params![
+                            a.key,
+                            a.action,
+                            a.from_state,
+                            a.status,
+                            a.reference_id,
+                            a.note,
+                            a.actor,
+                            a.at_ms
+                        ])?;
+                }
+                Ok(changed == 1)
+            })
+            .await?;
+        by_hand_outcome(&key, changed)
     }
 
     pub(crate) async fn audit(&self, key: &str) -> Result<Vec<AuditRecord>, Error> {
