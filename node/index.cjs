@@ -84,6 +84,7 @@ process.once('exit', () => native.checkpointJournals())
 
 const nativeKey = Symbol('aopay.native')
 const callKey = Symbol('aopay.call')
+const byHandKey = Symbol('aopay.byHand')
 
 /**
  * Settles the promises of one client; native results arrive in batches.
@@ -238,6 +239,36 @@ class Client {
   async journalPending() {
     try {
       return JSON.parse(await this[nativeKey].journalPending())
+    } catch (err) {
+      rethrow(err)
+    }
+  }
+
+  /**
+   * Settle by hand an entry neither final nor in flight with what the AOPay
+   * statement shows ({ status, note, referenceId? }); kept with who, when
+   * and why. The entry, now final.
+   */
+  async journalSettle(key, options) {
+    return this[byHandKey]('settle', key, options)
+  }
+
+  /** Release by hand an entry neither final nor in flight ({ note }): the next call with its key sends. */
+  async journalRelease(key, options) {
+    return this[byHandKey]('release', key, options)
+  }
+
+  /** What was settled or released by hand for `key`: who, when, why. */
+  async journalAudit(key) {
+    return this[byHandKey]('audit', key, null)
+  }
+
+  async [byHandKey](action, key, options) {
+    // As JSON text: the core checks every name and type (a function or a
+    // symbol, which JSON cannot hold, arrives as null and is refused).
+    const json = (v) => JSON.stringify(v === undefined ? null : v) ?? 'null'
+    try {
+      return JSON.parse(await this[nativeKey].journalByHand(action, json(key), json(options)))
     } catch (err) {
       rethrow(err)
     }

@@ -149,6 +149,30 @@ export interface JournalEntry {
   readonly payment: Payment | null
 }
 
+/** What the AOPay statement shows, for `journalSettle`. */
+export interface JournalSettleOptions {
+  /** `SUCCESS`, `FAILED`, or for a referenced write `REFUNDED`. */
+  status: 'SUCCESS' | 'FAILED' | 'REFUNDED' | 'success' | 'failed' | 'refunded'
+  /** Why: what was checked (kept in the audit trail). */
+  note: string
+  /** The reference the statement shows, if the entry lacks one. */
+  referenceId?: string | null
+}
+
+/** One change made by hand to a journal entry (`journalAudit`). */
+export interface AuditRecord {
+  readonly key: string
+  readonly action: 'settle' | 'release'
+  /** The entry's state before. */
+  readonly fromState: string
+  readonly status: 'SUCCESS' | 'FAILED' | 'REFUNDED' | null
+  readonly referenceId: string | null
+  readonly note: string
+  /** `AOPAY_ACTOR`, else `user@host`. */
+  readonly actor: string
+  readonly atMs: number
+}
+
 /** One line of `reconcileJournal()`: the fresh answer, or why it is still unresolved. */
 export interface Reconciliation extends JournalEntry {
   readonly error: { code: string; message: string; retrySafe: boolean } | null
@@ -183,6 +207,15 @@ export declare class Client {
   journalPending(): Promise<JournalEntry[]>
   /** Check every unresolved entry that has a reference; record and return the answers. */
   reconcileJournal(): Promise<Reconciliation[]>
+  /**
+   * Settle by hand an entry neither final nor in flight with what the AOPay
+   * statement shows; kept with who, when and why. The entry, now final.
+   */
+  journalSettle(key: string, options: JournalSettleOptions): Promise<JournalEntry & { readonly released: false }>
+  /** Release by hand an entry neither final nor in flight (never paid, says the statement): the next call with its key sends. */
+  journalRelease(key: string, options: { note: string }): Promise<JournalEntry & { readonly released: true }>
+  /** What was settled or released by hand for `key`: who, when, why. */
+  journalAudit(key: string): Promise<AuditRecord[]>
   /** No new call is taken; the calls in flight end (outcomes recorded); the journal is left whole in its file. Twice is once. */
   close(): Promise<void>
   /** `await using client = new Client(...)` closes it at the block's end. */

@@ -70,6 +70,12 @@ export declare class NativeClient {
    * (their outcomes recorded); the journal is left whole in its file.
    */
   close(): Promise<void>
+  /**
+   * Settle, release or audit an entry by hand (`action`), from the
+   * key and options as JSON text: the entry (or the audit records) as
+   * JSON. Every argument is checked by the core.
+   */
+  journalByHand(action: string, keyJson: string, optionsJson: string): Promise<string>
   /** Check every unresolved entry that has a reference; a JSON array. */
   reconcileJournal(): Promise<string>
   /** A description without secrets (header names only). */

@@ -85,6 +85,51 @@ for (const [name, journal] of Object.entries(journals)) {
         await sb.stop()
       }
     })
+
+    test('entries are settled and released by hand, with an audit trail; bad arguments refused', async () => {
+      const sb = await aopay.Sandbox.start()
+      process.env.AOPAY_ACTOR = 'ops-node'
+      try {
+        const c = new aopay.Client({ registrationId: REG, baseUrl: sb.url, journal: journal() })
+        const [k1, k2] = [key(), key()]
+        for (const k of [k1, k2]) {
+          const e = await c.mobileRecharge(input('9000000008', { idempotencyKey: k })).catch((x) => x)
+          assert.ok(e instanceof aopay.OutcomeUnknownError, String(e))
+        }
+        const settled = await c.journalSettle(k1, { status: 'SUCCESS', note: 'statement line 14' })
+        assert.deepEqual([settled.state, settled.status, settled.released], ['final', 'SUCCESS', false])
+        const again = await c.mobileRecharge(input('9000000008', { idempotencyKey: k1 }))
+        assert.equal(again.status, 'SUCCESS')
+        assert.equal(sb.rechargesFor('9000000008'), 2, 'not sent again')
+        for (const [call, field] of [
+          [() => c.journalSettle(k1, { status: 'FAILED', note: 'again' }), 'key'],
+          [() => c.journalSettle(k2, { status: 'REFUNDED', note: 'x' }), 'status'],
+          [() => c.journalSettle(k2, { note: 'x' }), 'status'],
+          [() => c.journalSettle(k2, { status: 'FAILED', note: 'x', colour: 'red' }), 'options'],
+          [() => c.journalRelease(k2, { note: 7 }), 'note'],
+          [() => c.journalRelease(k2, 'why'), 'options'],
+          [() => c.journalRelease(42, { note: 'x' }), 'key'],
+          [() => c.journalAudit(() => 1), 'key'],
+        ]) {
+          const e = await call().catch((x) => x)
+          assert.ok(e instanceof aopay.ValidationError, `${field}: ${e}`)
+          assert.equal(e.field, field, String(e))
+        }
+        const released = await c.journalRelease(k2, { note: 'not on the statement' })
+        assert.deepEqual([released.key, released.state, released.released], [k2, 'unknown', true])
+        await c.mobileRecharge(input('9000000008', { idempotencyKey: k2 })).catch(() => {})
+        assert.equal(sb.rechargesFor('9000000008'), 3, 'sent once more')
+        const [record] = await c.journalAudit(k1)
+        assert.deepEqual(
+          [record.action, record.status, record.note, record.actor, record.fromState],
+          ['settle', 'SUCCESS', 'statement line 14', 'ops-node', 'unknown'],
+        )
+        assert.ok(record.atMs > 0)
+      } finally {
+        delete process.env.AOPAY_ACTOR
+        await sb.stop()
+      }
+    })
   })
 }
 

@@ -228,6 +228,18 @@ class Client:
     ) -> Recharge: ...
     def journal_pending(self) -> list[dict[str, Any]]: ...
     def reconcile_journal(self) -> list[dict[str, Any]]: ...
+    def journal_settle(
+        self, key: str, *, status: str, note: str, reference_id: Optional[str] = None
+    ) -> dict[str, Any]:
+        """Settle by hand an entry neither final nor in flight with what the
+        AOPay statement shows (SUCCESS, FAILED, or for a referenced write
+        REFUNDED); kept with who, when and why. The entry, now final."""
+    def journal_release(self, key: str, *, note: str) -> dict[str, Any]:
+        """Release by hand an entry neither final nor in flight (the statement
+        shows it was never paid): the next call with its key sends. The entry
+        as it was, with `released` true."""
+    def journal_audit(self, key: str) -> list[dict[str, Any]]:
+        """What was settled or released by hand for `key`: who, when, why."""
     def close(self) -> None:
         """No new call is taken; the calls in flight end (their outcomes
         recorded); the journal is left whole in its file. Twice is once."""
@@ -338,6 +350,14 @@ class AsyncClient:
     ) -> Recharge: ...
     async def journal_pending(self) -> list[dict[str, Any]]: ...
     async def reconcile_journal(self) -> list[dict[str, Any]]: ...
+    async def journal_settle(
+        self, key: str, *, status: str, note: str, reference_id: Optional[str] = None
+    ) -> dict[str, Any]:
+        """Settle by hand an entry neither final nor in flight (see `Client.journal_settle`)."""
+    async def journal_release(self, key: str, *, note: str) -> dict[str, Any]:
+        """Release by hand an entry neither final nor in flight (see `Client.journal_release`)."""
+    async def journal_audit(self, key: str) -> list[dict[str, Any]]:
+        """What was settled or released by hand for `key`."""
     async def aclose(self) -> None:
         """No new call is taken; the calls in flight end (their outcomes
         recorded); the journal is left whole in its file. Twice is once."""

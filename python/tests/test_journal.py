@@ -234,3 +234,62 @@ def test_clients_close_as_python_closes_things(sandbox: aopay.Sandbox, tmp_path:
 
     asyncio.run(main())
     assert sandbox.stats()["do_recharge_requests"] == 2
+
+
+def test_entries_are_settled_and_released_by_hand(
+    sandbox: aopay.Sandbox, journal: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown MobileRecharge (its answer lost: no reference to check),
+    settled by what the statement shows, is final and never sent again; one
+    released is sent by the next call; both kept with who and why; a final
+    entry, a missing one, a wrong status and an empty note are refused."""
+    monkeypatch.setenv("AOPAY_ACTOR", "ops-py")
+    c = aopay.Client(registration_id=REG, base_url=sandbox.url, journal=journal)
+    k1, k2 = key(), key()
+    before = sandbox.recharges_for(9000000008)
+    for k in (k1, k2):
+        with pytest.raises(aopay.OutcomeUnknownError):
+            c.mobile_recharge(**recharge_kwargs(9000000008), idempotency_key=k)  # type: ignore[arg-type]
+    settled = c.journal_settle(k1, status="success", note="statement line 14")
+    assert (settled["state"], settled["status"], settled["released"]) == ("final", "SUCCESS", False)
+    again = c.mobile_recharge(**recharge_kwargs(9000000008), idempotency_key=k1)  # type: ignore[arg-type]
+    assert again.status == "SUCCESS"
+    assert sandbox.recharges_for(9000000008) == before + 2, "not sent again"
+    for call, field in [
+        (lambda: c.journal_settle(k1, status="FAILED", note="again"), "key"),
+        (lambda: c.journal_settle("no-such-key", status="FAILED", note="x"), "key"),
+        (lambda: c.journal_settle(k2, status="REFUNDED", note="x"), "status"),
+        (lambda: c.journal_release(k2, note=" "), "note"),
+    ]:
+        with pytest.raises(aopay.ValidationError) as info:
+            call()
+        assert info.value.field == field, info.value
+    released = c.journal_release(k2, note="not on the statement")
+    assert (released["key"], released["state"], released["released"]) == (k2, "unknown", True)
+    with pytest.raises(aopay.OutcomeUnknownError):
+        c.mobile_recharge(**recharge_kwargs(9000000008), idempotency_key=k2)  # type: ignore[arg-type]
+    assert sandbox.recharges_for(9000000008) == before + 3, "sent once more"
+    [record] = c.journal_audit(k1)
+    assert (record["action"], record["status"], record["note"], record["actor"]) == (
+        "settle",
+        "SUCCESS",
+        "statement line 14",
+        "ops-py",
+    )
+    assert [r["action"] for r in c.journal_audit(k2)] == ["release"]
+
+
+async def test_entries_are_settled_by_hand_from_asyncio(
+    sandbox: aopay.Sandbox, journal: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AOPAY_ACTOR", "ops-async")
+    c = aopay.AsyncClient(registration_id=REG, base_url=sandbox.url, journal=journal)
+    k1, k2 = key(), key()
+    for k in (k1, k2):
+        with pytest.raises(aopay.OutcomeUnknownError):
+            await c.mobile_recharge(**recharge_kwargs(9000000008), idempotency_key=k)  # type: ignore[arg-type]
+    assert (await c.journal_settle(k1, status="FAILED", note="refunded to wallet, line 3"))["status"] == "FAILED"
+    assert (await c.journal_release(k2, note="absent from the statement"))["released"] is True
+    assert [r["actor"] for r in await c.journal_audit(k1)] == ["ops-async"]
+    with pytest.raises(aopay.ValidationError):
+        await c.journal_release(k1, note="final already")

@@ -358,6 +358,30 @@ impl NativeClient {
         .build(env)
     }
 
+    /// Settle, release or audit an entry by hand (`action`), from the
+    /// key and options as JSON text: the entry (or the audit records) as
+    /// JSON. Every argument is checked by the core.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn journal_by_hand(
+        &self,
+        env: &Env,
+        action: String,
+        key_json: String,
+        options_json: String,
+    ) -> Result<AsyncBlock<String>> {
+        let client = self.inner.clone();
+        AsyncBlockBuilder::new(async move {
+            let parse = |text: &str| serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+            let by_hand =
+                aopay_core::ByHand::from_json(&action, &parse(&key_json), &parse(&options_json))
+                    .map_err(|e| js_error(e.into()))?;
+            let journal = client.journal().ok_or_else(no_journal)?;
+            let v = journal.by_hand_json(&by_hand).await.map_err(js_error)?;
+            Ok(camel_json(&v))
+        })
+        .build(env)
+    }
+
     /// Check every unresolved entry that has a reference; a JSON array.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn reconcile_journal(&self, env: &Env) -> Result<AsyncBlock<String>> {

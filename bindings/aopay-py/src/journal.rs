@@ -120,3 +120,27 @@ pub(crate) async fn reconcile_json(client: &Client) -> Result<serde_json::Value,
         .map(|(entry, result)| aopay_core::reconciliation_json(entry, result))
         .collect())
 }
+
+/// A change by hand (or its trail), as a dict or a list of dicts.
+pub(crate) async fn by_hand_json(
+    client: &Client,
+    action: aopay_core::ByHand,
+) -> Result<serde_json::Value, Error> {
+    let journal = client.journal().ok_or_else(no_journal)?;
+    journal.by_hand_json(&action).await
+}
+
+/// The by-hand actions from their Python arguments.
+pub(crate) fn settle(
+    key: String,
+    status: String,
+    note: String,
+    reference_id: Option<String>,
+) -> aopay_core::ByHand {
+    aopay_core::ByHand::Settle {
+        key,
+        status,
+        reference_id,
+        note,
+    }
+}

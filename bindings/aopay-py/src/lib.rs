@@ -331,6 +331,37 @@ impl PyClient {
         convert::json_to_py(py, &v)
     }
 
+    /// Settle by hand an entry neither final nor in flight, with what the
+    /// AOPay statement shows; kept with who, when and why. The entry.
+    #[pyo3(signature = (key, *, status, note, reference_id = None))]
+    fn journal_settle<'py>(
+        &self,
+        py: Python<'py>,
+        key: String,
+        status: String,
+        note: String,
+        reference_id: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.by_hand(py, journal::settle(key, status, note, reference_id))
+    }
+
+    /// Release by hand an entry neither final nor in flight (never paid,
+    /// says the statement): the next call with its key sends. The entry.
+    #[pyo3(signature = (key, *, note))]
+    fn journal_release<'py>(
+        &self,
+        py: Python<'py>,
+        key: String,
+        note: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.by_hand(py, aopay_core::ByHand::Release { key, note })
+    }
+
+    /// What was settled or released by hand for `key`: who, when, why.
+    fn journal_audit<'py>(&self, py: Python<'py>, key: String) -> PyResult<Bound<'py, PyAny>> {
+        self.by_hand(py, aopay_core::ByHand::Audit { key })
+    }
+
     /// Close the client: no new call is taken; the calls in flight end
     /// (their outcomes recorded); the journal is left whole in its file.
     /// Closing twice is closing once.
@@ -360,6 +391,33 @@ impl PyClient {
     /// This process's runtime of the client (a forked child gets its own).
     fn runtime(&self) -> PyResult<&tokio::runtime::Runtime> {
         runtime::this_process(&self.rt)
+    }
+
+    fn by_hand<'py>(
+        &self,
+        py: Python<'py>,
+        action: aopay_core::ByHand,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        let v = block_on_interruptibly(py, self.runtime()?, async move {
+            journal::by_hand_json(&client, action).await
+        })?;
+        convert::json_to_py(py, &v)
+    }
+}
+
+impl PyAsyncClient {
+    fn by_hand(&self, name: &'static str, action: aopay_core::ByHand) -> AsyncCall {
+        let client = self.inner.clone();
+        AsyncCall::new(
+            name,
+            async move {
+                journal::by_hand_json(&client, action)
+                    .await
+                    .map(Payload::Json)
+            },
+            true,
+        )
     }
 }
 
@@ -550,6 +608,32 @@ impl PyAsyncClient {
             async move { journal::reconcile_json(&client).await.map(Payload::Json) },
             true,
         ))
+    }
+
+    /// Settle by hand an entry neither final nor in flight (awaitable).
+    #[pyo3(signature = (key, *, status, note, reference_id = None))]
+    fn journal_settle(
+        &self,
+        key: String,
+        status: String,
+        note: String,
+        reference_id: Option<String>,
+    ) -> AsyncCall {
+        self.by_hand(
+            "journal_settle",
+            journal::settle(key, status, note, reference_id),
+        )
+    }
+
+    /// Release by hand an entry neither final nor in flight (awaitable).
+    #[pyo3(signature = (key, *, note))]
+    fn journal_release(&self, key: String, note: String) -> AsyncCall {
+        self.by_hand("journal_release", aopay_core::ByHand::Release { key, note })
+    }
+
+    /// What was settled or released by hand for `key` (awaitable).
+    fn journal_audit(&self, key: String) -> AsyncCall {
+        self.by_hand("journal_audit", aopay_core::ByHand::Audit { key })
     }
 
     /// Close the client (awaitable): no new call is taken; the calls in

@@ -1,6 +1,6 @@
 //! `aopay journal`: what the idempotency journal holds, and its reconciliation.
 
-use aopay_core::{AuditRecord, Client, Journal, JournalEntry, ValidationError};
+use aopay_core::{ByHand, Client, Journal, JournalEntry, ValidationError};
 
 use crate::cli::{JournalAction, Shared};
 use crate::{Failure, exit, printable};
@@ -49,76 +49,61 @@ pub(crate) async fn journal_by_hand(action: &JournalAction, g: &Shared) -> Resul
         ValidationError::new("journal", "is required (use --journal or AOPAY_JOURNAL)")
     })?;
     let journal = open_to_read(spec)?;
-    let entry = match action {
+    let by_hand = match action {
         JournalAction::Settle {
             key,
             status,
             reference,
             note,
             ..
-        } => {
-            journal
-                .settle_by_hand(key, status, reference.as_deref(), note)
-                .await?
-        }
-        JournalAction::Release { key, note, .. } => journal.release_by_hand(key, note).await?,
-        JournalAction::Audit { key, .. } => {
-            let records = journal.audit(key).await?;
-            if g.json {
-                out!(
-                    "{}",
-                    serde_json::Value::from(
-                        records
-                            .iter()
-                            .map(AuditRecord::to_json_value)
-                            .collect::<Vec<_>>()
-                    )
-                );
-            } else if records.is_empty() {
-                out!(
-                    "nothing was settled or released by hand for {}",
-                    printable(key)
-                );
-            }
-            for r in records.iter().filter(|_| !g.json) {
-                out!(
-                    "{}  {}  {}{}  from {}  by {}  ({})",
-                    r.at_ms,
-                    printable(&r.key),
-                    r.action,
-                    r.status
-                        .as_deref()
-                        .map(|s| format!(" {s}"))
-                        .unwrap_or_default(),
-                    r.from_state,
-                    printable(&r.actor),
-                    printable(&r.note),
-                );
-            }
-            return Ok(exit::SUCCESS);
-        }
+        } => ByHand::Settle {
+            key: key.clone(),
+            status: status.clone(),
+            reference_id: reference.clone(),
+            note: note.clone(),
+        },
+        JournalAction::Release { key, note, .. } => ByHand::Release {
+            key: key.clone(),
+            note: note.clone(),
+        },
+        JournalAction::Audit { key, .. } => ByHand::Audit { key: key.clone() },
         JournalAction::Pending { .. } | JournalAction::Reconcile { .. } => {
             return list_pending(&journal, g.json).await;
         }
     };
-    let released = matches!(action, JournalAction::Release { .. });
+    let v = journal.by_hand_json(&by_hand).await?;
+    let text = |field: &str| printable(v[field].as_str().unwrap_or("-")).into_owned();
     if g.json {
-        let mut v = entry.to_json_value();
-        v["released"] = released.into();
         out!("{v}");
-    } else if released {
+    } else if let ByHand::Audit { key } = &by_hand {
+        let records = v.as_array().map(Vec::as_slice).unwrap_or_default();
+        if records.is_empty() {
+            out!(
+                "nothing was settled or released by hand for {}",
+                printable(key)
+            );
+        }
+        for r in records {
+            let field = |f: &str| printable(r[f].as_str().unwrap_or("-")).into_owned();
+            out!(
+                "{}  {}  {} {}  from {}  by {}  ({})",
+                r["at_ms"],
+                field("key"),
+                field("action"),
+                field("status"),
+                field("from_state"),
+                field("actor"),
+                field("note"),
+            );
+        }
+    } else if v["released"] == true {
         out!(
             "{}  released (was {}): the next run with this key sends it",
-            printable(&entry.key),
-            entry.state.as_str()
+            text("key"),
+            text("state")
         );
     } else {
-        let status = entry.to_json_value()["status"].clone();
-        out!(
-            "{}  settled by hand: {}",
-            printable(&entry.key),
-            status.as_str().unwrap_or("-")
-        );
+        out!("{}  settled by hand: {}", text("key"), text("status"));
     }
     Ok(exit::SUCCESS)
 }

@@ -67,7 +67,7 @@ pub use endpoints::{
 };
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
 pub use journal::{
-    AuditRecord, EntryState, Journal, JournalEntry, JournalSpec, Settled, Tally,
+    AuditRecord, ByHand, EntryState, Journal, JournalEntry, JournalSpec, Settled, Tally,
     reconciliation_json,
 };
 #[cfg(feature = "jwt")]

@@ -456,6 +456,109 @@ impl AuditRecord {
     }
 }
 
+/// What an operator does by hand to a journal entry, after checking the
+/// AOPay statement, or asks of its trail (see [`Journal::by_hand_json`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ByHand {
+    /// [`Journal::settle_by_hand`].
+    Settle {
+        /// The idempotency key.
+        key: String,
+        /// `SUCCESS`, `FAILED`, or for a referenced write `REFUNDED`.
+        status: String,
+        /// The reference the statement shows, if the entry lacks one.
+        reference_id: Option<String>,
+        /// Why.
+        note: String,
+    },
+    /// [`Journal::release_by_hand`].
+    Release {
+        /// The idempotency key.
+        key: String,
+        /// Why.
+        note: String,
+    },
+    /// [`Journal::audit`].
+    Audit {
+        /// The idempotency key.
+        key: String,
+    },
+}
+
+impl ByHand {
+    /// The action `action` (`settle`, `release`, `audit`) from a key and an
+    /// options object as a binding receives them (`status`, `note`,
+    /// `reference_id`; a name may be spelled in camelCase): a key that is
+    /// not a string, options that are not an object, an unknown or missing
+    /// option, a value that is not a string, each a [`ValidationError`]
+    /// naming it.
+    pub fn from_json(
+        action: &str,
+        key: &serde_json::Value,
+        options: &serde_json::Value,
+    ) -> Result<Self, crate::error::ValidationError> {
+        use crate::error::ValidationError;
+        let key = key
+            .as_str()
+            .ok_or_else(|| ValidationError::new("key", "must be a string (the idempotency key)"))?
+            .to_owned();
+        let names: &[&str] = match action {
+            "settle" => &["status", "note", "reference_id"],
+            "release" => &["note"],
+            "audit" => &[],
+            _ => {
+                return Err(ValidationError::new(
+                    "action",
+                    format!("no such action {action:?}"),
+                ));
+            }
+        };
+        let empty = serde_json::Map::new();
+        let fields = match options {
+            serde_json::Value::Object(o) => o,
+            serde_json::Value::Null => &empty,
+            _ => return Err(ValidationError::new("options", "must be an object")),
+        };
+        let mut given: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
+        for (name, value) in fields {
+            let known = names
+                .iter()
+                .find(|n| **n == name || crate::options::camel_case(n) == *name)
+                .ok_or_else(|| {
+                    ValidationError::new(
+                        "options",
+                        format!("{name:?} is not an option of this call"),
+                    )
+                })?;
+            match value {
+                serde_json::Value::String(text) => {
+                    given.insert(known, text.clone());
+                }
+                serde_json::Value::Null if *known == "reference_id" => {}
+                _ => return Err(ValidationError::new(known, "must be a string")),
+            }
+        }
+        let mut take = |name: &'static str| {
+            given
+                .remove(name)
+                .ok_or_else(|| ValidationError::new(name, "is required"))
+        };
+        Ok(match action {
+            "settle" => Self::Settle {
+                key,
+                status: take("status")?,
+                note: take("note")?,
+                reference_id: take("reference_id").ok(),
+            },
+            "release" => Self::Release {
+                key,
+                note: take("note")?,
+            },
+            _ => Self::Audit { key },
+        })
+    }
+}
+
 /// Who is acting by hand: `AOPAY_ACTOR`, else `user@host`.
 fn actor() -> String {
     if let Some(a) = std::env::var("AOPAY_ACTOR")
@@ -842,6 +945,38 @@ impl Journal {
         Ok(entry)
     }
 
+    /// `action` done, as JSON (what the CLI prints with `--json` and the
+    /// bindings return): the entry as it now stands (a release: as it was,
+    /// with `"released": true`), or the audit records, oldest first.
+    pub async fn by_hand_json(&self, action: &ByHand) -> Result<serde_json::Value, Error> {
+        Ok(match action {
+            ByHand::Settle {
+                key,
+                status,
+                reference_id,
+                note,
+            } => {
+                let mut v = self
+                    .settle_by_hand(key, status, reference_id.as_deref(), note)
+                    .await?
+                    .to_json_value();
+                v["released"] = false.into();
+                v
+            }
+            ByHand::Release { key, note } => {
+                let mut v = self.release_by_hand(key, note).await?.to_json_value();
+                v["released"] = true.into();
+                v
+            }
+            ByHand::Audit { key } => self
+                .audit(key)
+                .await?
+                .iter()
+                .map(AuditRecord::to_json_value)
+                .collect(),
+        })
+    }
+
     /// Every settlement and release by hand of `key`, oldest first.
     pub async fn audit(&self, key: &str) -> Result<Vec<AuditRecord>, Error> {
         dispatch!(self, j => j.audit(key).await)
@@ -1117,6 +1252,54 @@ mod tests {
         }
         drop(j);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The bindings' arguments, checked once here: names in either
+    /// spelling, every wrong shape a ValidationError naming what is wrong.
+    #[test]
+    fn by_hand_actions_are_read_from_json_and_checked() {
+        use serde_json::json;
+        let settle = ByHand::from_json(
+            "settle",
+            &json!("k"),
+            &json!({"status": "SUCCESS", "note": "n", "referenceId": "R1"}),
+        )
+        .unwrap();
+        assert_eq!(
+            settle,
+            ByHand::Settle {
+                key: "k".into(),
+                status: "SUCCESS".into(),
+                reference_id: Some("R1".into()),
+                note: "n".into()
+            }
+        );
+        assert_eq!(
+            ByHand::from_json("audit", &json!("k"), &json!(null)).unwrap(),
+            ByHand::Audit { key: "k".into() }
+        );
+        for (action, key, options, field) in [
+            ("settle", json!(1), json!({}), "key"),
+            ("settle", json!("k"), json!({"note": "n"}), "status"),
+            (
+                "settle",
+                json!("k"),
+                json!({"status": 1, "note": "n"}),
+                "status",
+            ),
+            (
+                "release",
+                json!("k"),
+                json!({"note": "n", "colour": "x"}),
+                "options",
+            ),
+            ("release", json!("k"), json!([]), "options"),
+            ("release", json!("k"), json!({}), "note"),
+            ("drop", json!("k"), json!({}), "action"),
+        ] {
+            let e = ByHand::from_json(action, &key, &options).unwrap_err();
+            assert_eq!(e.field(), field, "{action} {key} {options}: {e}");
+        }
     }
 
     #[test]
