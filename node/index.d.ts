@@ -270,7 +270,7 @@ export interface BatchResult {
   operatorId: string | null
   duplicateOf: number | null
   /** Why it was not sent, when the API stopped the batch (an empty wallet, refused credentials): a rerun sends it. */
-  notSent: 'insufficient_balance' | 'authentication' | null
+  notSent: 'insufficient_balance' | 'authentication' | 'journal' | null
   error: { code: string; name: string; message: string; field: string | null; retrySafe: boolean } | null
 }
 

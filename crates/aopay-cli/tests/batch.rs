@@ -1130,3 +1130,225 @@ async fn reports_and_journals_are_private_and_csv_cells_read_as_text() {
         "{report}"
     );
 }
+
+/// Whether the journal fault tests run (they need root: scripts/test sets
+/// AOPAY_TEST_JOURNAL_FAULTS); required under CI.
+fn journal_faults_asked() -> bool {
+    if std::env::var_os("AOPAY_TEST_JOURNAL_FAULTS").is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must set AOPAY_TEST_JOURNAL_FAULTS"
+    );
+    eprintln!("AOPAY_TEST_JOURNAL_FAULTS unset: skipped");
+    false
+}
+
+/// The journal's own server, for faults no other test may see.
+struct FaultyPostgres {
+    env: [(&'static str, String); 2],
+    dsn: String,
+}
+
+impl FaultyPostgres {
+    const SCRIPT: &'static str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/postgres");
+
+    /// Started only where the fault tests are asked for (root: scripts/test
+    /// sets AOPAY_TEST_JOURNAL_FAULTS); required under CI.
+    fn start(name: &str) -> Option<Self> {
+        if !journal_faults_asked() {
+            return None;
+        }
+        let port = 54400 + std::process::id() % 500 + u32::from(name.len() as u8 % 7) * 7;
+        let env = [
+            ("AOPAY_PG_PORT", port.to_string()),
+            (
+                "AOPAY_PG_DIR",
+                format!("/tmp/aopay-pg-{name}-{}", std::process::id()),
+            ),
+        ];
+        let o = Command::new(Self::SCRIPT)
+            .envs(env.clone())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        let dsn = String::from_utf8(o.stdout).unwrap().trim().to_owned();
+        Some(Self { env, dsn })
+    }
+
+    fn fault(&self, what: &str) {
+        let o = Command::new(Self::SCRIPT)
+            .arg(what)
+            .envs(self.env.clone())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{what}: {}", text(&o));
+    }
+}
+
+impl Drop for FaultyPostgres {
+    fn drop(&mut self) {
+        let _ = Command::new(Self::SCRIPT)
+            .arg("stop")
+            .envs(self.env.clone())
+            .output();
+    }
+}
+
+/// A batch on a journal whose database goes away mid-run (PostgreSQL
+/// restarted, then SIGKILLed and restarted; SQLite's disk full for a few
+/// seconds): the orders wait for it and the outcomes of the ones sent are
+/// kept, so the run itself ends with every order paid exactly once (by the
+/// sandbox's count), every entry final, exit 0.
+async fn journal_faults_mid_batch(
+    journal: &str,
+    name: &str,
+    env: &[(&str, &str)],
+    faults: &[(u64, &dyn Fn())],
+) -> String {
+    let sb = sandbox().await;
+    let dir = temp_dir(name);
+    let orders = dir.join("orders.csv");
+    let n = 300u64;
+    let tag = u64::from(std::process::id() % 1000);
+    let number = |i: u64| 9_200_000_000 + tag * 1000 + i;
+    let mut csv = String::from("order_id,product_id,amount,customer_number\n");
+    for i in 0..n {
+        csv += &format!("{name}-{i},518,10,{}\n", number(i));
+    }
+    std::fs::write(&orders, &csv).unwrap();
+    let out = dir.join("report.jsonl");
+    let args = [
+        "batch",
+        "run",
+        orders.to_str().unwrap(),
+        "--rate",
+        "60/s",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ];
+    let child = aopay(sb.url(), Path::new(journal), &args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for (at, fault) in faults {
+        while sb.stats().recharge_requests < *at {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        fault();
+    }
+    let o = tokio::task::spawn_blocking(move || wait_at_most(child, 240, "the batch"))
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let r = report(&out);
+    assert_eq!(r.len() as u64, n);
+    assert!(r.values().all(|v| v["status"] == "SUCCESS"), "{r:?}");
+    for i in 0..n {
+        assert_eq!(sb.recharges_for(number(i)), 1, "order {i} paid once");
+    }
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    let o = aopay(
+        sb.url(),
+        Path::new(journal),
+        &["journal", "pending", "--json"],
+    )
+    .envs(env.iter().copied())
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(0), "every entry final: {}", text(&o));
+    stderr
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_restarted_and_killed_mid_batch_pays_each_order_once() {
+    let Some(pg) = FaultyPostgres::start("restart") else {
+        return;
+    };
+    let restart = || pg.fault("restart");
+    let kill = || pg.fault("kill");
+    journal_faults_mid_batch(&pg.dsn, "pg-faults", &[], &[(80, &restart), (180, &kill)]).await;
+}
+
+/// PostgreSQL down for 4 s, past the 1 s the journal is retried for an
+/// outcome (AOPAY_JOURNAL_RETRY_SECS): the outcomes of the orders in flight
+/// go to the local outcome log, and are replayed into the journal before
+/// anything else once it is back.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_down_longer_than_the_retry_keeps_outcomes_in_the_local_log() {
+    let Some(pg) = FaultyPostgres::start("down") else {
+        return;
+    };
+    let state = temp_dir("outcome-log-state");
+    let down = || {
+        pg.fault("down");
+        let env = pg.env.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(4));
+            let o = Command::new(FaultyPostgres::SCRIPT)
+                .arg("up")
+                .envs(env)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", text(&o));
+        });
+    };
+    let env = [
+        ("AOPAY_JOURNAL_RETRY_SECS", "1"),
+        ("AOPAY_STATE_DIR", state.to_str().unwrap()),
+    ];
+    let stderr = journal_faults_mid_batch(&pg.dsn, "pg-down", &env, &[(80, &down)]).await;
+    assert!(
+        stderr.contains("kept in the local outcome log"),
+        "outcomes went to the log: {stderr}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&state).unwrap().flatten().collect();
+    assert!(
+        left.is_empty(),
+        "the log was replayed and removed: {left:?}"
+    );
+}
+
+/// SQLite on a 4 MiB tmpfs, filled to the last byte while the batch runs,
+/// then freed 3 s later (as an operator would).
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_disk_full_mid_batch_pays_each_order_once() {
+    if !journal_faults_asked() {
+        return;
+    }
+    let dir = temp_dir("enospc");
+    let mount = dir.join("small");
+    std::fs::create_dir_all(&mount).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64m", "tmpfs"])
+        .arg(&mount)
+        .status()
+        .unwrap();
+    assert!(mounted.success(), "mount a tmpfs (root)");
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(mount.clone());
+    let filler = mount.join("filler");
+    let fill = || {
+        // Everything that is left: the write stops at ENOSPC.
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        let _ = f.sync_all();
+        let filler = filler.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(3));
+            std::fs::remove_file(filler).unwrap();
+        });
+    };
+    let journal = mount.join("j.db");
+    journal_faults_mid_batch(journal.to_str().unwrap(), "disk-full", &[], &[(100, &fill)]).await;
+}

@@ -180,7 +180,14 @@ pub enum Halt {
     InsufficientBalance,
     /// An `AuthenticationError` that survived its one resend.
     Authentication,
+    /// The journal stayed unreachable past the batch's pause for it
+    /// ([`JOURNAL_PAUSE`]): nothing more was claimed or sent.
+    Journal,
 }
+
+/// How long a batch waits for a journal that went away (a database
+/// restart, a full disk) before it stops: its orders wait, none fails.
+pub const JOURNAL_PAUSE: Duration = Duration::from_secs(60);
 
 impl Halt {
     /// What the user should do, in a few words.
@@ -192,14 +199,19 @@ impl Halt {
             Self::Authentication => {
                 "stopped: the API refused the credentials; fix them (and the clock), then run the same orders again"
             }
+            Self::Journal => {
+                "stopped: the journal stayed unreachable; bring it back, then run the same orders again"
+            }
         }
     }
 
-    /// `insufficient_balance` or `authentication` (as the JSON summary says).
+    /// `insufficient_balance`, `authentication` or `journal` (as the JSON
+    /// summary says).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::InsufficientBalance => "insufficient_balance",
             Self::Authentication => "authentication",
+            Self::Journal => "journal",
         }
     }
 
@@ -355,6 +367,8 @@ struct Shared {
     options: BatchOptions,
     pacer: Arc<Pacer>,
     stop: BatchStop,
+    /// Orders are waiting for the journal (said once, and once when back).
+    journal_paused: AtomicBool,
 }
 
 impl Client {
@@ -433,6 +447,7 @@ impl Client {
             pacer,
             options,
             stop: stop.clone(),
+            journal_paused: AtomicBool::new(false),
         });
         let (tx, rx) = mpsc::channel(shared.options.concurrency * 2);
         let task = tokio::spawn(dispatch(shared, orders, tx));
@@ -609,6 +624,8 @@ async fn run_order(
     }
     let mut permit = Some(permit);
     let mut attempt = 1;
+    // When the journal went away under this order (nothing sent yet).
+    let mut journal_gone: Option<Instant> = None;
     // Rounds that send nothing new (a reference taken from the journal, a
     // wait for another worker's call) are not attempts, but are bounded.
     let mut rounds = 0;
@@ -622,6 +639,29 @@ async fn run_order(
             && rounds < 2 * sh.options.attempts + 4
             && !sh.stop.is_stopped();
         match sent {
+            // The journal could not claim (or check) the order: nothing was
+            // sent. The order waits for it, holding its sender, so that the
+            // batch takes no new order meanwhile; past the pause, the batch
+            // stops.
+            Err(e) if e.kind() == ErrorKind::Journal && e.retry_safe() => {
+                let since = *journal_gone.get_or_insert_with(Instant::now);
+                if since.elapsed() >= JOURNAL_PAUSE || sh.stop.is_stopped() {
+                    if !sh.stop.is_stopped() {
+                        sh.stop.halt(Halt::Journal);
+                    }
+                    break Err(e);
+                }
+                if !sh.journal_paused.swap(true, Ordering::SeqCst) {
+                    tracing::warn!(target: "aopay::batch", error = %e,
+                        "the journal is unreachable: orders wait for it (no new order is taken) for up to {} s", JOURNAL_PAUSE.as_secs());
+                }
+                let pause = Duration::from_millis(250 << attempt.min(3));
+                if let Either::Right(()) = race(tokio::time::sleep(pause), sh.stop.stopped()).await
+                {
+                    break Err(e);
+                }
+                continue;
+            }
             Err(e) if resendable(&e) && more => {
                 let pause = e
                     .retry_after()
@@ -688,6 +728,10 @@ async fn run_order(
             other => break other,
         }
     };
+    if journal_gone.is_some() && outcome.is_ok() && sh.journal_paused.swap(false, Ordering::SeqCst)
+    {
+        tracing::warn!(target: "aopay::batch", "the journal is back: the batch goes on");
+    }
     drop(permit);
     if let Some(halt) = outcome.as_ref().err().and_then(Halt::of) {
         tracing::warn!(target: "aopay::batch", order_id = order.order_id(), "{}", halt.message());

@@ -314,10 +314,13 @@ impl Client {
         let recorded = match &result {
             Ok(a) => {
                 let update = Update::answered(a.entry_state(), a.columns());
-                journal.record(key, update).await
+                journal.keep_outcome(key, update).await.map(drop)
             }
             // Provably nothing was charged: free the key for a later attempt.
-            Err(e) if e.retry_safe() => journal.release(key, written.load(Ordering::SeqCst)).await,
+            Err(e) if e.retry_safe() => journal
+                .keep_release(key, written.load(Ordering::SeqCst))
+                .await
+                .map(drop),
             Err(e) => {
                 let reason = e.to_string();
                 let update = Update {
@@ -326,11 +329,13 @@ impl Client {
                     reference_id: e.reference_id(),
                     reason: Some(&reason),
                 };
-                journal.record(key, update).await
+                journal.keep_outcome(key, update).await.map(drop)
             }
         };
         if let Err(e) = recorded {
-            tracing::warn!(target: "aopay", idempotency_key = key, error = %e, "could not record the outcome in the journal");
+            // Neither the journal nor the local log took it: the caller
+            // still gets the answer, and the entry is settled later.
+            tracing::error!(target: "aopay", idempotency_key = key, error = %e, "could not keep what this call did: not in the journal, not in the local log");
         }
         Some(result)
     }
@@ -356,8 +361,8 @@ impl Client {
         let e = match self.call(req).await {
             Ok(a) => {
                 let update = Update::answered(a.entry_state(), a.columns());
-                if let Err(e) = journal.record(key, update).await {
-                    tracing::warn!(target: "aopay", idempotency_key = key, error = %e, "could not record the outcome in the journal");
+                if let Err(e) = journal.keep_outcome(key, update).await {
+                    tracing::error!(target: "aopay", idempotency_key = key, error = %e, "could not keep the outcome: not in the journal, not in the local log");
                 }
                 return Ok(a);
             }
@@ -376,7 +381,9 @@ impl Client {
             reference_id: None,
             reason: Some(&reason),
         };
-        journal.record(key, update).await?;
+        if let Err(kept) = journal.keep_outcome(key, update).await {
+            tracing::error!(target: "aopay", idempotency_key = key, error = %kept, "could not keep the outcome: not in the journal, not in the local log");
+        }
         Err(match e.kind() {
             // A refusal of the resend says nothing of the first send.
             k if k.is_refusal() => Error::outcome_unknown(
@@ -401,6 +408,18 @@ impl Client {
         key: &str,
         refused: &Error,
     ) -> Result<A, Error> {
+        // Sent: whatever fails from here is never "safe to retry".
+        self.settle_duplicate_sent(journal, key, refused)
+            .await
+            .map_err(|e| after_send(e, key, refused.reference_id()))
+    }
+
+    async fn settle_duplicate_sent<A: Recorded>(
+        &self,
+        journal: &Journal,
+        key: &str,
+        refused: &Error,
+    ) -> Result<A, Error> {
         let reason =
             format!("refused as a duplicate reference ({refused}): a payment under it exists");
         let update = Update {
@@ -409,7 +428,7 @@ impl Client {
             reference_id: refused.reference_id(),
             reason: Some(&reason),
         };
-        journal.record(key, update).await?;
+        journal.keep_outcome(key, update).await?;
         let entry = journal.get(key).await?.ok_or_else(|| {
             Error::journal(format!("the entry of idempotency key {key:?} is gone"))
         })?;
@@ -440,6 +459,21 @@ enum Found {
     Settled(Box<Settled>),
     /// The API holds no payment under this reference (yet).
     Absent(String),
+}
+
+/// An error after a write may have left can never say "safe to retry": a
+/// journal or lookup failure there is an outcome unknown, with the
+/// reference it knows.
+fn after_send(e: Error, key: &str, reference: Option<&str>) -> Error {
+    if !e.retry_safe() {
+        return e;
+    }
+    Error::outcome_unknown(
+        ErrorDetails::new(format!(
+            "idempotency key {key:?}: sent, then its outcome could not be settled ({e}); check it before paying again"
+        ))
+        .reference_id(reference.map(str::to_owned)),
+    )
 }
 
 fn not_arrived(key: &str, reference: &str) -> Error {

@@ -9,6 +9,7 @@
 // Without a backend feature the shared row code has no user.
 #![cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 
+mod outcome_log;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
@@ -623,7 +624,39 @@ pub struct Journal {
     /// Reopened in a forked child: SQLite and PostgreSQL connections must
     /// not be shared across processes (see `process`).
     backend: Arc<PerProcess<Backend>>,
+    /// Where outcomes the journal could not take wait (`outcome_log`).
+    outcomes: Arc<Outcomes>,
 }
+
+struct Outcomes {
+    path: std::path::PathBuf,
+    /// The log may hold outcomes to replay before anything else.
+    waiting: std::sync::atomic::AtomicBool,
+}
+
+impl Outcomes {
+    fn at(path: std::path::PathBuf) -> Arc<Self> {
+        outcome_log::recover_abandoned(&path);
+        let waiting = std::sync::atomic::AtomicBool::new(path.exists());
+        Arc::new(Self { path, waiting })
+    }
+}
+
+/// Where an outcome was kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Kept {
+    Journal,
+    /// In the local outcome log at this path, to be replayed.
+    Log(std::path::PathBuf),
+}
+
+/// An outcome put back into the journal from the log: `$1` key, `$2`
+/// state .. `$11` reason as a record writes them, `$12` when it was
+/// received. Never over a final entry (settled by hand meanwhile).
+pub(crate) const REPLAY: &str = "UPDATE aopay_journal SET state = $2, status = $3,
+       reference_id = coalesce($4, reference_id), txn_id = $5,
+       ackno = $6, message = $7, api_code = $8, http_status = $9, raw = $10, reason = $11,
+       updated_at = $12 WHERE key = $1 AND state <> 'final'";
 
 enum Backend {
     #[cfg(feature = "sqlite")]
@@ -650,19 +683,48 @@ impl std::fmt::Debug for Journal {
     }
 }
 
+/// Every journal operation on this process's backend, within
+/// [`JOURNAL_OP_TIMEOUT`] (a database that accepts and never answers is an
+/// error, not a hang), with a warning when it is slow.
 macro_rules! dispatch {
     ($self:ident, $j:ident => $body:expr) => {
-        match $self.backend.get().map_err(|e| {
-            Error::journal(format!("cannot reopen the journal in this process: {e}"))
-        })? {
-            #[cfg(feature = "sqlite")]
-            Backend::Sqlite($j) => $body,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres($j) => $body,
-            #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
-            Backend::None(never) => match *never {},
-        }
+        bounded(async {
+            match $self.backend.get().map_err(|e| {
+                Error::journal(format!("cannot reopen the journal in this process: {e}"))
+            })? {
+                #[cfg(feature = "sqlite")]
+                Backend::Sqlite($j) => $body,
+                #[cfg(feature = "postgres")]
+                Backend::Postgres($j) => $body,
+                #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+                Backend::None(never) => match *never {},
+            }
+        })
+        .await
     };
+}
+
+/// Longest wait for one journal operation (its connection included).
+pub const JOURNAL_OP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A journal operation slower than this is said at WARN.
+const SLOW_JOURNAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn bounded<T>(op: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(JOURNAL_OP_TIMEOUT, op)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::journal(format!(
+                "the journal did not answer within {} s",
+                JOURNAL_OP_TIMEOUT.as_secs()
+            )))
+        });
+    let took = started.elapsed();
+    if took >= SLOW_JOURNAL {
+        tracing::warn!(target: "aopay::journal", took_ms = took.as_millis() as u64, "the journal is slow");
+    }
+    result
 }
 
 #[cfg_attr(
@@ -675,6 +737,7 @@ impl Journal {
     pub fn sqlite(path: impl AsRef<std::path::Path>) -> Result<Self, Error> {
         let path = path.as_ref().to_owned();
         let j = sqlite::SqliteJournal::open(&path)?;
+        let outcomes = Outcomes::at(outcome_log::beside(&path));
         let reopen = move || {
             sqlite::SqliteJournal::open(&path)
                 .map(Backend::Sqlite)
@@ -682,6 +745,7 @@ impl Journal {
         };
         Ok(Self {
             backend: Arc::new(PerProcess::with_value(Backend::Sqlite(j), reopen)),
+            outcomes,
         })
     }
 
@@ -696,6 +760,7 @@ impl Journal {
     #[cfg(feature = "postgres")]
     pub fn postgres(dsn: &str) -> Result<Self, Error> {
         let j = postgres::PgJournal::new(dsn)?;
+        let outcomes = Outcomes::at(outcome_log::for_server(&j.describe()));
         let dsn = dsn.to_owned();
         let reopen = move || {
             postgres::PgJournal::new(&dsn)
@@ -707,6 +772,7 @@ impl Journal {
                 Backend::Postgres(Box::new(j)),
                 reopen,
             )),
+            outcomes,
         })
     }
 
@@ -798,12 +864,113 @@ impl Journal {
     /// `Ok(None)`: the caller now owns the key and may send. `Ok(Some(e))`:
     /// the existing entry, untouched.
     pub(crate) async fn claim(&self, claim: &Claim<'_>) -> Result<Option<JournalEntry>, Error> {
+        self.replay_outcomes().await?;
         dispatch!(self, j => j.claim(claim, now_ms()).await)
     }
 
     /// Write the outcome of `key`'s call.
     pub(crate) async fn record(&self, key: &str, update: Update<'_>) -> Result<(), Error> {
-        dispatch!(self, j => j.record(key, &update, now_ms()).await)
+        self.record_ref(key, &update).await
+    }
+
+    async fn record_ref(&self, key: &str, update: &Update<'_>) -> Result<(), Error> {
+        dispatch!(self, j => j.record(key, update, now_ms()).await)
+    }
+
+    /// Keep the outcome of a call that was sent: an answer received is never
+    /// dropped. The journal is retried with backoff for
+    /// `AOPAY_JOURNAL_RETRY_SECS` (15 s); past that the outcome goes to the
+    /// local outcome log, replayed into the journal before anything else
+    /// next time. An error only when neither could take it.
+    pub(crate) async fn keep_outcome(&self, key: &str, update: Update<'_>) -> Result<Kept, Error> {
+        let logged = || outcome_log::LoggedOutcome::of(key, update.values(), now_ms());
+        self.keep(key, || self.record_ref(key, &update), logged)
+            .await
+    }
+
+    /// [`Journal::release`], kept the same way: a key that provably sent
+    /// nothing is freed now, or by the replay of the log.
+    pub(crate) async fn keep_release(&self, key: &str, deadline_at_ms: i64) -> Result<Kept, Error> {
+        let logged = || outcome_log::LoggedOutcome::released(key, deadline_at_ms, now_ms());
+        self.keep(key, || self.release(key, deadline_at_ms), logged)
+            .await
+    }
+
+    async fn keep<F, Fut>(
+        &self,
+        key: &str,
+        write: F,
+        logged: impl FnOnce() -> outcome_log::LoggedOutcome,
+    ) -> Result<Kept, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<(), Error>>,
+    {
+        let bound = std::env::var("AOPAY_JOURNAL_RETRY_SECS")
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 3600.0)
+            .map_or(
+                outcome_log::RECORD_RETRY_BOUND,
+                std::time::Duration::from_secs_f64,
+            );
+        let deadline = tokio::time::Instant::now() + bound;
+        let mut pause = std::time::Duration::from_millis(50);
+        let mut warned = false;
+        loop {
+            let e = match write().await {
+                Ok(()) => return Ok(Kept::Journal),
+                Err(e) => e,
+            };
+            if tokio::time::Instant::now() + pause > deadline {
+                outcome_log::append(&self.outcomes.path, &logged())?;
+                self.outcomes
+                    .waiting
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                tracing::warn!(target: "aopay::journal", idempotency_key = key, error = %e, log = %self.outcomes.path.display(),
+                    "the journal cannot take this outcome: kept in the local outcome log, to be replayed into the journal before anything else");
+                return Ok(Kept::Log(self.outcomes.path.clone()));
+            }
+            if !warned {
+                warned = true;
+                tracing::warn!(target: "aopay::journal", idempotency_key = key, error = %e,
+                    "cannot record an outcome in the journal: retrying");
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_secs(1));
+        }
+    }
+
+    /// Put the outcomes waiting in the local log into the journal, before
+    /// anything else is read or claimed. Each goes in unless its entry is
+    /// final already; what the journal cannot take stays in the log.
+    pub(crate) async fn replay_outcomes(&self) -> Result<(), Error> {
+        use std::sync::atomic::Ordering;
+        if !self.outcomes.waiting.swap(false, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let taken = match outcome_log::take(&self.outcomes.path) {
+            Ok(Some(t)) => t,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                self.outcomes.waiting.store(true, Ordering::SeqCst);
+                return Err(e);
+            }
+        };
+        for (i, o) in taken.outcomes.iter().enumerate() {
+            let replayed: Result<(), Error> = match o.released_deadline {
+                Some(deadline) => self.release(&o.key, deadline).await,
+                None => dispatch!(self, j => j.replay(o).await),
+            };
+            if let Err(e) = replayed {
+                self.outcomes.waiting.store(true, Ordering::SeqCst);
+                taken.put_back(&self.outcomes.path, i)?;
+                return Err(e);
+            }
+            tracing::info!(target: "aopay::journal", idempotency_key = o.key, state = o.state, "an outcome kept in the local log is now in the journal");
+        }
+        taken.done();
+        Ok(())
     }
 
     /// Forget the entry this caller holds (claimed, or sending with
@@ -1025,17 +1192,20 @@ impl Journal {
 
     /// The entry for `key`, if any.
     pub async fn get(&self, key: &str) -> Result<Option<JournalEntry>, Error> {
+        self.replay_outcomes().await?;
         dispatch!(self, j => j.get(key).await)
     }
 
     /// How many entries there are of each endpoint, state and status
     /// (without reading the entries: cheap on a journal of millions).
     pub async fn tally(&self) -> Result<Vec<Tally>, Error> {
+        self.replay_outcomes().await?;
         dispatch!(self, j => j.tally().await)
     }
 
     /// Every entry that is not final (sending, pending, unknown), oldest first.
     pub async fn unresolved(&self) -> Result<Vec<JournalEntry>, Error> {
+        self.replay_outcomes().await?;
         dispatch!(self, j => j.unresolved().await)
     }
 }

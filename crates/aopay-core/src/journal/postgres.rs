@@ -20,10 +20,11 @@ use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::{Client, Config, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::outcome_log::LoggedOutcome;
 use super::{
     AUDIT, AUDIT_TABLE, AuditRecord, COLUMNS, Claim, EntryState, FIRST_ENDPOINT, HAND_RELEASE,
-    HAND_SETTLE, HandChange, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, Row, TALLY, Tally,
-    Update, by_hand_outcome,
+    HAND_SETTLE, HandChange, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, REPLAY, Row, TALLY,
+    Tally, Update, by_hand_outcome,
 };
 use crate::error::{Error, error_chain};
 use crate::tls;
@@ -123,6 +124,17 @@ impl PgJournal {
             }
         };
         config.ssl_mode(mode);
+        // A server that stops answering is found out, not waited for: the
+        // DSN's connect_timeout (libpq's name) if it gives one, else 10 s;
+        // keepalives on a connection that goes quiet.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(10));
+        }
+        config
+            .keepalives(true)
+            .keepalives_idle(std::time::Duration::from_secs(30))
+            .keepalives_interval(std::time::Duration::from_secs(10))
+            .keepalives_retries(3);
         let pems = match params.sslrootcert.as_deref() {
             None | Some("system") => Vec::new(),
             Some(path) => vec![
@@ -267,6 +279,32 @@ impl PgJournal {
         changed
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
             .map_err(pg(what))
+    }
+
+    /// An outcome from the local log into the journal (see `REPLAY`).
+    pub(crate) async fn replay(&self, o: &LoggedOutcome) -> Result<(), Error> {
+        let c = self.client().await?;
+        c.client
+            .execute(
+                REPLAY,
+                &[
+                    &o.key,
+                    &o.state,
+                    &o.status,
+                    &o.reference_id,
+                    &o.txn_id,
+                    &o.ackno,
+                    &o.message,
+                    &o.api_code,
+                    &o.http_status,
+                    &o.raw,
+                    &o.reason,
+                    &o.at_ms,
+                ],
+            )
+            .await
+            .map(drop)
+            .map_err(pg("cannot replay an outcome"))
     }
 
     /// A settlement or release by hand and its audit row, in one

@@ -12,10 +12,11 @@ use std::sync::mpsc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::outcome_log::LoggedOutcome;
 use super::{
     AUDIT, AUDIT_TABLE, AuditRecord, COLUMNS, Claim, EntryState, FIRST_ENDPOINT, HAND_RELEASE,
-    HAND_SETTLE, HandChange, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, Row, TALLY, Tally,
-    Update, by_hand_outcome,
+    HAND_SETTLE, HandChange, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, REPLAY, Row, TALLY,
+    Tally, Update, by_hand_outcome,
 };
 use crate::error::Error;
 
@@ -315,6 +316,30 @@ impl SqliteJournal {
                 None => stmt.execute(params![key, n]),
                 Some((a, b)) => stmt.execute(params![key, n, a, b]),
             }
+        })
+        .await
+    }
+
+    /// An outcome from the local log into the journal (see `REPLAY`).
+    pub(crate) async fn replay(&self, o: &LoggedOutcome) -> Result<(), Error> {
+        let o = o.clone();
+        self.with("cannot replay an outcome", move |c| {
+            c.prepare_cached(&REPLAY.replace('$', "?"))?
+                .execute(params![
+                    o.key,
+                    o.state,
+                    o.status,
+                    o.reference_id,
+                    o.txn_id,
+                    o.ackno,
+                    o.message,
+                    o.api_code,
+                    o.http_status,
+                    o.raw,
+                    o.reason,
+                    o.at_ms
+                ])
+                .map(drop)
         })
         .await
     }
