@@ -437,3 +437,53 @@ async fn postgres_entries_are_settled_and_released_by_hand_with_an_audit_trail()
     let Some(dsn) = postgres_dsn() else { return };
     settled_and_released_by_hand(&dsn, &unique_key("hand-1"), &unique_key("hand-2")).await;
 }
+
+/// A PostgreSQL journal whose server accepts connections and never answers
+/// (a listener that is never read): every command fails within the DSN's
+/// connect_timeout, saying so, instead of hanging; a batch sends nothing
+/// (its orders not sent, exit 6).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_journal_that_never_answers_fails_within_its_deadline() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dsn = format!(
+        "postgres://u@127.0.0.1:{}/aopay?connect_timeout=2",
+        silent.local_addr().unwrap().port()
+    );
+    let sb = sandbox().await;
+    let dir = std::path::PathBuf::from(temp_db("silent")).with_file_name("orders.csv");
+    std::fs::write(
+        &dir,
+        "order_id,product_id,amount,customer_number\ns1,518,10,9876543210\ns2,518,10,9876543211\n",
+    )
+    .unwrap();
+    for args in [
+        vec!["journal", "pending"],
+        vec!["batch", "run", dir.to_str().unwrap(), "--json"],
+    ] {
+        let started = Instant::now();
+        let mut cmd = aopay(sb.url(), &dsn, &args);
+        let o = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        let took = started.elapsed();
+        assert!(
+            took < Duration::from_secs(12),
+            "{args:?} took {took:?}: {}",
+            text(&o)
+        );
+        assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(
+            text(&o).contains("did not answer within the connect timeout (2 s)"),
+            "{args:?}: {}",
+            text(&o)
+        );
+        if args[0] == "batch" {
+            assert_eq!(o.status.code(), Some(6), "{}", text(&o));
+            let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            assert_eq!(summary["halted"], "journal", "{summary}");
+            assert_eq!(summary["by_status"]["NOT_SENT"], 2, "{summary}");
+        }
+    }
+    assert_eq!(sb.stats().recharge_requests, 0, "nothing sent");
+    drop(silent);
+}

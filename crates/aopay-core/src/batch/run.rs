@@ -505,6 +505,14 @@ async fn dispatch<S>(sh: Arc<Shared>, mut orders: S, tx: mpsc::Sender<BatchResul
 where
     S: futures_core::Stream<Item = Result<Order, RowError>> + Send + Unpin + 'static,
 {
+    // A journal that cannot be reached at the start stops the batch before
+    // anything is sent (its orders are reported not sent).
+    if let Some(journal) = sh.client.journal() {
+        if let Err(e) = journal.check().await {
+            tracing::warn!(target: "aopay::batch", error = %e, "the journal cannot be reached: nothing is sent");
+            sh.stop.halt(Halt::Journal);
+        }
+    }
     settle_in_doubt(&sh).await;
     let senders = Arc::new(Semaphore::new(sh.options.concurrency));
     let mut tasks = JoinSet::new();
@@ -796,6 +804,9 @@ async fn settle_in_doubt(sh: &Arc<Shared>) {
     let Some(journal) = sh.client.journal() else {
         return;
     };
+    if sh.stop.is_stopped() {
+        return;
+    }
     let entries = match journal.unresolved().await {
         Ok(e) => e,
         Err(e) => {

@@ -1190,6 +1190,14 @@ impl Journal {
         dispatch!(self, j => j.change_by_hand(change).await)
     }
 
+    /// Whether the journal answers now (within its deadline), after the
+    /// outcomes waiting in its local log are put into it. A batch checks
+    /// this before anything else, and sends nothing when it fails.
+    pub async fn check(&self) -> Result<(), Error> {
+        self.replay_outcomes().await?;
+        dispatch!(self, j => j.check().await)
+    }
+
     /// The entry for `key`, if any.
     pub async fn get(&self, key: &str) -> Result<Option<JournalEntry>, Error> {
         self.replay_outcomes().await?;

@@ -179,11 +179,28 @@ impl PgJournal {
         if let Some(c) = guard.as_ref().filter(|c| !c.client.is_closed()) {
             return Ok(Arc::clone(c));
         }
-        let (client, connection) = self
+        // The whole connection (TCP, TLS, startup, authentication) within
+        // the connect timeout: a server that accepts and never answers is
+        // an error, not a hang.
+        let limit = self
             .config
-            .connect(self.tls.clone())
-            .await
-            .map_err(pg("cannot connect"))?;
+            .get_connect_timeout()
+            .copied()
+            .unwrap_or(std::time::Duration::from_secs(10));
+        let (client, connection) =
+            tokio::time::timeout(limit, self.config.connect(self.tls.clone()))
+                .await
+                .map_err(|_| {
+                    err(
+                        "cannot connect",
+                        format!(
+                            "{} did not answer within the connect timeout ({} s)",
+                            self.describe(),
+                            limit.as_secs_f64()
+                        ),
+                    )
+                })?
+                .map_err(pg("cannot connect"))?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!(target: "aopay", error = %e, "journal connection lost");
@@ -282,6 +299,16 @@ impl PgJournal {
     }
 
     /// An outcome from the local log into the journal (see `REPLAY`).
+    /// The server answers (a connection made, the schema migrated).
+    pub(crate) async fn check(&self) -> Result<(), Error> {
+        let c = self.client().await?;
+        c.client
+            .simple_query("SELECT 1")
+            .await
+            .map(drop)
+            .map_err(pg("cannot reach the journal"))
+    }
+
     pub(crate) async fn replay(&self, o: &LoggedOutcome) -> Result<(), Error> {
         let c = self.client().await?;
         c.client

@@ -320,6 +320,14 @@ impl SqliteJournal {
         .await
     }
 
+    /// The file answers.
+    pub(crate) async fn check(&self) -> Result<(), Error> {
+        self.with("cannot reach the journal", |c| {
+            c.query_row("SELECT 1", [], |_| Ok(()))
+        })
+        .await
+    }
+
     /// An outcome from the local log into the journal (see `REPLAY`).
     pub(crate) async fn replay(&self, o: &LoggedOutcome) -> Result<(), Error> {
         let o = o.clone();
