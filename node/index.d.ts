@@ -253,6 +253,12 @@ export interface BatchOptions {
    * reference, as the sandbox does (docs/protocol.md §9).
    */
   resendUnarrived?: boolean
+  /**
+   * Create the journal if it does not exist (a first run; default false). Without it a
+   * SQLite journal that does not exist is refused (a ValidationError naming `journal`) before
+   * anything is read or sent: a mistyped or deleted journal would pay every order again.
+   */
+  createJournal?: boolean
 }
 
 /** What became of one order. */

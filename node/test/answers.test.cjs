@@ -109,7 +109,7 @@ test('a batch stops at an empty wallet; a rerun after a top-up pays the rest onc
     const client = new aopay.Client({ registrationId: REG, baseUrl: sb.url, journal: path.join(dir, 'j.db') })
     const orders = Array.from({ length: 8 }, (_, i) => ({ orderId: `w-${i}`, kind: 'do_recharge', operator: 11, number: `98762${String(i).padStart(5, '0')}`, amount: '10' }))
     const results = []
-    for await (const r of client.runBatch(orders, { concurrency: 1 })) results.push(r)
+    for await (const r of client.runBatch(orders, { concurrency: 1, createJournal: true })) results.push(r)
     const count = (s) => results.filter((r) => r.status === s).length
     assert.equal(count('SUCCESS'), 3, JSON.stringify(results))
     assert.equal(count('InsufficientBalanceError'), 1)

@@ -53,7 +53,7 @@ test('a batch pays each order once and a rerun sends nothing', () => withSandbox
     { productId: 518 },
     { orderId: `${tag}-k`, kind: 'do_recharge', operator: 11, number: '9876512345', amount: '20.50' },
   ]
-  const results = await collect(client.runBatch(rows, { geocode: GEO, concurrency: 8 }))
+  const results = await collect(client.runBatch(rows, { geocode: GEO, concurrency: 8, createJournal: true }))
   assert.equal(results.length, rows.length)
   for (const r of results.slice(0, 25)) {
     assert.equal(r.status, 'SUCCESS', JSON.stringify(r))
@@ -89,7 +89,7 @@ test('orders from a JSON Lines file', () => withSandbox(async (sb) => {
     '{"order_id": "c", "product_id": 518, "amount": 10, "customer_number": "9000000001"}',
   ].join('\n') + '\n')
   const client = new aopay.Client({ registrationId: REG, baseUrl: sb.url, journal: tmp('j.db') })
-  const results = await collect(client.runBatch(file, { geocode: GEO }))
+  const results = await collect(client.runBatch(file, { geocode: GEO, createJournal: true }))
   assert.deepEqual(results.map((r) => [r.line, r.status]), [[1, 'SUCCESS'], [2, 'ValidationError'], [3, 'FAILED']])
   assert.equal(sb.stats().rechargeRequests, 2)
 }))
@@ -110,13 +110,17 @@ test('every option is checked before anything is read or sent', () => withSandbo
     [{ geocode: 7 }, 'geocode'],
     [{ resendUnarrived: 'yes' }, 'resendUnarrived'],
     [{ resendUnarrived: 1 }, 'resendUnarrived'],
+    [{ createJournal: 'yes' }, 'createJournal'],
+    [{ createJournal: 1 }, 'createJournal'],
   ]) {
     assert.throws(() => client.runBatch(lazy, options), (e) => e instanceof aopay.ValidationError && e.field === field, JSON.stringify(options))
   }
   const noJournal = new aopay.Client({ registrationId: REG, baseUrl: sb.url })
   assert.throws(() => noJournal.runBatch(lazy), (e) => e instanceof aopay.ValidationError && e.field === 'journal')
-  assert.throws(() => client.runBatch(tmp('missing.csv')), (e) => e instanceof aopay.ValidationError && e.field === 'orders')
-  assert.throws(() => client.runBatch(42), (e) => e instanceof aopay.ValidationError && e.field === 'orders')
+  // A journal that does not exist: refused unless the batch may create it.
+  assert.throws(() => client.runBatch(lazy), (e) => e instanceof aopay.ValidationError && e.field === 'journal' && /does not exist/.test(e.message))
+  assert.throws(() => client.runBatch(tmp('missing.csv'), { createJournal: true }), (e) => e instanceof aopay.ValidationError && e.field === 'orders')
+  assert.throws(() => client.runBatch(42, { createJournal: true }), (e) => e instanceof aopay.ValidationError && e.field === 'orders')
   assert.equal(read, 0)
   assert.equal(sb.stats().rechargeRequests, 0)
 }))
@@ -125,7 +129,7 @@ test('resendUnarrived settles a write its status call did not see yet', () => wi
   // 9000000307: recorded, the connection dropped, unknown to the first status check.
   const client = new aopay.Client({ registrationId: REG, baseUrl: sb.url, journal: tmp('j.db') })
   const order = { orderId: 'lag-1', kind: 'do_recharge', operator: 11, number: '9000000307', amount: 10 }
-  const [plain] = await collect(client.runBatch([order]))
+  const [plain] = await collect(client.runBatch([order], { createJournal: true }))
   assert.equal(plain.status, 'OutcomeUnknownError', JSON.stringify(plain))
   assert.equal(plain.isFinal, false)
   const [resent] = await collect(client.runBatch([{ ...order, orderId: 'lag-2' }], { resendUnarrived: true }))
@@ -139,7 +143,7 @@ test('an iterable that throws ends the orders with a row error', () => withSandb
     yield* orders(2, 'ok')
     throw new Error('the export failed')
   }
-  const results = await collect(client.runBatch(broken(), { geocode: GEO }))
+  const results = await collect(client.runBatch(broken(), { geocode: GEO, createJournal: true }))
   assert.deepEqual(results.map((r) => r.status), ['SUCCESS', 'SUCCESS', 'ValidationError'])
   assert.match(results[2].error.message, /the export failed/)
   assert.equal(sb.stats().rechargeRequests, 2)
@@ -148,7 +152,7 @@ test('an iterable that throws ends the orders with a row error', () => withSandb
 test('breaking out of the loop stops the batch', () => withSandbox(async (sb) => {
   const client = new aopay.Client({ registrationId: REG, baseUrl: sb.url, journal: tmp('j.db') })
   let seen = 0
-  for await (const r of client.runBatch(orders(500, 'stop'), { geocode: GEO, concurrency: 2, rate: 100 })) {
+  for await (const r of client.runBatch(orders(500, 'stop'), { geocode: GEO, concurrency: 2, rate: 100, createJournal: true })) {
     assert.equal(r.status, 'SUCCESS')
     seen += 1
     if (seen === 3) break

@@ -260,6 +260,7 @@ class Client:
         attempts: int = 5,
         geocode: Optional[str] = None,
         resend_unarrived: bool = False,
+        create_journal: bool = False,
     ) -> BatchRun: ...
 
 @final
@@ -378,6 +379,7 @@ class AsyncClient:
         attempts: int = 5,
         geocode: Optional[str] = None,
         resend_unarrived: bool = False,
+        create_journal: bool = False,
     ) -> AsyncBatchRun: ...
 
 @final

@@ -148,7 +148,7 @@ def test_a_batch_stops_at_an_empty_wallet_and_a_rerun_after_a_top_up_pays_the_re
             {"order_id": f"w-{i}", "kind": "do_recharge", "operator": 11, "number": f"98761{i:05}", "amount": "10"}
             for i in range(8)
         ]
-        results = list(client.run_batch(orders, concurrency=1))
+        results = list(client.run_batch(orders, concurrency=1, create_journal=True))
         status = [r["status"] for r in results]
         assert status.count("SUCCESS") == 3, status
         assert status.count("InsufficientBalanceError") == 1, status

@@ -36,7 +36,7 @@ def test_a_batch_pays_each_order_once_and_a_rerun_sends_nothing(sandbox: aopay.S
         {"order_id": f"{tag}-1", "product_id": 518, "amount": 99, "customer_number": "9876500001"},
         {"product_id": 518},
     ]
-    results = {r["line"]: r for r in client.run_batch(rows, geocode=GEO, concurrency=8)}
+    results = {r["line"]: r for r in client.run_batch(rows, geocode=GEO, concurrency=8, create_journal=True)}
     assert len(results) == len(rows)
     for line in range(1, 31):
         assert results[line]["status"] == "SUCCESS", results[line]
@@ -64,7 +64,7 @@ def test_orders_from_a_csv_file(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
         encoding="utf-8",
     )
     client = aopay.Client(REG, base_url=sandbox.url, journal=str(tmp_path / "j.db"))
-    results = sorted(client.run_batch(path, geocode=GEO), key=lambda r: int(r["line"]))
+    results = sorted(client.run_batch(path, geocode=GEO, create_journal=True), key=lambda r: int(r["line"]))
     assert [(r["line"], r["status"]) for r in results] == [(2, "SUCCESS"), (3, "ValidationError"), (4, "FAILED")]
     assert "product_id" in results[1]["error"]["message"] or "amount" in results[1]["error"]["message"]
     assert sandbox.stats()["recharge_requests"] == 2
@@ -89,6 +89,8 @@ def test_every_option_is_checked_before_anything_is_read_or_sent(sandbox: aopay.
         ({"wait_timeout": -1}, "wait_timeout"),
         ({"resend_unarrived": "yes"}, "resend_unarrived"),
         ({"resend_unarrived": 1}, "resend_unarrived"),
+        ({"create_journal": "yes"}, "create_journal"),
+        ({"create_journal": 1}, "create_journal"),
     ]:
         with pytest.raises(aopay.ValidationError) as e:
             client.run_batch(lazy(), **kwargs)
@@ -96,16 +98,21 @@ def test_every_option_is_checked_before_anything_is_read_or_sent(sandbox: aopay.
     with pytest.raises(aopay.ValidationError) as e:
         aopay.Client(REG, base_url=sandbox.url).run_batch(lazy())
     assert e.value.field == "journal"
+    # A journal that does not exist: refused unless the batch may create it
+    # (a mistyped or deleted journal would pay every order again).
+    with pytest.raises(aopay.ValidationError, match="does not exist") as e:
+        client.run_batch(lazy())
+    assert e.value.field == "journal" and not (tmp_path / "j.db").exists()
     with pytest.raises(aopay.ValidationError) as e:
-        client.run_batch(tmp_path / "missing.csv")
+        client.run_batch(tmp_path / "missing.csv", create_journal=True)
     assert e.value.field == "orders"
     # A file that is not an orders file at all: refused before anything is sent.
     (tmp_path / "semicolons.csv").write_text("order_id;product_id;amount;customer_number\n1;518;10;9876543210\n")
     with pytest.raises(aopay.ValidationError, match="order_id") as e:
-        client.run_batch(tmp_path / "semicolons.csv")
+        client.run_batch(tmp_path / "semicolons.csv", create_journal=True)
     assert e.value.field == "orders"
     with pytest.raises(aopay.ValidationError):
-        client.run_batch(42)  # type: ignore[arg-type]
+        client.run_batch(42, create_journal=True)  # type: ignore[arg-type]
     assert read == [] and sandbox.stats()["recharge_requests"] == 0
 
 
@@ -116,7 +123,7 @@ def test_resend_unarrived_settles_a_write_its_status_call_did_not_see_yet(sandbo
     # it arrived and the status call settles it. Paid once either way.
     client = aopay.Client(REG, base_url=sandbox.url, journal=str(tmp_path / "j.db"))
     order = {"order_id": "lag-1", "kind": "do_recharge", "operator": 11, "number": "9000000307", "amount": 10}
-    [plain] = client.run_batch([order])
+    [plain] = client.run_batch([order], create_journal=True)
     assert plain["status"] == "OutcomeUnknownError" and not plain["is_final"], plain
     assert plain["reference_id"], "the unknown carries its reference"
     order2 = {**order, "order_id": "lag-2"}
@@ -133,7 +140,7 @@ def test_an_iterable_that_raises_ends_the_orders_with_a_row_error(sandbox: aopay
         yield "not a dict"
         raise RuntimeError("the export failed")
 
-    results = sorted(client.run_batch(broken(), geocode=GEO), key=lambda r: int(r["line"]))
+    results = sorted(client.run_batch(broken(), geocode=GEO, create_journal=True), key=lambda r: int(r["line"]))
     assert [r["status"] for r in results] == ["SUCCESS", "SUCCESS", "ValidationError", "ValidationError"]
     assert "the export failed" in results[3]["error"]["message"]
     assert sandbox.stats()["recharge_requests"] == 2
@@ -142,7 +149,7 @@ def test_an_iterable_that_raises_ends_the_orders_with_a_row_error(sandbox: aopay
 def test_the_async_client_yields_results_as_an_async_iterator(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
     async def main() -> list[dict[str, Any]]:
         client = aopay.AsyncClient(REG, base_url=sandbox.url, journal=str(tmp_path / "j.db"))
-        return [r async for r in client.run_batch(orders(20, "async"), geocode=GEO, rate="1000/s")]
+        return [r async for r in client.run_batch(orders(20, "async"), geocode=GEO, rate="1000/s", create_journal=True)]
 
     results = asyncio.run(main())
     assert len(results) == 20 and all(r["status"] == "SUCCESS" for r in results)
@@ -155,7 +162,7 @@ def test_the_async_client_yields_results_as_an_async_iterator(sandbox: aopay.San
 
 def test_stop_takes_no_new_order(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
     client = aopay.Client(REG, base_url=sandbox.url, journal=str(tmp_path / "j.db"))
-    run = client.run_batch(orders(500, "stop"), geocode=GEO, concurrency=2, rate=100)
+    run = client.run_batch(orders(500, "stop"), geocode=GEO, concurrency=2, rate=100, create_journal=True)
     first = next(run)
     run.stop()
     rest = list(run)

@@ -121,10 +121,10 @@ def test_a_batchs_orders_are_events_too(sandbox: aopay.Sandbox, flavour: Any, tm
     client = flavour(REG, sandbox.url, journal=str(tmp_path / "j.db"), on_call=events.append)
     rows = [{"order_id": f"o-{i}", "product_id": 518, "amount": 10, "customer_number": f"98765000{i:02d}"} for i in range(6)]
     if flavour is aopay.Client:
-        results = list(client.run_batch(rows, geocode=GEO))
+        results = list(client.run_batch(rows, geocode=GEO, create_journal=True))
     else:
         async def collect() -> list[Any]:
-            return [r async for r in client.run_batch(rows, geocode=GEO)]
+            return [r async for r in client.run_batch(rows, geocode=GEO, create_journal=True)]
         results = asyncio.run(collect())
     assert len(results) == 6
     writes = [e for e in events if e.endpoint == "MobileRecharge"]

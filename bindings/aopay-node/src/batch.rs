@@ -47,7 +47,7 @@ fn invalid(field: &'static str, rule: impl Into<String>) -> napi::Error {
 }
 
 /// `{ concurrency?, rate?, waitTimeoutMs?, attempts?, geocode?,
-/// resendUnarrived? }`, checked now.
+/// resendUnarrived?, createJournal? }`, checked now.
 fn options_from_js(options: Option<&Object<'_>>) -> Result<BatchOptions> {
     let mut o = BatchOptions::default();
     let Some(obj) = options else {
@@ -119,6 +119,14 @@ fn options_from_js(options: Option<&Object<'_>>) -> Result<BatchOptions> {
             ValueType::Undefined | ValueType::Null => {}
             ValueType::Boolean => o = o.with_resend_unarrived(r.coerce_to_bool()?),
             _ => return Err(invalid("resendUnarrived", "must be a boolean")),
+        }
+    }
+    let create: Option<Unknown<'_>> = obj.get("createJournal")?;
+    if let Some(c) = create {
+        match c.get_type()? {
+            ValueType::Undefined | ValueType::Null => {}
+            ValueType::Boolean => o = o.with_create_journal(c.coerce_to_bool()?),
+            _ => return Err(invalid("createJournal", "must be a boolean")),
         }
     }
     Ok(o)

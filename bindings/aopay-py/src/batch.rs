@@ -25,17 +25,26 @@ pub(crate) fn options(
     attempts: i64,
     geocode: Option<&Bound<'_, PyAny>>,
     resend_unarrived: Option<&Bound<'_, PyAny>>,
+    create_journal: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<BatchOptions> {
     let mut o = BatchOptions::default()
         .with_concurrency(concurrency)
         .and_then(|o| o.with_attempts(attempts))
         .map_err(invalid)?;
-    match resend_unarrived {
-        None => {}
-        Some(r) => match r.cast::<pyo3::types::PyBool>() {
-            Ok(b) => o = o.with_resend_unarrived(b.is_true()),
-            Err(_) => return Err(convert::wrong_type("resend_unarrived", "True or False", r)),
-        },
+    let flag = |name: &'static str, v: Option<&Bound<'_, PyAny>>| -> PyResult<Option<bool>> {
+        match v {
+            None => Ok(None),
+            Some(v) => match v.cast::<pyo3::types::PyBool>() {
+                Ok(b) => Ok(Some(b.is_true())),
+                Err(_) => Err(convert::wrong_type(name, "True or False", v)),
+            },
+        }
+    };
+    if let Some(r) = flag("resend_unarrived", resend_unarrived)? {
+        o = o.with_resend_unarrived(r);
+    }
+    if let Some(c) = flag("create_journal", create_journal)? {
+        o = o.with_create_journal(c);
     }
     match rate {
         None => {}
@@ -88,6 +97,7 @@ pub(crate) fn begin(
     attempts: i64,
     geocode: Option<&Bound<'_, PyAny>>,
     resend_unarrived: Option<&Bound<'_, PyAny>>,
+    create_journal: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<BatchRun> {
     let options = options(
         concurrency,
@@ -96,6 +106,7 @@ pub(crate) fn begin(
         attempts,
         geocode,
         resend_unarrived,
+        create_journal,
     )?;
     // Checked before the orders are touched: a refused batch reads none.
     client.check_batch(&options).map_err(to_py_err)?;

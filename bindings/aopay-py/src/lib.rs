@@ -280,12 +280,13 @@ impl PyClient {
     /// Pay every order once through the journal (docs/protocol.md §9);
     /// an iterator of result dicts, as each order finishes.
     #[allow(clippy::too_many_arguments)]
-    // resend_unarrived takes None internally so that a wrong type is a
-    // ValidationError (a `bool` parameter would raise TypeError); Python
-    // sees, and the stub declares, the default it means: False.
+    // resend_unarrived and create_journal take None internally so that a
+    // wrong type is a ValidationError (a `bool` parameter would raise
+    // TypeError); Python sees, and the stub declares, the default they
+    // mean: False.
     #[pyo3(
-        signature = (orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=None),
-        text_signature = "($self, orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=False)"
+        signature = (orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=None, create_journal=None),
+        text_signature = "($self, orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=False, create_journal=False)"
     )]
     fn run_batch(
         slf: &Bound<'_, Self>,
@@ -296,6 +297,7 @@ impl PyClient {
         attempts: i64,
         geocode: Option<&Bound<'_, PyAny>>,
         resend_unarrived: Option<&Bound<'_, PyAny>>,
+        create_journal: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<batch::PyBatchRun> {
         let this = slf.get();
         let rt = this.runtime()?;
@@ -309,6 +311,7 @@ impl PyClient {
             attempts,
             geocode,
             resend_unarrived,
+            create_journal,
         )?;
         Ok(batch::PyBatchRun::new(run, slf.clone().unbind()))
     }
@@ -569,12 +572,13 @@ impl PyAsyncClient {
     /// Pay every order once through the journal; an async iterator of
     /// result dicts, as each order finishes.
     #[allow(clippy::too_many_arguments)]
-    // resend_unarrived takes None internally so that a wrong type is a
-    // ValidationError (a `bool` parameter would raise TypeError); Python
-    // sees, and the stub declares, the default it means: False.
+    // resend_unarrived and create_journal take None internally so that a
+    // wrong type is a ValidationError (a `bool` parameter would raise
+    // TypeError); Python sees, and the stub declares, the default they
+    // mean: False.
     #[pyo3(
-        signature = (orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=None),
-        text_signature = "($self, orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=False)"
+        signature = (orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=None, create_journal=None),
+        text_signature = "($self, orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=False, create_journal=False)"
     )]
     fn run_batch(
         &self,
@@ -585,6 +589,7 @@ impl PyAsyncClient {
         attempts: i64,
         geocode: Option<&Bound<'_, PyAny>>,
         resend_unarrived: Option<&Bound<'_, PyAny>>,
+        create_journal: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<batch::PyAsyncBatchRun> {
         let run = batch::begin(
             &self.inner,
@@ -596,6 +601,7 @@ impl PyAsyncClient {
             attempts,
             geocode,
             resend_unarrived,
+            create_journal,
         )?;
         Ok(batch::PyAsyncBatchRun::new(run))
     }

@@ -98,6 +98,11 @@ pub(crate) struct RunArgs {
     /// (only where the API refuses a reused reference, as the sandbox does).
     #[arg(long)]
     resend_unarrived: bool,
+    /// Create the journal if it does not exist (a first run). Without it, a
+    /// journal path that does not exist is refused before anything is read
+    /// or sent: a mistyped or deleted journal would pay every order again.
+    #[arg(long)]
+    create_journal: bool,
     #[command(flatten)]
     journal: JournalOpt,
     #[command(flatten)]
@@ -182,7 +187,8 @@ pub(crate) fn options(
         .with_concurrency(args.concurrency)?
         .with_attempts(args.attempts)?
         .with_wait_secs("wait_timeout", args.wait_timeout)?
-        .with_resend_unarrived(args.resend_unarrived);
+        .with_resend_unarrived(args.resend_unarrived)
+        .with_create_journal(args.create_journal);
     if let Some(rate) = &args.rate {
         o = o.with_rate_text(rate)?;
     }
@@ -237,6 +243,10 @@ pub(crate) async fn run(
         Some(Format::Jsonl) => Some(OrderFormat::JsonLines),
         None => None,
     };
+    // The options and the journal first (one that does not exist is
+    // refused without --create-journal), then the orders: nothing is read
+    // for a refused batch.
+    client.check_batch(&opts)?;
     // The orders first: a file that is not an orders file is refused
     // before anything is sent or written (exit 2).
     let orders = OrderStream::open(&args.orders, format).map_err(|e| {

@@ -156,7 +156,13 @@ fn a_batch_under_the_signer_is_refused_nothing_and_settings_are_checked_first() 
     std::fs::write(&orders, csv).unwrap();
     let journal = dir.join("j.db");
     let o = Command::new(env!("CARGO_BIN_EXE_aopay"))
-        .args(["batch", "run", orders.to_str().unwrap(), "--json"])
+        .args([
+            "batch",
+            "run",
+            "--create-journal",
+            orders.to_str().unwrap(),
+            "--json",
+        ])
         .args(["--journal", journal.to_str().unwrap()])
         .args(["--base-url", &sb.url, "--registration-id", "AOP-554"])
         .args(["--jwt-partner-id", "PS001"])

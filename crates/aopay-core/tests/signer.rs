@@ -323,7 +323,10 @@ async fn a_thousand_orders_under_the_signer_are_refused_nothing() {
     let mut run = c
         .run_batch(
             OrderStream::open(&orders, None).unwrap(),
-            BatchOptions::default().with_concurrency(16).unwrap(),
+            BatchOptions::default()
+                .with_concurrency(16)
+                .unwrap()
+                .with_create_journal(true),
         )
         .unwrap();
     let mut paid = 0;

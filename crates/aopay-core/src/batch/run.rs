@@ -50,6 +50,10 @@ pub struct BatchOptions {
     /// stays unknown). Safe only where the API refuses a reused reference,
     /// as the sandbox does (docs/protocol.md §9).
     pub resend_unarrived: bool,
+    /// Whether the batch may create its journal: a SQLite journal that
+    /// does not exist is refused without it (a mistyped or deleted journal
+    /// would pay every order again). Default `false`.
+    pub create_journal: bool,
 }
 
 impl Default for BatchOptions {
@@ -61,6 +65,7 @@ impl Default for BatchOptions {
             defaults: Vec::new(),
             attempts: 5,
             resend_unarrived: false,
+            create_journal: false,
         }
     }
 }
@@ -126,6 +131,13 @@ impl BatchOptions {
     /// recorded reference ([`BatchOptions::resend_unarrived`]).
     pub fn with_resend_unarrived(mut self, resend: bool) -> Self {
         self.resend_unarrived = resend;
+        self
+    }
+
+    /// Whether the batch may create its journal
+    /// ([`BatchOptions::create_journal`]).
+    pub fn with_create_journal(mut self, create: bool) -> Self {
+        self.create_journal = create;
         self
     }
 
@@ -200,7 +212,7 @@ impl Halt {
                 "stopped: the API refused the credentials; fix them (and the clock), then run the same orders again"
             }
             Self::Journal => {
-                "stopped: the journal stayed unreachable; bring it back, then run the same orders again"
+                "stopped: the journal stayed unreachable, or its file was removed or replaced; bring it back, then run the same orders again"
             }
         }
     }
@@ -414,7 +426,8 @@ impl Client {
     /// let options = BatchOptions::default()
     ///     .with_concurrency(8)?
     ///     .with_rate_text("200/s")?
-    ///     .with_geocode("23.6784,76.8764");
+    ///     .with_geocode("23.6784,76.8764")
+    ///     .with_create_journal(true); // a first run: its journal is new
     /// let mut run = client.run_batch(OrderStream::open(&orders, None)?, options)?;
     /// let mut succeeded = 0;
     /// while let Some(result) = run.next().await {
@@ -462,10 +475,20 @@ impl Client {
     /// none.
     pub fn check_batch(&self, options: &BatchOptions) -> Result<(), Error> {
         options.check()?;
-        if self.journal().is_none() {
+        let Some(journal) = self.journal() else {
             return Err(ValidationError::new(
                 "journal",
                 "a batch needs a journal: it is what makes each order pay once",
+            )
+            .into());
+        };
+        if journal.is_new() && !options.create_journal {
+            return Err(ValidationError::new(
+                "journal",
+                format!(
+                    "{} does not exist: nothing was read or sent. Check the path (a mistyped or deleted journal would pay every order again), or let the batch create it (create_journal, --create-journal) for a first run",
+                    journal.describe()
+                ),
             )
             .into());
         }
@@ -653,7 +676,9 @@ async fn run_order(
             // stops.
             Err(e) if e.kind() == ErrorKind::Journal && e.retry_safe() => {
                 let since = *journal_gone.get_or_insert_with(Instant::now);
-                if since.elapsed() >= JOURNAL_PAUSE || sh.stop.is_stopped() {
+                // A file removed or replaced under the batch never comes back.
+                let replaced = sh.client.journal().is_some_and(|j| j.is_replaced());
+                if replaced || since.elapsed() >= JOURNAL_PAUSE || sh.stop.is_stopped() {
                     if !sh.stop.is_stopped() {
                         sh.stop.halt(Halt::Journal);
                     }

@@ -732,7 +732,9 @@ async fn bounded<T>(op: impl std::future::Future<Output = Result<T, Error>>) -> 
     allow(unused_variables)
 )]
 impl Journal {
-    /// Open (and create or migrate) a SQLite journal file.
+    /// A SQLite journal file: opened (and migrated) now if it exists, else
+    /// created by its first write (with a WARN naming it); a path whose
+    /// directory does not exist, or a directory, is refused now.
     #[cfg(feature = "sqlite")]
     pub fn sqlite(path: impl AsRef<std::path::Path>) -> Result<Self, Error> {
         let path = path.as_ref().to_owned();
@@ -1188,6 +1190,41 @@ impl Journal {
 
     async fn change_by_hand(&self, change: HandChange) -> Result<(), Error> {
         dispatch!(self, j => j.change_by_hand(change).await)
+    }
+
+    /// Whether the journal is yet to be created: a SQLite file that does not
+    /// exist (it is created by the first write). A batch refuses such a
+    /// journal unless asked to create it (a mistyped or deleted journal
+    /// would pay every order again). A PostgreSQL journal: never.
+    pub fn is_new(&self) -> bool {
+        match self.backend.get() {
+            #[cfg(feature = "sqlite")]
+            Ok(Backend::Sqlite(j)) => !j.path().exists(),
+            _ => false,
+        }
+    }
+
+    /// Whether the SQLite file this journal opened was removed or replaced
+    /// while in use (nothing more is claimed through it).
+    pub fn is_replaced(&self) -> bool {
+        match self.backend.get() {
+            #[cfg(feature = "sqlite")]
+            Ok(Backend::Sqlite(j)) => j.replaced(),
+            _ => false,
+        }
+    }
+
+    /// Where the journal is: the SQLite file's path, or the PostgreSQL
+    /// server and database (never the password).
+    pub fn describe(&self) -> String {
+        match self.backend.get() {
+            #[cfg(feature = "sqlite")]
+            Ok(Backend::Sqlite(j)) => j.path().display().to_string(),
+            #[cfg(feature = "postgres")]
+            Ok(Backend::Postgres(j)) => j.describe(),
+            #[allow(unreachable_patterns)]
+            _ => "the journal".to_owned(),
+        }
     }
 
     /// Whether the journal answers now (within its deadline), after the

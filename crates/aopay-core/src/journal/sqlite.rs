@@ -35,6 +35,25 @@ pub(crate) struct SqliteJournal {
     thread: Option<std::thread::JoinHandle<()>>,
     /// Its entry in [`OPEN`].
     id: u64,
+    /// The file opened (device and inode), once it is: a file removed or
+    /// replaced under the journal is found out.
+    identity: std::sync::Arc<std::sync::Mutex<Option<FileId>>>,
+}
+
+/// A file's identity: device and inode on Unix (elsewhere, none is kept).
+type FileId = (u64, u64);
+
+fn file_id(path: &Path) -> Option<FileId> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// Every open SQLite journal of the process, for [`checkpoint_all`]: an
@@ -90,12 +109,19 @@ const MAX_GROUP: usize = 512;
 
 /// A statement to run; it gives what to tell its caller once the
 /// transaction it ran in has committed (or failed to).
-type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
+type Job = Box<dyn FnOnce(Result<&Connection, &str>) -> Reply + Send>;
 type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
 
 /// The journal's thread: take what is queued, run it in one transaction,
-/// commit, then answer each caller.
-fn run_jobs(conn: Connection, jobs: mpsc::Receiver<Work>) {
+/// commit, then answer each caller. A journal whose file did not exist is
+/// created by its first statement (each statement fails with the reason
+/// while it cannot be).
+fn run_jobs(
+    path: PathBuf,
+    mut conn: Option<Connection>,
+    identity: std::sync::Arc<std::sync::Mutex<Option<FileId>>>,
+    jobs: mpsc::Receiver<Work>,
+) {
     let mut checkpoints = Vec::new();
     while let Ok(first) = jobs.recv() {
         let mut group = Vec::new();
@@ -110,18 +136,39 @@ fn run_jobs(conn: Connection, jobs: mpsc::Receiver<Work>) {
                 Err(_) => break,
             }
         }
-        if !group.is_empty() {
-            run_group(&conn, group);
+        if conn.is_none() && !group.is_empty() {
+            match connect(&path) {
+                Ok(c) => {
+                    tracing::warn!(target: "aopay::journal", path = %path.display(), "created a new journal");
+                    *identity
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = file_id(&path);
+                    conn = Some(c);
+                }
+                Err(e) => {
+                    let reason = e.to_string();
+                    for job in group.drain(..) {
+                        job(Err(&reason))(Ok(()));
+                    }
+                }
+            }
+        }
+        if let Some(conn) = &conn {
+            if !group.is_empty() {
+                run_group(conn, group);
+            }
         }
         // After the group's commit, outside any transaction.
         for reply in checkpoints.drain(..) {
-            let _ = reply.send(checkpoint(&conn));
+            let _ = reply.send(conn.as_ref().map_or(Ok(()), checkpoint));
         }
     }
     // Every handle is gone: the WAL into the file, then close (which
     // removes the WAL when no other process has the journal open).
-    if let Err(e) = checkpoint(&conn) {
-        tracing::debug!(target: "aopay::journal", error = %e, "no checkpoint at close");
+    if let Some(conn) = &conn {
+        if let Err(e) = checkpoint(conn) {
+            tracing::debug!(target: "aopay::journal", error = %e, "no checkpoint at close");
+        }
     }
 }
 
@@ -132,11 +179,11 @@ fn run_group(conn: &Connection, group: Vec<Job>) {
         // own, committed as it runs.
         tracing::debug!(target: "aopay::journal", error = %e, "no group transaction; statements run one by one");
         for job in group {
-            job(conn)(Ok(()));
+            job(Ok(conn))(Ok(()));
         }
         return;
     }
-    let replies: Vec<Reply> = group.into_iter().map(|job| job(conn)).collect();
+    let replies: Vec<Reply> = group.into_iter().map(|job| job(Ok(conn))).collect();
     let committed = conn.execute_batch("COMMIT").map_err(|e| {
         let _ = conn.execute_batch("ROLLBACK");
         e.to_string()
@@ -144,6 +191,21 @@ fn run_group(conn: &Connection, group: Vec<Job>) {
     for reply in replies {
         reply(committed.clone());
     }
+}
+
+/// The file opened and configured, its schema created or migrated.
+fn connect(path: &Path) -> Result<Connection, Error> {
+    create_private(path).map_err(|e| err(path, "cannot create", e))?;
+    let conn = Connection::open(path).map_err(|e| err(path, "cannot open", e))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(|e| err(path, "cannot configure", e))?;
+    // WAL: readers never block the writer; FULL: a recorded intent
+    // survives a crash of the process and of the machine.
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .and_then(|()| conn.pragma_update(None, "synchronous", "FULL"))
+        .map_err(|e| err(path, "cannot configure", e))?;
+    migrate(&conn).map_err(|e| err(path, "cannot create or migrate the schema", e))?;
+    Ok(conn)
 }
 
 /// A new journal file is created readable by its owner only (0600 on
@@ -166,6 +228,9 @@ fn err(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
 }
 
 impl SqliteJournal {
+    /// The journal at `path`: opened now if the file exists; else checked
+    /// (its directory must exist) and created by its first write, so that
+    /// a mistyped path costs nothing until something is written.
     pub(crate) fn open(path: &Path) -> Result<Self, Error> {
         if path.as_os_str().is_empty() {
             return Err(Error::journal("SQLite journal path must not be empty"));
@@ -173,20 +238,26 @@ impl SqliteJournal {
         if path.is_dir() {
             return Err(err(path, "cannot open", "the path is a directory"));
         }
-        create_private(path).map_err(|e| err(path, "cannot create", e))?;
-        let conn = Connection::open(path).map_err(|e| err(path, "cannot open", e))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(|e| err(path, "cannot configure", e))?;
-        // WAL: readers never block the writer; FULL: a recorded intent
-        // survives a crash of the process and of the machine.
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .and_then(|()| conn.pragma_update(None, "synchronous", "FULL"))
-            .map_err(|e| err(path, "cannot configure", e))?;
-        migrate(&conn).map_err(|e| err(path, "cannot create or migrate the schema", e))?;
+        let conn = if path.exists() {
+            Some(connect(path)?)
+        } else {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            if !dir.is_dir() {
+                return Err(err(path, "cannot create", "its directory does not exist"));
+            }
+            None
+        };
+        let identity = std::sync::Arc::new(std::sync::Mutex::new(
+            conn.as_ref().and_then(|_| file_id(path)),
+        ));
         let (jobs, queue) = mpsc::channel();
+        let (thread_path, thread_identity) = (path.to_owned(), std::sync::Arc::clone(&identity));
         let thread = std::thread::Builder::new()
             .name("aopay-journal".into())
-            .spawn(move || run_jobs(conn, queue))
+            .spawn(move || run_jobs(thread_path, conn, thread_identity, queue))
             .map_err(|e| err(path, "cannot start its thread", e))?;
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         open_journals().push((id, jobs.clone()));
@@ -195,7 +266,19 @@ impl SqliteJournal {
             jobs: Some(jobs),
             thread: Some(thread),
             id,
+            identity,
         })
+    }
+
+    /// Whether the file opened is no longer at its path (removed, or
+    /// another file put there): what is written through this handle would
+    /// be lost with it.
+    pub(crate) fn replaced(&self) -> bool {
+        let opened = *self
+            .identity
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        opened.is_some_and(|id| file_id(&self.path) != Some(id))
     }
 
     /// Move the WAL into the database file now (on the journal's thread,
@@ -236,8 +319,11 @@ impl SqliteJournal {
     ) -> Result<T, Error> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let path = self.path.clone();
-        let job: Job = Box::new(move |c: &Connection| {
-            let result = f(c);
+        let job: Job = Box::new(move |c: Result<&Connection, &str>| {
+            let result = match c {
+                Ok(c) => f(c).map_err(|e| e.to_string()),
+                Err(reason) => Err(reason.to_owned()),
+            };
             Box::new(move |committed: Result<(), String>| {
                 let answer = match (result, committed) {
                     (Ok(v), Ok(())) => Ok(v),
@@ -258,6 +344,13 @@ impl SqliteJournal {
         claim: &Claim<'_>,
         now: i64,
     ) -> Result<Option<JournalEntry>, Error> {
+        if self.replaced() {
+            return Err(err(
+                &self.path,
+                "cannot record the intent",
+                "the file was removed or replaced while in use: nothing more is sent through it",
+            ));
+        }
         let (key, fingerprint) = (claim.key.to_owned(), claim.fingerprint.to_owned());
         let (endpoint, reference) = (claim.endpoint, claim.reference_id.map(str::to_owned));
         let deadline = claim.deadline_at_ms;
