@@ -727,14 +727,25 @@ async fn run_order(
                 }
                 // In flight in another worker, or in one that was killed:
                 // wait out its deadline (holding no sender), then settle it.
-                let Some((deadline, claimed)) = entry
+                let Some((deadline, claimed, gone)) = entry
                     .filter(|en| matches!(en.state, EntryState::Sending | EntryState::Claimed))
-                    .map(|en| (en.deadline_at_ms, en.state == EntryState::Claimed))
+                    .map(|en| {
+                        (
+                            en.deadline_at_ms,
+                            en.state == EntryState::Claimed,
+                            en.caller_gone(),
+                        )
+                    })
                 else {
                     break Err(e);
                 };
                 drop(permit.take());
-                let wait = u64::try_from(deadline.saturating_sub(now_ms())).unwrap_or(0);
+                // A caller whose process is gone is not waited for.
+                let wait = if gone {
+                    0
+                } else {
+                    u64::try_from(deadline.saturating_sub(now_ms())).unwrap_or(0)
+                };
                 let sleep = tokio::time::sleep(Duration::from_millis(wait + 50));
                 if let Either::Right(()) = race(sleep, sh.stop.stopped()).await {
                     break Err(e);
@@ -839,12 +850,10 @@ async fn settle_in_doubt(sh: &Arc<Shared>) {
             return;
         }
     };
-    let now = now_ms();
     let checks = Arc::new(Semaphore::new(sh.options.concurrency));
     let mut tasks = JoinSet::new();
     for entry in entries {
-        if matches!(entry.state, EntryState::Sending | EntryState::Claimed)
-            && entry.deadline_at_ms > now
+        if matches!(entry.state, EntryState::Sending | EntryState::Claimed) && !entry.caller_gone()
         {
             continue;
         }
@@ -857,7 +866,7 @@ async fn settle_in_doubt(sh: &Arc<Shared>) {
         if entry.state == EntryState::Claimed {
             // Claimed, never sent, its caller gone: freed, to be sent when
             // its order is reached.
-            match journal.release_stale_claim(&entry.key).await {
+            match journal.release_stale_claim(&entry).await {
                 Ok(true) => {
                     tracing::info!(target: "aopay::batch", idempotency_key = entry.key, "released a claim its caller never sent");
                 }

@@ -93,13 +93,13 @@ impl Client {
     /// Ask an unresolved entry's status call, and record what it says.
     async fn look_up(&self, journal: &Journal, entry: &JournalEntry) -> Result<Found, Error> {
         if entry.state == EntryState::Claimed {
-            if journal::now_ms() < entry.deadline_at_ms {
+            if !entry.caller_gone() {
                 return Err(Error::outcome_unknown(ErrorDetails::new(format!(
                     "a call with idempotency key {:?} is about to send (claimed, waiting for its pace)",
                     entry.key
                 ))));
             }
-            journal.release_stale_claim(&entry.key).await?;
+            journal.release_stale_claim(entry).await?;
             return Err(Error::journal(format!(
                 "idempotency key {:?} was claimed but never sent (its call ended before sending): \
                  released, so the next call or batch run with this key sends it, once",
@@ -107,7 +107,7 @@ impl Client {
             )));
         }
         if entry.state == EntryState::Sending {
-            if journal::now_ms() < entry.deadline_at_ms {
+            if !entry.caller_gone() {
                 return Err(Error::outcome_unknown(
                     ErrorDetails::new(format!(
                         "a call with idempotency key {:?} is still in flight",
@@ -116,7 +116,7 @@ impl Client {
                     .reference_id(entry.reference_id.clone()),
                 ));
             }
-            journal.expire(&entry.key).await?;
+            journal.expire(entry).await?;
         }
         let Some(reference) = entry.reference_id.as_deref() else {
             let reason = entry
@@ -239,13 +239,13 @@ impl Client {
                         ))
                     });
                 }
-                EntryState::Claimed if journal::now_ms() >= entry.deadline_at_ms => {
+                EntryState::Claimed if entry.caller_gone() => {
                     // Its caller is gone and sent nothing: free the key.
-                    journal.release_stale_claim(key).await?;
+                    journal.release_stale_claim(&entry).await?;
                     continue;
                 }
-                EntryState::Sending if journal::now_ms() >= entry.deadline_at_ms => {
-                    journal.expire(key).await?;
+                EntryState::Sending if entry.caller_gone() => {
+                    journal.expire(&entry).await?;
                     continue;
                 }
                 EntryState::Claimed | EntryState::Sending => {}

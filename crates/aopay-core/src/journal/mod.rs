@@ -10,6 +10,7 @@
 #![cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 
 mod outcome_log;
+mod owner;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
@@ -149,6 +150,23 @@ pub struct JournalEntry {
     /// After this, a `Sending` entry's caller is gone (its call's deadline
     /// has passed): the entry is then treated as unknown.
     pub deadline_at_ms: i64,
+    /// The process that claimed or sent it (`host:pid:start`), when known:
+    /// on the same machine, a caller that is gone is seen at once.
+    pub owner: Option<String>,
+}
+
+impl JournalEntry {
+    /// Whether the call that holds this entry is over: its deadline has
+    /// passed, or its process (on this machine) is gone.
+    pub(crate) fn caller_gone(&self) -> bool {
+        now_ms() >= self.deadline_at_ms || self.owner.as_deref().is_some_and(owner::is_gone)
+    }
+
+    /// The owner to name when freeing or expiring this entry early (its
+    /// process is gone), if so.
+    fn gone_owner(&self) -> Option<&str> {
+        self.owner.as_deref().filter(|o| owner::is_gone(o))
+    }
 }
 
 impl JournalEntry {
@@ -346,6 +364,11 @@ pub(crate) struct Claim<'a> {
     pub deadline_at_ms: i64,
 }
 
+/// This process, as a claim records it.
+pub(crate) fn this_owner() -> String {
+    owner::this_process()
+}
+
 /// What to write about a key once its call ended.
 #[derive(Debug)]
 pub(crate) struct Update<'a> {
@@ -377,7 +400,7 @@ pub(crate) const PACE_TABLE: &str =
 /// of many resends it): `$1` key, `$2` its `updated_at` then, `$3` the new
 /// deadline, `$4` now.
 pub(crate) const REOPEN: &str = "UPDATE aopay_journal
-     SET state = 'sending', deadline_at = $3, updated_at = $4
+     SET state = 'sending', deadline_at = $3, updated_at = $4, owner = $5
      WHERE key = $1 AND state = 'unknown' AND updated_at = $2 AND status IS NULL";
 
 /// A claimed entry turned to `sending` right before its first byte can
@@ -393,10 +416,17 @@ pub(crate) const START_SENDING: &str = "UPDATE aopay_journal
 pub(crate) const RELEASE: &str = "DELETE FROM aopay_journal
      WHERE key = $1 AND state IN ('claimed', 'sending') AND deadline_at = $2";
 
-/// Free a claim whose caller is gone (past its deadline, never marked as
-/// sending): nothing of it left. `$1` key, `$2` now.
+/// Free a claim whose caller is gone (past its deadline, or its process
+/// `$3` gone; never marked as sending): nothing of it left. `$1` key, `$2`
+/// now.
 pub(crate) const RELEASE_STALE_CLAIM: &str = "DELETE FROM aopay_journal
-     WHERE key = $1 AND state = 'claimed' AND deadline_at <= $2";
+     WHERE key = $1 AND state = 'claimed' AND (deadline_at <= $2 OR owner = $3)";
+
+/// A `sending` entry whose caller is gone (past its deadline, or its
+/// process `$4` gone) becomes `unknown`: `$1` key, `$2` reason, `$3` now.
+pub(crate) const EXPIRE: &str =
+    "UPDATE aopay_journal SET state = 'unknown', reason = $2, updated_at = $3
+     WHERE key = $1 AND state = 'sending' AND (deadline_at <= $3 OR owner = $4)";
 
 /// Where every settlement and release by hand is kept: who, when, why
 /// (docs/protocol.md §4). Not versioned: created when missing.
@@ -997,20 +1027,23 @@ impl Journal {
             .map(|n| n == 1))
     }
 
-    /// Free the claim of `key` if its caller is gone (past its deadline):
-    /// it never sent. `true` if it was freed.
-    pub(crate) async fn release_stale_claim(&self, key: &str) -> Result<bool, Error> {
+    /// Free the claim of `entry` if its caller is gone (past its deadline,
+    /// or its process gone): it never sent. `true` if it was freed.
+    pub(crate) async fn release_stale_claim(&self, entry: &JournalEntry) -> Result<bool, Error> {
+        let gone = entry.gone_owner().map(str::to_owned);
         dispatch!(self, j => j
-            .exec(RELEASE_STALE_CLAIM, "cannot release the claim", key, now_ms(), None)
+            .exec_text(RELEASE_STALE_CLAIM, "cannot release the claim", &entry.key, now_ms(), gone.as_deref())
             .await
             .map(|n| n == 1))
     }
 
-    /// Turn a `Sending` entry past its deadline into `Unknown`.
-    pub(crate) async fn expire(&self, key: &str) -> Result<(), Error> {
+    /// Turn `entry`, `sending` with its caller gone (past its deadline, or
+    /// its process gone), into `unknown`.
+    pub(crate) async fn expire(&self, entry: &JournalEntry) -> Result<(), Error> {
         let reason = "the call that recorded this intent ended without recording an outcome \
                       (its process may have crashed); the recharge may have been sent";
-        dispatch!(self, j => j.expire(key, reason, now_ms()).await)
+        let gone = entry.gone_owner().map(str::to_owned);
+        dispatch!(self, j => j.expire(&entry.key, reason, now_ms(), gone.as_deref()).await)
     }
 
     /// Turn the `unknown` entry of `key` back into `sending` (deadline
@@ -1022,7 +1055,8 @@ impl Journal {
         seen_updated_at: i64,
         deadline_at_ms: i64,
     ) -> Result<bool, Error> {
-        dispatch!(self, j => j.reopen(key, seen_updated_at, deadline_at_ms, now_ms()).await)
+        let owner = this_owner();
+        dispatch!(self, j => j.reopen(key, seen_updated_at, deadline_at_ms, now_ms(), &owner).await)
     }
 
     /// Take a step of the pace named `name`, shared by every process on
@@ -1174,8 +1208,7 @@ impl Journal {
             )
             .into());
         }
-        if matches!(entry.state, EntryState::Claimed | EntryState::Sending)
-            && entry.deadline_at_ms > now_ms()
+        if matches!(entry.state, EntryState::Claimed | EntryState::Sending) && !entry.caller_gone()
         {
             return Err(crate::error::ValidationError::new(
                 "key",
@@ -1282,7 +1315,7 @@ pub(crate) fn fingerprint(parts: &[&str]) -> String {
 
 /// Columns shared by both backends, in this order.
 pub(crate) const COLUMNS: &str = "key, fingerprint, state, status, reference_id, txn_id, ackno, \
-     message, api_code, http_status, raw, reason, created_at, updated_at, deadline_at, endpoint";
+     message, api_code, http_status, raw, reason, created_at, updated_at, deadline_at, endpoint, owner";
 
 /// A row as both backends read it.
 #[derive(Debug, Default)]
@@ -1303,6 +1336,7 @@ pub(crate) struct Row {
     pub updated_at: i64,
     pub deadline_at: i64,
     pub endpoint: String,
+    pub owner: Option<String>,
 }
 
 impl Row {
@@ -1349,6 +1383,7 @@ impl Row {
             created_at_ms: self.created_at,
             updated_at_ms: self.updated_at,
             deadline_at_ms: self.deadline_at,
+            owner: self.owner,
         }
     }
 }
@@ -1610,7 +1645,9 @@ mod tests {
         let fresh = now_ms() + 60_000;
         assert!(j.claim(&claim(fresh)).await.unwrap().is_none());
         assert!(
-            !j.release_stale_claim(key).await.unwrap(),
+            !j.release_stale_claim(&j.get(key).await.unwrap().unwrap())
+                .await
+                .unwrap(),
             "a fresh claim stays"
         );
         assert_eq!(
@@ -1622,7 +1659,11 @@ mod tests {
 
         let stale = now_ms() - 1;
         assert!(j.claim(&claim(stale)).await.unwrap().is_none());
-        assert!(j.release_stale_claim(key).await.unwrap());
+        assert!(
+            j.release_stale_claim(&j.get(key).await.unwrap().unwrap())
+                .await
+                .unwrap()
+        );
         let taker = now_ms() + 60_000;
         assert!(j.claim(&claim(taker)).await.unwrap().is_none());
         assert!(
@@ -1639,7 +1680,11 @@ mod tests {
         assert!(j.start_sending(key, taker, sending).await.unwrap());
         let e = j.get(key).await.unwrap().unwrap();
         assert_eq!((e.state, e.deadline_at_ms), (EntryState::Sending, sending));
-        assert!(!j.release_stale_claim(key).await.unwrap());
+        assert!(
+            !j.release_stale_claim(&j.get(key).await.unwrap().unwrap())
+                .await
+                .unwrap()
+        );
         j.release(key, sending).await.unwrap();
         assert!(j.get(key).await.unwrap().is_none());
     }

@@ -22,9 +22,9 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::outcome_log::LoggedOutcome;
 use super::{
-    AUDIT, AUDIT_TABLE, AuditRecord, COLUMNS, Claim, EntryState, FIRST_ENDPOINT, HAND_RELEASE,
-    HAND_SETTLE, HandChange, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, REPLAY, Row, TALLY,
-    Tally, Update, by_hand_outcome,
+    AUDIT, AUDIT_TABLE, AuditRecord, COLUMNS, Claim, EXPIRE, EntryState, FIRST_ENDPOINT,
+    HAND_RELEASE, HAND_SETTLE, HandChange, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, REPLAY,
+    Row, TALLY, Tally, Update, by_hand_outcome,
 };
 use crate::error::{Error, error_chain};
 use crate::tls;
@@ -49,8 +49,8 @@ pub(crate) struct PgJournal {
 }
 
 const CLAIM: &str = "INSERT INTO aopay_journal
-       (key, fingerprint, state, created_at, updated_at, deadline_at, endpoint, reference_id)
-     VALUES ($1, $2, 'claimed', $3, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING";
+       (key, fingerprint, state, created_at, updated_at, deadline_at, endpoint, reference_id, owner)
+     VALUES ($1, $2, 'claimed', $3, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING";
 
 const RECORD: &str = "UPDATE aopay_journal SET state = $2, status = $3,
        reference_id = coalesce($4, reference_id), txn_id = $5,
@@ -236,6 +236,7 @@ impl PgJournal {
                     &deadline,
                     &claim.endpoint,
                     &claim.reference_id,
+                    &super::this_owner(),
                 ],
             )
             .await
@@ -280,6 +281,23 @@ impl PgJournal {
 
     /// One of the journal's keyed statements (`$1` the key, `$2` a number,
     /// and with `more`, `$3` and `$4`): how many rows it changed.
+    /// A keyed statement with a number `$2` and a text `$3`.
+    pub(crate) async fn exec_text(
+        &self,
+        sql: &'static str,
+        what: &'static str,
+        key: &str,
+        n: i64,
+        text: Option<&str>,
+    ) -> Result<usize, Error> {
+        let c = self.client().await?;
+        c.client
+            .execute(sql, &[&key, &n, &text])
+            .await
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+            .map_err(pg(what))
+    }
+
     pub(crate) async fn exec(
         &self,
         sql: &'static str,
@@ -438,14 +456,16 @@ impl PgJournal {
             .map_err(pg("cannot read"))
     }
 
-    pub(crate) async fn expire(&self, key: &str, reason: &str, now: i64) -> Result<(), Error> {
+    pub(crate) async fn expire(
+        &self,
+        key: &str,
+        reason: &str,
+        now: i64,
+        gone_owner: Option<&str>,
+    ) -> Result<(), Error> {
         let c = self.client().await?;
         c.client
-            .execute(
-                "UPDATE aopay_journal SET state = 'unknown', reason = $2, updated_at = $3
-             WHERE key = $1 AND state = 'sending' AND deadline_at <= $3",
-                &[&key, &reason, &now],
-            )
+            .execute(EXPIRE, &[&key, &reason, &now, &gone_owner])
             .await
             .map(drop)
             .map_err(pg("cannot update the entry"))
@@ -457,10 +477,11 @@ impl PgJournal {
         seen_updated_at: i64,
         deadline: i64,
         now: i64,
+        owner: &str,
     ) -> Result<bool, Error> {
         let c = self.client().await?;
         c.client
-            .execute(REOPEN, &[&key, &seen_updated_at, &deadline, &now])
+            .execute(REOPEN, &[&key, &seen_updated_at, &deadline, &now, &owner])
             .await
             .map(|n| n == 1)
             .map_err(pg("cannot reopen the entry"))
@@ -547,6 +568,7 @@ fn read_row(r: &tokio_postgres::Row) -> Result<Row, Error> {
             updated_at: r.try_get(13)?,
             deadline_at: r.try_get(14)?,
             endpoint: r.try_get(15)?,
+            owner: r.try_get(16)?,
         })
     };
     read().map_err(pg("cannot read a row"))
@@ -580,6 +602,13 @@ async fn migrate(c: &Client) -> Result<(), tokio_postgres::Error> {
              INSERT INTO aopay_journal_meta (version)
                SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM aopay_journal_meta WHERE version >= 2);"
         ))
+        .await?;
+        // Version 3: which process holds an intent (older entries: unknown).
+        c.batch_execute(
+            "ALTER TABLE aopay_journal ADD COLUMN IF NOT EXISTS owner TEXT;
+             INSERT INTO aopay_journal_meta (version)
+               SELECT 3 WHERE NOT EXISTS (SELECT 1 FROM aopay_journal_meta WHERE version >= 3);",
+        )
         .await?;
         // Not versioned: a build that does not pace ignores it.
         c.batch_execute(AUDIT_TABLE).await?;

@@ -14,17 +14,17 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::outcome_log::LoggedOutcome;
 use super::{
-    AUDIT, AUDIT_TABLE, AuditRecord, COLUMNS, Claim, EntryState, FIRST_ENDPOINT, HAND_RELEASE,
-    HAND_SETTLE, HandChange, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, REPLAY, Row, TALLY,
-    Tally, Update, by_hand_outcome,
+    AUDIT, AUDIT_TABLE, AuditRecord, COLUMNS, Claim, EXPIRE, EntryState, FIRST_ENDPOINT,
+    HAND_RELEASE, HAND_SETTLE, HandChange, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, REPLAY,
+    Row, TALLY, Tally, Update, by_hand_outcome,
 };
 use crate::error::Error;
 
 /// The schema version this build writes; older files are migrated up.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 // Each version needs its step in `migrate`.
 const _: () = assert!(
-    SCHEMA_VERSION == 2,
+    SCHEMA_VERSION == 3,
     "add the next migration step to migrate()"
 );
 
@@ -354,14 +354,15 @@ impl SqliteJournal {
         let (key, fingerprint) = (claim.key.to_owned(), claim.fingerprint.to_owned());
         let (endpoint, reference) = (claim.endpoint, claim.reference_id.map(str::to_owned));
         let deadline = claim.deadline_at_ms;
+        let owner = super::this_owner();
         self.with("cannot record the intent", move |c| {
             let inserted = c
                 .prepare_cached(
                     "INSERT INTO aopay_journal
-                       (key, fingerprint, state, created_at, updated_at, deadline_at, endpoint, reference_id)
-                     VALUES (?1, ?2, 'claimed', ?3, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING",
+                       (key, fingerprint, state, created_at, updated_at, deadline_at, endpoint, reference_id, owner)
+                     VALUES (?1, ?2, 'claimed', ?3, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key) DO NOTHING",
                 )?
-                .execute(params![key, fingerprint, now, deadline, endpoint, reference])?;
+                .execute(params![key, fingerprint, now, deadline, endpoint, reference, owner])?;
             if inserted == 1 { Ok(None) } else { select(c, &key) }
         })
         .await
@@ -503,15 +504,36 @@ impl SqliteJournal {
         .await
     }
 
-    pub(crate) async fn expire(&self, key: &str, reason: &str, now: i64) -> Result<(), Error> {
+    pub(crate) async fn expire(
+        &self,
+        key: &str,
+        reason: &str,
+        now: i64,
+        gone_owner: Option<&str>,
+    ) -> Result<(), Error> {
         let (key, reason) = (key.to_owned(), reason.to_owned());
+        let gone = gone_owner.map(str::to_owned);
         self.with("cannot update the entry", move |c| {
-            c.prepare_cached(
-                "UPDATE aopay_journal SET state = 'unknown', reason = ?2, updated_at = ?3
-                 WHERE key = ?1 AND state = 'sending' AND deadline_at <= ?3",
-            )?
-            .execute(params![key, reason, now])
-            .map(drop)
+            c.prepare_cached(&EXPIRE.replace('$', "?"))?
+                .execute(params![key, reason, now, gone])
+                .map(drop)
+        })
+        .await
+    }
+
+    /// A keyed statement with a number `$2` and a text `$3`.
+    pub(crate) async fn exec_text(
+        &self,
+        sql: &'static str,
+        what: &'static str,
+        key: &str,
+        n: i64,
+        text: Option<&str>,
+    ) -> Result<usize, Error> {
+        let (key, text) = (key.to_owned(), text.map(str::to_owned));
+        self.with(what, move |c| {
+            c.prepare_cached(&sql.replace('$', "?"))?
+                .execute(params![key, n, text])
         })
         .await
     }
@@ -522,12 +544,13 @@ impl SqliteJournal {
         seen_updated_at: i64,
         deadline: i64,
         now: i64,
+        owner: &str,
     ) -> Result<bool, Error> {
-        let key = key.to_owned();
+        let (key, owner) = (key.to_owned(), owner.to_owned());
         self.with("cannot reopen the entry", move |c| {
             // The shared statement's `$n` as SQLite's numbered `?n`.
             c.prepare_cached(&REOPEN.replace('$', "?"))?
-                .execute(params![key, seen_updated_at, deadline, now])
+                .execute(params![key, seen_updated_at, deadline, now, owner])
                 .map(|n| n == 1)
         })
         .await
@@ -616,6 +639,7 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         updated_at: r.get(13)?,
         deadline_at: r.get(14)?,
         endpoint: r.get(15)?,
+        owner: r.get(16)?,
     })
 }
 
@@ -654,6 +678,13 @@ fn migrate(conn: &Connection) -> rusqlite::Result<()> {
                 "ALTER TABLE aopay_journal ADD COLUMN endpoint TEXT NOT NULL DEFAULT '{FIRST_ENDPOINT}';
                  INSERT INTO aopay_journal_meta (version) VALUES (2);"
             ))?;
+        }
+        if version.unwrap_or(0) < 3 {
+            // Which process holds an intent (older entries: unknown).
+            conn.execute_batch(
+                "ALTER TABLE aopay_journal ADD COLUMN owner TEXT;
+                 INSERT INTO aopay_journal_meta (version) VALUES (3);",
+            )?;
         }
         // Not versioned: a build that does not pace ignores it.
         conn.execute_batch(AUDIT_TABLE)?;
