@@ -490,6 +490,26 @@ async fn a_journal_that_never_answers_fails_within_its_deadline() {
             assert_eq!(summary["by_status"]["NOT_SENT"], 2, "{summary}");
         }
     }
+    // No connect_timeout in the DSN: a keyed call's intent still waits no
+    // longer than the call's own timeout.
+    let no_timeout = dsn.replace("?connect_timeout=2", "");
+    let started = Instant::now();
+    let mut cmd = recharge(sb.url(), &no_timeout, "9876543210", "silent-1");
+    cmd.args(["--timeout", "2"]);
+    let o = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("within the call's timeout"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(sb.stats().recharge_requests, 0, "nothing sent");
     drop(silent);
 }

@@ -190,7 +190,16 @@ impl Client {
                 reference_id: req.reference(),
                 deadline_at_ms: intent_deadline,
             };
-            let Some(entry) = journal.claim(&claim).await? else {
+            // The intent within the call's own deadline (the journal's
+            // bound may be longer than a short timeout).
+            let claimed = tokio::time::timeout_at(call_deadline, journal.claim(&claim))
+                .await
+                .map_err(|_| {
+                    Error::journal(format!(
+                        "the journal did not record the intent of idempotency key {key:?} within the call's timeout: nothing was sent"
+                    ))
+                })??;
+            let Some(entry) = claimed else {
                 // Claimed, not sending: a caller that dies while it waits
                 // for its pace leaves a claim the next run frees.
                 self.paced().await;
