@@ -473,7 +473,7 @@ async fn a_journal_that_never_answers_fails_within_its_deadline() {
             .unwrap();
         let took = started.elapsed();
         assert!(
-            took < Duration::from_secs(12),
+            took < Duration::from_secs(30),
             "{args:?} took {took:?}: {}",
             text(&o)
         );
@@ -500,7 +500,7 @@ async fn a_journal_that_never_answers_fails_within_its_deadline() {
         .await
         .unwrap();
     assert!(
-        started.elapsed() < Duration::from_secs(8),
+        started.elapsed() < Duration::from_secs(30),
         "{:?}",
         started.elapsed()
     );
