@@ -403,6 +403,17 @@ pub(crate) const REOPEN: &str = "UPDATE aopay_journal
      SET state = 'sending', deadline_at = $3, updated_at = $4, owner = $5
      WHERE key = $1 AND state = 'unknown' AND updated_at = $2 AND status IS NULL";
 
+/// The values after the key (`$1`) of one of the journal's keyed statements.
+#[derive(Debug, Clone)]
+pub(crate) enum Keyed {
+    /// `$2`.
+    One(i64),
+    /// `$2`, `$3`, `$4`.
+    Three(i64, i64, i64),
+    /// `$2`, and a text (or NULL) `$3`.
+    NumberText(i64, Option<String>),
+}
+
 /// A claimed entry turned to `sending` right before its first byte can
 /// leave, only while it is still this caller's claim: `$1` key, `$2` the
 /// deadline the claim wrote (a claim taken over gets a later one), `$3` the
@@ -680,13 +691,22 @@ pub(crate) enum Kept {
     Log(std::path::PathBuf),
 }
 
-/// An outcome put back into the journal from the log: `$1` key, `$2`
-/// state .. `$11` reason as a record writes them, `$12` when it was
-/// received. Never over a final entry (settled by hand meanwhile).
-pub(crate) const REPLAY: &str = "UPDATE aopay_journal SET state = $2, status = $3,
-       reference_id = coalesce($4, reference_id), txn_id = $5,
-       ackno = $6, message = $7, api_code = $8, http_status = $9, raw = $10, reason = $11,
-       updated_at = $12 WHERE key = $1 AND state <> 'final'";
+macro_rules! record_sql {
+    () => {
+        "UPDATE aopay_journal SET state = $2, status = $3,
+           reference_id = coalesce($4, reference_id), txn_id = $5,
+           ackno = $6, message = $7, api_code = $8, http_status = $9, raw = $10, reason = $11,
+           updated_at = $12 WHERE key = $1"
+    };
+}
+
+/// The outcome of a call: `$1` key, `$2` state .. `$11` reason
+/// ([`UpdateValues`]), `$12` when.
+pub(crate) const RECORD: &str = record_sql!();
+
+/// An outcome put back into the journal from the local log, as [`RECORD`]
+/// writes it, never over a final entry (settled by hand meanwhile).
+pub(crate) const REPLAY: &str = concat!(record_sql!(), " AND state <> 'final'");
 
 enum Backend {
     #[cfg(feature = "sqlite")]
@@ -999,7 +1019,7 @@ impl Journal {
                 taken.put_back(&self.outcomes.path, i)?;
                 return Err(e);
             }
-            tracing::info!(target: "aopay::journal", idempotency_key = o.key, state = o.state, "an outcome kept in the local log is now in the journal");
+            tracing::info!(target: "aopay::journal", idempotency_key = o.key, state = o.values.state, "an outcome kept in the local log is now in the journal");
         }
         taken.done();
         Ok(())
@@ -1009,7 +1029,7 @@ impl Journal {
     /// `deadline_at_ms` the deadline it last wrote) when its call provably
     /// sent nothing.
     pub(crate) async fn release(&self, key: &str, deadline_at_ms: i64) -> Result<(), Error> {
-        dispatch!(self, j => j.exec(RELEASE, "cannot release the key", key, deadline_at_ms, None).await.map(drop))
+        dispatch!(self, j => j.exec(RELEASE, "cannot release the key", key, Keyed::One(deadline_at_ms)).await.map(drop))
     }
 
     /// Mark this caller's claim as sending (its first byte may leave next),
@@ -1022,7 +1042,7 @@ impl Journal {
         deadline_at_ms: i64,
     ) -> Result<bool, Error> {
         dispatch!(self, j => j
-            .exec(START_SENDING, "cannot mark the intent as sending", key, claimed_deadline_ms, Some((deadline_at_ms, now_ms())))
+            .exec(START_SENDING, "cannot mark the intent as sending", key, Keyed::Three(claimed_deadline_ms, deadline_at_ms, now_ms()))
             .await
             .map(|n| n == 1))
     }
@@ -1032,7 +1052,7 @@ impl Journal {
     pub(crate) async fn release_stale_claim(&self, entry: &JournalEntry) -> Result<bool, Error> {
         let gone = entry.gone_owner().map(str::to_owned);
         dispatch!(self, j => j
-            .exec_text(RELEASE_STALE_CLAIM, "cannot release the claim", &entry.key, now_ms(), gone.as_deref())
+            .exec(RELEASE_STALE_CLAIM, "cannot release the claim", &entry.key, Keyed::NumberText(now_ms(), gone))
             .await
             .map(|n| n == 1))
     }
@@ -1388,10 +1408,12 @@ impl Row {
     }
 }
 
-/// The values an `Update` writes, in `status .. reason` column order.
+/// The values an `Update` writes, in `status .. reason` column order (and
+/// what the local outcome log keeps of one).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct UpdateValues {
-    pub state: &'static str,
-    pub status: Option<&'static str>,
+    pub state: String,
+    pub status: Option<String>,
     pub reference_id: Option<String>,
     pub txn_id: Option<String>,
     pub ackno: Option<String>,
@@ -1407,8 +1429,8 @@ impl Update<'_> {
     pub(crate) fn values(&self) -> UpdateValues {
         let r = self.answer.as_ref();
         UpdateValues {
-            state: self.state.as_str(),
-            status: r.map(|r| r.status),
+            state: self.state.as_str().to_owned(),
+            status: r.map(|r| r.status.to_owned()),
             reference_id: self
                 .reference_id
                 .map(str::to_owned)

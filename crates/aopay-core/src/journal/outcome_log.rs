@@ -14,20 +14,11 @@ use crate::error::Error;
 /// How long recording an outcome is retried before it goes to the log.
 pub(crate) const RECORD_RETRY_BOUND: Duration = Duration::from_secs(15);
 
-/// One outcome as the log keeps it: the values of an `Update`, owned.
+/// One outcome as the log keeps it: the values of an `Update`, and when.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LoggedOutcome {
     pub key: String,
-    pub state: String,
-    pub status: Option<String>,
-    pub reference_id: Option<String>,
-    pub txn_id: Option<String>,
-    pub ackno: Option<String>,
-    pub message: Option<String>,
-    pub api_code: Option<i64>,
-    pub http_status: Option<i64>,
-    pub raw: Option<String>,
-    pub reason: Option<String>,
+    pub values: UpdateValues,
     pub at_ms: i64,
     /// A release, not an outcome: the key is freed if its entry still
     /// holds this deadline (the caller's own, claimed or sending).
@@ -35,19 +26,10 @@ pub(crate) struct LoggedOutcome {
 }
 
 impl LoggedOutcome {
-    pub(crate) fn of(key: &str, v: UpdateValues, at_ms: i64) -> Self {
+    pub(crate) fn of(key: &str, values: UpdateValues, at_ms: i64) -> Self {
         Self {
             key: key.to_owned(),
-            state: v.state.to_owned(),
-            status: v.status.map(str::to_owned),
-            reference_id: v.reference_id,
-            txn_id: v.txn_id,
-            ackno: v.ackno,
-            message: v.message,
-            api_code: v.api_code,
-            http_status: v.http_status,
-            raw: v.raw,
-            reason: v.reason,
+            values,
             at_ms,
             released_deadline: None,
         }
@@ -57,27 +39,22 @@ impl LoggedOutcome {
     pub(crate) fn released(key: &str, deadline_at_ms: i64, at_ms: i64) -> Self {
         Self {
             key: key.to_owned(),
-            state: "released".to_owned(),
-            status: None,
-            reference_id: None,
-            txn_id: None,
-            ackno: None,
-            message: None,
-            api_code: None,
-            http_status: None,
-            raw: None,
-            reason: None,
+            values: UpdateValues {
+                state: "released".to_owned(),
+                ..UpdateValues::default()
+            },
             at_ms,
             released_deadline: Some(deadline_at_ms),
         }
     }
 
     fn to_line(&self) -> String {
+        let v = &self.values;
         serde_json::json!({
-            "key": self.key, "state": self.state, "status": self.status,
-            "reference_id": self.reference_id, "txn_id": self.txn_id, "ackno": self.ackno,
-            "message": self.message, "api_code": self.api_code, "http_status": self.http_status,
-            "raw": self.raw, "reason": self.reason, "at_ms": self.at_ms,
+            "key": self.key, "state": v.state, "status": v.status,
+            "reference_id": v.reference_id, "txn_id": v.txn_id, "ackno": v.ackno,
+            "message": v.message, "api_code": v.api_code, "http_status": v.http_status,
+            "raw": v.raw, "reason": v.reason, "at_ms": self.at_ms,
             "released_deadline": self.released_deadline,
         })
         .to_string()
@@ -89,16 +66,18 @@ impl LoggedOutcome {
         let number = |k: &str| v.get(k).and_then(serde_json::Value::as_i64);
         Some(Self {
             key: text("key")?,
-            state: text("state")?,
-            status: text("status"),
-            reference_id: text("reference_id"),
-            txn_id: text("txn_id"),
-            ackno: text("ackno"),
-            message: text("message"),
-            api_code: number("api_code"),
-            http_status: number("http_status"),
-            raw: text("raw"),
-            reason: text("reason"),
+            values: UpdateValues {
+                state: text("state")?,
+                status: text("status"),
+                reference_id: text("reference_id"),
+                txn_id: text("txn_id"),
+                ackno: text("ackno"),
+                message: text("message"),
+                api_code: number("api_code"),
+                http_status: number("http_status"),
+                raw: text("raw"),
+                reason: text("reason"),
+            },
             at_ms: number("at_ms")?,
             released_deadline: number("released_deadline"),
         })
@@ -300,21 +279,20 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("aopay-outcomes-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let path = beside(&dir.join("j.db"));
-        let o = LoggedOutcome {
-            key: "k\n\"1".into(),
-            state: "final".into(),
-            status: Some("SUCCESS".into()),
-            reference_id: Some("R".into()),
-            txn_id: None,
-            ackno: None,
-            message: Some("done".into()),
-            api_code: Some(1),
-            http_status: Some(200),
-            raw: Some("{\"status\":true}".into()),
-            reason: None,
-            at_ms: 7,
-            released_deadline: None,
-        };
+        let o = LoggedOutcome::of(
+            "k\n\"1",
+            UpdateValues {
+                state: "final".into(),
+                status: Some("SUCCESS".into()),
+                reference_id: Some("R".into()),
+                message: Some("done".into()),
+                api_code: Some(1),
+                http_status: Some(200),
+                raw: Some("{\"status\":true}".into()),
+                ..UpdateValues::default()
+            },
+            7,
+        );
         append(&path, &o).unwrap();
         std::fs::OpenOptions::new()
             .append(true)

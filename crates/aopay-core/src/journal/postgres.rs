@@ -20,12 +20,14 @@ use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::{Client, Config, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::Keyed;
 use super::outcome_log::LoggedOutcome;
 use super::{
     AUDIT, AUDIT_TABLE, AuditRecord, COLUMNS, Claim, EXPIRE, EntryState, FIRST_ENDPOINT,
     HAND_RELEASE, HAND_SETTLE, HandChange, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, REPLAY,
     Row, TALLY, Tally, Update, by_hand_outcome,
 };
+use super::{RECORD, UpdateValues};
 use crate::error::{Error, error_chain};
 use crate::tls;
 use crate::validate::is_loopback_host;
@@ -51,11 +53,6 @@ pub(crate) struct PgJournal {
 const CLAIM: &str = "INSERT INTO aopay_journal
        (key, fingerprint, state, created_at, updated_at, deadline_at, endpoint, reference_id, owner)
      VALUES ($1, $2, 'claimed', $3, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING";
-
-const RECORD: &str = "UPDATE aopay_journal SET state = $2, status = $3,
-       reference_id = coalesce($4, reference_id), txn_id = $5,
-       ackno = $6, message = $7, api_code = $8, http_status = $9, raw = $10, reason = $11,
-       updated_at = $12 WHERE key = $1";
 
 /// A connection with the statements every keyed call runs, prepared once
 /// (not parsed again for each call: a round trip and the server's time).
@@ -254,69 +251,80 @@ impl PgJournal {
         update: &Update<'_>,
         now: i64,
     ) -> Result<(), Error> {
-        let v = update.values();
-        let c = self.client().await?;
-        c.client
-            .execute(
-                &c.record,
-                &[
-                    &key,
-                    &v.state,
-                    &v.status,
-                    &v.reference_id,
-                    &v.txn_id,
-                    &v.ackno,
-                    &v.message,
-                    &v.api_code,
-                    &v.http_status,
-                    &v.raw,
-                    &v.reason,
-                    &now,
-                ],
-            )
-            .await
-            .map(drop)
-            .map_err(pg("cannot record the outcome"))
+        self.write(
+            RECORD,
+            "cannot record the outcome",
+            key,
+            &update.values(),
+            now,
+        )
+        .await
     }
 
-    /// One of the journal's keyed statements (`$1` the key, `$2` a number,
-    /// and with `more`, `$3` and `$4`): how many rows it changed.
-    /// A keyed statement with a number `$2` and a text `$3`.
-    pub(crate) async fn exec_text(
+    /// An outcome from the local log into the journal (see `REPLAY`).
+    pub(crate) async fn replay(&self, o: &LoggedOutcome) -> Result<(), Error> {
+        self.write(
+            REPLAY,
+            "cannot replay an outcome",
+            &o.key,
+            &o.values,
+            o.at_ms,
+        )
+        .await
+    }
+
+    /// [`RECORD`] (prepared once per connection) or [`REPLAY`]: `v` under
+    /// `key`, at `at`.
+    async fn write(
         &self,
         sql: &'static str,
         what: &'static str,
         key: &str,
-        n: i64,
-        text: Option<&str>,
-    ) -> Result<usize, Error> {
+        v: &UpdateValues,
+        at: i64,
+    ) -> Result<(), Error> {
         let c = self.client().await?;
-        c.client
-            .execute(sql, &[&key, &n, &text])
-            .await
-            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
-            .map_err(pg(what))
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 12] = [
+            &key,
+            &v.state,
+            &v.status,
+            &v.reference_id,
+            &v.txn_id,
+            &v.ackno,
+            &v.message,
+            &v.api_code,
+            &v.http_status,
+            &v.raw,
+            &v.reason,
+            &at,
+        ];
+        let written = if sql == RECORD {
+            c.client.execute(&c.record, &params).await
+        } else {
+            c.client.execute(sql, &params).await
+        };
+        written.map(drop).map_err(pg(what))
     }
 
+    /// One of the journal's keyed statements: how many rows it changed.
     pub(crate) async fn exec(
         &self,
         sql: &'static str,
         what: &'static str,
         key: &str,
-        n: i64,
-        more: Option<(i64, i64)>,
+        values: Keyed,
     ) -> Result<usize, Error> {
         let c = self.client().await?;
-        let changed = match more {
-            None => c.client.execute(sql, &[&key, &n]).await,
-            Some((a, b)) => c.client.execute(sql, &[&key, &n, &a, &b]).await,
+        let changed = match &values {
+            Keyed::One(n) => c.client.execute(sql, &[&key, n]).await,
+            Keyed::Three(a, b, d) => c.client.execute(sql, &[&key, a, b, d]).await,
+            Keyed::NumberText(n, text) => c.client.execute(sql, &[&key, n, text]).await,
         };
         changed
             .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
             .map_err(pg(what))
     }
 
-    /// An outcome from the local log into the journal (see `REPLAY`).
     /// The server answers (a connection made, the schema migrated).
     pub(crate) async fn check(&self) -> Result<(), Error> {
         let c = self.client().await?;
@@ -325,31 +333,6 @@ impl PgJournal {
             .await
             .map(drop)
             .map_err(pg("cannot reach the journal"))
-    }
-
-    pub(crate) async fn replay(&self, o: &LoggedOutcome) -> Result<(), Error> {
-        let c = self.client().await?;
-        c.client
-            .execute(
-                REPLAY,
-                &[
-                    &o.key,
-                    &o.state,
-                    &o.status,
-                    &o.reference_id,
-                    &o.txn_id,
-                    &o.ackno,
-                    &o.message,
-                    &o.api_code,
-                    &o.http_status,
-                    &o.raw,
-                    &o.reason,
-                    &o.at_ms,
-                ],
-            )
-            .await
-            .map(drop)
-            .map_err(pg("cannot replay an outcome"))
     }
 
     /// A settlement or release by hand and its audit row, in one
@@ -374,56 +357,28 @@ impl PgJournal {
                 ),
             )
         };
-        let changed = match &change.settle {
-            Some((status, reference, reason, raw)) => {
-                let sql = format!(
-                    "WITH changed AS ({HAND_SETTLE} RETURNING key) {}",
-                    audit_from(7)
-                );
-                c.client
-                    .execute(
-                        sql.as_str(),
-                        &[
-                            &a.key,
-                            status,
-                            reference,
-                            reason,
-                            raw,
-                            &a.at_ms,
-                            &a.action,
-                            &a.from_state,
-                            &a.status,
-                            &a.reference_id,
-                            &a.note,
-                            &a.actor,
-                            &a.at_ms,
-                        ],
-                    )
-                    .await
-            }
-            None => {
-                let sql = format!(
-                    "WITH changed AS ({HAND_RELEASE} RETURNING key) {}",
-                    audit_from(3)
-                );
-                c.client
-                    .execute(
-                        sql.as_str(),
-                        &[
-                            &a.key,
-                            &a.at_ms,
-                            &a.action,
-                            &a.from_state,
-                            &a.status,
-                            &a.reference_id,
-                            &a.note,
-                            &a.actor,
-                            &a.at_ms,
-                        ],
-                    )
-                    .await
-            }
+        type Param<'p> = &'p (dyn tokio_postgres::types::ToSql + Sync);
+        let (change_sql, mut params): (&str, Vec<Param<'_>>) = match &change.settle {
+            Some((status, reference, reason, raw)) => (
+                HAND_SETTLE,
+                vec![&a.key, status, reference, reason, raw, &a.at_ms],
+            ),
+            None => (HAND_RELEASE, vec![&a.key, &a.at_ms]),
         };
+        let sql = format!(
+            "WITH changed AS ({change_sql} RETURNING key) {}",
+            audit_from(params.len() + 1)
+        );
+        params.extend_from_slice(&[
+            &a.action,
+            &a.from_state,
+            &a.status,
+            &a.reference_id,
+            &a.note,
+            &a.actor,
+            &a.at_ms,
+        ]);
+        let changed = c.client.execute(sql.as_str(), &params).await;
         let changed = changed.map_err(pg("cannot change the entry by hand"))?;
         by_hand_outcome(&a.key, changed == 1)
     }

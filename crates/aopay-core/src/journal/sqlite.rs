@@ -12,12 +12,14 @@ use std::sync::mpsc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::Keyed;
 use super::outcome_log::LoggedOutcome;
 use super::{
     AUDIT, AUDIT_TABLE, AuditRecord, COLUMNS, Claim, EXPIRE, EntryState, FIRST_ENDPOINT,
     HAND_RELEASE, HAND_SETTLE, HandChange, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, REPLAY,
     Row, TALLY, Tally, Update, by_hand_outcome,
 };
+use super::{RECORD, UpdateValues};
 use crate::error::Error;
 
 /// The schema version this build writes; older files are migrated up.
@@ -374,41 +376,75 @@ impl SqliteJournal {
         update: &Update<'_>,
         now: i64,
     ) -> Result<(), Error> {
-        let v = update.values();
+        self.write(
+            RECORD,
+            "cannot record the outcome",
+            key,
+            update.values(),
+            now,
+        )
+        .await
+    }
+
+    /// An outcome from the local log into the journal (see `REPLAY`).
+    pub(crate) async fn replay(&self, o: &LoggedOutcome) -> Result<(), Error> {
+        self.write(
+            REPLAY,
+            "cannot replay an outcome",
+            &o.key,
+            o.values.clone(),
+            o.at_ms,
+        )
+        .await
+    }
+
+    /// [`RECORD`] or [`REPLAY`]: `v` under `key`, at `at`.
+    async fn write(
+        &self,
+        sql: &'static str,
+        what: &'static str,
+        key: &str,
+        v: UpdateValues,
+        at: i64,
+    ) -> Result<(), Error> {
         let key = key.to_owned();
-        self.with("cannot record the outcome", move |c| {
-            c.prepare_cached(
-                "UPDATE aopay_journal SET state = ?2, status = ?3,
-                   reference_id = coalesce(?4, reference_id), txn_id = ?5,
-                   ackno = ?6, message = ?7, api_code = ?8, http_status = ?9, raw = ?10, reason = ?11,
-                   updated_at = ?12 WHERE key = ?1",
-            )?
-            .execute(params![
-                key, v.state, v.status, v.reference_id, v.txn_id, v.ackno, v.message,
-                v.api_code, v.http_status, v.raw, v.reason, now
-            ])
-            .map(drop)
+        self.with(what, move |c| {
+            c.prepare_cached(&sql.replace('$', "?"))?
+                .execute(params![
+                    key,
+                    v.state,
+                    v.status,
+                    v.reference_id,
+                    v.txn_id,
+                    v.ackno,
+                    v.message,
+                    v.api_code,
+                    v.http_status,
+                    v.raw,
+                    v.reason,
+                    at
+                ])
+                .map(drop)
         })
         .await
     }
 
-    /// One of the journal's keyed statements (`$1` the key, `$2` a number,
-    /// and with `more`, `$3` and `$4`): how many rows it changed.
+    /// One of the journal's keyed statements: how many rows it changed.
     pub(crate) async fn exec(
         &self,
         sql: &'static str,
         what: &'static str,
         key: &str,
-        n: i64,
-        more: Option<(i64, i64)>,
+        values: Keyed,
     ) -> Result<usize, Error> {
         let key = key.to_owned();
         self.with(what, move |c| {
             // The shared statement's `$n` as SQLite's numbered `?n`.
             let mut stmt = c.prepare_cached(&sql.replace('$', "?"))?;
-            match more {
-                None => stmt.execute(params![key, n]),
-                Some((a, b)) => stmt.execute(params![key, n, a, b]),
+            match values {
+                Keyed::One(n) => stmt.execute(params![key, n]),
+                Keyed::Three(a, b, d) => stmt.execute(params![key, a, b, d]),
+                Keyed::NumberText(n, text) => stmt.execute(params![key, n, text]),
             }
         })
         .await
@@ -418,30 +454,6 @@ impl SqliteJournal {
     pub(crate) async fn check(&self) -> Result<(), Error> {
         self.with("cannot reach the journal", |c| {
             c.query_row("SELECT 1", [], |_| Ok(()))
-        })
-        .await
-    }
-
-    /// An outcome from the local log into the journal (see `REPLAY`).
-    pub(crate) async fn replay(&self, o: &LoggedOutcome) -> Result<(), Error> {
-        let o = o.clone();
-        self.with("cannot replay an outcome", move |c| {
-            c.prepare_cached(&REPLAY.replace('$', "?"))?
-                .execute(params![
-                    o.key,
-                    o.state,
-                    o.status,
-                    o.reference_id,
-                    o.txn_id,
-                    o.ackno,
-                    o.message,
-                    o.api_code,
-                    o.http_status,
-                    o.raw,
-                    o.reason,
-                    o.at_ms
-                ])
-                .map(drop)
         })
         .await
     }
@@ -517,23 +529,6 @@ impl SqliteJournal {
             c.prepare_cached(&EXPIRE.replace('$', "?"))?
                 .execute(params![key, reason, now, gone])
                 .map(drop)
-        })
-        .await
-    }
-
-    /// A keyed statement with a number `$2` and a text `$3`.
-    pub(crate) async fn exec_text(
-        &self,
-        sql: &'static str,
-        what: &'static str,
-        key: &str,
-        n: i64,
-        text: Option<&str>,
-    ) -> Result<usize, Error> {
-        let (key, text) = (key.to_owned(), text.map(str::to_owned));
-        self.with(what, move |c| {
-            c.prepare_cached(&sql.replace('$', "?"))?
-                .execute(params![key, n, text])
         })
         .await
     }
