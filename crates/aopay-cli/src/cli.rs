@@ -421,7 +421,7 @@ fn kebab(name: &str) -> String {
 /// `bill fetch` under a family's command): one flag per argument.
 fn endpoint_command(spec: &'static EndpointSpec) -> clap::Command {
     let name = spec.cli.last().copied().unwrap_or(spec.method);
-    let mut cmd = clap::Command::new(name).about(spec.summary.trim_end_matches('.'));
+    let mut cmd = clap::Command::new(name);
     for a in spec.args {
         let mut arg = clap::Arg::new(a.name)
             .long(kebab(a.name))
@@ -458,7 +458,15 @@ fn endpoint_command(spec: &'static EndpointSpec) -> clap::Command {
         cmd = JournalOpt::augment_args(cmd);
     }
     cmd = Connection::augment_args(Output::augment_args(cmd));
-    cmd.after_help(exits)
+    // Last: an options struct's doc would otherwise describe the command.
+    cmd.about(command_summary(spec))
+        .long_about(None::<&str>)
+        .after_help(exits)
+}
+
+/// What a generated command does, in one line: the table's summary.
+pub(crate) fn command_summary(spec: &EndpointSpec) -> &'static str {
+    spec.summary.trim_end_matches('.')
 }
 
 /// Every command: the written ones and one per endpoint of the core's table

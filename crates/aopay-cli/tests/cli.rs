@@ -805,3 +805,61 @@ fn sandbox_and_a_base_url_given_together_are_refused() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Every command says what it does: each generated one's help line is its
+/// summary in the core's endpoint table (top level and under its family),
+/// and no command anywhere borrows an options struct's description.
+#[test]
+fn every_command_says_what_it_does_from_the_table() {
+    let line_of = |help: &str, name: &str| -> Option<String> {
+        help.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(name).filter(|rest| rest.starts_with(' ')))
+            .map(|rest| rest.trim().to_owned())
+    };
+    let mut checked = 0;
+    for spec in aopay_core::ENDPOINTS
+        .iter()
+        .filter(|s| s.binding == aopay_core::Binding::Generated)
+    {
+        let (parent, name): (Vec<&str>, &str) = match spec.cli {
+            [family, name] => (vec![*family], *name),
+            [name] => (vec![], *name),
+            _ => continue,
+        };
+        let mut args = parent.clone();
+        args.push("--help");
+        let help = text(&aopay(&args).stdout);
+        let summary = spec.summary.trim_end_matches('.');
+        assert_eq!(
+            line_of(&help, name).as_deref(),
+            Some(summary),
+            "{:?} in `aopay {} --help`:\n{help}",
+            spec.cli,
+            parent.join(" ")
+        );
+        let mut own = spec.cli.to_vec();
+        own.push("--help");
+        assert!(
+            text(&aopay(&own).stdout).starts_with(summary),
+            "{:?} --help starts with its summary",
+            spec.cli
+        );
+        checked += 1;
+    }
+    assert!(checked >= 8, "{checked} generated commands");
+    for path in command_paths() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = text(&aopay(&args).stdout);
+        assert!(
+            !help.contains("How a command reaches the API"),
+            "{path:?}:\n{help}"
+        );
+        let first = help.lines().next().unwrap_or_default();
+        assert!(
+            !first.trim().is_empty() && !first.starts_with("Usage"),
+            "{path:?} says what it does:\n{help}"
+        );
+    }
+}
