@@ -24,7 +24,7 @@ use crate::parse::Effect;
 pub use input::{MAX_LINE_BYTES, MAX_SKIPPED_BYTES, OrderFormat, OrderReader};
 pub(crate) use pace::Pacer;
 pub use pace::parse_rate;
-pub use run::{BatchOptions, BatchRun, BatchStop, Halt, OrderStream};
+pub use run::{BatchOptions, BatchRun, BatchStop, Halt, JOURNAL_PAUSE, OrderStream};
 
 /// The kind of write an order is when it names none.
 pub const DEFAULT_KIND: &str = "mobile_recharge";

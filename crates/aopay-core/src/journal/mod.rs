@@ -532,7 +532,7 @@ impl ByHand {
     /// options object as a binding receives them (`status`, `note`,
     /// `reference_id`; a name may be spelled in camelCase): a key that is
     /// not a string, options that are not an object, an unknown or missing
-    /// option, a value that is not a string, each a [`ValidationError`]
+    /// option, a value that is not a string, each a [`crate::ValidationError`]
     /// naming it.
     pub fn from_json(
         action: &str,
