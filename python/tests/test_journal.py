@@ -260,6 +260,11 @@ def test_entries_are_settled_and_released_by_hand(
         (lambda: c.journal_settle("no-such-key", status="FAILED", note="x"), "key"),
         (lambda: c.journal_settle(k2, status="REFUNDED", note="x"), "status"),
         (lambda: c.journal_release(k2, note=" "), "note"),
+        # Wrong types: the same checks as every surface, never a TypeError.
+        (lambda: c.journal_settle(k2, status=1, note="x"), "status"),  # type: ignore[arg-type]
+        (lambda: c.journal_settle(k2, status="FAILED", note=None), "note"),  # type: ignore[arg-type]
+        (lambda: c.journal_release(42, note="x"), "key"),  # type: ignore[arg-type]
+        (lambda: c.journal_audit(["k"]), "key"),  # type: ignore[arg-type]
     ]:
         with pytest.raises(aopay.ValidationError) as info:
             call()

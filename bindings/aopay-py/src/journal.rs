@@ -130,17 +130,20 @@ pub(crate) async fn by_hand_json(
     journal.by_hand_json(&action).await
 }
 
-/// The by-hand actions from their Python arguments.
-pub(crate) fn settle(
-    key: String,
-    status: String,
-    note: String,
-    reference_id: Option<String>,
-) -> aopay_core::ByHand {
-    aopay_core::ByHand::Settle {
-        key,
-        status,
-        reference_id,
-        note,
+/// A by-hand action from its Python arguments, checked by the core's rules
+/// (a value of the wrong type is a `ValidationError` naming it).
+pub(crate) fn by_hand_of(
+    action: &str,
+    key: &Bound<'_, PyAny>,
+    options: &[(&'static str, Option<&Bound<'_, PyAny>>)],
+) -> PyResult<aopay_core::ByHand> {
+    let key = crate::convert::json_from_py("key", key)?;
+    let mut fields = serde_json::Map::new();
+    for (name, value) in options {
+        if let Some(v) = value.filter(|v| !v.is_none()) {
+            fields.insert((*name).to_owned(), crate::convert::json_from_py(name, v)?);
+        }
     }
+    aopay_core::ByHand::from_json(action, &key, &serde_json::Value::Object(fields))
+        .map_err(|e| to_py_err(e.into()))
 }

@@ -340,12 +340,17 @@ impl PyClient {
     fn journal_settle<'py>(
         &self,
         py: Python<'py>,
-        key: String,
-        status: String,
-        note: String,
-        reference_id: Option<String>,
+        key: &Bound<'py, PyAny>,
+        status: &Bound<'py, PyAny>,
+        note: &Bound<'py, PyAny>,
+        reference_id: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.by_hand(py, journal::settle(key, status, note, reference_id))
+        let options = [
+            ("status", Some(status)),
+            ("note", Some(note)),
+            ("reference_id", reference_id),
+        ];
+        self.by_hand(py, journal::by_hand_of("settle", key, &options)?)
     }
 
     /// Release by hand an entry neither final nor in flight (never paid,
@@ -354,15 +359,22 @@ impl PyClient {
     fn journal_release<'py>(
         &self,
         py: Python<'py>,
-        key: String,
-        note: String,
+        key: &Bound<'py, PyAny>,
+        note: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.by_hand(py, aopay_core::ByHand::Release { key, note })
+        self.by_hand(
+            py,
+            journal::by_hand_of("release", key, &[("note", Some(note))])?,
+        )
     }
 
     /// What was settled or released by hand for `key`: who, when, why.
-    fn journal_audit<'py>(&self, py: Python<'py>, key: String) -> PyResult<Bound<'py, PyAny>> {
-        self.by_hand(py, aopay_core::ByHand::Audit { key })
+    fn journal_audit<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.by_hand(py, journal::by_hand_of("audit", key, &[])?)
     }
 
     /// Close the client: no new call is taken; the calls in flight end
@@ -620,26 +632,36 @@ impl PyAsyncClient {
     #[pyo3(signature = (key, *, status, note, reference_id = None))]
     fn journal_settle(
         &self,
-        key: String,
-        status: String,
-        note: String,
-        reference_id: Option<String>,
-    ) -> AsyncCall {
-        self.by_hand(
+        key: &Bound<'_, PyAny>,
+        status: &Bound<'_, PyAny>,
+        note: &Bound<'_, PyAny>,
+        reference_id: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<AsyncCall> {
+        let options = [
+            ("status", Some(status)),
+            ("note", Some(note)),
+            ("reference_id", reference_id),
+        ];
+        Ok(self.by_hand(
             "journal_settle",
-            journal::settle(key, status, note, reference_id),
-        )
+            journal::by_hand_of("settle", key, &options)?,
+        ))
     }
 
     /// Release by hand an entry neither final nor in flight (awaitable).
     #[pyo3(signature = (key, *, note))]
-    fn journal_release(&self, key: String, note: String) -> AsyncCall {
-        self.by_hand("journal_release", aopay_core::ByHand::Release { key, note })
+    fn journal_release(
+        &self,
+        key: &Bound<'_, PyAny>,
+        note: &Bound<'_, PyAny>,
+    ) -> PyResult<AsyncCall> {
+        let action = journal::by_hand_of("release", key, &[("note", Some(note))])?;
+        Ok(self.by_hand("journal_release", action))
     }
 
     /// What was settled or released by hand for `key` (awaitable).
-    fn journal_audit(&self, key: String) -> AsyncCall {
-        self.by_hand("journal_audit", aopay_core::ByHand::Audit { key })
+    fn journal_audit(&self, key: &Bound<'_, PyAny>) -> PyResult<AsyncCall> {
+        Ok(self.by_hand("journal_audit", journal::by_hand_of("audit", key, &[])?))
     }
 
     /// Close the client (awaitable): no new call is taken; the calls in
