@@ -235,7 +235,7 @@ class Client {
     }
   }
 
-  /** Unresolved journal entries (sending, pending, unknown), oldest first. */
+  /** Unresolved journal entries (claimed, sending, pending, unknown), oldest first. */
   async journalPending() {
     try {
       return JSON.parse(await this[nativeKey].journalPending())

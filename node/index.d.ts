@@ -203,7 +203,7 @@ export declare class Client {
   waitForFinal(payment: Payment, options?: WaitOptions): Promise<Payment>
   /** Poll until SUCCESS or FAILED; running out of time is an OutcomeUnknownError. */
   waitForFinal(referenceId: string, options?: WaitOptions): Promise<Recharge>
-  /** Unresolved journal entries (sending, pending, unknown), oldest first. */
+  /** Unresolved journal entries (claimed, sending, pending, unknown), oldest first. */
   journalPending(): Promise<JournalEntry[]>
   /** Check every unresolved entry that has a reference; record and return the answers. */
   reconcileJournal(): Promise<Reconciliation[]>

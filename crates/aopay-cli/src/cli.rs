@@ -318,7 +318,7 @@ impl Command {
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum JournalAction {
-    /// List the entries that are not final (sending, pending, unknown).
+    /// List the entries that are not final (claimed, sending, pending, unknown).
     /// Reads the journal only: no registration id, nothing sent.
     #[command(after_help = EXITS_PENDING)]
     Pending {

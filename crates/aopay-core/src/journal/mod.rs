@@ -953,7 +953,7 @@ impl Journal {
         dispatch!(self, j => j.tally().await)
     }
 
-    /// Every entry that is not final (sending, pending, unknown), oldest first.
+    /// Every entry that is not final (claimed, sending, pending, unknown), oldest first.
     pub async fn unresolved(&self) -> Result<Vec<JournalEntry>, Error> {
         self.replay_outcomes().await?;
         dispatch!(self, j => j.unresolved().await)
