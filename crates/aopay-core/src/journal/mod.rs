@@ -1363,6 +1363,56 @@ mod tests {
         assert!(j.get(key).await.unwrap().is_none());
     }
 
+    /// Sixteen handles create one new SQLite file at once (its first writes
+    /// all at the same time): each waits for the others' switch to WAL and
+    /// migration instead of failing as "database is locked".
+    #[cfg(feature = "sqlite")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sixteen_handles_create_one_new_sqlite_journal_at_once() {
+        for round in 0..5 {
+            let path = std::env::temp_dir()
+                .join(format!("aopay-create-{}-{round}.db", std::process::id()));
+            let _ = std::fs::remove_file(&path);
+            let handles: Vec<Journal> = (0..16).map(|_| Journal::sqlite(&path).unwrap()).collect();
+            let claims = handles
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, j)| async move {
+                    let key = format!("k{i}");
+                    j.claim(&Claim {
+                        key: &key,
+                        fingerprint: "f",
+                        endpoint: "mobile_recharge",
+                        reference_id: None,
+                        deadline_at_ms: now_ms() + 60_000,
+                    })
+                    .await
+                });
+            for (i, r) in futures_join(claims).await.into_iter().enumerate() {
+                assert!(matches!(r, Ok(None)), "round {round}, handle {i}: {r:?}");
+            }
+            drop(handles);
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+
+    /// Every future of `futures`, run at once.
+    #[cfg(feature = "sqlite")]
+    async fn futures_join<F: std::future::Future + Send + 'static>(
+        futures: impl Iterator<Item = F>,
+    ) -> Vec<F::Output>
+    where
+        F::Output: Send + 'static,
+    {
+        let tasks: Vec<_> = futures.map(tokio::spawn).collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
+    }
+
     #[cfg(feature = "sqlite")]
     #[tokio::test]
     async fn sqlite_claims_are_taken_over_only_when_stale() {

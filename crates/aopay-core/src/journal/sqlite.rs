@@ -198,16 +198,43 @@ fn run_group(conn: &Connection, group: Vec<Job>) {
 /// The file opened and configured, its schema created or migrated.
 fn connect(path: &Path) -> Result<Connection, Error> {
     create_private(path).map_err(|e| err(path, "cannot create", e))?;
-    let conn = Connection::open(path).map_err(|e| err(path, "cannot open", e))?;
+    // Several processes (or handles) creating one new file at once: the
+    // switch to WAL and the first migration take locks that SQLite's busy
+    // handler does not wait for. Tried again for as long as it would.
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(10);
+    loop {
+        match configure(path) {
+            Ok(conn) => return Ok(conn),
+            Err((_, e))
+                if is_busy(&e) && started.elapsed() < std::time::Duration::from_secs(10) =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(200));
+            }
+            Err((what, e)) => return Err(err(path, what, e)),
+        }
+    }
+}
+
+fn configure(path: &Path) -> Result<Connection, (&'static str, rusqlite::Error)> {
+    let conn = Connection::open(path).map_err(|e| ("cannot open", e))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(|e| err(path, "cannot configure", e))?;
+        .map_err(|e| ("cannot configure", e))?;
     // WAL: readers never block the writer; FULL: a recorded intent
     // survives a crash of the process and of the machine.
     conn.pragma_update(None, "journal_mode", "WAL")
         .and_then(|()| conn.pragma_update(None, "synchronous", "FULL"))
-        .map_err(|e| err(path, "cannot configure", e))?;
-    migrate(&conn).map_err(|e| err(path, "cannot create or migrate the schema", e))?;
+        .map_err(|e| ("cannot configure", e))?;
+    migrate(&conn).map_err(|e| ("cannot create or migrate the schema", e))?;
     Ok(conn)
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 /// A new journal file is created readable by its owner only (0600 on
