@@ -9,8 +9,11 @@
 //!   finishes; [`BatchSummary`] adds them up.
 
 mod input;
+mod options;
 mod pace;
 mod run;
+mod stop;
+mod stream;
 
 use std::collections::BTreeMap;
 
@@ -22,9 +25,12 @@ use crate::money::Money;
 use crate::parse::Effect;
 
 pub use input::{MAX_LINE_BYTES, MAX_SKIPPED_BYTES, OrderFormat, OrderReader};
+pub use options::BatchOptions;
 pub(crate) use pace::Pacer;
 pub use pace::parse_rate;
-pub use run::{BatchOptions, BatchRun, BatchStop, Halt, JOURNAL_PAUSE, OrderStream};
+pub use run::BatchRun;
+pub use stop::{BatchStop, Halt, JOURNAL_PAUSE};
+pub use stream::OrderStream;
 
 /// The kind of write an order is when it names none.
 pub const DEFAULT_KIND: &str = "mobile_recharge";
