@@ -6,10 +6,22 @@
 
 use std::sync::OnceLock;
 
-/// This process, as the journal records it.
+/// This process, as the journal records it: read from `/proc` once per
+/// process (every claim records it; a forked child is another process).
 pub(crate) fn this_process() -> String {
+    static THIS: std::sync::Mutex<Option<(u32, String)>> = std::sync::Mutex::new(None);
     let pid = std::process::id();
-    format!("{}:{pid}:{}", host(), start_time(pid).unwrap_or_default())
+    let mut this = THIS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match this.as_ref() {
+        Some((p, owner)) if *p == pid => owner.clone(),
+        _ => {
+            let owner = format!("{}:{pid}:{}", host(), start_time(pid).unwrap_or_default());
+            *this = Some((pid, owner.clone()));
+            owner
+        }
+    }
 }
 
 /// Whether the process that wrote `owner` is known to be gone: it ran on
