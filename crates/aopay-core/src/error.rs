@@ -345,22 +345,6 @@ impl Error {
         }
     }
 
-    /// This error, for a step that came after `recharge` was sent and
-    /// answered (the wait for its final status, say): resubmitting is then
-    /// never safe, whatever the step's own error says, so the result is an
-    /// `OutcomeUnknown` carrying the recharge's reference and this error's
-    /// message. An `OutcomeUnknown` that already carries a reference is
-    /// returned as it is.
-    pub fn after_recharge_sent(self, recharge: &crate::Recharge) -> Self {
-        let answered = (recharge.http_status, recharge.api_code);
-        self.after_sent(
-            "recharge",
-            recharge.status.as_str(),
-            recharge.reference_id.as_deref(),
-            Some(answered),
-        )
-    }
-
     /// This error, for a step that came after a referenced write was sent
     /// and answered `status` (the wait for its final status): resubmitting
     /// is then never safe, so the result is an `OutcomeUnknown` carrying
@@ -373,7 +357,7 @@ impl Error {
     /// The `OutcomeUnknown` of a step after a `what` was sent and answered
     /// `status`, with that answer's HTTP status and API code when known
     /// (else this error's).
-    fn after_sent(
+    pub(crate) fn after_sent(
         self,
         what: &str,
         status: &str,

@@ -33,7 +33,6 @@
 
 #![warn(missing_docs)]
 
-pub mod answers;
 #[cfg(feature = "batch")]
 pub mod batch;
 mod client;
@@ -45,12 +44,13 @@ mod journal;
 mod jwt;
 mod models;
 mod money;
+mod naming;
 mod options;
-mod parse;
 mod process;
 mod reference;
 mod tls;
 mod validate;
+mod wire;
 
 pub use client::{
     CallEvent, CallObserver, Client, ClientBuilder, Credentials, CredentialsFuture,
@@ -65,6 +65,7 @@ pub use endpoints::{
     PayBillRequest, Payment, PaymentStatus, PaymentStatusRead, Plan, PlanCategory, Plans,
     PreparedCall, RechargeStatus, ReferencedWrite, endpoint,
 };
+pub use endpoints::{Call, interpret};
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
 pub use journal::{
     AuditRecord, ByHand, EntryState, Journal, JournalEntry, JournalSpec, Settled, Tally,
@@ -74,16 +75,16 @@ pub use journal::{
 pub use jwt::{JwtSettings, JwtSigner, RESERVED_CLAIMS};
 pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};
 pub use money::Money;
-pub use options::{
-    CLIENT_OPTIONS, ClientOption, OptionKind, OptionValue, camel_case, client_option,
-};
-pub use parse::{Answered, Call, Effect, interpret};
+pub use naming::camel_case;
+pub use options::{CLIENT_OPTIONS, ClientOption, OptionKind, OptionValue, client_option};
 pub use process::PerProcess;
 pub use reference::{ClientReference, MAX_REFERENCE_LEN};
 pub use validate::{
     Amount, CustomerNumber, Geocode, IdempotencyKey, MAX_SAFE_INTEGER, ProductId, ReferenceId,
     RegistrationId, duration_from_secs, integer_from_f64, mask_digits,
 };
+pub use wire::answers;
+pub use wire::{Answered, Effect};
 
 /// The repository README's Rust snippets, compiled as doctests.
 #[cfg(doctest)]

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::error::ValidationError;
+use crate::error::{Error, ValidationError};
 use crate::validate::{
     Amount, CustomerNumber, Geocode, IdempotencyKey, ProductId, ReferenceId, RegistrationId,
 };
@@ -198,8 +198,8 @@ impl Status {
     }
 
     /// An answer table's outcome (a V2 answer is never refunded).
-    pub(crate) fn from_outcome(o: crate::answers::Outcome) -> Self {
-        use crate::answers::Outcome;
+    pub(crate) fn from_outcome(o: crate::wire::answers::Outcome) -> Self {
+        use crate::wire::answers::Outcome;
         match o {
             Outcome::Success => Self::Success,
             Outcome::Pending => Self::Pending,
@@ -272,6 +272,25 @@ impl Recharge {
             "is_final": self.is_final(),
             "raw": self.raw,
         })
+    }
+}
+
+// With the recharge it names, so beside it: the error layer knows no answer.
+impl Error {
+    /// This error, for a step that came after `recharge` was sent and
+    /// answered (the wait for its final status, say): resubmitting is then
+    /// never safe, whatever the step's own error says, so the result is an
+    /// `OutcomeUnknown` carrying the recharge's reference and this error's
+    /// message. An `OutcomeUnknown` that already carries a reference is
+    /// returned as it is.
+    pub fn after_recharge_sent(self, recharge: &Recharge) -> Self {
+        let answered = (recharge.http_status, recharge.api_code);
+        self.after_sent(
+            "recharge",
+            recharge.status.as_str(),
+            recharge.reference_id.as_deref(),
+            Some(answered),
+        )
     }
 }
 

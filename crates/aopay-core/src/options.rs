@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::client::{CallObserver, ClientBuilder, CredentialsProvider, Signer};
 use crate::error::ValidationError;
 use crate::journal::Journal;
+use crate::naming::camel_case;
 use crate::validate::duration_from_secs;
 
 /// What an option holds, and so how each language passes it.
@@ -70,24 +71,6 @@ impl ClientOption {
     pub fn cli_name(&self) -> String {
         self.name.replace('_', "-")
     }
-}
-
-/// `snake_case` to `camelCase`: how Node spells the core's names (options,
-/// error fields).
-pub fn camel_case(snake: &str) -> String {
-    let mut out = String::with_capacity(snake.len());
-    let mut upper = false;
-    for c in snake.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Every client option.

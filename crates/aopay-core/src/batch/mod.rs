@@ -10,7 +10,6 @@
 
 mod input;
 mod options;
-mod pace;
 mod run;
 mod stop;
 mod stream;
@@ -22,12 +21,12 @@ use serde_json::Value;
 use crate::endpoints::{ArgKind, ArgValue, Args, EndpointSpec, Lang, endpoint};
 use crate::error::{Error, ErrorKind, ValidationError};
 use crate::money::Money;
-use crate::parse::Effect;
+use crate::wire::Effect;
 
+pub(crate) use crate::client::pace::Pacer;
+pub use crate::client::pace::parse_rate;
 pub use input::{MAX_LINE_BYTES, MAX_SKIPPED_BYTES, OrderFormat, OrderReader};
 pub use options::BatchOptions;
-pub(crate) use pace::Pacer;
-pub use pace::parse_rate;
 pub use run::BatchRun;
 pub use stop::{BatchStop, Halt, JOURNAL_PAUSE};
 pub use stream::OrderStream;

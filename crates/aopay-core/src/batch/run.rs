@@ -16,8 +16,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::Pacer;
 use super::options::BatchOptions;
-use super::pace::Pacer;
 use super::stop::{BatchStop, Halt, JOURNAL_PAUSE};
 use super::{BatchResult, Order, RowError, arg_of};
 use crate::client::{Client, WaitOptions};

@@ -9,9 +9,9 @@ use tokio::time::Instant;
 use super::Client;
 use super::builder::endpoint_url;
 use super::transport::{BeforeSend, Sends};
-use crate::endpoints::{Args, Endpoint, EndpointSpec, PreparedCall, endpoint};
+use crate::endpoints::{Args, Endpoint, EndpointSpec, PreparedCall, endpoint, for_each_endpoint};
 use crate::error::{Error, ValidationError};
-use crate::parse::Effect;
+use crate::wire::Effect;
 
 impl Client {
     /// Send `req` to its endpoint and read the answer. A read
@@ -81,7 +81,7 @@ impl Client {
         let spec = endpoint(method).ok_or_else(|| {
             ValidationError::new("endpoint", format!("no endpoint is called {method:?}"))
         })?;
-        spec.prepare(self, args)
+        self.prepare_spec(spec, args)
     }
 
     pub(super) fn url_of(&self, spec: &EndpointSpec) -> Cow<'_, Url> {
@@ -93,3 +93,36 @@ impl Client {
         }
     }
 }
+
+/// How the client runs each endpoint of the table (`for_each_endpoint!`):
+/// its request is checked from `args` now, and sent when the call is
+/// polled, through the path its entry names.
+macro_rules! prepare_spec {
+    ($($how:ident: $request:ty,)*) => {
+        impl Client {
+            fn prepare_spec(&self, spec: &EndpointSpec, args: &Args) -> Result<PreparedCall, Error> {
+                $(
+                    if spec.method == <$request as Endpoint>::SPEC.method {
+                        let req = <$request as Endpoint>::from_args(args)?;
+                        let client = self.clone();
+                        return Ok(Box::pin(async move {
+                            prepare_spec!(@$how client, req)
+                        }));
+                    }
+                )*
+                Err(ValidationError::new("endpoint", format!("{} has no request type", spec.method)).into())
+            }
+        }
+    };
+    (@call $client:ident, $req:ident) => {
+        $client.call(&$req).await.map(|a| crate::Answer::to_json_value(&a))
+    };
+    (@pay $client:ident, $req:ident) => {
+        $client.pay(&$req).await.map(|p| crate::Answer::to_json_value(&p))
+    };
+    (@recharge $client:ident, $req:ident) => {
+        $client.mobile_recharge(&$req).await.map(|r| r.to_json_value())
+    };
+}
+
+for_each_endpoint!(prepare_spec);

@@ -13,6 +13,8 @@ mod close;
 mod credentials;
 mod idempotency;
 mod observe;
+#[cfg(feature = "batch")]
+pub(crate) mod pace;
 mod retry;
 mod signer;
 mod transport;
@@ -58,7 +60,7 @@ pub struct Client {
     /// A batch's pace: a keyed write waits for its slot once it owns its
     /// key, so an order another worker claimed takes none.
     #[cfg(feature = "batch")]
-    pace: Option<Arc<crate::batch::Pacer>>,
+    pace: Option<Arc<pace::Pacer>>,
     /// Set on a clone made by [`Client::admit`]: a call started before a
     /// close, counted in flight from its admission.
     admitted: Option<Arc<close::Admission>>,
@@ -160,11 +162,7 @@ impl Client {
     /// with `resend_unarrived`, resent under their recorded reference when
     /// they never arrived (see [`crate::batch::BatchOptions`]).
     #[cfg(feature = "batch")]
-    pub(crate) fn for_batch(
-        &self,
-        resend_unarrived: bool,
-        pace: Option<Arc<crate::batch::Pacer>>,
-    ) -> Self {
+    pub(crate) fn for_batch(&self, resend_unarrived: bool, pace: Option<Arc<pace::Pacer>>) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
             resend_unarrived,

@@ -7,10 +7,11 @@ use reqwest::header;
 use tokio::time::Instant;
 
 use super::Client;
-use crate::answers::table_for;
+use crate::endpoints::read_answer_of;
 use crate::endpoints::{Answer, EndpointSpec};
 use crate::error::{Error, ErrorDetails, error_chain};
-use crate::parse::{Effect, read_answer_of};
+use crate::wire::Effect;
+use crate::wire::answers::table_for;
 
 /// Run right before a call's first byte can leave (after its pace, its
 /// credentials and its signature); an error there sends nothing.

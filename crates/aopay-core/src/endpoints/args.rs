@@ -4,7 +4,7 @@
 
 use super::{ArgKind, ArgSpec, EndpointSpec};
 use crate::error::ValidationError;
-use crate::options::camel_case;
+use crate::naming::camel_case;
 
 /// One argument's value, as the caller's language gave it.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,9 +14,9 @@ use super::payments::{
 use super::{ArgValue, Args, Endpoint, EndpointSpec, Lang};
 use crate::error::ValidationError;
 use crate::money::Money;
-use crate::parse::lookup;
 use crate::reference::ClientReference;
 use crate::validate::{Geocode, IdempotencyKey, RegistrationId, mask_digits};
+use crate::wire::json::lookup;
 
 /// What a bill to pay was fetched for, and what it says: read from a
 /// [`Bill`]'s JSON (its `to_dict()`, the CLI's `--json`), never guessed.

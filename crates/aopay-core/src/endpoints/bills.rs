@@ -6,12 +6,13 @@ use serde_json::{Map, Value};
 
 use super::{
     AnswerMeta, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Binding, Endpoint, EndpointSpec,
-    FieldKind, FieldSpec, Lang, prepare_call, reread,
+    FieldKind, FieldSpec, Lang, reread,
 };
 use crate::error::{Error, ValidationError};
 use crate::money::Money;
-use crate::parse::{Answered, Effect, first_text, flag, lookup};
 use crate::validate::{RegistrationId, mask_digits};
+use crate::wire::json::{first_text, flag, lookup};
+use crate::wire::{Answered, Effect};
 
 const OPERATOR: ArgSpec = ArgSpec {
     name: "operator",
@@ -53,7 +54,6 @@ pub(super) static FETCH_BILL: EndpointSpec = EndpointSpec {
     ],
     answer: &BILL,
     binding: Binding::Generated,
-    prepare: prepare_call::<FetchBillRequest>,
     reread: reread::<Bill>,
 };
 
@@ -83,7 +83,6 @@ pub(super) static FETCH_FASTAG: EndpointSpec = EndpointSpec {
     ],
     answer: &BILL,
     binding: Binding::Generated,
-    prepare: prepare_call::<FetchFastagRequest>,
     reread: reread::<Bill>,
 };
 
@@ -503,8 +502,8 @@ impl super::Answer for Bill {
 mod tests {
     use super::*;
     use crate::endpoints::Answer;
+    use crate::endpoints::read_answer;
     use crate::error::ErrorKind;
-    use crate::parse::read_answer;
 
     fn read(body: &str) -> Result<Bill, Error> {
         read_answer::<Bill>(Effect::Read, 200, None, body.as_bytes())

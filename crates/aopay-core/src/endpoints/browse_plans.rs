@@ -6,12 +6,13 @@ use serde_json::{Map, Value};
 
 use super::{
     AnswerMeta, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Binding, Endpoint, EndpointSpec,
-    FieldKind, FieldSpec, Lang, prepare_call, reread,
+    FieldKind, FieldSpec, Lang, reread,
 };
 use crate::error::{Error, ValidationError};
 use crate::money::Money;
-use crate::parse::{Answered, Effect, first_text, lookup};
 use crate::validate::{CustomerNumber, RegistrationId};
+use crate::wire::json::{first_text, lookup};
+use crate::wire::{Answered, Effect};
 
 pub(super) static BROWSE_PLANS: EndpointSpec = EndpointSpec {
     name: "GetRechargeBrowsePlan",
@@ -51,7 +52,6 @@ pub(super) static BROWSE_PLANS: EndpointSpec = EndpointSpec {
     ],
     answer: &PLANS,
     binding: Binding::Generated,
-    prepare: prepare_call::<BrowsePlansRequest>,
     reread: reread::<Plans>,
 };
 
@@ -341,8 +341,8 @@ impl super::Answer for Plans {
 mod tests {
     use super::*;
     use crate::endpoints::Answer;
+    use crate::endpoints::read_answer;
     use crate::error::ErrorKind;
-    use crate::parse::read_answer;
 
     fn read(body: &str) -> Result<Plans, Error> {
         read_answer::<Plans>(Effect::Read, 200, None, body.as_bytes())

@@ -6,12 +6,13 @@ use serde_json::{Map, Value};
 
 use super::{
     AnswerMeta, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Binding, Endpoint, EndpointSpec,
-    FieldKind, FieldSpec, Lang, prepare_call, reread,
+    FieldKind, FieldSpec, Lang, reread,
 };
 use crate::error::{Error, ValidationError};
 use crate::money::Money;
-use crate::parse::{Answered, Effect, first_text, lookup};
 use crate::validate::{RegistrationId, mask_digits};
+use crate::wire::json::{first_text, lookup};
+use crate::wire::{Answered, Effect};
 
 pub(super) static DTH_INFO: EndpointSpec = EndpointSpec {
     name: "GetDthInfo",
@@ -51,7 +52,6 @@ pub(super) static DTH_INFO: EndpointSpec = EndpointSpec {
     ],
     answer: &DTH_INFO_ANSWER,
     binding: Binding::Generated,
-    prepare: prepare_call::<DthInfoRequest>,
     reread: reread::<DthInfo>,
 };
 
@@ -270,8 +270,8 @@ impl super::Answer for DthInfo {
 mod tests {
     use super::*;
     use crate::endpoints::Answer;
+    use crate::endpoints::read_answer;
     use crate::error::ErrorKind;
-    use crate::parse::read_answer;
 
     fn read(body: &str) -> Result<DthInfo, Error> {
         read_answer::<DthInfo>(Effect::Read, 200, None, body.as_bytes())

@@ -15,6 +15,7 @@ mod bill_payments;
 mod bills;
 mod browse_plans;
 mod dth_info;
+mod interpret;
 mod payment;
 mod payments;
 mod recharge;
@@ -24,16 +25,19 @@ use std::pin::Pin;
 
 use serde_json::Value;
 
-use crate::client::Client;
 use crate::error::{Error, ValidationError};
-use crate::parse::{Answered, Effect};
 use crate::validate::RegistrationId;
+use crate::wire::{Answered, Effect};
 
 pub use args::{ArgValue, Args, Lang};
 pub use bill_payments::{FastagRechargeRequest, PayBillRequest};
 pub use bills::{Bill, FetchBillRequest, FetchFastagRequest};
 pub use browse_plans::{BrowsePlansRequest, Plan, PlanCategory, Plans};
 pub use dth_info::{DthInfo, DthInfoRequest};
+#[cfg(test)]
+pub(crate) use interpret::read_answer;
+pub(crate) use interpret::read_answer_of;
+pub use interpret::{Call, interpret};
 pub use payment::{Payment, PaymentStatus};
 pub use payments::{
     BillStatusRequest, DoRechargeRequest, DoRechargeStatusRequest, FastagStatusRequest,
@@ -73,7 +77,6 @@ pub struct EndpointSpec {
     /// Whether the bindings' method for it is generated from this entry or
     /// written by hand (for ergonomics the table cannot express).
     pub binding: Binding,
-    prepare: fn(&Client, &Args) -> Result<PreparedCall, Error>,
     reread: fn(Value) -> Result<Value, Error>,
 }
 
@@ -321,21 +324,40 @@ pub trait Answer: Sized + Send + 'static {
 /// A call checked and ready to send: nothing leaves before it is polled.
 pub type PreparedCall = Pin<Box<dyn Future<Output = Result<Value, Error>> + Send + 'static>>;
 
+/// Every endpoint's request type, in the order the docs list them, and how
+/// a client runs it: `call` (sent as it is), `pay` (a referenced write: the
+/// journal when keyed) or `recharge` (the V2 recharge: the journal when
+/// keyed). The one list of endpoints: [`ENDPOINTS`] and the client's generic
+/// entry (`Client::prepare`) are both made from it, so the table needs no
+/// function of the client.
+macro_rules! for_each_endpoint {
+    ($then:ident) => {
+        $then! {
+            recharge: $crate::MobileRecharge,
+            call: $crate::RechargeStatus,
+            call: $crate::DthInfoRequest,
+            call: $crate::BrowsePlansRequest,
+            call: $crate::FetchBillRequest,
+            call: $crate::FetchFastagRequest,
+            pay: $crate::DoRechargeRequest,
+            call: $crate::DoRechargeStatusRequest,
+            pay: $crate::PayBillRequest,
+            call: $crate::BillStatusRequest,
+            pay: $crate::FastagRechargeRequest,
+            call: $crate::FastagStatusRequest,
+        }
+    };
+}
+pub(crate) use for_each_endpoint;
+
+macro_rules! specs {
+    ($($how:ident: $request:ty,)*) => {
+        &[$(<$request as Endpoint>::SPEC),*]
+    };
+}
+
 /// Every endpoint, in the order the docs list them.
-pub static ENDPOINTS: &[&EndpointSpec] = &[
-    &recharge::MOBILE_RECHARGE,
-    &recharge::RECHARGE_STATUS,
-    &dth_info::DTH_INFO,
-    &browse_plans::BROWSE_PLANS,
-    &bills::FETCH_BILL,
-    &bills::FETCH_FASTAG,
-    &payments::DO_RECHARGE,
-    &payments::DO_RECHARGE_STATUS,
-    &payments::PAY_BILL,
-    &payments::BILL_STATUS,
-    &payments::FASTAG_RECHARGE,
-    &payments::FASTAG_STATUS,
-];
+pub static ENDPOINTS: &[&EndpointSpec] = for_each_endpoint!(specs);
 
 /// The endpoint with this method name (`dth_info`), if any.
 pub fn endpoint(method: &str) -> Option<&'static EndpointSpec> {
@@ -343,12 +365,6 @@ pub fn endpoint(method: &str) -> Option<&'static EndpointSpec> {
 }
 
 impl EndpointSpec {
-    /// Check `args` and prepare the call on `client` (the bindings' one
-    /// generic entry point).
-    pub fn prepare(&self, client: &Client, args: &Args) -> Result<PreparedCall, Error> {
-        (self.prepare)(client, args)
-    }
-
     /// The description as JSON (the bindings expose it for their drift
     /// tests and tools): names, path, effect, arguments and answer fields.
     pub fn to_json_value(&self) -> Value {
@@ -396,16 +412,6 @@ fn reread<A: Answer>(raw: Value) -> Result<Value, Error> {
         return Err(ValidationError::new("raw", "must be the answer's JSON object").into());
     };
     A::from_answered(Answered::restored(obj)).map(|a| a.to_json_value())
-}
-
-/// The usual `prepare`: build the request and run it through
-/// [`Client::call`].
-fn prepare_call<E: Endpoint>(client: &Client, args: &Args) -> Result<PreparedCall, Error> {
-    let req = E::from_args(args)?;
-    let client = client.clone();
-    Ok(Box::pin(async move {
-        client.call(&req).await.map(|a| a.to_json_value())
-    }))
 }
 
 #[cfg(test)]

@@ -6,11 +6,12 @@ use serde_json::Value;
 use super::{AnswerMeta, AnswerSpec, FieldKind, FieldSpec};
 use crate::error::Error;
 use crate::money::Money;
-use crate::parse::{Answered, first_text, flag, lookup};
+use crate::wire::Answered;
+use crate::wire::json::{first_text, flag, lookup};
 
 /// The fate of a referenced write (docs/protocol.md §8): the answer
 /// tables' outcome (docs/protocol.md §10).
-pub type PaymentStatus = crate::answers::Outcome;
+pub type PaymentStatus = crate::wire::answers::Outcome;
 
 /// What a referenced write, or its status call, says about the
 /// transaction. Every field but `status`, `reference_id` and
@@ -228,10 +229,11 @@ pub(crate) static PAYMENT: AnswerSpec = AnswerSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::answers::{BILL_STATUS, WRITES};
     use crate::endpoints::Answer;
+    use crate::endpoints::read_answer_of;
     use crate::error::ErrorKind;
-    use crate::parse::{Effect, read_answer_of};
+    use crate::wire::Effect;
+    use crate::wire::answers::{BILL_STATUS, WRITES};
 
     fn read(effect: Effect, body: &str) -> Result<Payment, Error> {
         let table = match effect {

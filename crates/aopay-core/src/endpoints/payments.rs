@@ -7,15 +7,13 @@ use serde_json::{Map, Value};
 use super::bill_payments::{FastagRechargeRequest, PayBillRequest};
 use super::bills::operator;
 use super::payment::{PAYMENT, Payment};
-use super::{
-    ArgKind, ArgSpec, ArgValue, Args, Binding, Endpoint, EndpointSpec, Lang, PreparedCall,
-};
-use crate::client::Client;
+use super::{ArgKind, ArgSpec, ArgValue, Args, Binding, Endpoint, EndpointSpec, Lang};
 use crate::error::{Error, ValidationError};
 use crate::money::Money;
-use crate::parse::{Answered, Effect};
 use crate::reference::ClientReference;
 use crate::validate::{IdempotencyKey, RegistrationId, mask_digits};
+use crate::wire::answers::table_for;
+use crate::wire::{Answered, Effect};
 
 const REFERENCE: ArgSpec = ArgSpec {
     name: "reference_id",
@@ -105,7 +103,6 @@ pub(super) static DO_RECHARGE: EndpointSpec = EndpointSpec {
     ],
     answer: &PAYMENT,
     binding: Binding::Generated,
-    prepare: prepare_write::<DoRechargeRequest>,
     reread: reread_payment::<DoRechargeRequest>,
 };
 
@@ -122,7 +119,6 @@ pub(super) static DO_RECHARGE_STATUS: EndpointSpec = EndpointSpec {
     args: &[STATUS_REFERENCE],
     answer: &PAYMENT,
     binding: Binding::Generated,
-    prepare: prepare_status::<DoRechargeStatusRequest>,
     reread: reread_payment::<DoRechargeStatusRequest>,
 };
 
@@ -162,7 +158,6 @@ pub(super) static PAY_BILL: EndpointSpec = EndpointSpec {
     ],
     answer: &PAYMENT,
     binding: Binding::Generated,
-    prepare: prepare_write::<PayBillRequest>,
     reread: reread_payment::<PayBillRequest>,
 };
 
@@ -179,7 +174,6 @@ pub(super) static BILL_STATUS: EndpointSpec = EndpointSpec {
     args: &[STATUS_REFERENCE],
     answer: &PAYMENT,
     binding: Binding::Generated,
-    prepare: prepare_status::<BillStatusRequest>,
     reread: reread_payment::<BillStatusRequest>,
 };
 
@@ -218,7 +212,6 @@ pub(super) static FASTAG_RECHARGE: EndpointSpec = EndpointSpec {
     ],
     answer: &PAYMENT,
     binding: Binding::Generated,
-    prepare: prepare_write::<FastagRechargeRequest>,
     reread: reread_payment::<FastagRechargeRequest>,
 };
 
@@ -235,7 +228,6 @@ pub(super) static FASTAG_STATUS: EndpointSpec = EndpointSpec {
     args: &[STATUS_REFERENCE],
     answer: &PAYMENT,
     binding: Binding::Generated,
-    prepare: prepare_status::<FastagStatusRequest>,
     reread: reread_payment::<FastagStatusRequest>,
 };
 
@@ -243,13 +235,17 @@ fn reread_payment<E: Endpoint<Answer = Payment>>(raw: Value) -> Result<Value, Er
     let Value::Object(obj) = raw else {
         return Err(ValidationError::new("raw", "must be the answer's JSON object").into());
     };
-    let mut p = <Payment as super::Answer>::from_answered(Answered::restored_as(obj, E::SPEC))?;
+    let mut p = <Payment as super::Answer>::from_answered(Answered::restored_as(
+        obj,
+        table_for(E::SPEC.method),
+        E::SPEC.name,
+    ))?;
     p.status_call = E::SPEC.status_call();
     Ok(super::Answer::to_json_value(&p))
 }
 
 /// A write that carries the caller's reference: sent through
-/// [`Client::pay`] (the journal, when keyed).
+/// [`crate::Client::pay`] (the journal, when keyed).
 pub trait ReferencedWrite: Endpoint<Answer = Payment> {
     /// The reference it is sent with.
     fn client_reference(&self) -> &ClientReference;
@@ -261,24 +257,6 @@ pub trait ReferencedWrite: Endpoint<Answer = Payment> {
 pub trait PaymentStatusRead: Endpoint<Answer = Payment> {
     /// The read for `reference`.
     fn of(reference: ClientReference) -> Self;
-}
-
-fn prepare_write<W: ReferencedWrite>(client: &Client, args: &Args) -> Result<PreparedCall, Error> {
-    let req = W::from_args(args)?;
-    let client = client.clone();
-    Ok(Box::pin(async move {
-        client
-            .pay(&req)
-            .await
-            .map(|p| super::Answer::to_json_value(&p))
-    }))
-}
-
-fn prepare_status<S: PaymentStatusRead>(
-    client: &Client,
-    args: &Args,
-) -> Result<PreparedCall, Error> {
-    super::prepare_call::<S>(client, args)
 }
 
 /// `reference_id` as given, or a fresh one.

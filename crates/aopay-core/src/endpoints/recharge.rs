@@ -4,13 +4,12 @@
 
 use super::{
     AnswerSpec, ArgKind, ArgSpec, Args, Binding, Endpoint, EndpointSpec, FieldKind, FieldSpec,
-    PreparedCall, prepare_call, reread,
+    reread,
 };
-use crate::client::Client;
-use crate::error::{Error, ValidationError};
+use crate::error::ValidationError;
 use crate::models::{MobileRecharge, Recharge, recharge_status_json};
-use crate::parse::Effect;
 use crate::validate::{CustomerNumber, ReferenceId, RegistrationId};
+use crate::wire::Effect;
 
 pub(super) static RECHARGE: AnswerSpec = AnswerSpec {
     name: "Recharge",
@@ -110,7 +109,6 @@ pub(super) static MOBILE_RECHARGE: EndpointSpec = EndpointSpec {
     ],
     answer: &RECHARGE,
     binding: Binding::HandWritten,
-    prepare: prepare_mobile_recharge,
     reread: reread::<Recharge>,
 };
 
@@ -134,22 +132,8 @@ pub(super) static RECHARGE_STATUS: EndpointSpec = EndpointSpec {
     }],
     answer: &RECHARGE,
     binding: Binding::HandWritten,
-    prepare: prepare_call::<RechargeStatus>,
     reread: reread::<Recharge>,
 };
-
-/// A keyed recharge goes through the journal: the generic entry point
-/// runs [`Client::mobile_recharge`], not a bare send.
-fn prepare_mobile_recharge(client: &Client, args: &Args) -> Result<PreparedCall, Error> {
-    let req = MobileRecharge::from_args(args)?;
-    let client = client.clone();
-    Ok(Box::pin(async move {
-        client
-            .mobile_recharge(&req)
-            .await
-            .map(|r| r.to_json_value())
-    }))
-}
 
 impl Endpoint for MobileRecharge {
     const SPEC: &'static EndpointSpec = &MOBILE_RECHARGE;

@@ -130,7 +130,7 @@ impl ByHand {
         for (name, value) in fields {
             let known = names
                 .iter()
-                .find(|n| **n == name || crate::options::camel_case(n) == *name)
+                .find(|n| **n == name || crate::naming::camel_case(n) == *name)
                 .ok_or_else(|| {
                     ValidationError::new(
                         "options",

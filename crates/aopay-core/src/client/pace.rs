@@ -41,7 +41,7 @@ struct Shared {
 
 impl Pacer {
     /// `shared`: the journal and the name of the pace (one per account).
-    pub(super) fn new(rate: Option<f64>, shared: Option<(Journal, String)>) -> Self {
+    pub(crate) fn new(rate: Option<f64>, shared: Option<(Journal, String)>) -> Self {
         let interval = rate.map(|r| Duration::from_secs_f64(1.0 / r));
         let shared = match (rate, shared) {
             (Some(r), Some((journal, name))) => Some(Shared {
@@ -140,7 +140,7 @@ impl Pacer {
 
     /// No sender goes before `pause` from now: here at once, and through
     /// the journal in every process sharing the pace.
-    pub(super) async fn pause(&self, pause: Duration) {
+    pub(crate) async fn pause(&self, pause: Duration) {
         {
             let mut s = self.lock();
             s.next = s.next.max(Instant::now() + pause);

@@ -9,8 +9,8 @@
 
 use serde_json::{Map, Value};
 
+use super::json::{first_text, flag, integer, lookup};
 use crate::error::ErrorKind;
-use crate::parse::{first_text, flag, integer, lookup};
 
 /// A transaction's fate as an answer states it (what a referenced write
 /// and its status call answer: `PaymentStatus`).
@@ -193,7 +193,7 @@ impl Facts {
                 "referenceid",
                 "refid",
             ])
-            .any(|v| crate::parse::text(v).is_some()),
+            .any(|v| super::json::text(v).is_some()),
         }
     }
 }

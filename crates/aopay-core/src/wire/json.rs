@@ -1,0 +1,157 @@
+//! JSON as AOPay writes it (docs/protocol.md §2): parsed strictly (a key
+//! twice is an error), then read leniently (keys matched whatever their case
+//! and underscores; numbers written as text).
+
+use serde_json::{Map, Value};
+
+/// A JSON value parsed strictly: a key twice in one object is an error, not
+/// "last one wins" (an answer saying both SUCCESS and FAILED is unreadable,
+/// not one or the other). serde_json's depth limit (128) still applies.
+pub(crate) struct StrictValue(pub(crate) Value);
+
+impl<'de> serde::Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        // serde_json never yields a non-finite number; `Null` is unreachable.
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut obj = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if obj.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "duplicate key {key:?}"
+                )));
+            }
+            let StrictValue(v) = map.next_value()?;
+            obj.insert(key, v);
+        }
+        Ok(Value::Object(obj))
+    }
+}
+
+/// Lenient key match: case-insensitive, `_` ignored (`ReferanceID`,
+/// `referance_id`, `REFERANCEID` are one key). `name` is lowercase ASCII,
+/// so a byte-wise comparison is exact (and this runs on every call).
+fn key_is(key: &str, name: &str) -> bool {
+    let mut expected = name.bytes();
+    for b in key.bytes().filter(|b| *b != b'_') {
+        if expected.next() != Some(b.to_ascii_lowercase()) {
+            return false;
+        }
+    }
+    expected.next().is_none()
+}
+
+/// Every value whose key matches one of `names`, in `names` order.
+pub(crate) fn lookup<'a>(
+    obj: &'a Map<String, Value>,
+    names: &'a [&'a str],
+) -> impl Iterator<Item = &'a Value> + 'a {
+    names.iter().flat_map(move |n| {
+        obj.iter()
+            .filter(move |(k, _)| key_is(k, n))
+            .map(|(_, v)| v)
+    })
+}
+
+/// A non-empty string, or a number written as text.
+pub(crate) fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+pub(crate) fn first_text(obj: &Map<String, Value>, names: &[&str]) -> Option<String> {
+    lookup(obj, names).find_map(text)
+}
+
+pub(crate) fn integer(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// `true`/`false`, `"true"`/`"Y"`/`"yes"`/`"1"` and their opposites, `1`/`0`.
+pub(crate) fn flag(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => n.as_i64().filter(|n| *n == 0 || *n == 1).map(|n| n == 1),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "y" | "yes" | "1" => Some(true),
+            "false" | "n" | "no" | "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The most specific non-empty message: `data.message`, then the top
+/// level's `error`, `message`, `msg`.
+pub(crate) fn message(obj: &Map<String, Value>) -> Option<String> {
+    lookup(obj, &["data"])
+        .find_map(Value::as_object)
+        .and_then(|d| first_text(d, &["message"]))
+        .or_else(|| first_text(obj, &["error", "message", "msg"]))
+}
+
+pub(crate) fn api_code(obj: &Map<String, Value>) -> Option<i64> {
+    lookup(obj, &["responsecode", "statuscode"]).find_map(integer)
+}
+
+pub(crate) fn refused(obj: &Map<String, Value>) -> bool {
+    lookup(obj, &["status"]).any(|v| match v {
+        Value::Bool(b) => !b,
+        Value::String(s) => s.trim().eq_ignore_ascii_case("false"),
+        _ => false,
+    })
+}
+
+/// The reason phrase of an HTTP status (`Not Found`), or nothing.
+pub(crate) fn http_reason(status: u16) -> &'static str {
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
+}
