@@ -19,20 +19,9 @@ use crate::magic::{
 use crate::{SandboxConfig, Stats};
 
 mod payments;
+mod routes;
 use payments::Family;
-
-pub(crate) const RECHARGE_PATH: &str = "/api/AOP/V2/MobileRecharge";
-pub(crate) const STATUS_PATH: &str = "/api/AOP/V2/RechargeStatus";
-pub(crate) const DTH_INFO_PATH: &str = "/api/AOP/V2/GetDthInfo";
-pub(crate) const BROWSE_PLANS_PATH: &str = "/api/AOP/V2/GetRechargeBrowsePlan";
-pub(crate) const FETCH_BILL_PATH: &str = "/api/AOP/FetchBilPaymentDetails";
-pub(crate) const FETCH_FASTAG_PATH: &str = "/api/AOP/FetchConsumerDetails";
-pub(crate) const DO_RECHARGE_PATH: &str = "/api/AOP/DoRecharge";
-pub(crate) const DO_RECHARGE_STATUS_PATH: &str = "/api/AOP/RechargesStatus";
-pub(crate) const PAY_BILL_PATH: &str = "/api/AOP/BillPaymentPaybill";
-pub(crate) const BILL_STATUS_PATH: &str = "/api/AOP/BillPaymentStatus";
-pub(crate) const FASTAG_RECHARGE_PATH: &str = "/api/AOP/Recharge";
-pub(crate) const FASTAG_STATUS_PATH: &str = "/api/AOP/RechargeStatus";
+use routes::{ROUTES, Received, Route, Serve};
 
 /// Returned by the handler to make hyper close the connection unanswered.
 #[derive(Debug)]
@@ -90,18 +79,8 @@ pub(crate) struct State {
     txns: Mutex<Ledger>,
     by_number: Mutex<HashMap<u64, u64>>,
     next_ref: AtomicU64,
-    recharge_requests: AtomicU64,
-    status_requests: AtomicU64,
-    dth_info_requests: AtomicU64,
-    browse_plans_requests: AtomicU64,
-    fetch_bill_requests: AtomicU64,
-    fetch_fastag_requests: AtomicU64,
-    do_recharge_requests: AtomicU64,
-    do_recharge_status_requests: AtomicU64,
-    pay_bill_requests: AtomicU64,
-    bill_status_requests: AtomicU64,
-    fastag_recharge_requests: AtomicU64,
-    fastag_status_requests: AtomicU64,
+    /// Well-formed requests received, per route ([`ROUTES`] order).
+    requests: [AtomicU64; ROUTES.len()],
     payments: Mutex<payments::PaymentLedger>,
     /// Referenced writes received, by `canumber`.
     payments_by_account: Mutex<HashMap<String, u64>>,
@@ -138,25 +117,18 @@ impl State {
     }
 
     pub(crate) fn stats(&self) -> Stats {
-        Stats {
-            recharge_requests: self.recharge_requests.load(Ordering::SeqCst),
-            status_requests: self.status_requests.load(Ordering::SeqCst),
-            dth_info_requests: self.dth_info_requests.load(Ordering::SeqCst),
-            browse_plans_requests: self.browse_plans_requests.load(Ordering::SeqCst),
-            fetch_bill_requests: self.fetch_bill_requests.load(Ordering::SeqCst),
-            fetch_fastag_requests: self.fetch_fastag_requests.load(Ordering::SeqCst),
-            do_recharge_requests: self.do_recharge_requests.load(Ordering::SeqCst),
-            do_recharge_status_requests: self.do_recharge_status_requests.load(Ordering::SeqCst),
-            pay_bill_requests: self.pay_bill_requests.load(Ordering::SeqCst),
-            bill_status_requests: self.bill_status_requests.load(Ordering::SeqCst),
-            fastag_recharge_requests: self.fastag_recharge_requests.load(Ordering::SeqCst),
-            fastag_status_requests: self.fastag_status_requests.load(Ordering::SeqCst),
+        let mut stats = Stats {
             payments: lock(&self.payments).len() as u64,
             unauthorized_requests: self.unauthorized_requests.load(Ordering::SeqCst),
             rejected_requests: self.rejected_requests.load(Ordering::SeqCst),
             rate_limited_requests: self.rate_limited_requests.load(Ordering::SeqCst),
             transactions: lock(&self.txns).by_reference.len() as u64,
+            ..Stats::default()
+        };
+        for (route, n) in ROUTES.iter().zip(&self.requests) {
+            *(route.stat)(&mut stats) = n.load(Ordering::SeqCst);
         }
+        stats
     }
 
     pub(crate) fn payments_for(&self, account: &str) -> u64 {
@@ -196,23 +168,11 @@ impl State {
         *lock(&self.payments) = payments::PaymentLedger::default();
         lock(&self.payments_by_account).clear();
         lock(&self.by_number).clear();
-        for c in [
-            &self.do_recharge_requests,
-            &self.do_recharge_status_requests,
-            &self.pay_bill_requests,
-            &self.bill_status_requests,
-            &self.fastag_recharge_requests,
-            &self.fastag_status_requests,
-            &self.recharge_requests,
-            &self.status_requests,
-            &self.dth_info_requests,
-            &self.browse_plans_requests,
-            &self.fetch_bill_requests,
-            &self.fetch_fastag_requests,
+        for c in self.requests.iter().chain([
             &self.unauthorized_requests,
             &self.rejected_requests,
             &self.rate_limited_requests,
-        ] {
+        ]) {
             c.store(0, Ordering::SeqCst);
         }
     }
@@ -275,27 +235,13 @@ impl State {
 
     pub(crate) async fn handle(&self, req: Request<Incoming>) -> Result<Answer, DropConnection> {
         let path = req.uri().path().to_owned();
-        const PATHS: [&str; 12] = [
-            RECHARGE_PATH,
-            STATUS_PATH,
-            DTH_INFO_PATH,
-            BROWSE_PLANS_PATH,
-            FETCH_BILL_PATH,
-            FETCH_FASTAG_PATH,
-            DO_RECHARGE_PATH,
-            DO_RECHARGE_STATUS_PATH,
-            PAY_BILL_PATH,
-            BILL_STATUS_PATH,
-            FASTAG_RECHARGE_PATH,
-            FASTAG_STATUS_PATH,
-        ];
-        if !PATHS.contains(&path.as_str()) {
+        let Some((index, route)) = ROUTES.iter().enumerate().find(|(_, r)| r.path == path) else {
             return Ok(self.reject(
                 StatusCode::NOT_FOUND,
                 404,
                 &format!("no such endpoint: {path}"),
             ));
-        }
+        };
         if req.method() != Method::POST {
             // RFC 9110 §15.5.6: a 405 says which methods the resource takes.
             let mut a = self.reject(StatusCode::METHOD_NOT_ALLOWED, 405, "use POST");
@@ -376,52 +322,56 @@ impl State {
             }
             Err(_) => return Err(DropConnection),
         };
-        // Fast path: a typed parse. Anything it refuses is re-read as a
-        // Value, field by field, to say exactly what is wrong.
-        let result = if path != RECHARGE_PATH && path != STATUS_PATH {
-            match as_object(&body) {
-                Ok(obj) => match path.as_str() {
-                    DTH_INFO_PATH => self.dth_info(&obj),
-                    BROWSE_PLANS_PATH => self.browse_plans(&obj),
-                    FETCH_BILL_PATH => self.fetch_bill(&obj),
-                    FETCH_FASTAG_PATH => self.fetch_fastag(&obj),
-                    DO_RECHARGE_PATH => self.do_recharge(&obj).await,
-                    PAY_BILL_PATH => self.pay_bill(&obj).await,
-                    FASTAG_RECHARGE_PATH => self.fastag_recharge(&obj).await,
-                    DO_RECHARGE_STATUS_PATH => self.payment_status(Family::DoRecharge, &obj),
-                    BILL_STATUS_PATH => self.payment_status(Family::Bill, &obj),
-                    _ => self.payment_status(Family::Fastag, &obj),
-                },
-                Err(e) => Err(e),
-            }
-        } else if path == RECHARGE_PATH {
-            match serde_json::from_slice::<RechargeBody<'_>>(&body) {
-                Ok(typed) if typed.check().is_ok() => self.recharge(typed).await,
-                Err(e) if is_duplicate_field(&e) => Err(Rejection::Bad(e.to_string())),
-                _ => match as_object(&body) {
-                    Ok(obj) => match Self::check_recharge(&obj) {
-                        Ok(typed) => self.recharge(typed).await,
-                        Err(e) => Err(e),
-                    },
-                    Err(e) => Err(e),
-                },
-            }
-        } else {
-            match serde_json::from_slice::<StatusBody<'_>>(&body) {
-                Ok(typed) if typed.check().is_ok() => self.status(&typed.reference_id),
-                Err(e) if is_duplicate_field(&e) => Err(Rejection::Bad(e.to_string())),
-                _ => match as_object(&body) {
-                    Ok(obj) => required_str(&obj, "RegistrationID")
-                        .and_then(|_| required_str(&obj, "ReferanceId"))
-                        .and_then(|reference| self.status(reference)),
-                    Err(e) => Err(e),
-                },
-            }
-        };
+        let result = self
+            .serve(route, &body, Received(&self.requests[index]))
+            .await;
         result.or_else(|rejection| match rejection {
             Rejection::Drop => Err(DropConnection),
             Rejection::Bad(msg) => Ok(self.reject(StatusCode::BAD_REQUEST, 1, &msg)),
         })
+    }
+
+    /// A route's answer to a body that passed the HTTP checks.
+    async fn serve(
+        &self,
+        route: &Route,
+        body: &[u8],
+        received: Received<'_>,
+    ) -> Result<Answer, Rejection> {
+        match route.serve {
+            // Fast path: a typed parse. Anything it refuses is re-read as
+            // a Value, field by field, to say exactly what is wrong.
+            Serve::Recharge => match serde_json::from_slice::<RechargeBody<'_>>(body) {
+                Ok(typed) if typed.check().is_ok() => self.recharge(typed, received).await,
+                Err(e) if is_duplicate_field(&e) => Err(Rejection::Bad(e.to_string())),
+                _ => {
+                    let obj = as_object(body)?;
+                    let typed = Self::check_recharge(&obj)?;
+                    self.recharge(typed, received).await
+                }
+            },
+            Serve::RechargeStatus => match serde_json::from_slice::<StatusBody<'_>>(body) {
+                Ok(typed) if typed.check().is_ok() => self.status(&typed.reference_id, received),
+                Err(e) if is_duplicate_field(&e) => Err(Rejection::Bad(e.to_string())),
+                _ => {
+                    let obj = as_object(body)?;
+                    required_str(&obj, "RegistrationID")?;
+                    self.status(required_str(&obj, "ReferanceId")?, received)
+                }
+            },
+            Serve::Read(read) => read(self, &as_object(body)?, received),
+            Serve::Pay(family) => {
+                let obj = as_object(body)?;
+                match family {
+                    Family::DoRecharge => self.do_recharge(&obj, received).await,
+                    Family::Bill => self.pay_bill(&obj, received).await,
+                    Family::Fastag => self.fastag_recharge(&obj, received).await,
+                }
+            }
+            Serve::PaymentStatus(family) => {
+                self.payment_status(family, &as_object(body)?, received)
+            }
+        }
     }
 
     fn reject(&self, status: StatusCode, code: i64, message: &str) -> Answer {
@@ -445,11 +395,15 @@ impl State {
         Ok(body)
     }
 
-    async fn recharge(&self, body: RechargeBody<'_>) -> Result<Answer, Rejection> {
+    async fn recharge(
+        &self,
+        body: RechargeBody<'_>,
+        received: Received<'_>,
+    ) -> Result<Answer, Rejection> {
         let registration = body.registration_id.as_ref();
         let amount = body.amount;
         let customer_number = body.customer_number;
-        self.recharge_requests.fetch_add(1, Ordering::SeqCst);
+        received.count();
         *lock(&self.by_number).entry(customer_number).or_default() += 1;
         tracing::debug!(target: "aopay_sandbox", customer_number = %mask(customer_number), amount, "recharge received");
 
@@ -517,8 +471,8 @@ impl State {
         }
     }
 
-    fn status(&self, reference: &str) -> Result<Answer, Rejection> {
-        self.status_requests.fetch_add(1, Ordering::SeqCst);
+    fn status(&self, reference: &str, received: Received<'_>) -> Result<Answer, Rejection> {
+        received.count();
         let mut txns = lock(&self.txns);
         let Some(txn) = txns.by_reference.get_mut(reference) else {
             return Ok(answer(
@@ -564,7 +518,11 @@ impl State {
 impl State {
     /// GetDthInfo: every key a non-empty string, as the documentation's
     /// sample and table both have them.
-    fn dth_info(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
+    fn dth_info(
+        &self,
+        obj: &Map<String, Value>,
+        received: Received<'_>,
+    ) -> Result<Answer, Rejection> {
         for key in ["RegistrationID", "circle", "operator"] {
             required_str(obj, key)?;
         }
@@ -575,7 +533,7 @@ impl State {
             ));
         }
         only_keys(obj, &["RegistrationID", "circle", "operator", "Opnumber"])?;
-        self.dth_info_requests.fetch_add(1, Ordering::SeqCst);
+        received.count();
         Ok(match dth_scenario_for(number) {
             DthScenario::UnknownAccount => answer(
                 StatusCode::OK,
@@ -602,7 +560,11 @@ impl State {
 impl State {
     /// GetRechargeBrowsePlan: `circle`, `operator` non-empty strings,
     /// `number` (optional) a string of digits, as the sample has them.
-    fn browse_plans(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
+    fn browse_plans(
+        &self,
+        obj: &Map<String, Value>,
+        received: Received<'_>,
+    ) -> Result<Answer, Rejection> {
         only_keys(obj, &["RegistrationID", "circle", "operator", "number"])?;
         required_str(obj, "RegistrationID")?;
         required_str(obj, "circle")?;
@@ -619,7 +581,7 @@ impl State {
                 ));
             }
         }
-        self.browse_plans_requests.fetch_add(1, Ordering::SeqCst);
+        received.count();
         if MAGIC_PLAN_OPERATORS.iter().any(|(op, _)| *op == operator) {
             return Ok(answer(
                 StatusCode::OK,
@@ -684,7 +646,11 @@ fn account_number(obj: &Map<String, Value>, strings_only: bool) -> Result<String
 impl State {
     /// FetchBilPaymentDetails: `operator`, `canumber`, `mode`
     /// ("online"/"offline"), `RegistrationID`.
-    fn fetch_bill(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
+    fn fetch_bill(
+        &self,
+        obj: &Map<String, Value>,
+        received: Received<'_>,
+    ) -> Result<Answer, Rejection> {
         only_keys(obj, &["RegistrationID", "operator", "canumber", "mode"])?;
         required_str(obj, "RegistrationID")?;
         operator_code(obj)?;
@@ -695,7 +661,7 @@ impl State {
                 "mode must be \"online\" or \"offline\"".to_owned(),
             ));
         }
-        self.fetch_bill_requests.fetch_add(1, Ordering::SeqCst);
+        received.count();
         let (amount, accept_payment, part) = match account.as_str() {
             "9000000203" => {
                 return Ok(answer(
@@ -720,12 +686,16 @@ impl State {
 
     /// FetchConsumerDetails (FASTag): `operator`, `canumber` (a string),
     /// `RegistrationID`.
-    fn fetch_fastag(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
+    fn fetch_fastag(
+        &self,
+        obj: &Map<String, Value>,
+        received: Received<'_>,
+    ) -> Result<Answer, Rejection> {
         only_keys(obj, &["RegistrationID", "operator", "canumber"])?;
         required_str(obj, "RegistrationID")?;
         operator_code(obj)?;
         let vehicle = account_number(obj, true)?;
-        self.fetch_fastag_requests.fetch_add(1, Ordering::SeqCst);
+        received.count();
         if MAGIC_VEHICLES.iter().any(|(v, _)| *v == vehicle) {
             return Ok(answer(
                 StatusCode::OK,

@@ -9,8 +9,8 @@ use hyper::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Answer, Rejection, State, account_number, answer, lock, mask_text, only_keys, operator_code,
-    required_str,
+    Answer, Received, Rejection, State, account_number, answer, lock, mask_text, only_keys,
+    operator_code, required_str,
 };
 use crate::magic::{PaymentScenario, payment_scenario_for};
 
@@ -165,7 +165,11 @@ const NO_FUNDS: &str =
 impl State {
     /// DoRecharge: `operator`, `canumber`, `amount` (text), `referenceid`,
     /// `RegisterID` (sic).
-    pub(super) async fn do_recharge(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
+    pub(super) async fn do_recharge(
+        &self,
+        obj: &Map<String, Value>,
+        received: Received<'_>,
+    ) -> Result<Answer, Rejection> {
         only_keys(
             obj,
             &[
@@ -181,14 +185,18 @@ impl State {
         let account = account_number(obj, true)?;
         let amount = amount_paise(obj)?;
         let reference = reference(obj)?;
-        self.do_recharge_requests.fetch_add(1, Ordering::SeqCst);
+        received.count();
         self.pay(Family::DoRecharge, reference, account, amount)
             .await
     }
 
     /// BillPaymentPaybill: `operator`, `canumber`, `amount`, `referenceid`,
     /// `latitude`, `longitude`, `RegistrationID`, `mode`, `bill_fetch`.
-    pub(super) async fn pay_bill(&self, obj: &Map<String, Value>) -> Result<Answer, Rejection> {
+    pub(super) async fn pay_bill(
+        &self,
+        obj: &Map<String, Value>,
+        received: Received<'_>,
+    ) -> Result<Answer, Rejection> {
         let w = BillWrite::read(obj, &["mode"], false)?;
         let mode = required_str(obj, "mode")?;
         if mode != "online" && mode != "offline" {
@@ -196,7 +204,7 @@ impl State {
                 "mode must be \"online\" or \"offline\"".to_owned(),
             ));
         }
-        self.pay_bill_requests.fetch_add(1, Ordering::SeqCst);
+        received.count();
         if truthy(w.fetched.get("acceptPayment")) == Some(false) {
             return Ok(refuse(8, "This bill does not accept a payment"));
         }
@@ -216,10 +224,11 @@ impl State {
     pub(super) async fn fastag_recharge(
         &self,
         obj: &Map<String, Value>,
+        received: Received<'_>,
     ) -> Result<Answer, Rejection> {
         let w = BillWrite::read(obj, &[], true)?;
         let (fetched, amount, reference, vehicle) = (w.fetched, w.amount, w.reference, w.account);
-        self.fastag_recharge_requests.fetch_add(1, Ordering::SeqCst);
+        received.count();
         let min = paise_of_text(fetched.get("minBillAmount"));
         let max = paise_of_text(fetched.get("maxBillAmount"));
         if min.is_some_and(|m| amount < m) || max.is_some_and(|m| amount > m) {
@@ -302,6 +311,7 @@ impl State {
         &self,
         family: Family,
         obj: &Map<String, Value>,
+        received: Received<'_>,
     ) -> Result<Answer, Rejection> {
         let registration_key = match family {
             Family::DoRecharge => "registrationID",
@@ -310,12 +320,7 @@ impl State {
         only_keys(obj, &["referenceid", registration_key])?;
         required_str(obj, registration_key)?;
         let reference = reference(obj)?;
-        match family {
-            Family::DoRecharge => &self.do_recharge_status_requests,
-            Family::Bill => &self.bill_status_requests,
-            Family::Fastag => &self.fastag_status_requests,
-        }
-        .fetch_add(1, Ordering::SeqCst);
+        received.count();
         let mut ledger = lock(&self.payments);
         let paid = match ledger.by_reference.get_mut(&(family, reference.clone())) {
             Some(p) if p.hidden > 0 => {
