@@ -839,6 +839,7 @@ module.exports.CancelToken = nativeBinding.CancelToken
 module.exports.NativeBatch = nativeBinding.NativeBatch
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeSandbox = nativeBinding.NativeSandbox
+module.exports.batchOptions = nativeBinding.batchOptions
 module.exports.checkJwtSigner = nativeBinding.checkJwtSigner
 module.exports.checkpointJournals = nativeBinding.checkpointJournals
 module.exports.clientOptionNames = nativeBinding.clientOptionNames

@@ -115,6 +115,12 @@ export declare class NativeSandbox {
 }
 
 /**
+ * Every batch option as `[nodeName, default]` (default `""`: none;
+ * `BatchOptions` in index.d.ts lists the same names; a test checks it).
+ */
+export declare function batchOptions(): Array<Array<string>>
+
+/**
  * Check a JwtSigner's settings now (its constructor): a ValidationError
  * naming the setting, never the secret.
  */

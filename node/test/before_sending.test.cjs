@@ -152,6 +152,36 @@ test('ClientOptions in index.d.ts are exactly the core options, and the wrapper\
   assert.deepEqual(declared, [...native.clientOptionNames(), 'logger'].sort())
 })
 
+test('BatchOptions in index.d.ts are exactly the core batch options, with their defaults', () => {
+  const fs = require('node:fs')
+  const path = require('node:path')
+  const native = require('../native.cjs')
+  const dts = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8')
+  const body = dts.slice(dts.indexOf('export interface BatchOptions {'))
+  const block = body.slice(0, body.indexOf('\n}'))
+  const declared = [...block.matchAll(/^ {2}(\w+)\??:/gm)].map((m) => m[1]).sort()
+  const options = native.batchOptions()
+  assert.deepEqual(declared, options.map(([name]) => name).sort())
+  // Each documented default is the core's (milliseconds for durations).
+  for (const [name, def] of options) {
+    if (def === '') continue
+    const docs = block.slice(0, block.search(new RegExp(`^ {2}${name}\\??:`, 'm')))
+    const doc = docs.slice(docs.lastIndexOf('/**'))
+    const shown = name.endsWith('Ms') ? String(Number(def) * 1000) : def
+    assert.match(doc, new RegExp(`default ${shown}\\b`), name)
+  }
+})
+
+test('an unknown batch option is refused, naming the options', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aopay-batch-options-'))
+  const client = new aopay.Client({ registrationId: REG, baseUrl: 'http://127.0.0.1:9', journal: path.join(dir, 'j.db') })
+  for (const bad of ['concurency', 'wait_timeout']) {
+    assert.throws(() => client.runBatch([], { [bad]: 1, createJournal: true }),
+      (e) => e instanceof aopay.ValidationError && e.field === 'options' && /waitTimeoutMs/.test(e.message), bad)
+  }
+  assert.equal(fs.existsSync(path.join(dir, 'j.db')), false, 'a refused batch creates no journal')
+})
+
 test('read options take effect; an unknown option is refused', async () => {
   const sb = await aopay.Sandbox.start()
   try {

@@ -20,6 +20,7 @@ from typing import (
 from typing_extensions import Self, disjoint_base
 
 __all__ = [
+    "BATCH_OPTIONS",
     "CLIENT_OPTIONS",
     "ENDPOINTS",
     "ERROR_KINDS",
@@ -45,6 +46,9 @@ __version__: str
 MAGIC_NUMBERS: dict[int, str]
 # Every client option (name: meaning): the keyword arguments of both clients.
 CLIENT_OPTIONS: dict[str, str]
+# Every batch option (name: its default as text, "" for none): the keyword
+# arguments of both clients' run_batch.
+BATCH_OPTIONS: dict[str, str]
 # Read the "aopay" logger's level again (aopay.refresh_logging).
 def _refresh_logging() -> None: ...
 
@@ -256,7 +260,7 @@ class Client:
         *,
         concurrency: int = 16,
         rate: Optional[Union[str, float]] = None,
-        wait_timeout: Optional[float] = None,
+        wait_timeout: Optional[float] = 120.0,
         attempts: int = 5,
         geocode: Optional[str] = None,
         resend_unarrived: bool = False,
@@ -375,7 +379,7 @@ class AsyncClient:
         *,
         concurrency: int = 16,
         rate: Optional[Union[str, float]] = None,
-        wait_timeout: Optional[float] = None,
+        wait_timeout: Optional[float] = 120.0,
         attempts: int = 5,
         geocode: Optional[str] = None,
         resend_unarrived: bool = False,

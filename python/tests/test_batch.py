@@ -169,3 +169,35 @@ def test_stop_takes_no_new_order(sandbox: aopay.Sandbox, tmp_path: Path) -> None
     assert first["status"] == "SUCCESS"
     assert 1 + len(rest) < 500, "no new order after stop"
     assert sandbox.stats()["recharge_requests"] == 1 + len(rest)
+
+
+def test_the_stubs_list_every_batch_option_of_the_core_with_its_default() -> None:
+    """run_batch's keywords in the .pyi are the core's batch options, with
+    the core's defaults (None where the core has none)."""
+    import ast
+
+    stub = Path(aopay.__file__).with_name("_aopay.pyi")
+    tree = ast.parse(stub.read_text("utf-8"))
+    checked = 0
+    for cls in [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name in ("Client", "AsyncClient")]:
+        fn = next(f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "run_batch")
+        defaults = {a.arg: ast.literal_eval(d) for a, d in zip(fn.args.kwonlyargs, fn.args.kw_defaults) if d is not None}
+        assert set(defaults) == set(aopay._aopay.BATCH_OPTIONS), (cls.name, set(defaults) ^ set(aopay._aopay.BATCH_OPTIONS))
+        for name, default in aopay._aopay.BATCH_OPTIONS.items():
+            stub_default = defaults[name]
+            if default == "":
+                assert stub_default is None, (cls.name, name)
+            elif isinstance(stub_default, bool):
+                assert str(stub_default).lower() == default, (cls.name, name)
+            else:
+                assert float(stub_default) == float(default), (cls.name, name, stub_default)
+        checked += 1
+    assert checked == 2
+
+
+def test_an_unknown_batch_option_is_refused_naming_the_options(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
+    client = aopay.Client(REG, sandbox.url, journal=str(tmp_path / "j.db"))
+    for bad in ["concurency", "waitTimeoutMs"]:
+        with pytest.raises(aopay.ValidationError) as e:
+            client.run_batch([], create_journal=True, **{bad: 1})
+        assert e.value.field == "options" and "wait_timeout" in str(e.value), bad

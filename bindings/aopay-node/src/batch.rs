@@ -5,14 +5,16 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aopay_core::batch::{BatchOptions, BatchRun, BatchStop, Order, OrderStream, RowError};
+use aopay_core::batch::{
+    BatchOptions, BatchRun, BatchStop, Order, OrderStream, RowError, batch_option_in,
+};
 use aopay_core::{Lang, ValidationError};
-use napi::bindgen_prelude::{AsyncBlock, AsyncBlockBuilder, Object, Unknown};
-use napi::{Env, JsValue, Result, ValueType};
+use napi::bindgen_prelude::{AsyncBlock, AsyncBlockBuilder, JsObjectValue, Object, Unknown};
+use napi::{Env, Result, ValueType};
 use napi_derive::napi;
 use tokio::sync::{Mutex, mpsc};
 
-use crate::convert::{camel_json, js_error};
+use crate::convert::{camel_json, invalid, js_error, plain_value};
 
 enum State {
     /// Orders pushed from JS, or read from a file, once started.
@@ -42,91 +44,25 @@ impl std::fmt::Debug for NativeBatch {
     }
 }
 
-fn invalid(field: &'static str, rule: impl Into<String>) -> napi::Error {
-    js_error(ValidationError::new(field, rule).into())
-}
-
-/// `{ concurrency?, rate?, waitTimeoutMs?, attempts?, geocode?,
-/// resendUnarrived?, createJournal? }`, checked now.
+/// The options object, every key a batch option of the core's table
+/// (`aopay_core::batch::BATCH_OPTIONS`) by its Node name, each converted by
+/// its kind and checked now; `undefined` or `null` is the default.
 fn options_from_js(options: Option<&Object<'_>>) -> Result<BatchOptions> {
     let mut o = BatchOptions::default();
     let Some(obj) = options else {
         return Ok(o);
     };
-    let number = |name: &str, field: &'static str| -> Result<Option<f64>> {
-        let v: Option<Unknown<'_>> = obj.get(name)?;
-        match v {
-            None => Ok(None),
-            Some(v) if matches!(v.get_type()?, ValueType::Undefined | ValueType::Null) => Ok(None),
-            Some(v) if v.get_type()? == ValueType::Number => {
-                Ok(Some(v.coerce_to_number()?.get_double()?))
-            }
-            Some(_) => Err(invalid(field, "must be a number")),
-        }
-    };
-    let whole = |n: f64, field: &'static str| -> Result<i64> {
-        if n.fract() != 0.0 || !n.is_finite() {
-            return Err(invalid(field, format!("must be a whole number (got {n})")));
-        }
-        Ok(n as i64)
-    };
     let core = |e: ValidationError| js_error(e.into());
-    if let Some(n) = number("concurrency", "concurrency")? {
-        o = o.with_concurrency(whole(n, "concurrency")?).map_err(core)?;
-    }
-    if let Some(n) = number("attempts", "attempts")? {
-        o = o.with_attempts(whole(n, "attempts")?).map_err(core)?;
-    }
-    if let Some(ms) = number("waitTimeoutMs", "waitTimeoutMs")? {
-        o = o
-            .with_wait_secs("waitTimeoutMs", ms / 1000.0)
-            .map_err(core)?;
-    }
-    let rate: Option<Unknown<'_>> = obj.get("rate")?;
-    if let Some(r) = rate {
-        match r.get_type()? {
-            ValueType::Undefined | ValueType::Null => {}
-            ValueType::String => {
-                let text = r.coerce_to_string()?.into_utf8()?.as_str()?.to_owned();
-                o = o.with_rate_text(&text).map_err(core)?;
-            }
-            ValueType::Number => {
-                let n = r.coerce_to_number()?.get_double()?;
-                o = o.with_rate_per_second(n).map_err(core)?;
-            }
-            _ => {
-                return Err(invalid(
-                    "rate",
-                    "must be a string (\"200/s\") or a number per second",
-                ));
-            }
-        };
-    }
-    let geocode: Option<Unknown<'_>> = obj.get("geocode")?;
-    if let Some(g) = geocode {
-        match g.get_type()? {
-            ValueType::Undefined | ValueType::Null => {}
-            ValueType::String => {
-                let text = g.coerce_to_string()?.into_utf8()?.as_str()?.to_owned();
-                o = o.with_geocode(text);
-            }
-            _ => return Err(invalid("geocode", "must be a string \"lat,long\"")),
+    let names = obj.get_property_names()?;
+    for i in 0..names.get_array_length()? {
+        let name: String = names.get_element(i)?;
+        let option = batch_option_in(Lang::Node, &name).map_err(core)?;
+        let v: Unknown<'_> = obj.get_named_property(&name)?;
+        if matches!(v.get_type()?, ValueType::Undefined | ValueType::Null) {
+            continue;
         }
-    }
-    let resend: Option<Unknown<'_>> = obj.get("resendUnarrived")?;
-    if let Some(r) = resend {
-        match r.get_type()? {
-            ValueType::Undefined | ValueType::Null => {}
-            ValueType::Boolean => o = o.with_resend_unarrived(r.coerce_to_bool()?),
-            _ => return Err(invalid("resendUnarrived", "must be a boolean")),
-        }
-    }
-    let create: Option<Unknown<'_>> = obj.get("createJournal")?;
-    if let Some(c) = create {
-        match c.get_type()? {
-            ValueType::Undefined | ValueType::Null => {}
-            ValueType::Boolean => o = o.with_create_journal(c.coerce_to_bool()?),
-            _ => return Err(invalid("createJournal", "must be a boolean")),
+        if let Some(value) = plain_value(option.js_name, option.kind, &v)? {
+            o = o.set(option.js_name, value).map_err(core)?;
         }
     }
     Ok(o)
@@ -144,8 +80,12 @@ impl NativeBatch {
         client.check_batch(&options).map_err(js_error)?;
         let (orders, source) = match path {
             Some(p) => {
-                std::fs::metadata(&p)
-                    .map_err(|e| invalid("orders", format!("cannot read {p}: {e}")))?;
+                std::fs::metadata(&p).map_err(|e| {
+                    invalid(ValidationError::new(
+                        "orders",
+                        format!("cannot read {p}: {e}"),
+                    ))
+                })?;
                 (None, Source::File(p))
             }
             None => {
@@ -244,7 +184,12 @@ impl NativeBatch {
                     let orders = match source {
                         Source::Pushed(s) => s,
                         Source::File(p) => OrderStream::open(std::path::Path::new(&p), None)
-                            .map_err(|e| invalid("orders", format!("cannot read {p}: {e}")))?,
+                            .map_err(|e| {
+                                invalid(ValidationError::new(
+                                    "orders",
+                                    format!("cannot read {p}: {e}"),
+                                ))
+                            })?,
                     };
                     let run = client.run_batch(orders, options).map_err(js_error)?;
                     let stopper = run.stopper();

@@ -306,6 +306,37 @@ pub(crate) fn headers_from_js(
         .collect()
 }
 
+/// An option's value (a client's or a batch's) of a plain kind (text,
+/// milliseconds, a count, a flag, a rate) converted by that kind; `None`
+/// for the kinds that need more (functions, PEM, a journal).
+pub(crate) fn plain_value(
+    field: &'static str,
+    kind: OptionKind,
+    v: &Unknown<'_>,
+) -> napi::Result<Option<OptionValue>> {
+    let ty = v.get_type()?;
+    Ok(Some(match kind {
+        OptionKind::Text if ty == ValueType::String => OptionValue::Text(string(v)?),
+        OptionKind::Text => return Err(wrong_type(field, "a string", v)),
+        // Node passes durations in milliseconds.
+        OptionKind::Seconds if ty == ValueType::Number => OptionValue::Seconds(number(v)? / 1000.0),
+        OptionKind::Seconds => return Err(wrong_type(field, "a number of milliseconds", v)),
+        OptionKind::Count => OptionValue::Count(integer(field, v)?),
+        OptionKind::Flag if ty == ValueType::Boolean => OptionValue::Flag(v.coerce_to_bool()?),
+        OptionKind::Flag => return Err(wrong_type(field, "a boolean", v)),
+        OptionKind::Rate if ty == ValueType::String => OptionValue::Text(string(v)?),
+        OptionKind::Rate if ty == ValueType::Number => OptionValue::PerSecond(number(v)?),
+        OptionKind::Rate => {
+            return Err(wrong_type(
+                field,
+                "a string (\"200/s\") or a number per second",
+                v,
+            ));
+        }
+        _ => return Ok(None),
+    }))
+}
+
 /// One option's value, converted by the kind the core's table gives it.
 fn option_value(
     env: &Env,
@@ -315,16 +346,11 @@ fn option_value(
     observer: &Arc<dyn CallObserver>,
 ) -> napi::Result<OptionValue> {
     let field = option.name;
+    if let Some(value) = plain_value(field, option.kind, v)? {
+        return Ok(value);
+    }
     let ty = v.get_type()?;
     Ok(match option.kind {
-        OptionKind::Text if ty == ValueType::String => OptionValue::Text(string(v)?),
-        OptionKind::Text => return Err(wrong_type(field, "a string", v)),
-        // Node passes durations in milliseconds.
-        OptionKind::Seconds if ty == ValueType::Number => OptionValue::Seconds(number(v)? / 1000.0),
-        OptionKind::Seconds => return Err(wrong_type(field, "a number of milliseconds", v)),
-        OptionKind::Count => OptionValue::Count(integer(field, v)?),
-        OptionKind::Flag if ty == ValueType::Boolean => OptionValue::Flag(v.coerce_to_bool()?),
-        OptionKind::Flag => return Err(wrong_type(field, "a boolean", v)),
         OptionKind::Headers => OptionValue::Headers(headers_from_js(env, v, field)?),
         OptionKind::Pem if ty == ValueType::String => OptionValue::Pem(string(v)?.into_bytes()),
         // A Buffer or Uint8Array; any other typed array is refused.

@@ -684,6 +684,16 @@ pub fn client_option_names() -> Vec<String> {
         .collect()
 }
 
+/// Every batch option as `[nodeName, default]` (default `""`: none;
+/// `BatchOptions` in index.d.ts lists the same names; a test checks it).
+#[napi]
+pub fn batch_options() -> Vec<Vec<String>> {
+    aopay_core::batch::BATCH_OPTIONS
+        .iter()
+        .map(|o| vec![o.js_name.to_owned(), o.default.to_owned()])
+        .collect()
+}
+
 /// Every error kind of the core as `[className, code, retrySafe,
 /// parentClassName]` (`errors.cjs` is checked against it by a test).
 #[napi]

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use aopay_core::batch::{BatchOptions, BatchRun, Order, OrderStream, RowError};
+use aopay_core::batch::{BatchOptions, BatchRun, Order, OrderStream, RowError, batch_option_in};
 use aopay_core::{Lang, ValidationError};
 use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
@@ -13,72 +13,24 @@ use pyo3::types::{PyDict, PyString};
 use crate::asyncio::{AsyncCall, Payload};
 use crate::convert::{self, invalid, json_to_py};
 use crate::errors::to_py_err;
+use crate::options::value_from_py;
 
 type Shared = Arc<tokio::sync::Mutex<BatchRun>>;
 
-/// The options of `run_batch`, checked (by the core's rules) before
-/// anything is read or sent.
-pub(crate) fn options(
-    concurrency: i64,
-    rate: Option<&Bound<'_, PyAny>>,
-    wait_timeout: Option<&Bound<'_, PyAny>>,
-    attempts: i64,
-    geocode: Option<&Bound<'_, PyAny>>,
-    resend_unarrived: Option<&Bound<'_, PyAny>>,
-    create_journal: Option<&Bound<'_, PyAny>>,
-) -> PyResult<BatchOptions> {
-    let mut o = BatchOptions::default()
-        .with_concurrency(concurrency)
-        .and_then(|o| o.with_attempts(attempts))
-        .map_err(invalid)?;
-    let flag = |name: &'static str, v: Option<&Bound<'_, PyAny>>| -> PyResult<Option<bool>> {
-        match v {
-            None => Ok(None),
-            Some(v) => match v.cast::<pyo3::types::PyBool>() {
-                Ok(b) => Ok(Some(b.is_true())),
-                Err(_) => Err(convert::wrong_type(name, "True or False", v)),
-            },
+/// The options of `run_batch`, each converted by the kind the core's table
+/// gives it (`aopay_core::batch::BATCH_OPTIONS`) and checked by its rules
+/// before anything is read or sent. `None` means the default.
+pub(crate) fn options(keywords: Option<&Bound<'_, PyDict>>) -> PyResult<BatchOptions> {
+    let mut o = BatchOptions::default();
+    for (name, obj) in keywords.into_iter().flat_map(|k| k.iter()) {
+        let name = name.cast::<PyString>()?.to_cow()?.into_owned();
+        let option = batch_option_in(Lang::Python, &name).map_err(invalid)?;
+        if obj.is_none() {
+            continue;
         }
-    };
-    if let Some(r) = flag("resend_unarrived", resend_unarrived)? {
-        o = o.with_resend_unarrived(r);
-    }
-    if let Some(c) = flag("create_journal", create_journal)? {
-        o = o.with_create_journal(c);
-    }
-    match rate {
-        None => {}
-        Some(r) if r.is_none() => {}
-        Some(r) if r.is_instance_of::<PyString>() => {
-            o = o
-                .with_rate_text(&convert::text_from_py("rate", r)?)
-                .map_err(invalid)?;
+        if let Some(value) = value_from_py(option.name, option.kind, &obj)? {
+            o = o.set(option.name, value).map_err(invalid)?;
         }
-        Some(r) if r.is_instance_of::<pyo3::types::PyBool>() => {
-            return Err(convert::wrong_type(
-                "rate",
-                "a str (\"200/s\") or a number per second",
-                r,
-            ));
-        }
-        Some(r) => {
-            let per_second: f64 = r.extract().map_err(|_| {
-                convert::wrong_type("rate", "a str (\"200/s\") or a number per second", r)
-            })?;
-            o = o.with_rate_per_second(per_second).map_err(invalid)?;
-        }
-    }
-    match wait_timeout {
-        Some(w) if w.is_none() => o.wait = None,
-        Some(w) => {
-            o = o
-                .with_wait_secs("wait_timeout", convert::seconds_from_py("wait_timeout", w)?)
-                .map_err(invalid)?;
-        }
-        None => {}
-    }
-    if let Some(g) = convert::opt_text_from_py("geocode", geocode)? {
-        o = o.with_geocode(g);
     }
     Ok(o)
 }
@@ -86,28 +38,13 @@ pub(crate) fn options(
 /// `run_batch` of either client: the options checked, the orders opened
 /// (inside `rt`, which reads a file on its blocking threads), the batch
 /// started on `rt`.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn begin(
     client: &aopay_core::Client,
     rt: &tokio::runtime::Runtime,
     orders_in: &Bound<'_, PyAny>,
-    concurrency: i64,
-    rate: Option<&Bound<'_, PyAny>>,
-    wait_timeout: Option<&Bound<'_, PyAny>>,
-    attempts: i64,
-    geocode: Option<&Bound<'_, PyAny>>,
-    resend_unarrived: Option<&Bound<'_, PyAny>>,
-    create_journal: Option<&Bound<'_, PyAny>>,
+    keywords: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<BatchRun> {
-    let options = options(
-        concurrency,
-        rate,
-        wait_timeout,
-        attempts,
-        geocode,
-        resend_unarrived,
-        create_journal,
-    )?;
+    let options = options(keywords)?;
     // Checked before the orders are touched: a refused batch reads none.
     client.check_batch(&options).map_err(to_py_err)?;
     let _entered = rt.enter();

@@ -278,41 +278,17 @@ impl PyClient {
     }
 
     /// Pay every order once through the journal (docs/protocol.md §9);
-    /// an iterator of result dicts, as each order finishes.
-    #[allow(clippy::too_many_arguments)]
-    // resend_unarrived and create_journal take None internally so that a
-    // wrong type is a ValidationError (a `bool` parameter would raise
-    // TypeError); Python sees, and the stub declares, the default they
-    // mean: False.
-    #[pyo3(
-        signature = (orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=None, create_journal=None),
-        text_signature = "($self, orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=False, create_journal=False)"
-    )]
+    /// an iterator of result dicts, as each order finishes. The options
+    /// are `aopay_core::batch::BATCH_OPTIONS`, by keyword.
+    #[pyo3(signature = (orders, **options))]
     fn run_batch(
         slf: &Bound<'_, Self>,
         orders: &Bound<'_, PyAny>,
-        concurrency: i64,
-        rate: Option<&Bound<'_, PyAny>>,
-        wait_timeout: Option<&Bound<'_, PyAny>>,
-        attempts: i64,
-        geocode: Option<&Bound<'_, PyAny>>,
-        resend_unarrived: Option<&Bound<'_, PyAny>>,
-        create_journal: Option<&Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<batch::PyBatchRun> {
         let this = slf.get();
         let rt = this.runtime()?;
-        let run = batch::begin(
-            &this.inner,
-            rt,
-            orders,
-            concurrency,
-            rate,
-            wait_timeout,
-            attempts,
-            geocode,
-            resend_unarrived,
-            create_journal,
-        )?;
+        let run = batch::begin(&this.inner, rt, orders, options)?;
         Ok(batch::PyBatchRun::new(run, slf.clone().unbind()))
     }
 
@@ -583,38 +559,14 @@ impl PyAsyncClient {
 
     /// Pay every order once through the journal; an async iterator of
     /// result dicts, as each order finishes.
-    #[allow(clippy::too_many_arguments)]
-    // resend_unarrived and create_journal take None internally so that a
-    // wrong type is a ValidationError (a `bool` parameter would raise
-    // TypeError); Python sees, and the stub declares, the default they
-    // mean: False.
-    #[pyo3(
-        signature = (orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=None, create_journal=None),
-        text_signature = "($self, orders, *, concurrency=16, rate=None, wait_timeout=None, attempts=5, geocode=None, resend_unarrived=False, create_journal=False)"
-    )]
+    /// The options are `aopay_core::batch::BATCH_OPTIONS`, by keyword.
+    #[pyo3(signature = (orders, **options))]
     fn run_batch(
         &self,
         orders: &Bound<'_, PyAny>,
-        concurrency: i64,
-        rate: Option<&Bound<'_, PyAny>>,
-        wait_timeout: Option<&Bound<'_, PyAny>>,
-        attempts: i64,
-        geocode: Option<&Bound<'_, PyAny>>,
-        resend_unarrived: Option<&Bound<'_, PyAny>>,
-        create_journal: Option<&Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<batch::PyAsyncBatchRun> {
-        let run = batch::begin(
-            &self.inner,
-            runtime()?,
-            orders,
-            concurrency,
-            rate,
-            wait_timeout,
-            attempts,
-            geocode,
-            resend_unarrived,
-            create_journal,
-        )?;
+        let run = batch::begin(&self.inner, runtime()?, orders, options)?;
         Ok(batch::PyAsyncBatchRun::new(run))
     }
 
@@ -1005,6 +957,7 @@ fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<journal::PyPostgresJournal>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("CLIENT_OPTIONS", options::options_dict(m.py())?)?;
+    m.add("BATCH_OPTIONS", options::batch_options_dict(m.py())?)?;
     // method -> description: the tests check the generated methods and
     // docs/openapi.yaml against it.
     m.add("ENDPOINTS", {

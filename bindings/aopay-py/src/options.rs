@@ -21,8 +21,20 @@ fn set(b: ClientBuilder, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<ClientB
             format!("unknown option {name:?}"),
         )));
     };
-    let field = option.name;
-    let value = match option.kind {
+    match value_from_py(option.name, option.kind, obj)? {
+        Some(value) => b.set(name, value).map_err(invalid),
+        None => Ok(b),
+    }
+}
+
+/// A value of an option (a client's or a batch's) converted by its kind;
+/// `None` when the value means the default.
+pub(crate) fn value_from_py(
+    field: &'static str,
+    kind: OptionKind,
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<Option<OptionValue>> {
+    Ok(Some(match kind {
         OptionKind::Text => OptionValue::Text(text_from_py(field, obj)?),
         OptionKind::Seconds => OptionValue::Seconds(seconds_from_py(field, obj)?),
         OptionKind::Count => OptionValue::Count(int_from_py(field, obj)?),
@@ -30,11 +42,24 @@ fn set(b: ClientBuilder, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<ClientB
             Ok(f) => OptionValue::Flag(f.is_true()),
             Err(_) => return Err(wrong_type(field, "a bool", obj)),
         },
+        OptionKind::Rate if obj.is_instance_of::<PyString>() => {
+            OptionValue::Text(text_from_py(field, obj)?)
+        }
+        OptionKind::Rate => match obj.extract::<f64>() {
+            Ok(r) if !obj.is_instance_of::<PyBool>() => OptionValue::PerSecond(r),
+            _ => {
+                return Err(wrong_type(
+                    field,
+                    "a str (\"200/s\") or a number per second",
+                    obj,
+                ));
+            }
+        },
         OptionKind::Headers => OptionValue::Headers(headers_from_py(Some(obj))?),
         OptionKind::Pem => OptionValue::Pem(pem_from_py(Some(obj))?.unwrap_or_default()),
         OptionKind::Journal => match crate::journal::journal_from_py(Some(obj))? {
             Some(j) => OptionValue::Journal(j),
-            None => return Ok(b),
+            None => return Ok(None),
         },
         OptionKind::Credentials => match crate::credentials::PyCredentials::new(obj) {
             Some(p) => OptionValue::Credentials(std::sync::Arc::new(p)),
@@ -63,8 +88,7 @@ fn set(b: ClientBuilder, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<ClientB
                 "is not supported here",
             )));
         }
-    };
-    b.set(name, value).map_err(invalid)
+    }))
 }
 
 /// The options both clients also take by position, in their order.
@@ -99,6 +123,16 @@ pub(crate) fn build_client(
         }
     }
     b.build().map_err(to_py_err)
+}
+
+/// `{name: default}` of every batch option (`""`: none), for
+/// `aopay._aopay.BATCH_OPTIONS`.
+pub(crate) fn batch_options_dict(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let d = PyDict::new(py);
+    for o in aopay_core::batch::BATCH_OPTIONS {
+        d.set_item(o.name, o.default)?;
+    }
+    Ok(d)
 }
 
 /// `{name: meaning}` of every client option, for `aopay._aopay.CLIENT_OPTIONS`.

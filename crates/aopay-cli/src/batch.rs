@@ -6,8 +6,10 @@ use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use aopay_core::batch::{BatchOptions, BatchResult, BatchSummary, OrderFormat, OrderStream};
-use aopay_core::{Client, EntryState, ValidationError};
+use aopay_core::batch::{
+    BatchOptions, BatchResult, BatchSummary, OrderFormat, OrderStream, batch_default, batch_option,
+};
+use aopay_core::{Client, EntryState, OptionValue, ValidationError};
 use clap::{Subcommand, ValueEnum};
 
 use crate::cli::{Connection, JournalOpt, Output, Shared};
@@ -79,29 +81,21 @@ pub(crate) struct RunArgs {
     /// Write one result per order to FILE: JSON Lines (.jsonl) or CSV (.csv).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
-    /// Orders in flight at once (1-1024).
-    #[arg(long, default_value_t = 16, allow_hyphen_values = true)]
+    // The batch's own options: name, default and help from the core's
+    // table (`BATCH_OPTIONS`), each set through `BatchOptions::set`.
+    #[arg(long, default_value = batch_default("concurrency"), help = doc("concurrency"), allow_hyphen_values = true)]
     concurrency: i64,
-    /// At most this many requests a second for the account, shared by every batch on the journal: 200/s, 600/min.
-    #[arg(long)]
+    #[arg(long, help = doc("rate"))]
     rate: Option<String>,
-    /// Geocode ("lat,long") for the orders that need one and have none.
-    #[arg(long, env = "AOPAY_GEOCODE")]
+    #[arg(long, env = "AOPAY_GEOCODE", help = doc("geocode"))]
     geocode: Option<String>,
-    /// Follow pending orders until final for at most this many seconds (0: report them pending).
-    #[arg(long, default_value_t = 120.0, allow_hyphen_values = true)]
+    #[arg(long, default_value = batch_default("wait_timeout"), help = doc("wait_timeout"), allow_hyphen_values = true)]
     wait_timeout: f64,
-    /// Most sends of an order whose failure provably charged nothing (a 429, a refused connection).
-    #[arg(long, default_value_t = 5, allow_hyphen_values = true)]
+    #[arg(long, default_value = batch_default("attempts"), help = doc("attempts"), allow_hyphen_values = true)]
     attempts: i64,
-    /// Send again, under its recorded reference, an order whose status call finds no payment
-    /// (only where the API refuses a reused reference, as the sandbox does).
-    #[arg(long)]
+    #[arg(long, help = doc("resend_unarrived"))]
     resend_unarrived: bool,
-    /// Create the journal if it does not exist (a first run). Without it, a
-    /// journal path that does not exist is refused before anything is read
-    /// or sent: a mistyped or deleted journal would pay every order again.
-    #[arg(long)]
+    #[arg(long, help = doc("create_journal"))]
     create_journal: bool,
     #[command(flatten)]
     journal: JournalOpt,
@@ -183,17 +177,22 @@ pub(crate) fn options(
     args: &RunArgs,
     sandbox_geocode: Option<&str>,
 ) -> Result<BatchOptions, Failure> {
-    let mut o = BatchOptions::default()
-        .with_concurrency(args.concurrency)?
-        .with_attempts(args.attempts)?
-        .with_wait_secs("wait_timeout", args.wait_timeout)?
-        .with_resend_unarrived(args.resend_unarrived)
-        .with_create_journal(args.create_journal);
+    let mut set = vec![
+        ("concurrency", OptionValue::Count(args.concurrency)),
+        ("attempts", OptionValue::Count(args.attempts)),
+        ("wait_timeout", OptionValue::Seconds(args.wait_timeout)),
+        ("resend_unarrived", OptionValue::Flag(args.resend_unarrived)),
+        ("create_journal", OptionValue::Flag(args.create_journal)),
+    ];
     if let Some(rate) = &args.rate {
-        o = o.with_rate_text(rate)?;
+        set.push(("rate", OptionValue::Text(rate.clone())));
     }
     if let Some(g) = args.geocode.as_deref().or(sandbox_geocode) {
-        o = o.with_geocode(g);
+        set.push(("geocode", OptionValue::Text(g.to_owned())));
+    }
+    let mut o = BatchOptions::default();
+    for (name, value) in set {
+        o = o.set(name, value)?;
     }
     Ok(o)
 }
@@ -461,4 +460,10 @@ pub(crate) async fn status(journal: &str, json: bool) -> Result<u8, Failure> {
     } else {
         exit::NOT_FINAL
     })
+}
+
+/// A batch option's help line, from the core's table (without the final
+/// period, as clap writes help).
+fn doc(name: &str) -> &'static str {
+    batch_option(name).map_or("", |o| o.doc.trim_end_matches('.'))
 }

@@ -256,6 +256,33 @@ fn every_client_option_of_the_core_has_a_flag() {
     }
 }
 
+#[test]
+fn every_batch_option_of_the_core_has_a_flag_with_its_help_and_default() {
+    let out = Command::new(env!("CARGO_BIN_EXE_aopay"))
+        .args(["batch", "run", "--help"])
+        .output()
+        .unwrap();
+    let help = text(&out.stdout);
+    for option in aopay_core::batch::BATCH_OPTIONS {
+        let flag = format!("--{}", option.cli_name());
+        let line = help
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{flag} ")))
+            .unwrap_or_else(|| panic!("{flag} missing from:\n{help}"));
+        let words: String = option.doc.chars().take(30).collect();
+        assert!(
+            line.contains(&words),
+            "{flag}'s help is not the table's: {line}"
+        );
+        if !option.default.is_empty() && option.kind != aopay_core::OptionKind::Flag {
+            assert!(
+                line.contains(&format!("[default: {}]", option.default)),
+                "{flag}'s default is not the table's: {line}"
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_json_error_carries_every_field_of_the_bindings_errors() {
     let sb = Sandbox::start().await.unwrap();

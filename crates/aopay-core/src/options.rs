@@ -42,6 +42,8 @@ pub enum OptionKind {
     /// A request signer: the built-in JWT signer, or a function of the
     /// caller's language given the path and the body.
     Signer,
+    /// A rate: text (`"200/s"`, `"600/min"`) or a number per second.
+    Rate,
 }
 
 /// One client option.
@@ -209,6 +211,9 @@ pub enum OptionValue {
     Observer(Arc<dyn CallObserver>),
     /// For [`OptionKind::Signer`].
     Signer(Arc<dyn Signer>),
+    /// For [`OptionKind::Rate`] given as a number per second (as text, it
+    /// is a [`OptionValue::Text`]).
+    PerSecond(f64),
 }
 
 impl std::fmt::Debug for OptionValue {
@@ -230,12 +235,13 @@ impl std::fmt::Debug for OptionValue {
             Self::Credentials(_) => f.write_str("Credentials(<provider>)"),
             Self::Observer(_) => f.write_str("Observer(<function>)"),
             Self::Signer(_) => f.write_str("Signer(<signer>)"),
+            Self::PerSecond(r) => f.debug_tuple("PerSecond").field(r).finish(),
         }
     }
 }
 
 impl OptionValue {
-    fn kind(&self) -> OptionKind {
+    pub(crate) fn kind(&self) -> OptionKind {
         match self {
             Self::Text(_) => OptionKind::Text,
             Self::Seconds(_) => OptionKind::Seconds,
@@ -247,6 +253,7 @@ impl OptionValue {
             Self::Credentials(_) => OptionKind::Credentials,
             Self::Observer(_) => OptionKind::Observer,
             Self::Signer(_) => OptionKind::Signer,
+            Self::PerSecond(_) => OptionKind::Rate,
         }
     }
 }
@@ -351,6 +358,7 @@ mod tests {
                 OptionKind::Signer => {
                     OptionValue::Signer(Arc::new(|_: &str, _: &[u8]| async { Ok(Vec::new()) }))
                 }
+                OptionKind::Rate => panic!("no client option is a rate"),
             };
             assert!(
                 ClientBuilder::default().set(o.name, value).is_ok(),

@@ -26,7 +26,9 @@ use crate::wire::Effect;
 pub(crate) use crate::client::pace::Pacer;
 pub use crate::client::pace::parse_rate;
 pub use input::{MAX_LINE_BYTES, MAX_SKIPPED_BYTES, OrderFormat, OrderReader};
-pub use options::BatchOptions;
+pub use options::{
+    BATCH_OPTIONS, BatchOption, BatchOptions, batch_default, batch_option, batch_option_in,
+};
 pub use run::BatchRun;
 pub use stop::{BatchStop, Halt, JOURNAL_PAUSE};
 pub use stream::OrderStream;
