@@ -117,6 +117,9 @@ macro_rules! prepare_spec {
     (@call $client:ident, $req:ident) => {
         $client.call(&$req).await.map(|a| crate::Answer::to_json_value(&a))
     };
+    (@status $client:ident, $req:ident) => {
+        prepare_spec!(@call $client, $req)
+    };
     (@pay $client:ident, $req:ident) => {
         $client.pay(&$req).await.map(|p| crate::Answer::to_json_value(&p))
     };

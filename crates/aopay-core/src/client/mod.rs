@@ -200,4 +200,28 @@ mod tests {
             "{shown}"
         );
     }
+
+    #[tokio::test]
+    async fn a_status_call_is_one_of_the_tables_status_reads() {
+        let c = Client::builder()
+            .registration_id("AOP-554")
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        for wrong in ["recharge_status", "dth_info", "nope"] {
+            let e = c.payment_status(wrong, "REF-1").await.unwrap_err();
+            assert_eq!(e.field(), Some("status_call"), "{e}");
+            assert!(
+                e.to_string()
+                    .contains("do_recharge_status, bill_status, fastag_status"),
+                "{e}"
+            );
+            let options = WaitOptions::default();
+            let e = c
+                .wait_for_payment(wrong, "REF-1", options)
+                .await
+                .unwrap_err();
+            assert_eq!(e.field(), Some("status_call"), "{e}");
+        }
+    }
 }

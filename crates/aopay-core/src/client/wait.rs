@@ -7,14 +7,14 @@ use tokio::time::Instant;
 use super::Client;
 use super::retry::{is_transient, jitter_between};
 use crate::endpoints::{
-    Answer, BillStatusRequest, DoRechargeStatusRequest, Endpoint, FastagStatusRequest, Payment,
-    PaymentStatusRead, RechargeStatus,
+    Answer, ENDPOINTS, Endpoint, Payment, PaymentStatusRead, RechargeStatus, for_each_endpoint,
 };
 use crate::error::{Error, ErrorDetails, ErrorKind, ValidationError};
 use crate::journal::{EntryState, Recorded};
 use crate::models::Recharge;
 use crate::reference::ClientReference;
 use crate::validate::ReferenceId;
+use crate::wire::Effect;
 
 /// How `wait_for_final` polls.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,12 +80,7 @@ impl Client {
         reference_id: &str,
     ) -> Result<Payment, Error> {
         let reference = ClientReference::new(reference_id)?;
-        match status_call {
-            "do_recharge_status" => self.call(&DoRechargeStatusRequest::of(reference)).await,
-            "bill_status" => self.call(&BillStatusRequest::of(reference)).await,
-            "fastag_status" => self.call(&FastagStatusRequest::of(reference)).await,
-            other => Err(unknown_status_call(other)),
-        }
+        self.status_read(status_call, reference, None).await
     }
 
     /// Poll a referenced write's status call (`status_call`, as
@@ -98,22 +93,8 @@ impl Client {
         options: WaitOptions,
     ) -> Result<Payment, Error> {
         let reference = ClientReference::new(reference_id)?;
-        let r = reference_id;
-        match status_call {
-            "do_recharge_status" => {
-                self.poll_final(&DoRechargeStatusRequest::of(reference), r, options)
-                    .await
-            }
-            "bill_status" => {
-                self.poll_final(&BillStatusRequest::of(reference), r, options)
-                    .await
-            }
-            "fastag_status" => {
-                self.poll_final(&FastagStatusRequest::of(reference), r, options)
-                    .await
-            }
-            other => Err(unknown_status_call(other)),
-        }
+        self.status_read(status_call, reference, Some(options))
+            .await
     }
 
     async fn poll_final<E>(
@@ -195,10 +176,48 @@ impl Client {
     }
 }
 
+/// A `status_call` that is no referenced write's status read; the message
+/// lists them, from the table.
 fn unknown_status_call(name: &str) -> Error {
+    let known: Vec<&str> = ENDPOINTS
+        .iter()
+        .filter(|w| w.effect == Effect::Write && w.answer.name == "Payment")
+        .filter_map(|w| w.status)
+        .collect();
     ValidationError::new(
         "status_call",
-        format!("{name:?} is not a status call (do_recharge_status, bill_status, fastag_status)"),
+        format!("{name:?} is not a status call ({})", known.join(", ")),
     )
     .into()
 }
+
+/// The status reads of the referenced writes, from the one endpoint list
+/// (`for_each_endpoint!`, its `status` entries): read once, or polled.
+macro_rules! status_reads {
+    ($($how:ident: $request:ty,)*) => {
+        impl Client {
+            async fn status_read(
+                &self,
+                status_call: &str,
+                reference: ClientReference,
+                wait: Option<WaitOptions>,
+            ) -> Result<Payment, Error> {
+                $(status_reads!(@read $how $request, self, status_call, reference, wait);)*
+                Err(unknown_status_call(status_call))
+            }
+        }
+    };
+    (@read status $request:ty, $client:ident, $name:ident, $reference:ident, $wait:ident) => {
+        if $name == <$request as Endpoint>::SPEC.method {
+            let r = $reference.as_str().to_owned();
+            let req = <$request as PaymentStatusRead>::of($reference);
+            return match $wait {
+                None => $client.call(&req).await,
+                Some(options) => $client.poll_final(&req, &r, options).await,
+            };
+        }
+    };
+    (@read $how:ident $request:ty, $client:ident, $name:ident, $reference:ident, $wait:ident) => {};
+}
+
+for_each_endpoint!(status_reads);

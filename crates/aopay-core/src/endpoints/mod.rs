@@ -325,7 +325,9 @@ pub trait Answer: Sized + Send + 'static {
 pub type PreparedCall = Pin<Box<dyn Future<Output = Result<Value, Error>> + Send + 'static>>;
 
 /// Every endpoint's request type, in the order the docs list them, and how
-/// a client runs it: `call` (sent as it is), `pay` (a referenced write: the
+/// a client runs it: `call` (sent as it is), `status` (a referenced write's
+/// status read: sent as it is, and what `payment_status` and
+/// `wait_for_payment` dispatch to by name), `pay` (a referenced write: the
 /// journal when keyed) or `recharge` (the V2 recharge: the journal when
 /// keyed). The one list of endpoints: [`ENDPOINTS`] and the client's generic
 /// entry (`Client::prepare`) are both made from it, so the table needs no
@@ -340,11 +342,11 @@ macro_rules! for_each_endpoint {
             call: $crate::FetchBillRequest,
             call: $crate::FetchFastagRequest,
             pay: $crate::DoRechargeRequest,
-            call: $crate::DoRechargeStatusRequest,
+            status: $crate::DoRechargeStatusRequest,
             pay: $crate::PayBillRequest,
-            call: $crate::BillStatusRequest,
+            status: $crate::BillStatusRequest,
             pay: $crate::FastagRechargeRequest,
-            call: $crate::FastagStatusRequest,
+            status: $crate::FastagStatusRequest,
         }
     };
 }
