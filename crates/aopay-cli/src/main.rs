@@ -432,7 +432,8 @@ async fn run(
     sandbox_stop(sandbox).await;
     Ok(match outcome.status {
         Status::Success => exit::SUCCESS,
-        Status::Failed => exit::FAILED,
+        // A V2 recharge is never refunded; the one outcome type can say it.
+        Status::Failed | Status::Refunded => exit::FAILED,
         Status::Pending | Status::Unknown => exit::NOT_FINAL,
     })
 }

@@ -173,63 +173,10 @@ impl fmt::Debug for MobileRecharge {
     }
 }
 
-/// The fate of a transaction (docs/protocol.md §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Status {
-    /// Done: the customer was recharged (final).
-    Success,
-    /// Still being processed: resolve it with RechargeStatus.
-    Pending,
-    /// Done: nothing was recharged (final).
-    Failed,
-    /// The API's word was not one we know: resolve it with RechargeStatus.
-    Unknown,
-}
-
-impl Status {
-    /// Map `data.status`, case-insensitively.
-    pub fn from_api(text: &str) -> Self {
-        match text.trim().to_ascii_uppercase().as_str() {
-            "SUCCESS" | "SUCCESSFUL" => Self::Success,
-            "FAILED" | "FAILURE" => Self::Failed,
-            "PENDING" | "PROCESSING" | "INITIATED" => Self::Pending,
-            _ => Self::Unknown,
-        }
-    }
-
-    /// An answer table's outcome (a V2 answer is never refunded).
-    pub(crate) fn from_outcome(o: crate::wire::answers::Outcome) -> Self {
-        use crate::wire::answers::Outcome;
-        match o {
-            Outcome::Success => Self::Success,
-            Outcome::Pending => Self::Pending,
-            Outcome::Failed => Self::Failed,
-            Outcome::Refunded | Outcome::Unknown => Self::Unknown,
-        }
-    }
-
-    /// `SUCCESS`, `PENDING`, `FAILED` or `UNKNOWN`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Success => "SUCCESS",
-            Self::Pending => "PENDING",
-            Self::Failed => "FAILED",
-            Self::Unknown => "UNKNOWN",
-        }
-    }
-
-    /// `SUCCESS` and `FAILED` are final; the others must be resolved with
-    /// RechargeStatus.
-    pub fn is_final(self) -> bool {
-        matches!(self, Self::Success | Self::Failed)
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The fate of a transaction: the one outcome every write and status read
+/// answers (docs/protocol.md §2, §10), a V2 recharge's too (which is never
+/// `Refunded`). Before 0.2 it was an enum of its own, without `Refunded`.
+pub type Status = crate::wire::answers::Outcome;
 
 /// A readable answer about a transaction, whatever its fate.
 #[derive(Clone, PartialEq)]

@@ -127,7 +127,7 @@ impl Answer for Recharge {
     fn from_answered(a: Answered<'_>) -> Result<Self, Error> {
         let f = read_fields(a.object());
         let status = match a.place()? {
-            Some(o) => Status::from_outcome(o),
+            Some(o) => o,
             None => f.status.unwrap_or(Status::Unknown),
         };
         Ok(Recharge {
