@@ -325,3 +325,9 @@ pub(crate) fn json_from_py(
         return Err(wrong_type(field, "JSON (a dict, as the answer's raw)", obj));
     })
 }
+
+/// `repr(s)` as Python writes it.
+pub(crate) fn py_repr(py: Python<'_>, s: Option<&str>) -> String {
+    s.and_then(|s| PyString::new(py, s).repr().ok().map(|r| r.to_string()))
+        .unwrap_or_else(|| "None".to_owned())
+}
