@@ -9,350 +9,31 @@
 // Without a backend feature the shared row code has no user.
 #![cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 
+mod entry;
 mod outcome_log;
 mod owner;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod records;
+mod rows;
+mod spec;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+
+pub(crate) use entry::FIRST_ENDPOINT;
+pub use entry::{EntryState, JournalEntry, Settled, Tally, reconciliation_json};
+pub(crate) use records::{AnswerColumns, Recorded};
+pub(crate) use rows::*;
+pub use spec::JournalSpec;
+use spec::LIBPQ_KEYWORDS;
+#[cfg(feature = "postgres")]
+use spec::postgres_scheme_lowercase;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::endpoints::{Payment, endpoint};
 use crate::error::Error;
-use crate::models::{Recharge, Status};
 use crate::process::PerProcess;
-
-/// Where a keyed recharge stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryState {
-    /// Intent recorded, nothing sent yet: its call waits for its pace, its
-    /// credentials or its signature. Past its deadline, its caller is gone
-    /// and the key is freed (docs/protocol.md §4).
-    Claimed,
-    /// About to send or sent; the request may be in flight (or its caller
-    /// died after it may have left).
-    Sending,
-    /// Answered PENDING or UNKNOWN, with a reference to check.
-    Pending,
-    /// Answered SUCCESS or FAILED.
-    Final,
-    /// The outcome is unknown (timeout, lost connection, 5xx…).
-    Unknown,
-}
-
-impl EntryState {
-    /// `claimed`, `sending`, `pending`, `final` or `unknown` (as stored).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Claimed => "claimed",
-            Self::Sending => "sending",
-            Self::Pending => "pending",
-            Self::Final => "final",
-            Self::Unknown => "unknown",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Self {
-        match s {
-            "claimed" => Self::Claimed,
-            "sending" => Self::Sending,
-            "pending" => Self::Pending,
-            "final" => Self::Final,
-            _ => Self::Unknown,
-        }
-    }
-
-    fn of(is_final: bool) -> Self {
-        if is_final { Self::Final } else { Self::Pending }
-    }
-}
-
-/// What a journal spec names: see [`Journal::classify`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JournalSpec<'a> {
-    /// A SQLite file.
-    Sqlite(&'a std::path::Path),
-    /// A PostgreSQL DSN (URL or keyword form).
-    Postgres(&'a str),
-}
-
-/// libpq's connection keywords (its keyword/value DSN form).
-const LIBPQ_KEYWORDS: &[&str] = &[
-    "host",
-    "hostaddr",
-    "port",
-    "dbname",
-    "user",
-    "password",
-    "passfile",
-    "connect_timeout",
-    "client_encoding",
-    "options",
-    "application_name",
-    "fallback_application_name",
-    "keepalives",
-    "keepalives_idle",
-    "keepalives_interval",
-    "keepalives_count",
-    "sslmode",
-    "sslcert",
-    "sslkey",
-    "sslrootcert",
-    "sslcrl",
-    "requiressl",
-    "target_session_attrs",
-    "channel_binding",
-    "load_balance_hosts",
-];
-
-/// A DSN URL with its scheme in lowercase (the PostgreSQL client reads
-/// only that spelling).
-#[cfg(feature = "postgres")]
-fn postgres_scheme_lowercase(dsn: &str) -> String {
-    match dsn.split_once("://") {
-        Some((scheme, rest)) => format!("{}://{rest}", scheme.to_ascii_lowercase()),
-        None => dsn.to_owned(),
-    }
-}
-
-/// The method name journals written before endpoints were recorded hold.
-pub(crate) const FIRST_ENDPOINT: &str = "mobile_recharge";
-
-/// One journal row.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct JournalEntry {
-    /// The idempotency key.
-    pub key: String,
-    /// A hash of the registration id and every field that changes what is
-    /// paid.
-    pub fingerprint: String,
-    /// The write it is for, by method name (`mobile_recharge`, `pay_bill`).
-    pub endpoint: String,
-    /// Where the write stands.
-    pub state: EntryState,
-    /// The last answer recorded for a MobileRecharge, if any.
-    pub recharge: Option<Recharge>,
-    /// The last answer recorded for a referenced write, if any.
-    pub payment: Option<Payment>,
-    /// The reference: the caller's for a referenced write (recorded with
-    /// the intent, before sending), the API's for a MobileRecharge (once
-    /// answered).
-    pub reference_id: Option<String>,
-    /// Why the outcome is unknown, for `Unknown` entries.
-    pub reason: Option<String>,
-    /// When the intent was recorded (Unix milliseconds).
-    pub created_at_ms: i64,
-    /// When the entry last changed (Unix milliseconds).
-    pub updated_at_ms: i64,
-    /// After this, a `Sending` entry's caller is gone (its call's deadline
-    /// has passed): the entry is then treated as unknown.
-    pub deadline_at_ms: i64,
-    /// The process that claimed or sent it (`host:pid:start`), when known:
-    /// on the same machine, a caller that is gone is seen at once.
-    pub owner: Option<String>,
-}
-
-impl JournalEntry {
-    /// Whether the call that holds this entry is over: its deadline has
-    /// passed, or its process (on this machine) is gone.
-    pub(crate) fn caller_gone(&self) -> bool {
-        now_ms() >= self.deadline_at_ms || self.owner.as_deref().is_some_and(owner::is_gone)
-    }
-
-    /// The owner to name when freeing or expiring this entry early (its
-    /// process is gone), if so.
-    fn gone_owner(&self) -> Option<&str> {
-        self.owner.as_deref().filter(|o| owner::is_gone(o))
-    }
-}
-
-impl JournalEntry {
-    /// The entry as one JSON object (for listings: the CLI's `--json`, the
-    /// bindings' `journal_pending`).
-    pub fn to_json_value(&self) -> serde_json::Value {
-        let status = match (&self.recharge, &self.payment) {
-            (Some(r), _) => Some(r.status.as_str()),
-            (None, Some(p)) => Some(p.status.as_str()),
-            (None, None) => None,
-        };
-        serde_json::json!({
-            "key": self.key,
-            "endpoint": self.endpoint,
-            "state": self.state.as_str(),
-            "status": status,
-            "reference_id": self.reference_id,
-            "reason": self.reason,
-            "created_at_ms": self.created_at_ms,
-            "updated_at_ms": self.updated_at_ms,
-            "recharge": self.recharge.as_ref().map(Recharge::to_json_value),
-            "payment": self.payment.as_ref().map(crate::Answer::to_json_value),
-        })
-    }
-}
-
-/// A count of journal entries of one endpoint, state and status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Tally {
-    /// The write, by method name.
-    pub endpoint: String,
-    /// Where its entries stand.
-    pub state: EntryState,
-    /// The last recorded status word (`SUCCESS`…), if an answer was recorded.
-    pub status: Option<String>,
-    /// How many entries.
-    pub count: u64,
-}
-
-pub(crate) const TALLY: &str = "SELECT endpoint, state, status, count(*) FROM aopay_journal \
-     GROUP BY endpoint, state, status ORDER BY endpoint, state, status";
-
-/// What reconciling an entry found: the answer of its write's status call.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Settled {
-    /// A MobileRecharge, through RechargeStatus.
-    Recharge(Recharge),
-    /// A referenced write, through its own status call.
-    Payment(Payment),
-}
-
-impl Settled {
-    /// The status word (`SUCCESS`, `REFUNDED`…).
-    pub fn status(&self) -> &'static str {
-        match self {
-            Self::Recharge(r) => r.status.as_str(),
-            Self::Payment(p) => p.status.as_str(),
-        }
-    }
-
-    /// Nothing more will change.
-    pub fn is_final(&self) -> bool {
-        match self {
-            Self::Recharge(r) => r.is_final(),
-            Self::Payment(p) => p.is_final(),
-        }
-    }
-
-    /// The answer as its endpoint writes it.
-    pub fn to_json_value(&self) -> serde_json::Value {
-        match self {
-            Self::Recharge(r) => r.to_json_value(),
-            Self::Payment(p) => crate::Answer::to_json_value(p),
-        }
-    }
-
-    pub(crate) fn entry_state(&self) -> EntryState {
-        EntryState::of(self.is_final())
-    }
-
-    pub(crate) fn columns(&self) -> AnswerColumns {
-        match self {
-            Self::Recharge(r) => r.columns(),
-            Self::Payment(p) => p.columns(),
-        }
-    }
-}
-
-/// One line of a reconciliation report as JSON: the entry, with the fresh
-/// answer (`status`, and `recharge` or `payment`) or the `error` that kept
-/// it unresolved.
-pub fn reconciliation_json(
-    entry: &JournalEntry,
-    result: &Result<Settled, Error>,
-) -> serde_json::Value {
-    let mut v = entry.to_json_value();
-    match result {
-        Ok(s) => {
-            v["status"] = s.status().into();
-            let slot = match s {
-                Settled::Recharge(_) => "recharge",
-                Settled::Payment(_) => "payment",
-            };
-            v[slot] = s.to_json_value();
-            v["error"] = serde_json::Value::Null;
-        }
-        Err(e) => v["error"] = e.to_json_value(),
-    }
-    v
-}
-
-/// An answer as the journal stores it.
-#[derive(Debug)]
-pub(crate) struct AnswerColumns {
-    pub status: &'static str,
-    pub reference_id: Option<String>,
-    pub txn_id: Option<String>,
-    pub ackno: Option<String>,
-    pub message: Option<String>,
-    pub api_code: Option<i64>,
-    pub http_status: u16,
-    pub raw: serde_json::Value,
-}
-
-/// An answer the journal can keep and give back.
-pub(crate) trait Recorded: Sized {
-    fn entry_state(&self) -> EntryState;
-    fn columns(&self) -> AnswerColumns;
-    fn from_entry(entry: &JournalEntry) -> Option<Self>;
-    fn from_settled(settled: Settled) -> Option<Self>;
-}
-
-impl Recorded for Recharge {
-    fn entry_state(&self) -> EntryState {
-        EntryState::of(self.is_final())
-    }
-    fn columns(&self) -> AnswerColumns {
-        AnswerColumns {
-            status: self.status.as_str(),
-            reference_id: self.reference_id.clone(),
-            txn_id: self.txn_id.clone(),
-            ackno: self.ackno.clone(),
-            message: self.message.clone(),
-            api_code: self.api_code,
-            http_status: self.http_status,
-            raw: self.raw.clone(),
-        }
-    }
-    fn from_entry(entry: &JournalEntry) -> Option<Self> {
-        entry.recharge.clone()
-    }
-    fn from_settled(settled: Settled) -> Option<Self> {
-        match settled {
-            Settled::Recharge(r) => Some(r),
-            Settled::Payment(_) => None,
-        }
-    }
-}
-
-impl Recorded for Payment {
-    fn entry_state(&self) -> EntryState {
-        EntryState::of(self.is_final())
-    }
-    fn columns(&self) -> AnswerColumns {
-        AnswerColumns {
-            status: self.status.as_str(),
-            reference_id: Some(self.reference_id.clone()),
-            txn_id: self.txn_id.clone(),
-            ackno: self.ackno.clone(),
-            message: self.meta.message.clone(),
-            api_code: self.meta.api_code,
-            http_status: self.meta.http_status,
-            raw: self.meta.raw.clone(),
-        }
-    }
-    fn from_entry(entry: &JournalEntry) -> Option<Self> {
-        entry.payment.clone()
-    }
-    fn from_settled(settled: Settled) -> Option<Self> {
-        match settled {
-            Settled::Payment(p) => Some(p),
-            Settled::Recharge(_) => None,
-        }
-    }
-}
 
 /// The intent a keyed call records before sending.
 #[derive(Debug)]
@@ -391,53 +72,6 @@ impl Update<'static> {
         }
     }
 }
-
-/// Where the batches on a journal share their pace (one row per account).
-pub(crate) const PACE_TABLE: &str =
-    "CREATE TABLE IF NOT EXISTS aopay_pace (name TEXT PRIMARY KEY, next_at_us BIGINT NOT NULL)";
-
-/// An `unknown` entry back to `sending`, only as it was seen (so one caller
-/// of many resends it): `$1` key, `$2` its `updated_at` then, `$3` the new
-/// deadline, `$4` now.
-pub(crate) const REOPEN: &str = "UPDATE aopay_journal
-     SET state = 'sending', deadline_at = $3, updated_at = $4, owner = $5
-     WHERE key = $1 AND state = 'unknown' AND updated_at = $2 AND status IS NULL";
-
-/// The values after the key (`$1`) of one of the journal's keyed statements.
-#[derive(Debug, Clone)]
-pub(crate) enum Keyed {
-    /// `$2`.
-    One(i64),
-    /// `$2`, `$3`, `$4`.
-    Three(i64, i64, i64),
-    /// `$2`, and a text (or NULL) `$3`.
-    NumberText(i64, Option<String>),
-}
-
-/// A claimed entry turned to `sending` right before its first byte can
-/// leave, only while it is still this caller's claim: `$1` key, `$2` the
-/// deadline the claim wrote (a claim taken over gets a later one), `$3` the
-/// sending deadline, `$4` now.
-pub(crate) const START_SENDING: &str = "UPDATE aopay_journal
-     SET state = 'sending', deadline_at = $3, updated_at = $4
-     WHERE key = $1 AND state = 'claimed' AND deadline_at = $2";
-
-/// Free a key this caller holds and provably sent nothing for: `$1` key,
-/// `$2` the deadline it last wrote (another caller's entry is untouched).
-pub(crate) const RELEASE: &str = "DELETE FROM aopay_journal
-     WHERE key = $1 AND state IN ('claimed', 'sending') AND deadline_at = $2";
-
-/// Free a claim whose caller is gone (past its deadline, or its process
-/// `$3` gone; never marked as sending): nothing of it left. `$1` key, `$2`
-/// now.
-pub(crate) const RELEASE_STALE_CLAIM: &str = "DELETE FROM aopay_journal
-     WHERE key = $1 AND state = 'claimed' AND (deadline_at <= $2 OR owner = $3)";
-
-/// A `sending` entry whose caller is gone (past its deadline, or its
-/// process `$4` gone) becomes `unknown`: `$1` key, `$2` reason, `$3` now.
-pub(crate) const EXPIRE: &str =
-    "UPDATE aopay_journal SET state = 'unknown', reason = $2, updated_at = $3
-     WHERE key = $1 AND state = 'sending' AND (deadline_at <= $3 OR owner = $4)";
 
 /// One step of a shared pace: reserve `span_us` of sending time, starting
 /// no sooner than `pause_us` from now.
@@ -489,23 +123,6 @@ pub(crate) enum Kept {
     /// In the local outcome log at this path, to be replayed.
     Log(std::path::PathBuf),
 }
-
-macro_rules! record_sql {
-    () => {
-        "UPDATE aopay_journal SET state = $2, status = $3,
-           reference_id = coalesce($4, reference_id), txn_id = $5,
-           ackno = $6, message = $7, api_code = $8, http_status = $9, raw = $10, reason = $11,
-           updated_at = $12 WHERE key = $1"
-    };
-}
-
-/// The outcome of a call: `$1` key, `$2` state .. `$11` reason
-/// ([`UpdateValues`]), `$12` when.
-pub(crate) const RECORD: &str = record_sql!();
-
-/// An outcome put back into the journal from the local log, as [`RECORD`]
-/// writes it, never over a final entry (settled by hand meanwhile).
-pub(crate) const REPLAY: &str = concat!(record_sql!(), " AND state <> 'final'");
 
 enum Backend {
     #[cfg(feature = "sqlite")]
@@ -969,6 +586,7 @@ impl Journal {
     }
 }
 
+#[cfg(any(feature = "sqlite", test))]
 pub(crate) fn now_us() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -992,119 +610,6 @@ pub(crate) fn fingerprint(parts: &[&str]) -> String {
         }
     }
     format!("fnv1a64:{h:016x}")
-}
-
-/// Columns shared by both backends, in this order.
-pub(crate) const COLUMNS: &str = "key, fingerprint, state, status, reference_id, txn_id, ackno, \
-     message, api_code, http_status, raw, reason, created_at, updated_at, deadline_at, endpoint, owner";
-
-/// A row as both backends read it.
-#[derive(Debug, Default)]
-pub(crate) struct Row {
-    pub key: String,
-    pub fingerprint: String,
-    pub state: String,
-    pub status: Option<String>,
-    pub reference_id: Option<String>,
-    pub txn_id: Option<String>,
-    pub ackno: Option<String>,
-    pub message: Option<String>,
-    pub api_code: Option<i64>,
-    pub http_status: Option<i64>,
-    pub raw: Option<String>,
-    pub reason: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub deadline_at: i64,
-    pub endpoint: String,
-    pub owner: Option<String>,
-}
-
-impl Row {
-    pub(crate) fn into_entry(self) -> JournalEntry {
-        let raw = || {
-            self.raw
-                .as_deref()
-                .and_then(|r| serde_json::from_str(r).ok())
-                .unwrap_or(serde_json::Value::Null)
-        };
-        let http_status = self
-            .http_status
-            .and_then(|s| u16::try_from(s).ok())
-            .unwrap_or(0);
-        let spec = endpoint(&self.endpoint);
-        let payment = match (spec, self.status.as_deref(), self.reference_id.as_deref()) {
-            (Some(spec), Some(status), Some(reference)) if self.endpoint != FIRST_ENDPOINT => {
-                Payment::restore(raw(), status, http_status, reference, spec.status_call())
-            }
-            _ => None,
-        };
-        let recharge = (self.endpoint == FIRST_ENDPOINT)
-            .then_some(())
-            .and(self.status.as_deref())
-            .map(|status| Recharge {
-                status: Status::from_api(status),
-                reference_id: self.reference_id.clone(),
-                txn_id: self.txn_id.clone(),
-                ackno: self.ackno.clone(),
-                message: self.message.clone(),
-                api_code: self.api_code,
-                http_status,
-                raw: raw(),
-            });
-        JournalEntry {
-            key: self.key,
-            fingerprint: self.fingerprint,
-            endpoint: self.endpoint,
-            state: EntryState::parse(&self.state),
-            recharge,
-            payment,
-            reference_id: self.reference_id,
-            reason: self.reason,
-            created_at_ms: self.created_at,
-            updated_at_ms: self.updated_at,
-            deadline_at_ms: self.deadline_at,
-            owner: self.owner,
-        }
-    }
-}
-
-/// The values an `Update` writes, in `status .. reason` column order (and
-/// what the local outcome log keeps of one).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub(crate) struct UpdateValues {
-    pub state: String,
-    pub status: Option<String>,
-    pub reference_id: Option<String>,
-    pub txn_id: Option<String>,
-    pub ackno: Option<String>,
-    pub message: Option<String>,
-    pub api_code: Option<i64>,
-    pub http_status: Option<i64>,
-    pub raw: Option<String>,
-    pub reason: Option<String>,
-}
-
-impl Update<'_> {
-    /// The values to write; a `None` reference keeps the stored one.
-    pub(crate) fn values(&self) -> UpdateValues {
-        let r = self.answer.as_ref();
-        UpdateValues {
-            state: self.state.as_str().to_owned(),
-            status: r.map(|r| r.status.to_owned()),
-            reference_id: self
-                .reference_id
-                .map(str::to_owned)
-                .or_else(|| r.and_then(|r| r.reference_id.clone())),
-            txn_id: r.and_then(|r| r.txn_id.clone()),
-            ackno: r.and_then(|r| r.ackno.clone()),
-            message: r.and_then(|r| r.message.clone()),
-            api_code: r.and_then(|r| r.api_code),
-            http_status: r.map(|r| i64::from(r.http_status)),
-            raw: r.map(|r| r.raw.to_string()),
-            reason: self.reason.map(str::to_owned),
-        }
-    }
 }
 
 #[cfg(test)]

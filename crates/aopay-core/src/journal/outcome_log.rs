@@ -85,6 +85,7 @@ impl LoggedOutcome {
 }
 
 /// Where the outcomes of the SQLite journal at `db` wait: beside it.
+#[cfg(any(feature = "sqlite", test))]
 pub(crate) fn beside(db: &Path) -> PathBuf {
     let mut name = db.as_os_str().to_owned();
     name.push("-outcomes");
@@ -94,6 +95,7 @@ pub(crate) fn beside(db: &Path) -> PathBuf {
 /// Where the outcomes of a PostgreSQL journal wait on this machine:
 /// `AOPAY_STATE_DIR`, else `$XDG_STATE_HOME/aopay`, else
 /// `~/.local/state/aopay`, one file per server and database.
+#[cfg(feature = "postgres")]
 pub(crate) fn for_server(described: &str) -> PathBuf {
     let dir = std::env::var_os("AOPAY_STATE_DIR")
         .map(PathBuf::from)
