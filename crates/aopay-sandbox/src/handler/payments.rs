@@ -8,10 +8,10 @@ use std::sync::atomic::Ordering;
 use hyper::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::{
-    Answer, Received, Rejection, State, account_number, answer, lock, mask_text, only_keys,
-    operator_code, required_str,
+use super::body::{
+    Rejection, answer, coordinate_in, lock, mask_text, only_keys, required_str, whole_number,
 };
+use super::{Answer, Received, State, account_number, operator_code};
 use crate::magic::{PaymentScenario, payment_scenario_for};
 
 /// Which write a reference belongs to: each family has its own ledger
@@ -81,7 +81,7 @@ fn amount_paise(obj: &Map<String, Value>) -> Result<u64, Rejection> {
     let text = match obj.get("amount") {
         Some(Value::String(s)) => s.clone(),
         // A number only as whole rupees (a JSON fraction is a float).
-        Some(Value::Number(n)) => match super::whole_number(n) {
+        Some(Value::Number(n)) => match whole_number(n) {
             Some(v) if (1..=1_000_000).contains(&v) => v.to_string(),
             _ => return Err(Rejection::Bad("amount must be a decimal string".to_owned())),
         },
@@ -116,7 +116,7 @@ fn amount_paise(obj: &Map<String, Value>) -> Result<u64, Rejection> {
 /// A coordinate as the sample sends it: decimal text.
 fn coordinate(obj: &Map<String, Value>, key: &str, limit: f64) -> Result<(), Rejection> {
     match obj.get(key) {
-        Some(Value::String(s)) if super::coordinate_in(s, limit) => Ok(()),
+        Some(Value::String(s)) if coordinate_in(s, limit) => Ok(()),
         None => Err(Rejection::Bad(format!("{key} is required"))),
         Some(_) => Err(Rejection::Bad(format!(
             "{key} must be a coordinate, as text"
