@@ -63,7 +63,7 @@ pub use endpoints::{
     DthInfo, DthInfoRequest, ENDPOINTS, Endpoint, EndpointSpec, FastagRechargeRequest,
     FastagStatusRequest, FetchBillRequest, FetchFastagRequest, FieldKind, FieldSpec, Lang,
     PayBillRequest, Payment, PaymentStatus, PaymentStatusRead, Plan, PlanCategory, Plans,
-    PreparedCall, RechargeStatus, ReferencedWrite, endpoint,
+    PreparedCall, RechargeStatus, ReferencedWrite, TextEndpoint, TextRequest, endpoint,
 };
 pub use endpoints::{Call, interpret};
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};

@@ -19,6 +19,7 @@ mod interpret;
 mod payment;
 mod payments;
 mod recharge;
+mod text_request;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -44,6 +45,7 @@ pub use payments::{
     PaymentStatusRead, ReferencedWrite,
 };
 pub use recharge::RechargeStatus;
+pub use text_request::{TextEndpoint, TextRequest};
 
 /// One endpoint.
 #[derive(Debug)]
