@@ -1,6 +1,6 @@
 //! Which journal: a SQLite path or a PostgreSQL DSN.
 
-/// What a journal spec names: see [`Journal::classify`].
+/// What a journal spec names: see [`super::Journal::classify`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JournalSpec<'a> {
     /// A SQLite file.
