@@ -15,6 +15,10 @@ module.exports.install = function install(Client, call) {
     browsePlans(input) {
       return call(this, 'browse_plans', input)
     },
+    /** List an operator's recharge plans in a circle, by category (the V1 BrowsPlan). */
+    browsePlansV1(input) {
+      return call(this, 'browse_plans_v1', input)
+    },
     /** Fetch the bill due on an account (electricity, gas, water, broadband). */
     fetchBill(input) {
       return call(this, 'fetch_bill', input)

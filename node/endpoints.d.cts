@@ -152,6 +152,14 @@ export interface BrowsePlansInput {
   number?: string | number
 }
 
+/** The input of `browsePlansV1`. */
+export interface BrowsePlansV1Input {
+  /** The operator, as AOPay names it ("Airtel", "Jio"). */
+  operator: string
+  /** The telecom circle ("Delhi NCR"). */
+  circle: string
+}
+
 /** The input of `fetchBill`. */
 export interface FetchBillInput {
   /** The biller's operator code (11: an electricity board; 311: a FASTag issuer). */
@@ -245,6 +253,8 @@ export interface ClientEndpoints {
   dthInfo(input: DthInfoInput): Promise<DthInfo>
   /** List an operator's recharge plans in a circle, by category. (`/api/AOP/V2/GetRechargeBrowsePlan`) */
   browsePlans(input: BrowsePlansInput): Promise<Plans>
+  /** List an operator's recharge plans in a circle, by category (the V1 BrowsPlan). (`/api/AOP/BrowsPlan`) */
+  browsePlansV1(input: BrowsePlansV1Input): Promise<Plans>
   /** Fetch the bill due on an account (electricity, gas, water, broadband). (`/api/AOP/FetchBilPaymentDetails`) */
   fetchBill(input: FetchBillInput): Promise<Bill>
   /** Fetch a FASTag's details and the amounts it may be topped up with. (`/api/AOP/FetchConsumerDetails`) */

@@ -370,6 +370,13 @@ class Client(_aopay.Client):
         """
         return Plans._from_answer(self._call("browse_plans", {"operator": operator, "circle": circle, "number": number}))
 
+    def browse_plans_v1(self, *, operator: str, circle: str) -> Plans:
+        """List an operator's recharge plans in a circle, by category (the V1 BrowsPlan).
+
+        A read: retried under the client's deadline. ``/api/AOP/BrowsPlan``.
+        """
+        return Plans._from_answer(self._call("browse_plans_v1", {"operator": operator, "circle": circle}))
+
     def fetch_bill(self, *, operator: int, account: Union[str, int], mode: Optional[Literal["online", "offline"]] = None) -> Bill:
         """Fetch the bill due on an account (electricity, gas, water, broadband).
 
@@ -454,6 +461,13 @@ class AsyncClient(_aopay.AsyncClient):
         A read: retried under the client's deadline. ``/api/AOP/V2/GetRechargeBrowsePlan``.
         """
         return Plans._from_answer(await self._call("browse_plans", {"operator": operator, "circle": circle, "number": number}))
+
+    async def browse_plans_v1(self, *, operator: str, circle: str) -> Plans:
+        """List an operator's recharge plans in a circle, by category (the V1 BrowsPlan).
+
+        A read: retried under the client's deadline. ``/api/AOP/BrowsPlan``.
+        """
+        return Plans._from_answer(await self._call("browse_plans_v1", {"operator": operator, "circle": circle}))
 
     async def fetch_bill(self, *, operator: int, account: Union[str, int], mode: Optional[Literal["online", "offline"]] = None) -> Bill:
         """Fetch the bill due on an account (electricity, gas, water, broadband).

@@ -59,11 +59,12 @@ pub use client::{
 };
 pub use endpoints::{
     Answer, AnswerMeta, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Bill, BillStatusRequest,
-    Binding, BrowsePlansRequest, COMMON_FIELDS, DoRechargeRequest, DoRechargeStatusRequest,
-    DthInfo, DthInfoRequest, ENDPOINTS, Endpoint, EndpointSpec, FastagRechargeRequest,
-    FastagStatusRequest, FetchBillRequest, FetchFastagRequest, FieldKind, FieldSpec, Lang,
-    PayBillRequest, Payment, PaymentStatus, PaymentStatusRead, Plan, PlanCategory, Plans,
-    PreparedCall, RechargeStatus, ReferencedWrite, TextEndpoint, TextRequest, endpoint,
+    Binding, BrowsePlansRequest, BrowsePlansV1, BrowsePlansV1Request, COMMON_FIELDS,
+    DoRechargeRequest, DoRechargeStatusRequest, DthInfo, DthInfoRequest, ENDPOINTS, Endpoint,
+    EndpointSpec, FastagRechargeRequest, FastagStatusRequest, FetchBillRequest, FetchFastagRequest,
+    FieldKind, FieldSpec, Lang, PayBillRequest, Payment, PaymentStatus, PaymentStatusRead, Plan,
+    PlanCategory, Plans, PreparedCall, RechargeStatus, ReferencedWrite, TextEndpoint, TextRequest,
+    endpoint,
 };
 pub use endpoints::{Call, interpret};
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};

@@ -86,6 +86,7 @@ fn every_generated_endpoint_has_contract_rows_and_every_magic_account_is_listed(
         .map(|(o, _)| (*o).to_owned())
         .collect();
     assert_eq!(listed("browse_plans", "operator"), served);
+    assert_eq!(listed("browse_plans_v1", "operator"), served);
     let served: Vec<String> = MAGIC_BILL_ACCOUNTS
         .iter()
         .map(|(a, _)| (*a).to_owned())

@@ -167,6 +167,8 @@ pub struct Stats {
     pub dth_info_requests: u64,
     /// Well-formed GetRechargeBrowsePlan requests received.
     pub browse_plans_requests: u64,
+    /// Well-formed V1 BrowsPlan requests received.
+    pub browse_plans_v1_requests: u64,
     /// Well-formed FetchBilPaymentDetails requests received.
     pub fetch_bill_requests: u64,
     /// Well-formed FetchConsumerDetails requests received.

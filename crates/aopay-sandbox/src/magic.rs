@@ -153,7 +153,7 @@ pub fn dth_scenario_for(number: &str) -> DthScenario {
 /// Operators that make GetRechargeBrowsePlan refuse (any other has plans).
 pub const MAGIC_PLAN_OPERATORS: &[(&str, &str)] = &[(
     "NoPlansOperator",
-    "GetRechargeBrowsePlan: 200 status:false, response_code 2 (no plans)",
+    "GetRechargeBrowsePlan and BrowsPlan: 200 status:false, code 2 (no plans)",
 )];
 
 /// Account numbers (`canumber`) that change what FetchBilPaymentDetails

@@ -1,12 +1,12 @@
-//! GetRechargeBrowsePlan (docs/protocol.md §6): an operator's recharge plans
-//! in a circle, grouped in categories. A read.
+//! GetRechargeBrowsePlan and the V1 BrowsPlan (docs/protocol.md §6): an
+//! operator's recharge plans in a circle, grouped in categories. Reads.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::{
     AnswerMeta, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Binding, Endpoint, EndpointSpec,
-    FieldKind, FieldSpec, Lang, reread,
+    FieldKind, FieldSpec, Lang, TextEndpoint, TextRequest, reread,
 };
 use crate::error::{Error, ValidationError};
 use crate::money::Money;
@@ -54,6 +54,65 @@ pub(super) static BROWSE_PLANS: EndpointSpec = EndpointSpec {
     binding: Binding::Generated,
     reread: reread::<Plans>,
 };
+
+pub(super) static BROWSE_PLANS_V1: EndpointSpec = EndpointSpec {
+    name: "BrowsPlan",
+    method: "browse_plans_v1",
+    path: "/api/AOP/BrowsPlan",
+    registration: "RegistrationID",
+    body: &["RegistrationID", "circle", "op"],
+    cli: &["plans-v1"],
+    effect: Effect::Read,
+    status: None,
+    summary: "List an operator's recharge plans in a circle, by category (the V1 BrowsPlan).",
+    args: &[
+        ArgSpec {
+            name: "operator",
+            wire: "op",
+            kind: ArgKind::Text { max: 64 },
+            required: true,
+            doc: "The operator, as AOPay names it (\"Airtel\", \"Jio\").",
+            example: "Airtel",
+        },
+        ArgSpec {
+            name: "circle",
+            wire: "circle",
+            kind: ArgKind::Text { max: 64 },
+            required: true,
+            doc: "The telecom circle (\"Delhi NCR\").",
+            example: "Delhi NCR",
+        },
+    ],
+    answer: &PLANS,
+    binding: Binding::Generated,
+    reread: reread::<Plans>,
+};
+
+/// The V1 BrowsPlan: its arguments are all text, so its request is derived
+/// from its entry ([`TextRequest`]).
+#[derive(Debug)]
+pub struct BrowsePlansV1;
+
+impl TextEndpoint for BrowsePlansV1 {
+    const SPEC: &'static EndpointSpec = &BROWSE_PLANS_V1;
+    type Answer = Plans;
+}
+
+/// A checked V1 BrowsPlan request.
+pub type BrowsePlansV1Request = TextRequest<BrowsePlansV1>;
+
+impl TextRequest<BrowsePlansV1> {
+    /// Check both fields (the same rules the bindings apply).
+    ///
+    /// ```
+    /// let req = aopay_core::BrowsePlansV1Request::new("Airtel", "Delhi NCR")?;
+    /// assert!(aopay_core::BrowsePlansV1Request::new("Airtel", " ").is_err());
+    /// # Ok::<(), aopay_core::ValidationError>(())
+    /// ```
+    pub fn new(operator: &str, circle: &str) -> Result<Self, ValidationError> {
+        Self::from_pairs(&[("operator", operator), ("circle", circle)])
+    }
+}
 
 static PLAN: AnswerSpec = AnswerSpec {
     name: "Plan",

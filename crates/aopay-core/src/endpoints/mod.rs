@@ -33,7 +33,9 @@ use crate::wire::{Answered, Effect};
 pub use args::{ArgValue, Args, Lang};
 pub use bill_payments::{FastagRechargeRequest, PayBillRequest};
 pub use bills::{Bill, FetchBillRequest, FetchFastagRequest};
-pub use browse_plans::{BrowsePlansRequest, Plan, PlanCategory, Plans};
+pub use browse_plans::{
+    BrowsePlansRequest, BrowsePlansV1, BrowsePlansV1Request, Plan, PlanCategory, Plans,
+};
 pub use dth_info::{DthInfo, DthInfoRequest};
 #[cfg(test)]
 pub(crate) use interpret::read_answer;
@@ -341,6 +343,7 @@ macro_rules! for_each_endpoint {
             call: $crate::RechargeStatus,
             call: $crate::DthInfoRequest,
             call: $crate::BrowsePlansRequest,
+            call: $crate::BrowsePlansV1Request,
             call: $crate::FetchBillRequest,
             call: $crate::FetchFastagRequest,
             pay: $crate::DoRechargeRequest,

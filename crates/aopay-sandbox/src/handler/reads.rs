@@ -96,6 +96,43 @@ impl State {
             }}),
         ))
     }
+
+    /// The V1 BrowsPlan: `RegistrationID`, `circle`, `op`, each a non-empty
+    /// string. Its answer is written as Paysprint's plan lookup writes one
+    /// (`responsecode`, plans by category under `info`, a category may be
+    /// empty).
+    pub(super) fn browse_plans_v1(
+        &self,
+        obj: &Map<String, Value>,
+        received: Received<'_>,
+    ) -> Result<Answer, Rejection> {
+        only_keys(obj, &["RegistrationID", "circle", "op"])?;
+        required_str(obj, "RegistrationID")?;
+        required_str(obj, "circle")?;
+        let operator = required_str(obj, "op")?;
+        received.count();
+        if MAGIC_PLAN_OPERATORS.iter().any(|(op, _)| *op == operator) {
+            return Ok(answer(
+                StatusCode::OK,
+                &json!({"status": false, "responsecode": 2,
+                        "message": format!("No plans found for operator {operator}")}),
+            ));
+        }
+        Ok(answer(
+            StatusCode::OK,
+            &json!({"status": true, "responsecode": 1, "message": "Plan Fetched Successfully",
+            "info": {
+                "TOPUP": [
+                    {"rs": "10", "desc": "Talktime of Rs 7.47", "validity": "NA", "last_update": "05-12-2026"}
+                ],
+                "FULLTT": [
+                    {"rs": 299, "desc": "Unlimited calls, 1.5 GB/day, 100 SMS/day", "validity": "28 days", "last_update": "05-12-2026"},
+                    {"rs": "839", "desc": "Unlimited calls, 2 GB/day", "validity": "84 days", "last_update": "05-12-2026"}
+                ],
+                "2G": []
+            }}),
+        ))
+    }
 }
 
 /// An operator code: a positive integer, or its digits as a string (the

@@ -37,7 +37,7 @@ pub(super) enum Serve {
 }
 
 /// Every route, in the order the docs list the endpoints.
-pub(super) static ROUTES: [Route; 12] = [
+pub(super) static ROUTES: [Route; 13] = [
     Route {
         path: "/api/AOP/V2/MobileRecharge",
         stat: |s| &mut s.recharge_requests,
@@ -57,6 +57,11 @@ pub(super) static ROUTES: [Route; 12] = [
         path: "/api/AOP/V2/GetRechargeBrowsePlan",
         stat: |s| &mut s.browse_plans_requests,
         serve: Serve::Read(State::browse_plans),
+    },
+    Route {
+        path: "/api/AOP/BrowsPlan",
+        stat: |s| &mut s.browse_plans_v1_requests,
+        serve: Serve::Read(State::browse_plans_v1),
     },
     Route {
         path: "/api/AOP/FetchBilPaymentDetails",
