@@ -14,6 +14,16 @@ use crate::validate::{CustomerNumber, RegistrationId};
 use crate::wire::json::{first_text, lookup};
 use crate::wire::{Answered, Effect};
 
+/// The circle both plan lookups take.
+const CIRCLE: ArgSpec = ArgSpec {
+    name: "circle",
+    wire: "circle",
+    kind: ArgKind::Text { max: 64 },
+    required: true,
+    doc: "The telecom circle (\"Delhi NCR\").",
+    example: "Delhi NCR",
+};
+
 pub(super) static BROWSE_PLANS: EndpointSpec = EndpointSpec {
     name: "GetRechargeBrowsePlan",
     method: "browse_plans",
@@ -33,14 +43,7 @@ pub(super) static BROWSE_PLANS: EndpointSpec = EndpointSpec {
             doc: "The operator, as AOPay names it (\"Jio\", \"Airtel\").",
             example: "Jio",
         },
-        ArgSpec {
-            name: "circle",
-            wire: "circle",
-            kind: ArgKind::Text { max: 64 },
-            required: true,
-            doc: "The telecom circle (\"Delhi NCR\").",
-            example: "Delhi NCR",
-        },
+        CIRCLE,
         ArgSpec {
             name: "number",
             wire: "number",
@@ -74,14 +77,7 @@ pub(super) static BROWSE_PLANS_V1: EndpointSpec = EndpointSpec {
             doc: "The operator, as AOPay names it (\"Airtel\", \"Jio\").",
             example: "Airtel",
         },
-        ArgSpec {
-            name: "circle",
-            wire: "circle",
-            kind: ArgKind::Text { max: 64 },
-            required: true,
-            doc: "The telecom circle (\"Delhi NCR\").",
-            example: "Delhi NCR",
-        },
+        CIRCLE,
     ],
     answer: &PLANS,
     binding: Binding::Generated,

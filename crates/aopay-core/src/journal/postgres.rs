@@ -27,7 +27,7 @@ use super::{
     HAND_RELEASE, HAND_SETTLE, HandChange, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, REPLAY,
     Row, TALLY, Tally, Update, by_hand_outcome,
 };
-use super::{RECORD, UpdateValues};
+use super::{Columns, RECORD, UpdateValues};
 use crate::error::{Error, error_chain};
 use crate::tls;
 use crate::validate::is_loopback_host;
@@ -505,28 +505,23 @@ impl PgJournal {
 }
 
 fn read_row(r: &tokio_postgres::Row) -> Result<Row, Error> {
-    let read = || -> Result<Row, tokio_postgres::Error> {
-        Ok(Row {
-            key: r.try_get(0)?,
-            fingerprint: r.try_get(1)?,
-            state: r.try_get(2)?,
-            status: r.try_get(3)?,
-            reference_id: r.try_get(4)?,
-            txn_id: r.try_get(5)?,
-            ackno: r.try_get(6)?,
-            message: r.try_get(7)?,
-            api_code: r.try_get(8)?,
-            http_status: r.try_get(9)?,
-            raw: r.try_get(10)?,
-            reason: r.try_get(11)?,
-            created_at: r.try_get(12)?,
-            updated_at: r.try_get(13)?,
-            deadline_at: r.try_get(14)?,
-            endpoint: r.try_get(15)?,
-            owner: r.try_get(16)?,
-        })
-    };
-    read().map_err(pg("cannot read a row"))
+    Row::read(r).map_err(pg("cannot read a row"))
+}
+
+impl Columns for tokio_postgres::Row {
+    type Error = tokio_postgres::Error;
+    fn text(&self, i: usize) -> Result<String, Self::Error> {
+        self.try_get(i)
+    }
+    fn maybe_text(&self, i: usize) -> Result<Option<String>, Self::Error> {
+        self.try_get(i)
+    }
+    fn int(&self, i: usize) -> Result<i64, Self::Error> {
+        self.try_get(i)
+    }
+    fn maybe_int(&self, i: usize) -> Result<Option<i64>, Self::Error> {
+        self.try_get(i)
+    }
 }
 
 async fn migrate(c: &Client) -> Result<(), tokio_postgres::Error> {

@@ -76,21 +76,13 @@ pub(crate) const REPLAY: &str = concat!(record_sql!(), " AND state <> 'final'");
 pub(crate) const COLUMNS: &str = "key, fingerprint, state, status, reference_id, txn_id, ackno, \
      message, api_code, http_status, raw, reason, created_at, updated_at, deadline_at, endpoint, owner";
 
-/// A row as both backends read it.
+/// A row as both backends read it: its key and times around the values
+/// an `Update` writes.
 #[derive(Debug, Default)]
 pub(crate) struct Row {
     pub key: String,
     pub fingerprint: String,
-    pub state: String,
-    pub status: Option<String>,
-    pub reference_id: Option<String>,
-    pub txn_id: Option<String>,
-    pub ackno: Option<String>,
-    pub message: Option<String>,
-    pub api_code: Option<i64>,
-    pub http_status: Option<i64>,
-    pub raw: Option<String>,
-    pub reason: Option<String>,
+    pub values: UpdateValues,
     pub created_at: i64,
     pub updated_at: i64,
     pub deadline_at: i64,
@@ -98,20 +90,56 @@ pub(crate) struct Row {
     pub owner: Option<String>,
 }
 
+/// One backend's row, read by column index (`COLUMNS` order).
+pub(crate) trait Columns {
+    /// The backend's error.
+    type Error;
+    fn text(&self, i: usize) -> Result<String, Self::Error>;
+    fn maybe_text(&self, i: usize) -> Result<Option<String>, Self::Error>;
+    fn int(&self, i: usize) -> Result<i64, Self::Error>;
+    fn maybe_int(&self, i: usize) -> Result<Option<i64>, Self::Error>;
+}
+
 impl Row {
+    /// A row of `COLUMNS`, as any backend gives it.
+    pub(crate) fn read<C: Columns>(r: &C) -> Result<Self, C::Error> {
+        Ok(Row {
+            key: r.text(0)?,
+            fingerprint: r.text(1)?,
+            values: UpdateValues {
+                state: r.text(2)?,
+                status: r.maybe_text(3)?,
+                reference_id: r.maybe_text(4)?,
+                txn_id: r.maybe_text(5)?,
+                ackno: r.maybe_text(6)?,
+                message: r.maybe_text(7)?,
+                api_code: r.maybe_int(8)?,
+                http_status: r.maybe_int(9)?,
+                raw: r.maybe_text(10)?,
+                reason: r.maybe_text(11)?,
+            },
+            created_at: r.int(12)?,
+            updated_at: r.int(13)?,
+            deadline_at: r.int(14)?,
+            endpoint: r.text(15)?,
+            owner: r.maybe_text(16)?,
+        })
+    }
+
     pub(crate) fn into_entry(self) -> JournalEntry {
+        let v = self.values;
         let raw = || {
-            self.raw
+            v.raw
                 .as_deref()
                 .and_then(|r| serde_json::from_str(r).ok())
                 .unwrap_or(serde_json::Value::Null)
         };
-        let http_status = self
+        let http_status = v
             .http_status
             .and_then(|s| u16::try_from(s).ok())
             .unwrap_or(0);
         let spec = endpoint(&self.endpoint);
-        let payment = match (spec, self.status.as_deref(), self.reference_id.as_deref()) {
+        let payment = match (spec, v.status.as_deref(), v.reference_id.as_deref()) {
             (Some(spec), Some(status), Some(reference)) if self.endpoint != FIRST_ENDPOINT => {
                 Payment::restore(raw(), status, http_status, reference, spec.status_call())
             }
@@ -119,14 +147,14 @@ impl Row {
         };
         let recharge = (self.endpoint == FIRST_ENDPOINT)
             .then_some(())
-            .and(self.status.as_deref())
+            .and(v.status.as_deref())
             .map(|status| Recharge {
                 status: Status::from_api(status),
-                reference_id: self.reference_id.clone(),
-                txn_id: self.txn_id.clone(),
-                ackno: self.ackno.clone(),
-                message: self.message.clone(),
-                api_code: self.api_code,
+                reference_id: v.reference_id.clone(),
+                txn_id: v.txn_id.clone(),
+                ackno: v.ackno.clone(),
+                message: v.message.clone(),
+                api_code: v.api_code,
                 http_status,
                 raw: raw(),
             });
@@ -134,11 +162,11 @@ impl Row {
             key: self.key,
             fingerprint: self.fingerprint,
             endpoint: self.endpoint,
-            state: EntryState::parse(&self.state),
+            state: EntryState::parse(&v.state),
             recharge,
             payment,
-            reference_id: self.reference_id,
-            reason: self.reason,
+            reference_id: v.reference_id,
+            reason: v.reason,
             created_at_ms: self.created_at,
             updated_at_ms: self.updated_at,
             deadline_at_ms: self.deadline_at,

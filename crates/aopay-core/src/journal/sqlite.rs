@@ -19,7 +19,7 @@ use super::{
     HAND_RELEASE, HAND_SETTLE, HandChange, JournalEntry, PACE_TABLE, Pace, Paced, REOPEN, REPLAY,
     Row, TALLY, Tally, Update, by_hand_outcome,
 };
-use super::{RECORD, UpdateValues};
+use super::{Columns, RECORD, UpdateValues};
 use crate::error::Error;
 
 /// The schema version this build writes; older files are migrated up.
@@ -644,25 +644,23 @@ fn select(c: &Connection, key: &str) -> rusqlite::Result<Option<JournalEntry>> {
 }
 
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
-    Ok(Row {
-        key: r.get(0)?,
-        fingerprint: r.get(1)?,
-        state: r.get(2)?,
-        status: r.get(3)?,
-        reference_id: r.get(4)?,
-        txn_id: r.get(5)?,
-        ackno: r.get(6)?,
-        message: r.get(7)?,
-        api_code: r.get(8)?,
-        http_status: r.get(9)?,
-        raw: r.get(10)?,
-        reason: r.get(11)?,
-        created_at: r.get(12)?,
-        updated_at: r.get(13)?,
-        deadline_at: r.get(14)?,
-        endpoint: r.get(15)?,
-        owner: r.get(16)?,
-    })
+    Row::read(r)
+}
+
+impl Columns for rusqlite::Row<'_> {
+    type Error = rusqlite::Error;
+    fn text(&self, i: usize) -> rusqlite::Result<String> {
+        self.get(i)
+    }
+    fn maybe_text(&self, i: usize) -> rusqlite::Result<Option<String>> {
+        self.get(i)
+    }
+    fn int(&self, i: usize) -> rusqlite::Result<i64> {
+        self.get(i)
+    }
+    fn maybe_int(&self, i: usize) -> rusqlite::Result<Option<i64>> {
+        self.get(i)
+    }
 }
 
 /// Bring the file to `SCHEMA_VERSION`, in one immediate transaction so that

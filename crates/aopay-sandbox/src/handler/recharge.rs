@@ -54,6 +54,17 @@ impl Ledger {
 }
 
 impl State {
+    /// A magic scenario's 429, with the configured `Retry-After`.
+    fn too_many_requests(&self) -> Answer {
+        let mut a = answer(
+            StatusCode::TOO_MANY_REQUESTS,
+            &json!({"status": false, "response_code": 429, "message": "Too many requests"}),
+        );
+        a.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(self.config.retry_after_secs));
+        a
+    }
+
     /// Check a MobileRecharge body field by field, for a precise 400.
     pub(super) fn check_recharge(obj: &Map<String, Value>) -> Result<RechargeBody<'_>, Rejection> {
         let body = RechargeBody {
@@ -88,13 +99,7 @@ impl State {
                 ));
             }
             Scenario::RateLimited => {
-                let mut a = answer(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &json!({"status": false, "response_code": 429, "message": "Too many requests"}),
-                );
-                a.headers_mut()
-                    .insert(RETRY_AFTER, HeaderValue::from(self.config.retry_after_secs));
-                return Ok(a);
+                return Ok(self.too_many_requests());
             }
             Scenario::BadGatewayHtml => return Ok(html_502()),
             Scenario::Refused => {
@@ -168,13 +173,7 @@ impl State {
                 ));
             }
             Scenario::StatusRateLimitedOnce if checks <= 1 => {
-                let mut a = answer(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &json!({"status": false, "response_code": 429, "message": "Too many requests"}),
-                );
-                a.headers_mut()
-                    .insert(RETRY_AFTER, HeaderValue::from(self.config.retry_after_secs));
-                return Ok(a);
+                return Ok(self.too_many_requests());
             }
             _ => {}
         }
