@@ -229,38 +229,52 @@ mod calls {
 /// client's blocks and returns the value, the asyncio client's returns an
 /// awaitable. Each class's own methods follow in its block.
 macro_rules! clients {
+    (shared { $($shared:tt)* } blocking { $($blocking:tt)* } asyncio { $($asyncio:tt)* }) => {
+        client_class!(PyClient, "sync", block, { $($shared)* } { $($blocking)* });
+        client_class!(PyAsyncClient, "async", awaitable, { $($shared)* } { $($asyncio)* });
+    };
+}
+
+/// One client class: its constructor, the shared methods run by `$run`,
+/// and its own methods.
+macro_rules! client_class {
     (
-        shared { $(
+        $class:ident, $flavour:literal, $run:ident,
+        { $(
             $(#[doc = $doc:literal])*
             $(#[pyo3($($sig:tt)*)])?
             fn $name:ident($($arg:ident: $ty:ty),* $(,)?) = $work:ident;
         )* }
-        blocking { $($blocking:tt)* }
-        asyncio { $($asyncio:tt)* }
+        { $($own:tt)* }
     ) => {
         #[pymethods]
-        impl PyClient {
+        impl $class {
+            #[new]
+            /// The positional arguments, then any option of
+            /// `aopay_core::CLIENT_OPTIONS` by keyword (`None`: its default).
+            #[pyo3(signature = (registration_id, base_url=None, timeout=None, connect_timeout=None, headers=None, **options))]
+            fn new(
+                registration_id: &Bound<'_, PyAny>,
+                base_url: Option<&Bound<'_, PyAny>>,
+                timeout: Option<&Bound<'_, PyAny>>,
+                connect_timeout: Option<&Bound<'_, PyAny>>,
+                headers: Option<&Bound<'_, PyAny>>,
+                options: Option<&Bound<'_, PyDict>>,
+            ) -> PyResult<Self> {
+                logging::_refresh_logging(registration_id.py())?;
+                let positional = [Some(registration_id), base_url, timeout, connect_timeout, headers];
+                Self::with(options::build_client(positional, options, $flavour)?)
+            }
+
             $(
                 $(#[doc = $doc])*
                 $(#[pyo3($($sig)*)])?
                 fn $name<'py>(&self, py: Python<'py>, $($arg: $ty),*) -> PyResult<Bound<'py, PyAny>> {
-                    self.block(py, calls::$work(&self.inner, $($arg),*)?)
+                    self.$run(py, calls::$work(&self.inner, $($arg),*)?)
                 }
             )*
-            $($blocking)*
-        }
 
-        #[pymethods]
-        impl PyAsyncClient {
-            $(
-                $(#[doc = $doc])*
-                $(#[pyo3($($sig)*)])?
-                fn $name(&self, $($arg: $ty),*) -> PyResult<AsyncCall> {
-                    let w = calls::$work(&self.inner, $($arg),*)?;
-                    Ok(AsyncCall::new(w.name, w.call, w.abort_on_cancel))
-                }
-            )*
-            $($asyncio)*
+            $($own)*
         }
     };
 }
@@ -349,26 +363,6 @@ clients! {
     }
 
     blocking {
-        #[new]
-        /// The positional arguments, then any option of
-        /// `aopay_core::CLIENT_OPTIONS` by keyword (`None`: its default).
-        #[pyo3(signature = (registration_id, base_url=None, timeout=None, connect_timeout=None, headers=None, **options))]
-        fn new(
-            registration_id: &Bound<'_, PyAny>,
-            base_url: Option<&Bound<'_, PyAny>>,
-            timeout: Option<&Bound<'_, PyAny>>,
-            connect_timeout: Option<&Bound<'_, PyAny>>,
-            headers: Option<&Bound<'_, PyAny>>,
-            options: Option<&Bound<'_, PyDict>>,
-        ) -> PyResult<Self> {
-            let positional = [Some(registration_id), base_url, timeout, connect_timeout, headers];
-            let inner = build(positional, options, "sync")?;
-            Ok(Self {
-                inner,
-                rt: blocking_runtime()?,
-            })
-        }
-
         /// Pay every order once through the journal (docs/protocol.md §9);
         /// an iterator of result dicts, as each order finishes. The options
         /// are `aopay_core::batch::BATCH_OPTIONS`, by keyword.
@@ -410,24 +404,6 @@ clients! {
     }
 
     asyncio {
-        #[new]
-        /// The positional arguments, then any option of
-        /// `aopay_core::CLIENT_OPTIONS` by keyword (`None`: its default).
-        #[pyo3(signature = (registration_id, base_url=None, timeout=None, connect_timeout=None, headers=None, **options))]
-        fn new(
-            registration_id: &Bound<'_, PyAny>,
-            base_url: Option<&Bound<'_, PyAny>>,
-            timeout: Option<&Bound<'_, PyAny>>,
-            connect_timeout: Option<&Bound<'_, PyAny>>,
-            headers: Option<&Bound<'_, PyAny>>,
-            options: Option<&Bound<'_, PyDict>>,
-        ) -> PyResult<Self> {
-            let positional = [Some(registration_id), base_url, timeout, connect_timeout, headers];
-            Ok(Self {
-                inner: build(positional, options, "async")?,
-            })
-        }
-
         /// Pay every order once through the journal; an async iterator of
         /// result dicts, as each order finishes. The options are
         /// `aopay_core::batch::BATCH_OPTIONS`, by keyword.
@@ -476,19 +452,14 @@ clients! {
     }
 }
 
-/// Either client, built from its positional arguments and options.
-fn build(
-    positional: [Option<&Bound<'_, PyAny>>; 5],
-    options: Option<&Bound<'_, PyDict>>,
-    flavour: &str,
-) -> PyResult<aopay_core::Client> {
-    if let Some(registration_id) = positional[0] {
-        logging::_refresh_logging(registration_id.py())?;
-    }
-    options::build_client(positional, options, flavour)
-}
-
 impl PyClient {
+    fn with(inner: aopay_core::Client) -> PyResult<Self> {
+        Ok(Self {
+            inner,
+            rt: blocking_runtime()?,
+        })
+    }
+
     /// This process's runtime of the client (a forked child gets its own).
     pub(crate) fn runtime(&self) -> PyResult<&tokio::runtime::Runtime> {
         runtime::this_process(&self.rt)
@@ -501,5 +472,17 @@ impl PyClient {
             Payload::Json(v) => json_to_py(py, &v),
             Payload::Unit | Payload::EndOfIteration => Ok(py.None().into_bound(py)),
         }
+    }
+}
+
+impl PyAsyncClient {
+    fn with(inner: aopay_core::Client) -> PyResult<Self> {
+        Ok(Self { inner })
+    }
+
+    /// `work` as an awaitable, run when first awaited.
+    fn awaitable<'py>(&self, py: Python<'py>, work: Work) -> PyResult<Bound<'py, PyAny>> {
+        let call = AsyncCall::new(work.name, work.call, work.abort_on_cancel);
+        Ok(Bound::new(py, call)?.into_any())
     }
 }
