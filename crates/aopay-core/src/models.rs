@@ -240,18 +240,3 @@ impl Error {
         )
     }
 }
-
-impl fmt::Debug for Recharge {
-    // `raw` is left out: it is large and may hold personal data.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Recharge")
-            .field("status", &self.status)
-            .field("reference_id", &self.reference_id)
-            .field("txn_id", &self.txn_id)
-            .field("ackno", &self.ackno)
-            .field("message", &self.message)
-            .field("api_code", &self.api_code)
-            .field("http_status", &self.http_status)
-            .finish_non_exhaustive()
-    }
-}

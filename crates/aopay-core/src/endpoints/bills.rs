@@ -386,17 +386,9 @@ pub struct Bill {
 }
 
 impl std::fmt::Debug for Bill {
-    // The consumer's name and `raw` are personal data.
+    // From the table: personal fields and `raw` are left out.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Bill")
-            .field("amount", &self.amount)
-            .field("due_date", &self.due_date)
-            .field("accept_payment", &self.accept_payment)
-            .field("accept_part_pay", &self.accept_part_pay)
-            .field("min_amount", &self.min_amount)
-            .field("max_amount", &self.max_amount)
-            .field("meta", &self.meta)
-            .finish_non_exhaustive()
+        super::debug_answer(f, FETCH_BILL.answer, &super::Answer::to_json_value(self))
     }
 }
 

@@ -278,11 +278,9 @@ pub struct Plans {
 }
 
 impl std::fmt::Debug for Plans {
+    // From the table: personal fields and `raw` are left out.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plans")
-            .field("categories", &self.categories)
-            .field("meta", &self.meta)
-            .finish_non_exhaustive()
+        super::debug_answer(f, &PLANS, &super::Answer::to_json_value(self))
     }
 }
 

@@ -193,15 +193,9 @@ pub struct DthInfo {
 }
 
 impl std::fmt::Debug for DthInfo {
-    // `raw` and the holder's name are left out: personal data.
+    // From the table: personal fields and `raw` are left out.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DthInfo")
-            .field("balance", &self.balance)
-            .field("plan", &self.plan)
-            .field("monthly_amount", &self.monthly_amount)
-            .field("next_due_date", &self.next_due_date)
-            .field("meta", &self.meta)
-            .finish_non_exhaustive()
+        super::debug_answer(f, DTH_INFO.answer, &super::Answer::to_json_value(self))
     }
 }
 
@@ -275,6 +269,21 @@ mod tests {
 
     fn read(body: &str) -> Result<DthInfo, Error> {
         read_answer::<DthInfo>(Effect::Read, 200, None, body.as_bytes())
+    }
+
+    #[test]
+    fn debug_shows_what_the_table_does_not_call_personal() {
+        let info = read(
+            r#"{"status":true,"data":{"customerName":"Asha Rao","balance":"245.5","planName":"Gold"}}"#,
+        )
+        .unwrap();
+        let shown = format!("{info:?}");
+        assert!(!shown.contains("Asha") && !shown.contains("raw"), "{shown}");
+        assert!(
+            shown.starts_with("DthInfo { balance: \"245.50\", plan: \"Gold\","),
+            "{shown}"
+        );
+        assert!(shown.contains("http_status: 200"), "{shown}");
     }
 
     #[test]

@@ -268,6 +268,30 @@ impl AnswerMeta {
     }
 }
 
+/// An answer's `Debug`, from its entry: every field of `spec` (then the
+/// common ones) by name, as [`Answer::to_json_value`] gives it, but the
+/// personal ones and `raw`. A field the table marks personal is never
+/// shown, and no field is forgotten.
+pub(crate) fn debug_answer(
+    f: &mut std::fmt::Formatter<'_>,
+    spec: &AnswerSpec,
+    json: &Value,
+) -> std::fmt::Result {
+    struct Shown<'a>(&'a Value);
+    impl std::fmt::Debug for Shown<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{}", self.0)
+        }
+    }
+    let mut d = f.debug_struct(spec.name);
+    for field in spec.fields.iter().chain(COMMON_FIELDS.iter()) {
+        if !field.personal {
+            d.field(field.name, &Shown(&json[field.name]));
+        }
+    }
+    d.finish_non_exhaustive()
+}
+
 impl std::fmt::Debug for AnswerMeta {
     // `raw` is left out: it is large and may hold personal data.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

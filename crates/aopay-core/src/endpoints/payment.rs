@@ -78,16 +78,9 @@ impl Payment {
 }
 
 impl std::fmt::Debug for Payment {
-    // `raw` is left out (see `AnswerMeta`); nothing here is personal.
+    // From the table: personal fields and `raw` are left out.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Payment")
-            .field("status", &self.status)
-            .field("reference_id", &self.reference_id)
-            .field("txn_id", &self.txn_id)
-            .field("operator_id", &self.operator_id)
-            .field("amount", &self.amount)
-            .field("meta", &self.meta)
-            .finish_non_exhaustive()
+        super::debug_answer(f, &PAYMENT, &super::Answer::to_json_value(self))
     }
 }
 

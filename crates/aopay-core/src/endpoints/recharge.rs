@@ -209,6 +209,13 @@ impl Endpoint for RechargeStatus {
     }
 }
 
+impl std::fmt::Debug for Recharge {
+    // From the table: personal fields and `raw` are left out.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        super::debug_answer(f, &RECHARGE, &self.to_json_value())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
