@@ -201,3 +201,10 @@ def test_an_unknown_batch_option_is_refused_naming_the_options(sandbox: aopay.Sa
         with pytest.raises(aopay.ValidationError) as e:
             client.run_batch([], create_journal=True, **{bad: 1})
         assert e.value.field == "options" and "wait_timeout" in str(e.value), bad
+
+
+def test_the_guide_lists_every_batch_option() -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "guide.md").read_text("utf-8")
+    table = guide[guide.index("## 10. Batches"):]
+    for name in aopay._aopay.BATCH_OPTIONS:
+        assert f"| `{name}` |" in table, name
