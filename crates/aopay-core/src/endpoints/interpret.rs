@@ -123,6 +123,35 @@ pub(crate) fn read_answer_of<A: Answer>(
     answered(effect, table, endpoint, http_status, retry_after, body).and_then(A::from_answered)
 }
 
+impl Recharge {
+    /// A stored answer read again by its reader, with what was stored
+    /// beside it: its status, HTTP status and (when known) reference are
+    /// the ones recorded. A missing `raw` (an entry settled by hand) reads
+    /// as an empty answer.
+    pub(crate) fn restore(
+        raw: Value,
+        status: &str,
+        http_status: u16,
+        reference_id: Option<String>,
+    ) -> Self {
+        let obj = match &raw {
+            Value::Object(obj) => obj.clone(),
+            _ => Map::new(),
+        };
+        let f = read_fields(&obj);
+        Recharge {
+            status: Status::from_api(status),
+            reference_id: reference_id.or(f.reference_id),
+            txn_id: f.txn_id,
+            ackno: f.ackno,
+            message: f.message,
+            api_code: f.api_code,
+            http_status,
+            raw,
+        }
+    }
+}
+
 impl Answer for Recharge {
     fn from_answered(a: Answered<'_>) -> Result<Self, Error> {
         let f = read_fields(a.object());

@@ -3,7 +3,7 @@
 
 use super::{EntryState, FIRST_ENDPOINT, JournalEntry, Update};
 use crate::endpoints::{Payment, endpoint};
-use crate::models::{Recharge, Status};
+use crate::models::Recharge;
 
 pub(crate) const TALLY: &str = "SELECT endpoint, state, status, count(*) FROM aopay_journal \
      GROUP BY endpoint, state, status ORDER BY endpoint, state, status";
@@ -148,16 +148,7 @@ impl Row {
         let recharge = (self.endpoint == FIRST_ENDPOINT)
             .then_some(())
             .and(v.status.as_deref())
-            .map(|status| Recharge {
-                status: Status::from_api(status),
-                reference_id: v.reference_id.clone(),
-                txn_id: v.txn_id.clone(),
-                ackno: v.ackno.clone(),
-                message: v.message.clone(),
-                api_code: v.api_code,
-                http_status,
-                raw: raw(),
-            });
+            .map(|status| Recharge::restore(raw(), status, http_status, v.reference_id.clone()));
         JournalEntry {
             key: self.key,
             fingerprint: self.fingerprint,
