@@ -322,7 +322,12 @@ fn categories_in(v: &Value) -> Option<Vec<PlanCategory>> {
                     })
                 })
                 .collect();
-            (!cats.is_empty()).then_some(cats)
+            // Categories that are all empty lists say "no plans": the shape
+            // is recognised, there is just nothing in it.
+            let all_empty = !o.is_empty()
+                && o.values()
+                    .all(|items| items.as_array().is_some_and(Vec::is_empty));
+            (!cats.is_empty() || all_empty).then_some(cats)
         }
         Value::Array(items) => {
             let mut cats: Vec<PlanCategory> = Vec::new();
@@ -349,6 +354,8 @@ impl super::Answer for Plans {
         let found = lookup(obj, &["data", "info", "records", "plans", "rdata"])
             .find_map(categories_in)
             .or_else(|| categories_in(&Value::Object(obj.clone())));
+        // A refusal with no plan in it is a refusal, whatever else it holds.
+        let found = found.filter(|c| !c.is_empty() || !a.refused());
         let Some(categories) = found else {
             if a.refused() {
                 return Err(a.refusal());
@@ -428,6 +435,21 @@ mod tests {
         assert_eq!((e.kind(), e.api_code()), (ErrorKind::Api, Some(2)));
         let e = read(r#"{"status":true,"data":{"x":[1,2]}}"#).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Protocol);
+        // Every category empty: no plans, not an unreadable answer.
+        let none = read(r#"{"status":true,"responsecode":1,"info":{"TOPUP":[],"2G":[]}}"#).unwrap();
+        assert!(none.categories.is_empty());
+        let e = read(r#"{"status":false,"responsecode":2,"info":{"TOPUP":[]}}"#).unwrap_err();
+        assert_eq!((e.kind(), e.api_code()), (ErrorKind::Api, Some(2)));
+        for body in [
+            r#"{"status":true,"info":{}}"#,
+            r#"{"status":true,"info":{"TOPUP":[],"2G":"none"}}"#,
+        ] {
+            assert_eq!(
+                read(body).unwrap_err().kind(),
+                ErrorKind::Protocol,
+                "{body}"
+            );
+        }
     }
 
     #[test]
