@@ -134,11 +134,8 @@ impl Recharge {
         http_status: u16,
         reference_id: Option<String>,
     ) -> Self {
-        let obj = match &raw {
-            Value::Object(obj) => obj.clone(),
-            _ => Map::new(),
-        };
-        let f = read_fields(&obj);
+        let empty = Map::new();
+        let f = read_fields(raw.as_object().unwrap_or(&empty));
         Recharge {
             status: Status::from_api(status),
             reference_id: reference_id.or(f.reference_id),
