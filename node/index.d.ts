@@ -1,28 +1,16 @@
 // Types of the aopay package (hand-written for the JS wrapper; the native
 // layer's generated types are in native.d.cts).
 
-import type { ClientEndpoints, Payment } from './endpoints.cjs'
+import type { ClientEndpoints, Outcome, Payment } from './endpoints.cjs'
 
-/** The fate of a transaction. SUCCESS and FAILED are final. */
-export type RechargeStatus = 'SUCCESS' | 'PENDING' | 'FAILED' | 'UNKNOWN'
+/** The fate of a transaction (`Outcome`; a V2 recharge is never REFUNDED). */
+export type RechargeStatus = Outcome
 
-/** A readable answer about a transaction, whatever its fate. */
-export interface Recharge {
-  readonly status: RechargeStatus
-  /** The API's reference (`ReferanceID`), to check the status later. */
-  readonly referenceId: string | null
-  readonly txnId: string | null
-  readonly ackno: string | null
-  /** The most specific non-empty message in the body. */
-  readonly message: string | null
-  /** `statusCode` / `response_code` from the body. */
-  readonly apiCode: number | null
-  readonly httpStatus: number
-  /** `status` is SUCCESS or FAILED. */
-  readonly isFinal: boolean
-  /** The whole JSON body. */
-  readonly raw: Record<string, unknown>
-}
+/**
+ * A V2 recharge's answer: the one outcome of every write, a `Payment`
+ * (before 0.2 an interface of its own, without the payment fields).
+ */
+export type Recharge = Payment
 
 /** Every key is checked: an unknown one (a typo) is a ValidationError. */
 export interface ClientOptions {
@@ -138,13 +126,13 @@ export interface JournalEntry {
   /** The write it is for: `mobileRecharge`'s `mobile_recharge`, or `pay_bill`, … */
   readonly endpoint: string
   readonly state: 'claimed' | 'sending' | 'pending' | 'final' | 'unknown'
-  readonly status: RechargeStatus | 'REFUNDED' | null
+  readonly status: Outcome | null
   readonly referenceId: string | null
   readonly reason: string | null
   readonly createdAtMs: number
   readonly updatedAtMs: number
-  /** The last recorded answer of a MobileRecharge (snake_case fields turned camelCase). */
-  readonly recharge: Record<string, unknown> | null
+  /** The last recorded answer of a MobileRecharge. */
+  readonly recharge: Recharge | null
   /** The last recorded answer of a referenced write. */
   readonly payment: Payment | null
 }
@@ -199,10 +187,12 @@ export declare class Client {
   mobileRecharge(input: MobileRechargeInput): Promise<Recharge>
   /** Look a transaction up (a read: retried with backoff). */
   rechargeStatus(referenceId: string): Promise<Recharge>
-  /** Poll a payment through its own status call until SUCCESS, FAILED or REFUNDED. */
-  waitForFinal(payment: Payment, options?: WaitOptions): Promise<Payment>
-  /** Poll until SUCCESS or FAILED; running out of time is an OutcomeUnknownError. */
-  waitForFinal(referenceId: string, options?: WaitOptions): Promise<Recharge>
+  /**
+   * Poll until final (SUCCESS, FAILED or REFUNDED): an outcome through its
+   * own status call (`statusCall`), a bare reference through RechargeStatus;
+   * running out of time is an OutcomeUnknownError.
+   */
+  waitForFinal(outcome: Payment | string, options?: WaitOptions): Promise<Payment>
   /** Unresolved journal entries (claimed, sending, pending, unknown), oldest first. */
   journalPending(): Promise<JournalEntry[]>
   /** Check every unresolved entry that has a reference; record and return the answers. */

@@ -16,7 +16,6 @@ from ._aopay import (
     CallEvent,
     JwtSigner,
     PostgresJournal,
-    Recharge,
     Sandbox,
     SqliteJournal,
     __version__,
@@ -25,6 +24,11 @@ from ._aopay import (
 from ._endpoints import AsyncClient, Client, DthInfo, Plan, PlanCategory, Plans, Bill, Payment
 # END GENERATED IMPORTS
 from ._logging import configure_from_environment as _configure_logging
+
+# A V2 recharge's answer is the one outcome of every write (its own class
+# before 0.2).
+Recharge = Payment
+
 from ._logging import refresh as refresh_logging
 from .errors import (
     AopayError,

@@ -34,7 +34,6 @@ __all__ = [
     "Client",
     "MAGIC_NUMBERS",
     "PostgresJournal",
-    "Recharge",
     "Sandbox",
     "SqliteJournal",
     "__version__",
@@ -62,7 +61,6 @@ ENDPOINTS: dict[str, dict[str, Any]]
 ERROR_KINDS: dict[str, str]
 ERROR_PARENTS: dict[str, str]
 
-_Status = Literal["SUCCESS", "PENDING", "FAILED", "UNKNOWN"]
 _CustomerNumber = Union[str, int]
 _Geocode = Union[str, Tuple[float, float], Sequence[float]]
 _Journal = Union[str, PathLike[str], SqliteJournal, PostgresJournal]
@@ -147,31 +145,6 @@ class CallEvent:
     @property
     def reference_id(self) -> Optional[str]: ...
 
-@final
-class Recharge:
-    """The outcome of a call that reached the API and got a readable answer."""
-
-    @property
-    def status(self) -> _Status: ...
-    @property
-    def reference_id(self) -> Optional[str]: ...
-    @property
-    def txn_id(self) -> Optional[str]: ...
-    @property
-    def ackno(self) -> Optional[str]: ...
-    @property
-    def message(self) -> Optional[str]: ...
-    @property
-    def api_code(self) -> Optional[int]: ...
-    @property
-    def http_status(self) -> int: ...
-    @property
-    def is_final(self) -> bool: ...
-    @property
-    def raw(self) -> dict[str, Any]: ...
-    def to_dict(self) -> dict[str, Any]: ...
-    def __eq__(self, other: object, /) -> bool: ...
-
 @disjoint_base
 class Client:
     """A blocking client; thread-safe, releases the GIL during every call.
@@ -202,7 +175,9 @@ class Client:
         signer: Optional[_Signer] = None,
         on_call: Optional[Callable[[CallEvent], object]] = None,
     ) -> Client: ...
-    def mobile_recharge(
+    # The V2 recharge and its status read behind the generated methods: a
+    # dict of the outcome (aopay.Payment).
+    def _mobile_recharge(
         self,
         *,
         product_id: int,
@@ -210,26 +185,18 @@ class Client:
         customer_number: _CustomerNumber,
         geocode: _Geocode,
         idempotency_key: Optional[str] = None,
-    ) -> Recharge: ...
-    def recharge_status(self, reference_id: str) -> Recharge: ...
+    ) -> dict[str, Any]: ...
+    def _recharge_status(self, reference_id: str) -> dict[str, Any]: ...
     # The one generic call behind the generated methods (aopay._endpoints).
     def _call(self, method: str, args: dict[str, Any]) -> dict[str, Any]: ...
     def _wait_payment(
         self,
         status_call: str,
-        reference_id: str,
+        reference_id: Optional[str],
         timeout: Optional[float] = None,
         initial_interval: Optional[float] = None,
         max_interval: Optional[float] = None,
     ) -> dict[str, Any]: ...
-    def wait_for_final(
-        self,
-        reference_id: str,
-        timeout: Optional[float] = None,
-        *,
-        initial_interval: Optional[float] = None,
-        max_interval: Optional[float] = None,
-    ) -> Recharge: ...
     def journal_pending(self) -> list[dict[str, Any]]: ...
     def reconcile_journal(self) -> list[dict[str, Any]]: ...
     def journal_settle(
@@ -326,7 +293,9 @@ class AsyncClient:
         signer: Optional[_Signer] = None,
         on_call: Optional[Callable[[CallEvent], object]] = None,
     ) -> AsyncClient: ...
-    async def mobile_recharge(
+    # The V2 recharge and its status read behind the generated methods: a
+    # dict of the outcome (aopay.Payment).
+    async def _mobile_recharge(
         self,
         *,
         product_id: int,
@@ -334,25 +303,17 @@ class AsyncClient:
         customer_number: _CustomerNumber,
         geocode: _Geocode,
         idempotency_key: Optional[str] = None,
-    ) -> Recharge: ...
-    async def recharge_status(self, reference_id: str) -> Recharge: ...
+    ) -> dict[str, Any]: ...
+    async def _recharge_status(self, reference_id: str) -> dict[str, Any]: ...
     async def _call(self, method: str, args: dict[str, Any]) -> dict[str, Any]: ...
     async def _wait_payment(
         self,
         status_call: str,
-        reference_id: str,
+        reference_id: Optional[str],
         timeout: Optional[float] = None,
         initial_interval: Optional[float] = None,
         max_interval: Optional[float] = None,
     ) -> dict[str, Any]: ...
-    async def wait_for_final(
-        self,
-        reference_id: str,
-        timeout: Optional[float] = None,
-        *,
-        initial_interval: Optional[float] = None,
-        max_interval: Optional[float] = None,
-    ) -> Recharge: ...
     async def journal_pending(self) -> list[dict[str, Any]]: ...
     async def reconcile_journal(self) -> list[dict[str, Any]]: ...
     async def journal_settle(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
-from typing import Any, Literal, Mapping, Optional, Union, overload
+from typing import Any, Awaitable, Coroutine, Literal, Mapping, Optional, Sequence, Union
 
 from . import _aopay
 
@@ -23,6 +23,10 @@ def _money_text(value: Optional[Decimal]) -> Optional[str]:
 def _bill_arg(bill: Any) -> Any:
     # A Bill crosses as its dict: the core reads what it was fetched for, and its raw.
     return bill.to_dict() if isinstance(bill, Bill) else bill
+
+
+async def _outcome(answer: Awaitable[dict[str, Any]]) -> Payment:
+    return Payment._from_answer(await answer)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -262,12 +266,12 @@ class Bill:
 
 @dataclasses.dataclass(frozen=True)
 class Payment:
-    """What a referenced write, or its status call, says about the transaction."""
+    """What a write, or its status call, says about the transaction: the one outcome of every write, a V2 recharge's too."""
 
-    status: str
+    status: Literal["SUCCESS", "PENDING", "FAILED", "REFUNDED", "UNKNOWN"]
     """SUCCESS, PENDING, FAILED, REFUNDED or UNKNOWN."""
-    reference_id: str
-    """Your reference it was sent with (``referenceid``)."""
+    reference_id: Optional[str]
+    """The reference to track it by: yours it was sent with (``referenceid``), or for a V2 recharge AOPay's (``ReferanceID``), which an answer may lack."""
     txn_id: Optional[str]
     """AOPay's transaction id."""
     operator_id: Optional[str]
@@ -293,7 +297,7 @@ class Payment:
     is_final: Optional[bool]
     """SUCCESS, FAILED or REFUNDED: nothing more will change."""
     status_call: str
-    """The status call that tells its fate (``bill_status``)."""
+    """The status call that tells its fate (``bill_status``, ``recharge_status``)."""
     message: Optional[str]
     """The most specific non-empty message in the body."""
     api_code: Optional[int]
@@ -433,15 +437,21 @@ class Client(_aopay.Client):
         """
         return Payment._from_answer(self._call("fastag_status", {"reference_id": reference_id}))
 
-    @overload
-    def wait_for_final(self, reference_id: Payment, timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> Payment: ...
-    @overload
-    def wait_for_final(self, reference_id: str, timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> _aopay.Recharge: ...
-    def wait_for_final(self, reference_id: Union[Payment, str], timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> Union[Payment, _aopay.Recharge]:
-        """Poll until final, under one deadline: a ``Payment`` through its own status call (``status_call``), a reference through RechargeStatus."""
+    def mobile_recharge(self, *, product_id: int, amount: int, customer_number: Union[str, int], geocode: Union[str, tuple[float, float], Sequence[float]], idempotency_key: Optional[str] = None) -> Payment:
+        """Recharge a prepaid mobile number or a DTH account. A write: sent at most once; its outcome is a ``Payment`` (``Recharge``)."""
+        return Payment._from_answer(self._mobile_recharge(product_id=product_id, amount=amount, customer_number=customer_number, geocode=geocode, idempotency_key=idempotency_key))
+
+    def recharge_status(self, reference_id: str) -> Payment:
+        """Look a transaction up by its reference. A read: retried under the client's deadline."""
+        return Payment._from_answer(self._recharge_status(reference_id))
+
+    def wait_for_final(self, reference_id: Union[Payment, str], timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> Payment:
+        """Poll until final, under one deadline: an outcome through its own status call (``status_call``), a bare reference through RechargeStatus."""
         if isinstance(reference_id, Payment):
-            return Payment._from_answer(self._wait_payment(reference_id.status_call, reference_id.reference_id, timeout, initial_interval, max_interval))
-        return super().wait_for_final(reference_id, timeout, initial_interval=initial_interval, max_interval=max_interval)
+            call, reference = reference_id.status_call, reference_id.reference_id
+        else:
+            call, reference = "recharge_status", reference_id
+        return Payment._from_answer(self._wait_payment(call, reference, timeout, initial_interval, max_interval))
 
 
 class AsyncClient(_aopay.AsyncClient):
@@ -525,12 +535,18 @@ class AsyncClient(_aopay.AsyncClient):
         """
         return Payment._from_answer(await self._call("fastag_status", {"reference_id": reference_id}))
 
-    @overload
-    async def wait_for_final(self, reference_id: Payment, timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> Payment: ...
-    @overload
-    async def wait_for_final(self, reference_id: str, timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> _aopay.Recharge: ...
-    async def wait_for_final(self, reference_id: Union[Payment, str], timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> Union[Payment, _aopay.Recharge]:
-        """Poll until final, under one deadline: a ``Payment`` through its own status call (``status_call``), a reference through RechargeStatus."""
+    def mobile_recharge(self, *, product_id: int, amount: int, customer_number: Union[str, int], geocode: Union[str, tuple[float, float], Sequence[float]], idempotency_key: Optional[str] = None) -> Coroutine[Any, Any, Payment]:
+        """Recharge a prepaid mobile number or a DTH account. A write: sent at most once; its outcome is a ``Payment`` (``Recharge``)."""
+        return _outcome(self._mobile_recharge(product_id=product_id, amount=amount, customer_number=customer_number, geocode=geocode, idempotency_key=idempotency_key))
+
+    def recharge_status(self, reference_id: str) -> Coroutine[Any, Any, Payment]:
+        """Look a transaction up by its reference. A read: retried under the client's deadline."""
+        return _outcome(self._recharge_status(reference_id))
+
+    def wait_for_final(self, reference_id: Union[Payment, str], timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> Coroutine[Any, Any, Payment]:
+        """Poll until final, under one deadline: an outcome through its own status call (``status_call``), a bare reference through RechargeStatus."""
         if isinstance(reference_id, Payment):
-            return Payment._from_answer(await self._wait_payment(reference_id.status_call, reference_id.reference_id, timeout, initial_interval, max_interval))
-        return await super().wait_for_final(reference_id, timeout, initial_interval=initial_interval, max_interval=max_interval)
+            call, reference = reference_id.status_call, reference_id.reference_id
+        else:
+            call, reference = "recharge_status", reference_id
+        return _outcome(self._wait_payment(call, reference, timeout, initial_interval, max_interval))

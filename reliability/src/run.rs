@@ -215,15 +215,15 @@ pub trait Answered {
     fn describe(&self) -> String;
 }
 
-impl Answered for aopay_core::Recharge {
-    fn describe(&self) -> String {
-        format!("Recharge {}", self.status)
-    }
-}
-
 impl Answered for aopay_core::Payment {
     fn describe(&self) -> String {
-        format!("Payment {}", self.status)
+        // One outcome type; the surfaces still name a V2 recharge's
+        // `Recharge`.
+        let name = match self.status_call {
+            "recharge_status" => "Recharge",
+            _ => "Payment",
+        };
+        format!("{name} {}", self.status)
     }
 }
 

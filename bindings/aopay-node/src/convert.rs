@@ -428,19 +428,20 @@ pub(crate) fn client_from_js(
 
 /// A reference id argument: a string the core accepts; anything else is a
 /// `ValidationError` naming `reference_id` (never napi's `StringExpected`).
-/// What `waitForFinal` waits for: a reference (a recharge, through
-/// RechargeStatus) or a `Payment` (through its own status call).
-pub(crate) enum WaitTarget {
-    Recharge(String),
-    Payment {
-        status_call: String,
-        reference: String,
-    },
+/// What `waitForFinal` waits for: an outcome's status call and reference
+/// (a recharge's or payment's `statusCall` and `referenceId`), or a bare
+/// reference, a V2 recharge's (through RechargeStatus).
+pub(crate) struct WaitTarget {
+    pub status_call: String,
+    pub reference: Option<String>,
 }
 
 pub(crate) fn wait_target_from_js(v: &Unknown<'_>) -> napi::Result<WaitTarget> {
     if v.get_type()? != ValueType::Object || v.is_array()? {
-        return reference_from_js(v).map(WaitTarget::Recharge);
+        return Ok(WaitTarget {
+            status_call: "recharge_status".to_owned(),
+            reference: Some(reference_from_js(v)?),
+        });
     }
     let obj: Object<'_> = v.coerce_to_object()?;
     let field = |name: &str| -> napi::Result<Option<String>> {
@@ -450,12 +451,12 @@ pub(crate) fn wait_target_from_js(v: &Unknown<'_>) -> napi::Result<WaitTarget> {
             _ => None,
         })
     };
-    match (field("statusCall")?, field("referenceId")?) {
-        (Some(status_call), Some(reference)) => Ok(WaitTarget::Payment {
+    match field("statusCall")? {
+        Some(status_call) => Ok(WaitTarget {
             status_call,
-            reference,
+            reference: field("referenceId")?,
         }),
-        _ => Err(wrong_type("reference_id", "a string or a Payment", v)),
+        None => Err(wrong_type("reference_id", "a string or an outcome", v)),
     }
 }
 

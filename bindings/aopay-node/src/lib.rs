@@ -23,36 +23,6 @@ use crate::convert::{
     mobile_recharge_from_js, reference_from_js, wait_options_from_js,
 };
 
-/// A Recharge crosses to JS as one JSON string: `JSON.parse` builds the
-/// object far faster than one napi call per property would.
-fn recharge_json(r: &aopay_core::Recharge) -> String {
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Js<'a> {
-        status: &'static str,
-        reference_id: Option<&'a str>,
-        txn_id: Option<&'a str>,
-        ackno: Option<&'a str>,
-        message: Option<&'a str>,
-        api_code: Option<i64>,
-        http_status: u16,
-        is_final: bool,
-        raw: &'a serde_json::Value,
-    }
-    serde_json::to_string(&Js {
-        status: r.status.as_str(),
-        reference_id: r.reference_id.as_deref(),
-        txn_id: r.txn_id.as_deref(),
-        ackno: r.ackno.as_deref(),
-        message: r.message.as_deref(),
-        api_code: r.api_code,
-        http_status: r.http_status,
-        is_final: r.is_final(),
-        raw: &r.raw,
-    })
-    .unwrap_or_default()
-}
-
 type Outcome = std::result::Result<aopay_core::Recharge, aopay_core::Error>;
 
 /// Completed calls waiting for the JS thread, as the inside of a JSON array
@@ -115,7 +85,9 @@ impl Dispatcher {
     }
 
     fn spawn(self: &Arc<Self>, id: u32, fut: impl Future<Output = Outcome> + Send + 'static) {
-        self.spawn_json(id, async move { fut.await.map(|r| recharge_json(&r)) });
+        self.spawn_json(id, async move {
+            fut.await.map(|r| camel_json(&r.to_json_value()))
+        });
     }
 
     /// Any call whose answer is already JSON text.
@@ -289,19 +261,10 @@ impl NativeClient {
         let dispatcher = Arc::clone(&self.dispatcher);
         self.dispatcher.run(async move {
             let wait = async {
-                match target {
-                    convert::WaitTarget::Recharge(r) => client
-                        .wait_for_final(&r, opts)
-                        .await
-                        .map(|r| recharge_json(&r)),
-                    convert::WaitTarget::Payment {
-                        status_call,
-                        reference,
-                    } => client
-                        .wait_for_payment(&status_call, &reference, opts)
-                        .await
-                        .map(|p| camel_json(&aopay_core::Answer::to_json_value(&p))),
-                }
+                client
+                    .wait_for_call(&target.status_call, target.reference.as_deref(), opts)
+                    .await
+                    .map(|p| camel_json(&p.to_json_value()))
             };
             let outcome = match cancelled.as_mut() {
                 None => Some(wait.await),

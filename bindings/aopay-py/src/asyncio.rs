@@ -19,7 +19,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
-use crate::PyRecharge;
 use crate::errors::to_py_err;
 use crate::observe::Deferred;
 use crate::runtime::runtime;
@@ -33,8 +32,7 @@ tokio::task_local! {
 /// What a finished call hands to Python.
 #[derive(Debug)]
 pub(crate) enum Payload {
-    Recharge(aopay_core::Recharge),
-    /// Dicts and lists (journal listings).
+    /// Dicts and lists (answers, journal listings).
     Json(serde_json::Value),
     /// `None` (the sandbox's `__aexit__`).
     Unit,
@@ -108,9 +106,6 @@ impl Batch {
                 continue; // cancelled while in flight
             }
             match outcome {
-                Ok(Payload::Recharge(r)) => {
-                    fut.call_method1("set_result", (PyRecharge::from(r),))?
-                }
                 Ok(Payload::Json(v)) => {
                     fut.call_method1("set_result", (crate::convert::json_to_py(py, &v)?,))?
                 }

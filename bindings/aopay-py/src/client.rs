@@ -9,7 +9,6 @@ use pyo3::types::PyDict;
 use crate::asyncio::{AsyncCall, BATCHES, Outcome, Payload};
 use crate::convert::{self, json_to_py, mobile_recharge_from_py, py_repr};
 use crate::errors::to_py_err;
-use crate::recharge::PyRecharge;
 use crate::runtime::{self, block_on_interruptibly, blocking_runtime, runtime};
 use crate::{asyncio, batch, journal, logging, options};
 
@@ -86,7 +85,8 @@ mod calls {
         )?;
         let client = client.clone();
         Ok(Work::new("mobile_recharge", false, async move {
-            client.mobile_recharge(&req).await.map(Payload::Recharge)
+            let r = client.mobile_recharge(&req).await?;
+            Ok(Payload::Json(r.to_json_value()))
         }))
     }
 
@@ -98,10 +98,8 @@ mod calls {
         aopay_core::ReferenceId::new(reference.as_str()).map_err(|e| to_py_err(e.into()))?;
         let client = client.clone();
         Ok(Work::new("recharge_status", true, async move {
-            client
-                .recharge_status(&reference)
-                .await
-                .map(Payload::Recharge)
+            let r = client.recharge_status(&reference).await?;
+            Ok(Payload::Json(r.to_json_value()))
         }))
     }
 
@@ -131,33 +129,14 @@ mod calls {
         max_interval: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Work> {
         let status_call = convert::text_from_py("status_call", status_call)?;
-        let reference = convert::text_from_py("reference_id", reference_id)?;
+        let reference = convert::opt_text_from_py("reference_id", Some(reference_id))?;
         let opts = wait_options(timeout, initial_interval, max_interval)?;
         let client = client.clone();
         Ok(Work::new("wait_for_final", true, async move {
             let p = client
-                .wait_for_payment(&status_call, &reference, opts)
+                .wait_for_call(&status_call, reference.as_deref(), opts)
                 .await?;
             Ok(Payload::Json(aopay_core::Answer::to_json_value(&p)))
-        }))
-    }
-
-    pub(super) fn wait_for_final(
-        client: &aopay_core::Client,
-        reference_id: &Bound<'_, PyAny>,
-        timeout: Option<&Bound<'_, PyAny>>,
-        initial_interval: Option<&Bound<'_, PyAny>>,
-        max_interval: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Work> {
-        let opts = wait_options(timeout, initial_interval, max_interval)?;
-        let reference = convert::text_from_py("reference_id", reference_id)?;
-        aopay_core::ReferenceId::new(reference.as_str()).map_err(|e| to_py_err(e.into()))?;
-        let client = client.clone();
-        Ok(Work::new("wait_for_final", true, async move {
-            client
-                .wait_for_final(&reference, opts)
-                .await
-                .map(Payload::Recharge)
         }))
     }
 
@@ -298,8 +277,10 @@ pub struct PyAsyncClient {
 
 clients! {
     shared {
+        /// The V2 recharge (the generated `mobile_recharge` wraps it): a
+        /// dict of its outcome.
         #[pyo3(signature = (*, product_id, amount, customer_number, geocode, idempotency_key=None))]
-        fn mobile_recharge(
+        fn _mobile_recharge(
             product_id: &Bound<'_, PyAny>,
             amount: &Bound<'_, PyAny>,
             customer_number: &Bound<'_, PyAny>,
@@ -307,7 +288,8 @@ clients! {
             idempotency_key: Option<&Bound<'_, PyAny>>,
         ) = mobile_recharge;
 
-        fn recharge_status(reference_id: &Bound<'_, PyAny>) = recharge_status;
+        /// RechargeStatus (the generated `recharge_status` wraps it).
+        fn _recharge_status(reference_id: &Bound<'_, PyAny>) = recharge_status;
 
         /// The one generic call behind the generated methods
         /// (`aopay._endpoints`): `method` is an endpoint of the core's
@@ -315,9 +297,8 @@ clients! {
         /// fields.
         fn _call(method: &Bound<'_, PyAny>, args: &Bound<'_, PyAny>) = call;
 
-        /// `wait_for_final` for a `Payment` (the generated wrapper calls
-        /// it): polls `status_call` for `reference_id`; a dict of the
-        /// `Payment`.
+        /// The one wait (the generated `wait_for_final` calls it): polls
+        /// `status_call` for `reference_id`; a dict of the outcome.
         #[pyo3(signature = (status_call, reference_id, timeout=None, initial_interval=None, max_interval=None))]
         fn _wait_payment(
             status_call: &Bound<'_, PyAny>,
@@ -326,14 +307,6 @@ clients! {
             initial_interval: Option<&Bound<'_, PyAny>>,
             max_interval: Option<&Bound<'_, PyAny>>,
         ) = wait_payment;
-
-        #[pyo3(signature = (reference_id, timeout=None, *, initial_interval=None, max_interval=None))]
-        fn wait_for_final(
-            reference_id: &Bound<'_, PyAny>,
-            timeout: Option<&Bound<'_, PyAny>>,
-            initial_interval: Option<&Bound<'_, PyAny>>,
-            max_interval: Option<&Bound<'_, PyAny>>,
-        ) = wait_for_final;
 
         /// Journal entries that are not final, as dicts (oldest first).
         fn journal_pending() = journal_pending;
@@ -468,7 +441,6 @@ impl PyClient {
     /// Run `work` to its end, the GIL released; its value for Python.
     fn block<'py>(&self, py: Python<'py>, work: Work) -> PyResult<Bound<'py, PyAny>> {
         match block_on_interruptibly(py, self.runtime()?, work.call)? {
-            Payload::Recharge(r) => Ok(Bound::new(py, PyRecharge::from(r))?.into_any()),
             Payload::Json(v) => json_to_py(py, &v),
             Payload::Unit | Payload::EndOfIteration => Ok(py.None().into_bound(py)),
         }

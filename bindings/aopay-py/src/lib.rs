@@ -11,13 +11,11 @@ mod journal;
 mod logging;
 mod observe;
 mod options;
-mod recharge;
 mod runtime;
 mod sandbox;
 mod signer;
 
 pub(crate) use client::{PyAsyncClient, PyClient};
-pub(crate) use recharge::PyRecharge;
 use sandbox::PySandbox;
 
 use pyo3::prelude::*;
@@ -53,7 +51,6 @@ fn reread<'py>(
 
 #[pymodule]
 fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PyRecharge>()?;
     m.add_function(wrap_pyfunction!(reread, m)?)?;
     m.add_function(wrap_pyfunction!(_mask_digits, m)?)?;
     m.add_function(wrap_pyfunction!(logging::_refresh_logging, m)?)?;

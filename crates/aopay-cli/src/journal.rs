@@ -139,7 +139,7 @@ pub(crate) async fn journal_reconcile(client: &Client, json: bool) -> Result<u8,
                     unresolved += 1;
                 }
                 (
-                    format!("{}  {}", entry.key, r.status()),
+                    format!("{}  {}", entry.key, r.status),
                     serde_json::json!({"key": entry.key, "recharge": r.to_json_value()}),
                 )
             }

@@ -499,7 +499,7 @@ fn print_recharge(r: &Recharge) {
         }
     }
     out!("{line}");
-    if let Some(m) = &r.message {
+    if let Some(m) = &r.meta.message {
         out!("{m}");
     }
 }

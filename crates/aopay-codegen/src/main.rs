@@ -99,16 +99,20 @@ fn restorable(answer: &AnswerSpec) -> bool {
         .any(|e| std::ptr::eq(e.answer, answer) && e.effect == aopay_core::Effect::Write)
 }
 
-/// Whether any generated endpoint answers a `Payment` (the clients then
-/// get `wait_for_final` for it).
-fn has_payments() -> bool {
-    generated().any(|e| e.answer.name == "Payment")
+/// Every outcome word, each in `quote`s, joined as a union.
+fn outcomes(quote: &str) -> String {
+    aopay_core::answers::Outcome::ALL
+        .iter()
+        .map(|o| format!("{quote}{}{quote}", o.as_str()))
+        .collect::<Vec<_>>()
+        .join(if quote == "'" { " | " } else { ", " })
 }
 
 fn py_field_type(kind: FieldKind) -> String {
     match kind {
         FieldKind::Text => "Optional[str]".to_owned(),
         FieldKind::RequiredText => "str".to_owned(),
+        FieldKind::Outcome => format!("Literal[{}]", outcomes("\"")),
         FieldKind::Money => "Optional[Decimal]".to_owned(),
         FieldKind::Integer => "Optional[int]".to_owned(),
         FieldKind::Bool => "Optional[bool]".to_owned(),
@@ -128,7 +132,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
-from typing import Any, Literal, Mapping, Optional, Union, overload
+from typing import Any, Awaitable, Coroutine, Literal, Mapping, Optional, Sequence, Union
 
 from . import _aopay
 
@@ -153,6 +157,10 @@ def _money_text(value: Optional[Decimal]) -> Optional[str]:
 def _bill_arg(bill: Any) -> Any:
     # A Bill crosses as its dict: the core reads what it was fetched for, and its raw.
     return bill.to_dict() if isinstance(bill, Bill) else bill
+
+
+async def _outcome(answer: Awaitable[dict[str, Any]]) -> Payment:
+    return Payment._from_answer(await answer)
 "#,
     );
     for shape in answers() {
@@ -308,34 +316,44 @@ def _bill_arg(bill: Any) -> Any:
                 e.method
             );
         }
-        if has_payments() {
-            python_wait_for_payment(&mut s, is_async);
-        }
+        python_recharge_methods(&mut s, is_async);
     }
     s
 }
 
-/// `wait_for_final` taking a `Payment` too: it waits through the
-/// payment's own status call (the polling is the core's).
-fn python_wait_for_payment(s: &mut String, is_async: bool) {
-    let (def, awaited) = if is_async {
-        ("async def", "await ")
+/// The V2 recharge's methods: the native ones take Python's geocode
+/// pairs and the journal (hand-written), and answer the one outcome, a
+/// `Payment`; and `wait_for_final`, the one wait, for any outcome or a V2
+/// reference (the polling is the core's).
+fn python_recharge_methods(s: &mut String, is_async: bool) {
+    // The asyncio client's check their input when called, not when
+    // awaited: a coroutine over the native awaitable.
+    let (returns, wrap) = if is_async {
+        ("Coroutine[Any, Any, Payment]", "_outcome")
     } else {
-        ("def", "")
+        ("Payment", "Payment._from_answer")
     };
+    let recharge = aopay_core::endpoint("mobile_recharge").map_or("", |e| e.summary);
+    let status = aopay_core::endpoint("recharge_status").map_or("", |e| e.summary);
     let sig = "timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None";
     let _ = write!(
         s,
         r#"
-    @overload
-    {def} wait_for_final(self, reference_id: Payment, {sig}) -> Payment: ...
-    @overload
-    {def} wait_for_final(self, reference_id: str, {sig}) -> _aopay.Recharge: ...
-    {def} wait_for_final(self, reference_id: Union[Payment, str], {sig}) -> Union[Payment, _aopay.Recharge]:
-        """Poll until final, under one deadline: a ``Payment`` through its own status call (``status_call``), a reference through RechargeStatus."""
+    def mobile_recharge(self, *, product_id: int, amount: int, customer_number: Union[str, int], geocode: Union[str, tuple[float, float], Sequence[float]], idempotency_key: Optional[str] = None) -> {returns}:
+        """{recharge} A write: sent at most once; its outcome is a ``Payment`` (``Recharge``)."""
+        return {wrap}(self._mobile_recharge(product_id=product_id, amount=amount, customer_number=customer_number, geocode=geocode, idempotency_key=idempotency_key))
+
+    def recharge_status(self, reference_id: str) -> {returns}:
+        """{status} A read: retried under the client's deadline."""
+        return {wrap}(self._recharge_status(reference_id))
+
+    def wait_for_final(self, reference_id: Union[Payment, str], {sig}) -> {returns}:
+        """Poll until final, under one deadline: an outcome through its own status call (``status_call``), a bare reference through RechargeStatus."""
         if isinstance(reference_id, Payment):
-            return Payment._from_answer({awaited}self._wait_payment(reference_id.status_call, reference_id.reference_id, timeout, initial_interval, max_interval))
-        return {awaited}super().wait_for_final(reference_id, timeout, initial_interval=initial_interval, max_interval=max_interval)
+            call, reference = reference_id.status_call, reference_id.reference_id
+        else:
+            call, reference = "recharge_status", reference_id
+        return {wrap}(self._wait_payment(call, reference, timeout, initial_interval, max_interval))
 "#
     );
 }
@@ -371,6 +389,7 @@ fn ts_field_type(kind: FieldKind) -> String {
     match kind {
         FieldKind::Text | FieldKind::Money => "string | null".to_owned(),
         FieldKind::RequiredText => "string".to_owned(),
+        FieldKind::Outcome => "Outcome".to_owned(),
         FieldKind::Integer => "number | null".to_owned(),
         FieldKind::Bool => "boolean | null".to_owned(),
         FieldKind::HttpStatus => "number".to_owned(),
@@ -419,6 +438,11 @@ fn node_js() -> String {
 
 fn node_dts() -> String {
     let mut s = format!("// {HEADER}\n\n");
+    let _ = writeln!(
+        s,
+        "/** A transaction's fate. SUCCESS, FAILED and REFUNDED are final. */\nexport type Outcome = {}\n",
+        outcomes("'")
+    );
     for shape in answers() {
         let a = shape.spec;
         let _ = writeln!(s, "/** {} */\nexport interface {} {{", a.doc, a.name);

@@ -547,16 +547,14 @@ mod tests {
 
     #[test]
     fn an_error_after_the_send_is_never_retry_safe_and_keeps_the_reference() {
-        let sent = crate::Recharge {
-            status: crate::Status::Pending,
-            reference_id: Some("AOP554R1".into()),
-            txn_id: None,
-            ackno: None,
-            message: None,
-            api_code: Some(7),
-            http_status: 200,
-            raw: serde_json::Value::Null,
-        };
+        let sent = crate::interpret(
+            crate::Call::RechargeStatus,
+            200,
+            None,
+            br#"{"ReferanceID":"AOP554R1","statusCode":7,"data":{"status":"PENDING"}}"#,
+        )
+        .unwrap();
+        assert_eq!(sent.status, crate::Status::Pending);
         let later = [
             Error::Server(Box::new(ErrorDetails::new("503 on status"))),
             ValidationError::new("reference_id", "too long").into(),

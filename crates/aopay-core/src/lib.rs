@@ -63,18 +63,17 @@ pub use endpoints::{
     DoRechargeRequest, DoRechargeStatusRequest, DthInfo, DthInfoRequest, ENDPOINTS, Endpoint,
     EndpointSpec, FastagRechargeRequest, FastagStatusRequest, FetchBillRequest, FetchFastagRequest,
     FieldKind, FieldSpec, Lang, PayBillRequest, Payment, PaymentStatus, PaymentStatusRead, Plan,
-    PlanCategory, Plans, PreparedCall, RechargeStatus, ReferencedWrite, TextEndpoint, TextRequest,
-    endpoint,
+    PlanCategory, Plans, PreparedCall, Recharge, RechargeStatus, ReferencedWrite, TextEndpoint,
+    TextRequest, endpoint,
 };
 pub use endpoints::{Call, interpret};
 pub use error::{BODY_EXCERPT_LIMIT, Error, ErrorKind, ValidationError};
 pub use journal::{
-    AuditRecord, ByHand, EntryState, Journal, JournalEntry, JournalSpec, Settled, Tally,
-    reconciliation_json,
+    AuditRecord, ByHand, EntryState, Journal, JournalEntry, JournalSpec, Tally, reconciliation_json,
 };
 #[cfg(feature = "jwt")]
 pub use jwt::{JwtSettings, JwtSigner, RESERVED_CLAIMS};
-pub use models::{MobileRecharge, Recharge, Status, recharge_status_json};
+pub use models::{MobileRecharge, Status, recharge_status_json};
 pub use money::Money;
 pub use naming::camel_case;
 pub use options::{CLIENT_OPTIONS, ClientOption, OptionKind, OptionValue, client_option};

@@ -1,11 +1,11 @@
-//! Request models (serialized byte-for-byte as the wire protocol, docs/protocol.md §1) and
-//! the `Recharge` outcome (§2 there).
+//! The V2 recharge's request, serialized byte-for-byte as the wire protocol
+//! (docs/protocol.md §1), and its status read's body.
 
 use std::fmt;
 
 use serde::Serialize;
 
-use crate::error::{Error, ValidationError};
+use crate::error::ValidationError;
 use crate::validate::{
     Amount, CustomerNumber, Geocode, IdempotencyKey, ProductId, ReferenceId, RegistrationId,
 };
@@ -177,66 +177,3 @@ impl fmt::Debug for MobileRecharge {
 /// answers (docs/protocol.md §2, §10), a V2 recharge's too (which is never
 /// `Refunded`). Before 0.2 it was an enum of its own, without `Refunded`.
 pub type Status = crate::wire::answers::Outcome;
-
-/// A readable answer about a transaction, whatever its fate.
-#[derive(Clone, PartialEq)]
-pub struct Recharge {
-    /// The transaction's fate (`data.status`).
-    pub status: Status,
-    /// The API's reference (`ReferanceID`), to track the transaction.
-    pub reference_id: Option<String>,
-    /// `data.txnId`.
-    pub txn_id: Option<String>,
-    /// `data.ackno`.
-    pub ackno: Option<String>,
-    /// The most specific non-empty message in the body.
-    pub message: Option<String>,
-    /// `statusCode` / `response_code` from the body.
-    pub api_code: Option<i64>,
-    /// The HTTP status of the answer.
-    pub http_status: u16,
-    /// The whole JSON body, untouched.
-    pub raw: serde_json::Value,
-}
-
-impl Recharge {
-    /// `SUCCESS` or `FAILED`: nothing more will change.
-    pub fn is_final(&self) -> bool {
-        self.status.is_final()
-    }
-
-    /// The outcome as one JSON object (the CLI's `--json`, and what a
-    /// caller would store): every field, `raw` included.
-    pub fn to_json_value(&self) -> serde_json::Value {
-        serde_json::json!({
-            "status": self.status.as_str(),
-            "reference_id": self.reference_id,
-            "txn_id": self.txn_id,
-            "ackno": self.ackno,
-            "message": self.message,
-            "api_code": self.api_code,
-            "http_status": self.http_status,
-            "is_final": self.is_final(),
-            "raw": self.raw,
-        })
-    }
-}
-
-// With the recharge it names, so beside it: the error layer knows no answer.
-impl Error {
-    /// This error, for a step that came after `recharge` was sent and
-    /// answered (the wait for its final status, say): resubmitting is then
-    /// never safe, whatever the step's own error says, so the result is an
-    /// `OutcomeUnknown` carrying the recharge's reference and this error's
-    /// message. An `OutcomeUnknown` that already carries a reference is
-    /// returned as it is.
-    pub fn after_recharge_sent(self, recharge: &Recharge) -> Self {
-        let answered = (recharge.http_status, recharge.api_code);
-        self.after_sent(
-            "recharge",
-            recharge.status.as_str(),
-            recharge.reference_id.as_deref(),
-            Some(answered),
-        )
-    }
-}

@@ -67,9 +67,9 @@ async fn success_returns_a_final_recharge_with_a_reference() {
     let reference = r.reference_id.clone().unwrap();
     assert!(reference.starts_with("AOP554R"), "{reference}");
     assert!(r.txn_id.is_some());
-    assert_eq!(r.http_status, 200);
-    assert_eq!(r.api_code, Some(200));
-    assert_eq!(r.raw["ReferanceID"], reference.as_str());
+    assert_eq!(r.meta.http_status, 200);
+    assert_eq!(r.meta.api_code, Some(200));
+    assert_eq!(r.meta.raw["ReferanceID"], reference.as_str());
     let s = c.recharge_status(&reference).await.unwrap();
     assert_eq!(
         (s.status, s.reference_id.as_deref()),
@@ -88,8 +88,8 @@ async fn failed_is_an_outcome_not_an_error() {
         .unwrap();
     assert_eq!(r.status, Status::Failed);
     assert!(r.is_final());
-    assert_eq!(r.api_code, Some(401));
-    assert!(r.message.unwrap().contains("Transaction failed"));
+    assert_eq!(r.meta.api_code, Some(401));
+    assert!(r.meta.message.unwrap().contains("Transaction failed"));
 }
 
 #[tokio::test]
@@ -110,6 +110,62 @@ async fn pending_resolves_with_wait_for_final() {
     }
     // Two checks each (pending_checks = 2): the wait stops at the first final answer.
     assert_eq!(sb.stats().status_requests, 4);
+}
+
+/// One outcome, one wait: a V2 recharge and a referenced write are both a
+/// `Payment`, each waited on through its own status call; an outcome with
+/// no reference is refused before anything is sent.
+#[tokio::test]
+async fn one_wait_settles_every_writes_outcome_through_its_status_call() {
+    let sb = sandbox().await;
+    let c = client(sb.url());
+    let r = c
+        .mobile_recharge(&recharge_of(9_000_000_002))
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status, r.status_call),
+        (Status::Pending, "recharge_status")
+    );
+    let f = c.wait_for(&r, fast_wait()).await.unwrap();
+    assert_eq!(
+        (f.status, f.reference_id.as_deref(), f.status_call),
+        (
+            Status::Success,
+            r.reference_id.as_deref(),
+            "recharge_status"
+        )
+    );
+    let p = c
+        .pay(
+            &aopay_core::DoRechargeRequest::new(
+                11,
+                "9000000302",
+                aopay_core::Money::from_paise(1_000),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (p.status, p.status_call),
+        (Status::Pending, "do_recharge_status")
+    );
+    let f = c.wait_for(&p, fast_wait()).await.unwrap();
+    assert_eq!(
+        (f.status, &f.reference_id),
+        (Status::Refunded, &p.reference_id)
+    );
+    let checks = sb.stats().status_requests;
+    let mut nameless = r.clone();
+    nameless.reference_id = None;
+    let e = c.wait_for(&nameless, fast_wait()).await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.field()),
+        (ErrorKind::Validation, Some("reference_id"))
+    );
+    assert!(e.retry_safe());
+    assert_eq!(sb.stats().status_requests, checks, "nothing sent");
 }
 
 #[tokio::test]

@@ -47,7 +47,7 @@ async fn every_magic_number_ends_as_the_contract_says() {
         let req = MobileRecharge::new(518, 10, &number.to_string(), "23.6784,76.8764").unwrap();
         let result = client.mobile_recharge(&req).await;
         let (outcome, http_status, retry_safe) = match &result {
-            Ok(r) => (r.status.as_str().to_owned(), Some(r.http_status), None),
+            Ok(r) => (r.status.as_str().to_owned(), Some(r.meta.http_status), None),
             Err(e) => (
                 e.kind().class_name().to_owned(),
                 e.http_status(),

@@ -81,7 +81,7 @@ async fn same_key_sends_once(journal: Journal, key: &str) {
     assert_eq!(sb.recharges_for(9_876_543_210), 1);
     let entry = journal.get(key).await.unwrap().unwrap();
     assert_eq!(entry.state, EntryState::Final);
-    assert_eq!(entry.recharge.as_ref(), Some(&first));
+    assert_eq!(entry.outcome.as_ref(), Some(&first));
     // The same key with another amount: a conflict, and nothing sent.
     let e = c
         .mobile_recharge(&keyed(9_876_543_210, 20, key))
@@ -296,7 +296,10 @@ async fn reconcile_journal_resolves_what_it_can() {
     assert_eq!(results.len(), 2);
     for (entry, result) in &results {
         match entry.key.as_str() {
-            "pending-1" => assert_eq!(result.as_ref().unwrap().status(), Status::Pending.as_str()),
+            "pending-1" => assert_eq!(
+                result.as_ref().unwrap().status.as_str(),
+                Status::Pending.as_str()
+            ),
             "unknown-1" => assert_eq!(
                 result.as_ref().unwrap_err().kind(),
                 ErrorKind::OutcomeUnknown
@@ -307,7 +310,7 @@ async fn reconcile_journal_resolves_what_it_can() {
     let results = c.reconcile_journal().await.unwrap();
     let pending = results.iter().find(|(e, _)| e.key == "pending-1").unwrap();
     assert_eq!(
-        pending.1.as_ref().unwrap().status(),
+        pending.1.as_ref().unwrap().status.as_str(),
         Status::Success.as_str()
     );
     assert_eq!(

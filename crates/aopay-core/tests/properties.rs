@@ -57,8 +57,8 @@ proptest! {
         match interpret(Call::MobileRecharge, status, None, &body) {
             Ok(r) => {
                 prop_assert!((200..300).contains(&status));
-                prop_assert_eq!(r.raw, v);
-                prop_assert_eq!(r.http_status, status);
+                prop_assert_eq!(r.meta.raw, v);
+                prop_assert_eq!(r.meta.http_status, status);
             }
             Err(e) => {
                 prop_assert_eq!(e.http_status(), Some(status));

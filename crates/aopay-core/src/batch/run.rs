@@ -497,8 +497,7 @@ fn unarrived_reference(sh: &Shared, entry: &JournalEntry) -> Option<String> {
     (sh.options.resend_unarrived
         && takes_reference
         && entry.state == EntryState::Unknown
-        && entry.payment.is_none()
-        && entry.recharge.is_none())
+        && entry.outcome.is_none())
     .then(|| entry.reference_id.clone())
     .flatten()
 }

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use super::Client;
 use crate::endpoints::{Endpoint, Payment, ReferencedWrite, endpoint};
 use crate::error::{Error, ErrorDetails, ErrorKind, ValidationError};
-use crate::journal::{self, EntryState, Journal, JournalEntry, Recorded, Settled, Update};
+use crate::journal::{self, EntryState, Journal, JournalEntry, Update};
 
 impl Client {
     /// Send a referenced write (`do_recharge`, `pay_bill`,
@@ -41,7 +41,7 @@ impl Client {
     /// AOPay statement.
     pub async fn reconcile_journal(
         &self,
-    ) -> Result<Vec<(JournalEntry, Result<Settled, Error>)>, Error> {
+    ) -> Result<Vec<(JournalEntry, Result<Payment, Error>)>, Error> {
         let Some(journal) = &self.inner.journal else {
             return Err(ValidationError::new("journal", "this client has no journal").into());
         };
@@ -57,7 +57,7 @@ impl Client {
     /// answer, or (pending, unknown, or in flight past its deadline) what
     /// its status call says, recorded in the journal.
     #[cfg_attr(not(feature = "batch"), allow(dead_code))]
-    pub(crate) async fn settle_key(&self, key: &str) -> Result<Settled, Error> {
+    pub(crate) async fn settle_key(&self, key: &str) -> Result<Payment, Error> {
         let Some(journal) = &self.inner.journal else {
             return Err(no_journal());
         };
@@ -67,13 +67,8 @@ impl Client {
             )));
         };
         if entry.state == EntryState::Final {
-            let recorded = match (entry.recharge.clone(), entry.payment.clone()) {
-                (Some(r), _) => Some(Settled::Recharge(r)),
-                (None, Some(p)) => Some(Settled::Payment(p)),
-                (None, None) => None,
-            };
-            if let Some(s) = recorded {
-                return Ok(s);
+            if let Some(outcome) = entry.outcome {
+                return Ok(outcome);
             }
         }
         self.resolve_entry(journal, &entry).await
@@ -83,7 +78,7 @@ impl Client {
         &self,
         journal: &Journal,
         entry: &JournalEntry,
-    ) -> Result<Settled, Error> {
+    ) -> Result<Payment, Error> {
         match self.look_up(journal, entry).await? {
             Found::Settled(s) => Ok(*s),
             Found::Absent(reference) => Err(not_arrived(&entry.key, &reference)),
@@ -130,9 +125,9 @@ impl Client {
             ))));
         };
         let settled = match endpoint(&entry.endpoint).and_then(|e| e.status) {
-            Some("recharge_status") => Settled::Recharge(self.recharge_status(reference).await?),
+            Some("recharge_status") => self.recharge_status(reference).await?,
             Some(status) => match self.payment_status(status, reference).await {
-                Ok(p) => Settled::Payment(p),
+                Ok(p) => p,
                 // The API holds no payment under the reference. The write may
                 // never have arrived, or may still be on its way (a slow
                 // server can take it after any deadline): resending could pay
@@ -140,9 +135,9 @@ impl Client {
                 // (docs/protocol.md §4, §10). An entry whose write was
                 // answered (pending) keeps that answer: never final.
                 Err(e) if e.kind() == ErrorKind::TransactionNotFound => {
-                    return Ok(match &entry.payment {
+                    return Ok(match &entry.outcome {
                         None => Found::Absent(reference.to_owned()),
-                        Some(p) => Found::Settled(Box::new(Settled::Payment(p.clone()))),
+                        Some(p) => Found::Settled(Box::new(p.clone())),
                     });
                 }
                 Err(e) => return Err(e.with_reference(reference)),
@@ -169,8 +164,7 @@ impl Client {
         req: &E,
     ) -> Result<E::Answer, Error>
     where
-        E: Endpoint,
-        E::Answer: Recorded,
+        E: Endpoint<Answer = Payment>,
     {
         // The account, then every field that changes what is paid.
         let mut parts = vec![self.inner.registration_id.as_str().to_owned()];
@@ -219,8 +213,8 @@ impl Client {
             }
             match entry.state {
                 EntryState::Final => {
-                    if let Some(a) = E::Answer::from_entry(&entry) {
-                        return Ok(a);
+                    if let Some(a) = entry.outcome.clone() {
+                        return of_endpoint(key, &entry, E::SPEC.method).map(|()| a);
                     }
                 }
                 EntryState::Pending | EntryState::Unknown => {
@@ -242,11 +236,7 @@ impl Client {
                         }
                         Found::Absent(r) => return Err(not_arrived(key, &r)),
                     };
-                    return E::Answer::from_settled(settled).ok_or_else(|| {
-                        Error::journal(format!(
-                            "idempotency key {key:?} holds an answer of another endpoint"
-                        ))
-                    });
+                    return of_endpoint(key, &entry, E::SPEC.method).map(|()| settled);
                 }
                 EntryState::Claimed if entry.caller_gone() => {
                     // Its caller is gone and sent nothing: free the key.
@@ -285,8 +275,7 @@ impl Client {
         req: &E,
     ) -> Option<Result<E::Answer, Error>>
     where
-        E: Endpoint,
-        E::Answer: Recorded,
+        E: Endpoint<Answer = Payment>,
     {
         // The deadline this call last wrote: what tells its entry from
         // another caller's.
@@ -363,8 +352,7 @@ impl Client {
         req: &E,
     ) -> Result<E::Answer, Error>
     where
-        E: Endpoint,
-        E::Answer: Recorded,
+        E: Endpoint<Answer = Payment>,
     {
         tracing::info!(target: "aopay", idempotency_key = key, reference_id = reference, "sending again, under the same reference, a write its status call never found");
         let e = match self.call(req).await {
@@ -411,24 +399,24 @@ impl Client {
     /// (docs/protocol.md §10): the first send arrived. Record that, then
     /// read its fate through the status call; whatever that says, the key
     /// is never released.
-    async fn settle_duplicate<A: Recorded>(
+    async fn settle_duplicate(
         &self,
         journal: &Journal,
         key: &str,
         refused: &Error,
-    ) -> Result<A, Error> {
+    ) -> Result<Payment, Error> {
         // Sent: whatever fails from here is never "safe to retry".
         self.settle_duplicate_sent(journal, key, refused)
             .await
             .map_err(|e| after_send(e, key, refused.reference_id()))
     }
 
-    async fn settle_duplicate_sent<A: Recorded>(
+    async fn settle_duplicate_sent(
         &self,
         journal: &Journal,
         key: &str,
         refused: &Error,
-    ) -> Result<A, Error> {
+    ) -> Result<Payment, Error> {
         let reason =
             format!("refused as a duplicate reference ({refused}): a payment under it exists");
         let update = Update {
@@ -441,12 +429,7 @@ impl Client {
         let entry = journal.get(key).await?.ok_or_else(|| {
             Error::journal(format!("the entry of idempotency key {key:?} is gone"))
         })?;
-        let settled = self.resolve_entry(journal, &entry).await?;
-        A::from_settled(settled).ok_or_else(|| {
-            Error::journal(format!(
-                "idempotency key {key:?} holds an answer of another endpoint"
-            ))
-        })
+        self.resolve_entry(journal, &entry).await
     }
 }
 
@@ -465,7 +448,7 @@ impl Client {
 
 /// What an unresolved entry's status call found.
 enum Found {
-    Settled(Box<Settled>),
+    Settled(Box<Payment>),
     /// The API holds no payment under this reference (yet).
     Absent(String),
 }
@@ -483,6 +466,18 @@ fn after_send(e: Error, key: &str, reference: Option<&str>) -> Error {
         ))
         .reference_id(reference.map(str::to_owned)),
     )
+}
+
+/// A key's recorded outcome is its endpoint's only: one journal holds
+/// every write's.
+fn of_endpoint(key: &str, entry: &JournalEntry, method: &str) -> Result<(), Error> {
+    if entry.endpoint == method {
+        return Ok(());
+    }
+    Err(Error::journal(format!(
+        "idempotency key {key:?} holds an answer of another endpoint ({})",
+        entry.endpoint
+    )))
 }
 
 fn not_arrived(key: &str, reference: &str) -> Error {

@@ -26,10 +26,11 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+use crate::endpoints::Recharge;
 use crate::endpoints::RechargeStatus;
 use crate::error::Error;
 use crate::journal::Journal;
-use crate::models::{MobileRecharge, Recharge};
+use crate::models::MobileRecharge;
 use crate::process::PerProcess;
 use crate::validate::RegistrationId;
 
@@ -208,12 +209,12 @@ mod tests {
             .base_url("http://127.0.0.1:9")
             .build()
             .unwrap();
-        for wrong in ["recharge_status", "dth_info", "nope"] {
+        for wrong in ["dth_info", "nope", ""] {
             let e = c.payment_status(wrong, "REF-1").await.unwrap_err();
             assert_eq!(e.field(), Some("status_call"), "{e}");
             assert!(
                 e.to_string()
-                    .contains("do_recharge_status, bill_status, fastag_status"),
+                    .contains("recharge_status, do_recharge_status, bill_status, fastag_status"),
                 "{e}"
             );
             let options = WaitOptions::default();

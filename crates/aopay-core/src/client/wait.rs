@@ -6,12 +6,12 @@ use tokio::time::Instant;
 
 use super::Client;
 use super::retry::{is_transient, jitter_between};
+use crate::endpoints::Recharge;
 use crate::endpoints::{
     Answer, ENDPOINTS, Endpoint, Payment, PaymentStatusRead, RechargeStatus, for_each_endpoint,
 };
 use crate::error::{Error, ErrorDetails, ErrorKind, ValidationError};
-use crate::journal::{EntryState, Recorded};
-use crate::models::Recharge;
+use crate::journal::EntryState;
 use crate::reference::ClientReference;
 use crate::validate::ReferenceId;
 use crate::wire::Effect;
@@ -61,40 +61,103 @@ impl Client {
     /// transient failure, and a status call that finds no transaction
     /// (yet), are asked again. Running out of `options.timeout` first is an
     /// [`Error::OutcomeUnknown`] carrying the reference and the last status.
+    /// The V2 recharge's form of [`Client::wait_for`].
     pub async fn wait_for_final(
         &self,
         reference_id: &str,
         options: WaitOptions,
     ) -> Result<Recharge, Error> {
-        let reference = ReferenceId::new(reference_id)?;
-        self.poll_final(&RechargeStatus::of(reference), reference_id, options)
+        self.status_read(RechargeStatus::SPEC.method, reference_id, Some(options))
             .await
     }
 
-    /// The fate of a referenced write, through `status_call` (a
-    /// [`Payment::status_call`]: `do_recharge_status`, `bill_status`,
-    /// `fastag_status`).
+    /// Poll an outcome's own status call ([`Payment::status_call`]) under
+    /// its reference until it is final (SUCCESS, FAILED or REFUNDED): the
+    /// one wait, for every write's outcome, a V2 recharge's included. An
+    /// outcome without a reference (a V2 answer that named none) cannot be
+    /// checked: a `ValidationError`, nothing is sent.
+    pub async fn wait_for(
+        &self,
+        outcome: &Payment,
+        options: WaitOptions,
+    ) -> Result<Payment, Error> {
+        self.wait_for_call(
+            outcome.status_call,
+            outcome.reference_id.as_deref(),
+            options,
+        )
+        .await
+    }
+
+    /// [`Client::wait_for`] from an outcome's two fields, its status call
+    /// and its reference (how the bindings hand an outcome back).
+    pub async fn wait_for_call(
+        &self,
+        status_call: &str,
+        reference_id: Option<&str>,
+        options: WaitOptions,
+    ) -> Result<Payment, Error> {
+        let Some(reference) = reference_id else {
+            return Err(ValidationError::new(
+                "reference_id",
+                "the outcome names no reference to check its status by; settle it against your AOPay statement",
+            )
+            .into());
+        };
+        self.status_read(status_call, reference, Some(options))
+            .await
+    }
+
+    /// The fate of a write, through `status_call` (a
+    /// [`Payment::status_call`]: `recharge_status`, `do_recharge_status`,
+    /// `bill_status`, `fastag_status`).
     pub async fn payment_status(
         &self,
         status_call: &str,
         reference_id: &str,
     ) -> Result<Payment, Error> {
-        let reference = ClientReference::new(reference_id)?;
-        self.status_read(status_call, reference, None).await
+        self.status_read(status_call, reference_id, None).await
     }
 
-    /// Poll a referenced write's status call (`status_call`, as
-    /// [`Client::payment_status`]) until it is final (SUCCESS, FAILED or
-    /// REFUNDED), as [`Client::wait_for_final`] does for a recharge.
+    /// Poll a write's status call (`status_call`, as
+    /// [`Client::payment_status`]) until it is final: [`Client::wait_for`]
+    /// by name.
     pub async fn wait_for_payment(
         &self,
         status_call: &str,
         reference_id: &str,
         options: WaitOptions,
     ) -> Result<Payment, Error> {
-        let reference = ClientReference::new(reference_id)?;
-        self.status_read(status_call, reference, Some(options))
+        self.status_read(status_call, reference_id, Some(options))
             .await
+    }
+
+    /// A status read by name, once or polled; each request checks the
+    /// reference by its own rules.
+    async fn status_read(
+        &self,
+        status_call: &str,
+        reference: &str,
+        wait: Option<WaitOptions>,
+    ) -> Result<Payment, Error> {
+        if status_call == RechargeStatus::SPEC.method {
+            let req = RechargeStatus::of(ReferenceId::new(reference)?);
+            return self.read_or_poll(&req, reference, wait).await;
+        }
+        self.referenced_status_read(status_call, reference, wait)
+            .await
+    }
+
+    async fn read_or_poll<E: Endpoint<Answer = Payment>>(
+        &self,
+        req: &E,
+        reference: &str,
+        wait: Option<WaitOptions>,
+    ) -> Result<Payment, Error> {
+        match wait {
+            None => self.call(req).await,
+            Some(options) => self.poll_final(req, reference, options).await,
+        }
     }
 
     async fn poll_final<E>(
@@ -104,8 +167,7 @@ impl Client {
         options: WaitOptions,
     ) -> Result<E::Answer, Error>
     where
-        E: Endpoint,
-        E::Answer: Recorded,
+        E: Endpoint<Answer = Payment>,
     {
         let _in_flight = self.enter()?;
         let spec = E::SPEC;
@@ -168,20 +230,18 @@ impl Client {
         ))
         .reference_id(Some(reference.to_owned()));
         if let Some(a) = &last {
-            d = d
-                .http_status(a.http_status())
-                .api_code(a.columns().api_code);
+            d = d.http_status(a.http_status()).api_code(a.meta.api_code);
         }
         Err(Error::outcome_unknown(d))
     }
 }
 
-/// A `status_call` that is no referenced write's status read; the message
-/// lists them, from the table.
+/// A `status_call` that is no write's status read; the message lists
+/// them, from the table.
 fn unknown_status_call(name: &str) -> Error {
     let known: Vec<&str> = ENDPOINTS
         .iter()
-        .filter(|w| w.effect == Effect::Write && w.answer.name == "Payment")
+        .filter(|w| w.effect == Effect::Write)
         .filter_map(|w| w.status)
         .collect();
     ValidationError::new(
@@ -196,10 +256,10 @@ fn unknown_status_call(name: &str) -> Error {
 macro_rules! status_reads {
     ($($how:ident: $request:ty,)*) => {
         impl Client {
-            async fn status_read(
+            async fn referenced_status_read(
                 &self,
                 status_call: &str,
-                reference: ClientReference,
+                reference: &str,
                 wait: Option<WaitOptions>,
             ) -> Result<Payment, Error> {
                 $(status_reads!(@read $how $request, self, status_call, reference, wait);)*
@@ -209,12 +269,8 @@ macro_rules! status_reads {
     };
     (@read status $request:ty, $client:ident, $name:ident, $reference:ident, $wait:ident) => {
         if $name == <$request as Endpoint>::SPEC.method {
-            let r = $reference.as_str().to_owned();
-            let req = <$request as PaymentStatusRead>::of($reference);
-            return match $wait {
-                None => $client.call(&req).await,
-                Some(options) => $client.poll_final(&req, &r, options).await,
-            };
+            let req = <$request as PaymentStatusRead>::of(ClientReference::new($reference)?);
+            return $client.read_or_poll(&req, $reference, $wait).await;
         }
     };
     (@read $how:ident $request:ty, $client:ident, $name:ident, $reference:ident, $wait:ident) => {};

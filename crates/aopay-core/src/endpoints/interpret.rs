@@ -1,17 +1,15 @@
 //! Turning an HTTP answer into an endpoint's answer or an [`Error`]
 //! (docs/protocol.md §2): pure functions of (call, status, body), testable
-//! and fuzzable without HTTP; and the V2 [`Recharge`]'s reader.
+//! and fuzzable without HTTP.
 
 use std::time::Duration;
 
-use serde_json::{Map, Value};
-
 use super::{Answer, Endpoint, EndpointSpec, RechargeStatus};
+use crate::endpoints::Recharge;
 use crate::error::Error;
-use crate::models::{MobileRecharge, Recharge, Status};
+use crate::models::MobileRecharge;
 use crate::wire::answers::{AnswerTable, table_for};
-use crate::wire::json::{api_code, first_text, lookup, message};
-use crate::wire::{Answered, Effect, answered};
+use crate::wire::{Effect, answered};
 
 /// Which endpoint answered: the same answer means different things for a
 /// recharge (money may have moved) and for a status read (safe to repeat).
@@ -48,40 +46,6 @@ impl Call {
     }
 }
 
-/// What a JSON object body says, leniently read.
-struct Fields {
-    status: Option<Status>,
-    reference_id: Option<String>,
-    txn_id: Option<String>,
-    ackno: Option<String>,
-    message: Option<String>,
-    api_code: Option<i64>,
-}
-
-fn read_fields(obj: &Map<String, Value>) -> Fields {
-    let data = lookup(obj, &["data"]).find_map(Value::as_object);
-    let from_data = |names: &[&str]| data.and_then(|d| first_text(d, names));
-    let status = from_data(&["status"])
-        .map(|s| Status::from_api(&s))
-        .or_else(|| {
-            // Some answers carry the transaction status at the top level.
-            lookup(obj, &["status"])
-                .filter_map(Value::as_str)
-                .map(Status::from_api)
-                .find(|s| *s != Status::Unknown)
-        });
-    let reference_names = ["referanceid", "referenceid"];
-    let reference_id = first_text(obj, &reference_names).or_else(|| from_data(&reference_names));
-    Fields {
-        status,
-        reference_id,
-        txn_id: from_data(&["txnid", "transactionid"]),
-        ackno: from_data(&["ackno"]),
-        message: message(obj),
-        api_code: api_code(obj),
-    }
-}
-
 /// Interpret one HTTP answer of `call` (the fuzzed entry point).
 pub fn interpret(
     call: Call,
@@ -89,14 +53,16 @@ pub fn interpret(
     retry_after: Option<Duration>,
     body: &[u8],
 ) -> Result<Recharge, Error> {
-    read_answer_of(
+    let mut recharge: Recharge = read_answer_of(
         call.effect(),
         table_for(call.spec().method),
         call.name(),
         http_status,
         retry_after,
         body,
-    )
+    )?;
+    recharge.status_call = <RechargeStatus as Endpoint>::SPEC.method;
+    Ok(recharge)
 }
 
 /// Interpret one HTTP answer: an error for every non-2xx status and every
@@ -123,72 +89,12 @@ pub(crate) fn read_answer_of<A: Answer>(
     answered(effect, table, endpoint, http_status, retry_after, body).and_then(A::from_answered)
 }
 
-impl Recharge {
-    /// A stored answer read again by its reader, with what was stored
-    /// beside it: its status, HTTP status and (when known) reference are
-    /// the ones recorded. A missing `raw` (an entry settled by hand) reads
-    /// as an empty answer.
-    pub(crate) fn restore(
-        raw: Value,
-        status: &str,
-        http_status: u16,
-        reference_id: Option<String>,
-    ) -> Self {
-        let empty = Map::new();
-        let f = read_fields(raw.as_object().unwrap_or(&empty));
-        Recharge {
-            status: Status::from_api(status),
-            reference_id: reference_id.or(f.reference_id),
-            txn_id: f.txn_id,
-            ackno: f.ackno,
-            message: f.message,
-            api_code: f.api_code,
-            http_status,
-            raw,
-        }
-    }
-}
-
-impl Answer for Recharge {
-    fn from_answered(a: Answered<'_>) -> Result<Self, Error> {
-        let f = read_fields(a.object());
-        let status = match a.place()? {
-            Some(o) => o,
-            None => f.status.unwrap_or(Status::Unknown),
-        };
-        Ok(Recharge {
-            status,
-            reference_id: f.reference_id,
-            txn_id: f.txn_id,
-            ackno: f.ackno,
-            message: f.message,
-            api_code: f.api_code,
-            http_status: a.http_status(),
-            raw: a.into_raw(),
-        })
-    }
-
-    fn to_json_value(&self) -> Value {
-        Recharge::to_json_value(self)
-    }
-
-    fn http_status(&self) -> u16 {
-        self.http_status
-    }
-
-    fn outcome(&self) -> &str {
-        self.status.as_str()
-    }
-
-    fn reference_id(&self) -> Option<&str> {
-        self.reference_id.as_deref()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+    use crate::models::Status;
+    use serde_json::Value;
 
     /// The two bodies documented by AOPay (docs/protocol.md §1).
     pub const SEED_FAILED: &str = r#"{
@@ -208,12 +114,15 @@ mod tests {
         assert_eq!(r.txn_id.as_deref(), Some("DGFIN4c31cf793a"));
         assert_eq!(r.ackno.as_deref(), Some("0"));
         assert_eq!(
-            r.message.as_deref(),
+            r.meta.message.as_deref(),
             Some("Your payment for Reliance Jio Bill Payment Prepaid failed | Transaction failed")
         );
-        assert_eq!(r.api_code, Some(401));
-        assert_eq!(r.http_status, 200);
-        assert_eq!(r.raw, serde_json::from_str::<Value>(SEED_FAILED).unwrap());
+        assert_eq!(r.meta.api_code, Some(401));
+        assert_eq!(r.meta.http_status, 200);
+        assert_eq!(
+            r.meta.raw,
+            serde_json::from_str::<Value>(SEED_FAILED).unwrap()
+        );
         assert!(r.is_final());
     }
 
@@ -253,10 +162,10 @@ mod tests {
     fn message_precedence() {
         let body = r#"{"ReferanceID":"R","data":{"status":"PENDING","message":""},"error":"","message":"m","msg":"x"}"#;
         let r = interpret(Call::MobileRecharge, 200, None, body.as_bytes()).unwrap();
-        assert_eq!(r.message.as_deref(), Some("m"));
+        assert_eq!(r.meta.message.as_deref(), Some("m"));
         let body = r#"{"ReferanceID":"R","data":{"status":"PENDING"},"msg":"x"}"#;
         let r = interpret(Call::MobileRecharge, 200, None, body.as_bytes()).unwrap();
-        assert_eq!(r.message.as_deref(), Some("x"));
+        assert_eq!(r.meta.message.as_deref(), Some("x"));
     }
 
     #[test]
@@ -355,7 +264,10 @@ mod tests {
         let body = br#"{"ReferanceID":"R1","data":{"status":"SUCCESS","txnId":123456789012345678901234567890,"ackno":-0.0}}"#;
         let r = interpret(Call::MobileRecharge, 200, None, body).unwrap();
         assert_eq!(r.status, Status::Success);
-        assert_eq!(r.raw["data"]["txnId"].as_f64(), Some(1.2345678901234568e29));
+        assert_eq!(
+            r.meta.raw["data"]["txnId"].as_f64(),
+            Some(1.2345678901234568e29)
+        );
         // Duplicate keys only matter within one object.
         let body = br#"{"ReferanceID":"R1","data":{"status":"SUCCESS"},"x":[{"a":1},{"a":2}]}"#;
         interpret(Call::MobileRecharge, 200, None, body).unwrap();

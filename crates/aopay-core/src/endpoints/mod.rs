@@ -45,7 +45,7 @@ pub use dth_info::{DthInfo, DthInfoRequest};
 pub(crate) use interpret::read_answer;
 pub(crate) use interpret::read_answer_of;
 pub use interpret::{Call, interpret};
-pub use payment::{Payment, PaymentStatus};
+pub use payment::{Payment, PaymentStatus, Recharge};
 pub use payments::{
     BillStatusRequest, DoRechargeRequest, DoRechargeStatusRequest, FastagStatusRequest,
     PaymentStatusRead, ReferencedWrite,
@@ -181,8 +181,11 @@ pub struct FieldSpec {
 pub enum FieldKind {
     /// Text.
     Text,
-    /// Text that is always present (a payment's status and reference).
+    /// Text that is always present (a payment's status call).
     RequiredText,
+    /// A transaction's fate, always present: one of [`crate::answers::Outcome::ALL`]
+    /// as text (`SUCCESS`…).
+    Outcome,
     /// Exact money: decimal text (`"820.50"`) in JSON and Node, `Decimal`
     /// in Python, [`crate::Money`] in Rust.
     Money,

@@ -1,5 +1,5 @@
-//! `Payment`: what a referenced write, or its status call, says about the
-//! transaction (docs/protocol.md §8), and how that is read.
+//! `Payment`: the one outcome of every write and status read, a V2
+//! recharge's included (docs/protocol.md §2, §8), and how that is read.
 
 use serde_json::Value;
 
@@ -7,21 +7,25 @@ use super::{AnswerMeta, AnswerSpec, FieldKind, FieldSpec};
 use crate::error::Error;
 use crate::money::Money;
 use crate::wire::Answered;
+use crate::wire::answers::Outcome;
 use crate::wire::json::{first_text, flag, lookup};
 
 /// The fate of a referenced write (docs/protocol.md §8): the answer
 /// tables' outcome (docs/protocol.md §10).
 pub type PaymentStatus = crate::wire::answers::Outcome;
 
-/// What a referenced write, or its status call, says about the
-/// transaction. Every field but `status`, `reference_id` and
+/// What a write, or its status call, says about the transaction: the one
+/// outcome of every write (a V2 recharge's too, where it is also called
+/// [`Recharge`](crate::Recharge)). Every field but `status` and
 /// `status_call` may be absent: the API documents no schema.
 #[derive(Clone, PartialEq)]
 pub struct Payment {
     /// Its fate.
     pub status: PaymentStatus,
-    /// The caller's reference it was sent with (`referenceid`).
-    pub reference_id: String,
+    /// The reference to track it by: the caller's it was sent with
+    /// (`referenceid`), or for a V2 recharge AOPay's (`ReferanceID`),
+    /// which an answer may lack.
+    pub reference_id: Option<String>,
     /// AOPay's transaction id.
     pub txn_id: Option<String>,
     /// The operator's reference: what a customer quotes to support.
@@ -45,11 +49,18 @@ pub struct Payment {
     /// When it was refunded, as the API writes it.
     pub refunded_at: Option<String>,
     /// The method name of the status call that tells its fate
-    /// (`bill_status`): `wait_for_final` and the journal use it.
+    /// (`bill_status`, `recharge_status`): `wait_for` and the journal use
+    /// it.
     pub status_call: &'static str,
     /// The message, API code, HTTP status and `raw` of the answer.
     pub meta: AnswerMeta,
 }
+
+/// A V2 recharge's answer: the one outcome of every write, `Payment`
+/// (docs/protocol.md §2). Before 0.2 it was a struct of its own, with
+/// `message`, `api_code`, `http_status` and `raw` where a `Payment` has
+/// them under `meta`.
+pub type Recharge = Payment;
 
 impl Payment {
     /// SUCCESS, FAILED or REFUNDED: nothing more will change.
@@ -57,35 +68,39 @@ impl Payment {
         self.status.is_final()
     }
 
+    /// The outcome as one JSON object (the CLI's `--json`, and what a
+    /// caller would store): every field, `raw` included.
+    pub fn to_json_value(&self) -> Value {
+        super::Answer::to_json_value(self)
+    }
+
     /// A stored answer read again, with what was stored beside it: its
     /// status is the one recorded, not read again (the raw may be the
     /// write's or its status call's).
+    ///
+    /// A `raw` that is no object (none was recorded) reads as an empty
+    /// answer.
     pub(crate) fn restore(
         raw: Value,
         status: &str,
         http_status: u16,
-        reference: &str,
+        reference: Option<String>,
         status_call: &'static str,
-    ) -> Option<Self> {
-        let Value::Object(obj) = raw else { return None };
-        let mut p = <Self as super::Answer>::from_answered(Answered::restored(obj)).ok()?;
-        p.status = PaymentStatus::from_api(status);
+    ) -> Self {
+        let obj = match &raw {
+            Value::Object(obj) => obj.clone(),
+            _ => serde_json::Map::new(),
+        };
+        let mut p = Self::read(&Answered::restored(obj), Outcome::from_api(status));
         p.meta.http_status = http_status;
-        p.reference_id = reference.to_owned();
+        p.meta.raw = raw;
+        p.reference_id = reference.or(p.reference_id);
         p.status_call = status_call;
-        Some(p)
+        p
     }
-}
 
-impl std::fmt::Debug for Payment {
-    // From the table: personal fields and `raw` are left out.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        super::debug_answer(f, &PAYMENT, &super::Answer::to_json_value(self))
-    }
-}
-
-impl super::Answer for Payment {
-    fn from_answered(a: Answered<'_>) -> Result<Self, Error> {
+    /// Every field but the status, which its caller decides.
+    fn read(a: &Answered<'_>, status: Outcome) -> Self {
         let obj = a.object();
         let data = lookup(obj, &["data"]).find_map(Value::as_object);
         let pick = |names: &[&str]| {
@@ -99,12 +114,11 @@ impl super::Answer for Payment {
         let refunded = data
             .and_then(|d| lookup(d, &["refunded"]).find_map(flag))
             .or_else(|| lookup(obj, &["refunded"]).find_map(flag));
-        // The family's answer table decides (docs/protocol.md §10); a
-        // stored answer read again gets its stored status from its caller.
-        let status = a.place()?.unwrap_or(PaymentStatus::Unknown);
-        Ok(Self {
+        Self {
             status,
-            reference_id: pick(&["referenceid", "refid"]).unwrap_or_default(),
+            // A V2 recharge's is AOPay's `ReferanceID`, at the top.
+            reference_id: first_text(obj, &["referanceid"])
+                .or_else(|| pick(&["referenceid", "referanceid", "refid"])),
             txn_id: pick(&["txnid", "transactionid"]),
             operator_id: pick(&["operatorid"]),
             ackno: pick(&["ackno"]),
@@ -117,8 +131,34 @@ impl super::Answer for Payment {
             refund_txn_id: pick(&["refundtxnid"]),
             refunded_at: pick(&["daterefunded", "refundedat"]),
             status_call: "",
-            meta: AnswerMeta::of(a),
-        })
+            meta: AnswerMeta {
+                message: a.message(),
+                api_code: a.api_code(),
+                http_status: a.http_status(),
+                raw: Value::Null,
+            },
+        }
+    }
+}
+
+impl std::fmt::Debug for Payment {
+    // From the table: personal fields and `raw` are left out.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        super::debug_answer(f, &PAYMENT, &super::Answer::to_json_value(self))
+    }
+}
+
+impl super::Answer for Payment {
+    fn from_answered(a: Answered<'_>) -> Result<Self, Error> {
+        // The endpoint's answer table decides (docs/protocol.md §10); an
+        // answer no table places (a stored one read again) says its own.
+        let status = match a.place()? {
+            Some(o) => o,
+            None => stated_status(a.object()).unwrap_or(Outcome::Unknown),
+        };
+        let mut p = Self::read(&a, status);
+        p.meta.raw = a.into_raw();
+        Ok(p)
     }
 
     fn to_json_value(&self) -> Value {
@@ -151,7 +191,40 @@ impl super::Answer for Payment {
     }
 
     fn reference_id(&self) -> Option<&str> {
-        Some(&self.reference_id)
+        self.reference_id.as_deref()
+    }
+}
+
+/// The status an answer states in words (`data.status`, else a top-level
+/// one), for an answer no table places.
+fn stated_status(obj: &serde_json::Map<String, Value>) -> Option<Outcome> {
+    let data = lookup(obj, &["data"]).find_map(Value::as_object);
+    data.and_then(|d| first_text(d, &["status"]))
+        .map(|s| Outcome::from_api(&s))
+        .or_else(|| {
+            lookup(obj, &["status"])
+                .filter_map(Value::as_str)
+                .map(Outcome::from_api)
+                .find(|s| *s != Outcome::Unknown)
+        })
+}
+
+// With the outcome it names, so beside it: the error layer knows no answer.
+impl Error {
+    /// This error, for a step that came after `recharge` was sent and
+    /// answered (the wait for its final status, say): resubmitting is then
+    /// never safe, whatever the step's own error says, so the result is an
+    /// `OutcomeUnknown` carrying the recharge's reference and this error's
+    /// message. An `OutcomeUnknown` that already carries a reference is
+    /// returned as it is.
+    pub fn after_recharge_sent(self, recharge: &Recharge) -> Self {
+        let answered = (recharge.meta.http_status, recharge.meta.api_code);
+        self.after_sent(
+            "recharge",
+            recharge.status.as_str(),
+            recharge.reference_id.as_deref(),
+            Some(answered),
+        )
     }
 }
 
@@ -166,18 +239,18 @@ const fn field(name: &'static str, kind: FieldKind, doc: &'static str) -> FieldS
 
 pub(crate) static PAYMENT: AnswerSpec = AnswerSpec {
     name: "Payment",
-    doc: "What a referenced write, or its status call, says about the transaction.",
+    doc: "What a write, or its status call, says about the transaction: the one outcome of every write, a V2 recharge's too.",
     from_request: &[],
     fields: &[
         field(
             "status",
-            FieldKind::RequiredText,
+            FieldKind::Outcome,
             "SUCCESS, PENDING, FAILED, REFUNDED or UNKNOWN.",
         ),
         field(
             "reference_id",
-            FieldKind::RequiredText,
-            "Your reference it was sent with (`referenceid`).",
+            FieldKind::Text,
+            "The reference to track it by: yours it was sent with (`referenceid`), or for a V2 recharge AOPay's (`ReferanceID`), which an answer may lack.",
         ),
         field("txn_id", FieldKind::Text, "AOPay's transaction id."),
         field(
@@ -214,7 +287,7 @@ pub(crate) static PAYMENT: AnswerSpec = AnswerSpec {
         field(
             "status_call",
             FieldKind::RequiredText,
-            "The status call that tells its fate (`bill_status`).",
+            "The status call that tells its fate (`bill_status`, `recharge_status`).",
         ),
     ],
 };
@@ -222,7 +295,6 @@ pub(crate) static PAYMENT: AnswerSpec = AnswerSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::endpoints::Answer;
     use crate::endpoints::read_answer_of;
     use crate::error::ErrorKind;
     use crate::wire::Effect;
@@ -300,7 +372,7 @@ mod tests {
         let body = r#"{"response_code":1,"status":true,"data":{"txnid":"T77","operatorname":"BSES","canumber":"102277100","amount":"820.50","ad1":null,"comm":"2.05","tds":"0.10","status":"1","refid":"20018575947","operatorid":"OPR9","dateadded":"2026-12-01 10:00:00","refunded":"0","refundtxnid":"","daterefunded":""},"message":"Transaction Successful"}"#;
         let p = read(Effect::Read, body).unwrap();
         assert_eq!(p.status, PaymentStatus::Success);
-        assert_eq!(p.reference_id, "20018575947");
+        assert_eq!(p.reference_id.as_deref(), Some("20018575947"));
         assert_eq!(p.amount, Some(Money::from_paise(82_050)));
         assert_eq!(
             (p.comm, p.tds),

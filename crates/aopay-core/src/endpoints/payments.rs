@@ -443,7 +443,7 @@ pub(super) fn settle_payment(
     reference: &ClientReference,
     p: &mut Payment,
 ) {
-    reference.as_str().clone_into(&mut p.reference_id);
+    p.reference_id = Some(reference.as_str().to_owned());
     p.status_call = spec.status_call();
 }
 

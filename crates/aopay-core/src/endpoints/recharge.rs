@@ -2,52 +2,13 @@
 //! methods are hand-written (geocode pairs, the journal, `wait_for_final`);
 //! their entries here drive the generic path, the CLI and the checks.
 
-use super::{
-    AnswerSpec, ArgKind, ArgSpec, Args, Binding, Endpoint, EndpointSpec, FieldKind, FieldSpec,
-    reread,
-};
+use super::Recharge;
+use super::payment::PAYMENT;
+use super::{ArgKind, ArgSpec, Args, Binding, Endpoint, EndpointSpec, reread};
 use crate::error::ValidationError;
-use crate::models::{MobileRecharge, Recharge, recharge_status_json};
+use crate::models::{MobileRecharge, recharge_status_json};
 use crate::validate::{CustomerNumber, ReferenceId, RegistrationId};
 use crate::wire::Effect;
-
-pub(super) static RECHARGE: AnswerSpec = AnswerSpec {
-    name: "Recharge",
-    doc: "A readable answer about a transaction, whatever its fate.",
-    from_request: &[],
-    fields: &[
-        FieldSpec {
-            name: "status",
-            kind: FieldKind::Text,
-            doc: "SUCCESS, PENDING, FAILED or UNKNOWN.",
-            personal: false,
-        },
-        FieldSpec {
-            name: "reference_id",
-            kind: FieldKind::Text,
-            doc: "The API's reference (`ReferanceID`), to track the transaction.",
-            personal: false,
-        },
-        FieldSpec {
-            name: "txn_id",
-            kind: FieldKind::Text,
-            doc: "`data.txnId`.",
-            personal: false,
-        },
-        FieldSpec {
-            name: "ackno",
-            kind: FieldKind::Text,
-            doc: "`data.ackno`.",
-            personal: false,
-        },
-        FieldSpec {
-            name: "is_final",
-            kind: FieldKind::Bool,
-            doc: "SUCCESS or FAILED: nothing more will change.",
-            personal: false,
-        },
-    ],
-};
 
 pub(super) static MOBILE_RECHARGE: EndpointSpec = EndpointSpec {
     name: "MobileRecharge",
@@ -107,7 +68,7 @@ pub(super) static MOBILE_RECHARGE: EndpointSpec = EndpointSpec {
             example: "order-123",
         },
     ],
-    answer: &RECHARGE,
+    answer: &PAYMENT,
     binding: Binding::HandWritten,
     reread: reread::<Recharge>,
 };
@@ -130,7 +91,7 @@ pub(super) static RECHARGE_STATUS: EndpointSpec = EndpointSpec {
         doc: "The reference a recharge returned.",
         example: "AOP554R318820",
     }],
-    answer: &RECHARGE,
+    answer: &PAYMENT,
     binding: Binding::HandWritten,
     reread: reread::<Recharge>,
 };
@@ -163,6 +124,10 @@ impl Endpoint for MobileRecharge {
 
     fn masked_number(&self) -> Option<String> {
         Some(self.customer_number().masked())
+    }
+
+    fn settle(&self, answer: &mut Recharge) {
+        answer.status_call = RECHARGE_STATUS.method;
     }
 
     fn paid_fields(&self) -> Vec<String> {
@@ -207,12 +172,9 @@ impl Endpoint for RechargeStatus {
     fn to_body(&self, registration_id: &RegistrationId) -> Vec<u8> {
         recharge_status_json(registration_id, &self.reference_id)
     }
-}
 
-impl std::fmt::Debug for Recharge {
-    // From the table: personal fields and `raw` are left out.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        super::debug_answer(f, &RECHARGE, &self.to_json_value())
+    fn settle(&self, answer: &mut Recharge) {
+        answer.status_call = RECHARGE_STATUS.method;
     }
 }
 

@@ -1,11 +1,9 @@
 //! What the journal holds, as callers see it: an entry's state, the entry
 //! itself, the tally, and what settling one gave.
 
-use super::records::{AnswerColumns, Recorded};
 use super::{now_ms, owner};
-use crate::endpoints::Payment;
+use crate::endpoints::{Answer, Payment};
 use crate::error::Error;
-use crate::models::Recharge;
 
 /// Where a keyed recharge stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,10 +66,9 @@ pub struct JournalEntry {
     pub endpoint: String,
     /// Where the write stands.
     pub state: EntryState,
-    /// The last answer recorded for a MobileRecharge, if any.
-    pub recharge: Option<Recharge>,
-    /// The last answer recorded for a referenced write, if any.
-    pub payment: Option<Payment>,
+    /// The last answer recorded, if any, rebuilt through its endpoint's
+    /// reader (before 0.2: `recharge` or `payment`, by endpoint).
+    pub outcome: Option<Payment>,
     /// The reference: the caller's for a referenced write (recorded with
     /// the intent, before sending), the API's for a MobileRecharge (once
     /// answered).
@@ -108,12 +105,8 @@ impl JournalEntry {
     /// The entry as one JSON object (for listings: the CLI's `--json`, the
     /// bindings' `journal_pending`).
     pub fn to_json_value(&self) -> serde_json::Value {
-        let status = match (&self.recharge, &self.payment) {
-            (Some(r), _) => Some(r.status.as_str()),
-            (None, Some(p)) => Some(p.status.as_str()),
-            (None, None) => None,
-        };
-        serde_json::json!({
+        let status = self.outcome.as_ref().map(|o| o.status.as_str());
+        let mut v = serde_json::json!({
             "key": self.key,
             "endpoint": self.endpoint,
             "state": self.state.as_str(),
@@ -122,9 +115,21 @@ impl JournalEntry {
             "reason": self.reason,
             "created_at_ms": self.created_at_ms,
             "updated_at_ms": self.updated_at_ms,
-            "recharge": self.recharge.as_ref().map(Recharge::to_json_value),
-            "payment": self.payment.as_ref().map(crate::Answer::to_json_value),
-        })
+            "recharge": null,
+            "payment": null,
+        });
+        v[self.outcome_slot()] = self.outcome.as_ref().map(Answer::to_json_value).into();
+        v
+    }
+
+    /// Where its outcome sits in its JSON: `recharge` for a MobileRecharge,
+    /// `payment` for the other writes (the listings' shape since 0.1).
+    fn outcome_slot(&self) -> &'static str {
+        if self.endpoint == FIRST_ENDPOINT {
+            "recharge"
+        } else {
+            "payment"
+        }
     }
 }
 
@@ -142,68 +147,18 @@ pub struct Tally {
     pub count: u64,
 }
 
-/// What reconciling an entry found: the answer of its write's status call.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Settled {
-    /// A MobileRecharge, through RechargeStatus.
-    Recharge(Recharge),
-    /// A referenced write, through its own status call.
-    Payment(Payment),
-}
-
-impl Settled {
-    /// The status word (`SUCCESS`, `REFUNDED`…).
-    pub fn status(&self) -> &'static str {
-        match self {
-            Self::Recharge(r) => r.status.as_str(),
-            Self::Payment(p) => p.status.as_str(),
-        }
-    }
-
-    /// Nothing more will change.
-    pub fn is_final(&self) -> bool {
-        match self {
-            Self::Recharge(r) => r.is_final(),
-            Self::Payment(p) => p.is_final(),
-        }
-    }
-
-    /// The answer as its endpoint writes it.
-    pub fn to_json_value(&self) -> serde_json::Value {
-        match self {
-            Self::Recharge(r) => r.to_json_value(),
-            Self::Payment(p) => crate::Answer::to_json_value(p),
-        }
-    }
-
-    pub(crate) fn entry_state(&self) -> EntryState {
-        EntryState::of(self.is_final())
-    }
-
-    pub(crate) fn columns(&self) -> AnswerColumns {
-        match self {
-            Self::Recharge(r) => r.columns(),
-            Self::Payment(p) => p.columns(),
-        }
-    }
-}
-
 /// One line of a reconciliation report as JSON: the entry, with the fresh
 /// answer (`status`, and `recharge` or `payment`) or the `error` that kept
 /// it unresolved.
 pub fn reconciliation_json(
     entry: &JournalEntry,
-    result: &Result<Settled, Error>,
+    result: &Result<Payment, Error>,
 ) -> serde_json::Value {
     let mut v = entry.to_json_value();
     match result {
-        Ok(s) => {
-            v["status"] = s.status().into();
-            let slot = match s {
-                Settled::Recharge(_) => "recharge",
-                Settled::Payment(_) => "payment",
-            };
-            v[slot] = s.to_json_value();
+        Ok(p) => {
+            v["status"] = p.status.as_str().into();
+            v[entry.outcome_slot()] = p.to_json_value();
             v["error"] = serde_json::Value::Null;
         }
         Err(e) => v["error"] = e.to_json_value(),

@@ -21,8 +21,8 @@ mod spec;
 mod sqlite;
 
 pub(crate) use entry::FIRST_ENDPOINT;
-pub use entry::{EntryState, JournalEntry, Settled, Tally, reconciliation_json};
-pub(crate) use records::{AnswerColumns, Recorded};
+pub use entry::{EntryState, JournalEntry, Tally, reconciliation_json};
+pub(crate) use records::AnswerColumns;
 pub(crate) use rows::*;
 pub use spec::JournalSpec;
 use spec::LIBPQ_KEYWORDS;

@@ -1,9 +1,8 @@
 //! What both backends share: the SQL texts, the parameters of the keyed
 //! statements, and a row read back as an entry.
 
-use super::{EntryState, FIRST_ENDPOINT, JournalEntry, Update};
+use super::{EntryState, JournalEntry, Update};
 use crate::endpoints::{Payment, endpoint};
-use crate::models::Recharge;
 
 pub(crate) const TALLY: &str = "SELECT endpoint, state, status, count(*) FROM aopay_journal \
      GROUP BY endpoint, state, status ORDER BY endpoint, state, status";
@@ -138,24 +137,24 @@ impl Row {
             .http_status
             .and_then(|s| u16::try_from(s).ok())
             .unwrap_or(0);
-        let spec = endpoint(&self.endpoint);
-        let payment = match (spec, v.status.as_deref(), v.reference_id.as_deref()) {
-            (Some(spec), Some(status), Some(reference)) if self.endpoint != FIRST_ENDPOINT => {
-                Payment::restore(raw(), status, http_status, reference, spec.status_call())
-            }
+        // Rebuilt through its endpoint's reader; an endpoint this build
+        // does not know keeps its row, not an outcome.
+        let outcome = match (endpoint(&self.endpoint), v.status.as_deref()) {
+            (Some(spec), Some(status)) => Some(Payment::restore(
+                raw(),
+                status,
+                http_status,
+                v.reference_id.clone(),
+                spec.status_call(),
+            )),
             _ => None,
         };
-        let recharge = (self.endpoint == FIRST_ENDPOINT)
-            .then_some(())
-            .and(v.status.as_deref())
-            .map(|status| Recharge::restore(raw(), status, http_status, v.reference_id.clone()));
         JournalEntry {
             key: self.key,
             fingerprint: self.fingerprint,
             endpoint: self.endpoint,
             state: EntryState::parse(&v.state),
-            recharge,
-            payment,
+            outcome,
             reference_id: v.reference_id,
             reason: v.reason,
             created_at_ms: self.created_at,

@@ -31,6 +31,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, in the order the docs list them.
+    pub const ALL: [Self; 5] = [
+        Self::Success,
+        Self::Pending,
+        Self::Failed,
+        Self::Refunded,
+        Self::Unknown,
+    ];
+
     /// A status word as stored (`SUCCESS`…), case-insensitively; a word
     /// not known is `Unknown`.
     pub fn from_api(text: &str) -> Self {
