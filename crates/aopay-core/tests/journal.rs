@@ -281,6 +281,46 @@ async fn bad_journals_fail_clearly_and_send_nothing() {
     assert_eq!(sb.stats().recharge_requests, 0);
 }
 
+/// A keyed V2 recharge answered PENDING whose status read then refuses
+/// its reference (another server: "No transaction found", read as a
+/// refusal) is never "safe to retry": reconciling it, and calling its key
+/// again, give an unknown outcome with its reference, and nothing is sent.
+#[tokio::test]
+async fn a_sent_recharge_whose_status_read_fails_is_never_retry_safe() {
+    let journal = Journal::sqlite(temp_db("lost-reference")).unwrap();
+    let first = sandbox().await;
+    let pending = client(&first, journal.clone())
+        .mobile_recharge(&keyed(9_000_000_002, 10, "lost-1"))
+        .await
+        .unwrap();
+    assert_eq!(pending.status, Status::Pending);
+    let reference = pending.reference_id.clone().unwrap();
+    let other = sandbox().await;
+    let c = client(&other, journal);
+    let refused = c.recharge_status(&reference).await.unwrap_err();
+    assert!(refused.retry_safe(), "a read's refusal alone: {refused}");
+    let results = c.reconcile_journal().await.unwrap();
+    let (_, result) = results.iter().find(|(e, _)| e.key == "lost-1").unwrap();
+    let e = result.as_ref().unwrap_err();
+    assert_eq!(
+        (e.kind(), e.retry_safe()),
+        (ErrorKind::OutcomeUnknown, false),
+        "{e}"
+    );
+    assert_eq!(e.reference_id(), Some(reference.as_str()));
+    let e = c
+        .mobile_recharge(&keyed(9_000_000_002, 10, "lost-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.kind(), e.retry_safe()),
+        (ErrorKind::OutcomeUnknown, false),
+        "{e}"
+    );
+    assert_eq!(e.reference_id(), Some(reference.as_str()));
+    assert_eq!(other.stats().recharge_requests, 0, "never sent again");
+}
+
 #[tokio::test]
 async fn reconcile_journal_resolves_what_it_can() {
     let sb = sandbox().await;

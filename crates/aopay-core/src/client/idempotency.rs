@@ -125,10 +125,10 @@ impl Client {
             ))));
         };
         let settled = match endpoint(&entry.endpoint).and_then(|e| e.status) {
-            Some("recharge_status") => self.recharge_status(reference).await?,
+            // Every write's status read, a V2 recharge's too, by name.
             Some(status) => match self.payment_status(status, reference).await {
                 Ok(p) => p,
-                // The API holds no payment under the reference. The write may
+                // The API holds no transaction under the reference. The write may
                 // never have arrived, or may still be on its way (a slow
                 // server can take it after any deadline): resending could pay
                 // twice, so it stays unresolved, to be checked again
@@ -140,7 +140,16 @@ impl Client {
                         Some(p) => Found::Settled(Box::new(p.clone())),
                     });
                 }
-                Err(e) => return Err(e.with_reference(reference)),
+                // The write was sent: whatever kept its status read from
+                // answering, resending is never "safe" (a refusal or a lost
+                // connection of the read says nothing of the write).
+                Err(e) => {
+                    return Err(after_send(
+                        e.with_reference(reference),
+                        &entry.key,
+                        Some(reference),
+                    ));
+                }
             },
             None => {
                 return Err(Error::journal(format!(
