@@ -6,6 +6,39 @@ use super::{ArgKind, ArgSpec, EndpointSpec};
 use crate::error::ValidationError;
 use crate::naming::camel_case;
 
+impl ArgSpec {
+    /// Values every surface must refuse for this argument with a
+    /// `ValidationError` naming it, before anything is sent: what its kind
+    /// rules out (the contract's tests run them on every surface, with the
+    /// rows an endpoint adds of its own).
+    pub fn bad_values(&self) -> Vec<serde_json::Value> {
+        use serde_json::json;
+        // A list is never an argument; a missing required one is refused.
+        let mut bad = vec![json!([1])];
+        if self.required {
+            bad.push(serde_json::Value::Null);
+        }
+        bad.extend(match self.kind {
+            ArgKind::Text { max } => {
+                let mut v = vec![json!(11), json!("a\nb"), json!("x".repeat(max + 1))];
+                if self.required {
+                    v.extend([json!(""), json!("   ")]);
+                }
+                v
+            }
+            ArgKind::Integer => vec![json!("11"), json!(11.5), json!(true)],
+            ArgKind::CustomerNumber => vec![json!("98765abc10"), json!(98_765.5), json!(true)],
+            ArgKind::Geocode => vec![json!("91,0"), json!(""), json!(1)],
+            ArgKind::Account => vec![json!(""), json!("1022-77100"), json!(false)],
+            ArgKind::Choice(_) => vec![json!("none of them"), json!(1)],
+            ArgKind::Money => vec![json!(10.5), json!("10.005"), json!(true)],
+            ArgKind::Reference => vec![json!(""), json!("a b"), json!(1)],
+            ArgKind::Bill => vec![json!("102277100")],
+        });
+        bad
+    }
+}
+
 /// One argument's value, as the caller's language gave it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ArgValue {

@@ -418,6 +418,7 @@ impl EndpointSpec {
             "generated": self.binding == Binding::Generated,
             "args": self.args.iter().map(|a| serde_json::json!({
                 "name": a.name, "wire": a.wire, "required": a.required, "example": a.example,
+                "bad": a.bad_values(),
             })).collect::<Vec<_>>(),
             "answer": self.answer.name,
             "fields": self.answer_fields().map(|f| f.name).collect::<Vec<_>>(),
