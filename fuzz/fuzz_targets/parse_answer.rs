@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     };
     for call in [Call::MobileRecharge, Call::RechargeStatus] {
         match interpret(call, status, None, body) {
-            Ok(r) => assert!((200..300).contains(&r.http_status)),
+            Ok(r) => assert!((200..300).contains(&r.meta.http_status)),
             Err(e) => {
                 assert_eq!(e.http_status(), Some(status));
                 assert!(e.body_excerpt().is_none_or(|x| x.len() <= aopay_core::BODY_EXCERPT_LIMIT + 3));
