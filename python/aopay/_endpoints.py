@@ -54,17 +54,10 @@ class DthInfo:
 
     @classmethod
     def _from_answer(cls, d: dict[str, Any]) -> DthInfo:
-        return cls(
-            customer_name=d["customer_name"],
-            balance=_money(d["balance"]),
-            plan=d["plan"],
-            monthly_amount=_money(d["monthly_amount"]),
-            next_due_date=d["next_due_date"],
-            message=d["message"],
-            api_code=d["api_code"],
-            http_status=d["http_status"],
-            raw=d["raw"],
-        )
+        obj = object.__new__(cls)
+        obj.__dict__.update(d)
+        obj.__dict__.update(balance=_money(d["balance"]), monthly_amount=_money(d["monthly_amount"]))
+        return obj
 
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> DthInfo:
@@ -99,11 +92,10 @@ class Plan:
 
     @classmethod
     def _from_answer(cls, d: dict[str, Any]) -> Plan:
-        return cls(
-            amount=_money(d["amount"]),
-            validity=d["validity"],
-            description=d["description"],
-        )
+        obj = object.__new__(cls)
+        obj.__dict__.update(d)
+        obj.__dict__.update(amount=_money(d["amount"]))
+        return obj
 
     def to_dict(self) -> dict[str, Any]:
         """Every field (money as decimal text, as the CLI's JSON has it)."""
@@ -125,10 +117,10 @@ class PlanCategory:
 
     @classmethod
     def _from_answer(cls, d: dict[str, Any]) -> PlanCategory:
-        return cls(
-            name=d["name"],
-            plans=tuple(Plan._from_answer(x) for x in d["plans"]),
-        )
+        obj = object.__new__(cls)
+        obj.__dict__.update(d)
+        obj.__dict__.update(plans=tuple(Plan._from_answer(x) for x in d["plans"]))
+        return obj
 
     def to_dict(self) -> dict[str, Any]:
         """Every field (money as decimal text, as the CLI's JSON has it)."""
@@ -155,13 +147,10 @@ class Plans:
 
     @classmethod
     def _from_answer(cls, d: dict[str, Any]) -> Plans:
-        return cls(
-            categories=tuple(PlanCategory._from_answer(x) for x in d["categories"]),
-            message=d["message"],
-            api_code=d["api_code"],
-            http_status=d["http_status"],
-            raw=d["raw"],
-        )
+        obj = object.__new__(cls)
+        obj.__dict__.update(d)
+        obj.__dict__.update(categories=tuple(PlanCategory._from_answer(x) for x in d["categories"]))
+        return obj
 
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> Plans:
@@ -218,24 +207,10 @@ class Bill:
 
     @classmethod
     def _from_answer(cls, d: dict[str, Any]) -> Bill:
-        return cls(
-            amount=_money(d["amount"]),
-            net_amount=_money(d["net_amount"]),
-            name=d["name"],
-            due_date=d["due_date"],
-            bill_date=d["bill_date"],
-            accept_payment=d["accept_payment"],
-            accept_part_pay=d["accept_part_pay"],
-            min_amount=_money(d["min_amount"]),
-            max_amount=_money(d["max_amount"]),
-            operator=d["operator"],
-            account=d["account"],
-            mode=d["mode"],
-            message=d["message"],
-            api_code=d["api_code"],
-            http_status=d["http_status"],
-            raw=d["raw"],
-        )
+        obj = object.__new__(cls)
+        obj.__dict__.update(d)
+        obj.__dict__.update(amount=_money(d["amount"]), net_amount=_money(d["net_amount"]), min_amount=_money(d["min_amount"]), max_amount=_money(d["max_amount"]))
+        return obj
 
     @classmethod
     def from_raw(cls, raw: dict[str, Any], *, operator: Optional[int] = None, account: Optional[str] = None, mode: Optional[str] = None) -> Bill:
@@ -309,27 +284,10 @@ class Payment:
 
     @classmethod
     def _from_answer(cls, d: dict[str, Any]) -> Payment:
-        return cls(
-            status=d["status"],
-            reference_id=d["reference_id"],
-            txn_id=d["txn_id"],
-            operator_id=d["operator_id"],
-            ackno=d["ackno"],
-            amount=_money(d["amount"]),
-            opening=_money(d["opening"]),
-            closing=_money(d["closing"]),
-            comm=_money(d["comm"]),
-            tds=_money(d["tds"]),
-            refunded=d["refunded"],
-            refund_txn_id=d["refund_txn_id"],
-            refunded_at=d["refunded_at"],
-            is_final=d["is_final"],
-            status_call=d["status_call"],
-            message=d["message"],
-            api_code=d["api_code"],
-            http_status=d["http_status"],
-            raw=d["raw"],
-        )
+        obj = object.__new__(cls)
+        obj.__dict__.update(d)
+        obj.__dict__.update(amount=_money(d["amount"]), opening=_money(d["opening"]), closing=_money(d["closing"]), comm=_money(d["comm"]), tds=_money(d["tds"]))
+        return obj
 
     def to_dict(self) -> dict[str, Any]:
         """Every field (money as decimal text, as the CLI's JSON has it)."""

@@ -86,7 +86,7 @@ impl Dispatcher {
 
     fn spawn(self: &Arc<Self>, id: u32, fut: impl Future<Output = Outcome> + Send + 'static) {
         self.spawn_json(id, async move {
-            fut.await.map(|r| camel_json(&r.to_json_value()))
+            fut.await.map(|r| camel_json(&r.into_json_value()))
         });
     }
 
@@ -264,7 +264,7 @@ impl NativeClient {
                 client
                     .wait_for_call(&target.status_call, target.reference.as_deref(), opts)
                     .await
-                    .map(|p| camel_json(&p.to_json_value()))
+                    .map(|p| camel_json(&p.into_json_value()))
             };
             let outcome = match cancelled.as_mut() {
                 None => Some(wait.await),

@@ -86,7 +86,7 @@ mod calls {
         let client = client.clone();
         Ok(Work::new("mobile_recharge", false, async move {
             let r = client.mobile_recharge(&req).await?;
-            Ok(Payload::Json(r.to_json_value()))
+            Ok(Payload::Json(r.into_json_value()))
         }))
     }
 
@@ -99,7 +99,7 @@ mod calls {
         let client = client.clone();
         Ok(Work::new("recharge_status", true, async move {
             let r = client.recharge_status(&reference).await?;
-            Ok(Payload::Json(r.to_json_value()))
+            Ok(Payload::Json(r.into_json_value()))
         }))
     }
 
@@ -136,7 +136,7 @@ mod calls {
             let p = client
                 .wait_for_call(&status_call, reference.as_deref(), opts)
                 .await?;
-            Ok(Payload::Json(aopay_core::Answer::to_json_value(&p)))
+            Ok(Payload::Json(p.into_json_value()))
         }))
     }
 

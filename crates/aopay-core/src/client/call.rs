@@ -121,10 +121,10 @@ macro_rules! prepare_spec {
         prepare_spec!(@call $client, $req)
     };
     (@pay $client:ident, $req:ident) => {
-        $client.pay(&$req).await.map(|p| crate::Answer::to_json_value(&p))
+        $client.pay(&$req).await.map(crate::Payment::into_json_value)
     };
     (@recharge $client:ident, $req:ident) => {
-        $client.mobile_recharge(&$req).await.map(|r| r.to_json_value())
+        $client.mobile_recharge(&$req).await.map(crate::Payment::into_json_value)
     };
 }
 

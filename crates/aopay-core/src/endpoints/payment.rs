@@ -74,6 +74,15 @@ impl Payment {
         super::Answer::to_json_value(self)
     }
 
+    /// [`Payment::to_json_value`], its `raw` moved rather than copied (what
+    /// the bindings hand over).
+    pub fn into_json_value(mut self) -> Value {
+        let raw = std::mem::take(&mut self.meta.raw);
+        let mut json = self.to_json_value();
+        json["raw"] = raw;
+        json
+    }
+
     /// A stored answer read again, with what was stored beside it: its
     /// status is the one recorded, not read again (the raw may be the
     /// write's or its status call's).
@@ -398,5 +407,6 @@ mod tests {
             .collect();
         assert_eq!(keys, names);
         assert_eq!(json["amount"], "820.50");
+        assert_eq!(p.into_json_value(), json, "the same JSON, its raw moved");
     }
 }
