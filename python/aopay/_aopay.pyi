@@ -19,6 +19,8 @@ from typing import (
 
 from typing_extensions import Self, disjoint_base
 
+from ._endpoints import Payment
+
 __all__ = [
     "BATCH_OPTIONS",
     "CLIENT_OPTIONS",
@@ -175,8 +177,8 @@ class Client:
         signer: Optional[_Signer] = None,
         on_call: Optional[Callable[[CallEvent], object]] = None,
     ) -> Client: ...
-    # The V2 recharge and its status read behind the generated methods: a
-    # dict of the outcome (aopay.Payment).
+    # The V2 recharge and its status read behind the generated methods:
+    # the outcome, an aopay.Payment.
     def _mobile_recharge(
         self,
         *,
@@ -185,8 +187,8 @@ class Client:
         customer_number: _CustomerNumber,
         geocode: _Geocode,
         idempotency_key: Optional[str] = None,
-    ) -> dict[str, Any]: ...
-    def _recharge_status(self, reference_id: str) -> dict[str, Any]: ...
+    ) -> Payment: ...
+    def _recharge_status(self, reference_id: str) -> Payment: ...
     # The one generic call behind the generated methods (aopay._endpoints).
     def _call(self, method: str, args: dict[str, Any]) -> dict[str, Any]: ...
     def _wait_payment(
@@ -196,7 +198,7 @@ class Client:
         timeout: Optional[float] = None,
         initial_interval: Optional[float] = None,
         max_interval: Optional[float] = None,
-    ) -> dict[str, Any]: ...
+    ) -> Payment: ...
     def journal_pending(self) -> list[dict[str, Any]]: ...
     def reconcile_journal(self) -> list[dict[str, Any]]: ...
     def journal_settle(
@@ -293,8 +295,8 @@ class AsyncClient:
         signer: Optional[_Signer] = None,
         on_call: Optional[Callable[[CallEvent], object]] = None,
     ) -> AsyncClient: ...
-    # The V2 recharge and its status read behind the generated methods: a
-    # dict of the outcome (aopay.Payment).
+    # The V2 recharge and its status read behind the generated methods:
+    # the outcome, an aopay.Payment.
     async def _mobile_recharge(
         self,
         *,
@@ -303,8 +305,8 @@ class AsyncClient:
         customer_number: _CustomerNumber,
         geocode: _Geocode,
         idempotency_key: Optional[str] = None,
-    ) -> dict[str, Any]: ...
-    async def _recharge_status(self, reference_id: str) -> dict[str, Any]: ...
+    ) -> Payment: ...
+    async def _recharge_status(self, reference_id: str) -> Payment: ...
     async def _call(self, method: str, args: dict[str, Any]) -> dict[str, Any]: ...
     async def _wait_payment(
         self,
@@ -313,7 +315,7 @@ class AsyncClient:
         timeout: Optional[float] = None,
         initial_interval: Optional[float] = None,
         max_interval: Optional[float] = None,
-    ) -> dict[str, Any]: ...
+    ) -> Payment: ...
     async def journal_pending(self) -> list[dict[str, Any]]: ...
     async def reconcile_journal(self) -> list[dict[str, Any]]: ...
     async def journal_settle(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
-from typing import Any, Awaitable, Coroutine, Literal, Mapping, Optional, Sequence, Union
+from typing import Any, Coroutine, Literal, Mapping, Optional, Sequence, Union
 
 from . import _aopay
 
@@ -23,10 +23,6 @@ def _money_text(value: Optional[Decimal]) -> Optional[str]:
 def _bill_arg(bill: Any) -> Any:
     # A Bill crosses as its dict: the core reads what it was fetched for, and its raw.
     return bill.to_dict() if isinstance(bill, Bill) else bill
-
-
-async def _outcome(answer: Awaitable[dict[str, Any]]) -> Payment:
-    return Payment._from_answer(await answer)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -397,11 +393,11 @@ class Client(_aopay.Client):
 
     def mobile_recharge(self, *, product_id: int, amount: int, customer_number: Union[str, int], geocode: Union[str, tuple[float, float], Sequence[float]], idempotency_key: Optional[str] = None) -> Payment:
         """Recharge a prepaid mobile number or a DTH account. A write: sent at most once; its outcome is a ``Payment`` (``Recharge``)."""
-        return Payment._from_answer(self._mobile_recharge(product_id=product_id, amount=amount, customer_number=customer_number, geocode=geocode, idempotency_key=idempotency_key))
+        return self._mobile_recharge(product_id=product_id, amount=amount, customer_number=customer_number, geocode=geocode, idempotency_key=idempotency_key)
 
     def recharge_status(self, reference_id: str) -> Payment:
         """Look a transaction up by its reference. A read: retried under the client's deadline."""
-        return Payment._from_answer(self._recharge_status(reference_id))
+        return self._recharge_status(reference_id)
 
     def wait_for_final(self, reference_id: Union[Payment, str], timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> Payment:
         """Poll until final, under one deadline: an outcome through its own status call (``status_call``), a bare reference through RechargeStatus."""
@@ -409,7 +405,7 @@ class Client(_aopay.Client):
             call, reference = reference_id.status_call, reference_id.reference_id
         else:
             call, reference = "recharge_status", reference_id
-        return Payment._from_answer(self._wait_payment(call, reference, timeout, initial_interval, max_interval))
+        return self._wait_payment(call, reference, timeout, initial_interval, max_interval)
 
 
 class AsyncClient(_aopay.AsyncClient):
@@ -495,11 +491,11 @@ class AsyncClient(_aopay.AsyncClient):
 
     def mobile_recharge(self, *, product_id: int, amount: int, customer_number: Union[str, int], geocode: Union[str, tuple[float, float], Sequence[float]], idempotency_key: Optional[str] = None) -> Coroutine[Any, Any, Payment]:
         """Recharge a prepaid mobile number or a DTH account. A write: sent at most once; its outcome is a ``Payment`` (``Recharge``)."""
-        return _outcome(self._mobile_recharge(product_id=product_id, amount=amount, customer_number=customer_number, geocode=geocode, idempotency_key=idempotency_key))
+        return self._mobile_recharge(product_id=product_id, amount=amount, customer_number=customer_number, geocode=geocode, idempotency_key=idempotency_key)
 
     def recharge_status(self, reference_id: str) -> Coroutine[Any, Any, Payment]:
         """Look a transaction up by its reference. A read: retried under the client's deadline."""
-        return _outcome(self._recharge_status(reference_id))
+        return self._recharge_status(reference_id)
 
     def wait_for_final(self, reference_id: Union[Payment, str], timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> Coroutine[Any, Any, Payment]:
         """Poll until final, under one deadline: an outcome through its own status call (``status_call``), a bare reference through RechargeStatus."""
@@ -507,4 +503,4 @@ class AsyncClient(_aopay.AsyncClient):
             call, reference = reference_id.status_call, reference_id.reference_id
         else:
             call, reference = "recharge_status", reference_id
-        return _outcome(self._wait_payment(call, reference, timeout, initial_interval, max_interval))
+        return self._wait_payment(call, reference, timeout, initial_interval, max_interval)

@@ -34,6 +34,8 @@ tokio::task_local! {
 pub(crate) enum Payload {
     /// Dicts and lists (answers, journal listings).
     Json(serde_json::Value),
+    /// One outcome, as `aopay.Payment` (from its JSON).
+    Outcome(serde_json::Value),
     /// `None` (the sandbox's `__aexit__`).
     Unit,
     /// The end of an async iterator: raises `StopAsyncIteration`.
@@ -108,6 +110,9 @@ impl Batch {
             match outcome {
                 Ok(Payload::Json(v)) => {
                     fut.call_method1("set_result", (crate::convert::json_to_py(py, &v)?,))?
+                }
+                Ok(Payload::Outcome(v)) => {
+                    fut.call_method1("set_result", (crate::convert::outcome_to_py(py, &v)?,))?
                 }
                 Ok(Payload::Unit) => fut.call_method1("set_result", (py.None(),))?,
                 Ok(Payload::EndOfIteration) => fut.call_method1(

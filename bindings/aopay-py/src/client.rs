@@ -86,7 +86,7 @@ mod calls {
         let client = client.clone();
         Ok(Work::new("mobile_recharge", false, async move {
             let r = client.mobile_recharge(&req).await?;
-            Ok(Payload::Json(r.into_json_value()))
+            Ok(Payload::Outcome(r.into_json_value()))
         }))
     }
 
@@ -99,7 +99,7 @@ mod calls {
         let client = client.clone();
         Ok(Work::new("recharge_status", true, async move {
             let r = client.recharge_status(&reference).await?;
-            Ok(Payload::Json(r.into_json_value()))
+            Ok(Payload::Outcome(r.into_json_value()))
         }))
     }
 
@@ -136,7 +136,7 @@ mod calls {
             let p = client
                 .wait_for_call(&status_call, reference.as_deref(), opts)
                 .await?;
-            Ok(Payload::Json(p.into_json_value()))
+            Ok(Payload::Outcome(p.into_json_value()))
         }))
     }
 
@@ -277,8 +277,8 @@ pub struct PyAsyncClient {
 
 clients! {
     shared {
-        /// The V2 recharge (the generated `mobile_recharge` wraps it): a
-        /// dict of its outcome.
+        /// The V2 recharge (the generated `mobile_recharge` wraps it): its
+        /// outcome, an `aopay.Payment`.
         #[pyo3(signature = (*, product_id, amount, customer_number, geocode, idempotency_key=None))]
         fn _mobile_recharge(
             product_id: &Bound<'_, PyAny>,
@@ -298,7 +298,7 @@ clients! {
         fn _call(method: &Bound<'_, PyAny>, args: &Bound<'_, PyAny>) = call;
 
         /// The one wait (the generated `wait_for_final` calls it): polls
-        /// `status_call` for `reference_id`; a dict of the outcome.
+        /// `status_call` for `reference_id`; the outcome, an `aopay.Payment`.
         #[pyo3(signature = (status_call, reference_id, timeout=None, initial_interval=None, max_interval=None))]
         fn _wait_payment(
             status_call: &Bound<'_, PyAny>,
@@ -442,6 +442,7 @@ impl PyClient {
     fn block<'py>(&self, py: Python<'py>, work: Work) -> PyResult<Bound<'py, PyAny>> {
         match block_on_interruptibly(py, self.runtime()?, work.call)? {
             Payload::Json(v) => json_to_py(py, &v),
+            Payload::Outcome(v) => convert::outcome_to_py(py, &v),
             Payload::Unit | Payload::EndOfIteration => Ok(py.None().into_bound(py)),
         }
     }

@@ -188,6 +188,17 @@ pub(crate) fn pem_from_py(pem: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec
     )))
 }
 
+/// One outcome as Python sees it: an `aopay.Payment`, built by the
+/// generated class from the core's JSON of it.
+pub(crate) fn outcome_to_py<'py>(
+    py: Python<'py>,
+    v: &serde_json::Value,
+) -> PyResult<Bound<'py, PyAny>> {
+    static PAYMENT: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> = pyo3::sync::PyOnceLock::new();
+    let class = PAYMENT.import(py, "aopay._endpoints", "Payment")?;
+    class.call_method1("_from_answer", (json_to_py(py, v)?,))
+}
+
 /// JSON → Python: dict, list, str, int, float, bool, None.
 pub(crate) fn json_to_py<'py>(
     py: Python<'py>,

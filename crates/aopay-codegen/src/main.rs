@@ -132,7 +132,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
-from typing import Any, Awaitable, Coroutine, Literal, Mapping, Optional, Sequence, Union
+from typing import Any, Coroutine, Literal, Mapping, Optional, Sequence, Union
 
 from . import _aopay
 
@@ -157,10 +157,6 @@ def _money_text(value: Optional[Decimal]) -> Optional[str]:
 def _bill_arg(bill: Any) -> Any:
     # A Bill crosses as its dict: the core reads what it was fetched for, and its raw.
     return bill.to_dict() if isinstance(bill, Bill) else bill
-
-
-async def _outcome(answer: Awaitable[dict[str, Any]]) -> Payment:
-    return Payment._from_answer(await answer)
 "#,
     );
     for shape in answers() {
@@ -336,12 +332,12 @@ async def _outcome(answer: Awaitable[dict[str, Any]]) -> Payment:
 /// `Payment`; and `wait_for_final`, the one wait, for any outcome or a V2
 /// reference (the polling is the core's).
 fn python_recharge_methods(s: &mut String, is_async: bool) {
-    // The asyncio client's check their input when called, not when
-    // awaited: a coroutine over the native awaitable.
-    let (returns, wrap) = if is_async {
-        ("Coroutine[Any, Any, Payment]", "_outcome")
+    // The native methods give the `Payment` itself, checking their input
+    // when called (the asyncio client's too, not when awaited).
+    let returns = if is_async {
+        "Coroutine[Any, Any, Payment]"
     } else {
-        ("Payment", "Payment._from_answer")
+        "Payment"
     };
     let recharge = aopay_core::endpoint("mobile_recharge").map_or("", |e| e.summary);
     let status = aopay_core::endpoint("recharge_status").map_or("", |e| e.summary);
@@ -351,11 +347,11 @@ fn python_recharge_methods(s: &mut String, is_async: bool) {
         r#"
     def mobile_recharge(self, *, product_id: int, amount: int, customer_number: Union[str, int], geocode: Union[str, tuple[float, float], Sequence[float]], idempotency_key: Optional[str] = None) -> {returns}:
         """{recharge} A write: sent at most once; its outcome is a ``Payment`` (``Recharge``)."""
-        return {wrap}(self._mobile_recharge(product_id=product_id, amount=amount, customer_number=customer_number, geocode=geocode, idempotency_key=idempotency_key))
+        return self._mobile_recharge(product_id=product_id, amount=amount, customer_number=customer_number, geocode=geocode, idempotency_key=idempotency_key)
 
     def recharge_status(self, reference_id: str) -> {returns}:
         """{status} A read: retried under the client's deadline."""
-        return {wrap}(self._recharge_status(reference_id))
+        return self._recharge_status(reference_id)
 
     def wait_for_final(self, reference_id: Union[Payment, str], {sig}) -> {returns}:
         """Poll until final, under one deadline: an outcome through its own status call (``status_call``), a bare reference through RechargeStatus."""
@@ -363,7 +359,7 @@ fn python_recharge_methods(s: &mut String, is_async: bool) {
             call, reference = reference_id.status_call, reference_id.reference_id
         else:
             call, reference = "recharge_status", reference_id
-        return {wrap}(self._wait_payment(call, reference, timeout, initial_interval, max_interval))
+        return self._wait_payment(call, reference, timeout, initial_interval, max_interval)
 "#
     );
 }
