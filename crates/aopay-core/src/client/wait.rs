@@ -8,12 +8,10 @@ use super::Client;
 use super::retry::{is_transient, jitter_between};
 use crate::endpoints::Recharge;
 use crate::endpoints::{
-    Answer, ENDPOINTS, Endpoint, Payment, PaymentStatusRead, RechargeStatus, for_each_endpoint,
+    Answer, ENDPOINTS, Endpoint, Payment, RechargeStatus, StatusRead, for_each_endpoint,
 };
 use crate::error::{Error, ErrorDetails, ErrorKind, ValidationError};
 use crate::journal::EntryState;
-use crate::reference::ClientReference;
-use crate::validate::ReferenceId;
 use crate::wire::Effect;
 
 /// How `wait_for_final` polls.
@@ -132,22 +130,6 @@ impl Client {
             .await
     }
 
-    /// A status read by name, once or polled; each request checks the
-    /// reference by its own rules.
-    async fn status_read(
-        &self,
-        status_call: &str,
-        reference: &str,
-        wait: Option<WaitOptions>,
-    ) -> Result<Payment, Error> {
-        if status_call == RechargeStatus::SPEC.method {
-            let req = RechargeStatus::of(ReferenceId::new(reference)?);
-            return self.read_or_poll(&req, reference, wait).await;
-        }
-        self.referenced_status_read(status_call, reference, wait)
-            .await
-    }
-
     async fn read_or_poll<E: Endpoint<Answer = Payment>>(
         &self,
         req: &E,
@@ -251,12 +233,14 @@ fn unknown_status_call(name: &str) -> Error {
     .into()
 }
 
-/// The status reads of the referenced writes, from the one endpoint list
+/// The writes' status reads, from the one endpoint list
 /// (`for_each_endpoint!`, its `status` entries): read once, or polled.
 macro_rules! status_reads {
     ($($how:ident: $request:ty,)*) => {
         impl Client {
-            async fn referenced_status_read(
+            /// A status read by name, once or polled; each request checks
+            /// the reference by its own rules.
+            async fn status_read(
                 &self,
                 status_call: &str,
                 reference: &str,
@@ -269,7 +253,7 @@ macro_rules! status_reads {
     };
     (@read status $request:ty, $client:ident, $name:ident, $reference:ident, $wait:ident) => {
         if $name == <$request as Endpoint>::SPEC.method {
-            let req = <$request as PaymentStatusRead>::of(ClientReference::new($reference)?);
+            let req = <$request as StatusRead>::for_reference($reference)?;
             return $client.read_or_poll(&req, $reference, $wait).await;
         }
     };

@@ -46,6 +46,7 @@ pub(crate) use interpret::read_answer;
 pub(crate) use interpret::read_answer_of;
 pub use interpret::{Call, interpret};
 pub use payment::{Payment, PaymentStatus, Recharge};
+pub(crate) use payments::StatusRead;
 pub use payments::{
     BillStatusRequest, DoRechargeRequest, DoRechargeStatusRequest, FastagStatusRequest,
     PaymentStatusRead, ReferencedWrite,
@@ -360,9 +361,9 @@ pub trait Answer: Sized + Send + 'static {
 pub type PreparedCall = Pin<Box<dyn Future<Output = Result<Value, Error>> + Send + 'static>>;
 
 /// Every endpoint's request type, in the order the docs list them, and how
-/// a client runs it: `call` (sent as it is), `status` (a referenced write's
-/// status read: sent as it is, and what `payment_status` and
-/// `wait_for_payment` dispatch to by name), `pay` (a referenced write: the
+/// a client runs it: `call` (sent as it is), `status` (a write's status
+/// read: sent as it is, and what `payment_status` and the waits dispatch to
+/// by name), `pay` (a referenced write: the
 /// journal when keyed) or `recharge` (the V2 recharge: the journal when
 /// keyed). The one list of endpoints: [`ENDPOINTS`] and the client's generic
 /// entry (`Client::prepare`) are both made from it, so the table needs no
@@ -371,7 +372,7 @@ macro_rules! for_each_endpoint {
     ($then:ident) => {
         $then! {
             recharge: $crate::MobileRecharge,
-            call: $crate::RechargeStatus,
+            status: $crate::RechargeStatus,
             call: $crate::DthInfoRequest,
             call: $crate::BrowsePlansRequest,
             call: $crate::BrowsePlansV1Request,

@@ -259,6 +259,18 @@ pub trait PaymentStatusRead: Endpoint<Answer = Payment> {
     fn of(reference: ClientReference) -> Self;
 }
 
+/// Any write's status read, built from a reference checked by its own
+/// rules: what `payment_status` and the waits dispatch to by name.
+pub(crate) trait StatusRead: Endpoint<Answer = Payment> {
+    fn for_reference(reference: &str) -> Result<Self, ValidationError>;
+}
+
+impl<R: PaymentStatusRead> StatusRead for R {
+    fn for_reference(reference: &str) -> Result<Self, ValidationError> {
+        ClientReference::new(reference).map(R::of)
+    }
+}
+
 /// `reference_id` as given, or a fresh one.
 pub(super) fn reference_of(
     a: &super::args::Checked<'_>,

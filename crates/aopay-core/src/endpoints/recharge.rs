@@ -160,6 +160,13 @@ impl RechargeStatus {
     }
 }
 
+impl super::payments::StatusRead for RechargeStatus {
+    // AOPay's reference, by its rules (not a caller's).
+    fn for_reference(reference: &str) -> Result<Self, ValidationError> {
+        Self::new(reference)
+    }
+}
+
 impl Endpoint for RechargeStatus {
     const SPEC: &'static EndpointSpec = &RECHARGE_STATUS;
     type Answer = Recharge;
