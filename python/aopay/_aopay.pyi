@@ -193,7 +193,7 @@ class Client:
     def _call(self, method: str, args: dict[str, Any]) -> dict[str, Any]: ...
     def _wait_payment(
         self,
-        status_call: str,
+        status_call: Optional[str],
         reference_id: Optional[str],
         timeout: Optional[float] = None,
         initial_interval: Optional[float] = None,
@@ -310,7 +310,7 @@ class AsyncClient:
     async def _call(self, method: str, args: dict[str, Any]) -> dict[str, Any]: ...
     async def _wait_payment(
         self,
-        status_call: str,
+        status_call: Optional[str],
         reference_id: Optional[str],
         timeout: Optional[float] = None,
         initial_interval: Optional[float] = None,

@@ -402,10 +402,8 @@ class Client(_aopay.Client):
     def wait_for_final(self, reference_id: Union[Payment, str], timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> Payment:
         """Poll until final, under one deadline: an outcome through its own status call (``status_call``), a bare reference through RechargeStatus."""
         if isinstance(reference_id, Payment):
-            call, reference = reference_id.status_call, reference_id.reference_id
-        else:
-            call, reference = "recharge_status", reference_id
-        return self._wait_payment(call, reference, timeout, initial_interval, max_interval)
+            return self._wait_payment(reference_id.status_call, reference_id.reference_id, timeout, initial_interval, max_interval)
+        return self._wait_payment(None, reference_id, timeout, initial_interval, max_interval)
 
 
 class AsyncClient(_aopay.AsyncClient):
@@ -500,7 +498,5 @@ class AsyncClient(_aopay.AsyncClient):
     def wait_for_final(self, reference_id: Union[Payment, str], timeout: Optional[float] = None, *, initial_interval: Optional[float] = None, max_interval: Optional[float] = None) -> Coroutine[Any, Any, Payment]:
         """Poll until final, under one deadline: an outcome through its own status call (``status_call``), a bare reference through RechargeStatus."""
         if isinstance(reference_id, Payment):
-            call, reference = reference_id.status_call, reference_id.reference_id
-        else:
-            call, reference = "recharge_status", reference_id
-        return self._wait_payment(call, reference, timeout, initial_interval, max_interval)
+            return self._wait_payment(reference_id.status_call, reference_id.reference_id, timeout, initial_interval, max_interval)
+        return self._wait_payment(None, reference_id, timeout, initial_interval, max_interval)

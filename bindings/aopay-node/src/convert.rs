@@ -430,16 +430,16 @@ pub(crate) fn client_from_js(
 /// `ValidationError` naming `reference_id` (never napi's `StringExpected`).
 /// What `waitForFinal` waits for: an outcome's status call and reference
 /// (a recharge's or payment's `statusCall` and `referenceId`), or a bare
-/// reference, a V2 recharge's (through RechargeStatus).
+/// reference (no status call: the core reads it as a V2 recharge's).
 pub(crate) struct WaitTarget {
-    pub status_call: String,
+    pub status_call: Option<String>,
     pub reference: Option<String>,
 }
 
 pub(crate) fn wait_target_from_js(v: &Unknown<'_>) -> napi::Result<WaitTarget> {
     if v.get_type()? != ValueType::Object || v.is_array()? {
         return Ok(WaitTarget {
-            status_call: "recharge_status".to_owned(),
+            status_call: None,
             reference: Some(reference_from_js(v)?),
         });
     }
@@ -453,7 +453,7 @@ pub(crate) fn wait_target_from_js(v: &Unknown<'_>) -> napi::Result<WaitTarget> {
     };
     match field("statusCall")? {
         Some(status_call) => Ok(WaitTarget {
-            status_call,
+            status_call: Some(status_call),
             reference: field("referenceId")?,
         }),
         None => Err(wrong_type("reference_id", "a string or an outcome", v)),

@@ -262,7 +262,11 @@ impl NativeClient {
         self.dispatcher.run(async move {
             let wait = async {
                 client
-                    .wait_for_call(&target.status_call, target.reference.as_deref(), opts)
+                    .wait_for_call(
+                        target.status_call.as_deref(),
+                        target.reference.as_deref(),
+                        opts,
+                    )
                     .await
                     .map(|p| camel_json(&p.into_json_value()))
             };

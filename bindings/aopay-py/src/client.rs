@@ -128,13 +128,13 @@ mod calls {
         initial_interval: Option<&Bound<'_, PyAny>>,
         max_interval: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Work> {
-        let status_call = convert::text_from_py("status_call", status_call)?;
+        let status_call = convert::opt_text_from_py("status_call", Some(status_call))?;
         let reference = convert::opt_text_from_py("reference_id", Some(reference_id))?;
         let opts = wait_options(timeout, initial_interval, max_interval)?;
         let client = client.clone();
         Ok(Work::new("wait_for_final", true, async move {
             let p = client
-                .wait_for_call(&status_call, reference.as_deref(), opts)
+                .wait_for_call(status_call.as_deref(), reference.as_deref(), opts)
                 .await?;
             Ok(Payload::Outcome(p.into_json_value()))
         }))

@@ -356,10 +356,8 @@ fn python_recharge_methods(s: &mut String, is_async: bool) {
     def wait_for_final(self, reference_id: Union[Payment, str], {sig}) -> {returns}:
         """Poll until final, under one deadline: an outcome through its own status call (``status_call``), a bare reference through RechargeStatus."""
         if isinstance(reference_id, Payment):
-            call, reference = reference_id.status_call, reference_id.reference_id
-        else:
-            call, reference = "recharge_status", reference_id
-        return self._wait_payment(call, reference, timeout, initial_interval, max_interval)
+            return self._wait_payment(reference_id.status_call, reference_id.reference_id, timeout, initial_interval, max_interval)
+        return self._wait_payment(None, reference_id, timeout, initial_interval, max_interval)
 "#
     );
 }

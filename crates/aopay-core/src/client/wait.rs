@@ -80,7 +80,7 @@ impl Client {
         options: WaitOptions,
     ) -> Result<Payment, Error> {
         self.wait_for_call(
-            outcome.status_call,
+            Some(outcome.status_call),
             outcome.reference_id.as_deref(),
             options,
         )
@@ -88,10 +88,11 @@ impl Client {
     }
 
     /// [`Client::wait_for`] from an outcome's two fields, its status call
-    /// and its reference (how the bindings hand an outcome back).
+    /// and its reference (how the bindings hand an outcome back). No status
+    /// call: a bare reference, a V2 recharge's (through RechargeStatus).
     pub async fn wait_for_call(
         &self,
-        status_call: &str,
+        status_call: Option<&str>,
         reference_id: Option<&str>,
         options: WaitOptions,
     ) -> Result<Payment, Error> {
@@ -102,6 +103,7 @@ impl Client {
             )
             .into());
         };
+        let status_call = status_call.unwrap_or(RechargeStatus::SPEC.method);
         self.status_read(status_call, reference, Some(options))
             .await
     }

@@ -96,13 +96,15 @@ impl Payment {
         reference: Option<String>,
         status_call: &'static str,
     ) -> Self {
-        let obj = match &raw {
-            Value::Object(obj) => obj.clone(),
-            _ => serde_json::Map::new(),
+        // The object is read in place, then kept as the raw.
+        let (obj, other) = match raw {
+            Value::Object(obj) => (obj, None),
+            other => (serde_json::Map::new(), Some(other)),
         };
-        let mut p = Self::read(&Answered::restored(obj), Outcome::from_api(status));
+        let answered = Answered::restored(obj);
+        let mut p = Self::read(&answered, Outcome::from_api(status));
         p.meta.http_status = http_status;
-        p.meta.raw = raw;
+        p.meta.raw = other.unwrap_or_else(|| answered.into_raw());
         p.reference_id = reference.or(p.reference_id);
         p.status_call = status_call;
         p
