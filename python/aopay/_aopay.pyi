@@ -36,6 +36,7 @@ __all__ = [
     "Client",
     "MAGIC_NUMBERS",
     "PostgresJournal",
+    "RawJson",
     "Sandbox",
     "SqliteJournal",
     "__version__",
@@ -77,6 +78,12 @@ _SignerFunction = Union[
     Callable[[str, bytes], Mapping[str, str]], Callable[[str, bytes], Awaitable[Mapping[str, str]]]
 ]
 _Signer = Union["JwtSigner", _SignerFunction]
+
+@final
+class RawJson:
+    """An answer's ``raw`` as the core read it, until first read."""
+
+    def value(self) -> dict[str, Any]: ...
 
 @final
 class JwtSigner:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
-from typing import Any, Coroutine, Literal, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Coroutine, Literal, Mapping, Optional, Sequence, Union
 
 from . import _aopay
 
@@ -23,6 +23,7 @@ def _money_text(value: Optional[Decimal]) -> Optional[str]:
 def _bill_arg(bill: Any) -> Any:
     # A Bill crosses as its dict: the core reads what it was fetched for, and its raw.
     return bill.to_dict() if isinstance(bill, Bill) else bill
+
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +74,26 @@ class DthInfo:
             "http_status": self.http_status,
             "raw": self.raw,
         }
+
+    if not TYPE_CHECKING:  # (no attribute is unknown to a type checker)
+
+        def __getattr__(self, name: str) -> Any:
+            # Only when `raw` is not in the instance yet: an answer the
+            # binding built keeps it as the core read it (`_raw`, an
+            # `_aopay.RawJson`) until first read, then like any field.
+            native = self.__dict__.get("_raw") if name == "raw" else None
+            if native is None:
+                raise AttributeError(name)
+            raw = self.__dict__.setdefault("raw", native.value())
+            self.__dict__.pop("_raw", None)
+            return raw
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled and copied with ``raw`` a dict, never the core's form of it.
+        state = dict(self.__dict__)
+        state["raw"] = self.raw
+        state.pop("_raw", None)
+        return state
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,6 +184,26 @@ class Plans:
             "raw": self.raw,
         }
 
+    if not TYPE_CHECKING:  # (no attribute is unknown to a type checker)
+
+        def __getattr__(self, name: str) -> Any:
+            # Only when `raw` is not in the instance yet: an answer the
+            # binding built keeps it as the core read it (`_raw`, an
+            # `_aopay.RawJson`) until first read, then like any field.
+            native = self.__dict__.get("_raw") if name == "raw" else None
+            if native is None:
+                raise AttributeError(name)
+            raw = self.__dict__.setdefault("raw", native.value())
+            self.__dict__.pop("_raw", None)
+            return raw
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled and copied with ``raw`` a dict, never the core's form of it.
+        state = dict(self.__dict__)
+        state["raw"] = self.raw
+        state.pop("_raw", None)
+        return state
+
 
 @dataclasses.dataclass(frozen=True)
 class Bill:
@@ -233,6 +274,26 @@ class Bill:
             "http_status": self.http_status,
             "raw": self.raw,
         }
+
+    if not TYPE_CHECKING:  # (no attribute is unknown to a type checker)
+
+        def __getattr__(self, name: str) -> Any:
+            # Only when `raw` is not in the instance yet: an answer the
+            # binding built keeps it as the core read it (`_raw`, an
+            # `_aopay.RawJson`) until first read, then like any field.
+            native = self.__dict__.get("_raw") if name == "raw" else None
+            if native is None:
+                raise AttributeError(name)
+            raw = self.__dict__.setdefault("raw", native.value())
+            self.__dict__.pop("_raw", None)
+            return raw
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled and copied with ``raw`` a dict, never the core's form of it.
+        state = dict(self.__dict__)
+        state["raw"] = self.raw
+        state.pop("_raw", None)
+        return state
 
 
 @dataclasses.dataclass(frozen=True)
@@ -308,6 +369,26 @@ class Payment:
             "http_status": self.http_status,
             "raw": self.raw,
         }
+
+    if not TYPE_CHECKING:  # (no attribute is unknown to a type checker)
+
+        def __getattr__(self, name: str) -> Any:
+            # Only when `raw` is not in the instance yet: an answer the
+            # binding built keeps it as the core read it (`_raw`, an
+            # `_aopay.RawJson`) until first read, then like any field.
+            native = self.__dict__.get("_raw") if name == "raw" else None
+            if native is None:
+                raise AttributeError(name)
+            raw = self.__dict__.setdefault("raw", native.value())
+            self.__dict__.pop("_raw", None)
+            return raw
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled and copied with ``raw`` a dict, never the core's form of it.
+        state = dict(self.__dict__)
+        state["raw"] = self.raw
+        state.pop("_raw", None)
+        return state
 
 
 class Client(_aopay.Client):

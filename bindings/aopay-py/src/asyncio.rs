@@ -34,8 +34,8 @@ tokio::task_local! {
 pub(crate) enum Payload {
     /// Dicts and lists (answers, journal listings).
     Json(serde_json::Value),
-    /// One outcome, as `aopay.Payment` (from its JSON).
-    Outcome(serde_json::Value),
+    /// One outcome, as `aopay.Payment`.
+    Outcome(Box<aopay_core::Payment>),
     /// `None` (the sandbox's `__aexit__`).
     Unit,
     /// The end of an async iterator: raises `StopAsyncIteration`.
@@ -112,7 +112,7 @@ impl Batch {
                     fut.call_method1("set_result", (crate::convert::json_to_py(py, &v)?,))?
                 }
                 Ok(Payload::Outcome(v)) => {
-                    fut.call_method1("set_result", (crate::convert::outcome_to_py(py, &v)?,))?
+                    fut.call_method1("set_result", (crate::convert::outcome_to_py(py, v)?,))?
                 }
                 Ok(Payload::Unit) => fut.call_method1("set_result", (py.None(),))?,
                 Ok(Payload::EndOfIteration) => fut.call_method1(

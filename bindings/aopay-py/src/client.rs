@@ -86,7 +86,7 @@ mod calls {
         let client = client.clone();
         Ok(Work::new("mobile_recharge", false, async move {
             let r = client.mobile_recharge(&req).await?;
-            Ok(Payload::Outcome(r.into_json_value()))
+            Ok(Payload::Outcome(Box::new(r)))
         }))
     }
 
@@ -99,7 +99,7 @@ mod calls {
         let client = client.clone();
         Ok(Work::new("recharge_status", true, async move {
             let r = client.recharge_status(&reference).await?;
-            Ok(Payload::Outcome(r.into_json_value()))
+            Ok(Payload::Outcome(Box::new(r)))
         }))
     }
 
@@ -136,7 +136,7 @@ mod calls {
             let p = client
                 .wait_for_call(status_call.as_deref(), reference.as_deref(), opts)
                 .await?;
-            Ok(Payload::Outcome(p.into_json_value()))
+            Ok(Payload::Outcome(Box::new(p)))
         }))
     }
 
@@ -442,7 +442,7 @@ impl PyClient {
     fn block<'py>(&self, py: Python<'py>, work: Work) -> PyResult<Bound<'py, PyAny>> {
         match block_on_interruptibly(py, self.runtime()?, work.call)? {
             Payload::Json(v) => json_to_py(py, &v),
-            Payload::Outcome(v) => convert::outcome_to_py(py, &v),
+            Payload::Outcome(v) => convert::outcome_to_py(py, v),
             Payload::Unit | Payload::EndOfIteration => Ok(py.None().into_bound(py)),
         }
     }

@@ -188,15 +188,83 @@ pub(crate) fn pem_from_py(pem: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec
     )))
 }
 
-/// One outcome as Python sees it: an `aopay.Payment`, built by the
-/// generated class from the core's JSON of it.
-pub(crate) fn outcome_to_py<'py>(
-    py: Python<'py>,
-    v: &serde_json::Value,
-) -> PyResult<Bound<'py, PyAny>> {
-    static PAYMENT: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> = pyo3::sync::PyOnceLock::new();
+/// An answer's `raw` as the core read it, until Python first reads it:
+/// the generated classes' `raw` converts it then (most callers never read
+/// `raw`, and converting it is most of an outcome's cost).
+#[pyclass(frozen, module = "aopay._aopay")]
+pub(crate) struct RawJson(serde_json::Value);
+
+#[pymethods]
+impl RawJson {
+    /// The body as a dict (a new one each time).
+    fn value<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_to_py(py, &self.0)
+    }
+
+    fn __repr__(&self) -> &'static str {
+        "<raw answer>"
+    }
+}
+
+/// One outcome as Python sees it: an `aopay.Payment`, built as the
+/// generated `_from_answer` builds it (its instance dict filled, money as
+/// `Decimal`) but from the outcome's typed values, its field names interned
+/// once and its `raw` kept as [`RawJson`]: no JSON between, and on the
+/// event loop of a busy `AsyncClient` this is per-call work under the GIL.
+pub(crate) fn outcome_to_py(
+    py: Python<'_>,
+    mut outcome: Box<aopay_core::Payment>,
+) -> PyResult<Bound<'_, PyAny>> {
+    use pyo3::sync::PyOnceLock;
+    use pyo3::types::PyType;
+    static PAYMENT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    static NAMES: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
     let class = PAYMENT.import(py, "aopay._endpoints", "Payment")?;
-    class.call_method1("_from_answer", (json_to_py(py, v)?,))
+    let names = NAMES.get_or_init(py, || {
+        let fields = aopay_core::Payment::spec().fields.iter();
+        fields
+            .chain(&aopay_core::COMMON_FIELDS)
+            .map(|f| PyString::intern(py, f.name).unbind())
+            .collect()
+    });
+    let obj = py
+        .get_type::<PyAny>()
+        .call_method1(pyo3::intern!(py, "__new__"), (class,))?;
+    let dict = obj
+        .getattr(pyo3::intern!(py, "__dict__"))?
+        .cast_into::<PyDict>()?;
+    let raw = std::mem::take(&mut outcome.meta.raw);
+    let values = outcome
+        .field_values()
+        .into_iter()
+        .chain(outcome.meta.values());
+    for (name, value) in names.iter().zip(values) {
+        match value {
+            aopay_core::FieldValue::Raw(_) => {}
+            value => dict.set_item(name.bind(py), field_to_py(py, value)?)?,
+        }
+    }
+    dict.set_item(pyo3::intern!(py, "_raw"), RawJson(raw))?;
+    Ok(obj)
+}
+
+/// One field's value, as the generated classes hold it.
+fn field_to_py<'py>(
+    py: Python<'py>,
+    value: aopay_core::FieldValue<'_>,
+) -> PyResult<Bound<'py, PyAny>> {
+    use aopay_core::FieldValue;
+    static DECIMAL: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> = pyo3::sync::PyOnceLock::new();
+    Ok(match value {
+        FieldValue::Text(Some(text)) => PyString::new(py, text).into_any(),
+        FieldValue::Money(Some(money)) => DECIMAL
+            .import(py, "decimal", "Decimal")?
+            .call1((money.to_string(),))?,
+        FieldValue::Integer(Some(i)) => i.into_pyobject(py)?.into_any(),
+        FieldValue::Bool(Some(b)) => PyBool::new(py, b).to_owned().into_any(),
+        FieldValue::Raw(raw) => json_to_py(py, raw)?,
+        _ => py.None().into_bound(py),
+    })
 }
 
 /// JSON → Python: dict, list, str, int, float, bool, None.

@@ -55,6 +55,7 @@ fn _aopay(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_mask_digits, m)?)?;
     m.add_function(wrap_pyfunction!(logging::_refresh_logging, m)?)?;
     logging::install(m.py())?;
+    m.add_class::<convert::RawJson>()?;
     m.add_class::<PyClient>()?;
     m.add_class::<PyAsyncClient>()?;
     m.add_class::<asyncio::AsyncCall>()?;

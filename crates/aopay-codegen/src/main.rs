@@ -132,7 +132,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
-from typing import Any, Coroutine, Literal, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Coroutine, Literal, Mapping, Optional, Sequence, Union
 
 from . import _aopay
 
@@ -157,6 +157,7 @@ def _money_text(value: Optional[Decimal]) -> Optional[str]:
 def _bill_arg(bill: Any) -> Any:
     # A Bill crosses as its dict: the core reads what it was fetched for, and its raw.
     return bill.to_dict() if isinstance(bill, Bill) else bill
+
 "#,
     );
     for shape in answers() {
@@ -267,6 +268,10 @@ def _bill_arg(bill: Any) -> Any:
             let _ = writeln!(s, "            {:?}: {v},", f.name);
         }
         s.push_str("        }\n");
+        if shape.fields().iter().any(|f| f.kind == FieldKind::Raw) {
+            s.push_str("\n    if not TYPE_CHECKING:  # (no attribute is unknown to a type checker)\n\n        def __getattr__(self, name: str) -> Any:\n            # Only when `raw` is not in the instance yet: an answer the\n            # binding built keeps it as the core read it (`_raw`, an\n            # `_aopay.RawJson`) until first read, then like any field.\n            native = self.__dict__.get(\"_raw\") if name == \"raw\" else None\n            if native is None:\n                raise AttributeError(name)\n            raw = self.__dict__.setdefault(\"raw\", native.value())\n            self.__dict__.pop(\"_raw\", None)\n            return raw\n");
+            s.push_str("\n    def __getstate__(self) -> dict[str, Any]:\n        # Pickled and copied with ``raw`` a dict, never the core's form of it.\n        state = dict(self.__dict__)\n        state[\"raw\"] = self.raw\n        state.pop(\"_raw\", None)\n        return state\n");
+        }
     }
     for (class, is_async) in [("Client", false), ("AsyncClient", true)] {
         let _ = write!(

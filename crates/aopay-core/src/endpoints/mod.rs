@@ -14,6 +14,7 @@
 //! entry by the mode that line gives it. The V1 BrowsPlan is the example:
 //! an entry, a marker type and that line.
 
+mod answer;
 mod args;
 mod bill_payments;
 mod bills;
@@ -34,6 +35,8 @@ use crate::error::{Error, ValidationError};
 use crate::validate::RegistrationId;
 use crate::wire::{Answered, Effect};
 
+pub use answer::{Answer, AnswerMeta, AnswerSpec, COMMON_FIELDS, FieldKind, FieldSpec, FieldValue};
+pub(crate) use answer::{debug_answer, json_of};
 pub use args::{ArgValue, Args, Lang};
 pub use bill_payments::{FastagRechargeRequest, PayBillRequest};
 pub use bills::{Bill, FetchBillRequest, FetchFastagRequest};
@@ -144,168 +147,6 @@ pub enum ArgKind {
     Bill,
 }
 
-/// What a readable answer of an endpoint holds (or one item of a list in
-/// it: [`FieldKind::Items`]).
-#[derive(Debug, PartialEq, Eq)]
-pub struct AnswerSpec {
-    /// The type's name in every language: `DthInfo`.
-    pub name: &'static str,
-    /// One line.
-    pub doc: &'static str,
-    /// The fields its request adds, which an answer read again from its
-    /// `raw` alone cannot have (what a bill was fetched for): given again
-    /// to `from_raw`, and left out of equality (the same answer is the same
-    /// bill).
-    pub from_request: &'static [&'static str],
-    /// Its fields, as [`Answer::to_json_value`] writes them.
-    pub fields: &'static [FieldSpec],
-}
-
-/// One field of an answer.
-#[derive(Debug, PartialEq, Eq)]
-pub struct FieldSpec {
-    /// snake_case (Python, Rust, the CLI's JSON); Node takes its camelCase.
-    pub name: &'static str,
-    /// What it holds.
-    pub kind: FieldKind,
-    /// One line.
-    pub doc: &'static str,
-    /// Personal data: left out of `Debug` and `repr` (shown in full only
-    /// when asked for by name).
-    pub personal: bool,
-}
-
-/// The type of an answer's field (every field but `http_status` and `raw`
-/// may be absent: the API documents no schema).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FieldKind {
-    /// Text.
-    Text,
-    /// Text that is always present (a payment's status call).
-    RequiredText,
-    /// A transaction's fate, always present: one of [`crate::answers::Outcome::ALL`]
-    /// as text (`SUCCESS`…).
-    Outcome,
-    /// Exact money: decimal text (`"820.50"`) in JSON and Node, `Decimal`
-    /// in Python, [`crate::Money`] in Rust.
-    Money,
-    /// A whole number.
-    Integer,
-    /// Yes or no.
-    Bool,
-    /// The HTTP status (always present).
-    HttpStatus,
-    /// The whole JSON body (always present).
-    Raw,
-    /// A list (possibly empty, never absent) of objects of this shape.
-    Items(&'static AnswerSpec),
-}
-
-/// The fields every endpoint's answer carries after its own.
-pub static COMMON_FIELDS: [FieldSpec; 4] = [
-    FieldSpec {
-        name: "message",
-        kind: FieldKind::Text,
-        doc: "The most specific non-empty message in the body.",
-        personal: false,
-    },
-    FieldSpec {
-        name: "api_code",
-        kind: FieldKind::Integer,
-        doc: "`statusCode` / `response_code` from the body.",
-        personal: false,
-    },
-    FieldSpec {
-        name: "http_status",
-        kind: FieldKind::HttpStatus,
-        doc: "The HTTP status of the answer.",
-        personal: false,
-    },
-    FieldSpec {
-        name: "raw",
-        kind: FieldKind::Raw,
-        doc: "The whole JSON body, untouched.",
-        personal: true,
-    },
-];
-
-/// What every endpoint's answer carries besides its own fields (the
-/// [`COMMON_FIELDS`]), in one place: read from the answer by
-/// [`AnswerMeta::of`], written after the own fields by
-/// [`AnswerMeta::finish_json`].
-#[derive(Clone, PartialEq)]
-pub struct AnswerMeta {
-    /// The most specific non-empty message in the body.
-    pub message: Option<String>,
-    /// `statusCode` / `response_code` from the body.
-    pub api_code: Option<i64>,
-    /// The HTTP status of the answer.
-    pub http_status: u16,
-    /// The whole JSON body, untouched.
-    pub raw: Value,
-}
-
-impl AnswerMeta {
-    /// Take the common fields of an answer (its body becomes `raw`).
-    pub fn of(a: Answered<'_>) -> Self {
-        Self {
-            message: a.message(),
-            api_code: a.api_code(),
-            http_status: a.http_status(),
-            raw: a.into_raw(),
-        }
-    }
-
-    /// `own` (a JSON object of the answer's own fields) with the common
-    /// fields after them, in [`COMMON_FIELDS`] order.
-    pub fn finish_json(&self, own: Value) -> Value {
-        let mut map = match own {
-            Value::Object(map) => map,
-            _ => serde_json::Map::new(),
-        };
-        map.insert("message".into(), self.message.clone().into());
-        map.insert("api_code".into(), self.api_code.into());
-        map.insert("http_status".into(), self.http_status.into());
-        map.insert("raw".into(), self.raw.clone());
-        Value::Object(map)
-    }
-}
-
-/// An answer's `Debug`, from its entry: every field of `spec` (then the
-/// common ones) by name, as [`Answer::to_json_value`] gives it, but the
-/// personal ones and `raw`. A field the table marks personal is never
-/// shown, and no field is forgotten.
-pub(crate) fn debug_answer(
-    f: &mut std::fmt::Formatter<'_>,
-    spec: &AnswerSpec,
-    json: &Value,
-) -> std::fmt::Result {
-    struct Shown<'a>(&'a Value);
-    impl std::fmt::Debug for Shown<'_> {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "{}", self.0)
-        }
-    }
-    let mut d = f.debug_struct(spec.name);
-    for field in spec.fields.iter().chain(COMMON_FIELDS.iter()) {
-        if !field.personal {
-            d.field(field.name, &Shown(&json[field.name]));
-        }
-    }
-    d.finish_non_exhaustive()
-}
-
-impl std::fmt::Debug for AnswerMeta {
-    // `raw` is left out: it is large and may hold personal data.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AnswerMeta")
-            .field("api_code", &self.api_code)
-            .field("http_status", &self.http_status)
-            .finish_non_exhaustive()
-    }
-}
-
 /// A validated request to one endpoint.
 pub trait Endpoint: Sized + Send + Sync + 'static {
     /// Its entry in [`ENDPOINTS`].
@@ -334,25 +175,6 @@ pub trait Endpoint: Sized + Send + Sync + 'static {
     /// The caller's reference the request is sent with, if any: every
     /// error of the call carries it.
     fn reference(&self) -> Option<&str> {
-        None
-    }
-}
-
-/// A readable answer.
-pub trait Answer: Sized + Send + 'static {
-    /// Read a 2xx JSON object answer: the typed fields, or the error it
-    /// means (a refusal, or nothing recognisable).
-    fn from_answered(answered: Answered<'_>) -> Result<Self, Error>;
-    /// Every field, by the names of its [`AnswerSpec`].
-    fn to_json_value(&self) -> Value;
-    /// The HTTP status it came with.
-    fn http_status(&self) -> u16;
-    /// What traces record as its outcome.
-    fn outcome(&self) -> &str {
-        "answered"
-    }
-    /// The reference it names, if any (traces).
-    fn reference_id(&self) -> Option<&str> {
         None
     }
 }

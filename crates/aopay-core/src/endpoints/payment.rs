@@ -3,12 +3,12 @@
 
 use serde_json::Value;
 
-use super::{AnswerMeta, AnswerSpec, FieldKind, FieldSpec};
+use super::{AnswerMeta, AnswerSpec, FieldKind, FieldSpec, FieldValue};
 use crate::error::Error;
 use crate::money::Money;
 use crate::wire::Answered;
 use crate::wire::answers::Outcome;
-use crate::wire::json::{first_text, flag, lookup};
+use crate::wire::json::{Lenient, first_text, flag, lookup};
 
 /// The fate of a referenced write (docs/protocol.md §8): the answer
 /// tables' outcome (docs/protocol.md §10).
@@ -68,6 +68,34 @@ impl Payment {
         self.status.is_final()
     }
 
+    /// Its entry's field list ([`Payment::field_values`] are in its order).
+    pub fn spec() -> &'static AnswerSpec {
+        &PAYMENT
+    }
+
+    /// Its own fields' values, in the order of its entry's field list
+    /// (then [`AnswerMeta::values`]): what its JSON form is written from,
+    /// and what a binding builds its object from.
+    pub fn field_values(&self) -> [FieldValue<'_>; PAYMENT_FIELDS.len()] {
+        [
+            FieldValue::Text(Some(self.status.as_str())),
+            FieldValue::Text(self.reference_id.as_deref()),
+            FieldValue::Text(self.txn_id.as_deref()),
+            FieldValue::Text(self.operator_id.as_deref()),
+            FieldValue::Text(self.ackno.as_deref()),
+            FieldValue::Money(self.amount),
+            FieldValue::Money(self.opening),
+            FieldValue::Money(self.closing),
+            FieldValue::Money(self.comm),
+            FieldValue::Money(self.tds),
+            FieldValue::Bool(self.refunded),
+            FieldValue::Text(self.refund_txn_id.as_deref()),
+            FieldValue::Text(self.refunded_at.as_deref()),
+            FieldValue::Bool(Some(self.is_final())),
+            FieldValue::Text(Some(self.status_call)),
+        ]
+    }
+
     /// The outcome as one JSON object (the CLI's `--json`, and what a
     /// caller would store): every field, `raw` included.
     pub fn to_json_value(&self) -> Value {
@@ -112,23 +140,32 @@ impl Payment {
 
     /// Every field but the status, which its caller decides.
     fn read(a: &Answered<'_>, status: Outcome) -> Self {
-        let obj = a.object();
-        let data = lookup(obj, &["data"]).find_map(Value::as_object);
+        // Fifteen fields, each looked up in `data` then at the top: each
+        // object's keys are normalised once.
+        let obj = Lenient::of(a.object());
+        let data = obj
+            .lookup(&["data"])
+            .find_map(Value::as_object)
+            .map(Lenient::of);
         let pick = |names: &[&str]| {
-            data.and_then(|d| first_text(d, names))
-                .or_else(|| first_text(obj, names))
+            data.as_ref()
+                .and_then(|d| d.first_text(names))
+                .or_else(|| obj.first_text(names))
         };
         let money = |names: &[&str]| {
-            data.and_then(|d| lookup(d, names).find_map(Money::from_answer))
-                .or_else(|| lookup(obj, names).find_map(Money::from_answer))
+            data.as_ref()
+                .and_then(|d| d.lookup(names).find_map(Money::from_answer))
+                .or_else(|| obj.lookup(names).find_map(Money::from_answer))
         };
         let refunded = data
-            .and_then(|d| lookup(d, &["refunded"]).find_map(flag))
-            .or_else(|| lookup(obj, &["refunded"]).find_map(flag));
+            .as_ref()
+            .and_then(|d| d.lookup(&["refunded"]).find_map(flag))
+            .or_else(|| obj.lookup(&["refunded"]).find_map(flag));
         Self {
             status,
             // A V2 recharge's is AOPay's `ReferanceID`, at the top.
-            reference_id: first_text(obj, &["referanceid"])
+            reference_id: obj
+                .first_text(&["referanceid"])
                 .or_else(|| pick(&["referenceid", "referanceid", "refid"])),
             txn_id: pick(&["txnid", "transactionid"]),
             operator_id: pick(&["operatorid"]),
@@ -173,24 +210,7 @@ impl super::Answer for Payment {
     }
 
     fn to_json_value(&self) -> Value {
-        let money = |m: Option<Money>| m.map(|m| m.to_string());
-        self.meta.finish_json(serde_json::json!({
-            "status": self.status.as_str(),
-            "reference_id": self.reference_id,
-            "txn_id": self.txn_id,
-            "operator_id": self.operator_id,
-            "ackno": self.ackno,
-            "amount": money(self.amount),
-            "opening": money(self.opening),
-            "closing": money(self.closing),
-            "comm": money(self.comm),
-            "tds": money(self.tds),
-            "refunded": self.refunded,
-            "refund_txn_id": self.refund_txn_id,
-            "refunded_at": self.refunded_at,
-            "is_final": self.is_final(),
-            "status_call": self.status_call,
-        }))
+        super::json_of(&PAYMENT, &self.field_values(), &self.meta)
     }
 
     fn http_status(&self) -> u16 {
@@ -252,56 +272,58 @@ pub(crate) static PAYMENT: AnswerSpec = AnswerSpec {
     name: "Payment",
     doc: "What a write, or its status call, says about the transaction: the one outcome of every write, a V2 recharge's too.",
     from_request: &[],
-    fields: &[
-        field(
-            "status",
-            FieldKind::Outcome,
-            "SUCCESS, PENDING, FAILED, REFUNDED or UNKNOWN.",
-        ),
-        field(
-            "reference_id",
-            FieldKind::Text,
-            "The reference to track it by: yours it was sent with (`referenceid`), or for a V2 recharge AOPay's (`ReferanceID`), which an answer may lack.",
-        ),
-        field("txn_id", FieldKind::Text, "AOPay's transaction id."),
-        field(
-            "operator_id",
-            FieldKind::Text,
-            "The operator's reference: what a customer quotes to support.",
-        ),
-        field("ackno", FieldKind::Text, "The acknowledgement number."),
-        field("amount", FieldKind::Money, "The amount, in rupees."),
-        field("opening", FieldKind::Money, "The wallet balance before it."),
-        field("closing", FieldKind::Money, "The wallet balance after it."),
-        field("comm", FieldKind::Money, "The commission earned on it."),
-        field(
-            "tds",
-            FieldKind::Money,
-            "The tax deducted at source on the commission.",
-        ),
-        field("refunded", FieldKind::Bool, "Whether it was refunded."),
-        field(
-            "refund_txn_id",
-            FieldKind::Text,
-            "The refund's transaction id.",
-        ),
-        field(
-            "refunded_at",
-            FieldKind::Text,
-            "When it was refunded, as the API writes it.",
-        ),
-        field(
-            "is_final",
-            FieldKind::Bool,
-            "SUCCESS, FAILED or REFUNDED: nothing more will change.",
-        ),
-        field(
-            "status_call",
-            FieldKind::RequiredText,
-            "The status call that tells its fate (`bill_status`, `recharge_status`).",
-        ),
-    ],
+    fields: &PAYMENT_FIELDS,
 };
+
+const PAYMENT_FIELDS: [FieldSpec; 15] = [
+    field(
+        "status",
+        FieldKind::Outcome,
+        "SUCCESS, PENDING, FAILED, REFUNDED or UNKNOWN.",
+    ),
+    field(
+        "reference_id",
+        FieldKind::Text,
+        "The reference to track it by: yours it was sent with (`referenceid`), or for a V2 recharge AOPay's (`ReferanceID`), which an answer may lack.",
+    ),
+    field("txn_id", FieldKind::Text, "AOPay's transaction id."),
+    field(
+        "operator_id",
+        FieldKind::Text,
+        "The operator's reference: what a customer quotes to support.",
+    ),
+    field("ackno", FieldKind::Text, "The acknowledgement number."),
+    field("amount", FieldKind::Money, "The amount, in rupees."),
+    field("opening", FieldKind::Money, "The wallet balance before it."),
+    field("closing", FieldKind::Money, "The wallet balance after it."),
+    field("comm", FieldKind::Money, "The commission earned on it."),
+    field(
+        "tds",
+        FieldKind::Money,
+        "The tax deducted at source on the commission.",
+    ),
+    field("refunded", FieldKind::Bool, "Whether it was refunded."),
+    field(
+        "refund_txn_id",
+        FieldKind::Text,
+        "The refund's transaction id.",
+    ),
+    field(
+        "refunded_at",
+        FieldKind::Text,
+        "When it was refunded, as the API writes it.",
+    ),
+    field(
+        "is_final",
+        FieldKind::Bool,
+        "SUCCESS, FAILED or REFUNDED: nothing more will change.",
+    ),
+    field(
+        "status_call",
+        FieldKind::RequiredText,
+        "The status call that tells its fate (`bill_status`, `recharge_status`).",
+    ),
+];
 
 #[cfg(test)]
 mod tests {
@@ -317,6 +339,25 @@ mod tests {
             Effect::Read => &BILL_STATUS,
         };
         read_answer_of::<Payment>(effect, Some(table), "test", 200, None, body.as_bytes())
+    }
+
+    #[test]
+    fn each_value_fits_its_field_and_the_json_form_is_written_from_them() {
+        let p = read(
+            Effect::Write,
+            r#"{"status":true,"response_code":1,"referenceid":"R1","data":{"amount":"10.50","refunded":"N"}}"#,
+        )
+        .unwrap();
+        let fields = PAYMENT_FIELDS.iter().chain(&super::super::COMMON_FIELDS);
+        let values = p.field_values().into_iter().chain(p.meta.values());
+        let json = p.to_json_value();
+        for (field, value) in fields.zip(values) {
+            assert!(value.fits(field.kind), "{} holds {value:?}", field.name);
+            assert_eq!(json[field.name], value.to_json(), "{}", field.name);
+        }
+        assert_eq!(json["amount"], "10.50");
+        assert_eq!(json["refunded"], false);
+        assert_eq!(json["is_final"], true);
     }
 
     #[test]

@@ -92,6 +92,70 @@ pub(crate) fn lookup<'a>(
     })
 }
 
+/// An object's keys matched as [`lookup`] matches them, each normalised
+/// once (lowercase, `_` dropped): for a reader that looks up many fields of
+/// one object (a payment's fifteen), each lookup is then a comparison of
+/// bytes, not a walk of every key per name.
+pub(crate) struct Lenient<'a> {
+    keys: Vec<(NormalKey, &'a Value)>,
+}
+
+/// A key as [`key_is`] compares it; one longer than any name never matches.
+#[derive(Clone, Copy)]
+struct NormalKey {
+    bytes: [u8; NormalKey::MAX],
+    len: usize,
+}
+
+impl NormalKey {
+    const MAX: usize = 24;
+
+    fn of(key: &str) -> Self {
+        let mut k = Self {
+            bytes: [0; Self::MAX],
+            len: 0,
+        };
+        for b in key.bytes().filter(|b| *b != b'_') {
+            if k.len == Self::MAX {
+                k.len = usize::MAX;
+                break;
+            }
+            k.bytes[k.len] = b.to_ascii_lowercase();
+            k.len += 1;
+        }
+        k
+    }
+
+    fn is(&self, name: &str) -> bool {
+        self.bytes.get(..self.len) == Some(name.as_bytes())
+    }
+}
+
+impl<'a> Lenient<'a> {
+    pub(crate) fn of(obj: &'a Map<String, Value>) -> Self {
+        Self {
+            keys: obj.iter().map(|(k, v)| (NormalKey::of(k), v)).collect(),
+        }
+    }
+
+    /// As [`lookup`]: every value whose key matches one of `names`, in
+    /// `names` order.
+    pub(crate) fn lookup<'s>(
+        &'s self,
+        names: &'s [&'s str],
+    ) -> impl Iterator<Item = &'a Value> + 's {
+        names.iter().flat_map(move |n| {
+            debug_assert!(n.len() <= NormalKey::MAX, "{n}");
+            self.keys.iter().filter(|(k, _)| k.is(n)).map(|(_, v)| *v)
+        })
+    }
+
+    /// As [`first_text`].
+    pub(crate) fn first_text(&self, names: &[&str]) -> Option<String> {
+        self.lookup(names).find_map(text)
+    }
+}
+
 /// A non-empty string, or a number written as text.
 pub(crate) fn text(v: &Value) -> Option<String> {
     match v {
@@ -154,4 +218,39 @@ pub(crate) fn http_reason(status: u16) -> &'static str {
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lenient_view_matches_every_key_as_lookup_does() {
+        let obj: Map<String, Value> = serde_json::from_str(
+            r#"{"Referance_ID":"a","REFERANCEID":"b","txn_id":" ","TxnId":"T","___":"u",
+                "Über":"x","a_very_long_key_name_beyond_any_name":"l",
+                "exactly_twenty_four_char_s":"e","":"empty"}"#,
+        )
+        .unwrap();
+        let view = Lenient::of(&obj);
+        for names in [
+            &["referanceid"][..],
+            &["txnid", "transactionid"],
+            &[""],
+            &["über"],
+            &["averylongkeynamebeyondan"],
+            &["exactlytwentyfourchars"],
+            &["nothing", "referanceid"],
+        ] {
+            let expected: Vec<&Value> = lookup(&obj, names).collect();
+            assert_eq!(
+                view.lookup(names).collect::<Vec<_>>(),
+                expected,
+                "{names:?}"
+            );
+            assert_eq!(view.first_text(names), first_text(&obj, names), "{names:?}");
+        }
+        assert_eq!(view.first_text(&["txnid"]).as_deref(), Some("T"));
+        assert_eq!(view.lookup(&[""]).count(), 2);
+    }
 }
