@@ -179,6 +179,37 @@ def test_recharge_is_immutable_and_reprs_hold_no_secrets(sandbox: aopay.Sandbox)
     assert r == r and r != d
 
 
+def test_an_outcomes_raw_is_built_once_when_read_and_pickles_and_copies_as_a_dict(client: aopay.Client) -> None:
+    import copy
+    import dataclasses
+
+    r = client.mobile_recharge(**recharge_kwargs())  # type: ignore[arg-type]
+    # Kept as the core read it until first read, then one dict.
+    assert "raw" not in vars(r)
+    raw = r.raw
+    assert raw is r.raw and isinstance(raw, dict) and "_raw" not in vars(r)
+    assert raw["ReferanceID"] == r.reference_id
+    for fresh in (pickle.loads(pickle.dumps(client.mobile_recharge(**recharge_kwargs()))),  # type: ignore[arg-type]
+                  copy.deepcopy(client.mobile_recharge(**recharge_kwargs())),  # type: ignore[arg-type]
+                  copy.copy(client.mobile_recharge(**recharge_kwargs()))):  # type: ignore[arg-type]
+        assert "_raw" not in vars(fresh) and fresh.raw["status"] is True
+        assert type(fresh) is aopay.Payment and fresh.status == "SUCCESS"
+    unread = client.mobile_recharge(**recharge_kwargs())  # type: ignore[arg-type]
+    assert dataclasses.asdict(unread)["raw"] == unread.raw
+    assert unread == dataclasses.replace(unread)
+    with pytest.raises(AttributeError):
+        unread.no_such_field  # type: ignore[attr-defined]
+    # Read from many threads at once, every reader gets the one dict.
+    racing = client.mobile_recharge(**recharge_kwargs())  # type: ignore[arg-type]
+    seen: list[object] = []
+    threads = [threading.Thread(target=lambda: seen.append(racing.raw)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 8 and all(x is racing.raw for x in seen)
+
+
 def test_errors_pickle_and_share_a_base() -> None:
     err = aopay.OutcomeUnknownError("outcome unknown: x", message="x", retry_safe=False, http_status=500)
     back = pickle.loads(pickle.dumps(err))
