@@ -276,21 +276,17 @@ export interface BatchRun extends AsyncIterableIterator<BatchResult> {
 }
 
 export interface SandboxStats {
-  rechargeRequests: number
-  statusRequests: number
-  dthInfoRequests: number
-  browsePlansRequests: number
-  fetchBillRequests: number
-  fetchFastagRequests: number
-  doRechargeRequests: number
-  doRechargeStatusRequests: number
-  payBillRequests: number
-  billStatusRequests: number
-  fastagRechargeRequests: number
-  fastagStatusRequests: number
+  /** Well-formed requests received, by endpoint (its method name: `mobileRecharge`, `payBill`); every endpoint is listed. */
+  requests: Record<string, number>
+  /** Calls refused with 401 for want of a valid token; they count nowhere else. */
   unauthorizedRequests: number
+  /** Requests refused as malformed (400, 404, 405, 413, 415). */
   rejectedRequests: number
+  /** Calls refused with 429 by `rateLimit`; they count nowhere else. */
+  rateLimitedRequests: number
+  /** Transactions recorded and still kept. */
   transactions: number
+  /** Referenced payments recorded and still kept. */
   payments: number
 }
 

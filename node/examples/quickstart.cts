@@ -6,7 +6,7 @@ async function main(): Promise<void> {
   const client = new aopay.Client({ registrationId: 'AOP-554', baseUrl: sb.url })
   const r = await client.mobileRecharge({ productId: 518, amount: 10, customerNumber: 9000000002, geocode: '23.6784,76.8764' })
   const status: aopay.RechargeStatus = r.status
-  console.log(status, sb.stats().rechargeRequests)
+  console.log(status, sb.stats().requests.mobileRecharge)
   await sb.stop()
 }
 

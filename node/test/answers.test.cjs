@@ -115,13 +115,13 @@ test('a batch stops at an empty wallet; a rerun after a top-up pays the rest onc
     assert.equal(count('InsufficientBalanceError'), 1)
     assert.equal(count('NOT_SENT'), 4)
     assert.ok(results.filter((r) => r.status === 'NOT_SENT').every((r) => r.notSent === 'insufficient_balance' && !r.isFinal))
-    assert.equal(sb.stats().doRechargeRequests, 4)
+    assert.equal(sb.stats().requests.doRecharge, 4)
     sb.topUp()
     const again = []
     for await (const r of client.runBatch(orders)) again.push(r)
     assert.ok(again.every((r) => r.status === 'SUCCESS'), JSON.stringify(again))
     for (let i = 0; i < 8; i++) assert.equal(sb.recordedPaymentsFor(`98762${String(i).padStart(5, '0')}`), 1)
-    assert.equal(sb.stats().doRechargeRequests, 4 + 5)
+    assert.equal(sb.stats().requests.doRecharge, 4 + 5)
   } finally {
     await sb.stop()
     fs.rmSync(dir, { recursive: true, force: true })

@@ -68,8 +68,8 @@ test('a batch pays each order once and a rerun sends nothing', () => withSandbox
   assert.equal(results[29].error.field, 'order_id')
   assert.deepEqual([results[30].status, results[30].amount], ['SUCCESS', '20.50'])
   const stats = sb.stats()
-  assert.equal(stats.rechargeRequests, 26)
-  assert.equal(stats.doRechargeRequests, 1)
+  assert.equal(stats.requests.mobileRecharge, 26)
+  assert.equal(stats.requests.doRecharge, 1)
 
   // An async iterable, the same orders: nothing is sent again.
   async function* again() {
@@ -77,8 +77,8 @@ test('a batch pays each order once and a rerun sends nothing', () => withSandbox
   }
   const second = await collect(client.runBatch(again(), { geocode: GEO }))
   assert.deepEqual(second.map((r) => r.referenceId), results.map((r) => r.referenceId))
-  assert.equal(sb.stats().rechargeRequests, 26)
-  assert.equal(sb.stats().doRechargeRequests, 1)
+  assert.equal(sb.stats().requests.mobileRecharge, 26)
+  assert.equal(sb.stats().requests.doRecharge, 1)
 }))
 
 test('orders from a JSON Lines file', () => withSandbox(async (sb) => {
@@ -91,7 +91,7 @@ test('orders from a JSON Lines file', () => withSandbox(async (sb) => {
   const client = new aopay.Client({ registrationId: REG, baseUrl: sb.url, journal: tmp('j.db') })
   const results = await collect(client.runBatch(file, { geocode: GEO, createJournal: true }))
   assert.deepEqual(results.map((r) => [r.line, r.status]), [[1, 'SUCCESS'], [2, 'ValidationError'], [3, 'FAILED']])
-  assert.equal(sb.stats().rechargeRequests, 2)
+  assert.equal(sb.stats().requests.mobileRecharge, 2)
 }))
 
 test('every option is checked before anything is read or sent', () => withSandbox(async (sb) => {
@@ -122,7 +122,7 @@ test('every option is checked before anything is read or sent', () => withSandbo
   assert.throws(() => client.runBatch(tmp('missing.csv'), { createJournal: true }), (e) => e instanceof aopay.ValidationError && e.field === 'orders')
   assert.throws(() => client.runBatch(42, { createJournal: true }), (e) => e instanceof aopay.ValidationError && e.field === 'orders')
   assert.equal(read, 0)
-  assert.equal(sb.stats().rechargeRequests, 0)
+  assert.equal(sb.stats().requests.mobileRecharge, 0)
 }))
 
 test('resendUnarrived settles a write its status call did not see yet', () => withSandbox(async (sb) => {
@@ -134,7 +134,7 @@ test('resendUnarrived settles a write its status call did not see yet', () => wi
   assert.equal(plain.isFinal, false)
   const [resent] = await collect(client.runBatch([{ ...order, orderId: 'lag-2' }], { resendUnarrived: true }))
   assert.equal(resent.status, 'SUCCESS', JSON.stringify(resent))
-  assert.equal(sb.stats().doRechargeRequests, 3, 'two first sends and one refused resend')
+  assert.equal(sb.stats().requests.doRecharge, 3, 'two first sends and one refused resend')
 }))
 
 test('an iterable that throws ends the orders with a row error', () => withSandbox(async (sb) => {
@@ -146,7 +146,7 @@ test('an iterable that throws ends the orders with a row error', () => withSandb
   const results = await collect(client.runBatch(broken(), { geocode: GEO, createJournal: true }))
   assert.deepEqual(results.map((r) => r.status), ['SUCCESS', 'SUCCESS', 'ValidationError'])
   assert.match(results[2].error.message, /the export failed/)
-  assert.equal(sb.stats().rechargeRequests, 2)
+  assert.equal(sb.stats().requests.mobileRecharge, 2)
 }))
 
 test('breaking out of the loop stops the batch', () => withSandbox(async (sb) => {
@@ -158,5 +158,5 @@ test('breaking out of the loop stops the batch', () => withSandbox(async (sb) =>
     if (seen === 3) break
   }
   await new Promise((resolve) => setTimeout(resolve, 200))
-  assert.ok(sb.stats().rechargeRequests < 20, `no new order after the break (${sb.stats().rechargeRequests})`)
+  assert.ok(sb.stats().requests.mobileRecharge < 20, `no new order after the break (${sb.stats().requests.mobileRecharge})`)
 }))

@@ -13,7 +13,7 @@ const { REG, input } = require('./helpers.cjs')
 
 function received(sb) {
   const s = sb.stats()
-  return s.rechargeRequests + s.statusRequests + s.rejectedRequests
+  return s.requests.mobileRecharge + s.requests.rechargeStatus + s.rejectedRequests
 }
 
 test('every invalid option is refused before sending', async () => {
@@ -192,7 +192,7 @@ test('read options take effect; an unknown option is refused', async () => {
       const r = await c.mobileRecharge(input('9000000010'))
       const status = await c.rechargeStatus(r.referenceId).then((x) => x.status, (e) => e.name)
       assert.equal(status, ok ? 'SUCCESS' : 'ServerError')
-      assert.equal(sb.stats().statusRequests, attempts)
+      assert.equal(sb.stats().requests.rechargeStatus, attempts)
     }
     for (const [options, field] of [[{ timeout: 5000 }, 'options'], [{ readMaxAttempts: 0 }, 'read_max_attempts'], [{ maxResponseBytes: 1.5 }, 'max_response_bytes'], [{ poolIdleTimeoutMs: -1 }, 'pool_idle_timeout']]) {
       assert.throws(() => new aopay.Client({ registrationId: REG, baseUrl: sb.url, ...options }), (e) => e instanceof aopay.ValidationError && e.field === field)

@@ -42,7 +42,7 @@ describe('magic scenarios', () => {
           assert.match(err.code, /^AOPAY_/)
         }
         assert.equal(sb.rechargesFor(number), 1, 'received exactly once')
-        assert.equal(sb.stats().rechargeRequests, 1)
+        assert.equal(sb.stats().requests.mobileRecharge, 1)
       }))
   }
 
@@ -73,7 +73,7 @@ describe('status and waiting', () => {
       const slow = new aopay.Client({ registrationId: REG, baseUrl: sb.url })
       const s = await slow.rechargeStatus(r.referenceId)
       assert.equal(s.status, 'SUCCESS')
-      assert.equal(sb.stats().statusRequests, 3)
+      assert.equal(sb.stats().requests.rechargeStatus, 3)
     }))
 
   test('unknown reference is ApiError; bad reference is ValidationError', () =>
@@ -88,7 +88,7 @@ describe('status and waiting', () => {
       }
       const t = await client.rechargeStatus(42).catch((x) => x)
       assert.ok(t instanceof Error)
-      assert.equal(sb.stats().statusRequests, 1)
+      assert.equal(sb.stats().requests.rechargeStatus, 1)
     }))
 
   test('waitForFinal running out of time is OutcomeUnknownError with the reference', () =>
@@ -114,10 +114,10 @@ describe('status and waiting', () => {
         setTimeout(() => ac.abort(), 200)
         const e = await waiting.catch((x) => x)
         assert.equal(e.name, 'AbortError')
-        const checks = sb.stats().statusRequests
+        const checks = sb.stats().requests.rechargeStatus
         assert.ok(checks >= 2)
         await new Promise((res) => setTimeout(res, 200))
-        assert.ok(sb.stats().statusRequests <= checks + 1, 'kept polling after abort')
+        assert.ok(sb.stats().requests.rechargeStatus <= checks + 1, 'kept polling after abort')
         const pre = await client.waitForFinal(r.referenceId, { signal: AbortSignal.abort(new Error('already')) }).catch((x) => x)
         assert.equal(pre.message, 'already')
       },
@@ -135,7 +135,7 @@ describe('inputs', () => {
         assert.equal(e.code, 'AOPAY_VALIDATION')
         assert.equal(e.retrySafe, true)
         assert.ok(e.message.includes(field), e.message)
-        assert.equal(sb.stats().rechargeRequests, 0)
+        assert.equal(sb.stats().requests.mobileRecharge, 0)
         assert.equal(sb.stats().rejectedRequests, 0)
       }))
   }
@@ -201,7 +201,7 @@ describe('transport', () => {
       )
       assert.deepEqual(new Set(results.map((r) => r.status)), new Set(['SUCCESS']))
       assert.equal(new Set(results.map((r) => r.referenceId)).size, 1000)
-      assert.equal(sb.stats().rechargeRequests, 1000)
+      assert.equal(sb.stats().requests.mobileRecharge, 1000)
     }))
 
   test('inspect shows header names, never values', () => {

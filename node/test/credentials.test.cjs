@@ -24,7 +24,7 @@ test('without credentials the call is refused and nothing recorded', () =>
     const c = new aopay.Client({ registrationId: REG, baseUrl: sb.url })
     await assert.rejects(c.mobileRecharge(input()), (e) => e instanceof aopay.AuthenticationError && e.apiCode === 5 && e.retrySafe)
     assert.equal(sb.stats().unauthorizedRequests, 1)
-    assert.equal(sb.stats().rechargeRequests, 0)
+    assert.equal(sb.stats().requests.mobileRecharge, 0)
   }))
 
 for (const [label, make] of [
@@ -92,7 +92,7 @@ test('a throwing, rejecting or malformed provider sends nothing; a non-function 
         return true
       })
     }
-    assert.equal(sb.stats().rechargeRequests + sb.stats().unauthorizedRequests, 0)
+    assert.equal(sb.stats().requests.mobileRecharge + sb.stats().unauthorizedRequests, 0)
     for (const credentials of ['Bearer x', { Authorization: 'x' }, 7]) {
       assert.throws(() => new aopay.Client({ registrationId: REG, baseUrl: sb.url, credentials }), (e) => e instanceof aopay.ValidationError && e.field === 'credentials')
     }

@@ -39,7 +39,7 @@ for (const [name, journal] of Object.entries(journals)) {
         const e = await c.mobileRecharge(input('9876543210', { idempotencyKey: k, amount: 20 })).catch((x) => x)
         assert.ok(e instanceof aopay.IdempotencyConflictError)
         assert.equal(e.code, 'AOPAY_IDEMPOTENCY_CONFLICT')
-        assert.equal(sb.stats().rechargeRequests, 1)
+        assert.equal(sb.stats().requests.mobileRecharge, 1)
       } finally {
         await sb.stop()
       }
@@ -143,7 +143,7 @@ test('a TLS journal whose server is not trusted fails and sends nothing', { skip
     assert.match(e.message, /UnknownIssuer/)
     assert.equal(e.retrySafe, true)
     assert.throws(() => new aopay.Client({ registrationId: REG, journal: { postgres: `${host}?sslmode=sometimes` } }), /sslmode/)
-    assert.equal(sb.stats().rechargeRequests, 0)
+    assert.equal(sb.stats().requests.mobileRecharge, 0)
   } finally {
     await sb.stop()
   }
@@ -174,7 +174,7 @@ test('bad journals and keys fail clearly and send nothing', async () => {
       assert.equal(v.field, 'idempotency_key')
     }
     assert.ok((await plain.journalPending().catch((x) => x)) instanceof aopay.ValidationError)
-    assert.equal(sb.stats().rechargeRequests, 0)
+    assert.equal(sb.stats().requests.mobileRecharge, 0)
   } finally {
     await sb.stop()
   }
@@ -196,7 +196,7 @@ test('a journal is whole in its .db file when the process exits', async () => {
     fs.copyFileSync(journal, copy)
     const client = new aopay.Client({ registrationId: 'AOP-554', baseUrl: sb.url, journal: copy })
     assert.equal((await client.doRecharge(order)).status, 'SUCCESS')
-    assert.equal(sb.stats().doRechargeRequests, 1, 'the copy knew the key: nothing sent again')
+    assert.equal(sb.stats().requests.doRecharge, 1, 'the copy knew the key: nothing sent again')
   } finally {
     await sb.stop()
     fs.rmSync(dir, { recursive: true, force: true })
@@ -218,7 +218,7 @@ test('close() and await using: a closed client takes no new call and its journal
     fs.copyFileSync(journal, path.join(dir, 'copy.db'))
     const again = new aopay.Client({ registrationId: 'AOP-554', baseUrl: sb.url, journal: path.join(dir, 'copy.db') })
     assert.equal((await again.doRecharge(order)).status, 'SUCCESS')
-    assert.equal(sb.stats().doRechargeRequests, 1, 'the copy knew the key')
+    assert.equal(sb.stats().requests.doRecharge, 1, 'the copy knew the key')
     await again[Symbol.asyncDispose]()
     await assert.rejects(again.doRecharge(order), (e) => e instanceof aopay.ValidationError)
   } finally {

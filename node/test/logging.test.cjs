@@ -52,7 +52,7 @@ test('a logger that is not console-like is refused; a throwing one changes no re
     const boom = () => { throw new Error('log sink down') }
     const client = new aopay.Client({ registrationId: REG, baseUrl: sb.url, logger: { debug: boom, info: boom, warn: boom, error: boom } })
     assert.equal((await client.mobileRecharge(input())).status, 'SUCCESS')
-    assert.equal(sb.stats().rechargeRequests, 1)
+    assert.equal(sb.stats().requests.mobileRecharge, 1)
   }))
 
 // A child process: AOPAY_LOG is read once per process, and `logger: console`

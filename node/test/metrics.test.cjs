@@ -88,7 +88,7 @@ test('a throwing hook is a warning and changes no result', () =>
       const r = await client.mobileRecharge(input('9876543210'))
       assert.equal(r.status, 'SUCCESS')
       await new Promise((resolve) => setImmediate(resolve))
-      assert.equal(sb.stats().rechargeRequests, 1)
+      assert.equal(sb.stats().requests.mobileRecharge, 1)
       assert.equal(warnings.length, 1)
       assert.equal(warnings[0].message, 'metrics backend down')
     } finally {
@@ -104,5 +104,5 @@ test('a hook that is not a function is refused before anything is sent', () =>
         (e) => e instanceof aopay.ValidationError && e.field === 'on_call' && e.retrySafe,
       )
     }
-    assert.equal(sb.stats().rechargeRequests, 0)
+    assert.equal(sb.stats().requests.mobileRecharge, 0)
   }))

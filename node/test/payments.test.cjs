@@ -36,7 +36,7 @@ test('fetch, show, pay, wait', () => withSandbox(async (sb, client) => {
   assert.deepEqual([again.status, again.amount, again.comm, again.tds], ['SUCCESS', '820.50', '2.05', '0.10'])
   assert.deepEqual(await client.waitForFinal(paid), again)
   const s = sb.stats()
-  assert.deepEqual([s.fetchBillRequests, s.payBillRequests, s.billStatusRequests], [1, 1, 2])
+  assert.deepEqual([s.requests.fetchBill, s.requests.payBill, s.requests.billStatus], [1, 1, 2])
 }))
 
 test('a bill stored as JSON is paid in another request; raw alone is refused', () => withSandbox(async (sb, client) => {
@@ -48,7 +48,7 @@ test('a bill stored as JSON is paid in another request; raw alone is refused', (
   await assert.rejects(client.payBill({ bill: fetched.raw, geocode: GEO }), (e) => e instanceof aopay.ValidationError && e.field === 'bill')
   const restored = aopay.Bill.fromRaw(fetched.raw, { operator: 11, account: '9000000202', mode: 'online' })
   assert.equal((await client.payBill({ bill: restored, amount: 1, geocode: GEO })).status, 'SUCCESS')
-  assert.equal(sb.stats().payBillRequests, 2)
+  assert.equal(sb.stats().requests.payBill, 2)
 }))
 
 test('money is exact: a fractional number is refused naming amount', () => withSandbox(async (sb, client) => {
@@ -62,7 +62,7 @@ test('money is exact: a fractional number is refused naming amount', () => withS
       return true
     })
   }
-  assert.equal(sb.stats().doRechargeRequests, 3)
+  assert.equal(sb.stats().requests.doRecharge, 3)
 }))
 
 for (const [write, statusCall] of [['doRecharge', 'doRechargeStatus'], ['payBill', 'billStatus'], ['fastagRecharge', 'fastagStatus']]) {
@@ -93,7 +93,7 @@ test('pending then refunded is waited for through the FASTag status call', () =>
   const done = await client.waitForFinal(pending, { initialIntervalMs: 10 })
   assert.deepEqual([done.status, done.isFinal, done.refunded], ['REFUNDED', true, true])
   assert.ok(done.refundTxnId && done.refundedAt)
-  assert.equal(sb.stats().fastagStatusRequests, 2)
+  assert.equal(sb.stats().requests.fastagStatus, 2)
   await assert.rejects(client.waitForFinal({ statusCall: 'nope', referenceId: 'x' }), aopay.ValidationError)
 }))
 
@@ -111,10 +111,10 @@ for (const [name, journal] of Object.entries(journals)) {
       const results = await Promise.all(Array.from({ length: 16 }, () =>
         new aopay.Client({ registrationId: REG, baseUrl: sb.url, journal: spec }).payBill({ bill, geocode: GEO, idempotencyKey })))
       assert.equal(new Set(results.map((r) => r.referenceId)).size, 1)
-      assert.equal(sb.stats().payBillRequests, 1)
+      assert.equal(sb.stats().requests.payBill, 1)
       const c = new aopay.Client({ registrationId: REG, baseUrl: sb.url, journal: spec })
       await assert.rejects(c.doRecharge({ operator: 11, number: '9876543210', amount: 10, idempotencyKey }), aopay.IdempotencyConflictError)
-      assert.equal(sb.stats().doRechargeRequests, 0)
+      assert.equal(sb.stats().requests.doRecharge, 0)
     }))
 
     test('a lost keyed top-up is resolved through its own status call', () => withSandbox(async (sb, client) => {
@@ -129,7 +129,7 @@ for (const [name, journal] of Object.entries(journals)) {
       assert.deepEqual([line.status, line.payment.referenceId, line.error], ['SUCCESS', err.referenceId, null])
       const again = await c.fastagRecharge({ bill: tag, amount: 500, geocode: GEO, idempotencyKey })
       assert.deepEqual([again.status, again.referenceId], ['SUCCESS', err.referenceId])
-      assert.deepEqual([sb.stats().fastagRechargeRequests, sb.stats().fastagStatusRequests], [1, 1])
+      assert.deepEqual([sb.stats().requests.fastagRecharge, sb.stats().requests.fastagStatus], [1, 1])
     }))
   })
 }

@@ -77,7 +77,7 @@ describe('TLS sandbox', () => {
       assert.match(e.message, /certificate/)
       return true
     })
-    assert.equal(sb.stats().rechargeRequests, 0)
+    assert.equal(sb.stats().requests.mobileRecharge, 0)
   })
 
   for (const kind of ['string', 'Buffer', 'Uint8Array']) {
@@ -89,7 +89,7 @@ describe('TLS sandbox', () => {
       const r = await client.mobileRecharge(input(9876543210))
       assert.equal(r.status, 'SUCCESS')
       assert.equal((await client.rechargeStatus(r.referenceId)).referenceId, r.referenceId)
-      assert.equal(sb.stats().rechargeRequests, 1)
+      assert.equal(sb.stats().requests.mobileRecharge, 1)
     })
   }
 
@@ -148,7 +148,7 @@ describe('proxies', () => {
     const direct = new aopay.Client(options)
     assert.equal((await direct.mobileRecharge(input(9876543210))).status, 'SUCCESS')
     assert.equal(proxy.requests('CONNECT'), 1)
-    assert.equal(sb.stats().rechargeRequests, 2)
+    assert.equal(sb.stats().requests.mobileRecharge, 2)
   })
 
   test('an unreachable proxy is a retry-safe ConnectError', async () => {
@@ -159,7 +159,7 @@ describe('proxies', () => {
       assert.equal(e.retrySafe, true)
       return true
     })
-    assert.equal(sb.stats().rechargeRequests, 0)
+    assert.equal(sb.stats().requests.mobileRecharge, 0)
   })
 })
 

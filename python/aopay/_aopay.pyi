@@ -13,6 +13,7 @@ from typing import (
     Optional,
     Sequence,
     Tuple,
+    TypedDict,
     Union,
     final,
 )
@@ -78,6 +79,15 @@ _SignerFunction = Union[
     Callable[[str, bytes], Mapping[str, str]], Callable[[str, bytes], Awaitable[Mapping[str, str]]]
 ]
 _Signer = Union["JwtSigner", _SignerFunction]
+
+class _SandboxStats(TypedDict):
+    # What a sandbox has received: `requests` by endpoint (its method name).
+    requests: dict[str, int]
+    unauthorized_requests: int
+    rejected_requests: int
+    rate_limited_requests: int
+    transactions: int
+    payments: int
 
 @final
 class RawJson:
@@ -379,7 +389,7 @@ class Sandbox:
     def url(self) -> str: ...
     @property
     def ca_pem(self) -> Optional[str]: ...
-    def stats(self) -> dict[str, int]: ...
+    def stats(self) -> _SandboxStats: ...
     def recharges_for(self, customer_number: _CustomerNumber) -> int: ...
     def recorded_payments_for(self, account: str) -> int: ...
     def reset(self) -> None: ...

@@ -49,6 +49,9 @@ def assert_paid_once(sandbox: Sandbox, account: str) -> None:
 def assert_nothing_sent(sandbox: Sandbox) -> None:
     """The sandbox received no request at all: what every check made before
     sending promises for bad input."""
-    received = {k: v for k, v in sandbox.stats().items() if v}
+    stats = sandbox.stats()
+    counts: dict[str, int] = {**stats["requests"]}
+    counts.update((k, v) for k, v in stats.items() if isinstance(v, int))
+    received = {k: v for k, v in counts.items() if v}
     if received:
         raise AssertionError(f"the sandbox received requests: {received}")

@@ -42,7 +42,7 @@ async def async_demo() -> None:
             ]
         )
         statuses: set[str] = {r.status for r in results}
-        print(statuses, sb.stats()["recharge_requests"])
+        print(statuses, sb.stats()["requests"]["mobile_recharge"])
 
 
 if __name__ == "__main__":

@@ -154,9 +154,9 @@ def test_a_batch_stops_at_an_empty_wallet_and_a_rerun_after_a_top_up_pays_the_re
         assert status.count("InsufficientBalanceError") == 1, status
         assert status.count("NOT_SENT") == 4, status
         assert all(r["not_sent"] == "insufficient_balance" and not r["is_final"] for r in results if r["status"] == "NOT_SENT")
-        assert sb.stats()["do_recharge_requests"] == 4
+        assert sb.stats()["requests"]["do_recharge"] == 4
         sb.top_up()
         again = list(client.run_batch(orders))
         assert {r["status"] for r in again} == {"SUCCESS"}
         assert all(sb.recorded_payments_for(f"98761{i:05}") == 1 for i in range(8))
-        assert sb.stats()["do_recharge_requests"] == 4 + 5
+        assert sb.stats()["requests"]["do_recharge"] == 4 + 5

@@ -30,7 +30,7 @@ async def test_magic_scenarios(aclient: aopay.AsyncClient, sandbox: aopay.Sandbo
 async def test_outcome_unknown_is_never_resent(aclient: aopay.AsyncClient, sandbox: aopay.Sandbox, number: int) -> None:
     with pytest.raises(aopay.OutcomeUnknownError):
         await aclient.mobile_recharge(**recharge_kwargs(number))  # type: ignore[arg-type]
-    assert sandbox.stats()["recharge_requests"] == 1
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 1
 
 
 @pytest.mark.parametrize("field,override", BAD_INPUTS, ids=[f"{f}-{o}" for f, o in BAD_INPUTS])
@@ -39,7 +39,7 @@ async def test_bad_inputs_raise_before_awaiting(aclient: aopay.AsyncClient, sand
     with pytest.raises(aopay.ValidationError) as info:
         aclient.mobile_recharge(**recharge_kwargs(**override))  # type: ignore[arg-type]
     assert info.value.field == field
-    assert sandbox.stats()["recharge_requests"] == 0
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 0
 
 
 async def test_wait_for_final_and_status(aclient: aopay.AsyncClient, sandbox: aopay.Sandbox) -> None:
@@ -60,7 +60,7 @@ async def test_500_concurrent_calls_on_one_client(sandbox: aopay.Sandbox) -> Non
     )
     assert {r.status for r in results} == {"SUCCESS"}
     assert len({r.reference_id for r in results}) == 500
-    assert sandbox.stats()["recharge_requests"] == 500
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 500
 
 
 async def test_cancelling_a_wait_stops_it() -> None:
@@ -73,10 +73,10 @@ async def test_cancelling_a_wait_stops_it() -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        checks = sb.stats()["status_requests"]
+        checks = sb.stats()["requests"]["recharge_status"]
         assert checks >= 2
         await asyncio.sleep(0.3)
-        assert sb.stats()["status_requests"] <= checks + 1, "the wait kept polling after cancel"
+        assert sb.stats()["requests"]["recharge_status"] <= checks + 1, "the wait kept polling after cancel"
 
 
 async def test_timeouts_are_outcome_unknown_and_the_loop_stays_free(sandbox: aopay.Sandbox) -> None:

@@ -58,7 +58,7 @@ def test_asyncio_run_of_a_call(aclient: aopay.AsyncClient, run: Any) -> None:
 
 def test_calls_created_before_the_loop_runs(aclient: aopay.AsyncClient, sandbox: aopay.Sandbox, run: Any) -> None:
     calls = [aclient.mobile_recharge(customer_number=f"98765000{i:02d}", **KW) for i in range(5)]
-    assert sandbox.stats()["recharge_requests"] == 0, "sent before being awaited"
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 0, "sent before being awaited"
     assert all(asyncio.iscoroutine(c) for c in calls)
     assert all(isinstance(c, collections.abc.Coroutine) for c in calls)
 
@@ -66,7 +66,7 @@ def test_calls_created_before_the_loop_runs(aclient: aopay.AsyncClient, sandbox:
         return await asyncio.gather(*calls)
 
     assert [r.status for r in run(gather())] == ["SUCCESS"] * 5
-    assert sandbox.stats()["recharge_requests"] == 5
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 5
 
 
 def test_one_client_over_successive_loops(aclient: aopay.AsyncClient, run: Any) -> None:
@@ -110,7 +110,7 @@ def test_a_call_never_awaited_sends_nothing_and_warns(aclient: aopay.AsyncClient
         call = aclient.mobile_recharge(customer_number="9876500301", **KW)
         del call
     assert any("never awaited" in str(w.message) for w in caught), caught
-    assert sandbox.stats()["recharge_requests"] == 0
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 0
 
 
 def test_a_task_cancelled_before_it_starts_sends_nothing(aclient: aopay.AsyncClient, sandbox: aopay.Sandbox) -> None:
@@ -121,7 +121,7 @@ def test_a_task_cancelled_before_it_starts_sends_nothing(aclient: aopay.AsyncCli
             await task
 
     asyncio.run(main())
-    assert sandbox.stats()["recharge_requests"] == 0
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 0
 
 
 @pytest.mark.parametrize("how", ["cancel", "wait_for"])

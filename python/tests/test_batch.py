@@ -47,10 +47,10 @@ def test_a_batch_pays_each_order_once_and_a_rerun_sends_nothing(sandbox: aopay.S
     assert (results[33]["status"], results[33]["duplicate_of"]) == ("DUPLICATE", 1)
     assert results[34]["status"] == "IdempotencyConflictError"
     assert results[35]["error"]["field"] == "order_id"
-    assert sandbox.stats()["recharge_requests"] == 31
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 31
 
     again = list(client.run_batch(rows, geocode=GEO))
-    assert sandbox.stats()["recharge_requests"] == 31, "nothing sent again"
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 31, "nothing sent again"
     assert {r["line"]: r["reference_id"] for r in again} == {k: v["reference_id"] for k, v in results.items()}
 
 
@@ -67,7 +67,7 @@ def test_orders_from_a_csv_file(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
     results = sorted(client.run_batch(path, geocode=GEO, create_journal=True), key=lambda r: int(r["line"]))
     assert [(r["line"], r["status"]) for r in results] == [(2, "SUCCESS"), (3, "ValidationError"), (4, "FAILED")]
     assert "product_id" in results[1]["error"]["message"] or "amount" in results[1]["error"]["message"]
-    assert sandbox.stats()["recharge_requests"] == 2
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 2
 
 
 def test_every_option_is_checked_before_anything_is_read_or_sent(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
@@ -113,7 +113,7 @@ def test_every_option_is_checked_before_anything_is_read_or_sent(sandbox: aopay.
     assert e.value.field == "orders"
     with pytest.raises(aopay.ValidationError):
         client.run_batch(42, create_journal=True)  # type: ignore[arg-type]
-    assert read == [] and sandbox.stats()["recharge_requests"] == 0
+    assert read == [] and sandbox.stats()["requests"]["mobile_recharge"] == 0
 
 
 def test_resend_unarrived_settles_a_write_its_status_call_did_not_see_yet(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
@@ -129,7 +129,7 @@ def test_resend_unarrived_settles_a_write_its_status_call_did_not_see_yet(sandbo
     order2 = {**order, "order_id": "lag-2"}
     [resent] = client.run_batch([order2], resend_unarrived=True)
     assert resent["status"] == "SUCCESS" and resent["is_final"], resent
-    assert sandbox.stats()["do_recharge_requests"] == 3, "two first sends and one refused resend"
+    assert sandbox.stats()["requests"]["do_recharge"] == 3, "two first sends and one refused resend"
 
 
 def test_an_iterable_that_raises_ends_the_orders_with_a_row_error(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
@@ -143,7 +143,7 @@ def test_an_iterable_that_raises_ends_the_orders_with_a_row_error(sandbox: aopay
     results = sorted(client.run_batch(broken(), geocode=GEO, create_journal=True), key=lambda r: int(r["line"]))
     assert [r["status"] for r in results] == ["SUCCESS", "SUCCESS", "ValidationError", "ValidationError"]
     assert "the export failed" in results[3]["error"]["message"]
-    assert sandbox.stats()["recharge_requests"] == 2
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 2
 
 
 def test_the_async_client_yields_results_as_an_async_iterator(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
@@ -153,11 +153,11 @@ def test_the_async_client_yields_results_as_an_async_iterator(sandbox: aopay.San
 
     results = asyncio.run(main())
     assert len(results) == 20 and all(r["status"] == "SUCCESS" for r in results)
-    assert sandbox.stats()["recharge_requests"] == 20
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 20
     # A second event loop, the same journal: nothing is sent again.
     again = asyncio.run(main())
     assert sorted(r["reference_id"] for r in again) == sorted(r["reference_id"] for r in results)
-    assert sandbox.stats()["recharge_requests"] == 20
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 20
 
 
 def test_stop_takes_no_new_order(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
@@ -168,7 +168,7 @@ def test_stop_takes_no_new_order(sandbox: aopay.Sandbox, tmp_path: Path) -> None
     rest = list(run)
     assert first["status"] == "SUCCESS"
     assert 1 + len(rest) < 500, "no new order after stop"
-    assert sandbox.stats()["recharge_requests"] == 1 + len(rest)
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 1 + len(rest)
 
 
 def test_the_stubs_list_every_batch_option_of_the_core_with_its_default() -> None:

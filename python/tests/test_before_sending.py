@@ -57,7 +57,7 @@ CALLS: list[tuple[str, Callable[[Any], Any]]] = [
 
 def received(sb: aopay.Sandbox) -> int:
     s = sb.stats()
-    return s["recharge_requests"] + s["status_requests"] + s["rejected_requests"]
+    return s["requests"]["mobile_recharge"] + s["requests"]["recharge_status"] + s["rejected_requests"]
 
 
 def run(value: Any) -> Any:
@@ -176,7 +176,7 @@ def test_read_max_attempts_takes_effect(sandbox: aopay.Sandbox, flavour: Any) ->
         else:
             with pytest.raises(aopay.ServerError):
                 run(client.recharge_status(r.reference_id))
-        assert sandbox.stats()["status_requests"] == attempts
+        assert sandbox.stats()["requests"]["recharge_status"] == attempts
 
 
 def test_the_guide_lists_every_client_option() -> None:

@@ -45,7 +45,7 @@ def test_without_credentials_the_call_is_refused(sb: aopay.Sandbox) -> None:
     with pytest.raises(aopay.AuthenticationError) as info:
         aopay.Client(REG, sb.url).mobile_recharge(**recharge("9876543210"))
     assert info.value.retry_safe and info.value.api_code == 5
-    assert sb.stats()["unauthorized_requests"] == 1 and sb.stats()["recharge_requests"] == 0
+    assert sb.stats()["unauthorized_requests"] == 1 and sb.stats()["requests"]["mobile_recharge"] == 0
 
 
 def test_sync_one_fetch_for_many_threads_and_one_refresh_after_a_401(sb: aopay.Sandbox) -> None:
@@ -134,7 +134,7 @@ def test_a_malformed_answer_sends_nothing(sb: aopay.Sandbox, result: Any, said: 
         client.mobile_recharge(**recharge("9876500004"))
     assert said in str(info.value) and info.value.retry_safe
     assert "s3cr3t" not in str(info.value) and "s3cr3t" not in repr(info.value)
-    assert sb.stats()["recharge_requests"] + sb.stats()["unauthorized_requests"] == 0
+    assert sb.stats()["requests"]["mobile_recharge"] + sb.stats()["unauthorized_requests"] == 0
 
 
 def test_a_raising_provider_sends_nothing_and_a_non_callable_is_refused(sb: aopay.Sandbox) -> None:
@@ -149,7 +149,7 @@ def test_a_raising_provider_sends_nothing_and_a_non_callable_is_refused(sb: aopa
         aopay.Client(REG, sb.url, credentials=broken).mobile_recharge(**recharge("9876500005"))
     assert "ConnectionError: token service unreachable" in str(info.value)
     assert info.value.retry_safe
-    assert sb.stats()["recharge_requests"] + sb.stats()["unauthorized_requests"] == 0
+    assert sb.stats()["requests"]["mobile_recharge"] + sb.stats()["unauthorized_requests"] == 0
 
 
 def test_tokens_never_show(sb: aopay.Sandbox, caplog: pytest.LogCaptureFixture) -> None:

@@ -70,21 +70,20 @@ def test_good_magic_and_bad_rows_sync(sandbox: aopay.Sandbox, method: str) -> No
     # The default deadline (30 s), so that a retried read makes every attempt.
     client = aopay.Client(REG, base_url=sandbox.url)
     rows = ROWS[method]
-    counter = rows["counter"]
     call = getattr(client, method)
     good = _good(client, method)
     _check_answer(method, call(**good))
     for row in rows["magic"]:
-        before = sandbox.stats()[counter]
+        before = sandbox.stats()["requests"][method]
         if "answer" in row:
             got = call(**{**good, **row["override"]}).to_dict()
             assert {k: got[k] for k in row["answer"]} == row["answer"], row
-            assert sandbox.stats()[counter] - before == row["requests"]
+            assert sandbox.stats()["requests"][method] - before == row["requests"]
             continue
         with pytest.raises(getattr(aopay, row["error"])) as info:
             call(**{**good, **row["override"]})
         _check_error(info.value, row)
-        assert sandbox.stats()[counter] - before == row["requests"]
+        assert sandbox.stats()["requests"][method] - before == row["requests"]
     # A bill to pay or a lone argument goes by position too; the rest by keyword only.
     first = next(iter(inspect.signature(call).parameters.values()))
     if first.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD:

@@ -53,7 +53,7 @@ def test_same_key_sends_once_and_conflicts(sandbox: aopay.Sandbox, journal: Any)
     with pytest.raises(aopay.IdempotencyConflictError) as info:
         c.mobile_recharge(**recharge_kwargs(amount=20), idempotency_key=k)  # type: ignore[arg-type]
     assert info.value.code == "AOPAY_IDEMPOTENCY_CONFLICT" and not info.value.retry_safe
-    assert sandbox.stats()["recharge_requests"] == 1
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 1
 
 
 def test_sixteen_threads_one_key(sandbox: aopay.Sandbox, journal: Any) -> None:
@@ -166,7 +166,7 @@ def test_bad_journals_and_keys(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
         with pytest.raises(aopay.ValidationError) as info:
             c2.mobile_recharge(**recharge_kwargs(), idempotency_key=bad_key)  # type: ignore[arg-type]
         assert info.value.field == "idempotency_key"
-    assert sandbox.stats()["recharge_requests"] == 0
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 0
 
 
 @pytest.mark.skipif(not (PG and PG_CA), reason="AOPAY_TEST_POSTGRES(_CA) unset")
@@ -183,7 +183,7 @@ def test_untrusted_tls_journal_fails_and_sends_nothing(sandbox: aopay.Sandbox) -
     assert "UnknownIssuer" in str(info.value) and info.value.retry_safe
     with pytest.raises(aopay.JournalError, match="sslmode"):
         aopay.PostgresJournal(f"{host}?sslmode=sometimes")
-    assert sandbox.stats()["recharge_requests"] == 0
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 0
 
 
 def test_a_journal_is_whole_in_its_file_at_interpreter_exit(sandbox: aopay.Sandbox, tmp_path: Path) -> None:
@@ -233,7 +233,7 @@ def test_clients_close_as_python_closes_things(sandbox: aopay.Sandbox, tmp_path:
         await aclient.aclose()
 
     asyncio.run(main())
-    assert sandbox.stats()["do_recharge_requests"] == 2
+    assert sandbox.stats()["requests"]["do_recharge"] == 2
 
 
 def test_entries_are_settled_and_released_by_hand(

@@ -129,14 +129,14 @@ def test_a_client_freed_inside_another_clients_call_shuts_down_quietly(
     handler = FreeAClient(logging.DEBUG)
     logging.getLogger("aopay").addHandler(handler)
     caplog.set_level(logging.DEBUG, logger="aopay")
-    before = sandbox.stats()["recharge_requests"]
+    before = sandbox.stats()["requests"]["mobile_recharge"]
     try:
         recharge(aopay.Client(REG, sandbox.url), "9876543211")
     finally:
         logging.getLogger("aopay").removeHandler(handler)
         sys.unraisablehook = hook
     assert refused and all("inside another aopay call" in r for r in refused), refused
-    assert sandbox.stats()["recharge_requests"] == before + 1, "only the outer call was sent"
+    assert sandbox.stats()["requests"]["mobile_recharge"] == before + 1, "only the outer call was sent"
     assert not unraisable, [getattr(u, "exc_value", u) for u in unraisable]
     # Outside any call, the same client works.
     recharge(aopay.Client(REG, sandbox.url), "9876543212")

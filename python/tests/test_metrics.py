@@ -91,7 +91,7 @@ def test_a_hook_that_is_not_callable_is_refused_before_sending(sandbox: aopay.Sa
     with pytest.raises(aopay.ValidationError) as info:
         flavour(REG, sandbox.url, on_call="print")
     assert info.value.field == "on_call"
-    assert sandbox.stats()["recharge_requests"] == 0
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 0
 
 
 def test_events_from_several_threads_and_loops(sandbox: aopay.Sandbox) -> None:

@@ -33,7 +33,7 @@ def test_fetch_show_pay_wait(sandbox: aopay.Sandbox) -> None:
     assert (again.status, again.amount, again.comm, again.tds) == ("SUCCESS", Decimal("820.50"), Decimal("2.05"), Decimal("0.10"))
     assert client.wait_for_final(paid) == again
     stats = sandbox.stats()
-    assert (stats["fetch_bill_requests"], stats["pay_bill_requests"], stats["bill_status_requests"]) == (1, 1, 2)
+    assert (stats["requests"]["fetch_bill"], stats["requests"]["pay_bill"], stats["requests"]["bill_status"]) == (1, 1, 2)
 
 
 def test_a_bill_stored_as_json_or_raw_is_paid_in_another_request(sandbox: aopay.Sandbox) -> None:
@@ -50,7 +50,7 @@ def test_a_bill_stored_as_json_or_raw_is_paid_in_another_request(sandbox: aopay.
     restored = aopay.Bill.from_raw(fetched.raw, operator=11, account="9000000202", mode="online")
     assert restored == fetched
     assert client.pay_bill(restored, amount="1", geocode=GEO).status == "SUCCESS"
-    assert sandbox.stats()["pay_bill_requests"] == 2
+    assert sandbox.stats()["requests"]["pay_bill"] == 2
 
 
 def test_money_is_exact_and_floats_are_refused(sandbox: aopay.Sandbox) -> None:
@@ -63,7 +63,7 @@ def test_money_is_exact_and_floats_are_refused(sandbox: aopay.Sandbox) -> None:
         assert info.value.field == "amount", amount
     with pytest.raises(aopay.ValidationError, match="not exact"):
         client.do_recharge(operator=11, number="9876543210", amount=10.0)  # type: ignore[arg-type]
-    assert sandbox.stats()["do_recharge_requests"] == 5
+    assert sandbox.stats()["requests"]["do_recharge"] == 5
 
 
 @pytest.mark.parametrize(
@@ -125,7 +125,7 @@ def test_async_payments_on_two_loops(sandbox: aopay.Sandbox) -> None:
 
     asyncio.run(main())
     asyncio.run(main())
-    assert sandbox.stats()["pay_bill_requests"] == 2
+    assert sandbox.stats()["requests"]["pay_bill"] == 2
 
 
 def test_sixteen_threads_one_key_pay_one_bill(sandbox: aopay.Sandbox, journal: Any) -> None:  # noqa: F811
@@ -147,12 +147,12 @@ def test_sixteen_threads_one_key_pay_one_bill(sandbox: aopay.Sandbox, journal: A
         t.join()
     assert all(isinstance(r, aopay.Payment) for r in results), results
     assert len({r.reference_id for r in results}) == 1
-    assert sandbox.stats()["pay_bill_requests"] == 1
+    assert sandbox.stats()["requests"]["pay_bill"] == 1
     c = aopay.Client(REG, base_url=sandbox.url, journal=journal)
     # The same key for another write is a conflict; nothing is sent.
     with pytest.raises(aopay.IdempotencyConflictError):
         c.do_recharge(operator=11, number="9876543210", amount=10, idempotency_key=key)
-    assert sandbox.stats()["do_recharge_requests"] == 0
+    assert sandbox.stats()["requests"]["do_recharge"] == 0
 
 
 def test_a_lost_keyed_payment_is_reconciled_through_its_own_status_call(
@@ -170,6 +170,6 @@ def test_a_lost_keyed_payment_is_reconciled_through_its_own_status_call(
     # The same key again resolves it through FASTag RechargeStatus: no second top-up.
     again = c.fastag_recharge(tag, amount=500, geocode=GEO, idempotency_key=key)
     assert (again.status, again.reference_id) == ("SUCCESS", reference)
-    assert sandbox.stats()["fastag_recharge_requests"] == 1 and sandbox.stats()["fastag_status_requests"] == 1
+    assert sandbox.stats()["requests"]["fastag_recharge"] == 1 and sandbox.stats()["requests"]["fastag_status"] == 1
     assert not [e for e in c.journal_pending() if e["key"] == key]
     assert c.fastag_recharge(tag, amount=500, geocode=GEO, idempotency_key=key) == again

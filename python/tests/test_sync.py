@@ -43,7 +43,7 @@ def test_outcome_unknown_is_never_resent(client: aopay.Client, sandbox: aopay.Sa
     with pytest.raises(aopay.OutcomeUnknownError) as info:
         client.mobile_recharge(**recharge_kwargs(number))  # type: ignore[arg-type]
     assert not info.value.retry_safe
-    assert sandbox.stats()["recharge_requests"] == 1
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 1
     assert sandbox.recharges_for(number) == 1
 
 
@@ -85,7 +85,7 @@ def test_status_retries_and_lookup(client: aopay.Client, sandbox: aopay.Sandbox)
     assert r.reference_id is not None
     s = aopay.Client(registration_id=REG, base_url=sandbox.url).recharge_status(r.reference_id)
     assert s.status == "SUCCESS" and s.txn_id == r.txn_id
-    assert sandbox.stats()["status_requests"] == 3
+    assert sandbox.stats()["requests"]["recharge_status"] == 3
     with pytest.raises(aopay.ApiError) as info:
         client.recharge_status("AOP554R1")
     assert info.value.api_code == 404 and info.value.retry_safe
@@ -110,7 +110,7 @@ def test_bad_inputs_send_nothing(client: aopay.Client, sandbox: aopay.Sandbox, f
     assert info.value.field == field
     assert field in str(info.value)
     assert info.value.retry_safe
-    assert sandbox.stats()["recharge_requests"] == 0
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 0
     assert sandbox.stats()["rejected_requests"] == 0
 
 
@@ -159,7 +159,7 @@ def test_status_input_validated(client: aopay.Client, sandbox: aopay.Sandbox) ->
         assert info.value.field == "reference_id"
     with pytest.raises(aopay.ValidationError):
         client.wait_for_final("R1", timeout=-1)
-    assert sandbox.stats()["status_requests"] == 0
+    assert sandbox.stats()["requests"]["recharge_status"] == 0
 
 
 def test_recharge_is_immutable_and_reprs_hold_no_secrets(sandbox: aopay.Sandbox) -> None:
@@ -245,7 +245,7 @@ def test_threads_share_one_client(sandbox: aopay.Sandbox) -> None:
         t.join()
     assert not errors
     assert len(set(refs)) == 200
-    assert sandbox.stats()["recharge_requests"] == 200
+    assert sandbox.stats()["requests"]["mobile_recharge"] == 200
 
 
 def test_ctrl_c_interrupts_a_slow_call(tmp_path: "os.PathLike[str]") -> None:

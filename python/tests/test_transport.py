@@ -42,7 +42,7 @@ def test_https_sandbox_is_refused_without_its_ca(tls_sandbox: aopay.Sandbox) -> 
         client.mobile_recharge(**recharge_kwargs())
     assert e.value.retry_safe is True
     assert "certificate" in str(e.value)
-    assert tls_sandbox.stats()["recharge_requests"] == 0
+    assert tls_sandbox.stats()["requests"]["mobile_recharge"] == 0
 
 
 @pytest.mark.parametrize("as_bytes", [False, True])
@@ -55,7 +55,7 @@ def test_https_sandbox_is_trusted_with_its_ca(tls_sandbox: aopay.Sandbox, as_byt
     assert r.status == "SUCCESS"
     assert r.reference_id is not None
     assert client.recharge_status(r.reference_id).reference_id == r.reference_id
-    assert tls_sandbox.stats()["recharge_requests"] == 1
+    assert tls_sandbox.stats()["requests"]["mobile_recharge"] == 1
 
 
 def test_async_client_over_tls(tls_sandbox: aopay.Sandbox) -> None:
@@ -70,7 +70,7 @@ def test_async_client_over_tls(tls_sandbox: aopay.Sandbox) -> None:
         assert len({r.reference_id for r in results}) == 8
 
     asyncio.run(main())
-    assert tls_sandbox.stats()["recharge_requests"] == 8
+    assert tls_sandbox.stats()["requests"]["mobile_recharge"] == 8
 
 
 def test_plain_sandbox_has_no_ca() -> None:
@@ -150,7 +150,7 @@ def test_https_proxy_and_no_proxy_are_honoured(
     direct = aopay.Client(REG, base_url=tls_sandbox.url, root_certificates=tls_sandbox.ca_pem)
     assert direct.mobile_recharge(**recharge_kwargs()).status == "SUCCESS"
     assert tinyproxy.requests("CONNECT") == 1
-    assert tls_sandbox.stats()["recharge_requests"] == 2
+    assert tls_sandbox.stats()["requests"]["mobile_recharge"] == 2
 
 
 def test_unreachable_proxy_is_retry_safe(
@@ -164,7 +164,7 @@ def test_unreachable_proxy_is_retry_safe(
     with pytest.raises(aopay.ConnectError) as e:
         client.mobile_recharge(**recharge_kwargs())
     assert e.value.retry_safe is True
-    assert tls_sandbox.stats()["recharge_requests"] == 0
+    assert tls_sandbox.stats()["requests"]["mobile_recharge"] == 0
 
 
 def test_repr_and_errors_hold_no_secret(tls_sandbox: aopay.Sandbox) -> None:

@@ -294,7 +294,7 @@ pub fn check_scenario(
     scenario: Scenario,
 ) -> Report {
     let received = |n: u64| sandbox.recharges_for(n);
-    let total = sandbox.stats().recharge_requests;
+    let total = sandbox.stats().requests_to("mobile_recharge");
     check_received(
         label,
         plan,
@@ -317,7 +317,8 @@ pub fn check_payments(
 ) -> Report {
     let received = |n: u64| sandbox.payments_for(&n.to_string());
     let s = sandbox.stats();
-    let total = s.do_recharge_requests + s.pay_bill_requests + s.fastag_recharge_requests;
+    let total =
+        s.requests_to("do_recharge") + s.requests_to("pay_bill") + s.requests_to("fastag_recharge");
     check_received(
         label,
         plan,

@@ -83,9 +83,8 @@ pub(crate) async fn serve_sandbox(
     let stats = sb.stats();
     sb.stop().await;
     err!(
-        "stopped: {} recharge and {} status requests received, {} refused for the rate limit",
-        stats.recharge_requests,
-        stats.status_requests,
+        "stopped: {} requests received, {} refused for the rate limit",
+        stats.requests.values().sum::<u64>(),
         stats.rate_limited_requests
     );
     Ok(exit::SUCCESS)

@@ -134,10 +134,11 @@ async fn a_batch_pays_each_order_once_and_a_rerun_pays_nothing() {
     assert_eq!(summary["all_final"], true);
     let stats = sb.stats();
     assert_eq!(
-        stats.recharge_requests, 22,
+        stats.requests_to("mobile_recharge"),
+        22,
         "mobile recharges sent: {stats:?}"
     );
-    assert_eq!(stats.do_recharge_requests, 2);
+    assert_eq!(stats.requests_to("do_recharge"), 2);
     for i in 0..20 {
         assert_eq!(sb.recharges_for(9_876_500_000 + i), 1);
     }
@@ -147,8 +148,12 @@ async fn a_batch_pays_each_order_once_and_a_rerun_pays_nothing() {
     let o = run_batch(sb.url(), &journal, &orders, &again, &[]).await;
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let after = sb.stats();
-    assert_eq!(after.recharge_requests, 22, "nothing sent again: {after:?}");
-    assert_eq!(after.do_recharge_requests, 2);
+    assert_eq!(
+        after.requests_to("mobile_recharge"),
+        22,
+        "nothing sent again: {after:?}"
+    );
+    assert_eq!(after.requests_to("do_recharge"), 2);
     let r2 = report(&again);
     for (line, v) in &r {
         assert_eq!(r2[line]["status"], v["status"], "line {line}");
@@ -165,7 +170,7 @@ async fn a_batch_pays_each_order_once_and_a_rerun_pays_nothing() {
     let status: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(status["entries"], 24, "{status}");
     assert_eq!(status["unresolved"], 0);
-    assert_eq!(sb.stats().recharge_requests, 22);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 22);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -197,7 +202,7 @@ async fn json_lines_in_csv_out_and_every_option_checked_before_sending() {
         csv.contains("ValidationError"),
         "a float amount is refused: {csv}"
     );
-    let sent = sb.stats().recharge_requests;
+    let sent = sb.stats().requests_to("mobile_recharge");
     assert_eq!(sent, 1);
 
     for (args, field) in [
@@ -252,7 +257,11 @@ async fn json_lines_in_csv_out_and_every_option_checked_before_sending() {
     .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("/nonexistent/orders.csv"), "{}", text(&o));
-    assert_eq!(sb.stats().recharge_requests, sent, "nothing more was sent");
+    assert_eq!(
+        sb.stats().requests_to("mobile_recharge"),
+        sent,
+        "nothing more was sent"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -296,7 +305,7 @@ async fn bad_files_pay_their_good_rows_only() {
     }
     let o = run_batch(sb.url(), &journal, &dir, &dir.join("dir.jsonl"), &[]).await;
     assert_eq!(o.status.code(), Some(2), "a directory: {}", text(&o));
-    assert_eq!(sb.stats().recharge_requests, 0);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 0);
 
     // Invalid UTF-8, a short row and a 1 GiB line, through standard input,
     // between good rows.
@@ -361,7 +370,7 @@ async fn bad_files_pay_their_good_rows_only() {
     );
     assert_eq!(r[&6]["status"], "SUCCESS");
     assert_eq!(
-        sb.stats().recharge_requests,
+        sb.stats().requests_to("mobile_recharge"),
         2,
         "only the good rows were sent"
     );
@@ -433,7 +442,7 @@ async fn killed_and_rerun(journal: &str, name: &str) {
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let before = sb.stats().do_recharge_requests;
+        let before = sb.stats().requests_to("do_recharge");
         let a = args(&format!("killed-{round}.jsonl"));
         let a: Vec<&str> = a.iter().map(String::as_str).collect();
         let mut child = aopay(sb.url(), Path::new(&journal), &a)
@@ -444,7 +453,7 @@ async fn killed_and_rerun(journal: &str, name: &str) {
         // Kill it while it sends, at a random moment (a rerun first settles
         // what it can: the killed run's calls once past their deadline).
         let started = std::time::Instant::now();
-        while sb.stats().do_recharge_requests == before
+        while sb.stats().requests_to("do_recharge") == before
             && child.try_wait().unwrap().is_none()
             && started.elapsed() < Duration::from_secs(30)
         {
@@ -453,7 +462,7 @@ async fn killed_and_rerun(journal: &str, name: &str) {
         tokio::time::sleep(Duration::from_millis((seed >> 33) % 600)).await;
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        let sent = sb.stats().do_recharge_requests;
+        let sent = sb.stats().requests_to("do_recharge");
         eprintln!(
             "round {round}: {before} -> {sent} sent, after {:?}",
             started.elapsed()
@@ -570,12 +579,12 @@ async fn killed_while_pacing_then_rerun(journal: &str, name: &str) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    while sb.stats().recharge_requests < 3 {
+    while sb.stats().requests_to("mobile_recharge") < 3 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     child.kill().unwrap(); // SIGKILL, with 16 orders claimed and pacing
     child.wait().unwrap();
-    let sent = sb.stats().recharge_requests;
+    let sent = sb.stats().requests_to("mobile_recharge");
     assert!(sent < n, "killed mid-way: {sent}");
     // What the killed run left: claims for orders that never left.
     let mut cmd = aopay(
@@ -753,7 +762,7 @@ async fn four_workers_on_one_postgres_journal_pay_each_order_once() {
         workers.push((out, child));
     }
     // Kill the first once the batch is well under way.
-    while sb.stats().do_recharge_requests < n / 5 {
+    while sb.stats().requests_to("do_recharge") < n / 5 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let (_, mut first) = workers.remove(0);
@@ -794,7 +803,10 @@ async fn four_workers_on_one_postgres_journal_pay_each_order_once() {
             assert!(paid <= 1, "order {i} paid at most once");
         }
     }
-    assert!(sb.stats().do_recharge_requests <= n, "no order sent twice");
+    assert!(
+        sb.stats().requests_to("do_recharge") <= n,
+        "no order sent twice"
+    );
 }
 
 /// Ctrl-C stops taking orders, lets the ones in flight finish and report,
@@ -832,7 +844,7 @@ async fn ctrl_c_stops_taking_orders_and_the_rerun_pays_the_rest() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    while sb.stats().recharge_requests < 20 {
+    while sb.stats().requests_to("mobile_recharge") < 20 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let pid = child.id().to_string();
@@ -853,7 +865,7 @@ async fn ctrl_c_stops_taking_orders_and_the_rerun_pays_the_rest() {
     let reported = summary["orders"].as_u64().unwrap();
     assert!(reported < n, "stopped before the end: {summary}");
     assert_eq!(
-        sb.stats().recharge_requests,
+        sb.stats().requests_to("mobile_recharge"),
         reported,
         "every order sent was finished and reported"
     );
@@ -862,7 +874,11 @@ async fn ctrl_c_stops_taking_orders_and_the_rerun_pays_the_rest() {
     let o = aopay(sb.url(), &journal, &a).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(report(&dir.join("rest.jsonl")).len() as u64, n);
-    assert_eq!(sb.stats().recharge_requests, n, "each order once");
+    assert_eq!(
+        sb.stats().requests_to("mobile_recharge"),
+        n,
+        "each order once"
+    );
 }
 
 /// Wait for a child at most `secs`; a child still running then is killed
@@ -929,8 +945,8 @@ async fn ctrl_c_stops_a_batch_whose_reader_is_blocked_or_reading_endless_input()
             }
             drop(stdin);
         });
-        let before = sb.stats().recharge_requests;
-        while sb.stats().recharge_requests == before {
+        let before = sb.stats().requests_to("mobile_recharge");
+        while sb.stats().requests_to("mobile_recharge") == before {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         // The order is paid; give its result time to be taken.
@@ -954,7 +970,7 @@ async fn ctrl_c_stops_a_batch_whose_reader_is_blocked_or_reading_endless_input()
             (Value::Bool(true), 1.into()),
             "{summary}"
         );
-        assert_eq!(sb.stats().recharge_requests, before + 1);
+        assert_eq!(sb.stats().requests_to("mobile_recharge"), before + 1);
         drop(feeder);
     }
 }
@@ -988,7 +1004,7 @@ async fn a_device_that_never_ends_is_not_an_orders_file() {
         assert_eq!(o.status.code(), Some(2), "{}", text(&o));
         assert!(text(&o).contains("not an orders file"), "{}", text(&o));
     }
-    assert_eq!(sb.stats().recharge_requests, 0);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 0);
 }
 
 /// An order whose send never reached AOPay (its first run met a server
@@ -1026,7 +1042,7 @@ async fn orders_that_never_arrived_are_resent_under_their_reference_only_when_as
     assert_eq!(r["status"], "OutcomeUnknownError", "{r}");
     assert_eq!(r["reference_id"], reference.as_str(), "{r}");
     assert_eq!(
-        sb.stats().do_recharge_requests,
+        sb.stats().requests_to("do_recharge"),
         0,
         "never resent by default"
     );
@@ -1042,7 +1058,7 @@ async fn orders_that_never_arrived_are_resent_under_their_reference_only_when_as
         reference.as_str(),
         "resent under its reference: {r}"
     );
-    assert_eq!(sb.stats().do_recharge_requests, 1);
+    assert_eq!(sb.stats().requests_to("do_recharge"), 1);
     assert_eq!(sb.recorded_payments_for("9876500001"), 1);
     let recorded = sb.recorded_payments(&reference);
     assert_eq!(recorded.len(), 1);
@@ -1064,7 +1080,7 @@ async fn orders_that_never_arrived_are_resent_under_their_reference_only_when_as
     )
     .await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert_eq!(sb.stats().do_recharge_requests, 1);
+    assert_eq!(sb.stats().requests_to("do_recharge"), 1);
 
     // It arrived, but its status call did not see it yet: the resend is
     // refused as a reused reference, and status settles it.
@@ -1080,7 +1096,7 @@ async fn orders_that_never_arrived_are_resent_under_their_reference_only_when_as
     let r = report(&out)[&2].clone();
     assert_eq!(r["status"], "SUCCESS", "{r}");
     assert_eq!(
-        sb.stats().do_recharge_requests,
+        sb.stats().requests_to("do_recharge"),
         3,
         "the first send and the refused resend"
     );
@@ -1123,7 +1139,7 @@ async fn an_empty_wallet_stops_the_batch_and_a_rerun_after_a_top_up_pays_the_res
         assert_eq!(v["is_final"], false);
     }
     // Sent: the four paid and the one refused; nothing after the refusal.
-    assert_eq!(sb.stats().do_recharge_requests, 5);
+    assert_eq!(sb.stats().requests_to("do_recharge"), 5);
     sb.top_up(None);
     let out = dir.join("second.jsonl");
     let o = run_batch(sb.url(), &journal, &orders, &out, &[]).await;
@@ -1138,7 +1154,7 @@ async fn an_empty_wallet_stops_the_batch_and_a_rerun_after_a_top_up_pays_the_res
         );
     }
     // The rerun sent only the eight left.
-    assert_eq!(sb.stats().do_recharge_requests, 5 + 8);
+    assert_eq!(sb.stats().requests_to("do_recharge"), 5 + 8);
 }
 
 /// Files holding personal data (the journal, its WAL, the report) are the
@@ -1296,7 +1312,7 @@ async fn journal_faults_mid_batch(
         .spawn()
         .unwrap();
     for (at, fault) in faults {
-        while sb.stats().recharge_requests < *at {
+        while sb.stats().requests_to("mobile_recharge") < *at {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         fault();
@@ -1438,11 +1454,11 @@ async fn a_batch_creates_its_journal_only_when_asked() {
     assert!(text(&o).contains("j.db does not exist"), "{}", text(&o));
     assert!(text(&o).contains("--create-journal"), "{}", text(&o));
     assert!(!journal.exists(), "nothing created");
-    assert_eq!(sb.stats().recharge_requests, 0);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 0);
 
     let o = run(&["--create-journal"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert_eq!(sb.stats().recharge_requests, 2);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 2);
     let o = run(&[]);
     assert_eq!(
         o.status.code(),
@@ -1457,7 +1473,7 @@ async fn a_batch_creates_its_journal_only_when_asked() {
     let o = run(&[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert_eq!(
-        sb.stats().recharge_requests,
+        sb.stats().requests_to("mobile_recharge"),
         2,
         "a deleted journal does not pay again"
     );
@@ -1491,7 +1507,7 @@ async fn a_journal_deleted_during_its_batch_stops_it() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    while sb.stats().recharge_requests < 10 {
+    while sb.stats().requests_to("mobile_recharge") < 10 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     for suffix in ["", "-wal", "-shm"] {
@@ -1503,7 +1519,7 @@ async fn a_journal_deleted_during_its_batch_stops_it() {
     assert_eq!(o.status.code(), Some(6), "{}", text(&o));
     let summary: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(summary["halted"], "journal", "{summary}");
-    let sent = sb.stats().recharge_requests;
+    let sent = sb.stats().requests_to("mobile_recharge");
     assert!(sent < 200, "stopped: {sent} sent");
     let rerun = aopay(
         sb.url(),
@@ -1513,5 +1529,9 @@ async fn a_journal_deleted_during_its_batch_stops_it() {
     .output()
     .unwrap();
     assert_eq!(rerun.status.code(), Some(2), "{}", text(&rerun));
-    assert_eq!(sb.stats().recharge_requests, sent, "nothing paid again");
+    assert_eq!(
+        sb.stats().requests_to("mobile_recharge"),
+        sent,
+        "nothing paid again"
+    );
 }

@@ -196,7 +196,11 @@ async fn every_invalid_option_is_refused_before_sending() {
         }
         let s = sb.stats();
         assert_eq!(
-            (s.recharge_requests, s.status_requests, s.rejected_requests),
+            (
+                s.requests_to("mobile_recharge"),
+                s.requests_to("recharge_status"),
+                s.rejected_requests
+            ),
             (0, 0, 0),
             "sent although invalid: {shown}"
         );
@@ -209,7 +213,7 @@ async fn every_invalid_option_is_refused_before_sending() {
         let out = recharge(sb.url(), flags, env);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["error"]["code"], "AOPAY_JOURNAL", "{v}");
-        assert_eq!(sb.stats().recharge_requests, 0);
+        assert_eq!(sb.stats().requests_to("mobile_recharge"), 0);
     }
     let _ = std::fs::remove_dir_all(dir);
     sb.stop().await;
@@ -226,7 +230,7 @@ async fn an_error_after_the_send_is_not_retry_safe_and_names_the_reference() {
     assert_eq!(v["error"]["retry_safe"], false, "{v}");
     let reference = v["error"]["reference_id"].as_str().expect("a reference");
     assert!(reference.starts_with("AOP554R"), "{v}");
-    assert_eq!(sb.stats().recharge_requests, 1);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 1);
     sb.stop().await;
 }
 

@@ -419,7 +419,7 @@ fn refused_input_never_reaches_the_sandbox() {
     );
     assert_eq!(out.status.code(), Some(1));
     let stats = sb.stats();
-    assert_eq!(stats.dth_info_requests, 1 + 3, "{stats:?}");
+    assert_eq!(stats.requests_to("dth_info"), 1 + 3, "{stats:?}");
     assert_eq!(stats.rejected_requests, 0, "{stats:?}");
     rt.block_on(sb.stop());
 }

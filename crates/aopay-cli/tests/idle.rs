@@ -43,7 +43,7 @@ async fn waits_through_connections_closed_while_idle() {
         assert_eq!(sb.recharges_for(number.parse().unwrap()), 1);
         // Each status check came after an idle second: on a new connection.
         assert!(
-            sb.stats().status_requests >= 2 * (i as u64 + 1),
+            sb.stats().requests_to("recharge_status") >= 2 * (i as u64 + 1),
             "{:?}",
             sb.stats()
         );

@@ -218,7 +218,7 @@ async fn pending_entries_reconcile_from_the_command_line() {
         text(&o)
     );
     assert_eq!(sb.recharges_for(9_000_000_002), 1);
-    assert_eq!(sb.stats().recharge_requests, 1);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 1);
     // A journal that cannot be created is a journal error (reading one that
     // is not there: reading_a_journal_that_is_not_there_creates_nothing).
     let o = run(aopay(
@@ -284,7 +284,11 @@ async fn a_dsn_never_becomes_a_local_file() {
         let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert!(left.is_empty(), "{spec} made files: {left:?}");
     }
-    assert_eq!(sb.stats().recharge_requests, 0, "nothing was sent");
+    assert_eq!(
+        sb.stats().requests_to("mobile_recharge"),
+        0,
+        "nothing was sent"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -510,6 +514,6 @@ async fn a_journal_that_never_answers_fails_within_its_deadline() {
         "{}",
         text(&o)
     );
-    assert_eq!(sb.stats().recharge_requests, 0, "nothing sent");
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 0, "nothing sent");
     drop(silent);
 }

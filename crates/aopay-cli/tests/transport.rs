@@ -173,13 +173,13 @@ async fn https_proxy_carries_https_calls_through_connect() {
         1,
         "{connect} not in the proxy's log"
     );
-    assert_eq!(sb.stats().recharge_requests, 1);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 1);
 
     // Lower case, as curl and most tools also read it.
     let out = recharge(sb.url(), Some(&ca), &[("https_proxy", proxy.url.clone())]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(proxy.requests(&connect), 2);
-    assert_eq!(sb.stats().recharge_requests, 2);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -207,7 +207,7 @@ async fn no_proxy_bypasses_the_proxy() {
         );
     }
     assert_eq!(proxy.requests("CONNECT"), 0);
-    assert_eq!(sb.stats().recharge_requests, 4);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,7 +220,7 @@ async fn http_proxy_carries_plain_http_calls() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let post = format!("POST {}/api/AOP/V2/MobileRecharge", sb.url());
     assert_eq!(proxy.requests(&post), 1, "{post} not in the proxy's log");
-    assert_eq!(sb.stats().recharge_requests, 1);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -241,7 +241,7 @@ async fn an_unreachable_proxy_is_a_connect_error_and_sends_nothing() {
     assert!(err.contains("connect error"), "{err}");
     assert!(err.contains("tunnel"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert_eq!(sb.stats().recharge_requests, 0);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -252,7 +252,7 @@ async fn https_sandbox_needs_its_ca_on_the_command_line() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("certificate"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert_eq!(sb.stats().recharge_requests, 0);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 0);
 
     let missing = scratch("missing-ca").join("nope.pem");
     let out = recharge(sb.url(), Some(&missing), &[]);
@@ -263,7 +263,7 @@ async fn https_sandbox_needs_its_ca_on_the_command_line() {
     let ca = write_ca(&sb, "cli-ca");
     let out = recharge(sb.url(), Some(&ca), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(sb.stats().recharge_requests, 1);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 1);
 }
 
 #[test]
@@ -363,10 +363,10 @@ async fn without_system_roots_http_works_and_https_needs_a_root() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("no trusted CA certificates"), "{err}");
     assert!(err.contains("ca-certificates"), "{err}");
-    assert_eq!(tls.stats().recharge_requests, 0);
+    assert_eq!(tls.stats().requests_to("mobile_recharge"), 0);
 
     let ca = write_ca(&tls, "no-roots-ca");
     let out = recharge(tls.url(), Some(&ca), &no_roots);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(tls.stats().recharge_requests, 1);
+    assert_eq!(tls.stats().requests_to("mobile_recharge"), 1);
 }

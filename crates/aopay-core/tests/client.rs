@@ -50,7 +50,7 @@ async fn recharge_error(number: u64, expect: ErrorKind) -> (Sandbox, Error) {
         1,
         "{number} must be received exactly once"
     );
-    assert_eq!(sb.stats().recharge_requests, 1);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 1);
     (sb, e)
 }
 
@@ -76,7 +76,7 @@ async fn success_returns_a_final_recharge_with_a_reference() {
         (Status::Success, Some(reference.as_str()))
     );
     assert_eq!(sb.recharges_for(9_876_543_210), 1);
-    assert_eq!(sb.stats().status_requests, 1);
+    assert_eq!(sb.stats().requests_to("recharge_status"), 1);
 }
 
 #[tokio::test]
@@ -109,7 +109,7 @@ async fn pending_resolves_with_wait_for_final() {
         assert_eq!(sb.recharges_for(number), 1);
     }
     // Two checks each (pending_checks = 2): the wait stops at the first final answer.
-    assert_eq!(sb.stats().status_requests, 4);
+    assert_eq!(sb.stats().requests_to("recharge_status"), 4);
 }
 
 /// One outcome, one wait: a V2 recharge and a referenced write are both a
@@ -156,7 +156,7 @@ async fn one_wait_settles_every_writes_outcome_through_its_status_call() {
         (f.status, &f.reference_id),
         (Status::Refunded, &p.reference_id)
     );
-    let checks = sb.stats().status_requests;
+    let checks = sb.stats().requests_to("recharge_status");
     let mut nameless = r.clone();
     nameless.reference_id = None;
     let e = c.wait_for(&nameless, fast_wait()).await.unwrap_err();
@@ -165,7 +165,11 @@ async fn one_wait_settles_every_writes_outcome_through_its_status_call() {
         (ErrorKind::Validation, Some("reference_id"))
     );
     assert!(e.retry_safe());
-    assert_eq!(sb.stats().status_requests, checks, "nothing sent");
+    assert_eq!(
+        sb.stats().requests_to("recharge_status"),
+        checks,
+        "nothing sent"
+    );
 }
 
 #[tokio::test]
@@ -187,7 +191,7 @@ async fn wait_for_final_times_out_as_outcome_unknown_with_the_reference() {
     assert!(!e.retry_safe());
     assert_eq!(e.reference_id(), Some(reference.as_str()));
     assert!(e.message().contains("still PENDING"), "{e}");
-    assert!(sb.stats().status_requests >= 2);
+    assert!(sb.stats().requests_to("recharge_status") >= 2);
 }
 
 #[tokio::test]
@@ -302,7 +306,11 @@ async fn status_retries_through_503s() {
         .await
         .unwrap();
     assert_eq!(s.status, Status::Success);
-    assert_eq!(sb.stats().status_requests, 3, "two 503s, then the answer");
+    assert_eq!(
+        sb.stats().requests_to("recharge_status"),
+        3,
+        "two 503s, then the answer"
+    );
 }
 
 #[tokio::test]
@@ -323,7 +331,7 @@ async fn status_retry_honours_retry_after() {
         started.elapsed() >= Duration::from_secs(1),
         "Retry-After: 1 was not honoured"
     );
-    assert_eq!(sb.stats().status_requests, 2);
+    assert_eq!(sb.stats().requests_to("recharge_status"), 2);
 }
 
 #[tokio::test]
@@ -344,7 +352,7 @@ async fn status_retry_after_beyond_the_deadline_gives_up_at_once() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::RateLimit);
-    assert_eq!(sb.stats().status_requests, 1);
+    assert_eq!(sb.stats().requests_to("recharge_status"), 1);
 }
 
 #[tokio::test]
@@ -575,7 +583,16 @@ async fn invalid_inputs_send_nothing() {
         .await
         .unwrap_err();
     assert_eq!(e.field(), Some("reference_id"));
-    assert_eq!(sb.stats(), aopay_sandbox::Stats::default());
+    let zeroed = sb.stats();
+    assert!(zeroed.requests.values().all(|n| *n == 0), "{zeroed:?}");
+    let requests = zeroed.requests.clone();
+    assert_eq!(
+        zeroed,
+        aopay_sandbox::Stats {
+            requests,
+            ..Default::default()
+        }
+    );
 }
 
 #[tokio::test]
@@ -623,7 +640,7 @@ async fn one_client_many_concurrent_calls() {
         refs.insert(t.await.unwrap());
     }
     assert_eq!(refs.len(), 200, "every recharge gets its own reference");
-    assert_eq!(sb.stats().recharge_requests, 200);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 200);
 }
 
 #[tokio::test]

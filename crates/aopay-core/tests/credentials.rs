@@ -72,7 +72,10 @@ async fn without_credentials_the_call_is_refused_and_nothing_is_recorded() {
     );
     assert!(e.retry_safe());
     let s = sb.stats();
-    assert_eq!((s.unauthorized_requests, s.recharge_requests), (1, 0));
+    assert_eq!(
+        (s.unauthorized_requests, s.requests_to("mobile_recharge")),
+        (1, 0)
+    );
 }
 
 #[tokio::test]
@@ -168,7 +171,10 @@ async fn a_token_refused_twice_is_an_authentication_error_after_exactly_one_rese
     assert!(e.retry_safe());
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     let s = sb.stats();
-    assert_eq!((s.unauthorized_requests, s.recharge_requests), (2, 0));
+    assert_eq!(
+        (s.unauthorized_requests, s.requests_to("mobile_recharge")),
+        (2, 0)
+    );
     // A read is not retried past it either: a 401 is not transient.
     let e = c.recharge_status("AOP554R318820").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Authentication);
@@ -217,7 +223,7 @@ async fn a_failing_provider_sends_nothing_and_is_safe_to_retry() {
     );
     let s = sb.stats();
     assert_eq!(
-        s.unauthorized_requests + s.recharge_requests,
+        s.unauthorized_requests + s.requests_to("mobile_recharge"),
         0,
         "nothing was sent"
     );

@@ -50,10 +50,8 @@ fn bad_rows(spec: &aopay_core::EndpointSpec, rows: &Value) -> Vec<Value> {
     own.chain(derived).collect()
 }
 
-fn count(sb: &Sandbox, counter: &str) -> u64 {
-    serde_json::to_value(sb.stats()).unwrap()[counter]
-        .as_u64()
-        .unwrap()
+fn count(sb: &Sandbox, endpoint: &str) -> u64 {
+    sb.stats().requests_to(endpoint)
 }
 
 #[test]
@@ -143,6 +141,19 @@ async fn good_args(client: &Client, c: &Value, rows: &Value) -> Value {
 }
 
 #[tokio::test]
+async fn the_sandbox_counts_every_endpoint_of_the_table_under_its_method_name() {
+    let sb = Sandbox::start().await.unwrap();
+    let mut table: Vec<&str> = ENDPOINTS.iter().map(|e| e.method).collect();
+    table.sort_unstable();
+    let stats = sb.stats();
+    let served: Vec<&str> = stats.requests.keys().map(String::as_str).collect();
+    assert_eq!(served, table);
+    assert!(stats.requests.values().all(|n| *n == 0));
+    let sent = std::panic::catch_unwind(|| stats.requests_to("mobile_recharges"));
+    assert!(sent.is_err(), "a misspelt endpoint is no count of zero");
+}
+
+#[tokio::test]
 async fn every_row_ends_as_the_contract_says_and_bad_input_sends_nothing() {
     let sb = Sandbox::start().await.unwrap();
     let client = Client::builder()
@@ -156,7 +167,7 @@ async fn every_row_ends_as_the_contract_says_and_bad_input_sends_nothing() {
             assert_eq!(method, "about");
             continue;
         };
-        let counter = rows["counter"].as_str().unwrap();
+        let counter = spec.method;
         let none = Value::Object(Default::default());
         let good = good_args(&client, &c, rows).await;
         let answer = client

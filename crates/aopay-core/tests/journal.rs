@@ -89,7 +89,7 @@ async fn same_key_sends_once(journal: Journal, key: &str) {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::IdempotencyConflict);
     assert!(!e.retry_safe());
-    assert_eq!(sb.stats().recharge_requests, 1);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 1);
     // Without a key nothing changes: it sends.
     c.mobile_recharge(&MobileRecharge::new(518, 10, "9876543210", GEO).unwrap())
         .await
@@ -155,7 +155,7 @@ async fn pending_is_reconciled(journal: Journal, key: &str) {
     assert_eq!(settled, done);
     assert_eq!(sb.recharges_for(9_000_000_002), 1);
     assert_eq!(
-        sb.stats().status_requests,
+        sb.stats().requests_to("recharge_status"),
         2,
         "final outcomes come from the journal"
     );
@@ -263,7 +263,7 @@ async fn bad_journals_fail_clearly_and_send_nothing() {
     assert_eq!(e.kind(), ErrorKind::Journal);
     assert!(e.message().contains("cannot connect"), "{e}");
     assert!(e.message().contains("refused"), "the cause is kept: {e}");
-    assert_eq!(sb.stats().recharge_requests, 0);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 0);
     // A key without a journal is refused before sending.
     let plain = Client::builder()
         .registration_id("AOP-554")
@@ -278,7 +278,7 @@ async fn bad_journals_fail_clearly_and_send_nothing() {
         (e.kind(), e.field()),
         (ErrorKind::Validation, Some("idempotency_key"))
     );
-    assert_eq!(sb.stats().recharge_requests, 0);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 0);
 }
 
 /// A keyed V2 recharge answered PENDING whose status read then refuses
@@ -318,7 +318,11 @@ async fn a_sent_recharge_whose_status_read_fails_is_never_retry_safe() {
         "{e}"
     );
     assert_eq!(e.reference_id(), Some(reference.as_str()));
-    assert_eq!(other.stats().recharge_requests, 0, "never sent again");
+    assert_eq!(
+        other.stats().requests_to("mobile_recharge"),
+        0,
+        "never sent again"
+    );
 }
 
 #[tokio::test]
@@ -358,7 +362,7 @@ async fn reconcile_journal_resolves_what_it_can() {
         1,
         "only the unknown one is left"
     );
-    assert_eq!(sb.stats().recharge_requests, 2);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 2);
 }
 
 #[tokio::test]
@@ -426,7 +430,11 @@ async fn journal_refuses(journal: Journal, expect: &str) {
     assert_eq!(e.kind(), ErrorKind::Journal, "{e}");
     assert!(e.retry_safe());
     assert!(e.message().contains(expect), "{expect:?} not in {e}");
-    assert_eq!(sb.stats().recharge_requests, 0, "nothing may be sent");
+    assert_eq!(
+        sb.stats().requests_to("mobile_recharge"),
+        0,
+        "nothing may be sent"
+    );
 }
 
 #[tokio::test]
@@ -504,5 +512,5 @@ async fn postgres_connections_the_server_closed_are_made_again() {
     assert!(!closed.is_empty(), "the journal holds connections");
     tokio::time::sleep(Duration::from_millis(300)).await;
     pay_eight("after").await;
-    assert_eq!(sb.stats().recharge_requests, 16);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 16);
 }

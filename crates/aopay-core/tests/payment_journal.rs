@@ -99,18 +99,18 @@ impl Write {
     fn sent(self, sb: &Sandbox) -> u64 {
         let s = sb.stats();
         match self {
-            Self::DoRecharge => s.do_recharge_requests,
-            Self::PayBill => s.pay_bill_requests,
-            Self::FastagRecharge => s.fastag_recharge_requests,
+            Self::DoRecharge => s.requests_to("do_recharge"),
+            Self::PayBill => s.requests_to("pay_bill"),
+            Self::FastagRecharge => s.requests_to("fastag_recharge"),
         }
     }
 
     fn checked(self, sb: &Sandbox) -> u64 {
         let s = sb.stats();
         match self {
-            Self::DoRecharge => s.do_recharge_status_requests,
-            Self::PayBill => s.bill_status_requests,
-            Self::FastagRecharge => s.fastag_status_requests,
+            Self::DoRecharge => s.requests_to("do_recharge_status"),
+            Self::PayBill => s.requests_to("bill_status"),
+            Self::FastagRecharge => s.requests_to("fastag_status"),
         }
     }
 
@@ -352,7 +352,7 @@ async fn a_duplicate_reference_is_never_retry_safe_and_a_keyed_one_settles_throu
         ),
         (PaymentStatus::Success, reference.as_str())
     );
-    assert_eq!(sb.stats().do_recharge_status_requests, 1);
+    assert_eq!(sb.stats().requests_to("do_recharge_status"), 1);
     assert_eq!(sb.recorded_payments_for("9876500011"), 1);
     // The key again: the recorded outcome, nothing sent.
     let again = c
@@ -360,7 +360,7 @@ async fn a_duplicate_reference_is_never_retry_safe_and_a_keyed_one_settles_throu
         .await
         .unwrap();
     assert_eq!(again, settled);
-    assert_eq!(sb.stats().do_recharge_requests, 3);
+    assert_eq!(sb.stats().requests_to("do_recharge"), 3);
 }
 
 /// A status call that finds nothing yet is not a failure: the wait asks

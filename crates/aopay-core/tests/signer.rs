@@ -90,7 +90,7 @@ async fn the_built_in_signers_pass_and_a_wrong_key_is_refused_with_nothing_recor
         assert!(e.retry_safe());
         assert!(e.message().contains("Signature verification failed"), "{e}");
         let s = sb.stats();
-        assert_eq!((s.payments, s.do_recharge_requests), (1, 1), "{s:?}");
+        assert_eq!((s.payments, s.requests_to("do_recharge")), (1, 1), "{s:?}");
         assert_eq!(
             s.unauthorized_requests, 2,
             "refused, resent once with a fresh token"

@@ -29,7 +29,10 @@ async fn https_sandbox_is_refused_without_its_ca_and_nothing_is_sent() {
     assert!(e.to_string().contains("certificate"), "{e}");
     let e = client.recharge_status("AOP554R318820").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
-    assert_eq!(sb.stats().recharge_requests + sb.stats().status_requests, 0);
+    assert_eq!(
+        sb.stats().requests_to("mobile_recharge") + sb.stats().requests_to("recharge_status"),
+        0
+    );
     sb.stop().await;
 }
 
@@ -50,8 +53,8 @@ async fn https_sandbox_is_trusted_once_its_ca_is_added() {
     let url = sb.url().replace("127.0.0.1", "localhost");
     let by_name = builder(&url).root_certificates_pem(ca).build().unwrap();
     by_name.recharge_status(&reference).await.unwrap();
-    assert_eq!(sb.stats().recharge_requests, 1);
-    assert_eq!(sb.stats().status_requests, 2);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 1);
+    assert_eq!(sb.stats().requests_to("recharge_status"), 2);
     sb.stop().await;
 }
 
@@ -65,7 +68,7 @@ async fn another_sandboxs_ca_does_not_help() {
         .unwrap();
     let e = client.mobile_recharge(&recharge()).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Connect, "{e}");
-    assert_eq!(sb.stats().recharge_requests, 0);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 0);
 }
 
 #[tokio::test]

@@ -84,18 +84,18 @@ impl State {
     }
 
     pub(crate) fn stats(&self) -> Stats {
-        let mut stats = Stats {
+        Stats {
+            requests: ROUTES
+                .iter()
+                .zip(&self.requests)
+                .map(|(route, n)| (route.name.to_owned(), n.load(Ordering::SeqCst)))
+                .collect(),
             payments: lock(&self.payments).len() as u64,
             unauthorized_requests: self.unauthorized_requests.load(Ordering::SeqCst),
             rejected_requests: self.rejected_requests.load(Ordering::SeqCst),
             rate_limited_requests: self.rate_limited_requests.load(Ordering::SeqCst),
             transactions: lock(&self.txns).by_reference.len() as u64,
-            ..Stats::default()
-        };
-        for (route, n) in ROUTES.iter().zip(&self.requests) {
-            *(route.stat)(&mut stats) = n.load(Ordering::SeqCst);
         }
-        stats
     }
 
     pub(crate) fn payments_for(&self, account: &str) -> u64 {

@@ -9,7 +9,7 @@
 //! # async fn main() -> std::io::Result<()> {
 //! let sandbox = aopay_sandbox::Sandbox::start().await?;
 //! println!("listening on {}", sandbox.url());
-//! assert_eq!(sandbox.stats().recharge_requests, 0);
+//! assert_eq!(sandbox.stats().requests_to("mobile_recharge"), 0);
 //! sandbox.stop().await;
 //! # Ok(()) }
 //! ```
@@ -156,35 +156,13 @@ impl SandboxConfig {
 }
 
 /// What the sandbox has received so far.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Stats {
-    /// Well-formed MobileRecharge requests received (every one counts,
-    /// whatever its scenario).
-    pub recharge_requests: u64,
-    /// Well-formed RechargeStatus requests received.
-    pub status_requests: u64,
-    /// Well-formed GetDthInfo requests received.
-    pub dth_info_requests: u64,
-    /// Well-formed GetRechargeBrowsePlan requests received.
-    pub browse_plans_requests: u64,
-    /// Well-formed V1 BrowsPlan requests received.
-    pub browse_plans_v1_requests: u64,
-    /// Well-formed FetchBilPaymentDetails requests received.
-    pub fetch_bill_requests: u64,
-    /// Well-formed FetchConsumerDetails requests received.
-    pub fetch_fastag_requests: u64,
-    /// Well-formed DoRecharge requests received (a reused reference too).
-    pub do_recharge_requests: u64,
-    /// Well-formed RechargesStatus requests received.
-    pub do_recharge_status_requests: u64,
-    /// Well-formed BillPaymentPaybill requests received.
-    pub pay_bill_requests: u64,
-    /// Well-formed BillPaymentStatus requests received.
-    pub bill_status_requests: u64,
-    /// Well-formed FASTag Recharge requests received.
-    pub fastag_recharge_requests: u64,
-    /// Well-formed FASTag RechargeStatus requests received.
-    pub fastag_status_requests: u64,
+    /// Well-formed requests received, by endpoint: the client's method name
+    /// (`mobile_recharge`, `pay_bill`), every endpoint listed. Every
+    /// well-formed request counts, whatever its scenario (a write with a
+    /// reused reference too). See [`Stats::requests_to`].
+    pub requests: std::collections::BTreeMap<String, u64>,
     /// Calls refused with 401 for want of a valid token (`require_tokens`);
     /// they count nowhere else.
     pub unauthorized_requests: u64,
@@ -196,6 +174,24 @@ pub struct Stats {
     pub transactions: u64,
     /// Referenced payments recorded and still kept (see `max_transactions`).
     pub payments: u64,
+}
+
+impl Stats {
+    /// Well-formed requests received by `endpoint` (the client's method
+    /// name: `mobile_recharge`).
+    ///
+    /// # Panics
+    /// If the sandbox has no endpoint of that name: a misspelt name in a
+    /// test is a failure, not a count of zero.
+    pub fn requests_to(&self, endpoint: &str) -> u64 {
+        match self.requests.get(endpoint) {
+            Some(n) => *n,
+            None => panic!(
+                "the sandbox has no endpoint {endpoint:?}; it has {:?}",
+                self.requests.keys().collect::<Vec<_>>()
+            ),
+        }
+    }
 }
 
 /// A running sandbox. Dropping it stops it too (without waiting).

@@ -82,8 +82,8 @@ async fn success_and_status_have_the_documented_shape() {
     let stats = sb.stats();
     assert_eq!(
         (
-            stats.recharge_requests,
-            stats.status_requests,
+            stats.requests_to("mobile_recharge"),
+            stats.requests_to("recharge_status"),
             stats.transactions
         ),
         (1, 1, 1)
@@ -134,7 +134,7 @@ async fn integers_are_read_as_the_spec_defines_them() {
         );
     }
     assert_eq!(
-        sb.stats().recharge_requests,
+        sb.stats().requests_to("mobile_recharge"),
         1,
         "only the valid one was paid"
     );
@@ -193,7 +193,8 @@ async fn malformed_requests_get_the_documented_error_shape() {
     assert_eq!(status, 413);
     let stats = sb.stats();
     assert_eq!(
-        stats.recharge_requests, 0,
+        stats.requests_to("mobile_recharge"),
+        0,
         "malformed requests are not recharges"
     );
     assert_eq!(stats.rejected_requests, 15);
@@ -235,7 +236,16 @@ async fn magic_numbers_map_to_their_scenarios() {
     // Recorded: FAILED (1), 500 (6), dropped (8). Not recorded: 401, 429, 502, refused.
     assert_eq!(sb.stats().transactions, 3);
     sb.reset();
-    assert_eq!(sb.stats(), aopay_sandbox::Stats::default());
+    let zeroed = sb.stats();
+    assert!(zeroed.requests.values().all(|n| *n == 0), "{zeroed:?}");
+    let requests = zeroed.requests.clone();
+    assert_eq!(
+        zeroed,
+        aopay_sandbox::Stats {
+            requests,
+            ..Default::default()
+        }
+    );
 }
 
 #[tokio::test]
@@ -281,7 +291,10 @@ async fn past_max_transactions_the_oldest_are_forgotten() {
     }
     assert_eq!(kept, [false, false, true, true, true]);
     let stats = sb.stats();
-    assert_eq!((stats.recharge_requests, stats.transactions), (5, 3));
+    assert_eq!(
+        (stats.requests_to("mobile_recharge"), stats.transactions),
+        (5, 3)
+    );
     // What was received is still counted per number.
     assert_eq!(sb.recharges_for(9_876_500_000), 1);
     sb.reset();
@@ -382,7 +395,7 @@ async fn hostile_bodies_are_refused_without_unbounded_work() {
         "POST {RECHARGE} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
     );
     assert_eq!(send_streaming(&sb, head, chunked).await, 413);
-    assert_eq!(sb.stats().recharge_requests, 0);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 0);
     assert_eq!(sb.stats().transactions, 0);
 }
 
@@ -411,7 +424,7 @@ async fn a_rate_limit_answers_429_with_retry_after_and_does_nothing() {
     let stats = sb.stats();
     assert_eq!(
         (
-            stats.recharge_requests,
+            stats.requests_to("mobile_recharge"),
             stats.transactions,
             stats.rate_limited_requests
         ),
@@ -436,5 +449,5 @@ async fn a_rate_limit_answers_429_with_retry_after_and_does_nothing() {
     tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     let (status, _) = post(&sb, RECHARGE, &recharge(json!(9_876_543_298u64))).await;
     assert_eq!(status, 200);
-    assert_eq!(sb.stats().recharge_requests, 6);
+    assert_eq!(sb.stats().requests_to("mobile_recharge"), 6);
 }

@@ -138,7 +138,7 @@ async fn main() {
     );
     println!(
         "sandbox: {} recharges recorded, {} rejected; unexpected outcomes: {failures}",
-        sandbox.stats().recharge_requests,
+        sandbox.stats().requests_to("mobile_recharge"),
         sandbox.stats().rejected_requests
     );
     std::process::exit(i32::from(failures > 0));

@@ -133,7 +133,10 @@ async fn main() {
     }
 
     let stats = sandbox.stats();
-    if stats.recharge_requests != n || stats.status_requests != n || stats.transactions != n {
+    if stats.requests_to("mobile_recharge") != n
+        || stats.requests_to("recharge_status") != n
+        || stats.transactions != n
+    {
         failures.push(format!("counts do not add up: {stats:?}"));
     }
     println!(
@@ -184,7 +187,7 @@ async fn bounded_ledger(n: u64, failures: &mut Vec<String>) {
         t.await.expect("no panic");
     }
     let stats = sandbox.stats();
-    if stats.transactions != cap || stats.recharge_requests != n {
+    if stats.transactions != cap || stats.requests_to("mobile_recharge") != n {
         failures.push(format!("a ledger of {cap} after {n} recharges: {stats:?}"));
     }
     // The sandbox numbers references in order of arrival.

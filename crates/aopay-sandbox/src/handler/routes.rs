@@ -1,6 +1,7 @@
-//! Every endpoint the sandbox answers, once: its path, the `Stats` field
-//! that counts its well-formed requests, and what answers it. Routing,
-//! counting, resetting and `stats()` all read this table.
+//! Every endpoint the sandbox answers, once: its name (the client's method
+//! name, under which `Stats::requests` counts its well-formed requests), its
+//! path, and what answers it. Routing, counting, resetting and `stats()`
+//! all read this table: a new endpoint is a line here and its handler.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -8,13 +9,12 @@ use serde_json::{Map, Value};
 
 use super::payments::Family;
 use super::{Answer, Rejection, State};
-use crate::Stats;
 
 /// One endpoint.
 pub(super) struct Route {
+    /// The client's method name for it (`mobile_recharge`).
+    pub(super) name: &'static str,
     pub(super) path: &'static str,
-    /// Its counter in [`Stats`].
-    pub(super) stat: fn(&mut Stats) -> &mut u64,
     pub(super) serve: Serve,
 }
 
@@ -39,68 +39,68 @@ pub(super) enum Serve {
 /// Every route, in the order the docs list the endpoints.
 pub(super) static ROUTES: [Route; 13] = [
     Route {
+        name: "mobile_recharge",
         path: "/api/AOP/V2/MobileRecharge",
-        stat: |s| &mut s.recharge_requests,
         serve: Serve::Recharge,
     },
     Route {
+        name: "recharge_status",
         path: "/api/AOP/V2/RechargeStatus",
-        stat: |s| &mut s.status_requests,
         serve: Serve::RechargeStatus,
     },
     Route {
+        name: "dth_info",
         path: "/api/AOP/V2/GetDthInfo",
-        stat: |s| &mut s.dth_info_requests,
         serve: Serve::Read(State::dth_info),
     },
     Route {
+        name: "browse_plans",
         path: "/api/AOP/V2/GetRechargeBrowsePlan",
-        stat: |s| &mut s.browse_plans_requests,
         serve: Serve::Read(State::browse_plans),
     },
     Route {
+        name: "browse_plans_v1",
         path: "/api/AOP/BrowsPlan",
-        stat: |s| &mut s.browse_plans_v1_requests,
         serve: Serve::Read(State::browse_plans_v1),
     },
     Route {
+        name: "fetch_bill",
         path: "/api/AOP/FetchBilPaymentDetails",
-        stat: |s| &mut s.fetch_bill_requests,
         serve: Serve::Read(State::fetch_bill),
     },
     Route {
+        name: "fetch_fastag",
         path: "/api/AOP/FetchConsumerDetails",
-        stat: |s| &mut s.fetch_fastag_requests,
         serve: Serve::Read(State::fetch_fastag),
     },
     Route {
+        name: "do_recharge",
         path: "/api/AOP/DoRecharge",
-        stat: |s| &mut s.do_recharge_requests,
         serve: Serve::Pay(Family::DoRecharge),
     },
     Route {
+        name: "do_recharge_status",
         path: "/api/AOP/RechargesStatus",
-        stat: |s| &mut s.do_recharge_status_requests,
         serve: Serve::PaymentStatus(Family::DoRecharge),
     },
     Route {
+        name: "pay_bill",
         path: "/api/AOP/BillPaymentPaybill",
-        stat: |s| &mut s.pay_bill_requests,
         serve: Serve::Pay(Family::Bill),
     },
     Route {
+        name: "bill_status",
         path: "/api/AOP/BillPaymentStatus",
-        stat: |s| &mut s.bill_status_requests,
         serve: Serve::PaymentStatus(Family::Bill),
     },
     Route {
+        name: "fastag_recharge",
         path: "/api/AOP/Recharge",
-        stat: |s| &mut s.fastag_recharge_requests,
         serve: Serve::Pay(Family::Fastag),
     },
     Route {
+        name: "fastag_status",
         path: "/api/AOP/RechargeStatus",
-        stat: |s| &mut s.fastag_status_requests,
         serve: Serve::PaymentStatus(Family::Fastag),
     },
 ];
@@ -121,22 +121,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_route_has_a_path_and_a_counter_of_its_own() {
-        let mut stats = Stats::default();
+    fn each_route_has_a_name_and_a_path_of_its_own() {
         for (i, r) in ROUTES.iter().enumerate() {
-            *(r.stat)(&mut stats) = i as u64 + 1;
-        }
-        for (i, r) in ROUTES.iter().enumerate() {
-            assert_eq!(
-                *(r.stat)(&mut stats),
-                i as u64 + 1,
-                "{} shares a counter",
-                r.path
-            );
             assert!(
-                ROUTES[..i].iter().all(|o| o.path != r.path),
-                "{} is routed twice",
-                r.path
+                ROUTES[..i]
+                    .iter()
+                    .all(|o| o.path != r.path && o.name != r.name),
+                "{} ({}) is routed twice",
+                r.path,
+                r.name
             );
         }
     }
