@@ -11,8 +11,43 @@ use serde_json::{Map, Value, json};
 use super::body::{
     Rejection, answer, coordinate_in, lock, mask_text, only_keys, required_str, whole_number,
 };
+use super::routes::{Route, Serve};
 use super::{Answer, Received, State, account_number, operator_code};
 use crate::magic::{PaymentScenario, payment_scenario_for};
+
+/// Their routes.
+pub(super) const ROUTES: [Route; 6] = [
+    Route {
+        name: "do_recharge",
+        path: "/api/AOP/DoRecharge",
+        serve: Serve::Pay(Family::DoRecharge),
+    },
+    Route {
+        name: "do_recharge_status",
+        path: "/api/AOP/RechargesStatus",
+        serve: Serve::PaymentStatus(Family::DoRecharge),
+    },
+    Route {
+        name: "pay_bill",
+        path: "/api/AOP/BillPaymentPaybill",
+        serve: Serve::Pay(Family::Bill),
+    },
+    Route {
+        name: "bill_status",
+        path: "/api/AOP/BillPaymentStatus",
+        serve: Serve::PaymentStatus(Family::Bill),
+    },
+    Route {
+        name: "fastag_recharge",
+        path: "/api/AOP/Recharge",
+        serve: Serve::Pay(Family::Fastag),
+    },
+    Route {
+        name: "fastag_status",
+        path: "/api/AOP/RechargeStatus",
+        serve: Serve::PaymentStatus(Family::Fastag),
+    },
+];
 
 /// Which write a reference belongs to: each family has its own ledger
 /// and its own status call.

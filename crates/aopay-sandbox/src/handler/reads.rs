@@ -1,12 +1,42 @@
-//! The reads: GetDthInfo, GetRechargeBrowsePlan, FetchBilPaymentDetails,
-//! FetchConsumerDetails.
+//! The reads (GetDthInfo, the plan lookups, FetchBilPaymentDetails,
+//! FetchConsumerDetails): their routes and handlers.
 
 use hyper::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::body::{Rejection, answer, mask_text, only_keys, required_str, whole_number};
+use super::routes::{Route, Serve};
 use super::{Answer, Received, State};
 use crate::magic::{DthScenario, MAGIC_PLAN_OPERATORS, MAGIC_VEHICLES, dth_scenario_for};
+
+/// Their routes: a new read is its route here and its handler below.
+pub(super) const ROUTES: [Route; 5] = [
+    Route {
+        name: "dth_info",
+        path: "/api/AOP/V2/GetDthInfo",
+        serve: Serve::Read(State::dth_info),
+    },
+    Route {
+        name: "browse_plans",
+        path: "/api/AOP/V2/GetRechargeBrowsePlan",
+        serve: Serve::Read(State::browse_plans),
+    },
+    Route {
+        name: "browse_plans_v1",
+        path: "/api/AOP/BrowsPlan",
+        serve: Serve::Read(State::browse_plans_v1),
+    },
+    Route {
+        name: "fetch_bill",
+        path: "/api/AOP/FetchBilPaymentDetails",
+        serve: Serve::Read(State::fetch_bill),
+    },
+    Route {
+        name: "fetch_fastag",
+        path: "/api/AOP/FetchConsumerDetails",
+        serve: Serve::Read(State::fetch_fastag),
+    },
+];
 
 impl State {
     /// GetDthInfo: every key a non-empty string, as the documentation's

@@ -12,8 +12,23 @@ use serde_json::{Map, Value, json};
 use super::body::{
     Rejection, answer, coordinate_in, html_502, json_answer, lock, mask, required_int, required_str,
 };
+use super::routes::{Route, Serve};
 use super::{Answer, Received, State};
 use crate::magic::{Scenario, scenario_for};
+
+/// Their routes.
+pub(super) const ROUTES: [Route; 2] = [
+    Route {
+        name: "mobile_recharge",
+        path: "/api/AOP/V2/MobileRecharge",
+        serve: Serve::Recharge,
+    },
+    Route {
+        name: "recharge_status",
+        path: "/api/AOP/V2/RechargeStatus",
+        serve: Serve::RechargeStatus,
+    },
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum TxnState {

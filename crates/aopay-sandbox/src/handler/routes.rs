@@ -1,7 +1,9 @@
 //! Every endpoint the sandbox answers, once: its name (the client's method
 //! name, under which `Stats::requests` counts its well-formed requests), its
 //! path, and what answers it. Routing, counting, resetting and `stats()`
-//! all read this table: a new endpoint is a line here and its handler.
+//! all read this table. Each family lists its routes beside its handlers
+//! (`recharge`, `reads`, `payments`): a new endpoint is its route there and
+//! its handler.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -11,6 +13,7 @@ use super::payments::Family;
 use super::{Answer, Rejection, State};
 
 /// One endpoint.
+#[derive(Clone, Copy)]
 pub(super) struct Route {
     /// The client's method name for it (`mobile_recharge`).
     pub(super) name: &'static str,
@@ -36,74 +39,34 @@ pub(super) enum Serve {
     PaymentStatus(Family),
 }
 
-/// Every route, in the order the docs list the endpoints.
-pub(super) static ROUTES: [Route; 13] = [
-    Route {
-        name: "mobile_recharge",
-        path: "/api/AOP/V2/MobileRecharge",
+/// Every route, in the order the docs list the endpoints: each family's
+/// list, beside its handlers.
+pub(super) static ROUTES: [Route; COUNT] = concat([
+    &super::recharge::ROUTES,
+    &super::reads::ROUTES,
+    &super::payments::ROUTES,
+]);
+
+const COUNT: usize =
+    super::recharge::ROUTES.len() + super::reads::ROUTES.len() + super::payments::ROUTES.len();
+
+const fn concat(parts: [&[Route]; 3]) -> [Route; COUNT] {
+    let mut all = [Route {
+        name: "",
+        path: "",
         serve: Serve::Recharge,
-    },
-    Route {
-        name: "recharge_status",
-        path: "/api/AOP/V2/RechargeStatus",
-        serve: Serve::RechargeStatus,
-    },
-    Route {
-        name: "dth_info",
-        path: "/api/AOP/V2/GetDthInfo",
-        serve: Serve::Read(State::dth_info),
-    },
-    Route {
-        name: "browse_plans",
-        path: "/api/AOP/V2/GetRechargeBrowsePlan",
-        serve: Serve::Read(State::browse_plans),
-    },
-    Route {
-        name: "browse_plans_v1",
-        path: "/api/AOP/BrowsPlan",
-        serve: Serve::Read(State::browse_plans_v1),
-    },
-    Route {
-        name: "fetch_bill",
-        path: "/api/AOP/FetchBilPaymentDetails",
-        serve: Serve::Read(State::fetch_bill),
-    },
-    Route {
-        name: "fetch_fastag",
-        path: "/api/AOP/FetchConsumerDetails",
-        serve: Serve::Read(State::fetch_fastag),
-    },
-    Route {
-        name: "do_recharge",
-        path: "/api/AOP/DoRecharge",
-        serve: Serve::Pay(Family::DoRecharge),
-    },
-    Route {
-        name: "do_recharge_status",
-        path: "/api/AOP/RechargesStatus",
-        serve: Serve::PaymentStatus(Family::DoRecharge),
-    },
-    Route {
-        name: "pay_bill",
-        path: "/api/AOP/BillPaymentPaybill",
-        serve: Serve::Pay(Family::Bill),
-    },
-    Route {
-        name: "bill_status",
-        path: "/api/AOP/BillPaymentStatus",
-        serve: Serve::PaymentStatus(Family::Bill),
-    },
-    Route {
-        name: "fastag_recharge",
-        path: "/api/AOP/Recharge",
-        serve: Serve::Pay(Family::Fastag),
-    },
-    Route {
-        name: "fastag_status",
-        path: "/api/AOP/RechargeStatus",
-        serve: Serve::PaymentStatus(Family::Fastag),
-    },
-];
+    }; COUNT];
+    let (mut part, mut n) = (0, 0);
+    while part < parts.len() {
+        let mut i = 0;
+        while i < parts[part].len() {
+            all[n] = parts[part][i];
+            (i, n) = (i + 1, n + 1);
+        }
+        part += 1;
+    }
+    all
+}
 
 /// A route's counter, given to its handler: it counts the request once the
 /// request is well-formed (before any wait, so a caller that timed out
