@@ -133,26 +133,22 @@ pub(crate) async fn journal_reconcile(client: &Client, json: bool) -> Result<u8,
     let mut unresolved = 0;
     let mut out = Vec::new();
     for (entry, result) in &results {
-        let (line, value) = match result {
+        let line = match result {
             Ok(r) => {
                 if !r.is_final() {
                     unresolved += 1;
                 }
-                (
-                    format!("{}  {}", entry.key, r.status),
-                    serde_json::json!({"key": entry.key, "recharge": r.to_json_value()}),
-                )
+                format!("{}  {}", entry.key, r.status)
             }
             Err(e) => {
                 unresolved += 1;
-                (
-                    format!("{}  error: {e}", entry.key),
-                    serde_json::json!({"key": entry.key, "error": e.to_json_value()}),
-                )
+                format!("{}  error: {e}", entry.key)
             }
         };
         if json {
-            out.push(value);
+            // The bindings' form: the entry, its fresh `status` and outcome
+            // (under `recharge` or `payment`, by its endpoint) or `error`.
+            out.push(aopay_core::reconciliation_json(entry, result));
         } else {
             out!("{line}");
         }

@@ -232,6 +232,60 @@ async fn pending_entries_reconcile_from_the_command_line() {
     assert!(text(&o).contains("journal error"), "{}", text(&o));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reconcile_json_gives_each_entry_its_endpoint_and_outcome_slot() {
+    let sb = sandbox().await;
+    let journal = temp_db("reconcile-json");
+    let run = |cmd: Command| {
+        tokio::task::spawn_blocking(move || {
+            let mut cmd = cmd;
+            cmd.output().unwrap()
+        })
+    };
+    let o = run(recharge(sb.url(), &journal, "9000000002", "v2-order"))
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "PENDING: {}", text(&o));
+    let v1 = [
+        "recharge-v1",
+        "--operator",
+        "11",
+        "--number",
+        "9000000301",
+        "--amount",
+        "10",
+        "--idempotency-key",
+        "v1-order",
+    ];
+    let o = run(aopay(sb.url(), &journal, &v1)).await.unwrap();
+    assert_eq!(o.status.code(), Some(4), "PENDING: {}", text(&o));
+    let o = run(aopay(
+        sb.url(),
+        &journal,
+        &["journal", "reconcile", "--json"],
+    ))
+    .await
+    .unwrap();
+    let all: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let entry = |key: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {key} in {all}"))
+    };
+    let (v2, v1) = (entry("v2-order"), entry("v1-order"));
+    assert_eq!(v2["endpoint"], "mobile_recharge", "{v2}");
+    assert_eq!(v2["recharge"]["status_call"], "recharge_status", "{v2}");
+    assert_eq!(v2["status"], v2["recharge"]["status"]);
+    assert_eq!(v1["endpoint"], "do_recharge", "{v1}");
+    assert_eq!(v1["payment"]["status_call"], "do_recharge_status", "{v1}");
+    assert!(v1["reference_id"].is_string(), "{v1}");
+    assert_eq!(v1["payment"]["reference_id"], v1["reference_id"], "{v1}");
+    assert!(v1["recharge"].is_null() && v1["error"].is_null(), "{v1}");
+}
+
 #[test]
 fn reading_a_journal_that_is_not_there_creates_nothing() {
     let missing = temp_db("missing");
