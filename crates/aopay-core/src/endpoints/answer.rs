@@ -202,7 +202,10 @@ pub(crate) fn json_of(spec: &AnswerSpec, values: &[FieldValue<'_>], meta: &Answe
         .fields
         .iter()
         .zip(values)
-        .map(|(field, value)| (field.name.to_owned(), value.to_json()))
+        .map(|(field, value)| {
+            debug_assert!(value.fits(field.kind), "{}.{}", spec.name, field.name);
+            (field.name.to_owned(), value.to_json())
+        })
         .collect();
     meta.finish_json(Value::Object(own))
 }
@@ -243,13 +246,27 @@ impl std::fmt::Debug for AnswerMeta {
 
 /// A readable answer.
 pub trait Answer: Sized + Send + 'static {
+    /// Its field list.
+    const SPEC: &'static AnswerSpec;
     /// Read a 2xx JSON object answer: the typed fields, or the error it
     /// means (a refusal, or nothing recognisable).
     fn from_answered(answered: Answered<'_>) -> Result<Self, Error>;
+    /// Its message, API code, HTTP status and `raw`.
+    fn meta(&self) -> &AnswerMeta;
+    /// Its own fields' values, in [`Answer::SPEC`]'s order: what its JSON
+    /// form is written from. An answer holding items
+    /// ([`FieldKind::Items`]) writes its JSON itself and gives none.
+    fn field_values(&self) -> Vec<FieldValue<'_>> {
+        Vec::new()
+    }
     /// Every field, by the names of its [`AnswerSpec`].
-    fn to_json_value(&self) -> Value;
+    fn to_json_value(&self) -> Value {
+        json_of(Self::SPEC, &self.field_values(), self.meta())
+    }
     /// The HTTP status it came with.
-    fn http_status(&self) -> u16;
+    fn http_status(&self) -> u16 {
+        self.meta().http_status
+    }
     /// What traces record as its outcome.
     fn outcome(&self) -> &str {
         "answered"

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::{
     AnswerMeta, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Binding, Endpoint, EndpointSpec,
-    FieldKind, FieldSpec, Lang, reread,
+    FieldKind, FieldSpec, FieldValue, Lang, reread,
 };
 use crate::error::{Error, ValidationError};
 use crate::money::Money;
@@ -443,6 +443,8 @@ pub(super) struct BillFields {
 }
 
 impl super::Answer for Bill {
+    const SPEC: &'static AnswerSpec = &BILL;
+
     fn from_answered(a: Answered<'_>) -> Result<Self, Error> {
         let Some(f) = Bill::read(a.object()) else {
             if a.refused() {
@@ -467,26 +469,25 @@ impl super::Answer for Bill {
         })
     }
 
-    fn to_json_value(&self) -> Value {
-        let money = |m: Option<Money>| m.map(|m| m.to_string());
-        self.meta.finish_json(serde_json::json!({
-            "amount": money(self.amount),
-            "net_amount": money(self.net_amount),
-            "name": self.name,
-            "due_date": self.due_date,
-            "bill_date": self.bill_date,
-            "accept_payment": self.accept_payment,
-            "accept_part_pay": self.accept_part_pay,
-            "min_amount": money(self.min_amount),
-            "max_amount": money(self.max_amount),
-            "operator": self.operator,
-            "account": self.account,
-            "mode": self.mode,
-        }))
+    fn field_values(&self) -> Vec<FieldValue<'_>> {
+        vec![
+            FieldValue::Money(self.amount),
+            FieldValue::Money(self.net_amount),
+            FieldValue::Text(self.name.as_deref()),
+            FieldValue::Text(self.due_date.as_deref()),
+            FieldValue::Text(self.bill_date.as_deref()),
+            FieldValue::Bool(self.accept_payment),
+            FieldValue::Bool(self.accept_part_pay),
+            FieldValue::Money(self.min_amount),
+            FieldValue::Money(self.max_amount),
+            FieldValue::Integer(self.operator.map(i64::from)),
+            FieldValue::Text(self.account.as_deref()),
+            FieldValue::Text(self.mode.as_deref()),
+        ]
     }
 
-    fn http_status(&self) -> u16 {
-        self.meta.http_status
+    fn meta(&self) -> &AnswerMeta {
+        &self.meta
     }
 }
 

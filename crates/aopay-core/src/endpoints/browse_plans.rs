@@ -349,6 +349,8 @@ fn categories_in(v: &Value) -> Option<Vec<PlanCategory>> {
 }
 
 impl super::Answer for Plans {
+    const SPEC: &'static AnswerSpec = &PLANS;
+
     fn from_answered(a: Answered<'_>) -> Result<Self, Error> {
         let obj = a.object();
         let found = lookup(obj, &["data", "info", "records", "plans", "rdata"])
@@ -392,8 +394,8 @@ impl super::Answer for Plans {
         }))
     }
 
-    fn http_status(&self) -> u16 {
-        self.meta.http_status
+    fn meta(&self) -> &AnswerMeta {
+        &self.meta
     }
 }
 

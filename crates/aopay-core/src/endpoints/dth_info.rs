@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::{
     AnswerMeta, AnswerSpec, ArgKind, ArgSpec, ArgValue, Args, Binding, Endpoint, EndpointSpec,
-    FieldKind, FieldSpec, Lang, reread,
+    FieldKind, FieldSpec, FieldValue, Lang, reread,
 };
 use crate::error::{Error, ValidationError};
 use crate::money::Money;
@@ -214,6 +214,8 @@ fn containers(obj: &Map<String, Value>) -> Vec<&Map<String, Value>> {
 }
 
 impl super::Answer for DthInfo {
+    const SPEC: &'static AnswerSpec = &DTH_INFO_ANSWER;
+
     fn from_answered(a: Answered<'_>) -> Result<Self, Error> {
         let places = containers(a.object());
         let text = |names: &[&str]| places.iter().find_map(|o| first_text(o, names));
@@ -244,19 +246,18 @@ impl super::Answer for DthInfo {
         })
     }
 
-    fn to_json_value(&self) -> Value {
-        let money = |m: Option<Money>| m.map(|m| m.to_string());
-        self.meta.finish_json(serde_json::json!({
-            "customer_name": self.customer_name,
-            "balance": money(self.balance),
-            "plan": self.plan,
-            "monthly_amount": money(self.monthly_amount),
-            "next_due_date": self.next_due_date,
-        }))
+    fn field_values(&self) -> Vec<FieldValue<'_>> {
+        vec![
+            FieldValue::Text(self.customer_name.as_deref()),
+            FieldValue::Money(self.balance),
+            FieldValue::Text(self.plan.as_deref()),
+            FieldValue::Money(self.monthly_amount),
+            FieldValue::Text(self.next_due_date.as_deref()),
+        ]
     }
 
-    fn http_status(&self) -> u16 {
-        self.meta.http_status
+    fn meta(&self) -> &AnswerMeta {
+        &self.meta
     }
 }
 

@@ -197,6 +197,8 @@ impl std::fmt::Debug for Payment {
 }
 
 impl super::Answer for Payment {
+    const SPEC: &'static AnswerSpec = &PAYMENT;
+
     fn from_answered(a: Answered<'_>) -> Result<Self, Error> {
         // The endpoint's answer table decides (docs/protocol.md §10); an
         // answer no table places (a stored one read again) says its own.
@@ -209,12 +211,17 @@ impl super::Answer for Payment {
         Ok(p)
     }
 
-    fn to_json_value(&self) -> Value {
-        super::json_of(&PAYMENT, &self.field_values(), &self.meta)
+    fn field_values(&self) -> Vec<FieldValue<'_>> {
+        Payment::field_values(self).to_vec()
     }
 
-    fn http_status(&self) -> u16 {
-        self.meta.http_status
+    fn to_json_value(&self) -> Value {
+        // From the array: no list between on every write's path.
+        super::json_of(&PAYMENT, &Payment::field_values(self), &self.meta)
+    }
+
+    fn meta(&self) -> &AnswerMeta {
+        &self.meta
     }
 
     fn outcome(&self) -> &str {
