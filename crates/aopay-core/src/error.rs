@@ -311,6 +311,28 @@ impl ErrorKind {
     }
 }
 
+/// The details every variant but `Validation` carries: one list of the
+/// variants, for a shared and for a unique borrow.
+macro_rules! details_of {
+    ($error:expr) => {
+        match $error {
+            Error::Validation(_) => None,
+            Error::Connect(d)
+            | Error::Authentication(d)
+            | Error::RateLimit(d)
+            | Error::Api(d)
+            | Error::OutcomeUnknown(d)
+            | Error::Server(d)
+            | Error::Protocol(d)
+            | Error::IdempotencyConflict(d)
+            | Error::DuplicateReference(d)
+            | Error::InsufficientBalance(d)
+            | Error::TransactionNotFound(d)
+            | Error::Journal(d) => Some(d),
+        }
+    };
+}
+
 impl Error {
     pub(crate) fn connect(d: ErrorDetails) -> Self {
         Self::Connect(Box::new(d))
@@ -388,23 +410,9 @@ impl Error {
     /// the transaction by it. A [`Error::Validation`] came before anything
     /// was built and carries none.
     pub fn with_reference(mut self, reference: &str) -> Self {
-        match &mut self {
-            Self::Validation(_) => {}
-            Self::Connect(d)
-            | Self::Authentication(d)
-            | Self::RateLimit(d)
-            | Self::Api(d)
-            | Self::OutcomeUnknown(d)
-            | Self::Server(d)
-            | Self::Protocol(d)
-            | Self::IdempotencyConflict(d)
-            | Self::DuplicateReference(d)
-            | Self::InsufficientBalance(d)
-            | Self::TransactionNotFound(d)
-            | Self::Journal(d) => {
-                if d.reference_id.is_none() {
-                    d.reference_id = Some(reference.to_owned());
-                }
+        if let Some(d) = self.details_mut() {
+            if d.reference_id.is_none() {
+                d.reference_id = Some(reference.to_owned());
             }
         }
         self
@@ -461,21 +469,11 @@ impl Error {
     }
 
     fn details(&self) -> Option<&ErrorDetails> {
-        match self {
-            Self::Validation(_) => None,
-            Self::Connect(d)
-            | Self::Authentication(d)
-            | Self::RateLimit(d)
-            | Self::Api(d)
-            | Self::OutcomeUnknown(d)
-            | Self::Server(d)
-            | Self::Protocol(d)
-            | Self::IdempotencyConflict(d)
-            | Self::DuplicateReference(d)
-            | Self::InsufficientBalance(d)
-            | Self::TransactionNotFound(d)
-            | Self::Journal(d) => Some(d),
-        }
+        details_of!(self)
+    }
+
+    fn details_mut(&mut self) -> Option<&mut ErrorDetails> {
+        details_of!(self)
     }
 
     /// The HTTP status of the answer, if one was read.

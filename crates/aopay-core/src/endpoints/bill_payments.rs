@@ -167,22 +167,7 @@ macro_rules! bill_write {
                 Self::from_args(&args)
             }
 
-            /// Send it with your own reference.
-            pub fn with_reference(mut self, reference: &str) -> Result<Self, ValidationError> {
-                self.reference = ClientReference::new(reference)?;
-                Ok(self)
-            }
-
-            /// Pay at most once for `key` (needs a journal on the client).
-            pub fn with_idempotency_key(mut self, key: &str) -> Result<Self, ValidationError> {
-                self.key = Some(IdempotencyKey::new(key)?);
-                Ok(self)
-            }
-
-            /// The reference it is sent with.
-            pub fn reference(&self) -> &ClientReference {
-                &self.reference
-            }
+            super::payments::reference_builders!();
 
             /// The amount it pays.
             pub fn amount(&self) -> Money {

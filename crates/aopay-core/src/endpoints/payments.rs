@@ -333,6 +333,30 @@ pub(super) fn body_of(fields: Value) -> Vec<u8> {
     serde_json::to_vec(&fields).unwrap_or_default()
 }
 
+/// A referenced write's reference and key, set on the request (every
+/// referenced write's type has `reference` and `key` fields).
+macro_rules! reference_builders {
+    () => {
+        /// Send it with your own reference.
+        pub fn with_reference(mut self, reference: &str) -> Result<Self, ValidationError> {
+            self.reference = ClientReference::new(reference)?;
+            Ok(self)
+        }
+
+        /// Pay at most once for `key` (needs a journal on the client).
+        pub fn with_idempotency_key(mut self, key: &str) -> Result<Self, ValidationError> {
+            self.key = Some(IdempotencyKey::new(key)?);
+            Ok(self)
+        }
+
+        /// The reference it is sent with.
+        pub fn reference(&self) -> &ClientReference {
+            &self.reference
+        }
+    };
+}
+pub(super) use reference_builders;
+
 /// A checked DoRecharge request (the V1 recharge, with your reference).
 #[derive(Clone, PartialEq, Eq)]
 pub struct DoRechargeRequest {
@@ -363,22 +387,7 @@ impl DoRechargeRequest {
         )
     }
 
-    /// Send it with your own reference.
-    pub fn with_reference(mut self, reference: &str) -> Result<Self, ValidationError> {
-        self.reference = ClientReference::new(reference)?;
-        Ok(self)
-    }
-
-    /// Pay at most once for `key` (needs a journal on the client).
-    pub fn with_idempotency_key(mut self, key: &str) -> Result<Self, ValidationError> {
-        self.key = Some(IdempotencyKey::new(key)?);
-        Ok(self)
-    }
-
-    /// The reference it is sent with.
-    pub fn reference(&self) -> &ClientReference {
-        &self.reference
-    }
+    reference_builders!();
 }
 
 impl std::fmt::Debug for DoRechargeRequest {
