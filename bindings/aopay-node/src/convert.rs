@@ -22,6 +22,42 @@ pub(crate) fn error_json(e: &aopay_core::Error) -> String {
     camel_json(&e.to_json_value())
 }
 
+/// One outcome as the JSON text JS parses: the same object as
+/// `camel_json(&outcome.to_json_value())`, written straight from its typed
+/// values under the table's names (camelCased once), `raw` as it came:
+/// no JSON tree built, copied and renamed on every write.
+pub(crate) fn outcome_json(outcome: &aopay_core::Payment) -> String {
+    use aopay_core::FieldValue;
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let fields = aopay_core::Payment::spec().fields.iter();
+        fields
+            .chain(&aopay_core::COMMON_FIELDS)
+            .map(|f| format!("\"{}\":", aopay_core::camel_case(f.name)))
+            .collect()
+    });
+    let mut out: Vec<u8> = Vec::with_capacity(640);
+    let values = outcome
+        .field_values()
+        .into_iter()
+        .chain(outcome.meta.values());
+    for (i, (name, value)) in names.iter().zip(values).enumerate() {
+        out.push(if i == 0 { b'{' } else { b',' });
+        out.extend_from_slice(name.as_bytes());
+        // Writing to a Vec cannot fail, and every value here serialises.
+        let _ = match value {
+            FieldValue::Text(Some(text)) => serde_json::to_writer(&mut out, text),
+            FieldValue::Raw(raw) => serde_json::to_writer(&mut out, raw),
+            FieldValue::Money(Some(money)) => serde_json::to_writer(&mut out, &money.to_string()),
+            FieldValue::Integer(Some(i)) => serde_json::to_writer(&mut out, &i),
+            FieldValue::Bool(Some(b)) => serde_json::to_writer(&mut out, &b),
+            _ => serde_json::to_writer(&mut out, &()),
+        };
+    }
+    out.push(b'}');
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// A core JSON object (an answer, an error) as JS sees it: its keys in
 /// camelCase, nested ones too (a list of plans), but `raw` untouched: it is
 /// the API's own body.

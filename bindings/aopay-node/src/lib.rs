@@ -85,9 +85,10 @@ impl Dispatcher {
     }
 
     fn spawn(self: &Arc<Self>, id: u32, fut: impl Future<Output = Outcome> + Send + 'static) {
-        self.spawn_json(id, async move {
-            fut.await.map(|r| camel_json(&r.into_json_value()))
-        });
+        self.spawn_json(
+            id,
+            async move { fut.await.map(|r| convert::outcome_json(&r)) },
+        );
     }
 
     /// Any call whose answer is already JSON text.
@@ -268,7 +269,7 @@ impl NativeClient {
                         opts,
                     )
                     .await
-                    .map(|p| camel_json(&p.into_json_value()))
+                    .map(|p| convert::outcome_json(&p))
             };
             let outcome = match cancelled.as_mut() {
                 None => Some(wait.await),

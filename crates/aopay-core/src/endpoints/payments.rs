@@ -231,7 +231,7 @@ pub(super) static FASTAG_STATUS: EndpointSpec = EndpointSpec {
     reread: reread_payment::<FastagStatusRequest>,
 };
 
-fn reread_payment<E: Endpoint<Answer = Payment>>(raw: Value) -> Result<Value, Error> {
+pub(super) fn reread_payment<E: Endpoint<Answer = Payment>>(raw: Value) -> Result<Value, Error> {
     let Value::Object(obj) = raw else {
         return Err(ValidationError::new("raw", "must be the answer's JSON object").into());
     };

@@ -4,7 +4,7 @@
 
 use super::Recharge;
 use super::payment::PAYMENT;
-use super::{ArgKind, ArgSpec, Args, Binding, Endpoint, EndpointSpec, reread};
+use super::{ArgKind, ArgSpec, Args, Binding, Endpoint, EndpointSpec};
 use crate::error::ValidationError;
 use crate::models::{MobileRecharge, recharge_status_json};
 use crate::validate::{CustomerNumber, ReferenceId, RegistrationId};
@@ -70,7 +70,7 @@ pub(super) static MOBILE_RECHARGE: EndpointSpec = EndpointSpec {
     ],
     answer: &PAYMENT,
     binding: Binding::HandWritten,
-    reread: reread::<Recharge>,
+    reread: super::payments::reread_payment::<MobileRecharge>,
 };
 
 pub(super) static RECHARGE_STATUS: EndpointSpec = EndpointSpec {
@@ -93,7 +93,7 @@ pub(super) static RECHARGE_STATUS: EndpointSpec = EndpointSpec {
     }],
     answer: &PAYMENT,
     binding: Binding::HandWritten,
-    reread: reread::<Recharge>,
+    reread: super::payments::reread_payment::<RechargeStatus>,
 };
 
 impl Endpoint for MobileRecharge {
@@ -189,6 +189,20 @@ impl Endpoint for RechargeStatus {
 mod tests {
     use super::*;
     use crate::endpoints::{Answer, ArgValue, Lang};
+
+    #[test]
+    fn a_stored_v2_answer_reads_again_as_it_read_live() {
+        // A pending recharge whose answer states no HTTP-level failure: the
+        // V2 table places it, and its fate is told by `recharge_status`.
+        let raw = serde_json::json!({"status": true, "statusCode": 200, "ReferanceID": "AOP554R1",
+            "data": {"status": "PENDING", "txnId": "T1"}});
+        for spec in [&MOBILE_RECHARGE, &RECHARGE_STATUS] {
+            let again = spec.reread(raw.clone()).unwrap();
+            assert_eq!(again["status_call"], "recharge_status", "{}", spec.method);
+            assert_eq!(again["status"], "PENDING", "{}", spec.method);
+            assert_eq!(again["reference_id"], "AOP554R1", "{}", spec.method);
+        }
+    }
 
     #[test]
     fn neutral_arguments_build_the_same_request_as_the_typed_constructor() {
