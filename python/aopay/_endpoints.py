@@ -25,9 +25,30 @@ def _bill_arg(bill: Any) -> Any:
     return bill.to_dict() if isinstance(bill, Bill) else bill
 
 
+class _RawOnDemand:
+    # An answer the binding built keeps its ``raw`` as the core read it
+    # (``_raw``, an ``_aopay.RawJson``) until first read, then as any field.
+    if not TYPE_CHECKING:  # (no attribute is unknown to a type checker)
+
+        def __getattr__(self, name: str) -> Any:
+            # Only when normal lookup fails: ``raw`` not in the instance yet.
+            native = self.__dict__.get("_raw") if name == "raw" else None
+            if native is None:
+                raise AttributeError(name)
+            raw = self.__dict__.setdefault("raw", native.value())
+            self.__dict__.pop("_raw", None)
+            return raw
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled and copied with ``raw`` a dict, never the core's form of it.
+        state = dict(self.__dict__)
+        state["raw"] = getattr(self, "raw")
+        state.pop("_raw", None)
+        return state
+
 
 @dataclasses.dataclass(frozen=True)
-class DthInfo:
+class DthInfo(_RawOnDemand):
     """A DTH account as the operator knows it."""
 
     customer_name: Optional[str] = dataclasses.field(repr=False)
@@ -74,26 +95,6 @@ class DthInfo:
             "http_status": self.http_status,
             "raw": self.raw,
         }
-
-    if not TYPE_CHECKING:  # (no attribute is unknown to a type checker)
-
-        def __getattr__(self, name: str) -> Any:
-            # Only when `raw` is not in the instance yet: an answer the
-            # binding built keeps it as the core read it (`_raw`, an
-            # `_aopay.RawJson`) until first read, then like any field.
-            native = self.__dict__.get("_raw") if name == "raw" else None
-            if native is None:
-                raise AttributeError(name)
-            raw = self.__dict__.setdefault("raw", native.value())
-            self.__dict__.pop("_raw", None)
-            return raw
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Pickled and copied with ``raw`` a dict, never the core's form of it.
-        state = dict(self.__dict__)
-        state["raw"] = self.raw
-        state.pop("_raw", None)
-        return state
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,7 +149,7 @@ class PlanCategory:
 
 
 @dataclasses.dataclass(frozen=True)
-class Plans:
+class Plans(_RawOnDemand):
     """An operator's recharge plans, by category."""
 
     categories: tuple[PlanCategory, ...]
@@ -184,29 +185,9 @@ class Plans:
             "raw": self.raw,
         }
 
-    if not TYPE_CHECKING:  # (no attribute is unknown to a type checker)
-
-        def __getattr__(self, name: str) -> Any:
-            # Only when `raw` is not in the instance yet: an answer the
-            # binding built keeps it as the core read it (`_raw`, an
-            # `_aopay.RawJson`) until first read, then like any field.
-            native = self.__dict__.get("_raw") if name == "raw" else None
-            if native is None:
-                raise AttributeError(name)
-            raw = self.__dict__.setdefault("raw", native.value())
-            self.__dict__.pop("_raw", None)
-            return raw
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Pickled and copied with ``raw`` a dict, never the core's form of it.
-        state = dict(self.__dict__)
-        state["raw"] = self.raw
-        state.pop("_raw", None)
-        return state
-
 
 @dataclasses.dataclass(frozen=True)
-class Bill:
+class Bill(_RawOnDemand):
     """A fetched bill (or FASTag): what is due and what may be paid."""
 
     amount: Optional[Decimal]
@@ -275,29 +256,9 @@ class Bill:
             "raw": self.raw,
         }
 
-    if not TYPE_CHECKING:  # (no attribute is unknown to a type checker)
-
-        def __getattr__(self, name: str) -> Any:
-            # Only when `raw` is not in the instance yet: an answer the
-            # binding built keeps it as the core read it (`_raw`, an
-            # `_aopay.RawJson`) until first read, then like any field.
-            native = self.__dict__.get("_raw") if name == "raw" else None
-            if native is None:
-                raise AttributeError(name)
-            raw = self.__dict__.setdefault("raw", native.value())
-            self.__dict__.pop("_raw", None)
-            return raw
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Pickled and copied with ``raw`` a dict, never the core's form of it.
-        state = dict(self.__dict__)
-        state["raw"] = self.raw
-        state.pop("_raw", None)
-        return state
-
 
 @dataclasses.dataclass(frozen=True)
-class Payment:
+class Payment(_RawOnDemand):
     """What a write, or its status call, says about the transaction: the one outcome of every write, a V2 recharge's too."""
 
     status: Literal["SUCCESS", "PENDING", "FAILED", "REFUNDED", "UNKNOWN"]
@@ -369,26 +330,6 @@ class Payment:
             "http_status": self.http_status,
             "raw": self.raw,
         }
-
-    if not TYPE_CHECKING:  # (no attribute is unknown to a type checker)
-
-        def __getattr__(self, name: str) -> Any:
-            # Only when `raw` is not in the instance yet: an answer the
-            # binding built keeps it as the core read it (`_raw`, an
-            # `_aopay.RawJson`) until first read, then like any field.
-            native = self.__dict__.get("_raw") if name == "raw" else None
-            if native is None:
-                raise AttributeError(name)
-            raw = self.__dict__.setdefault("raw", native.value())
-            self.__dict__.pop("_raw", None)
-            return raw
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Pickled and copied with ``raw`` a dict, never the core's form of it.
-        state = dict(self.__dict__)
-        state["raw"] = self.raw
-        state.pop("_raw", None)
-        return state
 
 
 class Client(_aopay.Client):

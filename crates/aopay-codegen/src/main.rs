@@ -158,14 +158,41 @@ def _bill_arg(bill: Any) -> Any:
     # A Bill crosses as its dict: the core reads what it was fetched for, and its raw.
     return bill.to_dict() if isinstance(bill, Bill) else bill
 
+
+class _RawOnDemand:
+    # An answer the binding built keeps its ``raw`` as the core read it
+    # (``_raw``, an ``_aopay.RawJson``) until first read, then as any field.
+    if not TYPE_CHECKING:  # (no attribute is unknown to a type checker)
+
+        def __getattr__(self, name: str) -> Any:
+            # Only when normal lookup fails: ``raw`` not in the instance yet.
+            native = self.__dict__.get("_raw") if name == "raw" else None
+            if native is None:
+                raise AttributeError(name)
+            raw = self.__dict__.setdefault("raw", native.value())
+            self.__dict__.pop("_raw", None)
+            return raw
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled and copied with ``raw`` a dict, never the core's form of it.
+        state = dict(self.__dict__)
+        state["raw"] = getattr(self, "raw")
+        state.pop("_raw", None)
+        return state
 "#,
     );
     for shape in answers() {
         let a = shape.spec;
         let _ = write!(
             s,
-            "\n\n@dataclasses.dataclass(frozen=True)\nclass {}:\n    \"\"\"{}\"\"\"\n\n",
-            a.name, a.doc
+            "\n\n@dataclasses.dataclass(frozen=True)\nclass {}{}:\n    \"\"\"{}\"\"\"\n\n",
+            a.name,
+            if shape.fields().iter().any(|f| f.kind == FieldKind::Raw) {
+                "(_RawOnDemand)"
+            } else {
+                ""
+            },
+            a.doc
         );
         for f in shape.fields() {
             let ty = py_field_type(f.kind);
@@ -268,10 +295,6 @@ def _bill_arg(bill: Any) -> Any:
             let _ = writeln!(s, "            {:?}: {v},", f.name);
         }
         s.push_str("        }\n");
-        if shape.fields().iter().any(|f| f.kind == FieldKind::Raw) {
-            s.push_str("\n    if not TYPE_CHECKING:  # (no attribute is unknown to a type checker)\n\n        def __getattr__(self, name: str) -> Any:\n            # Only when `raw` is not in the instance yet: an answer the\n            # binding built keeps it as the core read it (`_raw`, an\n            # `_aopay.RawJson`) until first read, then like any field.\n            native = self.__dict__.get(\"_raw\") if name == \"raw\" else None\n            if native is None:\n                raise AttributeError(name)\n            raw = self.__dict__.setdefault(\"raw\", native.value())\n            self.__dict__.pop(\"_raw\", None)\n            return raw\n");
-            s.push_str("\n    def __getstate__(self) -> dict[str, Any]:\n        # Pickled and copied with ``raw`` a dict, never the core's form of it.\n        state = dict(self.__dict__)\n        state[\"raw\"] = self.raw\n        state.pop(\"_raw\", None)\n        return state\n");
-        }
     }
     for (class, is_async) in [("Client", false), ("AsyncClient", true)] {
         let _ = write!(
