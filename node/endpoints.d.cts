@@ -3,6 +3,9 @@
 /** A transaction's fate. SUCCESS, FAILED and REFUNDED are final. */
 export type Outcome = 'SUCCESS' | 'PENDING' | 'FAILED' | 'REFUNDED' | 'UNKNOWN'
 
+/** Every endpoint, by its method name (what `Sandbox.stats().requests` counts by). */
+export type EndpointName = 'mobileRecharge' | 'rechargeStatus' | 'dthInfo' | 'browsePlans' | 'browsePlansV1' | 'fetchBill' | 'fetchFastag' | 'doRecharge' | 'doRechargeStatus' | 'payBill' | 'billStatus' | 'fastagRecharge' | 'fastagStatus'
+
 /** A DTH account as the operator knows it. */
 export interface DthInfo {
   /** The account holder's name. */

@@ -1,7 +1,7 @@
 // Types of the aopay package (hand-written for the JS wrapper; the native
 // layer's generated types are in native.d.cts).
 
-import type { ClientEndpoints, Outcome, Payment } from './endpoints.cjs'
+import type { ClientEndpoints, EndpointName, Outcome, Payment } from './endpoints.cjs'
 
 /** The fate of a transaction (`Outcome`; a V2 recharge is never REFUNDED). */
 export type RechargeStatus = Outcome
@@ -277,7 +277,7 @@ export interface BatchRun extends AsyncIterableIterator<BatchResult> {
 
 export interface SandboxStats {
   /** Well-formed requests received, by endpoint (its method name: `mobileRecharge`, `payBill`); every endpoint is listed. */
-  requests: Record<string, number>
+  requests: Record<EndpointName, number>
   /** Calls refused with 401 for want of a valid token; they count nowhere else. */
   unauthorizedRequests: number
   /** Requests refused as malformed (400, 404, 405, 413, 415). */

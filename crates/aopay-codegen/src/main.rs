@@ -475,6 +475,15 @@ fn node_dts() -> String {
         "/** A transaction's fate. SUCCESS, FAILED and REFUNDED are final. */\nexport type Outcome = {}\n",
         outcomes("'")
     );
+    let methods: Vec<String> = aopay_core::ENDPOINTS
+        .iter()
+        .map(|e| format!("'{}'", camel_case(e.method)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "/** Every endpoint, by its method name (what `Sandbox.stats().requests` counts by). */\nexport type EndpointName = {}\n",
+        methods.join(" | ")
+    );
     for shape in answers() {
         let a = shape.spec;
         let _ = writeln!(s, "/** {} */\nexport interface {} {{", a.doc, a.name);
