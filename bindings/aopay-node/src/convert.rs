@@ -30,9 +30,8 @@ pub(crate) fn outcome_json(outcome: &aopay_core::Payment) -> String {
     use aopay_core::FieldValue;
     static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let names = NAMES.get_or_init(|| {
-        let fields = aopay_core::Payment::spec().fields.iter();
-        fields
-            .chain(&aopay_core::COMMON_FIELDS)
+        aopay_core::Payment::spec()
+            .all_fields()
             .map(|f| format!("\"{}\":", aopay_core::camel_case(f.name)))
             .collect()
     });

@@ -221,9 +221,8 @@ pub(crate) fn outcome_to_py(
     static NAMES: PyOnceLock<Vec<Py<PyString>>> = PyOnceLock::new();
     let class = PAYMENT.import(py, "aopay._endpoints", "Payment")?;
     let names = NAMES.get_or_init(py, || {
-        let fields = aopay_core::Payment::spec().fields.iter();
-        fields
-            .chain(&aopay_core::COMMON_FIELDS)
+        aopay_core::Payment::spec()
+            .all_fields()
             .map(|f| PyString::intern(py, f.name).unbind())
             .collect()
     });

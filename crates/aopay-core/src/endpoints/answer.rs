@@ -26,6 +26,15 @@ pub struct AnswerSpec {
     pub fields: &'static [FieldSpec],
 }
 
+impl AnswerSpec {
+    /// Its own fields, then the [`COMMON_FIELDS`]: every field of a
+    /// top-level answer, in the order its JSON form and its
+    /// [`Answer::field_values`] then [`AnswerMeta::values`] have them.
+    pub fn all_fields(&'static self) -> impl Iterator<Item = &'static FieldSpec> + use<> {
+        self.fields.iter().chain(COMMON_FIELDS.iter())
+    }
+}
+
 /// One field of an answer.
 #[derive(Debug, PartialEq, Eq)]
 pub struct FieldSpec {
@@ -226,7 +235,7 @@ pub(crate) fn debug_answer(
         }
     }
     let mut d = f.debug_struct(spec.name);
-    for field in spec.fields.iter().chain(COMMON_FIELDS.iter()) {
+    for field in spec.fields.iter().chain(&COMMON_FIELDS) {
         if !field.personal {
             d.field(field.name, &Shown(&json[field.name]));
         }

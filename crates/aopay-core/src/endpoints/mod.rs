@@ -264,8 +264,7 @@ impl EndpointSpec {
 
     /// The answer's own fields, then the common ones.
     pub fn answer_fields(&self) -> impl Iterator<Item = &'static FieldSpec> + use<> {
-        let own: &'static [FieldSpec] = self.answer.fields;
-        own.iter().chain(COMMON_FIELDS.iter())
+        self.answer.all_fields()
     }
 }
 

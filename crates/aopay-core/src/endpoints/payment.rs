@@ -355,7 +355,7 @@ mod tests {
             r#"{"status":true,"response_code":1,"referenceid":"R1","data":{"amount":"10.50","refunded":"N"}}"#,
         )
         .unwrap();
-        let fields = PAYMENT_FIELDS.iter().chain(&super::super::COMMON_FIELDS);
+        let fields = PAYMENT.all_fields();
         let values = p.field_values().into_iter().chain(p.meta.values());
         let json = p.to_json_value();
         for (field, value) in fields.zip(values) {
@@ -449,12 +449,7 @@ mod tests {
             .keys()
             .map(String::as_str)
             .collect();
-        let names: Vec<&str> = PAYMENT
-            .fields
-            .iter()
-            .chain(super::super::COMMON_FIELDS.iter())
-            .map(|f| f.name)
-            .collect();
+        let names: Vec<&str> = PAYMENT.all_fields().map(|f| f.name).collect();
         assert_eq!(keys, names);
         assert_eq!(json["amount"], "820.50");
         assert_eq!(p.into_json_value(), json, "the same JSON, its raw moved");

@@ -71,13 +71,15 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
 /// `referance_id`, `REFERANCEID` are one key). `name` is lowercase ASCII,
 /// so a byte-wise comparison is exact (and this runs on every call).
 fn key_is(key: &str, name: &str) -> bool {
-    let mut expected = name.bytes();
-    for b in key.bytes().filter(|b| *b != b'_') {
-        if expected.next() != Some(b.to_ascii_lowercase()) {
-            return false;
-        }
-    }
-    expected.next().is_none()
+    normalised(key).eq(name.bytes())
+}
+
+/// A key's bytes as the lenient match compares them: `_` dropped, ASCII
+/// lowercased (the one rule [`key_is`] and [`Lenient`] share).
+fn normalised(key: &str) -> impl Iterator<Item = u8> + '_ {
+    key.bytes()
+        .filter(|b| *b != b'_')
+        .map(|b| b.to_ascii_lowercase())
 }
 
 /// Every value whose key matches one of `names`, in `names` order.
@@ -115,12 +117,12 @@ impl NormalKey {
             bytes: [0; Self::MAX],
             len: 0,
         };
-        for b in key.bytes().filter(|b| *b != b'_') {
+        for b in normalised(key) {
             if k.len == Self::MAX {
                 k.len = usize::MAX;
                 break;
             }
-            k.bytes[k.len] = b.to_ascii_lowercase();
+            k.bytes[k.len] = b;
             k.len += 1;
         }
         k
